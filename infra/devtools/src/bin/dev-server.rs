@@ -1,0 +1,65 @@
+//! The dev server: every API route and the workers on one port, as API
+//! Gateway and the event source mappings run them in AWS. Provisions the
+//! local resources, seeds a demo workspace, prints how to call it.
+
+use devtools::local::{LocalStack, ResourceNames, require_loopback_endpoint};
+use devtools::queue_driver::drive_cleanup_queue;
+use devtools::seed::{curl_examples, seed_demo};
+use shared::http::all_routes_router;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use tokio::sync::watch;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    shared::telemetry::init();
+    require_loopback_endpoint()?;
+    let port: u16 = match std::env::var("PORT") {
+        Ok(value) => value
+            .parse()
+            .map_err(|_| format!("PORT={value} is not a port number"))?,
+        Err(_) => 3000,
+    };
+    let aws = shared::config::load_aws().await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&aws);
+    let local = LocalStack::provision(aws, dynamo, &ResourceNames::from_env_or_defaults()).await?;
+
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e} (set PORT to use another)"))?;
+    let base_url = format!("http://127.0.0.1:{port}");
+
+    let seed = seed_demo(&local.store, &base_url).await?;
+    let seed_path =
+        PathBuf::from(std::env::var("SEED_FILE").unwrap_or_else(|_| ".dev/seed.json".into()));
+    if let Some(dir) = seed_path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&seed_path, serde_json::to_string_pretty(&seed)?)?;
+
+    let (stop, stopped) = watch::channel(false);
+    let worker = tokio::spawn(drive_cleanup_queue(
+        local.store.clone(),
+        local.sqs.clone(),
+        local.cleanup_queue_url.clone(),
+        stopped,
+    ));
+
+    println!("\nIllumiChat dev server on {base_url}");
+    println!(
+        "demo workspace {} (seed written to {})\n",
+        seed.workspace_id,
+        seed_path.display()
+    );
+    println!("{}", curl_examples(&seed));
+    println!("Ctrl-C stops everything.");
+
+    axum::serve(listener, all_routes_router(local.app_state()))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    let _ = stop.send(true);
+    let _ = worker.await;
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! The local stack in Rust: provisioning the resources `template.yaml`
+//! declares on the local AWS-compatible server, the demo seed, the queue
+//! driver that stands in for Lambda's event source mappings, and test support.
+
+pub mod admin;
+pub mod local;
+pub mod queue_driver;
+pub mod seed;
+pub mod testing;

@@ -1,0 +1,152 @@
+//! Resources on the local AWS-compatible server, named as the functions read
+//! them from their environment.
+
+use aws_sdk_sqs::types::QueueAttributeName;
+use shared::adapters::dynamo::{Store, StoreError, schema};
+use shared::adapters::sqs::CleanupQueue;
+use shared::http::AppState;
+
+/// Names of the local resources; `template.yaml` declares the same ones.
+#[derive(Clone, Debug)]
+pub struct ResourceNames {
+    pub table: String,
+    pub cleanup_queue: String,
+}
+
+impl ResourceNames {
+    /// The dev server's names, overridable like any function's settings.
+    pub fn from_env_or_defaults() -> Self {
+        Self {
+            table: std::env::var("TABLE_NAME").unwrap_or_else(|_| "illumichat".into()),
+            cleanup_queue: std::env::var("CLEANUP_QUEUE_NAME")
+                .unwrap_or_else(|_| "illumichat-cleanup".into()),
+        }
+    }
+
+    /// Fresh names, so tests sharing one local server never see each
+    /// other's data.
+    pub fn unique(tag: &str) -> Self {
+        let suffix = shared::domain::ids::WorkspaceId::generate()
+            .as_str()
+            .trim_start_matches("ws_")
+            .to_owned();
+        Self {
+            table: format!("{tag}-{suffix}"),
+            cleanup_queue: format!("{tag}-cleanup-{suffix}"),
+        }
+    }
+}
+
+/// What the template's visibility timeout and redrive say, locally too.
+const CLEANUP_VISIBILITY_TIMEOUT_SECONDS: &str = "180";
+const MAX_RECEIVE_COUNT: u32 = 5;
+/// Dead letters are kept for the SQS maximum, 14 days, longer than the source.
+const DLQ_RETENTION_SECONDS: &str = "1209600";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    #[error("creating the table failed")]
+    Store(#[source] StoreError),
+    #[error("creating the queues failed: {0}")]
+    Queue(String),
+}
+
+/// The provisioned stack: clients built once, and the app state on top.
+#[derive(Clone, Debug)]
+pub struct LocalStack {
+    pub aws: aws_config::SdkConfig,
+    pub store: Store,
+    pub sqs: aws_sdk_sqs::Client,
+    pub cleanup_queue_url: String,
+    pub dead_letter_queue_url: String,
+}
+
+impl LocalStack {
+    /// Creates (or finds) the table and the cleanup queue with its
+    /// dead-letter queue. Safe to run again.
+    pub async fn provision(
+        aws: aws_config::SdkConfig,
+        dynamo: aws_sdk_dynamodb::Client,
+        names: &ResourceNames,
+    ) -> Result<Self, ProvisionError> {
+        schema::ensure_table(&dynamo, &names.table)
+            .await
+            .map_err(ProvisionError::Store)?;
+        let sqs = aws_sdk_sqs::Client::new(&aws);
+        let queue_error = |e: &dyn std::fmt::Display| ProvisionError::Queue(e.to_string());
+        let dlq_url = sqs
+            .create_queue()
+            .queue_name(format!("{}-dlq", names.cleanup_queue))
+            .attributes(
+                QueueAttributeName::MessageRetentionPeriod,
+                DLQ_RETENTION_SECONDS,
+            )
+            .send()
+            .await
+            .map_err(|e| queue_error(&aws_sdk_sqs::error::DisplayErrorContext(e)))?
+            .queue_url
+            .unwrap_or_default();
+        let dlq_arn = sqs
+            .get_queue_attributes()
+            .queue_url(&dlq_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .map_err(|e| queue_error(&aws_sdk_sqs::error::DisplayErrorContext(e)))?
+            .attributes
+            .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+            .unwrap_or_default();
+        let redrive = serde_json::json!({
+            "deadLetterTargetArn": dlq_arn,
+            "maxReceiveCount": MAX_RECEIVE_COUNT.to_string(),
+        });
+        let queue_url = sqs
+            .create_queue()
+            .queue_name(&names.cleanup_queue)
+            .attributes(
+                QueueAttributeName::VisibilityTimeout,
+                CLEANUP_VISIBILITY_TIMEOUT_SECONDS,
+            )
+            .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
+            .send()
+            .await
+            .map_err(|e| queue_error(&aws_sdk_sqs::error::DisplayErrorContext(e)))?
+            .queue_url
+            .unwrap_or_default();
+        Ok(Self {
+            store: Store::new(dynamo, &names.table),
+            aws,
+            sqs,
+            cleanup_queue_url: queue_url,
+            dead_letter_queue_url: dlq_url,
+        })
+    }
+
+    pub fn app_state(&self) -> AppState {
+        AppState::new(
+            self.store.clone(),
+            CleanupQueue::new(self.sqs.clone(), &self.cleanup_queue_url),
+        )
+    }
+}
+
+/// The local server must be on this machine: a test or the dev server never
+/// sends traffic anywhere else.
+pub fn require_loopback_endpoint() -> Result<String, String> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").map_err(|_| {
+        "AWS_ENDPOINT_URL is not set: start the local stack with ./infra/dev or run the tests with ./infra/test".to_owned()
+    })?;
+    let host = endpoint
+        .trim_start_matches("http://")
+        .trim_start_matches("https://");
+    if ["127.", "localhost", "[::1]"]
+        .iter()
+        .any(|h| host.starts_with(h))
+    {
+        Ok(endpoint)
+    } else {
+        Err(format!(
+            "AWS_ENDPOINT_URL={endpoint} is not a loopback address; the local tools only talk to this machine"
+        ))
+    }
+}

@@ -1,0 +1,103 @@
+//! The demo workspace the dev server starts with: one user per role, and an
+//! outsider who owns a second workspace. Written to `.dev/seed.json`.
+
+use crate::admin::{AdminError, IssuedKey, add_member_with_key, bootstrap_workspace};
+use serde::Serialize;
+use shared::adapters::dynamo::Store;
+use shared::domain::ids::WorkspaceId;
+use shared::domain::member::Email;
+use shared::domain::role::Role;
+use shared::domain::workspace::ModelSettings;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Seed {
+    pub base_url: String,
+    pub workspace_id: WorkspaceId,
+    pub other_workspace_id: WorkspaceId,
+    /// role (and "outsider") -> API key
+    pub keys: BTreeMap<&'static str, String>,
+    /// role (and "outsider") -> user id
+    pub users: BTreeMap<&'static str, String>,
+}
+
+pub const ROLES: [&str; 5] = ["owner", "admin", "member", "guest", "outsider"];
+
+fn email(role: &str) -> Email {
+    Email::parse(&format!("{role}@demo.illumichat.local")).expect("a fixed, valid address")
+}
+
+/// Creates the demo data. Every call makes new workspaces and keys, so it
+/// also works on a server that still holds an earlier seed.
+pub async fn seed_demo(store: &Store, base_url: &str) -> Result<Seed, AdminError> {
+    // The seed's examples name grok-2, so the demo workspace allows it.
+    let models = ModelSettings::new(
+        vec!["grok-2".into(), "gpt-4o".into(), "gpt-4o-mini".into()],
+        "grok-2".into(),
+    );
+    let (workspace, owner) =
+        bootstrap_workspace(store, "Demo Workspace", &email("owner"), models).await?;
+    let mut issued: Vec<(&'static str, IssuedKey)> = vec![("owner", owner)];
+    for (name, role) in [
+        ("admin", Role::Admin),
+        ("member", Role::Member),
+        ("guest", Role::Guest),
+    ] {
+        issued.push((
+            name,
+            add_member_with_key(store, &workspace, &email(name), role).await?,
+        ));
+    }
+    let (other, outsider) =
+        bootstrap_workspace(store, "Outsider Workspace", &email("outsider"), None).await?;
+    issued.push(("outsider", outsider));
+    Ok(Seed {
+        base_url: base_url.to_owned(),
+        workspace_id: workspace.id,
+        other_workspace_id: other.id,
+        users: issued
+            .iter()
+            .map(|(role, k)| (*role, k.user_id.to_string()))
+            .collect(),
+        keys: issued
+            .into_iter()
+            .map(|(role, k)| (role, k.api_key))
+            .collect(),
+    })
+}
+
+/// Ready-to-paste requests for a person trying the API for the first time.
+pub fn curl_examples(seed: &Seed) -> String {
+    let base = &seed.base_url;
+    let ws = &seed.workspace_id;
+    let owner = &seed.keys["owner"];
+    let member = &seed.keys["member"];
+    format!(
+        r#"# list your workspaces (as the owner)
+curl -s "{base}/api/workspaces" -H "Authorization: Bearer {owner}"
+
+# create an assistant (owner or admin)
+curl -s -X POST "{base}/api/workspaces/{ws}/assistants" \
+  -H "Authorization: Bearer {owner}" -H "Content-Type: application/json" \
+  -d '{{"name": "Support Bot", "instructions": "You are a helpful customer support assistant for Acme Corp.", "model": "grok-2", "visibility": "public", "temperature": 0.5, "maxTokens": 2048, "welcomeMessage": "Hello! How can I help you today?"}}'
+
+# list assistants (any member)
+curl -s "{base}/api/workspaces/{ws}/assistants?limit=10" -H "Authorization: Bearer {member}"
+
+# get / update / delete one (replace ast_... with an id from above)
+curl -s "{base}/api/workspaces/{ws}/assistants/ast_..." -H "Authorization: Bearer {owner}"
+curl -s -X PATCH "{base}/api/workspaces/{ws}/assistants/ast_..." \
+  -H "Authorization: Bearer {owner}" -H "Content-Type: application/json" \
+  -d '{{"instructions": "You are a technical support specialist. Always ask clarifying questions.", "temperature": 0.3}}'
+curl -s -X DELETE "{base}/api/workspaces/{ws}/assistants/ast_..." -H "Authorization: Bearer {owner}" -w "%{{http_code}}\n"
+
+# keys for every role: {roles}
+"#,
+        roles = ROLES
+            .iter()
+            .map(|r| format!("{r}={}", seed.keys[r]))
+            .collect::<Vec<_>>()
+            .join("  ")
+    )
+}

@@ -1,0 +1,103 @@
+//! Test support: a fresh, isolated set of resources on the local server for
+//! each test, a counter of DynamoDB round trips, and a one-call client for
+//! routers.
+
+use crate::local::{LocalStack, ResourceNames, require_loopback_endpoint};
+use crate::seed::{Seed, seed_demo};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use serde_json::Value;
+use shared::adapters::round_trips::RoundTripCounter;
+use shared::http::{AppState, all_routes_router};
+use tower::ServiceExt;
+
+pub struct TestStack {
+    pub local: LocalStack,
+    pub round_trips: RoundTripCounter,
+    pub state: AppState,
+}
+
+impl TestStack {
+    /// Provisions a table and queues of its own on the local server that
+    /// `./infra/test` started.
+    pub async fn start() -> Self {
+        if let Err(problem) = require_loopback_endpoint() {
+            panic!("{problem}");
+        }
+        let aws = shared::config::load_aws().await;
+        let round_trips = RoundTripCounter::default();
+        let dynamo = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&aws)
+                .interceptor(round_trips.clone())
+                .build(),
+        );
+        let local = LocalStack::provision(aws, dynamo, &ResourceNames::unique("test"))
+            .await
+            .expect("the local stack accepts the resources");
+        let state = local.app_state();
+        Self {
+            local,
+            round_trips,
+            state,
+        }
+    }
+
+    pub fn router(&self) -> Router {
+        all_routes_router(self.state.clone())
+    }
+
+    pub async fn seed(&self) -> Seed {
+        seed_demo(&self.local.store, "http://test")
+            .await
+            .expect("the demo seed is written")
+    }
+
+    /// Sends one request through the router and returns the status and the
+    /// body as JSON (`Value::Null` when empty).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let raw = body.map(|b| b.to_string());
+        self.call_raw(method, path, key, raw).await
+    }
+
+    pub async fn call_raw(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<String>,
+    ) -> (StatusCode, Value) {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(key) = key {
+            request = request.header("authorization", format!("Bearer {key}"));
+        }
+        if body.is_some() {
+            request = request.header("content-type", "application/json");
+        }
+        let request = request
+            .body(body.map_or_else(Body::empty, Body::from))
+            .expect("a well-formed test request");
+        let response = self
+            .router()
+            .oneshot(request)
+            .await
+            .expect("the router never fails");
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("the body is readable");
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| panic!("the body is JSON: {}", String::from_utf8_lossy(&bytes)))
+        };
+        (status, json)
+    }
+}

@@ -1,0 +1,76 @@
+# Sourced by infra/dev, infra/test and .ci/run: installs the project's local
+# tools into .dev/ (git-ignored, pinned versions) and runs the AWS-compatible
+# local server on loopback.
+#
+# moto's server mode stands in for DynamoDB, SQS, KMS and S3. It does not refuse
+# a BatchWriteItem over 25 items nor a disabled KMS key, so the code keeps those
+# limits itself rather than relying on the server to.
+
+MOTO_VERSION="5.2.1"
+CFN_LINT_VERSION="1.51.0"
+SAM_CLI_VERSION="1.170.0"
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DEV_DIR="$REPO_ROOT/.dev"
+TOOLS_DIR="$DEV_DIR/tools"
+
+# Installs one PyPI package into its own virtualenv, once per pinned version.
+# Separate virtualenvs because sam-cli and moto pin conflicting boto versions.
+ensure_python_tool() {
+  local name="$1" spec="$2" venv="$TOOLS_DIR/$1"
+  if [ -f "$venv/.installed" ] && [ "$(cat "$venv/.installed")" = "$spec" ]; then
+    return 0
+  fi
+  echo "installing $spec into .dev/tools/$name ..." >&2
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "$spec" >&2
+  echo "$spec" > "$venv/.installed"
+}
+
+ensure_local_aws() { ensure_python_tool moto "moto[server]==$MOTO_VERSION"; }
+
+ensure_linters() {
+  ensure_python_tool cfn-lint "cfn-lint==$CFN_LINT_VERSION"
+  ensure_python_tool sam "aws-sam-cli==$SAM_CLI_VERSION"
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Starts moto on loopback and exports the standard AWS SDK settings that point
+# every client at it. Sets LOCAL_AWS_PID; stop it with stop_local_aws.
+start_local_aws() {
+  local port="${LOCAL_AWS_PORT:-$(free_port)}"
+  mkdir -p "$DEV_DIR"
+  "$TOOLS_DIR/moto/bin/moto_server" -H 127.0.0.1 -p "$port" > "$DEV_DIR/moto.log" 2>&1 &
+  LOCAL_AWS_PID=$!
+  export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+  export AWS_REGION="${AWS_REGION:-us-east-1}"
+  export AWS_DEFAULT_REGION="$AWS_REGION"
+  export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-local}"
+  export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-local}"
+  for _ in $(seq 1 100); do
+    if python3 - "$port" <<'PY' 2>/dev/null; then return 0; fi
+import socket, sys
+socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=0.2).close()
+PY
+    if ! kill -0 "$LOCAL_AWS_PID" 2>/dev/null; then
+      echo "the local AWS server failed to start; see .dev/moto.log" >&2
+      cat "$DEV_DIR/moto.log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "the local AWS server did not open port $port in 10 s" >&2
+  return 1
+}
+
+stop_local_aws() {
+  if [ -n "${LOCAL_AWS_PID:-}" ] && kill -0 "$LOCAL_AWS_PID" 2>/dev/null; then
+    kill "$LOCAL_AWS_PID" 2>/dev/null || true
+    wait "$LOCAL_AWS_PID" 2>/dev/null || true
+  fi
+  LOCAL_AWS_PID=""
+}

@@ -1,0 +1,356 @@
+//! Assistants and their access grants.
+
+use super::codec::{self, n, s, time};
+use super::keys::{self, AssistantSortKey};
+use super::workspaces::UpdateSpec;
+use super::{BATCH_WRITE_MAX, Item, Store, StoreError, classify, key};
+use crate::domain::assistant::{Assistant, AssistantChanges, AssistantConfig};
+use crate::domain::ids::{AssistantId, UserId, WorkspaceId};
+use crate::domain::time::Timestamp;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{DeleteRequest, ReturnValue, WriteRequest};
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+/// An assistant, and whether the asking user holds an access grant on it.
+#[derive(Clone, Debug)]
+pub struct AssistantWithGrant {
+    pub assistant: Assistant,
+    pub granted: bool,
+}
+
+/// A user's explicit access to a private assistant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessGrant {
+    pub user_id: UserId,
+    pub granted_at: Timestamp,
+}
+
+impl Store {
+    /// Stores a new assistant and counts it on its workspace, atomically.
+    pub async fn create_assistant(
+        &self,
+        ws: &WorkspaceId,
+        config: AssistantConfig,
+        creator: &UserId,
+    ) -> Result<Assistant, StoreError> {
+        let now = Timestamp::now();
+        let assistant = Assistant {
+            id: AssistantId::generate(),
+            workspace_id: ws.clone(),
+            name: config.name.clone(),
+            instructions: config.instructions.clone(),
+            model: config.model.clone(),
+            visibility: config.visibility,
+            temperature: config.temperature,
+            max_tokens: config.max_tokens,
+            welcome_message: config.welcome_message.clone(),
+            widget_enabled: config.widget_enabled,
+            project_count: 0,
+            created_by: creator.clone(),
+            created_at: now,
+            updated_at: now,
+        };
+        let (pk, sk) = keys::assistant(ws, &assistant.id);
+        let mut item = key(pk, sk);
+        item.extend(
+            codec::assistant_attributes(&AssistantChanges::from(config))
+                .into_iter()
+                .filter_map(|(name, value)| value.map(|v| (name.to_owned(), v))),
+        );
+        item.extend([
+            ("id".to_owned(), s(assistant.id.as_str())),
+            ("workspaceId".to_owned(), s(ws.as_str())),
+            ("projectCount".to_owned(), n(0)),
+            ("createdBy".to_owned(), s(creator.as_str())),
+            ("createdAt".to_owned(), time(now)),
+            ("updatedAt".to_owned(), time(now)),
+        ]);
+        let (wpk, wsk) = keys::workspace(ws);
+        let items = vec![
+            self.put_item(item, "attribute_not_exists(PK)"),
+            self.update_item(UpdateSpec {
+                key: key(wpk, wsk),
+                expression: "SET assistantCount = assistantCount + :one",
+                condition: Some("attribute_exists(PK)"),
+                names: &[],
+                values: vec![(":one", n(1))],
+            }),
+        ];
+        self.transact(items, |i| match i {
+            0 => StoreError::Conflict("assistant id collision".into()),
+            _ => StoreError::NotFound("workspace"),
+        })
+        .await?;
+        Ok(assistant)
+    }
+
+    /// One assistant and whether `user` holds a grant on it, in one round trip.
+    pub async fn get_assistant_for(
+        &self,
+        ws: &WorkspaceId,
+        id: &AssistantId,
+        user: &UserId,
+    ) -> Result<Option<AssistantWithGrant>, StoreError> {
+        let (apk, ask) = keys::assistant(ws, id);
+        let (gpk, gsk) = keys::grant(ws, id, user);
+        let items = self.batch_get(vec![key(apk, ask), key(gpk, gsk)]).await?;
+        let mut assistant = None;
+        let mut granted = false;
+        for item in &items {
+            match keys::parse_assistant_sort_key(codec::text(item, keys::SK)?) {
+                AssistantSortKey::Assistant => assistant = Some(codec::assistant(item)?),
+                AssistantSortKey::Grant(..) => granted = true,
+                AssistantSortKey::Other => {}
+            }
+        }
+        Ok(assistant.map(|assistant| AssistantWithGrant { assistant, granted }))
+    }
+
+    /// Every assistant of the workspace, with whether `user` holds a grant on
+    /// each: one query, since grants live beside their assistant.
+    pub async fn list_assistants_for(
+        &self,
+        ws: &WorkspaceId,
+        user: &UserId,
+    ) -> Result<Vec<AssistantWithGrant>, StoreError> {
+        let items = self
+            .query_partition(&keys::workspace_partition(ws), keys::ASSISTANT_PREFIX)
+            .await?;
+        let mut assistants = Vec::new();
+        let mut granted = HashSet::new();
+        for item in &items {
+            match keys::parse_assistant_sort_key(codec::text(item, keys::SK)?) {
+                AssistantSortKey::Assistant => assistants.push(codec::assistant(item)?),
+                AssistantSortKey::Grant(assistant, grantee) if &grantee == user => {
+                    granted.insert(assistant);
+                }
+                AssistantSortKey::Grant(..) | AssistantSortKey::Other => {}
+            }
+        }
+        Ok(assistants
+            .into_iter()
+            .map(|assistant| AssistantWithGrant {
+                granted: granted.contains(&assistant.id),
+                assistant,
+            })
+            .collect())
+    }
+
+    /// Writes only the fields a change names, in one conditional update, and
+    /// returns the assistant as stored afterwards.
+    pub async fn update_assistant(
+        &self,
+        ws: &WorkspaceId,
+        id: &AssistantId,
+        changes: &AssistantChanges,
+    ) -> Result<Assistant, StoreError> {
+        let mut sets = vec!["updatedAt = :updatedAt".to_owned()];
+        let mut removes = Vec::new();
+        let mut names = HashMap::new();
+        let mut values = HashMap::from([(":updatedAt".to_owned(), time(Timestamp::now()))]);
+        for (field, value) in codec::assistant_attributes(changes) {
+            match value {
+                Some(value) => {
+                    sets.push(format!("#{field} = :{field}"));
+                    values.insert(format!(":{field}"), value);
+                }
+                None => removes.push(format!("#{field}")),
+            }
+            names.insert(format!("#{field}"), field.to_owned());
+        }
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        let (pk, sk) = keys::assistant(ws, id);
+        let updated = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .update_expression(expression)
+            .condition_expression("attribute_exists(PK)")
+            .set_expression_attribute_names((!names.is_empty()).then_some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match updated {
+            Ok(output) => codec::assistant(&output.attributes.unwrap_or_default()),
+            Err(SdkError::ServiceError(service))
+                if matches!(
+                    service.err(),
+                    UpdateItemError::ConditionalCheckFailedException(_)
+                ) =>
+            {
+                Err(StoreError::NotFound("assistant"))
+            }
+            Err(err) => Err(classify(err)),
+        }
+    }
+
+    /// Deletes the assistant and uncounts it, atomically. What hangs off it
+    /// (grants, and later connections, SMS, conversations) is removed by
+    /// [`Store::delete_assistant_children`], from the cleanup queue.
+    pub async fn delete_assistant(
+        &self,
+        ws: &WorkspaceId,
+        id: &AssistantId,
+    ) -> Result<(), StoreError> {
+        let (apk, ask) = keys::assistant(ws, id);
+        let (wpk, wsk) = keys::workspace(ws);
+        let items = vec![
+            self.delete_item(key(apk, ask), "attribute_exists(PK)"),
+            self.update_item(UpdateSpec {
+                key: key(wpk, wsk),
+                expression: "SET assistantCount = assistantCount - :one",
+                condition: Some("assistantCount >= :one"),
+                names: &[],
+                values: vec![(":one", n(1))],
+            }),
+        ];
+        self.transact(items, |i| match i {
+            0 => StoreError::NotFound("assistant"),
+            _ => StoreError::Corrupt("assistantCount would go below zero".into()),
+        })
+        .await
+    }
+
+    /// Removes every item that belongs to a deleted assistant, in batches of
+    /// 25, retrying what the service leaves unprocessed. Safe to run twice.
+    /// Returns how many items were removed.
+    pub async fn delete_assistant_children(
+        &self,
+        ws: &WorkspaceId,
+        id: &AssistantId,
+    ) -> Result<usize, StoreError> {
+        let children = self
+            .query_partition(
+                &keys::workspace_partition(ws),
+                &keys::assistant_children_prefix(id),
+            )
+            .await?;
+        let keys: Vec<Item> = children
+            .iter()
+            .map(|item| {
+                Ok(key(
+                    codec::text(item, keys::PK)?.to_owned(),
+                    codec::text(item, keys::SK)?.to_owned(),
+                ))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let removed = keys.len();
+        for chunk in keys.chunks(BATCH_WRITE_MAX) {
+            self.batch_delete(chunk.to_vec()).await?;
+        }
+        Ok(removed)
+    }
+
+    async fn batch_delete(&self, keys: Vec<Item>) -> Result<(), StoreError> {
+        let mut pending: Vec<WriteRequest> = keys
+            .into_iter()
+            .map(|k| {
+                WriteRequest::builder()
+                    .delete_request(
+                        DeleteRequest::builder()
+                            .set_key(Some(k))
+                            .build()
+                            .expect("key is set"),
+                    )
+                    .build()
+            })
+            .collect();
+        for attempt in 0..6u32 {
+            if pending.is_empty() {
+                return Ok(());
+            }
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(25 << attempt)).await;
+            }
+            let output = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, std::mem::take(&mut pending))
+                .send()
+                .await
+                .map_err(classify)?;
+            pending = output
+                .unprocessed_items
+                .and_then(|mut rest| rest.remove(&self.table))
+                .unwrap_or_default();
+        }
+        Err(StoreError::Unavailable(
+            "batch delete kept leaving items unprocessed".into(),
+        ))
+    }
+
+    /// Grants a member access to an assistant. Both must exist; granting
+    /// twice keeps the first grant's time.
+    pub async fn grant_access(
+        &self,
+        ws: &WorkspaceId,
+        id: &AssistantId,
+        user: &UserId,
+    ) -> Result<AccessGrant, StoreError> {
+        let (apk, ask) = keys::assistant(ws, id);
+        let (mpk, msk) = keys::member(ws, user);
+        let (gpk, gsk) = keys::grant(ws, id, user);
+        let now = Timestamp::now();
+        let items = vec![
+            self.require_exists(key(apk, ask)),
+            self.require_exists(key(mpk, msk)),
+            self.update_item(UpdateSpec {
+                key: key(gpk, gsk),
+                expression: "SET grantedAt = if_not_exists(grantedAt, :now), userId = :user",
+                condition: None,
+                names: &[],
+                values: vec![(":now", time(now)), (":user", s(user.as_str()))],
+            }),
+        ];
+        self.transact(items, |i| match i {
+            0 => StoreError::NotFound("assistant"),
+            _ => StoreError::NotFound("member"),
+        })
+        .await?;
+        Ok(AccessGrant {
+            user_id: user.clone(),
+            granted_at: now,
+        })
+    }
+
+    pub async fn revoke_access(
+        &self,
+        ws: &WorkspaceId,
+        id: &AssistantId,
+        user: &UserId,
+    ) -> Result<(), StoreError> {
+        let (gpk, gsk) = keys::grant(ws, id, user);
+        self.transact(
+            vec![self.delete_item(key(gpk, gsk), "attribute_exists(PK)")],
+            |_| StoreError::NotFound("access grant"),
+        )
+        .await
+    }
+
+    pub async fn list_grants(
+        &self,
+        ws: &WorkspaceId,
+        id: &AssistantId,
+    ) -> Result<Vec<AccessGrant>, StoreError> {
+        let items = self
+            .query_partition(&keys::workspace_partition(ws), &keys::grants_prefix(id))
+            .await?;
+        items
+            .iter()
+            .map(|item| {
+                Ok(AccessGrant {
+                    user_id: UserId::parse(codec::text(item, "userId")?)
+                        .ok_or_else(|| StoreError::Corrupt("grant: userId".into()))?,
+                    granted_at: codec::timestamp(item, "grantedAt")?,
+                })
+            })
+            .collect()
+    }
+}

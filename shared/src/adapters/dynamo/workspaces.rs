@@ -1,0 +1,575 @@
+//! Workspaces and memberships. The workspace item carries `memberCount`,
+//! `assistantCount` and `ownerCount` (active owners), each changed in the same
+//! transaction as the items it counts, so they cannot drift.
+
+use super::accounts::transaction_error;
+use super::codec::{self, models_list, n, s, time};
+use super::keys::{self, GSI1PK, GSI1SK};
+use super::{BATCH_GET_MAX, Item, Store, StoreError, classify, key};
+use crate::domain::ids::{UserId, WorkspaceId};
+use crate::domain::member::{MemberChanges, Membership, User};
+use crate::domain::role::{MemberStatus, Role};
+use crate::domain::time::Timestamp;
+use crate::domain::workspace::{
+    ModelSettings, NewWorkspace, Workspace, WorkspaceChanges, slug_from_name, slug_with_suffix,
+};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, TransactWriteItem, Update,
+};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// A caller inside one workspace: the workspace and the caller's membership,
+/// read together in one round trip.
+#[derive(Clone, Debug)]
+pub struct WorkspaceContext {
+    pub workspace: Workspace,
+    pub membership: Membership,
+}
+
+/// How often a derived slug that is taken gets a new random suffix.
+const SLUG_ATTEMPTS: usize = 4;
+
+/// One `Update` of a transaction. Attribute names always go through
+/// placeholders (`#name`), since several of ours are reserved words.
+pub(super) struct UpdateSpec<'a> {
+    pub key: Item,
+    pub expression: &'a str,
+    pub condition: Option<&'a str>,
+    pub names: &'a [(&'a str, &'a str)],
+    pub values: Vec<(&'a str, AttributeValue)>,
+}
+
+impl Store {
+    pub(super) fn update_item(&self, spec: UpdateSpec<'_>) -> TransactWriteItem {
+        let names: HashMap<String, String> = spec
+            .names
+            .iter()
+            .map(|(p, n)| ((*p).to_owned(), (*n).to_owned()))
+            .collect();
+        let values: HashMap<String, AttributeValue> = spec
+            .values
+            .into_iter()
+            .map(|(p, v)| (p.to_owned(), v))
+            .collect();
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(spec.key))
+            .update_expression(spec.expression)
+            .set_condition_expression(spec.condition.map(str::to_owned))
+            .set_expression_attribute_names((!names.is_empty()).then_some(names))
+            .set_expression_attribute_values((!values.is_empty()).then_some(values))
+            .build()
+            .expect("table, key and expression are set");
+        TransactWriteItem::builder().update(update).build()
+    }
+
+    pub(super) fn delete_item(&self, key: Item, condition: &str) -> TransactWriteItem {
+        TransactWriteItem::builder()
+            .delete(
+                Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key))
+                    .condition_expression(condition)
+                    .build()
+                    .expect("table, key and condition are set"),
+            )
+            .build()
+    }
+
+    pub(super) fn require_exists(&self, key: Item) -> TransactWriteItem {
+        TransactWriteItem::builder()
+            .condition_check(
+                ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key))
+                    .condition_expression("attribute_exists(PK)")
+                    .build()
+                    .expect("table, key and condition are set"),
+            )
+            .build()
+    }
+
+    pub(super) async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+        explain: impl Fn(usize) -> StoreError,
+    ) -> Result<(), StoreError> {
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map_err(|err| transaction_error(err, explain))?;
+        Ok(())
+    }
+
+    /// Reads items by key, consistently, in as few round trips as the
+    /// 100-key limit allows, retrying keys the service left unprocessed.
+    pub(super) async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(BATCH_GET_MAX) {
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.to_vec()))
+                    .consistent_read(true)
+                    .build()
+                    .expect("keys are set"),
+            );
+            let mut attempt = 0u32;
+            while let Some(request) = pending.take() {
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                if let Some(mut responses) = output.responses {
+                    found.extend(responses.remove(&self.table).unwrap_or_default());
+                }
+                pending = output
+                    .unprocessed_keys
+                    .and_then(|mut unprocessed| unprocessed.remove(&self.table))
+                    .filter(|rest| !rest.keys().is_empty());
+                if pending.is_some() {
+                    attempt += 1;
+                    if attempt > 5 {
+                        return Err(StoreError::Unavailable(
+                            "batch read kept leaving keys unprocessed".into(),
+                        ));
+                    }
+                    tokio::time::sleep(Duration::from_millis(25 << attempt)).await;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Creates a workspace with its creator as the one owner. A slug the
+    /// caller chose that is taken is a conflict; a derived one gets a suffix.
+    pub async fn create_workspace(
+        &self,
+        new: NewWorkspace,
+        owner: &User,
+    ) -> Result<Workspace, StoreError> {
+        let chosen_slug = new.slug.is_some();
+        let base_slug = new
+            .slug
+            .clone()
+            .unwrap_or_else(|| slug_from_name(&new.name));
+        let now = Timestamp::now();
+        let mut workspace = Workspace {
+            id: WorkspaceId::generate(),
+            name: new.name,
+            slug: base_slug.clone(),
+            models: new.models,
+            member_count: 1,
+            assistant_count: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        for attempt in 0..SLUG_ATTEMPTS {
+            if attempt > 0 {
+                workspace.slug = slug_with_suffix(&base_slug);
+            }
+            let items = vec![
+                self.put_item(self.workspace_item(&workspace), "attribute_not_exists(PK)"),
+                self.put_item(self.slug_item(&workspace), "attribute_not_exists(PK)"),
+                self.put_item(
+                    self.member_item(&workspace.id, owner, Role::Owner, MemberStatus::Active, now),
+                    "attribute_not_exists(PK)",
+                ),
+            ];
+            match self
+                .transact(items, |i| match i {
+                    1 => StoreError::Conflict("slug".into()),
+                    _ => StoreError::Conflict("workspace id collision".into()),
+                })
+                .await
+            {
+                Ok(()) => return Ok(workspace),
+                Err(StoreError::Conflict(what)) if what == "slug" && !chosen_slug => continue,
+                Err(StoreError::Conflict(what)) if what == "slug" => {
+                    return Err(StoreError::Conflict(format!(
+                        "the slug '{}' is taken",
+                        workspace.slug
+                    )));
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Err(StoreError::Conflict(
+            "could not find a free slug; choose one".into(),
+        ))
+    }
+
+    fn workspace_item(&self, workspace: &Workspace) -> Item {
+        let (pk, sk) = keys::workspace(&workspace.id);
+        let mut item = key(pk, sk);
+        item.extend([
+            ("id".to_owned(), s(workspace.id.as_str())),
+            ("name".to_owned(), s(workspace.name.as_str())),
+            ("slug".to_owned(), s(workspace.slug.as_str())),
+            (
+                "allowedModels".to_owned(),
+                models_list(&workspace.models.allowed_models),
+            ),
+            (
+                "defaultModel".to_owned(),
+                s(workspace.models.default_model.as_str()),
+            ),
+            ("memberCount".to_owned(), n(workspace.member_count)),
+            ("ownerCount".to_owned(), n(1)),
+            ("assistantCount".to_owned(), n(workspace.assistant_count)),
+            ("createdAt".to_owned(), time(workspace.created_at)),
+            ("updatedAt".to_owned(), time(workspace.updated_at)),
+        ]);
+        item
+    }
+
+    fn slug_item(&self, workspace: &Workspace) -> Item {
+        let (pk, sk) = keys::slug(&workspace.slug);
+        let mut item = key(pk, sk);
+        item.insert("workspaceId".into(), s(workspace.id.as_str()));
+        item
+    }
+
+    fn member_item(
+        &self,
+        ws: &WorkspaceId,
+        user: &User,
+        role: Role,
+        status: MemberStatus,
+        joined_at: Timestamp,
+    ) -> Item {
+        let (pk, sk) = keys::member(ws, &user.id);
+        let (gsi_pk, gsi_sk) = keys::membership_index(ws, &user.id);
+        let mut item = key(pk, sk);
+        item.extend([
+            (GSI1PK.to_owned(), s(gsi_pk)),
+            (GSI1SK.to_owned(), s(gsi_sk)),
+            ("workspaceId".to_owned(), s(ws.as_str())),
+            ("userId".to_owned(), s(user.id.as_str())),
+            ("email".to_owned(), s(user.email.as_str())),
+            ("name".to_owned(), s(user.name.as_str())),
+            ("role".to_owned(), s(role.as_str())),
+            ("status".to_owned(), s(status.as_str())),
+            ("joinedAt".to_owned(), time(joined_at)),
+        ]);
+        item
+    }
+
+    /// The workspace and the caller's membership in one consistent read.
+    /// `None` when either is missing: to a non-member the workspace does not
+    /// exist.
+    pub async fn workspace_context(
+        &self,
+        ws: &WorkspaceId,
+        user: &UserId,
+    ) -> Result<Option<WorkspaceContext>, StoreError> {
+        let (wpk, wsk) = keys::workspace(ws);
+        let (mpk, msk) = keys::member(ws, user);
+        let items = self.batch_get(vec![key(wpk, wsk), key(mpk, msk)]).await?;
+        let mut workspace = None;
+        let mut membership = None;
+        for item in &items {
+            if codec::text(item, keys::SK)? == "META" {
+                workspace = Some(codec::workspace(item)?);
+            } else {
+                membership = Some(codec::membership(item)?);
+            }
+        }
+        Ok(workspace
+            .zip(membership)
+            .map(|(workspace, membership)| WorkspaceContext {
+                workspace,
+                membership,
+            }))
+    }
+
+    /// Every workspace the user is a member of (any status), with the
+    /// membership, oldest first.
+    pub async fn list_workspaces_of(
+        &self,
+        user: &UserId,
+    ) -> Result<Vec<WorkspaceContext>, StoreError> {
+        let memberships: Vec<Membership> = self
+            .query_index(&keys::user_index(user), keys::WORKSPACE_INDEX_PREFIX)
+            .await?
+            .iter()
+            .map(codec::membership)
+            .collect::<Result<_, _>>()?;
+        let workspace_keys = memberships
+            .iter()
+            .map(|m| {
+                let (pk, sk) = keys::workspace(&m.workspace_id);
+                key(pk, sk)
+            })
+            .collect();
+        let mut workspaces: HashMap<WorkspaceId, Workspace> = self
+            .batch_get(workspace_keys)
+            .await?
+            .iter()
+            .map(|item| codec::workspace(item).map(|w| (w.id.clone(), w)))
+            .collect::<Result<_, _>>()?;
+        let mut contexts: Vec<WorkspaceContext> = memberships
+            .into_iter()
+            .filter_map(|membership| {
+                workspaces
+                    .remove(&membership.workspace_id)
+                    .map(|workspace| WorkspaceContext {
+                        workspace,
+                        membership,
+                    })
+            })
+            .collect();
+        contexts.sort_by(|a, b| {
+            a.workspace
+                .created_at
+                .cmp(&b.workspace.created_at)
+                .then_with(|| a.workspace.id.cmp(&b.workspace.id))
+        });
+        Ok(contexts)
+    }
+
+    /// Applies a validated change. `current` is the workspace as the caller
+    /// read it; a concurrent slug change makes this a conflict.
+    pub async fn update_workspace(
+        &self,
+        current: &Workspace,
+        changes: WorkspaceChanges,
+        models: ModelSettings,
+    ) -> Result<Workspace, StoreError> {
+        let updated = Workspace {
+            name: changes.name.unwrap_or_else(|| current.name.clone()),
+            slug: changes.slug.unwrap_or_else(|| current.slug.clone()),
+            models,
+            updated_at: Timestamp::now(),
+            ..current.clone()
+        };
+        let (pk, sk) = keys::workspace(&current.id);
+        let mut items = vec![self.update_item(UpdateSpec {
+            key: key(pk, sk),
+            expression: "SET #name = :name, slug = :slug, allowedModels = :models, \
+                         defaultModel = :default, updatedAt = :now",
+            condition: Some("attribute_exists(PK) AND slug = :old_slug"),
+            names: &[("#name", "name")],
+            values: vec![
+                (":name", s(updated.name.as_str())),
+                (":slug", s(updated.slug.as_str())),
+                (":models", models_list(&updated.models.allowed_models)),
+                (":default", s(updated.models.default_model.as_str())),
+                (":now", time(updated.updated_at)),
+                (":old_slug", s(current.slug.as_str())),
+            ],
+        })];
+        if updated.slug != current.slug {
+            items.push(self.put_item(self.slug_item(&updated), "attribute_not_exists(PK)"));
+            let (pk, sk) = keys::slug(&current.slug);
+            items.push(self.delete_item(key(pk, sk), "attribute_exists(PK)"));
+        }
+        let slug = updated.slug.clone();
+        self.transact(items, |i| match i {
+            1 => StoreError::Conflict(format!("the slug '{slug}' is taken")),
+            _ => StoreError::Conflict("the workspace changed meanwhile; try again".into()),
+        })
+        .await?;
+        Ok(updated)
+    }
+
+    pub async fn list_members(&self, ws: &WorkspaceId) -> Result<Vec<Membership>, StoreError> {
+        let mut members: Vec<Membership> = self
+            .query_partition(&keys::workspace_partition(ws), keys::MEMBER_PREFIX)
+            .await?
+            .iter()
+            .map(codec::membership)
+            .collect::<Result<_, _>>()?;
+        members.sort_by(|a, b| {
+            a.joined_at
+                .cmp(&b.joined_at)
+                .then_with(|| a.user_id.cmp(&b.user_id))
+        });
+        Ok(members)
+    }
+
+    pub async fn get_member(
+        &self,
+        ws: &WorkspaceId,
+        user: &UserId,
+    ) -> Result<Option<Membership>, StoreError> {
+        let (pk, sk) = keys::member(ws, user);
+        let found = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        found.item.as_ref().map(codec::membership).transpose()
+    }
+
+    /// Adds a user to a workspace. `new_user`: the user does not exist yet and
+    /// is created in the same transaction.
+    pub async fn add_member(
+        &self,
+        ws: &WorkspaceId,
+        user: &User,
+        new_user: bool,
+        role: Role,
+    ) -> Result<Membership, StoreError> {
+        let now = Timestamp::now();
+        let mut items = if new_user {
+            self.user_items(user)
+        } else {
+            Vec::new()
+        };
+        let user_items = items.len();
+        items.push(self.put_item(
+            self.member_item(ws, user, role, MemberStatus::Active, now),
+            "attribute_not_exists(PK)",
+        ));
+        let (pk, sk) = keys::workspace(ws);
+        items.push(self.update_item(UpdateSpec {
+            key: key(pk, sk),
+            expression: "SET memberCount = memberCount + :one, ownerCount = ownerCount + :owners",
+            condition: Some("attribute_exists(PK)"),
+            names: &[],
+            values: vec![
+                (":one", n(1)),
+                (":owners", n(u8::from(role == Role::Owner))),
+            ],
+        }));
+        self.transact(items, |i| {
+            if i < user_items {
+                StoreError::Conflict(
+                    "a user with this email was created meanwhile; try again".into(),
+                )
+            } else if i == user_items {
+                StoreError::Conflict("this user is already a member of the workspace".into())
+            } else {
+                StoreError::NotFound("workspace")
+            }
+        })
+        .await?;
+        Ok(Membership {
+            workspace_id: ws.clone(),
+            user_id: user.id.clone(),
+            email: user.email.clone(),
+            name: user.name.clone(),
+            role,
+            status: MemberStatus::Active,
+            joined_at: now,
+        })
+    }
+
+    /// Changes a member's role or status. Refused when it would leave the
+    /// workspace without an active owner, and when the member changed since
+    /// `current` was read.
+    pub async fn change_member(
+        &self,
+        current: &Membership,
+        changes: MemberChanges,
+    ) -> Result<Membership, StoreError> {
+        let updated = Membership {
+            role: changes.role.unwrap_or(current.role),
+            status: changes.status.unwrap_or(current.status),
+            ..current.clone()
+        };
+        let owner_delta = i8::from(updated.is_active_owner()) - i8::from(current.is_active_owner());
+        let (pk, sk) = keys::member(&current.workspace_id, &current.user_id);
+        let mut items = vec![self.update_item(UpdateSpec {
+            key: key(pk, sk),
+            expression: "SET #role = :role, #status = :status",
+            condition: Some("#role = :old_role AND #status = :old_status"),
+            names: &[("#role", "role"), ("#status", "status")],
+            values: vec![
+                (":role", s(updated.role.as_str())),
+                (":status", s(updated.status.as_str())),
+                (":old_role", s(current.role.as_str())),
+                (":old_status", s(current.status.as_str())),
+            ],
+        })];
+        if owner_delta != 0 {
+            items.push(self.owner_count_change(&current.workspace_id, owner_delta));
+        }
+        self.transact(items, |i| match i {
+            0 => StoreError::Conflict("the member changed meanwhile; try again".into()),
+            _ => StoreError::LastOwner,
+        })
+        .await?;
+        Ok(updated)
+    }
+
+    /// `ownerCount` moved by `delta`; a decrease must leave one owner.
+    fn owner_count_change(&self, ws: &WorkspaceId, delta: i8) -> TransactWriteItem {
+        let (pk, sk) = keys::workspace(ws);
+        let mut values = vec![(":delta", n(delta))];
+        let condition = if delta < 0 {
+            values.push((":one", n(1)));
+            "ownerCount > :one"
+        } else {
+            "attribute_exists(PK)"
+        };
+        self.update_item(UpdateSpec {
+            key: key(pk, sk),
+            expression: "SET ownerCount = ownerCount + :delta",
+            condition: Some(condition),
+            names: &[],
+            values,
+        })
+    }
+
+    /// Removes a membership; the last active owner cannot be removed.
+    pub async fn remove_member(&self, current: &Membership) -> Result<(), StoreError> {
+        let (pk, sk) = keys::member(&current.workspace_id, &current.user_id);
+        let member_key = key(pk, sk);
+        let mut condition_values = vec![
+            (":old_role", s(current.role.as_str())),
+            (":old_status", s(current.status.as_str())),
+        ];
+        let names = [("#role", "role"), ("#status", "status")];
+        let delete = TransactWriteItem::builder()
+            .delete(
+                Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(member_key))
+                    .condition_expression("#role = :old_role AND #status = :old_status")
+                    .set_expression_attribute_names(Some(
+                        names
+                            .iter()
+                            .map(|(p, n)| ((*p).to_owned(), (*n).to_owned()))
+                            .collect(),
+                    ))
+                    .set_expression_attribute_values(Some(
+                        condition_values
+                            .drain(..)
+                            .map(|(p, v)| (p.to_owned(), v))
+                            .collect(),
+                    ))
+                    .build()
+                    .expect("table, key and condition are set"),
+            )
+            .build();
+        let (pk, sk) = keys::workspace(&current.workspace_id);
+        let owners = i8::from(current.is_active_owner());
+        let count = self.update_item(UpdateSpec {
+            key: key(pk, sk),
+            expression: "SET memberCount = memberCount - :one, ownerCount = ownerCount - :owners",
+            condition: Some(if owners > 0 {
+                "ownerCount > :one"
+            } else {
+                "attribute_exists(PK)"
+            }),
+            names: &[],
+            values: vec![(":one", n(1)), (":owners", n(owners))],
+        });
+        self.transact(vec![delete, count], |i| match i {
+            0 => StoreError::Conflict("the member changed meanwhile; try again".into()),
+            _ => StoreError::LastOwner,
+        })
+        .await
+    }
+}

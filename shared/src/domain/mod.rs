@@ -1,0 +1,12 @@
+//! Entities, value types and the permission policy. No AWS, HTTP or storage
+//! types here: values are built by parsing, so an invalid one cannot exist.
+
+pub mod api_key;
+pub mod assistant;
+pub mod fields;
+pub mod ids;
+pub mod member;
+pub mod policy;
+pub mod role;
+pub mod time;
+pub mod workspace;

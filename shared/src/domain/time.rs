@@ -1,0 +1,53 @@
+//! Timestamps: stored as milliseconds (so "newest first" orders things created
+//! within one second), shown as ISO-8601 UTC with `Z` to the second, the
+//! format of every example in the API documentation.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        Self((OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64)
+    }
+
+    pub fn from_millis(millis: i64) -> Self {
+        Self(millis)
+    }
+
+    pub fn millis(self) -> i64 {
+        self.0
+    }
+
+    pub fn to_iso8601(self) -> String {
+        let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
+            .ok()
+            .and_then(|t| t.format(&format).ok())
+            // Only reachable for instants outside years -9999..9999, which
+            // `now()` cannot produce; show the raw value rather than fail.
+            .unwrap_or_else(|| self.0.to_string())
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_iso8601())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_shown_as_utc_seconds_with_a_z() {
+        assert_eq!(
+            Timestamp::from_millis(1_751_360_400_123).to_iso8601(),
+            "2025-07-01T09:00:00Z"
+        );
+    }
+}

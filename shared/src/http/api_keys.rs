@@ -1,0 +1,65 @@
+//! `/api/api-keys[...]`: the caller's own API keys.
+
+use super::auth::Caller;
+use super::body::JsonBody;
+use super::error::ApiError;
+use super::paging::{Page, Paging};
+use super::state::AppState;
+use super::views::{ApiKeyView, NewApiKeyView};
+use crate::domain::api_key::NAME_MAX;
+use crate::domain::fields::{FieldReader, trimmed_text};
+use crate::domain::ids::ApiKeyId;
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/api-keys", get(list_keys).post(create_key))
+        .route("/api/api-keys/{key_id}", delete(revoke_key))
+}
+
+async fn list_keys(
+    State(state): State<AppState>,
+    caller: Caller,
+    paging: Paging,
+) -> Result<Json<Page<ApiKeyView>>, ApiError> {
+    let keys = state.store.list_api_keys(&caller.user_id).await?;
+    Ok(Json(
+        paging.page(keys.into_iter().map(ApiKeyView::from).collect()),
+    ))
+}
+
+async fn create_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let mut reader =
+        FieldReader::new(body, &["id", "prefix", "createdAt", "key"]).map_err(ApiError::invalid)?;
+    let name = reader.required("name", |v| trimmed_text(v, 1, NAME_MAX));
+    reader.finish().map_err(ApiError::invalid)?;
+    let (key, secret) = state
+        .store
+        .create_api_key(&caller.user_id, name.unwrap_or_default())
+        .await?;
+    let view = NewApiKeyView {
+        key: ApiKeyView::from(key),
+        secret: secret.reveal_once(),
+    };
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+async fn revoke_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key_id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = ApiKeyId::parse(&key_id).ok_or(ApiError::NotFound("API key"))?;
+    let hash = state.store.revoke_api_key(&caller.user_id, &id).await?;
+    state.keys.forget(&hash);
+    Ok(StatusCode::NO_CONTENT)
+}

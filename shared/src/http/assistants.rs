@@ -1,0 +1,259 @@
+//! `/api/workspaces/{ws}/assistants[...]`: the Assistants API of the seed,
+//! and access grants on private assistants.
+
+use super::auth::Caller;
+use super::body::JsonBody;
+use super::error::ApiError;
+use super::paging::{Page, Paging};
+use super::state::AppState;
+use super::views::{AccessGrantView, AssistantSummaryView, AssistantView};
+use crate::adapters::dynamo::AssistantWithGrant;
+use crate::cleanup::CleanupJob;
+use crate::domain::assistant::{Assistant, AssistantChanges};
+use crate::domain::ids::{AssistantId, UserId, WorkspaceId};
+use crate::domain::policy::Actor;
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/workspaces/{workspace_id}/assistants",
+            get(list_assistants).post(create_assistant),
+        )
+        .route(
+            "/api/workspaces/{workspace_id}/assistants/{assistant_id}",
+            get(get_assistant)
+                .patch(update_assistant)
+                .delete(delete_assistant),
+        )
+        .route(
+            "/api/workspaces/{workspace_id}/assistants/{assistant_id}/access",
+            get(list_access),
+        )
+        .route(
+            "/api/workspaces/{workspace_id}/assistants/{assistant_id}/access/{user_id}",
+            put(grant_access).delete(revoke_access),
+        )
+}
+
+const MANAGE_ONLY: &str = "only owners and admins can change assistants";
+
+fn require_manager(actor: &Actor) -> Result<(), ApiError> {
+    if actor.can_manage_assistants() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(MANAGE_ONLY))
+    }
+}
+
+fn parse_assistant_id(raw: &str) -> Result<AssistantId, ApiError> {
+    AssistantId::parse(raw).ok_or(ApiError::NotFound("assistant"))
+}
+
+async fn list_assistants(
+    State(state): State<AppState>,
+    caller: Caller,
+    paging: Paging,
+    Path(workspace_id): Path<String>,
+) -> Result<Json<Page<AssistantSummaryView>>, ApiError> {
+    let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
+    let mut visible: Vec<Assistant> = state
+        .store
+        .list_assistants_for(&workspace.id, &actor.user_id)
+        .await?
+        .into_iter()
+        .filter(|a| actor.can_view_assistant(&a.assistant, a.granted))
+        .map(|a| a.assistant)
+        .collect();
+    visible.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then_with(|| b.id.cmp(&a.id))
+    });
+    let page = paging.page(visible);
+    Ok(Json(Page {
+        data: page
+            .data
+            .into_iter()
+            .map(AssistantSummaryView::from)
+            .collect(),
+        total: page.total,
+        limit: page.limit,
+        offset: page.offset,
+    }))
+}
+
+async fn create_assistant(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(workspace_id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
+    require_manager(&actor)?;
+    let config = AssistantChanges::from_json(body, &workspace.models, true)
+        .map_err(ApiError::invalid)?
+        .into_new_config(&workspace.models);
+    let assistant = state
+        .store
+        .create_assistant(&workspace.id, config, &actor.user_id)
+        .await?;
+    tracing::info!(assistant_id = %assistant.id, "assistant created");
+    Ok((StatusCode::CREATED, Json(AssistantView::from(&assistant))).into_response())
+}
+
+/// The assistant if the actor may see it; otherwise (or when missing) 404.
+async fn visible_assistant(
+    state: &AppState,
+    workspace_id: &WorkspaceId,
+    raw_id: &str,
+    actor: &Actor,
+) -> Result<Assistant, ApiError> {
+    let id = parse_assistant_id(raw_id)?;
+    match state
+        .store
+        .get_assistant_for(workspace_id, &id, &actor.user_id)
+        .await?
+    {
+        Some(AssistantWithGrant { assistant, granted })
+            if actor.can_view_assistant(&assistant, granted) =>
+        {
+            Ok(assistant)
+        }
+        _ => Err(ApiError::NotFound("assistant")),
+    }
+}
+
+async fn get_assistant(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((workspace_id, assistant_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
+    let assistant = visible_assistant(&state, &workspace.id, &assistant_id, &actor).await?;
+    Ok(Json(AssistantView::from(&assistant)).into_response())
+}
+
+async fn update_assistant(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((workspace_id, assistant_id)): Path<(String, String)>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
+    // Whoever may not see the assistant learns nothing, not even a 403.
+    if !actor.can_manage_assistants() {
+        visible_assistant(&state, &workspace.id, &assistant_id, &actor).await?;
+        return Err(ApiError::Forbidden(MANAGE_ONLY));
+    }
+    let id = parse_assistant_id(&assistant_id)?;
+    let changes =
+        AssistantChanges::from_json(body, &workspace.models, false).map_err(ApiError::invalid)?;
+    let assistant = state
+        .store
+        .update_assistant(&workspace.id, &id, &changes)
+        .await?;
+    Ok(Json(AssistantView::from(&assistant)).into_response())
+}
+
+async fn delete_assistant(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((workspace_id, assistant_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
+    if !actor.can_manage_assistants() {
+        visible_assistant(&state, &workspace.id, &assistant_id, &actor).await?;
+        return Err(ApiError::Forbidden(MANAGE_ONLY));
+    }
+    let id = parse_assistant_id(&assistant_id)?;
+    state.store.delete_assistant(&workspace.id, &id).await?;
+    let job = CleanupJob::AssistantDeleted {
+        workspace_id: workspace.id,
+        assistant_id: id,
+    };
+    // The assistant is already gone for everyone; what hangs off it is
+    // unreachable without it. A failed enqueue leaves only invisible leftovers,
+    // so the delete still succeeds, and the failure is logged to sweep.
+    if let Err(error) = state.cleanup.enqueue(&job).await {
+        tracing::error!(job = %job.to_message(), error = %error, "cleanup job not queued");
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Grants are managed by owners and admins; others get what a read would
+/// give them (404 if they cannot see the assistant, else 403).
+async fn manager_for_grants(
+    state: &AppState,
+    caller: &Caller,
+    workspace_id: &str,
+    assistant_id: &str,
+) -> Result<(WorkspaceId, AssistantId), ApiError> {
+    let (workspace, actor) = state.member_of(workspace_id, caller).await?;
+    if !actor.can_manage_assistants() {
+        visible_assistant(state, &workspace.id, assistant_id, &actor).await?;
+        return Err(ApiError::Forbidden(
+            "only owners and admins can manage access to assistants",
+        ));
+    }
+    Ok((workspace.id, parse_assistant_id(assistant_id)?))
+}
+
+async fn list_access(
+    State(state): State<AppState>,
+    caller: Caller,
+    paging: Paging,
+    Path((workspace_id, assistant_id)): Path<(String, String)>,
+) -> Result<Json<Page<AccessGrantView>>, ApiError> {
+    let (workspace_id, id) =
+        manager_for_grants(&state, &caller, &workspace_id, &assistant_id).await?;
+    let (assistant, grants) = tokio::try_join!(
+        state
+            .store
+            .get_assistant_for(&workspace_id, &id, &caller.user_id),
+        state.store.list_grants(&workspace_id, &id),
+    )?;
+    if assistant.is_none() {
+        return Err(ApiError::NotFound("assistant"));
+    }
+    let mut grants = grants;
+    grants.sort_by(|a, b| {
+        a.granted_at
+            .cmp(&b.granted_at)
+            .then_with(|| a.user_id.cmp(&b.user_id))
+    });
+    let views = grants
+        .into_iter()
+        .map(|g| AccessGrantView::new(id.clone(), g))
+        .collect();
+    Ok(Json(paging.page(views)))
+}
+
+async fn grant_access(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((workspace_id, assistant_id, user_id)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let (workspace_id, id) =
+        manager_for_grants(&state, &caller, &workspace_id, &assistant_id).await?;
+    let user = UserId::parse(&user_id).ok_or(ApiError::NotFound("member"))?;
+    let grant = state.store.grant_access(&workspace_id, &id, &user).await?;
+    Ok(Json(AccessGrantView::new(id, grant)).into_response())
+}
+
+async fn revoke_access(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((workspace_id, assistant_id, user_id)): Path<(String, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let (workspace_id, id) =
+        manager_for_grants(&state, &caller, &workspace_id, &assistant_id).await?;
+    let user = UserId::parse(&user_id).ok_or(ApiError::NotFound("access grant"))?;
+    state.store.revoke_access(&workspace_id, &id, &user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

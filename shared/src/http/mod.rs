@@ -1,0 +1,56 @@
+//! The HTTP edge shared by every API function: authentication, JSON bodies,
+//! paging, the error mapping, and the routers themselves.
+
+pub mod api_keys;
+pub mod assistants;
+pub mod auth;
+pub mod body;
+pub mod error;
+#[cfg(feature = "lambda")]
+pub mod lambda;
+pub mod paging;
+pub mod state;
+mod trace;
+pub mod views;
+pub mod workspaces;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::Method;
+use axum::response::IntoResponse;
+use error::ApiError;
+pub use state::AppState;
+/// Finishes a function's router: JSON 404 and 405 answers, request spans.
+pub fn finish(routes: Router<AppState>, state: AppState) -> Router {
+    routes
+        .fallback(|| async { ApiError::NotFound("route").into_response() })
+        .method_not_allowed_fallback(|request: Request| async move {
+            method_not_allowed(request.method()).into_response()
+        })
+        .route_layer(axum::middleware::from_fn(trace::trace_request))
+        .with_state(state)
+}
+
+fn method_not_allowed(method: &Method) -> ApiError {
+    ApiError::MethodNotAllowed(method.to_string())
+}
+
+/// The workspaces function's router: workspaces, members and API keys.
+pub fn workspaces_router(state: AppState) -> Router {
+    finish(workspaces::routes().merge(api_keys::routes()), state)
+}
+
+/// The assistants function's router.
+pub fn assistants_router(state: AppState) -> Router {
+    finish(assistants::routes(), state)
+}
+
+/// Every API route on one router, as the dev server serves them.
+pub fn all_routes_router(state: AppState) -> Router {
+    finish(
+        workspaces::routes()
+            .merge(api_keys::routes())
+            .merge(assistants::routes()),
+        state,
+    )
+}

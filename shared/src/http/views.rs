@@ -1,0 +1,190 @@
+//! Response bodies: what the API shows of each entity, in camelCase.
+
+use crate::adapters::dynamo::AccessGrant;
+use crate::domain::api_key::ApiKey;
+use crate::domain::assistant::Assistant;
+use crate::domain::ids::{ApiKeyId, AssistantId, UserId, WorkspaceId};
+use crate::domain::member::Membership;
+use crate::domain::role::{MemberStatus, Role};
+use crate::domain::time::Timestamp;
+use crate::domain::workspace::Workspace;
+use serde::Serialize;
+
+/// The full assistant object (get, create, update).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssistantView<'a> {
+    id: &'a AssistantId,
+    workspace_id: &'a WorkspaceId,
+    name: &'a str,
+    instructions: &'a str,
+    model: &'a str,
+    visibility: &'static str,
+    temperature: f64,
+    max_tokens: u32,
+    welcome_message: Option<&'a str>,
+    widget_enabled: bool,
+    project_count: u32,
+    created_by: &'a UserId,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+impl<'a> From<&'a Assistant> for AssistantView<'a> {
+    fn from(a: &'a Assistant) -> Self {
+        Self {
+            id: &a.id,
+            workspace_id: &a.workspace_id,
+            name: &a.name,
+            instructions: &a.instructions,
+            model: &a.model,
+            visibility: a.visibility.as_str(),
+            temperature: a.temperature,
+            max_tokens: a.max_tokens,
+            welcome_message: a.welcome_message.as_deref(),
+            widget_enabled: a.widget_enabled,
+            project_count: a.project_count,
+            created_by: &a.created_by,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+/// An assistant in a list, exactly the fields the documentation shows.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssistantSummaryView {
+    id: AssistantId,
+    name: String,
+    model: String,
+    visibility: &'static str,
+    widget_enabled: bool,
+    project_count: u32,
+    created_at: Timestamp,
+}
+
+impl From<Assistant> for AssistantSummaryView {
+    fn from(a: Assistant) -> Self {
+        Self {
+            id: a.id,
+            name: a.name,
+            model: a.model,
+            visibility: a.visibility.as_str(),
+            widget_enabled: a.widget_enabled,
+            project_count: a.project_count,
+            created_at: a.created_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceView<'a> {
+    id: &'a WorkspaceId,
+    name: &'a str,
+    slug: &'a str,
+    /// The caller's role in this workspace.
+    role: Role,
+    allowed_models: &'a [String],
+    default_model: &'a str,
+    member_count: u32,
+    assistant_count: u32,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+impl<'a> WorkspaceView<'a> {
+    pub fn new(w: &'a Workspace, role: Role) -> Self {
+        Self {
+            id: &w.id,
+            name: &w.name,
+            slug: &w.slug,
+            role,
+            allowed_models: &w.models.allowed_models,
+            default_model: &w.models.default_model,
+            member_count: w.member_count,
+            assistant_count: w.assistant_count,
+            created_at: w.created_at,
+            updated_at: w.updated_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberView {
+    user_id: UserId,
+    email: String,
+    name: String,
+    role: Role,
+    status: MemberStatus,
+    joined_at: Timestamp,
+}
+
+impl From<Membership> for MemberView {
+    fn from(m: Membership) -> Self {
+        Self {
+            user_id: m.user_id,
+            email: m.email.as_str().to_owned(),
+            name: m.name,
+            role: m.role,
+            status: m.status,
+            joined_at: m.joined_at,
+        }
+    }
+}
+
+/// A key as listed: never the secret, only the prefix that tells keys apart.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyView {
+    id: ApiKeyId,
+    name: String,
+    prefix: String,
+    created_at: Timestamp,
+    last_used_at: Option<Timestamp>,
+    revoked_at: Option<Timestamp>,
+}
+
+impl From<ApiKey> for ApiKeyView {
+    fn from(k: ApiKey) -> Self {
+        Self {
+            id: k.id,
+            name: k.name,
+            prefix: k.prefix,
+            created_at: k.created_at,
+            last_used_at: k.last_used_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+/// A key just created: the one response that carries the secret.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewApiKeyView {
+    #[serde(flatten)]
+    pub key: ApiKeyView,
+    /// The key itself, `ic_...`: shown here and never again.
+    #[serde(rename = "key")]
+    pub secret: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessGrantView {
+    assistant_id: AssistantId,
+    user_id: UserId,
+    granted_at: Timestamp,
+}
+
+impl AccessGrantView {
+    pub fn new(assistant_id: AssistantId, grant: AccessGrant) -> Self {
+        Self {
+            assistant_id,
+            user_id: grant.user_id,
+            granted_at: grant.granted_at,
+        }
+    }
+}

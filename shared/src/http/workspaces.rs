@@ -1,0 +1,214 @@
+//! `/api/workspaces[...]`: workspaces, their settings and their members.
+
+use super::auth::Caller;
+use super::body::JsonBody;
+use super::error::ApiError;
+use super::paging::{Page, Paging};
+use super::state::AppState;
+use super::views::{MemberView, WorkspaceView};
+use crate::domain::ids::UserId;
+use crate::domain::member::{MemberChanges, Membership, NewMember};
+use crate::domain::policy::Actor;
+use crate::domain::role::MemberStatus;
+use crate::domain::workspace::{NewWorkspace, WorkspaceChanges};
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/workspaces",
+            get(list_workspaces).post(create_workspace),
+        )
+        .route(
+            "/api/workspaces/{workspace_id}",
+            get(get_workspace).patch(update_workspace),
+        )
+        .route(
+            "/api/workspaces/{workspace_id}/members",
+            get(list_members).post(add_member),
+        )
+        .route(
+            "/api/workspaces/{workspace_id}/members/{user_id}",
+            patch(change_member).delete(remove_member),
+        )
+}
+
+fn require_manager(actor: &Actor, what: &'static str) -> Result<(), ApiError> {
+    if actor.can_manage_workspace() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(what))
+    }
+}
+
+async fn list_workspaces(
+    State(state): State<AppState>,
+    caller: Caller,
+    paging: Paging,
+) -> Result<Response, ApiError> {
+    let contexts: Vec<_> = state
+        .store
+        .list_workspaces_of(&caller.user_id)
+        .await?
+        .into_iter()
+        .filter(|c| c.membership.status == MemberStatus::Active)
+        .collect();
+    let page = paging.page(contexts);
+    let data: Vec<WorkspaceView> = page
+        .data
+        .iter()
+        .map(|c| WorkspaceView::new(&c.workspace, c.membership.role))
+        .collect();
+    Ok(Json(Page {
+        data,
+        total: page.total,
+        limit: page.limit,
+        offset: page.offset,
+    })
+    .into_response())
+}
+
+async fn create_workspace(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let new = NewWorkspace::from_json(body).map_err(ApiError::invalid)?;
+    let user = state
+        .store
+        .get_user(&caller.user_id)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let workspace = state.store.create_workspace(new, &user).await?;
+    tracing::info!(workspace_id = %workspace.id, "workspace created");
+    let view = WorkspaceView::new(&workspace, crate::domain::role::Role::Owner);
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+async fn get_workspace(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(workspace_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
+    Ok(Json(WorkspaceView::new(&workspace, actor.role)).into_response())
+}
+
+async fn update_workspace(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(workspace_id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
+    require_manager(
+        &actor,
+        "only owners and admins can change workspace settings",
+    )?;
+    let changes = WorkspaceChanges::from_json(body).map_err(ApiError::invalid)?;
+    let models = changes
+        .models_after(&workspace.models)
+        .map_err(ApiError::invalid)?;
+    let updated = state
+        .store
+        .update_workspace(&workspace, changes, models)
+        .await?;
+    Ok(Json(WorkspaceView::new(&updated, actor.role)).into_response())
+}
+
+async fn list_members(
+    State(state): State<AppState>,
+    caller: Caller,
+    paging: Paging,
+    Path(workspace_id): Path<String>,
+) -> Result<Json<Page<MemberView>>, ApiError> {
+    let (workspace, _) = state.member_of(&workspace_id, &caller).await?;
+    let members = state.store.list_members(&workspace.id).await?;
+    let views = members.into_iter().map(MemberView::from).collect();
+    Ok(Json(paging.page(views)))
+}
+
+async fn add_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(workspace_id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
+    require_manager(&actor, "only owners and admins can add members")?;
+    let new = NewMember::from_json(body).map_err(ApiError::invalid)?;
+    if !actor.can_add_member_as(new.role) {
+        return Err(ApiError::Forbidden("only owners can make someone an owner"));
+    }
+    // Someone not yet known is created on the spot (an invitation by email).
+    let (user, is_new) = match state.store.find_user_by_email(&new.email).await? {
+        Some(user) => (user, false),
+        None => (
+            crate::domain::member::User {
+                id: UserId::generate(),
+                name: new.email.local_part().to_owned(),
+                email: new.email.clone(),
+                created_at: crate::domain::time::Timestamp::now(),
+            },
+            true,
+        ),
+    };
+    let membership = state
+        .store
+        .add_member(&workspace.id, &user, is_new, new.role)
+        .await?;
+    Ok((StatusCode::CREATED, Json(MemberView::from(membership))).into_response())
+}
+
+/// The member named in the path, which must exist in this workspace.
+async fn target_member(
+    state: &AppState,
+    workspace: &crate::domain::workspace::Workspace,
+    user_id: &str,
+) -> Result<Membership, ApiError> {
+    let user = UserId::parse(user_id).ok_or(ApiError::NotFound("member"))?;
+    state
+        .store
+        .get_member(&workspace.id, &user)
+        .await?
+        .ok_or(ApiError::NotFound("member"))
+}
+
+async fn change_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((workspace_id, user_id)): Path<(String, String)>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
+    require_manager(&actor, "only owners and admins can change members")?;
+    let changes = MemberChanges::from_json(body).map_err(ApiError::invalid)?;
+    let target = target_member(&state, &workspace, &user_id).await?;
+    if !actor.can_change_member(&target, changes.role) {
+        return Err(ApiError::Forbidden(
+            "only owners can change an owner or make someone an owner",
+        ));
+    }
+    let updated = state.store.change_member(&target, changes).await?;
+    Ok(Json(MemberView::from(updated)).into_response())
+}
+
+async fn remove_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((workspace_id, user_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
+    require_manager(&actor, "only owners and admins can remove members")?;
+    let target = target_member(&state, &workspace, &user_id).await?;
+    if !actor.can_change_member(&target, None) {
+        return Err(ApiError::Forbidden("only owners can remove an owner"));
+    }
+    state.store.remove_member(&target).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
