@@ -12,6 +12,7 @@ use shared::adapters::round_trips::RoundTripCounter;
 use shared::http::{AppState, all_routes_router};
 use tower::ServiceExt;
 
+#[derive(Clone)]
 pub struct TestStack {
     pub local: LocalStack,
     pub round_trips: RoundTripCounter,
@@ -99,5 +100,105 @@ impl TestStack {
                 .unwrap_or_else(|_| panic!("the body is JSON: {}", String::from_utf8_lossy(&bytes)))
         };
         (status, json)
+    }
+}
+
+/// A seeded workspace with a public assistant and a private one whose only
+/// grant is the member's.
+pub struct Fixture {
+    pub seed: Seed,
+    pub public_assistant: String,
+    pub private_assistant: String,
+    /// The id of the owner's key (for routes about keys).
+    pub owner_key_id: String,
+}
+
+impl Fixture {
+    pub fn key(&self, role: &str) -> &str {
+        &self.seed.keys[role]
+    }
+
+    pub fn user(&self, role: &str) -> &str {
+        &self.seed.users[role]
+    }
+
+    pub fn ws(&self) -> &str {
+        self.seed.workspace_id.as_str()
+    }
+}
+
+impl TestStack {
+    pub async fn fixture(&self) -> Fixture {
+        let seed = self.seed().await;
+        let owner = seed.keys["owner"].clone();
+        let ws = seed.workspace_id.to_string();
+        let create = |visibility: &'static str| {
+            let owner = owner.clone();
+            let ws = ws.clone();
+            async move {
+                let (status, body) = self
+                    .call(
+                        Method::POST,
+                        &format!("/api/workspaces/{ws}/assistants"),
+                        Some(&owner),
+                        Some(serde_json::json!({"name": format!("{visibility} bot"), "visibility": visibility})),
+                    )
+                    .await;
+                assert_eq!(status, StatusCode::CREATED, "{body}");
+                body["id"].as_str().expect("an id").to_owned()
+            }
+        };
+        let public_assistant = create("public").await;
+        let private_assistant = create("private").await;
+        let member = seed.users["member"].clone();
+        let (status, body) = self
+            .call(
+                Method::PUT,
+                &format!("/api/workspaces/{ws}/assistants/{private_assistant}/access/{member}"),
+                Some(&owner),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (_, keys) = self
+            .call(Method::GET, "/api/api-keys", Some(&owner), None)
+            .await;
+        let owner_key_id = keys["data"][0]["id"].as_str().expect("a key").to_owned();
+        Fixture {
+            seed,
+            public_assistant,
+            private_assistant,
+            owner_key_id,
+        }
+    }
+
+    /// Everything an owner can read about the fixture's workspace, to show
+    /// that a refused request changed nothing.
+    pub async fn snapshot(&self, fixture: &Fixture) -> Value {
+        let ws = fixture.ws();
+        let owner = fixture.key("owner");
+        let mut snapshot = serde_json::Map::new();
+        for path in [
+            format!("/api/workspaces/{ws}"),
+            format!("/api/workspaces/{ws}/members"),
+            format!("/api/workspaces/{ws}/assistants"),
+            format!(
+                "/api/workspaces/{ws}/assistants/{}",
+                fixture.public_assistant
+            ),
+            format!(
+                "/api/workspaces/{ws}/assistants/{}",
+                fixture.private_assistant
+            ),
+            format!(
+                "/api/workspaces/{ws}/assistants/{}/access",
+                fixture.private_assistant
+            ),
+            "/api/api-keys".to_owned(),
+        ] {
+            let (_, body) = self.call(Method::GET, &path, Some(owner), None).await;
+            snapshot.insert(path, body);
+        }
+        Value::Object(snapshot)
     }
 }

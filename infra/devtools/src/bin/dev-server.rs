@@ -55,11 +55,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("Ctrl-C stops everything.");
 
     axum::serve(listener, all_routes_router(local.app_state()))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(stop_requested())
         .await?;
     let _ = stop.send(true);
     let _ = worker.await;
     Ok(())
+}
+
+/// Ctrl-C in the terminal, or SIGTERM from the script that started us.
+async fn stop_requested() {
+    let mut terminate =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
 }
