@@ -1,0 +1,48 @@
+//! Every sample event in `events/assistants-api/` goes through lambda_http's
+//! deserialization and this function's router, stage prefix and all.
+
+use devtools::testing::{TestStack, event_files};
+use shared::http::assistants_router;
+
+const EXPECTED: &[(&str, u16)] = &[
+    ("create-assistant.json", 201),
+    ("delete-assistant.json", 204),
+    ("get-assistant.json", 200),
+    ("grant-access.json", 200),
+    ("list-access.json", 200),
+    ("list-assistants.json", 200),
+    ("revoke-access.json", 204),
+    ("update-assistant.json", 200),
+];
+
+#[tokio::test]
+async fn every_sample_event_reaches_its_route_and_succeeds() {
+    let stack = TestStack::start().await;
+    let files = event_files("assistants-api");
+    let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+    let expected_names: Vec<&str> = EXPECTED.iter().map(|(name, _)| *name).collect();
+    assert_eq!(names, expected_names, "every event file has an expectation");
+    for (name, event) in &files {
+        let fixture = stack.fixture().await;
+        let (status, body) = stack
+            .replay_event(assistants_router(stack.state.clone()), event, &fixture)
+            .await;
+        let expected = EXPECTED.iter().find(|(n, _)| n == name).unwrap().1;
+        assert_eq!(status.as_u16(), expected, "{name}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn this_function_does_not_answer_the_workspace_routes() {
+    let stack = TestStack::start().await;
+    let fixture = stack.fixture().await;
+    let (_, event) = event_files("workspaces-api")
+        .into_iter()
+        .find(|(name, _)| name == "list-workspaces.json")
+        .unwrap();
+    let (status, body) = stack
+        .replay_event(assistants_router(stack.state.clone()), &event, &fixture)
+        .await;
+    assert_eq!(status.as_u16(), 404);
+    assert_eq!(body["code"], "not_found:api");
+}
