@@ -3,7 +3,7 @@
 //! demo seed.
 
 use shared::adapters::dynamo::{Store, StoreError};
-use shared::domain::ids::UserId;
+use shared::domain::ids::{UserId, WorkspaceId};
 use shared::domain::member::{Email, User};
 use shared::domain::role::Role;
 use shared::domain::workspace::{ModelSettings, NewWorkspace, Workspace};
@@ -79,11 +79,11 @@ pub async fn bootstrap_workspace(
 /// Adds an existing or new user to a workspace with a role, and issues a key.
 pub async fn add_member_with_key(
     store: &Store,
-    workspace: &Workspace,
+    workspace: &WorkspaceId,
     email: &Email,
     role: Role,
 ) -> Result<IssuedKey, StoreError> {
     let user = user_with_email(store, email).await?;
-    store.add_member(&workspace.id, &user, false, role).await?;
+    store.add_member(workspace, &user, false, role).await?;
     issue_key(store, &user, "bootstrap").await
 }

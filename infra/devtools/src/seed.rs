@@ -46,7 +46,7 @@ pub async fn seed_demo(store: &Store, base_url: &str) -> Result<Seed, AdminError
     ] {
         issued.push((
             name,
-            add_member_with_key(store, &workspace, &email(name), role).await?,
+            add_member_with_key(store, &workspace.id, &email(name), role).await?,
         ));
     }
     let (other, outsider) =

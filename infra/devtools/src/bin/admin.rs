@@ -1,0 +1,113 @@
+//! The admin CLI: what has no API route because it comes before any key
+//! exists. Prints JSON. Talks to whatever the standard AWS settings name
+//! (the local stack by default; a real account when configured).
+//!
+//!   admin bootstrap --workspace-name "Acme" --owner-email ann@acme.com
+//!   admin issue-key --email ann@acme.com [--name laptop]
+//!   admin add-member --workspace ws_... --email bob@acme.com --role admin
+
+use clap::{Parser, Subcommand};
+use devtools::admin::{AdminError, add_member_with_key, bootstrap_workspace, issue_key};
+use shared::adapters::dynamo::Store;
+use shared::domain::ids::WorkspaceId;
+use shared::domain::member::Email;
+use shared::domain::role::{MemberStatus, Role};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "admin", about = "IllumiChat administration (prints JSON)")]
+struct Cli {
+    /// The DynamoDB table (the deployed stack's TableName output).
+    #[arg(long, env = "TABLE_NAME", default_value = "illumichat")]
+    table: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Creates a workspace owned by the user with this email (created if
+    /// new) and issues that owner an API key.
+    Bootstrap {
+        #[arg(long)]
+        workspace_name: String,
+        #[arg(long)]
+        owner_email: String,
+    },
+    /// Issues a new API key to an existing user.
+    IssueKey {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "admin-cli")]
+        name: String,
+    },
+    /// Adds a user (created if new) to a workspace and issues them a key.
+    AddMember {
+        #[arg(long)]
+        workspace: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = ["owner", "admin", "member", "guest"])]
+        role: String,
+    },
+}
+
+fn parse_email(value: &str) -> Result<Email, AdminError> {
+    Email::parse(value).ok_or_else(|| AdminError::Invalid(format!("'{value}' is not an email address")))
+}
+
+async fn run(cli: Cli) -> Result<serde_json::Value, AdminError> {
+    let aws = shared::config::load_aws().await;
+    let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), cli.table);
+    match cli.command {
+        Command::Bootstrap {
+            workspace_name,
+            owner_email,
+        } => {
+            let email = parse_email(&owner_email)?;
+            let (workspace, key) = bootstrap_workspace(&store, &workspace_name, &email, None).await?;
+            Ok(serde_json::json!({ "workspaceId": workspace.id, "owner": key }))
+        }
+        Command::IssueKey { email, name } => {
+            let email = parse_email(&email)?;
+            let user = store
+                .find_user_by_email(&email)
+                .await?
+                .ok_or_else(|| AdminError::Invalid(format!("no user has the email {}", email.as_str())))?;
+            Ok(serde_json::to_value(issue_key(&store, &user, &name).await?).expect("serializable"))
+        }
+        Command::AddMember {
+            workspace,
+            email,
+            role,
+        } => {
+            let email = parse_email(&email)?;
+            let role = Role::parse(&role).expect("clap allows only the four roles");
+            let id = WorkspaceId::parse(&workspace)
+                .ok_or_else(|| AdminError::Invalid(format!("'{workspace}' is not a workspace id")))?;
+            let key = add_member_with_key(&store, &id, &email, role).await?;
+            Ok(serde_json::json!({ "workspaceId": id, "role": role, "status": MemberStatus::Active, "member": key }))
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(output) => {
+            println!("{}", serde_json::to_string_pretty(&output).expect("serializable"));
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            let mut message = error.to_string();
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                message.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            eprintln!("{}", serde_json::json!({ "error": message }));
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! The README's path, end to end: the dev server starts, seeds, writes
+//! `.dev/seed.json`, and the documentation's curl examples get exactly the
+//! documented statuses and shapes over real HTTP. Also the admin CLI.
+
+use devtools::local::ResourceNames;
+use devtools::testing::TestStack;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+async fn start_dev_server() -> (Running, Value, ResourceNames) {
+    let names = ResourceNames::unique("e2e");
+    let seed_file = std::env::temp_dir().join(format!("{}-seed.json", names.table));
+    let child = Command::new(env!("CARGO_BIN_EXE_dev-server"))
+        .env("PORT", free_port().to_string())
+        .env("TABLE_NAME", &names.table)
+        .env("CLEANUP_QUEUE_NAME", &names.cleanup_queue)
+        .env("SEED_FILE", &seed_file)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the dev server starts");
+    let running = Running(child);
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        if let Ok(text) = std::fs::read_to_string(&seed_file)
+            && let Ok(seed) = serde_json::from_str::<Value>(&text)
+        {
+            let _ = std::fs::remove_file(&seed_file);
+            return (running, seed, names);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the dev server wrote no seed file within 60 s");
+}
+
+#[tokio::test]
+async fn the_documented_examples_work_against_the_dev_server() {
+    let (_server, seed, names) = start_dev_server().await;
+    for field in ["baseUrl", "workspaceId", "otherWorkspaceId"] {
+        assert!(seed[field].is_string(), "seed.json has {field}");
+    }
+    for role in ["owner", "admin", "member", "guest", "outsider"] {
+        assert!(seed["keys"][role].as_str().unwrap().starts_with("ic_"));
+        assert!(seed["users"][role].as_str().unwrap().starts_with("usr_"));
+    }
+    let base = seed["baseUrl"].as_str().unwrap();
+    let ws = seed["workspaceId"].as_str().unwrap();
+    let owner = seed["keys"]["owner"].as_str().unwrap();
+    let http = reqwest::Client::new();
+    let assistants = format!("{base}/api/workspaces/{ws}/assistants");
+
+    let created = http
+        .post(&assistants)
+        .bearer_auth(owner)
+        .header("Content-Type", "application/json")
+        .body(
+            json!({
+                "name": "Support Bot",
+                "instructions": "You are a helpful customer support assistant for Acme Corp.",
+                "model": "grok-2",
+                "visibility": "public",
+                "temperature": 0.5,
+                "maxTokens": 2048,
+                "welcomeMessage": "Hello! How can I help you today?"
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert!(created.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    let created: Value = created.json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let one = format!("{assistants}/{id}");
+
+    let listed = http
+        .get(format!("{assistants}?limit=10"))
+        .bearer_auth(seed["keys"]["member"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), StatusCode::OK);
+    let listed: Value = listed.json().await.unwrap();
+    assert_eq!(listed["limit"], 10);
+    assert_eq!(listed["offset"], 0);
+    assert_eq!(listed["total"], 1);
+    assert_eq!(
+        listed["data"][0],
+        json!({
+            "id": id, "name": "Support Bot", "model": "grok-2", "visibility": "public",
+            "widgetEnabled": false, "projectCount": 0, "createdAt": created["createdAt"]
+        })
+    );
+
+    let fetched = http.get(&one).bearer_auth(owner).send().await.unwrap();
+    assert_eq!(fetched.status(), StatusCode::OK);
+    assert_eq!(fetched.json::<Value>().await.unwrap(), created);
+
+    let updated = http
+        .patch(&one)
+        .bearer_auth(owner)
+        .header("Content-Type", "application/json")
+        .body(r#"{"instructions": "You are a technical support specialist. Always ask clarifying questions.", "temperature": 0.3}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.status(), StatusCode::OK);
+    let updated: Value = updated.json().await.unwrap();
+    assert_eq!(updated["temperature"], 0.3);
+    assert_eq!(updated["maxTokens"], 2048);
+
+    // A grant, so the cascade has something to remove.
+    let member = seed["users"]["member"].as_str().unwrap();
+    let granted = http.put(format!("{one}/access/{member}")).bearer_auth(owner).send().await.unwrap();
+    assert_eq!(granted.status(), StatusCode::OK);
+
+    let deleted = http.delete(&one).bearer_auth(owner).send().await.unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert!(deleted.bytes().await.unwrap().is_empty());
+    let gone = http.get(&one).bearer_auth(owner).send().await.unwrap();
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+
+    // The dev server drives the cleanup queue, as the event source mapping does.
+    let aws = shared::config::load_aws().await;
+    let store = shared::adapters::dynamo::Store::new(aws_sdk_dynamodb::Client::new(&aws), &names.table);
+    let ws_id = shared::domain::ids::WorkspaceId::parse(ws).unwrap();
+    let ast_id = shared::domain::ids::AssistantId::parse(&id).unwrap();
+    let started = Instant::now();
+    while !store.list_grants(&ws_id, &ast_id).await.unwrap().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(20), "the cleanup job never ran");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let outsider = http
+        .get(&assistants)
+        .bearer_auth(seed["keys"]["outsider"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(outsider.status(), StatusCode::NOT_FOUND);
+    let anonymous = http.get(&assistants).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_admin_cli_bootstraps_a_workspace_whose_key_works() {
+    let stack = TestStack::start().await;
+    let admin = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_admin"))
+            .env("TABLE_NAME", stack.local.store.table_name())
+            .args(args)
+            .output()
+            .expect("the admin CLI runs");
+        (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let (ok, out, err) = admin(&["bootstrap", "--workspace-name", "Acme", "--owner-email", "ann@acme.example"]);
+    assert!(ok, "{err}");
+    let boot: Value = serde_json::from_str(&out).unwrap();
+    let ws = boot["workspaceId"].as_str().unwrap();
+    let key = boot["owner"]["apiKey"].as_str().unwrap();
+    let (status, body) = stack
+        .call(axum::http::Method::GET, &format!("/api/workspaces/{ws}"), Some(key), None)
+        .await;
+    assert_eq!(status.as_u16(), 200, "{body}");
+    assert_eq!(body["role"], "owner");
+
+    let (ok, out, err) = admin(&["add-member", "--workspace", ws, "--email", "bob@acme.example", "--role", "admin"]);
+    assert!(ok, "{err}");
+    let added: Value = serde_json::from_str(&out).unwrap();
+    let (status, body) = stack
+        .call(axum::http::Method::GET, &format!("/api/workspaces/{ws}"), Some(added["member"]["apiKey"].as_str().unwrap()), None)
+        .await;
+    assert_eq!(status.as_u16(), 200);
+    assert_eq!(body["role"], "admin");
+
+    let (ok, out, _) = admin(&["issue-key", "--email", "bob@acme.example"]);
+    assert!(ok);
+    assert!(out.contains("\"apiKey\": \"ic_"));
+
+    let (ok, _, err) = admin(&["issue-key", "--email", "nobody@acme.example"]);
+    assert!(!ok);
+    assert!(err.contains("no user has the email"), "{err}");
+    let (ok, _, err) = admin(&["add-member", "--workspace", "ws_00000000000000000000", "--email", "c@acme.example", "--role", "member"]);
+    assert!(!ok);
+    assert!(err.contains("workspace not found"), "{err}");
+}
