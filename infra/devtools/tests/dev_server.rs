@@ -87,7 +87,12 @@ async fn the_documented_examples_work_against_the_dev_server() {
         .await
         .unwrap();
     assert_eq!(created.status(), StatusCode::CREATED);
-    assert!(created.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    assert!(
+        created.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
     let created: Value = created.json().await.unwrap();
     let id = created["id"].as_str().unwrap().to_owned();
     let one = format!("{assistants}/{id}");
@@ -130,7 +135,12 @@ async fn the_documented_examples_work_against_the_dev_server() {
 
     // A grant, so the cascade has something to remove.
     let member = seed["users"]["member"].as_str().unwrap();
-    let granted = http.put(format!("{one}/access/{member}")).bearer_auth(owner).send().await.unwrap();
+    let granted = http
+        .put(format!("{one}/access/{member}"))
+        .bearer_auth(owner)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(granted.status(), StatusCode::OK);
 
     let deleted = http.delete(&one).bearer_auth(owner).send().await.unwrap();
@@ -141,12 +151,16 @@ async fn the_documented_examples_work_against_the_dev_server() {
 
     // The dev server drives the cleanup queue, as the event source mapping does.
     let aws = shared::config::load_aws().await;
-    let store = shared::adapters::dynamo::Store::new(aws_sdk_dynamodb::Client::new(&aws), &names.table);
+    let store =
+        shared::adapters::dynamo::Store::new(aws_sdk_dynamodb::Client::new(&aws), &names.table);
     let ws_id = shared::domain::ids::WorkspaceId::parse(ws).unwrap();
     let ast_id = shared::domain::ids::AssistantId::parse(&id).unwrap();
     let started = Instant::now();
     while !store.list_grants(&ws_id, &ast_id).await.unwrap().is_empty() {
-        assert!(started.elapsed() < Duration::from_secs(20), "the cleanup job never ran");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the cleanup job never ran"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
@@ -170,24 +184,52 @@ async fn the_admin_cli_bootstraps_a_workspace_whose_key_works() {
             .args(args)
             .output()
             .expect("the admin CLI runs");
-        (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
     };
-    let (ok, out, err) = admin(&["bootstrap", "--workspace-name", "Acme", "--owner-email", "ann@acme.example"]);
+    let (ok, out, err) = admin(&[
+        "bootstrap",
+        "--workspace-name",
+        "Acme",
+        "--owner-email",
+        "ann@acme.example",
+    ]);
     assert!(ok, "{err}");
     let boot: Value = serde_json::from_str(&out).unwrap();
     let ws = boot["workspaceId"].as_str().unwrap();
     let key = boot["owner"]["apiKey"].as_str().unwrap();
     let (status, body) = stack
-        .call(axum::http::Method::GET, &format!("/api/workspaces/{ws}"), Some(key), None)
+        .call(
+            axum::http::Method::GET,
+            &format!("/api/workspaces/{ws}"),
+            Some(key),
+            None,
+        )
         .await;
     assert_eq!(status.as_u16(), 200, "{body}");
     assert_eq!(body["role"], "owner");
 
-    let (ok, out, err) = admin(&["add-member", "--workspace", ws, "--email", "bob@acme.example", "--role", "admin"]);
+    let (ok, out, err) = admin(&[
+        "add-member",
+        "--workspace",
+        ws,
+        "--email",
+        "bob@acme.example",
+        "--role",
+        "admin",
+    ]);
     assert!(ok, "{err}");
     let added: Value = serde_json::from_str(&out).unwrap();
     let (status, body) = stack
-        .call(axum::http::Method::GET, &format!("/api/workspaces/{ws}"), Some(added["member"]["apiKey"].as_str().unwrap()), None)
+        .call(
+            axum::http::Method::GET,
+            &format!("/api/workspaces/{ws}"),
+            Some(added["member"]["apiKey"].as_str().unwrap()),
+            None,
+        )
         .await;
     assert_eq!(status.as_u16(), 200);
     assert_eq!(body["role"], "admin");
@@ -199,7 +241,15 @@ async fn the_admin_cli_bootstraps_a_workspace_whose_key_works() {
     let (ok, _, err) = admin(&["issue-key", "--email", "nobody@acme.example"]);
     assert!(!ok);
     assert!(err.contains("no user has the email"), "{err}");
-    let (ok, _, err) = admin(&["add-member", "--workspace", "ws_00000000000000000000", "--email", "c@acme.example", "--role", "member"]);
+    let (ok, _, err) = admin(&[
+        "add-member",
+        "--workspace",
+        "ws_00000000000000000000",
+        "--email",
+        "c@acme.example",
+        "--role",
+        "member",
+    ]);
     assert!(!ok);
     assert!(err.contains("workspace not found"), "{err}");
 }

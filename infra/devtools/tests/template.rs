@@ -76,6 +76,9 @@ fn the_cleanup_queue_outlives_its_worker_six_times_and_redrives_after_five_recei
     let template = template();
     assert!(template.contains("VisibilityTimeout: 180"));
     assert!(template.contains("maxReceiveCount: 5"));
-    assert!(template.contains("Timeout: 30"), "the worker's timeout, 180 / 6");
+    assert!(
+        template.contains("Timeout: 30"),
+        "the worker's timeout, 180 / 6"
+    );
     assert!(template.contains("ReportBatchItemFailures"));
 }

@@ -53,7 +53,8 @@ enum Command {
 }
 
 fn parse_email(value: &str) -> Result<Email, AdminError> {
-    Email::parse(value).ok_or_else(|| AdminError::Invalid(format!("'{value}' is not an email address")))
+    Email::parse(value)
+        .ok_or_else(|| AdminError::Invalid(format!("'{value}' is not an email address")))
 }
 
 async fn run(cli: Cli) -> Result<serde_json::Value, AdminError> {
@@ -65,15 +66,15 @@ async fn run(cli: Cli) -> Result<serde_json::Value, AdminError> {
             owner_email,
         } => {
             let email = parse_email(&owner_email)?;
-            let (workspace, key) = bootstrap_workspace(&store, &workspace_name, &email, None).await?;
+            let (workspace, key) =
+                bootstrap_workspace(&store, &workspace_name, &email, None).await?;
             Ok(serde_json::json!({ "workspaceId": workspace.id, "owner": key }))
         }
         Command::IssueKey { email, name } => {
             let email = parse_email(&email)?;
-            let user = store
-                .find_user_by_email(&email)
-                .await?
-                .ok_or_else(|| AdminError::Invalid(format!("no user has the email {}", email.as_str())))?;
+            let user = store.find_user_by_email(&email).await?.ok_or_else(|| {
+                AdminError::Invalid(format!("no user has the email {}", email.as_str()))
+            })?;
             Ok(serde_json::to_value(issue_key(&store, &user, &name).await?).expect("serializable"))
         }
         Command::AddMember {
@@ -83,10 +84,13 @@ async fn run(cli: Cli) -> Result<serde_json::Value, AdminError> {
         } => {
             let email = parse_email(&email)?;
             let role = Role::parse(&role).expect("clap allows only the four roles");
-            let id = WorkspaceId::parse(&workspace)
-                .ok_or_else(|| AdminError::Invalid(format!("'{workspace}' is not a workspace id")))?;
+            let id = WorkspaceId::parse(&workspace).ok_or_else(|| {
+                AdminError::Invalid(format!("'{workspace}' is not a workspace id"))
+            })?;
             let key = add_member_with_key(&store, &id, &email, role).await?;
-            Ok(serde_json::json!({ "workspaceId": id, "role": role, "status": MemberStatus::Active, "member": key }))
+            Ok(
+                serde_json::json!({ "workspaceId": id, "role": role, "status": MemberStatus::Active, "member": key }),
+            )
         }
     }
 }
@@ -96,7 +100,10 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli).await {
         Ok(output) => {
-            println!("{}", serde_json::to_string_pretty(&output).expect("serializable"));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&output).expect("serializable")
+            );
             ExitCode::SUCCESS
         }
         Err(error) => {

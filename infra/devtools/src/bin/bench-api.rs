@@ -6,6 +6,8 @@
 //!
 //! Run with `./infra/bench` (starts the local server, builds optimised).
 
+use aws_sdk_dynamodb::types::AttributeValue::{N, S};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use axum::body::Body;
 use axum::http::{Method, Request};
 use devtools::local::{LocalStack, ResourceNames, require_loopback_endpoint};
@@ -76,7 +78,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let mut assistant = String::new();
     for i in 0..LISTED {
-        let body = format!(r#"{{"name": "bench {i}", "instructions": "You are a helpful assistant."}}"#);
+        let body =
+            format!(r#"{{"name": "bench {i}", "instructions": "You are a helpful assistant."}}"#);
         let response = router
             .clone()
             .oneshot(request(Method::POST, &list_path, Some(body)))
@@ -96,23 +99,77 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let _ = dynamo
                 .get_item()
                 .table_name(table)
-                .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("WS#{ws}")))
-                .key("SK", aws_sdk_dynamodb::types::AttributeValue::S(format!("AST#{id}")))
+                .key("PK", S(format!("WS#{ws}")))
+                .key("SK", S(format!("AST#{id}")))
                 .consistent_read(true)
                 .send()
                 .await;
         }
     })
     .await;
+    let raw_query = time(|| {
+        let query = dynamo
+            .query()
+            .table_name(local.store.table_name())
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", S(format!("WS#{}", seed.workspace_id)))
+            .expression_attribute_values(":prefix", S("AST#".into()))
+            .consistent_read(true)
+            .send();
+        async move {
+            let _ = query.await;
+        }
+    })
+    .await;
+    let raw_transaction = time(|| {
+        let put = TransactWriteItem::builder()
+            .put(
+                Put::builder()
+                    .table_name(local.store.table_name())
+                    .item("PK", S("BENCH".into()))
+                    .item(
+                        "SK",
+                        S(shared::domain::ids::AssistantId::generate().to_string()),
+                    )
+                    .build()
+                    .expect("table and item are set"),
+            )
+            .build();
+        let count = TransactWriteItem::builder()
+            .update(
+                Update::builder()
+                    .table_name(local.store.table_name())
+                    .key("PK", S("BENCH".into()))
+                    .key("SK", S("COUNT".into()))
+                    .update_expression("ADD n :one")
+                    .expression_attribute_values(":one", N("1".into()))
+                    .build()
+                    .expect("table, key and expression are set"),
+            )
+            .build();
+        let write = dynamo
+            .transact_write_items()
+            .transact_items(put)
+            .transact_items(count)
+            .send();
+        async move {
+            let _ = write.await;
+        }
+    })
+    .await;
     let get = time(|| {
-        let call = router.clone().oneshot(request(Method::GET, &get_path, None));
+        let call = router
+            .clone()
+            .oneshot(request(Method::GET, &get_path, None));
         async move {
             let _ = call.await;
         }
     })
     .await;
     let list = time(|| {
-        let call = router.clone().oneshot(request(Method::GET, &list_path, None));
+        let call = router
+            .clone()
+            .oneshot(request(Method::GET, &list_path, None));
         async move {
             let _ = call.await;
         }
@@ -129,10 +186,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     })
     .await;
 
-    println!("API latency through the router, local stack, {SAMPLES} samples each (after {WARMUP} warm-up)");
-    println!("{:<28} {:>10} {:>10} {:>16}", "operation", "median", "p99", "median / GetItem");
-    println!("{:<28} {:>10} {:>10} {:>16}", "raw GetItem (baseline)", ms(raw.median), ms(raw.p99), "1.00x");
+    println!(
+        "API latency through the router, local stack, {SAMPLES} samples each (after {WARMUP} warm-up)"
+    );
+    println!(
+        "{:<28} {:>10} {:>10} {:>16}",
+        "operation", "median", "p99", "median / GetItem"
+    );
+    println!(
+        "{:<28} {:>10} {:>10} {:>16}",
+        "raw GetItem (baseline)",
+        ms(raw.median),
+        ms(raw.p99),
+        "1.00x"
+    );
     for (name, f) in [
+        ("raw Query (list's read)", &raw_query),
+        ("raw TransactWriteItems (2)", &raw_transaction),
         ("get assistant", &get),
         (&*format!("list assistants ({LISTED})"), &list),
         ("create assistant", &create),
