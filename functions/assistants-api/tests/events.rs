@@ -1,7 +1,7 @@
 //! Every sample event in `events/assistants-api/` goes through lambda_http's
 //! deserialization and this function's router, stage prefix and all.
 
-use devtools::testing::{TestStack, event_files};
+use devtools::testing::{TestStack, assert_every_event_answers, event_files};
 use shared::http::assistants_router;
 
 const EXPECTED: &[(&str, u16)] = &[
@@ -17,19 +17,7 @@ const EXPECTED: &[(&str, u16)] = &[
 
 #[tokio::test]
 async fn every_sample_event_reaches_its_route_and_succeeds() {
-    let stack = TestStack::start().await;
-    let files = event_files("assistants-api");
-    let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
-    let expected_names: Vec<&str> = EXPECTED.iter().map(|(name, _)| *name).collect();
-    assert_eq!(names, expected_names, "every event file has an expectation");
-    for (name, event) in &files {
-        let fixture = stack.fixture().await;
-        let (status, body) = stack
-            .replay_event(assistants_router(stack.state.clone()), event, &fixture)
-            .await;
-        let expected = EXPECTED.iter().find(|(n, _)| n == name).unwrap().1;
-        assert_eq!(status.as_u16(), expected, "{name}: {body}");
-    }
+    assert_every_event_answers("assistants-api", assistants_router, EXPECTED).await;
 }
 
 #[tokio::test]

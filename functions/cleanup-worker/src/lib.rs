@@ -14,7 +14,11 @@ pub async fn handle_batch(store: &Store, event: SqsEvent) -> SqsBatchResponse {
         let id = record.message_id.unwrap_or_default();
         let body = record.body.unwrap_or_default();
         let span = tracing::info_span!("message", message_id = %id);
-        let outcome = handle_message(store, &id, &body).instrument(span).await;
+        // Boxed: the store's nested futures are deep enough to exceed the
+        // compiler's layout recursion limit when inlined into the runtime's.
+        let outcome = Box::pin(handle_message(store, &id, &body))
+            .instrument(span)
+            .await;
         if outcome == MessageOutcome::Retry {
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = id;

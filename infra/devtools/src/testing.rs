@@ -263,3 +263,25 @@ pub fn event_files(function: &str) -> Vec<(String, String)> {
     files.sort();
     files
 }
+
+/// Replays every event of `events/<folder>/` through `router`, each on a
+/// fresh fixture, and checks it against `expected` (file name, status),
+/// which must name every file.
+pub async fn assert_every_event_answers(
+    folder: &str,
+    router: fn(AppState) -> Router,
+    expected: &[(&str, u16)],
+) {
+    let stack = TestStack::start().await;
+    let files = event_files(folder);
+    let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+    let expected_names: Vec<&str> = expected.iter().map(|(name, _)| *name).collect();
+    assert_eq!(names, expected_names, "every event file has an expectation");
+    for ((name, event), (_, status)) in files.iter().zip(expected) {
+        let fixture = stack.fixture().await;
+        let (got, body) = stack
+            .replay_event(router(stack.state.clone()), event, &fixture)
+            .await;
+        assert_eq!(got.as_u16(), *status, "{name}: {body}");
+    }
+}

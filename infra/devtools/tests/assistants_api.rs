@@ -196,6 +196,8 @@ async fn unknown_and_malformed_ids_are_404() {
         format!("{}/{}", assistants(&fixture), fixture.ws()),
         "/api/workspaces/ws_abc123/assistants".to_owned(),
         "/api/workspaces/ws_00000000000000000000/assistants".to_owned(),
+        "/api/workspaces/%FF%FE/assistants".to_owned(),
+        format!("{}/%C0", assistants(&fixture)),
     ] {
         let (status, body) = stack.call(Method::GET, &path, owner, None).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");

@@ -4,6 +4,7 @@ use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::paging::{Page, Paging};
+use super::path::ApiPath;
 use super::state::AppState;
 use super::views::{ApiKeyView, NewApiKeyView};
 use crate::domain::api_key::NAME_MAX;
@@ -11,7 +12,7 @@ use crate::domain::fields::{FieldReader, trimmed_text};
 use crate::domain::ids::ApiKeyId;
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
@@ -56,7 +57,7 @@ async fn create_key(
 async fn revoke_key(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key_id): Path<String>,
+    ApiPath(key_id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = ApiKeyId::parse(&key_id).ok_or(ApiError::NotFound("API key"))?;
     let hash = state.store.revoke_api_key(&caller.user_id, &id).await?;

@@ -5,6 +5,7 @@ use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::paging::{Page, Paging};
+use super::path::ApiPath;
 use super::state::AppState;
 use super::views::{AccessGrantView, AssistantSummaryView, AssistantView};
 use crate::adapters::dynamo::AssistantWithGrant;
@@ -14,7 +15,7 @@ use crate::domain::ids::{AssistantId, UserId, WorkspaceId};
 use crate::domain::policy::Actor;
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
@@ -59,7 +60,7 @@ async fn list_assistants(
     State(state): State<AppState>,
     caller: Caller,
     paging: Paging,
-    Path(workspace_id): Path<String>,
+    ApiPath(workspace_id): ApiPath<String>,
 ) -> Result<Json<Page<AssistantSummaryView>>, ApiError> {
     let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
     let mut visible: Vec<Assistant> = state
@@ -91,7 +92,7 @@ async fn list_assistants(
 async fn create_assistant(
     State(state): State<AppState>,
     caller: Caller,
-    Path(workspace_id): Path<String>,
+    ApiPath(workspace_id): ApiPath<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
@@ -132,7 +133,7 @@ async fn visible_assistant(
 async fn get_assistant(
     State(state): State<AppState>,
     caller: Caller,
-    Path((workspace_id, assistant_id)): Path<(String, String)>,
+    ApiPath((workspace_id, assistant_id)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
     let assistant = visible_assistant(&state, &workspace.id, &assistant_id, &actor).await?;
@@ -142,7 +143,7 @@ async fn get_assistant(
 async fn update_assistant(
     State(state): State<AppState>,
     caller: Caller,
-    Path((workspace_id, assistant_id)): Path<(String, String)>,
+    ApiPath((workspace_id, assistant_id)): ApiPath<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
@@ -164,7 +165,7 @@ async fn update_assistant(
 async fn delete_assistant(
     State(state): State<AppState>,
     caller: Caller,
-    Path((workspace_id, assistant_id)): Path<(String, String)>,
+    ApiPath((workspace_id, assistant_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
     if !actor.can_manage_assistants() {
@@ -208,7 +209,7 @@ async fn list_access(
     State(state): State<AppState>,
     caller: Caller,
     paging: Paging,
-    Path((workspace_id, assistant_id)): Path<(String, String)>,
+    ApiPath((workspace_id, assistant_id)): ApiPath<(String, String)>,
 ) -> Result<Json<Page<AccessGrantView>>, ApiError> {
     let (workspace_id, id) =
         manager_for_grants(&state, &caller, &workspace_id, &assistant_id).await?;
@@ -237,7 +238,7 @@ async fn list_access(
 async fn grant_access(
     State(state): State<AppState>,
     caller: Caller,
-    Path((workspace_id, assistant_id, user_id)): Path<(String, String, String)>,
+    ApiPath((workspace_id, assistant_id, user_id)): ApiPath<(String, String, String)>,
 ) -> Result<Response, ApiError> {
     let (workspace_id, id) =
         manager_for_grants(&state, &caller, &workspace_id, &assistant_id).await?;
@@ -249,7 +250,7 @@ async fn grant_access(
 async fn revoke_access(
     State(state): State<AppState>,
     caller: Caller,
-    Path((workspace_id, assistant_id, user_id)): Path<(String, String, String)>,
+    ApiPath((workspace_id, assistant_id, user_id)): ApiPath<(String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let (workspace_id, id) =
         manager_for_grants(&state, &caller, &workspace_id, &assistant_id).await?;

@@ -9,6 +9,7 @@ pub mod error;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod paging;
+pub mod path;
 pub mod state;
 mod trace;
 pub mod views;

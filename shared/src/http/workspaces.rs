@@ -4,6 +4,7 @@ use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::paging::{Page, Paging};
+use super::path::ApiPath;
 use super::state::AppState;
 use super::views::{MemberView, WorkspaceView};
 use crate::domain::ids::UserId;
@@ -13,7 +14,7 @@ use crate::domain::role::MemberStatus;
 use crate::domain::workspace::{NewWorkspace, WorkspaceChanges};
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch};
@@ -93,7 +94,7 @@ async fn create_workspace(
 async fn get_workspace(
     State(state): State<AppState>,
     caller: Caller,
-    Path(workspace_id): Path<String>,
+    ApiPath(workspace_id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
     Ok(Json(WorkspaceView::new(&workspace, actor.role)).into_response())
@@ -102,7 +103,7 @@ async fn get_workspace(
 async fn update_workspace(
     State(state): State<AppState>,
     caller: Caller,
-    Path(workspace_id): Path<String>,
+    ApiPath(workspace_id): ApiPath<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
@@ -125,7 +126,7 @@ async fn list_members(
     State(state): State<AppState>,
     caller: Caller,
     paging: Paging,
-    Path(workspace_id): Path<String>,
+    ApiPath(workspace_id): ApiPath<String>,
 ) -> Result<Json<Page<MemberView>>, ApiError> {
     let (workspace, _) = state.member_of(&workspace_id, &caller).await?;
     let members = state.store.list_members(&workspace.id).await?;
@@ -136,7 +137,7 @@ async fn list_members(
 async fn add_member(
     State(state): State<AppState>,
     caller: Caller,
-    Path(workspace_id): Path<String>,
+    ApiPath(workspace_id): ApiPath<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
@@ -182,7 +183,7 @@ async fn target_member(
 async fn change_member(
     State(state): State<AppState>,
     caller: Caller,
-    Path((workspace_id, user_id)): Path<(String, String)>,
+    ApiPath((workspace_id, user_id)): ApiPath<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
@@ -201,7 +202,7 @@ async fn change_member(
 async fn remove_member(
     State(state): State<AppState>,
     caller: Caller,
-    Path((workspace_id, user_id)): Path<(String, String)>,
+    ApiPath((workspace_id, user_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
     require_manager(&actor, "only owners and admins can remove members")?;

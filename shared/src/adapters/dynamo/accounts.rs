@@ -74,16 +74,7 @@ impl Store {
 
     pub async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
         let (pk, sk) = keys::email(email);
-        let found = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(pk, sk)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        let Some(item) = found.item else {
+        let Some(item) = self.get(pk, sk).await? else {
             return Ok(None);
         };
         let user_id = UserId::parse(codec::text(&item, "userId")?)
@@ -93,16 +84,11 @@ impl Store {
 
     pub async fn get_user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
         let (pk, sk) = keys::user(id);
-        let found = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(pk, sk)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        found.item.as_ref().map(codec::user).transpose()
+        self.get(pk, sk)
+            .await?
+            .as_ref()
+            .map(codec::user)
+            .transpose()
     }
 
     /// Issues a new key for a user; the secret is returned once, only its
@@ -236,12 +222,35 @@ impl Store {
     }
 
     /// Every item of a `GSI1` partition whose sort key starts with `prefix`,
-    /// following pages.
+    /// following pages. (Index reads are eventually consistent.)
     pub(super) async fn query_index(
         &self,
         pk: &str,
         prefix: &str,
     ) -> Result<Vec<Item>, StoreError> {
+        self.query_all(Some(GSI1), pk, prefix).await
+    }
+
+    /// Every item of a table partition whose sort key starts with `prefix`,
+    /// read consistently, following pages.
+    pub(super) async fn query_partition(
+        &self,
+        pk: &str,
+        prefix: &str,
+    ) -> Result<Vec<Item>, StoreError> {
+        self.query_all(None, pk, prefix).await
+    }
+
+    async fn query_all(
+        &self,
+        index: Option<&str>,
+        pk: &str,
+        prefix: &str,
+    ) -> Result<Vec<Item>, StoreError> {
+        let condition = match index {
+            Some(_) => "GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
+            None => "PK = :pk AND begins_with(SK, :prefix)",
+        };
         let mut items = Vec::new();
         let mut start = None;
         loop {
@@ -249,10 +258,11 @@ impl Store {
                 .client
                 .query()
                 .table_name(&self.table)
-                .index_name(GSI1)
-                .key_condition_expression("GSI1PK = :pk AND begins_with(GSI1SK, :prefix)")
+                .set_index_name(index.map(str::to_owned))
+                .key_condition_expression(condition)
                 .expression_attribute_values(":pk", s(pk))
                 .expression_attribute_values(":prefix", s(prefix))
+                .consistent_read(index.is_none())
                 .set_exclusive_start_key(start)
                 .send()
                 .await
@@ -265,34 +275,18 @@ impl Store {
         }
     }
 
-    /// Every item of a table partition whose sort key starts with `prefix`,
-    /// read consistently, following pages.
-    pub(super) async fn query_partition(
-        &self,
-        pk: &str,
-        prefix: &str,
-    ) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-                .expression_attribute_values(":pk", s(pk))
-                .expression_attribute_values(":prefix", s(prefix))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(classify)?;
-            items.extend(page.items.unwrap_or_default());
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(items);
-            }
-        }
+    /// One item by key, read consistently.
+    pub(super) async fn get(&self, pk: String, sk: String) -> Result<Option<Item>, StoreError> {
+        let found = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(found.item)
     }
 }
 

@@ -399,16 +399,11 @@ impl Store {
         user: &UserId,
     ) -> Result<Option<Membership>, StoreError> {
         let (pk, sk) = keys::member(ws, user);
-        let found = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(pk, sk)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        found.item.as_ref().map(codec::membership).transpose()
+        self.get(pk, sk)
+            .await?
+            .as_ref()
+            .map(codec::membership)
+            .transpose()
     }
 
     /// Adds a user to a workspace. `new_user`: the user does not exist yet and
