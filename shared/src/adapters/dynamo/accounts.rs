@@ -33,18 +33,21 @@ impl Store {
             .build()
     }
 
+    /// The user's profile, and a copy under the email so that finding a user
+    /// by email is one read. Both are written once and never changed.
     pub(super) fn user_items(&self, user: &User) -> Vec<TransactWriteItem> {
-        let (pk, sk) = keys::user(&user.id);
-        let mut profile = key(pk, sk);
-        profile.extend([
+        let profile_attributes = [
             ("id".to_owned(), s(user.id.as_str())),
             ("email".to_owned(), s(user.email.as_str())),
             ("name".to_owned(), s(user.name.as_str())),
             ("createdAt".to_owned(), time(user.created_at)),
-        ]);
+        ];
+        let (pk, sk) = keys::user(&user.id);
+        let mut profile = key(pk, sk);
+        profile.extend(profile_attributes.clone());
         let (pk, sk) = keys::email(&user.email);
         let mut by_email = key(pk, sk);
-        by_email.insert("userId".into(), s(user.id.as_str()));
+        by_email.extend(profile_attributes);
         vec![
             self.put_item(profile, "attribute_not_exists(PK)"),
             self.put_item(by_email, "attribute_not_exists(PK)"),
@@ -74,12 +77,11 @@ impl Store {
 
     pub async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
         let (pk, sk) = keys::email(email);
-        let Some(item) = self.get(pk, sk).await? else {
-            return Ok(None);
-        };
-        let user_id = UserId::parse(codec::text(&item, "userId")?)
-            .ok_or_else(|| StoreError::Corrupt("email: userId".into()))?;
-        self.get_user(&user_id).await
+        self.get(pk, sk)
+            .await?
+            .as_ref()
+            .map(codec::user)
+            .transpose()
     }
 
     pub async fn get_user(&self, id: &UserId) -> Result<Option<User>, StoreError> {

@@ -4,7 +4,7 @@
 //! | item              | PK               | SK                          | GSI1PK        | GSI1SK          |
 //! |-------------------|------------------|-----------------------------|---------------|-----------------|
 //! | user              | `USER#{usr}`     | `PROFILE`                   |               |                 |
-//! | email -> user     | `EMAIL#{email}`  | `EMAIL`                     |               |                 |
+//! | user by email     | `EMAIL#{email}`  | `EMAIL`                     |               |                 |
 //! | API key           | `APIKEY#{sha256}`| `APIKEY`                    | `USER#{usr}`  | `APIKEY#{key}`  |
 //! | workspace         | `WS#{ws}`        | `META`                      |               |                 |
 //! | slug -> workspace | `SLUG#{slug}`    | `SLUG`                      |               |                 |
