@@ -44,7 +44,7 @@ free_port() {
 start_local_aws() {
   local port="${LOCAL_AWS_PORT:-$(free_port)}"
   mkdir -p "$DEV_DIR"
-  "$TOOLS_DIR/moto/bin/moto_server" -H 127.0.0.1 -p "$port" > "$DEV_DIR/moto.log" 2>&1 &
+  "$TOOLS_DIR/moto/bin/python" "$REPO_ROOT/infra/local_aws.py" --host 127.0.0.1 --port "$port" > "$DEV_DIR/moto.log" 2>&1 &
   LOCAL_AWS_PID=$!
   export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
   export AWS_REGION="${AWS_REGION:-us-east-1}"
