@@ -1,8 +1,8 @@
 //! Cascading deletes done in the background: a deleted assistant disappears
 //! at once, and what hangs off it is removed here, off the request path.
 
-use crate::adapters::dynamo::{Store, StoreError};
-use crate::domain::ids::{AssistantId, WorkspaceId};
+use crate::adapters::dynamo::{AccessTarget, Store, StoreError};
+use crate::domain::ids::{AssistantId, ProjectId, WorkspaceId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,6 +16,12 @@ pub enum CleanupJob {
     AssistantDeleted {
         workspace_id: WorkspaceId,
         assistant_id: AssistantId,
+    },
+    /// Remove everything stored under a deleted project (grants, and any
+    /// connection made while it was being deleted).
+    ProjectDeleted {
+        workspace_id: WorkspaceId,
+        project_id: ProjectId,
     },
 }
 
@@ -36,7 +42,15 @@ impl CleanupJob {
                 assistant_id,
             } => {
                 store
-                    .delete_assistant_children(workspace_id, assistant_id)
+                    .delete_children(workspace_id, &AccessTarget::Assistant(assistant_id.clone()))
+                    .await
+            }
+            Self::ProjectDeleted {
+                workspace_id,
+                project_id,
+            } => {
+                store
+                    .delete_children(workspace_id, &AccessTarget::Project(project_id.clone()))
                     .await
             }
         }

@@ -4,6 +4,7 @@
 use aws_lambda_events::event::sqs::SqsEvent;
 use cleanup_worker::handle_batch;
 use devtools::testing::{EVENT_ASSISTANT, EVENT_WORKSPACE, TestStack, event_files};
+use shared::adapters::dynamo::AccessTarget;
 
 fn event(name: &str) -> String {
     event_files("cleanup-worker")
@@ -30,7 +31,7 @@ async fn a_deleted_assistants_grants_are_removed_and_the_message_acknowledged() 
         stack
             .local
             .store
-            .list_grants(&ws, &id)
+            .list_grants(&ws, &AccessTarget::Assistant(id.clone()))
             .await
             .unwrap()
             .is_empty()

@@ -103,12 +103,15 @@ impl TestStack {
     }
 }
 
-/// A seeded workspace with a public assistant and a private one whose only
-/// grant is the member's.
+/// A seeded workspace with a public assistant and a private one, a private
+/// project connected to that assistant (the member holds a grant on both),
+/// and a spare project connected to nothing.
 pub struct Fixture {
     pub seed: Seed,
     pub public_assistant: String,
     pub private_assistant: String,
+    pub project: String,
+    pub spare_project: String,
     /// The id of the owner's key (for routes about keys).
     pub owner_key_id: String,
 }
@@ -150,16 +153,52 @@ impl TestStack {
         };
         let public_assistant = create("public").await;
         let private_assistant = create("private").await;
+        let create_project = |name: &'static str| {
+            let owner = owner.clone();
+            let ws = ws.clone();
+            async move {
+                let (status, body) = self
+                    .call(
+                        Method::POST,
+                        &format!("/api/workspaces/{ws}/projects"),
+                        Some(&owner),
+                        Some(serde_json::json!({"name": name, "visibility": "private"})),
+                    )
+                    .await;
+                assert_eq!(status, StatusCode::CREATED, "{body}");
+                body["id"].as_str().expect("an id").to_owned()
+            }
+        };
+        let project = create_project("Product Documentation").await;
+        let spare_project = create_project("Spare").await;
         let member = seed.users["member"].clone();
-        let (status, body) = self
-            .call(
+        for (path, method, body) in [
+            (
+                format!("assistants/{private_assistant}/access/{member}"),
                 Method::PUT,
-                &format!("/api/workspaces/{ws}/assistants/{private_assistant}/access/{member}"),
-                Some(&owner),
                 None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
+            ),
+            (
+                format!("projects/{project}/access/{member}"),
+                Method::PUT,
+                None,
+            ),
+            (
+                format!("assistants/{private_assistant}/projects"),
+                Method::POST,
+                Some(serde_json::json!({"projectId": project})),
+            ),
+        ] {
+            let (status, response) = self
+                .call(
+                    method,
+                    &format!("/api/workspaces/{ws}/{path}"),
+                    Some(&owner),
+                    body,
+                )
+                .await;
+            assert!(status.is_success(), "{path}: {status} {response}");
+        }
         let (_, keys) = self
             .call(Method::GET, "/api/api-keys", Some(&owner), None)
             .await;
@@ -168,6 +207,8 @@ impl TestStack {
             seed,
             public_assistant,
             private_assistant,
+            project,
+            spare_project,
             owner_key_id,
         }
     }
@@ -208,13 +249,15 @@ pub const EVENT_WORKSPACE: &str = "ws_wwwwwwwwwwwwwwww0001";
 pub const EVENT_ASSISTANT: &str = "ast_aaaaaaaaaaaaaaaa0001";
 pub const EVENT_USER: &str = "usr_uuuuuuuuuuuuuuuu0001";
 pub const EVENT_KEY_ID: &str = "key_kkkkkkkkkkkkkkkk0001";
+pub const EVENT_PROJECT: &str = "proj_pppppppppppppppp0001";
+pub const EVENT_SPARE_PROJECT: &str = "proj_pppppppppppppppp0002";
 pub const EVENT_API_KEY: &str = "ic_EXAMPLEkeyEXAMPLEkeyEXAMPLEkeyEXAMPLEkey";
 
 impl TestStack {
     /// Feeds an API Gateway event file through `lambda_http`'s own
     /// deserialization and the function's router, as Lambda would, with the
-    /// placeholders pointing at the fixture: the private assistant, the
-    /// member (who holds its grant), the owner's key.
+    /// placeholders pointing at the fixture: the private assistant and
+    /// project, the member (who holds grants on both), the owner's key.
     pub async fn replay_event(
         &self,
         router: Router,
@@ -226,6 +269,8 @@ impl TestStack {
             .replace(EVENT_ASSISTANT, &fixture.private_assistant)
             .replace(EVENT_USER, fixture.user("member"))
             .replace(EVENT_KEY_ID, &fixture.owner_key_id)
+            .replace(EVENT_PROJECT, &fixture.project)
+            .replace(EVENT_SPARE_PROJECT, &fixture.spare_project)
             .replace(EVENT_API_KEY, fixture.key("owner"));
         let request = lambda_http::request::from_str(&event).expect("a valid API Gateway event");
         let response = shared::http::lambda::handle(router, request)

@@ -4,6 +4,7 @@
 use axum::http::{Method, StatusCode};
 use devtools::testing::{Fixture, TestStack};
 use serde_json::{Value, json};
+use shared::adapters::dynamo::AccessTarget;
 use shared::cleanup::{MessageOutcome, handle_message};
 
 fn assistants(fixture: &Fixture) -> String {
@@ -546,7 +547,13 @@ async fn deleting_an_assistant_hides_it_at_once_and_the_cleanup_removes_its_gran
     let ws = shared::domain::ids::WorkspaceId::parse(fixture.ws()).unwrap();
     let id = shared::domain::ids::AssistantId::parse(&fixture.private_assistant).unwrap();
     assert_eq!(
-        stack.local.store.list_grants(&ws, &id).await.unwrap().len(),
+        stack
+            .local
+            .store
+            .list_grants(&ws, &AccessTarget::Assistant(id.clone()))
+            .await
+            .unwrap()
+            .len(),
         1
     );
     let received = stack
@@ -570,7 +577,7 @@ async fn deleting_an_assistant_hides_it_at_once_and_the_cleanup_removes_its_gran
         stack
             .local
             .store
-            .list_grants(&ws, &id)
+            .list_grants(&ws, &AccessTarget::Assistant(id.clone()))
             .await
             .unwrap()
             .is_empty()

@@ -12,7 +12,7 @@ struct Route {
     name: &'static str,
     method: Method,
     path: fn(&Fixture) -> String,
-    body: Option<fn() -> Value>,
+    body: Option<fn(&Fixture) -> Value>,
     /// Expected status for owner, admin, member, guest, outsider.
     expect: [u16; 5],
 }
@@ -30,7 +30,7 @@ fn routes() -> Vec<Route> {
             name: "create workspace",
             method: Method::POST,
             path: |_| "/api/workspaces".into(),
-            body: Some(|| json!({"name": "Another"})),
+            body: Some(|_| json!({"name": "Another"})),
             expect: [201, 201, 201, 201, 201],
         },
         Route {
@@ -44,7 +44,7 @@ fn routes() -> Vec<Route> {
             name: "update workspace",
             method: Method::PATCH,
             path: |f| format!("/api/workspaces/{}", f.ws()),
-            body: Some(|| json!({"name": "Renamed"})),
+            body: Some(|_| json!({"name": "Renamed"})),
             expect: [200, 200, 403, 403, 404],
         },
         Route {
@@ -58,14 +58,14 @@ fn routes() -> Vec<Route> {
             name: "add member",
             method: Method::POST,
             path: |f| format!("/api/workspaces/{}/members", f.ws()),
-            body: Some(|| json!({"email": "newcomer@example.com", "role": "member"})),
+            body: Some(|_| json!({"email": "newcomer@example.com", "role": "member"})),
             expect: [201, 201, 403, 403, 404],
         },
         Route {
             name: "change member",
             method: Method::PATCH,
             path: |f| format!("/api/workspaces/{}/members/{}", f.ws(), f.user("guest")),
-            body: Some(|| json!({"role": "member"})),
+            body: Some(|_| json!({"role": "member"})),
             expect: [200, 200, 403, 403, 404],
         },
         Route {
@@ -86,7 +86,7 @@ fn routes() -> Vec<Route> {
             name: "create own key",
             method: Method::POST,
             path: |_| "/api/api-keys".into(),
-            body: Some(|| json!({"name": "laptop"})),
+            body: Some(|_| json!({"name": "laptop"})),
             expect: [201, 201, 201, 201, 201],
         },
         Route {
@@ -107,7 +107,7 @@ fn routes() -> Vec<Route> {
             name: "create assistant",
             method: Method::POST,
             path: |f| format!("/api/workspaces/{}/assistants", f.ws()),
-            body: Some(|| json!({"name": "Support Bot"})),
+            body: Some(|_| json!({"name": "Support Bot"})),
             expect: [201, 201, 403, 403, 404],
         },
         Route {
@@ -146,7 +146,7 @@ fn routes() -> Vec<Route> {
                     f.public_assistant
                 )
             },
-            body: Some(|| json!({"temperature": 0.3})),
+            body: Some(|_| json!({"temperature": 0.3})),
             expect: [200, 200, 403, 403, 404],
         },
         Route {
@@ -159,7 +159,7 @@ fn routes() -> Vec<Route> {
                     f.private_assistant
                 )
             },
-            body: Some(|| json!({"temperature": 0.3})),
+            body: Some(|_| json!({"temperature": 0.3})),
             expect: [200, 200, 403, 404, 404],
         },
         Route {
@@ -254,7 +254,7 @@ async fn check_route(stack: TestStack, route: Route) -> Vec<String> {
                 route.method.clone(),
                 &(route.path)(&fixture),
                 Some(fixture.key(role)),
-                route.body.map(|b| b()),
+                route.body.map(|b| b(&fixture)),
             )
             .await;
         if status.as_u16() != expected {
@@ -329,7 +329,12 @@ async fn every_route_refuses_a_missing_a_malformed_and_a_revoked_key() {
         ] {
             let before = stack.snapshot(&fixture).await;
             let (status, body) = stack
-                .call(route.method.clone(), &path, key, route.body.map(|b| b()))
+                .call(
+                    route.method.clone(),
+                    &path,
+                    key,
+                    route.body.map(|b| b(&fixture)),
+                )
                 .await;
             assert_eq!(
                 status,

@@ -154,7 +154,9 @@ async fn the_documented_examples_work_against_the_dev_server() {
     let store =
         shared::adapters::dynamo::Store::new(aws_sdk_dynamodb::Client::new(&aws), &names.table);
     let ws_id = shared::domain::ids::WorkspaceId::parse(ws).unwrap();
-    let ast_id = shared::domain::ids::AssistantId::parse(&id).unwrap();
+    let ast_id = shared::adapters::dynamo::AccessTarget::Assistant(
+        shared::domain::ids::AssistantId::parse(&id).unwrap(),
+    );
     let started = Instant::now();
     while !store.list_grants(&ws_id, &ast_id).await.unwrap().is_empty() {
         assert!(

@@ -2,7 +2,7 @@
 //! cascades hold at the storage layer, whatever calls it.
 
 use devtools::testing::TestStack;
-use shared::adapters::dynamo::StoreError;
+use shared::adapters::dynamo::{AccessTarget, StoreError};
 use shared::domain::api_key::ApiKeySecret;
 use shared::domain::assistant::AssistantChanges;
 use shared::domain::ids::{AssistantId, UserId, WorkspaceId};
@@ -64,16 +64,15 @@ async fn grants_need_both_the_assistant_and_the_member_and_the_cascade_removes_t
     let fixture = stack.fixture().await;
     let ws = WorkspaceId::parse(fixture.ws()).unwrap();
     let assistant = AssistantId::parse(&fixture.public_assistant).unwrap();
-    let missing = AssistantId::generate();
+    let target = AccessTarget::Assistant(assistant.clone());
+    let missing = AccessTarget::Assistant(AssistantId::generate());
     let member = UserId::parse(fixture.user("member")).unwrap();
     assert!(matches!(
         store.grant_access(&ws, &missing, &member).await,
         Err(StoreError::NotFound("assistant"))
     ));
     assert!(matches!(
-        store
-            .grant_access(&ws, &assistant, &UserId::generate())
-            .await,
+        store.grant_access(&ws, &target, &UserId::generate()).await,
         Err(StoreError::NotFound("member"))
     ));
     // More grants than one BatchWriteItem takes (25): the cascade chunks.
@@ -88,27 +87,15 @@ async fn grants_need_both_the_assistant_and_the_member_and_the_cascade_removes_t
             .add_member(&ws, &user, true, Role::Guest)
             .await
             .unwrap();
-        store.grant_access(&ws, &assistant, &user.id).await.unwrap();
+        store.grant_access(&ws, &target, &user.id).await.unwrap();
     }
-    assert_eq!(store.list_grants(&ws, &assistant).await.unwrap().len(), 30);
+    assert_eq!(store.list_grants(&ws, &target).await.unwrap().len(), 30);
     store.delete_assistant(&ws, &assistant).await.unwrap();
-    assert_eq!(
-        store
-            .delete_assistant_children(&ws, &assistant)
-            .await
-            .unwrap(),
-        30
-    );
-    assert!(store.list_grants(&ws, &assistant).await.unwrap().is_empty());
-    assert_eq!(
-        store
-            .delete_assistant_children(&ws, &assistant)
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(store.delete_children(&ws, &target).await.unwrap(), 30);
+    assert!(store.list_grants(&ws, &target).await.unwrap().is_empty());
+    assert_eq!(store.delete_children(&ws, &target).await.unwrap(), 0);
     // The other assistant's grant is untouched.
-    let private = AssistantId::parse(&fixture.private_assistant).unwrap();
+    let private = AccessTarget::Assistant(AssistantId::parse(&fixture.private_assistant).unwrap());
     assert_eq!(store.list_grants(&ws, &private).await.unwrap().len(), 1);
 }
 

@@ -51,6 +51,7 @@ fn event_routes(folder: &str, function: &str) -> BTreeSet<(String, String, Strin
 fn every_api_route_in_the_template_has_a_sample_event_and_no_event_lacks_a_route() {
     let mut from_events = event_routes("assistants-api", "AssistantsApiFunction");
     from_events.extend(event_routes("workspaces-api", "WorkspacesApiFunction"));
+    from_events.extend(event_routes("projects-api", "ProjectsApiFunction"));
     assert_eq!(template_routes(&template()), from_events);
 }
 

@@ -84,6 +84,11 @@ prefixed_id!(
 );
 prefixed_id!(AssistantId, "ast_");
 prefixed_id!(
+    /// A knowledge project: documents an assistant can draw on.
+    ProjectId,
+    "proj_"
+);
+prefixed_id!(
     /// The public handle of an API key (never the secret itself).
     ApiKeyId,
     "key_"

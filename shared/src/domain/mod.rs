@@ -7,6 +7,7 @@ pub mod fields;
 pub mod ids;
 pub mod member;
 pub mod policy;
+pub mod project;
 pub mod role;
 pub mod time;
 pub mod workspace;

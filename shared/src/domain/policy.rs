@@ -6,6 +6,7 @@
 use super::assistant::{Assistant, Visibility};
 use super::ids::UserId;
 use super::member::Membership;
+use super::project::{Project, ProjectVisibility};
 use super::role::Role;
 
 /// An active member of one workspace, acting.
@@ -32,6 +33,14 @@ impl Actor {
                 self.role.manages_workspace() || assistant.created_by == self.user_id || granted
             }
         }
+    }
+
+    /// Owners and admins manage every project; a `workspace` project is
+    /// readable by every active member, a `private` one only by grantees.
+    pub fn can_view_project(&self, project: &Project, granted: bool) -> bool {
+        self.role.manages_workspace()
+            || project.visibility == ProjectVisibility::Workspace
+            || granted
     }
 
     /// Owners may change anyone; admins everyone but owners, and they cannot

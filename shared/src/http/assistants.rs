@@ -8,7 +8,7 @@ use super::paging::{Page, Paging};
 use super::path::ApiPath;
 use super::state::AppState;
 use super::views::{AccessGrantView, AssistantSummaryView, AssistantView};
-use crate::adapters::dynamo::AssistantWithGrant;
+use crate::adapters::dynamo::{AccessTarget, AssistantWithGrant};
 use crate::cleanup::CleanupJob;
 use crate::domain::assistant::{Assistant, AssistantChanges};
 use crate::domain::ids::{AssistantId, UserId, WorkspaceId};
@@ -52,7 +52,7 @@ fn require_manager(actor: &Actor) -> Result<(), ApiError> {
     }
 }
 
-fn parse_assistant_id(raw: &str) -> Result<AssistantId, ApiError> {
+pub(super) fn parse_assistant_id(raw: &str) -> Result<AssistantId, ApiError> {
     AssistantId::parse(raw).ok_or(ApiError::NotFound("assistant"))
 }
 
@@ -109,7 +109,7 @@ async fn create_assistant(
 }
 
 /// The assistant if the actor may see it; otherwise (or when missing) 404.
-async fn visible_assistant(
+pub(super) async fn visible_assistant(
     state: &AppState,
     workspace_id: &WorkspaceId,
     raw_id: &str,
@@ -213,11 +213,12 @@ async fn list_access(
 ) -> Result<Json<Page<AccessGrantView>>, ApiError> {
     let (workspace_id, id) =
         manager_for_grants(&state, &caller, &workspace_id, &assistant_id).await?;
+    let target = AccessTarget::Assistant(id.clone());
     let (assistant, grants) = tokio::try_join!(
         state
             .store
             .get_assistant_for(&workspace_id, &id, &caller.user_id),
-        state.store.list_grants(&workspace_id, &id),
+        state.store.list_grants(&workspace_id, &target),
     )?;
     if assistant.is_none() {
         return Err(ApiError::NotFound("assistant"));
@@ -243,7 +244,10 @@ async fn grant_access(
     let (workspace_id, id) =
         manager_for_grants(&state, &caller, &workspace_id, &assistant_id).await?;
     let user = UserId::parse(&user_id).ok_or(ApiError::NotFound("member"))?;
-    let grant = state.store.grant_access(&workspace_id, &id, &user).await?;
+    let grant = state
+        .store
+        .grant_access(&workspace_id, &AccessTarget::Assistant(id.clone()), &user)
+        .await?;
     Ok(Json(AccessGrantView::new(id, grant)).into_response())
 }
 
@@ -255,6 +259,9 @@ async fn revoke_access(
     let (workspace_id, id) =
         manager_for_grants(&state, &caller, &workspace_id, &assistant_id).await?;
     let user = UserId::parse(&user_id).ok_or(ApiError::NotFound("access grant"))?;
-    state.store.revoke_access(&workspace_id, &id, &user).await?;
+    state
+        .store
+        .revoke_access(&workspace_id, &AccessTarget::Assistant(id), &user)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

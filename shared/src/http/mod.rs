@@ -5,11 +5,13 @@ pub mod api_keys;
 pub mod assistants;
 pub mod auth;
 pub mod body;
+pub mod connections;
 pub mod error;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod paging;
 pub mod path;
+pub mod projects;
 pub mod state;
 mod trace;
 pub mod views;
@@ -46,12 +48,20 @@ pub fn assistants_router(state: AppState) -> Router {
     finish(assistants::routes(), state)
 }
 
+/// The projects function's router: projects and their connections to
+/// assistants.
+pub fn projects_router(state: AppState) -> Router {
+    finish(projects::routes().merge(connections::routes()), state)
+}
+
 /// Every API route on one router, as the dev server serves them.
 pub fn all_routes_router(state: AppState) -> Router {
     finish(
         workspaces::routes()
             .merge(api_keys::routes())
-            .merge(assistants::routes()),
+            .merge(assistants::routes())
+            .merge(projects::routes())
+            .merge(connections::routes()),
         state,
     )
 }

@@ -1,10 +1,11 @@
 //! Response bodies: what the API shows of each entity, in camelCase.
 
-use crate::adapters::dynamo::AccessGrant;
+use crate::adapters::dynamo::{AccessGrant, Connection};
 use crate::domain::api_key::ApiKey;
 use crate::domain::assistant::Assistant;
-use crate::domain::ids::{ApiKeyId, AssistantId, UserId, WorkspaceId};
+use crate::domain::ids::{ApiKeyId, AssistantId, ProjectId, UserId, WorkspaceId};
 use crate::domain::member::Membership;
+use crate::domain::project::Project;
 use crate::domain::role::{MemberStatus, Role};
 use crate::domain::time::Timestamp;
 use crate::domain::workspace::Workspace;
@@ -174,7 +175,10 @@ pub struct NewApiKeyView {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessGrantView {
-    assistant_id: AssistantId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assistant_id: Option<AssistantId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    project_id: Option<ProjectId>,
     user_id: UserId,
     granted_at: Timestamp,
 }
@@ -182,9 +186,70 @@ pub struct AccessGrantView {
 impl AccessGrantView {
     pub fn new(assistant_id: AssistantId, grant: AccessGrant) -> Self {
         Self {
-            assistant_id,
+            assistant_id: Some(assistant_id),
+            project_id: None,
             user_id: grant.user_id,
             granted_at: grant.granted_at,
+        }
+    }
+
+    pub fn on_project(project_id: ProjectId, grant: AccessGrant) -> Self {
+        Self {
+            assistant_id: None,
+            project_id: Some(project_id),
+            user_id: grant.user_id,
+            granted_at: grant.granted_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectView<'a> {
+    id: &'a ProjectId,
+    workspace_id: &'a WorkspaceId,
+    name: &'a str,
+    description: &'a str,
+    visibility: &'static str,
+    document_count: u32,
+    created_by: &'a UserId,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+impl<'a> From<&'a Project> for ProjectView<'a> {
+    fn from(p: &'a Project) -> Self {
+        Self {
+            id: &p.id,
+            workspace_id: &p.workspace_id,
+            name: &p.name,
+            description: &p.description,
+            visibility: p.visibility.as_str(),
+            document_count: p.document_count,
+            created_by: &p.created_by,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+/// A project as connected to an assistant: the documented fields.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionView {
+    id: ProjectId,
+    name: String,
+    document_count: u32,
+    connected_at: Timestamp,
+}
+
+impl From<Connection> for ConnectionView {
+    fn from(c: Connection) -> Self {
+        Self {
+            id: c.project.id,
+            name: c.project.name,
+            document_count: c.project.document_count,
+            connected_at: c.connected_at,
         }
     }
 }

@@ -1,30 +1,22 @@
 //! Assistants and their access grants.
 
 use super::codec::{self, n, s, time};
-use super::keys::{self, AssistantSortKey};
+use super::keys::{self, SortKey};
 use super::workspaces::UpdateSpec;
-use super::{BATCH_WRITE_MAX, Item, Store, StoreError, classify, key};
+use super::{Store, StoreError, classify, key};
 use crate::domain::assistant::{Assistant, AssistantChanges, AssistantConfig};
 use crate::domain::ids::{AssistantId, UserId, WorkspaceId};
 use crate::domain::time::Timestamp;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{DeleteRequest, ReturnValue, WriteRequest};
+use aws_sdk_dynamodb::types::ReturnValue;
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
 
 /// An assistant, and whether the asking user holds an access grant on it.
 #[derive(Clone, Debug)]
 pub struct AssistantWithGrant {
     pub assistant: Assistant,
     pub granted: bool,
-}
-
-/// A user's explicit access to a private assistant.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AccessGrant {
-    pub user_id: UserId,
-    pub granted_at: Timestamp,
 }
 
 impl Store {
@@ -94,15 +86,15 @@ impl Store {
         user: &UserId,
     ) -> Result<Option<AssistantWithGrant>, StoreError> {
         let (apk, ask) = keys::assistant(ws, id);
-        let (gpk, gsk) = keys::grant(ws, id, user);
+        let (gpk, gsk) = keys::grant(ws, &keys::AccessTarget::Assistant(id.clone()), user);
         let items = self.batch_get(vec![key(apk, ask), key(gpk, gsk)]).await?;
         let mut assistant = None;
         let mut granted = false;
         for item in &items {
-            match keys::parse_assistant_sort_key(codec::text(item, keys::SK)?) {
-                AssistantSortKey::Assistant => assistant = Some(codec::assistant(item)?),
-                AssistantSortKey::Grant(..) => granted = true,
-                AssistantSortKey::Other => {}
+            match keys::parse_sort_key(codec::text(item, keys::SK)?) {
+                SortKey::Assistant => assistant = Some(codec::assistant(item)?),
+                SortKey::Grant(..) => granted = true,
+                _ => {}
             }
         }
         Ok(assistant.map(|assistant| AssistantWithGrant { assistant, granted }))
@@ -121,12 +113,14 @@ impl Store {
         let mut assistants = Vec::new();
         let mut granted = HashSet::new();
         for item in &items {
-            match keys::parse_assistant_sort_key(codec::text(item, keys::SK)?) {
-                AssistantSortKey::Assistant => assistants.push(codec::assistant(item)?),
-                AssistantSortKey::Grant(assistant, grantee) if &grantee == user => {
+            match keys::parse_sort_key(codec::text(item, keys::SK)?) {
+                SortKey::Assistant => assistants.push(codec::assistant(item)?),
+                SortKey::Grant(keys::AccessTarget::Assistant(assistant), grantee)
+                    if &grantee == user =>
+                {
                     granted.insert(assistant);
                 }
-                AssistantSortKey::Grant(..) | AssistantSortKey::Other => {}
+                _ => {}
             }
         }
         Ok(assistants
@@ -192,8 +186,8 @@ impl Store {
     }
 
     /// Deletes the assistant and uncounts it, atomically. What hangs off it
-    /// (grants, and later connections, SMS, conversations) is removed by
-    /// [`Store::delete_assistant_children`], from the cleanup queue.
+    /// (grants, connections, and later SMS and conversations) is removed by
+    /// [`Store::delete_children`], from the cleanup queue.
     pub async fn delete_assistant(
         &self,
         ws: &WorkspaceId,
@@ -216,141 +210,5 @@ impl Store {
             _ => StoreError::Corrupt("assistantCount would go below zero".into()),
         })
         .await
-    }
-
-    /// Removes every item that belongs to a deleted assistant, in batches of
-    /// 25, retrying what the service leaves unprocessed. Safe to run twice.
-    /// Returns how many items were removed.
-    pub async fn delete_assistant_children(
-        &self,
-        ws: &WorkspaceId,
-        id: &AssistantId,
-    ) -> Result<usize, StoreError> {
-        let children = self
-            .query_partition(
-                &keys::workspace_partition(ws),
-                &keys::assistant_children_prefix(id),
-            )
-            .await?;
-        let keys: Vec<Item> = children
-            .iter()
-            .map(|item| {
-                Ok(key(
-                    codec::text(item, keys::PK)?.to_owned(),
-                    codec::text(item, keys::SK)?.to_owned(),
-                ))
-            })
-            .collect::<Result<_, StoreError>>()?;
-        let removed = keys.len();
-        for chunk in keys.chunks(BATCH_WRITE_MAX) {
-            self.batch_delete(chunk.to_vec()).await?;
-        }
-        Ok(removed)
-    }
-
-    async fn batch_delete(&self, keys: Vec<Item>) -> Result<(), StoreError> {
-        let mut pending: Vec<WriteRequest> = keys
-            .into_iter()
-            .map(|k| {
-                WriteRequest::builder()
-                    .delete_request(
-                        DeleteRequest::builder()
-                            .set_key(Some(k))
-                            .build()
-                            .expect("key is set"),
-                    )
-                    .build()
-            })
-            .collect();
-        for attempt in 0..6u32 {
-            if pending.is_empty() {
-                return Ok(());
-            }
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(25 << attempt)).await;
-            }
-            let output = self
-                .client
-                .batch_write_item()
-                .request_items(&self.table, std::mem::take(&mut pending))
-                .send()
-                .await
-                .map_err(classify)?;
-            pending = output
-                .unprocessed_items
-                .and_then(|mut rest| rest.remove(&self.table))
-                .unwrap_or_default();
-        }
-        Err(StoreError::Unavailable(
-            "batch delete kept leaving items unprocessed".into(),
-        ))
-    }
-
-    /// Grants a member access to an assistant. Both must exist; granting
-    /// twice keeps the first grant's time.
-    pub async fn grant_access(
-        &self,
-        ws: &WorkspaceId,
-        id: &AssistantId,
-        user: &UserId,
-    ) -> Result<AccessGrant, StoreError> {
-        let (apk, ask) = keys::assistant(ws, id);
-        let (mpk, msk) = keys::member(ws, user);
-        let (gpk, gsk) = keys::grant(ws, id, user);
-        let now = Timestamp::now();
-        let items = vec![
-            self.require_exists(key(apk, ask)),
-            self.require_exists(key(mpk, msk)),
-            self.update_item(UpdateSpec {
-                key: key(gpk, gsk),
-                expression: "SET grantedAt = if_not_exists(grantedAt, :now), userId = :user",
-                condition: None,
-                names: &[],
-                values: vec![(":now", time(now)), (":user", s(user.as_str()))],
-            }),
-        ];
-        self.transact(items, |i| match i {
-            0 => StoreError::NotFound("assistant"),
-            _ => StoreError::NotFound("member"),
-        })
-        .await?;
-        Ok(AccessGrant {
-            user_id: user.clone(),
-            granted_at: now,
-        })
-    }
-
-    pub async fn revoke_access(
-        &self,
-        ws: &WorkspaceId,
-        id: &AssistantId,
-        user: &UserId,
-    ) -> Result<(), StoreError> {
-        let (gpk, gsk) = keys::grant(ws, id, user);
-        self.transact(
-            vec![self.delete_item(key(gpk, gsk), "attribute_exists(PK)")],
-            |_| StoreError::NotFound("access grant"),
-        )
-        .await
-    }
-
-    pub async fn list_grants(
-        &self,
-        ws: &WorkspaceId,
-        id: &AssistantId,
-    ) -> Result<Vec<AccessGrant>, StoreError> {
-        let items = self
-            .query_partition(&keys::workspace_partition(ws), &keys::grants_prefix(id))
-            .await?;
-        items
-            .iter()
-            .map(|item| {
-                Ok(AccessGrant {
-                    user_id: UserId::parse(codec::text(item, "userId")?)
-                        .ok_or_else(|| StoreError::Corrupt("grant: userId".into()))?,
-                    granted_at: codec::timestamp(item, "grantedAt")?,
-                })
-            })
-            .collect()
     }
 }

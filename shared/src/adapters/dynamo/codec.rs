@@ -4,8 +4,9 @@
 use super::{Item, StoreError};
 use crate::domain::api_key::ApiKey;
 use crate::domain::assistant::{Assistant, AssistantChanges, Visibility};
-use crate::domain::ids::{ApiKeyId, AssistantId, UserId, WorkspaceId};
+use crate::domain::ids::{ApiKeyId, AssistantId, ProjectId, UserId, WorkspaceId};
 use crate::domain::member::{Email, Membership, User};
+use crate::domain::project::{Project, ProjectVisibility};
 use crate::domain::role::{MemberStatus, Role};
 use crate::domain::time::Timestamp;
 use crate::domain::workspace::{ModelSettings, Workspace};
@@ -142,6 +143,20 @@ pub fn assistant(item: &Item) -> Result<Assistant, StoreError> {
             .copied()
             .ok_or_else(|| corrupt(item, "widgetEnabled"))?,
         project_count: number(item, "projectCount")?,
+        created_by: parsed(item, "createdBy", UserId::parse)?,
+        created_at: timestamp(item, "createdAt")?,
+        updated_at: timestamp(item, "updatedAt")?,
+    })
+}
+
+pub fn project(item: &Item) -> Result<Project, StoreError> {
+    Ok(Project {
+        id: parsed(item, "id", ProjectId::parse)?,
+        workspace_id: parsed(item, "workspaceId", WorkspaceId::parse)?,
+        name: text(item, "name")?.to_owned(),
+        description: text(item, "description")?.to_owned(),
+        visibility: parsed(item, "visibility", ProjectVisibility::parse)?,
+        document_count: number(item, "documentCount")?,
         created_by: parsed(item, "createdBy", UserId::parse)?,
         created_at: timestamp(item, "createdAt")?,
         updated_at: timestamp(item, "updatedAt")?,

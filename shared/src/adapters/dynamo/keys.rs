@@ -10,7 +10,10 @@
 //! | slug -> workspace | `SLUG#{slug}`    | `SLUG`                      |               |                 |
 //! | membership        | `WS#{ws}`        | `MEMBER#{usr}`              | `USER#{usr}`  | `WS#{ws}`       |
 //! | assistant         | `WS#{ws}`        | `AST#{ast}`                 |               |                 |
-//! | access grant      | `WS#{ws}`        | `AST#{ast}#GRANT#{usr}`     |               |                 |
+//! | project           | `WS#{ws}`        | `PROJ#{proj}`               |               |                 |
+//! | access grant      | `WS#{ws}`        | `AST#{ast}#GRANT#{usr}` or `PROJ#{proj}#GRANT#{usr}` |  |        |
+//! | connection        | `WS#{ws}`        | `AST#{ast}#PROJ#{proj}`     |               |                 |
+//! | connection (back) | `WS#{ws}`        | `PROJ#{proj}#AST#{ast}`     |               |                 |
 //!
 //! Access patterns, each one `GetItem`, `BatchGetItem` or `Query`:
 //! key -> user (`GetItem`/`UpdateItem` on the hash); a caller's workspace and
@@ -18,11 +21,14 @@
 //! `begins_with MEMBER#`); a user's workspaces and keys (`Query` GSI1);
 //! a workspace's assistants with their grants (`Query` PK, `begins_with AST#`);
 //! an assistant and the caller's grant (one `BatchGetItem`); everything that
-//! hangs off an assistant (`Query` PK, `begins_with AST#{ast}#`). Ids have a
+//! hangs off an assistant (`Query` PK, `begins_with AST#{ast}#`: grants and
+//! connections); the same three for projects under `PROJ#`. A connection is
+//! written twice, once under each side, in one transaction with the
+//! assistant's `projectCount`, so either side's cascade finds it. Ids have a
 //! fixed length, so no id's key is a prefix of another's.
 
 use crate::domain::api_key::ApiKeyHash;
-use crate::domain::ids::{ApiKeyId, AssistantId, UserId, WorkspaceId};
+use crate::domain::ids::{ApiKeyId, AssistantId, ProjectId, UserId, WorkspaceId};
 use crate::domain::member::Email;
 
 pub const PK: &str = "PK";
@@ -81,41 +87,131 @@ pub fn assistant(ws: &WorkspaceId, id: &AssistantId) -> (String, String) {
     (workspace_partition(ws), format!("{ASSISTANT_PREFIX}{id}"))
 }
 
-/// The prefix of every item that belongs to one assistant (not the
-/// assistant itself): what a cascade deletes.
-pub fn assistant_children_prefix(id: &AssistantId) -> String {
-    format!("{ASSISTANT_PREFIX}{id}#")
+/// What an access grant opens: an assistant or a project.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum AccessTarget {
+    Assistant(AssistantId),
+    Project(ProjectId),
 }
 
-pub fn grant(ws: &WorkspaceId, id: &AssistantId, user: &UserId) -> (String, String) {
+pub const PROJECT_PREFIX: &str = "PROJ#";
+const CONNECTION_INFIX: &str = "#PROJ#";
+const BACK_CONNECTION_INFIX: &str = "#AST#";
+
+pub fn target_sort_key(target: &AccessTarget) -> String {
+    match target {
+        AccessTarget::Assistant(id) => format!("{ASSISTANT_PREFIX}{id}"),
+        AccessTarget::Project(id) => format!("{PROJECT_PREFIX}{id}"),
+    }
+}
+
+pub fn target(ws: &WorkspaceId, target: &AccessTarget) -> (String, String) {
+    (workspace_partition(ws), target_sort_key(target))
+}
+
+/// The prefix of every item that belongs to an assistant or project (not
+/// the item itself): what a cascade deletes.
+pub fn children_prefix(target: &AccessTarget) -> String {
+    format!("{}#", target_sort_key(target))
+}
+
+pub fn grant(ws: &WorkspaceId, on: &AccessTarget, user: &UserId) -> (String, String) {
     (
         workspace_partition(ws),
-        format!("{ASSISTANT_PREFIX}{id}{GRANT_INFIX}{user}"),
+        format!("{}{GRANT_INFIX}{user}", target_sort_key(on)),
     )
 }
 
-pub fn grants_prefix(id: &AssistantId) -> String {
-    format!("{ASSISTANT_PREFIX}{id}{GRANT_INFIX}")
+pub fn grants_prefix(on: &AccessTarget) -> String {
+    format!("{}{GRANT_INFIX}", target_sort_key(on))
 }
 
-/// What kind of item an SK under `AST#` is, read back from a query.
-pub enum AssistantSortKey {
+pub fn project(ws: &WorkspaceId, id: &ProjectId) -> (String, String) {
+    (workspace_partition(ws), format!("{PROJECT_PREFIX}{id}"))
+}
+
+pub fn connection(
+    ws: &WorkspaceId,
+    assistant: &AssistantId,
+    project: &ProjectId,
+) -> (String, String) {
+    (
+        workspace_partition(ws),
+        format!("{ASSISTANT_PREFIX}{assistant}{CONNECTION_INFIX}{project}"),
+    )
+}
+
+pub fn back_connection(
+    ws: &WorkspaceId,
+    project: &ProjectId,
+    assistant: &AssistantId,
+) -> (String, String) {
+    (
+        workspace_partition(ws),
+        format!("{PROJECT_PREFIX}{project}{BACK_CONNECTION_INFIX}{assistant}"),
+    )
+}
+
+pub fn connections_prefix(assistant: &AssistantId) -> String {
+    format!("{ASSISTANT_PREFIX}{assistant}{CONNECTION_INFIX}")
+}
+
+/// What an item under `AST#` or `PROJ#` is, read back from its sort key.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SortKey {
     Assistant,
-    Grant(AssistantId, UserId),
+    Project,
+    Grant(AccessTarget, UserId),
+    Connection(AssistantId, ProjectId),
+    BackConnection(ProjectId, AssistantId),
     Other,
 }
 
-pub fn parse_assistant_sort_key(sk: &str) -> AssistantSortKey {
-    let Some(rest) = sk.strip_prefix(ASSISTANT_PREFIX) else {
-        return AssistantSortKey::Other;
-    };
-    match rest.split_once(GRANT_INFIX) {
-        None => AssistantId::parse(rest)
-            .map_or(AssistantSortKey::Other, |_| AssistantSortKey::Assistant),
-        Some((assistant, user)) => match (AssistantId::parse(assistant), UserId::parse(user)) {
-            (Some(a), Some(u)) => AssistantSortKey::Grant(a, u),
-            _ => AssistantSortKey::Other,
-        },
+pub fn parse_sort_key(sk: &str) -> SortKey {
+    if let Some(rest) = sk.strip_prefix(ASSISTANT_PREFIX) {
+        let (id, tail) = rest
+            .split_once('#')
+            .map_or((rest, None), |(a, b)| (a, Some(b)));
+        let Some(id) = AssistantId::parse(id) else {
+            return SortKey::Other;
+        };
+        return match tail {
+            None => SortKey::Assistant,
+            Some(tail) => child(AccessTarget::Assistant(id), tail),
+        };
+    }
+    if let Some(rest) = sk.strip_prefix(PROJECT_PREFIX) {
+        let (id, tail) = rest
+            .split_once('#')
+            .map_or((rest, None), |(a, b)| (a, Some(b)));
+        let Some(id) = ProjectId::parse(id) else {
+            return SortKey::Other;
+        };
+        return match tail {
+            None => SortKey::Project,
+            Some(tail) => child(AccessTarget::Project(id), tail),
+        };
+    }
+    SortKey::Other
+}
+
+/// `tail`: what follows `AST#{id}#` or `PROJ#{id}#`.
+fn child(parent: AccessTarget, tail: &str) -> SortKey {
+    let grant = GRANT_INFIX.trim_start_matches('#');
+    let connection = CONNECTION_INFIX.trim_start_matches('#');
+    let back = BACK_CONNECTION_INFIX.trim_start_matches('#');
+    if let Some(user) = tail.strip_prefix(grant) {
+        return UserId::parse(user).map_or(SortKey::Other, |u| SortKey::Grant(parent, u));
+    }
+    match parent {
+        AccessTarget::Assistant(a) => tail
+            .strip_prefix(connection)
+            .and_then(ProjectId::parse)
+            .map_or(SortKey::Other, |p| SortKey::Connection(a, p)),
+        AccessTarget::Project(p) => tail
+            .strip_prefix(back)
+            .and_then(AssistantId::parse)
+            .map_or(SortKey::Other, |a| SortKey::BackConnection(p, a)),
     }
 }
 
@@ -127,31 +223,48 @@ mod tests {
     fn an_assistants_children_share_its_prefix_but_the_assistant_does_not() {
         let ws = WorkspaceId::generate();
         let ast = AssistantId::generate();
-        let (_, grant_sk) = grant(&ws, &ast, &UserId::generate());
+        let target = AccessTarget::Assistant(ast.clone());
+        let (_, grant_sk) = grant(&ws, &target, &UserId::generate());
+        let (_, connection_sk) = connection(&ws, &ast, &ProjectId::generate());
         let (_, assistant_sk) = assistant(&ws, &ast);
-        assert!(grant_sk.starts_with(&assistant_children_prefix(&ast)));
-        assert!(!assistant_sk.starts_with(&assistant_children_prefix(&ast)));
+        assert!(grant_sk.starts_with(&children_prefix(&target)));
+        assert!(connection_sk.starts_with(&children_prefix(&target)));
+        assert!(!assistant_sk.starts_with(&children_prefix(&target)));
     }
 
     #[test]
-    fn assistant_sort_keys_read_back_as_what_they_are() {
+    fn sort_keys_read_back_as_what_they_are() {
         let ws = WorkspaceId::generate();
         let ast = AssistantId::generate();
+        let proj = ProjectId::generate();
         let usr = UserId::generate();
-        let (_, sk) = grant(&ws, &ast, &usr);
-        assert!(matches!(
-            parse_assistant_sort_key(&sk),
-            AssistantSortKey::Grant(a, u) if a == ast && u == usr
-        ));
-        let (_, sk) = assistant(&ws, &ast);
-        assert!(matches!(
-            parse_assistant_sort_key(&sk),
-            AssistantSortKey::Assistant
-        ));
-        assert!(matches!(
-            parse_assistant_sort_key("AST#junk"),
-            AssistantSortKey::Other
-        ));
+        let on_assistant = AccessTarget::Assistant(ast.clone());
+        let on_project = AccessTarget::Project(proj.clone());
+        let cases = [
+            (assistant(&ws, &ast).1, SortKey::Assistant),
+            (project(&ws, &proj).1, SortKey::Project),
+            (
+                grant(&ws, &on_assistant, &usr).1,
+                SortKey::Grant(on_assistant.clone(), usr.clone()),
+            ),
+            (
+                grant(&ws, &on_project, &usr).1,
+                SortKey::Grant(on_project.clone(), usr.clone()),
+            ),
+            (
+                connection(&ws, &ast, &proj).1,
+                SortKey::Connection(ast.clone(), proj.clone()),
+            ),
+            (
+                back_connection(&ws, &proj, &ast).1,
+                SortKey::BackConnection(proj.clone(), ast.clone()),
+            ),
+            ("AST#junk".to_owned(), SortKey::Other),
+            (format!("AST#{ast}#WHAT#x"), SortKey::Other),
+        ];
+        for (sk, expected) in cases {
+            assert_eq!(parse_sort_key(&sk), expected, "{sk}");
+        }
     }
 
     #[test]

@@ -3,8 +3,11 @@
 
 mod accounts;
 mod assistants;
+mod cascade;
 mod codec;
+mod grants;
 mod keys;
+mod projects;
 pub mod schema;
 mod workspaces;
 
@@ -14,7 +17,10 @@ use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason};
 use std::collections::HashMap;
 
 pub use accounts::KeyOwner;
-pub use assistants::{AccessGrant, AssistantWithGrant};
+pub use assistants::AssistantWithGrant;
+pub use grants::AccessGrant;
+pub use keys::AccessTarget;
+pub use projects::{Connection, ProjectWithGrant};
 pub use workspaces::WorkspaceContext;
 
 type Item = HashMap<String, AttributeValue>;

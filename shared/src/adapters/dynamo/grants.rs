@@ -1,0 +1,98 @@
+//! Explicit access grants on private assistants and projects.
+
+use super::codec::{self, s, time};
+use super::keys::{self, AccessTarget};
+use super::workspaces::UpdateSpec;
+use super::{Store, StoreError, key};
+use crate::domain::ids::{UserId, WorkspaceId};
+use crate::domain::time::Timestamp;
+
+/// A user's explicit access to a private assistant or project.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessGrant {
+    pub user_id: UserId,
+    pub granted_at: Timestamp,
+}
+
+fn not_found(target: &AccessTarget) -> StoreError {
+    match target {
+        AccessTarget::Assistant(_) => StoreError::NotFound("assistant"),
+        AccessTarget::Project(_) => StoreError::NotFound("project"),
+    }
+}
+
+impl Store {
+    /// Grants a member access. Both the target and the membership must
+    /// exist; granting twice keeps the first grant's time.
+    pub async fn grant_access(
+        &self,
+        ws: &WorkspaceId,
+        on: &AccessTarget,
+        user: &UserId,
+    ) -> Result<AccessGrant, StoreError> {
+        let (tpk, tsk) = keys::target(ws, on);
+        let (mpk, msk) = keys::member(ws, user);
+        let (gpk, gsk) = keys::grant(ws, on, user);
+        let now = Timestamp::now();
+        let items = vec![
+            self.require_exists(key(tpk, tsk)),
+            self.require_exists(key(mpk, msk)),
+            self.update_item(UpdateSpec {
+                key: key(gpk, gsk),
+                expression: "SET grantedAt = if_not_exists(grantedAt, :now), userId = :user",
+                condition: None,
+                names: &[],
+                values: vec![(":now", time(now)), (":user", s(user.as_str()))],
+            }),
+        ];
+        self.transact(items, |i| match i {
+            0 => not_found(on),
+            _ => StoreError::NotFound("member"),
+        })
+        .await?;
+        Ok(AccessGrant {
+            user_id: user.clone(),
+            granted_at: now,
+        })
+    }
+
+    pub async fn revoke_access(
+        &self,
+        ws: &WorkspaceId,
+        on: &AccessTarget,
+        user: &UserId,
+    ) -> Result<(), StoreError> {
+        let (gpk, gsk) = keys::grant(ws, on, user);
+        self.transact(
+            vec![self.delete_item(key(gpk, gsk), "attribute_exists(PK)")],
+            |_| StoreError::NotFound("access grant"),
+        )
+        .await
+    }
+
+    pub async fn list_grants(
+        &self,
+        ws: &WorkspaceId,
+        on: &AccessTarget,
+    ) -> Result<Vec<AccessGrant>, StoreError> {
+        let items = self
+            .query_partition(&keys::workspace_partition(ws), &keys::grants_prefix(on))
+            .await?;
+        let mut grants = items
+            .iter()
+            .map(|item| {
+                Ok(AccessGrant {
+                    user_id: UserId::parse(codec::text(item, "userId")?)
+                        .ok_or_else(|| StoreError::Corrupt("grant: userId".into()))?,
+                    granted_at: codec::timestamp(item, "grantedAt")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        grants.sort_by(|a, b| {
+            a.granted_at
+                .cmp(&b.granted_at)
+                .then_with(|| a.user_id.cmp(&b.user_id))
+        });
+        Ok(grants)
+    }
+}
