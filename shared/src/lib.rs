@@ -6,4 +6,6 @@ pub mod cleanup;
 pub mod config;
 pub mod domain;
 pub mod http;
+#[cfg(feature = "ingest")]
+pub mod ingest;
 pub mod telemetry;

@@ -1,0 +1,5 @@
+//! Turning document text into what the vector index holds: token-aware
+//! chunks, and request batches that respect the providers' caps.
+
+pub mod batches;
+pub mod chunker;
