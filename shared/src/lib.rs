@@ -8,4 +8,5 @@ pub mod domain;
 pub mod http;
 #[cfg(feature = "ingest")]
 pub mod ingest;
+pub mod ports;
 pub mod telemetry;

@@ -3,6 +3,7 @@
 //! driver that stands in for Lambda's event source mappings, and test support.
 
 pub mod admin;
+pub mod emulators;
 pub mod local;
 pub mod queue_driver;
 pub mod seed;

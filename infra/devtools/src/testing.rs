@@ -330,3 +330,16 @@ pub async fn assert_every_event_answers(
         assert_eq!(got.as_u16(), *status, "{name}: {body}");
     }
 }
+
+/// Serves a router on a free loopback port for the rest of the test; returns
+/// its base URL.
+pub async fn serve_on_loopback(router: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free loopback port");
+    let address = listener.local_addr().expect("a bound address");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    format!("http://{address}")
+}

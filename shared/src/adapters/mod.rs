@@ -1,5 +1,7 @@
 //! Adapters: the AWS services behind the ports.
 
 pub mod dynamo;
+#[cfg(feature = "rag")]
+pub mod providers;
 pub mod round_trips;
 pub mod sqs;
