@@ -9,4 +9,6 @@ pub mod http;
 #[cfg(feature = "ingest")]
 pub mod ingest;
 pub mod ports;
+#[cfg(feature = "rag")]
+pub mod rag;
 pub mod telemetry;

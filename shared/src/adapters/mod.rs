@@ -4,4 +4,5 @@ pub mod dynamo;
 #[cfg(feature = "rag")]
 pub mod providers;
 pub mod round_trips;
+pub mod s3;
 pub mod sqs;

@@ -89,6 +89,11 @@ prefixed_id!(
     "proj_"
 );
 prefixed_id!(
+    /// A document uploaded to a project.
+    DocumentId,
+    "doc_"
+);
+prefixed_id!(
     /// The public handle of an API key (never the secret itself).
     ApiKeyId,
     "key_"

@@ -3,6 +3,7 @@
 
 pub mod api_key;
 pub mod assistant;
+pub mod document;
 pub mod fields;
 pub mod ids;
 pub mod member;

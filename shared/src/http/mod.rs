@@ -12,6 +12,8 @@ pub mod lambda;
 pub mod paging;
 pub mod path;
 pub mod projects;
+#[cfg(feature = "rag")]
+pub mod search;
 pub mod state;
 mod trace;
 pub mod views;
@@ -54,14 +56,31 @@ pub fn projects_router(state: AppState) -> Router {
     finish(projects::routes().merge(connections::routes()), state)
 }
 
-/// Every API route on one router, as the dev server serves them.
-pub fn all_routes_router(state: AppState) -> Router {
+/// The projects function's router with retrieval (`.../search`), as
+/// deployed when the embeddings API and the index are configured.
+#[cfg(feature = "rag")]
+pub fn projects_router_with_search(
+    state: AppState,
+    retriever: std::sync::Arc<crate::rag::Retriever>,
+) -> Router {
     finish(
-        workspaces::routes()
-            .merge(api_keys::routes())
-            .merge(assistants::routes())
-            .merge(projects::routes())
-            .merge(connections::routes()),
+        projects::routes()
+            .merge(connections::routes())
+            .merge(search::routes(retriever)),
         state,
     )
+}
+
+/// Every API route without the retrieval one, unfinished, to combine.
+pub fn all_routes() -> Router<AppState> {
+    workspaces::routes()
+        .merge(api_keys::routes())
+        .merge(assistants::routes())
+        .merge(projects::routes())
+        .merge(connections::routes())
+}
+
+/// Every API route but search on one router.
+pub fn all_routes_router(state: AppState) -> Router {
+    finish(all_routes(), state)
 }

@@ -3,3 +3,4 @@
 
 pub mod batches;
 pub mod chunker;
+pub mod extract;

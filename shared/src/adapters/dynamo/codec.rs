@@ -4,7 +4,8 @@
 use super::{Item, StoreError};
 use crate::domain::api_key::ApiKey;
 use crate::domain::assistant::{Assistant, AssistantChanges, Visibility};
-use crate::domain::ids::{ApiKeyId, AssistantId, ProjectId, UserId, WorkspaceId};
+use crate::domain::document::{Document, DocumentKind, DocumentStatus};
+use crate::domain::ids::{ApiKeyId, AssistantId, DocumentId, ProjectId, UserId, WorkspaceId};
 use crate::domain::member::{Email, Membership, User};
 use crate::domain::project::{Project, ProjectVisibility};
 use crate::domain::role::{MemberStatus, Role};
@@ -158,6 +159,23 @@ pub fn project(item: &Item) -> Result<Project, StoreError> {
         visibility: parsed(item, "visibility", ProjectVisibility::parse)?,
         document_count: number(item, "documentCount")?,
         created_by: parsed(item, "createdBy", UserId::parse)?,
+        created_at: timestamp(item, "createdAt")?,
+        updated_at: timestamp(item, "updatedAt")?,
+    })
+}
+
+pub fn document(item: &Item) -> Result<Document, StoreError> {
+    Ok(Document {
+        id: parsed(item, "id", DocumentId::parse)?,
+        workspace_id: parsed(item, "workspaceId", WorkspaceId::parse)?,
+        project_id: parsed(item, "projectId", ProjectId::parse)?,
+        name: text(item, "name")?.to_owned(),
+        kind: parsed(item, "contentType", DocumentKind::from_content_type)?,
+        size: number(item, "size")?,
+        status: parsed(item, "status", DocumentStatus::parse)?,
+        chunk_count: number(item, "chunkCount")?,
+        chunks_done: number(item, "chunksDone")?,
+        error: optional_text(item, "error"),
         created_at: timestamp(item, "createdAt")?,
         updated_at: timestamp(item, "updatedAt")?,
     })

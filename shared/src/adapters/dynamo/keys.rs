@@ -14,6 +14,7 @@
 //! | access grant      | `WS#{ws}`        | `AST#{ast}#GRANT#{usr}` or `PROJ#{proj}#GRANT#{usr}` |  |        |
 //! | connection        | `WS#{ws}`        | `AST#{ast}#PROJ#{proj}`     |               |                 |
 //! | connection (back) | `WS#{ws}`        | `PROJ#{proj}#AST#{ast}`     |               |                 |
+//! | document          | `WS#{ws}`        | `DOC#{proj}#{doc}`          |               |                 |
 //!
 //! Access patterns, each one `GetItem`, `BatchGetItem` or `Query`:
 //! key -> user (`GetItem`/`UpdateItem` on the hash); a caller's workspace and
@@ -28,7 +29,7 @@
 //! fixed length, so no id's key is a prefix of another's.
 
 use crate::domain::api_key::ApiKeyHash;
-use crate::domain::ids::{ApiKeyId, AssistantId, ProjectId, UserId, WorkspaceId};
+use crate::domain::ids::{ApiKeyId, AssistantId, DocumentId, ProjectId, UserId, WorkspaceId};
 use crate::domain::member::Email;
 
 pub const PK: &str = "PK";
@@ -154,6 +155,19 @@ pub fn back_connection(
 
 pub fn connections_prefix(assistant: &AssistantId) -> String {
     format!("{ASSISTANT_PREFIX}{assistant}{CONNECTION_INFIX}")
+}
+
+/// Documents sit under their own prefix, not under `PROJ#`, so listing
+/// projects never reads them.
+pub fn document(ws: &WorkspaceId, project: &ProjectId, id: &DocumentId) -> (String, String) {
+    (
+        workspace_partition(ws),
+        format!("{}{id}", documents_prefix(project)),
+    )
+}
+
+pub fn documents_prefix(project: &ProjectId) -> String {
+    format!("DOC#{project}#")
 }
 
 /// What an item under `AST#` or `PROJ#` is, read back from its sort key.

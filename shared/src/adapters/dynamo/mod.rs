@@ -5,6 +5,7 @@ mod accounts;
 mod assistants;
 mod cascade;
 mod codec;
+mod documents;
 mod grants;
 mod keys;
 mod projects;

@@ -245,6 +245,29 @@ impl Store {
         Ok(now)
     }
 
+    /// The ids of the projects connected to an assistant, in one query.
+    pub async fn connected_project_ids(
+        &self,
+        ws: &WorkspaceId,
+        assistant: &AssistantId,
+    ) -> Result<Vec<ProjectId>, StoreError> {
+        let items = self
+            .query_partition(
+                &keys::workspace_partition(ws),
+                &keys::connections_prefix(assistant),
+            )
+            .await?;
+        let mut ids = Vec::new();
+        for item in &items {
+            if let SortKey::Connection(_, project) =
+                keys::parse_sort_key(codec::text(item, keys::SK)?)
+            {
+                ids.push(project);
+            }
+        }
+        Ok(ids)
+    }
+
     /// The projects connected to an assistant, oldest connection first.
     pub async fn list_connections(
         &self,

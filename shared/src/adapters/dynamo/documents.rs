@@ -1,0 +1,144 @@
+//! Document records and their progress through ingest. The bytes are in S3;
+//! the project's `documentCount` changes in the same transaction as its
+//! documents.
+
+use super::codec::{self, n, s, time};
+use super::keys;
+use super::workspaces::UpdateSpec;
+use super::{Store, StoreError, key};
+use crate::domain::document::{Document, DocumentStatus};
+use crate::domain::ids::{DocumentId, ProjectId, WorkspaceId};
+use crate::domain::time::Timestamp;
+
+impl Store {
+    pub async fn create_document(&self, document: &Document) -> Result<(), StoreError> {
+        let (pk, sk) = keys::document(&document.workspace_id, &document.project_id, &document.id);
+        let mut item = key(pk, sk);
+        item.extend([
+            ("id".to_owned(), s(document.id.as_str())),
+            ("workspaceId".to_owned(), s(document.workspace_id.as_str())),
+            ("projectId".to_owned(), s(document.project_id.as_str())),
+            ("name".to_owned(), s(document.name.as_str())),
+            ("contentType".to_owned(), s(document.kind.content_type())),
+            ("size".to_owned(), n(document.size)),
+            ("status".to_owned(), s(document.status.as_str())),
+            ("chunkCount".to_owned(), n(document.chunk_count)),
+            ("chunksDone".to_owned(), n(document.chunks_done)),
+            ("createdAt".to_owned(), time(document.created_at)),
+            ("updatedAt".to_owned(), time(document.updated_at)),
+        ]);
+        let (ppk, psk) = keys::project(&document.workspace_id, &document.project_id);
+        let items = vec![
+            self.put_item(item, "attribute_not_exists(PK)"),
+            self.update_item(UpdateSpec {
+                key: key(ppk, psk),
+                expression: "SET documentCount = documentCount + :one",
+                condition: Some("attribute_exists(PK)"),
+                names: &[],
+                values: vec![(":one", n(1))],
+            }),
+        ];
+        self.transact(items, |i| match i {
+            0 => StoreError::Conflict("document id collision".into()),
+            _ => StoreError::NotFound("project"),
+        })
+        .await
+    }
+
+    pub async fn get_document(
+        &self,
+        ws: &WorkspaceId,
+        project: &ProjectId,
+        id: &DocumentId,
+    ) -> Result<Option<Document>, StoreError> {
+        let (pk, sk) = keys::document(ws, project, id);
+        self.get(pk, sk)
+            .await?
+            .as_ref()
+            .map(codec::document)
+            .transpose()
+    }
+
+    /// A project's documents, newest first.
+    pub async fn list_documents(
+        &self,
+        ws: &WorkspaceId,
+        project: &ProjectId,
+    ) -> Result<Vec<Document>, StoreError> {
+        let mut documents: Vec<Document> = self
+            .query_partition(
+                &keys::workspace_partition(ws),
+                &keys::documents_prefix(project),
+            )
+            .await?
+            .iter()
+            .map(codec::document)
+            .collect::<Result<_, _>>()?;
+        documents.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| b.id.cmp(&a.id))
+        });
+        Ok(documents)
+    }
+
+    /// Records where ingest stands. Refused (not found) once the document
+    /// is deleted, so a late worker cannot bring it back.
+    pub async fn set_document_progress(
+        &self,
+        document: &Document,
+        status: DocumentStatus,
+        chunk_count: u32,
+        chunks_done: u32,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let (pk, sk) = keys::document(&document.workspace_id, &document.project_id, &document.id);
+        let mut values = vec![
+            (":status", s(status.as_str())),
+            (":count", n(chunk_count)),
+            (":done", n(chunks_done)),
+            (":now", time(Timestamp::now())),
+        ];
+        let expression = match error {
+            Some(reason) => {
+                values.push((":error", s(reason)));
+                "SET #status = :status, chunkCount = :count, chunksDone = :done, updatedAt = :now, #error = :error"
+            }
+            None => {
+                "SET #status = :status, chunkCount = :count, chunksDone = :done, updatedAt = :now REMOVE #error"
+            }
+        };
+        self.transact(
+            vec![self.update_item(UpdateSpec {
+                key: key(pk, sk),
+                expression,
+                condition: Some("attribute_exists(PK)"),
+                names: &[("#status", "status"), ("#error", "error")],
+                values,
+            })],
+            |_| StoreError::NotFound("document"),
+        )
+        .await
+    }
+
+    /// Deletes the record and uncounts it on its project, atomically.
+    pub async fn delete_document(&self, document: &Document) -> Result<(), StoreError> {
+        let (pk, sk) = keys::document(&document.workspace_id, &document.project_id, &document.id);
+        let (ppk, psk) = keys::project(&document.workspace_id, &document.project_id);
+        let items = vec![
+            self.delete_item(key(pk, sk), "attribute_exists(PK)"),
+            self.update_item(UpdateSpec {
+                key: key(ppk, psk),
+                expression: "SET documentCount = documentCount - :one",
+                condition: Some("documentCount >= :one"),
+                names: &[],
+                values: vec![(":one", n(1))],
+            }),
+        ];
+        self.transact(items, |i| match i {
+            0 => StoreError::NotFound("document"),
+            _ => StoreError::NotFound("project"),
+        })
+        .await
+    }
+}

@@ -1,0 +1,121 @@
+//! Retrieval: given a question and the projects an assistant is connected
+//! to, the passages it would read. Used by the search route and, later, the
+//! SMS reply worker.
+
+use crate::adapters::providers::embeddings::OpenAiEmbedder;
+use crate::adapters::providers::pinecone::PineconeIndex;
+use crate::domain::ids::ProjectId;
+use crate::ports::{Embedder, ProviderError, VectorIndex, VectorMatch};
+use futures_util::future::try_join_all;
+use serde::Serialize;
+use serde_json::Value;
+
+/// Passages scoring under this cosine similarity are noise, not context.
+pub const DEFAULT_MIN_SCORE: f32 = 0.2;
+pub const DEFAULT_TOP_K: usize = 5;
+pub const MAX_TOP_K: usize = 50;
+
+/// Metadata keys every indexed chunk carries (see the ingest worker).
+pub mod metadata {
+    pub const DOCUMENT_ID: &str = "documentId";
+    pub const DOCUMENT_NAME: &str = "documentName";
+    pub const CHUNK_INDEX: &str = "chunkIndex";
+    pub const TEXT: &str = "text";
+    pub const START: &str = "start";
+    pub const END: &str = "end";
+}
+
+/// Each project's vectors live in a namespace of its own.
+pub fn namespace(project: &ProjectId) -> String {
+    project.to_string()
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Passage {
+    pub project_id: String,
+    pub document_id: String,
+    pub document_name: String,
+    pub chunk_index: u64,
+    pub text: String,
+    pub score: f32,
+}
+
+impl Passage {
+    fn from_match(project: &ProjectId, found: VectorMatch) -> Option<Self> {
+        let text = |key: &str| {
+            found
+                .metadata
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        Some(Self {
+            project_id: project.to_string(),
+            document_id: text(metadata::DOCUMENT_ID)?,
+            document_name: text(metadata::DOCUMENT_NAME).unwrap_or_default(),
+            chunk_index: found
+                .metadata
+                .get(metadata::CHUNK_INDEX)
+                .and_then(Value::as_f64)
+                .map_or(0, |n| n as u64),
+            text: text(metadata::TEXT)?,
+            score: found.score,
+        })
+    }
+}
+
+/// The production retriever: the configured embeddings API and index.
+pub type Retriever = RetrieverOf<OpenAiEmbedder, PineconeIndex>;
+
+#[derive(Clone, Debug)]
+pub struct RetrieverOf<E, V> {
+    pub embedder: E,
+    pub index: V,
+    pub min_score: f32,
+}
+
+impl<E: Embedder, V: VectorIndex> RetrieverOf<E, V> {
+    /// Embeds the question once, queries every project's namespace in
+    /// parallel, and merges the results best first.
+    pub async fn search(
+        &self,
+        projects: &[ProjectId],
+        question: &str,
+        top_k: usize,
+    ) -> Result<Vec<Passage>, ProviderError> {
+        if projects.is_empty() || question.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        let vector = self
+            .embedder
+            .embed(&[question.to_owned()])
+            .await?
+            .pop()
+            .unwrap_or_default();
+        let per_project = try_join_all(projects.iter().map(|project| {
+            let vector = &vector;
+            async move {
+                let found = self
+                    .index
+                    .query(&namespace(project), vector, top_k, None)
+                    .await?;
+                Ok::<_, ProviderError>(
+                    found
+                        .into_iter()
+                        .filter_map(|m| Passage::from_match(project, m))
+                        .collect::<Vec<_>>(),
+                )
+            }
+        }))
+        .await?;
+        let mut passages: Vec<Passage> = per_project
+            .into_iter()
+            .flatten()
+            .filter(|p| p.score >= self.min_score)
+            .collect();
+        passages.sort_by(|a, b| b.score.total_cmp(&a.score));
+        passages.truncate(top_k);
+        Ok(passages)
+    }
+}
