@@ -8,6 +8,7 @@ pub mod domain;
 pub mod http;
 #[cfg(feature = "ingest")]
 pub mod ingest;
+pub mod jobs;
 pub mod ports;
 #[cfg(feature = "rag")]
 pub mod rag;

@@ -3,7 +3,7 @@
 //! in `shared`.
 
 use shared::adapters::dynamo::Store;
-use shared::adapters::sqs::CleanupQueue;
+use shared::adapters::sqs::JobQueue;
 use shared::config::{ApiConfig, load_aws};
 use shared::http::{AppState, assistants_router};
 
@@ -13,7 +13,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = ApiConfig::from_env()?;
     let aws = load_aws().await;
     let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name);
-    let cleanup = CleanupQueue::new(aws_sdk_sqs::Client::new(&aws), config.cleanup_queue_url);
+    let cleanup = JobQueue::new(aws_sdk_sqs::Client::new(&aws), config.cleanup_queue_url);
     let router = assistants_router(AppState::new(store, cleanup));
     shared::http::lambda::run(router).await
 }

@@ -3,7 +3,8 @@
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use shared::adapters::dynamo::{Store, StoreError, schema};
-use shared::adapters::sqs::CleanupQueue;
+use shared::adapters::s3::BlobStore;
+use shared::adapters::sqs::JobQueue;
 use shared::http::AppState;
 
 /// Names of the local resources; `template.yaml` declares the same ones.
@@ -11,6 +12,8 @@ use shared::http::AppState;
 pub struct ResourceNames {
     pub table: String,
     pub cleanup_queue: String,
+    pub ingest_queue: String,
+    pub bucket: String,
 }
 
 impl ResourceNames {
@@ -20,6 +23,10 @@ impl ResourceNames {
             table: std::env::var("TABLE_NAME").unwrap_or_else(|_| "illumichat".into()),
             cleanup_queue: std::env::var("CLEANUP_QUEUE_NAME")
                 .unwrap_or_else(|_| "illumichat-cleanup".into()),
+            ingest_queue: std::env::var("INGEST_QUEUE_NAME")
+                .unwrap_or_else(|_| "illumichat-ingest".into()),
+            bucket: std::env::var("DOCUMENTS_BUCKET")
+                .unwrap_or_else(|_| "illumichat-documents".into()),
         }
     }
 
@@ -33,12 +40,15 @@ impl ResourceNames {
         Self {
             table: format!("{tag}-{suffix}"),
             cleanup_queue: format!("{tag}-cleanup-{suffix}"),
+            ingest_queue: format!("{tag}-ingest-{suffix}"),
+            bucket: format!("{tag}-documents-{suffix}"),
         }
     }
 }
 
-/// What the template's visibility timeout and redrive say, locally too.
+/// What the template's visibility timeouts and redrive say, locally too.
 const CLEANUP_VISIBILITY_TIMEOUT_SECONDS: &str = "180";
+const INGEST_VISIBILITY_TIMEOUT_SECONDS: &str = "900";
 const MAX_RECEIVE_COUNT: u32 = 5;
 /// Dead letters are kept for the SQS maximum, 14 days, longer than the source.
 const DLQ_RETENTION_SECONDS: &str = "1209600";
@@ -59,6 +69,8 @@ pub struct LocalStack {
     pub sqs: aws_sdk_sqs::Client,
     pub cleanup_queue_url: String,
     pub dead_letter_queue_url: String,
+    pub ingest_queue_url: String,
+    pub blobs: BlobStore,
 }
 
 impl LocalStack {
@@ -73,61 +85,102 @@ impl LocalStack {
             .await
             .map_err(ProvisionError::Store)?;
         let sqs = aws_sdk_sqs::Client::new(&aws);
-        let queue_error = |e: &dyn std::fmt::Display| ProvisionError::Queue(e.to_string());
-        let dlq_url = sqs
-            .create_queue()
-            .queue_name(format!("{}-dlq", names.cleanup_queue))
-            .attributes(
-                QueueAttributeName::MessageRetentionPeriod,
-                DLQ_RETENTION_SECONDS,
-            )
-            .send()
-            .await
-            .map_err(|e| queue_error(&aws_sdk_sqs::error::DisplayErrorContext(e)))?
-            .queue_url
-            .unwrap_or_default();
-        let dlq_arn = sqs
-            .get_queue_attributes()
-            .queue_url(&dlq_url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .map_err(|e| queue_error(&aws_sdk_sqs::error::DisplayErrorContext(e)))?
-            .attributes
-            .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
-            .unwrap_or_default();
-        let redrive = serde_json::json!({
-            "deadLetterTargetArn": dlq_arn,
-            "maxReceiveCount": MAX_RECEIVE_COUNT.to_string(),
-        });
-        let queue_url = sqs
-            .create_queue()
-            .queue_name(&names.cleanup_queue)
-            .attributes(
-                QueueAttributeName::VisibilityTimeout,
-                CLEANUP_VISIBILITY_TIMEOUT_SECONDS,
-            )
-            .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
-            .send()
-            .await
-            .map_err(|e| queue_error(&aws_sdk_sqs::error::DisplayErrorContext(e)))?
-            .queue_url
-            .unwrap_or_default();
+        let (queue_url, dlq_url) = queue_with_dead_letters(
+            &sqs,
+            &names.cleanup_queue,
+            CLEANUP_VISIBILITY_TIMEOUT_SECONDS,
+        )
+        .await?;
+        let (ingest_queue_url, _) =
+            queue_with_dead_letters(&sqs, &names.ingest_queue, INGEST_VISIBILITY_TIMEOUT_SECONDS)
+                .await?;
+        // The local server answers S3 on its own host, not on bucket
+        // subdomains: path-style addressing.
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&aws)
+                .force_path_style(true)
+                .build(),
+        );
+        let created = s3.create_bucket().bucket(&names.bucket).send().await;
+        if let Err(error) = created {
+            let exists = error.as_service_error().is_some_and(|e| {
+                e.is_bucket_already_owned_by_you() || e.is_bucket_already_exists()
+            });
+            if !exists {
+                return Err(ProvisionError::Queue(format!(
+                    "creating the bucket failed: {}",
+                    aws_sdk_s3::error::DisplayErrorContext(error)
+                )));
+            }
+        }
         Ok(Self {
             store: Store::new(dynamo, &names.table),
             aws,
             sqs,
             cleanup_queue_url: queue_url,
             dead_letter_queue_url: dlq_url,
+            ingest_queue_url,
+            blobs: BlobStore::new(s3, &names.bucket),
         })
     }
 
     pub fn app_state(&self) -> AppState {
         AppState::new(
             self.store.clone(),
-            CleanupQueue::new(self.sqs.clone(), &self.cleanup_queue_url),
+            JobQueue::new(self.sqs.clone(), &self.cleanup_queue_url),
+        )
+        .with_documents(
+            self.blobs.clone(),
+            JobQueue::new(self.sqs.clone(), &self.ingest_queue_url),
         )
     }
+}
+
+/// A queue and its dead-letter queue (5 receives, then the DLQ, kept 14
+/// days). Returns both URLs.
+async fn queue_with_dead_letters(
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+    visibility_timeout: &str,
+) -> Result<(String, String), ProvisionError> {
+    let queue_error = |e: &dyn std::fmt::Display| ProvisionError::Queue(e.to_string());
+    let dlq_url = sqs
+        .create_queue()
+        .queue_name(format!("{name}-dlq"))
+        .attributes(
+            QueueAttributeName::MessageRetentionPeriod,
+            DLQ_RETENTION_SECONDS,
+        )
+        .send()
+        .await
+        .map_err(|e| queue_error(&aws_sdk_sqs::error::DisplayErrorContext(e)))?
+        .queue_url
+        .unwrap_or_default();
+    let dlq_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&dlq_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| queue_error(&aws_sdk_sqs::error::DisplayErrorContext(e)))?
+        .attributes
+        .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+        .unwrap_or_default();
+    let redrive = serde_json::json!({
+        "deadLetterTargetArn": dlq_arn,
+        "maxReceiveCount": MAX_RECEIVE_COUNT.to_string(),
+    });
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(name)
+        .attributes(QueueAttributeName::VisibilityTimeout, visibility_timeout)
+        .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
+        .send()
+        .await
+        .map_err(|e| queue_error(&aws_sdk_sqs::error::DisplayErrorContext(e)))?
+        .queue_url
+        .unwrap_or_default();
+    Ok((queue_url, dlq_url))
 }
 
 /// The local server must be on this machine: a test or the dev server never

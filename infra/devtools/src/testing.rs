@@ -2,14 +2,23 @@
 //! each test, a counter of DynamoDB round trips, and a one-call client for
 //! routers.
 
+use crate::emulators::embeddings::EmbeddingsEmulator;
+use crate::emulators::pinecone::PineconeEmulator;
+use crate::emulators::{self, LOCAL_DIMENSIONS, Latency, local_retriever};
 use crate::local::{LocalStack, ResourceNames, require_loopback_endpoint};
 use crate::seed::{Seed, seed_demo};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::Value;
+use shared::adapters::providers::embeddings::OpenAiEmbedder;
+use shared::adapters::providers::pinecone::PineconeIndex;
 use shared::adapters::round_trips::RoundTripCounter;
-use shared::http::{AppState, all_routes_router};
+use shared::cleanup::MessageOutcome;
+use shared::http::{AppState, all_routes, finish, search};
+use shared::ingest::worker::{DEFAULT_CONCURRENCY, Ingestor};
+use shared::rag::Retriever;
+use std::sync::Arc;
 use tower::ServiceExt;
 
 #[derive(Clone)]
@@ -17,6 +26,9 @@ pub struct TestStack {
     pub local: LocalStack,
     pub round_trips: RoundTripCounter,
     pub state: AppState,
+    pub retriever: Arc<Retriever>,
+    pub ingestor: Arc<Ingestor<OpenAiEmbedder, PineconeIndex>>,
+    pub pinecone: PineconeEmulator,
 }
 
 impl TestStack {
@@ -37,15 +49,116 @@ impl TestStack {
             .await
             .expect("the local stack accepts the resources");
         let state = local.app_state();
+        let pinecone = PineconeEmulator::new(LOCAL_DIMENSIONS, Latency::default());
+        let base = serve_on_loopback(emulators::router(
+            EmbeddingsEmulator::new(LOCAL_DIMENSIONS, Latency::default()),
+            pinecone.clone(),
+        ))
+        .await;
+        let retriever = local_retriever(&base);
+        let ingestor = Ingestor {
+            store: local.store.clone(),
+            blobs: local.blobs.clone(),
+            embedder: retriever.embedder.clone(),
+            index: retriever.index.clone(),
+            concurrency: DEFAULT_CONCURRENCY,
+        };
         Self {
             local,
             round_trips,
             state,
+            retriever: Arc::new(retriever),
+            ingestor: Arc::new(ingestor),
+            pinecone,
         }
     }
 
     pub fn router(&self) -> Router {
-        all_routes_router(self.state.clone())
+        finish(
+            all_routes().merge(search::routes(Arc::clone(&self.retriever))),
+            self.state.clone(),
+        )
+    }
+
+    /// Runs the ingest worker over every message waiting in the ingest
+    /// queue, as the event source mapping would; returns how many it took.
+    pub async fn run_ingest(&self) -> usize {
+        let mut handled = 0;
+        loop {
+            let received = self
+                .local
+                .sqs
+                .receive_message()
+                .queue_url(&self.local.ingest_queue_url)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .expect("the ingest queue answers");
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return handled;
+            }
+            for message in messages {
+                let outcome = self
+                    .ingestor
+                    .handle_message(
+                        message.message_id().unwrap_or_default(),
+                        message.body().unwrap_or_default(),
+                        1,
+                    )
+                    .await;
+                assert_ne!(outcome, MessageOutcome::Retry, "ingest asked for a retry");
+                self.local
+                    .sqs
+                    .delete_message()
+                    .queue_url(&self.local.ingest_queue_url)
+                    .receipt_handle(message.receipt_handle().unwrap_or_default())
+                    .send()
+                    .await
+                    .expect("the message is deleted");
+                handled += 1;
+            }
+        }
+    }
+
+    /// Uploads a file through the router as `multipart/form-data`.
+    pub async fn upload(
+        &self,
+        key: &str,
+        path: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> (StatusCode, Value) {
+        let boundary = "----illumichat-test-boundary";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("authorization", format!("Bearer {key}"))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .expect("a well-formed upload");
+        let response = self
+            .router()
+            .oneshot(request)
+            .await
+            .expect("the router never fails");
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("the body is readable");
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
     }
 
     pub async fn seed(&self) -> Seed {

@@ -6,6 +6,7 @@ pub mod assistants;
 pub mod auth;
 pub mod body;
 pub mod connections;
+pub mod documents;
 pub mod error;
 #[cfg(feature = "lambda")]
 pub mod lambda;
@@ -53,7 +54,12 @@ pub fn assistants_router(state: AppState) -> Router {
 /// The projects function's router: projects and their connections to
 /// assistants.
 pub fn projects_router(state: AppState) -> Router {
-    finish(projects::routes().merge(connections::routes()), state)
+    finish(
+        projects::routes()
+            .merge(connections::routes())
+            .merge(documents::routes()),
+        state,
+    )
 }
 
 /// The projects function's router with retrieval (`.../search`), as
@@ -66,6 +72,7 @@ pub fn projects_router_with_search(
     finish(
         projects::routes()
             .merge(connections::routes())
+            .merge(documents::routes())
             .merge(search::routes(retriever)),
         state,
     )
@@ -78,6 +85,7 @@ pub fn all_routes() -> Router<AppState> {
         .merge(assistants::routes())
         .merge(projects::routes())
         .merge(connections::routes())
+        .merge(documents::routes())
 }
 
 /// Every API route but search on one router.

@@ -4,7 +4,8 @@
 use super::auth::{Caller, KEY_CACHE_TTL, KeyCache};
 use super::error::ApiError;
 use crate::adapters::dynamo::{Store, WorkspaceContext};
-use crate::adapters::sqs::CleanupQueue;
+use crate::adapters::s3::BlobStore;
+use crate::adapters::sqs::JobQueue;
 use crate::domain::ids::WorkspaceId;
 use crate::domain::policy::Actor;
 use crate::domain::role::MemberStatus;
@@ -14,17 +15,32 @@ use std::sync::Arc;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub store: Store,
-    pub cleanup: CleanupQueue,
+    pub cleanup: JobQueue,
     pub keys: Arc<KeyCache>,
+    /// Where uploads go; only the projects function has it.
+    pub documents: Option<DocumentsDeps>,
+}
+
+/// The document bucket and the ingest queue.
+#[derive(Clone, Debug)]
+pub struct DocumentsDeps {
+    pub blobs: BlobStore,
+    pub ingest: JobQueue,
 }
 
 impl AppState {
-    pub fn new(store: Store, cleanup: CleanupQueue) -> Self {
+    pub fn new(store: Store, cleanup: JobQueue) -> Self {
         Self {
             store,
             cleanup,
             keys: Arc::new(KeyCache::new(KEY_CACHE_TTL)),
+            documents: None,
         }
+    }
+
+    pub fn with_documents(mut self, blobs: BlobStore, ingest: JobQueue) -> Self {
+        self.documents = Some(DocumentsDeps { blobs, ingest });
+        self
     }
 
     /// The caller as an active member of the workspace named in the path, in

@@ -3,7 +3,8 @@
 use crate::adapters::dynamo::{AccessGrant, Connection};
 use crate::domain::api_key::ApiKey;
 use crate::domain::assistant::Assistant;
-use crate::domain::ids::{ApiKeyId, AssistantId, ProjectId, UserId, WorkspaceId};
+use crate::domain::document::Document;
+use crate::domain::ids::{ApiKeyId, AssistantId, DocumentId, ProjectId, UserId, WorkspaceId};
 use crate::domain::member::Membership;
 use crate::domain::project::Project;
 use crate::domain::role::{MemberStatus, Role};
@@ -250,6 +251,40 @@ impl From<Connection> for ConnectionView {
             name: c.project.name,
             document_count: c.project.document_count,
             connected_at: c.connected_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentView<'a> {
+    id: &'a DocumentId,
+    project_id: &'a ProjectId,
+    name: &'a str,
+    content_type: &'static str,
+    size: u64,
+    status: &'static str,
+    chunk_count: u32,
+    chunks_done: u32,
+    error: Option<&'a str>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+impl<'a> From<&'a Document> for DocumentView<'a> {
+    fn from(d: &'a Document) -> Self {
+        Self {
+            id: &d.id,
+            project_id: &d.project_id,
+            name: &d.name,
+            content_type: d.kind.content_type(),
+            size: d.size,
+            status: d.status.as_str(),
+            chunk_count: d.chunk_count,
+            chunks_done: d.chunks_done,
+            error: d.error.as_deref(),
+            created_at: d.created_at,
+            updated_at: d.updated_at,
         }
     }
 }

@@ -4,3 +4,4 @@
 pub mod batches;
 pub mod chunker;
 pub mod extract;
+pub mod worker;

@@ -77,23 +77,37 @@ fn fnv1a(text: &str) -> u64 {
     })
 }
 
+/// Words too common to say what a text is about.
+const STOP_WORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "how",
+    "i", "in", "is", "it", "my", "of", "on", "or", "our", "the", "their", "this", "to", "what",
+    "when", "where", "which", "who", "why", "will", "with", "you", "your",
+];
+
 pub fn embed(text: &str, dimensions: usize) -> Vec<f32> {
     let words: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
+        .filter(|w| !STOP_WORDS.contains(&w.as_str()))
         .collect();
-    let mut vector = vec![0f32; dimensions];
-    let mut add = |feature: &str, weight: f32| {
-        let hash = fnv1a(feature);
-        let sign = if hash & (1 << 63) == 0 { 1.0 } else { -1.0 };
-        vector[(hash % dimensions as u64) as usize] += sign * weight;
-    };
+    // Counts first, then a sublinear weight (1 + ln count), so a word a
+    // chunk repeats forty times does not drown the one it says once.
+    let mut counts: std::collections::HashMap<String, (f32, f32)> = Default::default();
     for word in &words {
-        add(word, 1.0);
+        counts.entry(word.clone()).or_insert((0.0, 1.0)).0 += 1.0;
     }
     for pair in words.windows(2) {
-        add(&format!("{} {}", pair[0], pair[1]), 0.5);
+        counts
+            .entry(format!("{} {}", pair[0], pair[1]))
+            .or_insert((0.0, 0.5))
+            .0 += 1.0;
+    }
+    let mut vector = vec![0f32; dimensions];
+    for (feature, (count, weight)) in counts {
+        let hash = fnv1a(&feature);
+        let sign = if hash & (1 << 63) == 0 { 1.0 } else { -1.0 };
+        vector[(hash % dimensions as u64) as usize] += sign * weight * (1.0 + count.ln());
     }
     let norm = vector.iter().map(|v| v * v).sum::<f32>().sqrt();
     if norm > 0.0 {

@@ -19,3 +19,55 @@ impl Latency {
         }
     }
 }
+
+/// Dimensions of the local lexical embedding (and of the local index).
+pub const LOCAL_DIMENSIONS: usize = 1024;
+
+/// Both emulators on one router: `/openai/v1/embeddings` and
+/// `/pinecone/...`, to mount under a prefix.
+pub fn router(
+    embeddings: embeddings::EmbeddingsEmulator,
+    pinecone: pinecone::PineconeEmulator,
+) -> axum::Router {
+    axum::Router::new()
+        .nest("/openai/v1", embeddings.router())
+        .nest("/pinecone", pinecone.router())
+}
+
+/// The production adapters, pointed at emulators served under `base`
+/// (e.g. `http://127.0.0.1:3000/_local`).
+pub fn local_retriever(base: &str) -> shared::rag::Retriever {
+    use secrecy::SecretString;
+    use shared::adapters::providers::RetryPolicy;
+    use shared::adapters::providers::embeddings::{EmbeddingsConfig, OpenAiEmbedder};
+    use shared::adapters::providers::pinecone::{PineconeConfig, PineconeIndex};
+    let http = reqwest::Client::new();
+    shared::rag::RetrieverOf {
+        embedder: OpenAiEmbedder::new(
+            http.clone(),
+            EmbeddingsConfig {
+                base_url: format!("{base}/openai/v1"),
+                api_key: SecretString::from("local"),
+                model: "local-lexical".into(),
+                dimensions: None,
+                timeout: Duration::from_secs(30),
+            },
+            RetryPolicy::default(),
+        ),
+        index: PineconeIndex::new(
+            http,
+            PineconeConfig {
+                index_host: format!("{base}/pinecone"),
+                api_key: SecretString::from("local"),
+                timeout: Duration::from_secs(30),
+            },
+            RetryPolicy::default(),
+        ),
+        min_score: LOCAL_MIN_SCORE,
+    }
+}
+
+/// Lexical vectors of a short question and a 500-token chunk share few
+/// words, so their cosine is low even when the chunk holds the answer; the
+/// local threshold is set for them, not for a real embedding model.
+pub const LOCAL_MIN_SCORE: f32 = 0.05;

@@ -1,0 +1,262 @@
+//! The ingest worker's job: one document from its bytes in S3 to vectors in
+//! its project's namespace, with its status (`processing` with chunks done of
+//! the total, then `completed` or `failed` with a reason) kept on the record.
+//!
+//! Re-delivery is harmless: vector ids are `{documentId}#{chunkIndex}`, so a
+//! second run overwrites the same vectors, and a completed document is left
+//! alone.
+
+use super::batches::{
+    EMBED_MAX_INPUTS, EMBED_MAX_TOKENS, UPSERT_MAX_BYTES, UPSERT_MAX_RECORDS, greedy,
+};
+use super::chunker::{Chunk, TextKind, chunk};
+use super::extract::extract_text;
+use crate::adapters::dynamo::{Store, StoreError};
+use crate::adapters::s3::BlobStore;
+use crate::cleanup::MessageOutcome;
+use crate::domain::document::{Document, DocumentKind, DocumentStatus};
+use crate::domain::ids::{DocumentId, ProjectId};
+pub use crate::jobs::IngestJob;
+use crate::ports::{Embedder, ProviderError, VectorIndex, VectorRecord};
+use crate::rag::{metadata, namespace};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// Requests to the providers in flight at once, per document.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+/// Deliveries after which a transient failure is final (the queue's
+/// `maxReceiveCount`): the document is marked failed rather than left
+/// processing when the message goes to the dead-letter queue.
+pub const LAST_DELIVERY: u32 = 5;
+
+#[derive(Debug, thiserror::Error)]
+enum IngestError {
+    /// The file itself is the problem: record it, do not retry.
+    #[error("{0}")]
+    Unusable(String),
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Blob(String),
+}
+
+pub struct Ingestor<E, V> {
+    pub store: Store,
+    pub blobs: BlobStore,
+    pub embedder: E,
+    pub index: V,
+    pub concurrency: usize,
+}
+
+fn text_kind(kind: DocumentKind) -> TextKind {
+    match kind {
+        DocumentKind::Markdown => TextKind::Markdown,
+        _ => TextKind::Plain,
+    }
+}
+
+/// A chunk as the index stores it: text, source and position, under 40 KB.
+fn record(document: &Document, chunk: &Chunk, values: Vec<f32>) -> VectorRecord {
+    VectorRecord {
+        id: format!("{}#{}", document.id, chunk.index),
+        values,
+        metadata: BTreeMap::from([
+            (
+                metadata::DOCUMENT_ID.to_owned(),
+                json!(document.id.as_str()),
+            ),
+            (metadata::DOCUMENT_NAME.to_owned(), json!(document.name)),
+            (metadata::CHUNK_INDEX.to_owned(), json!(chunk.index)),
+            (metadata::TEXT.to_owned(), json!(chunk.text)),
+            (metadata::START.to_owned(), json!(chunk.start)),
+            (metadata::END.to_owned(), json!(chunk.end)),
+        ]),
+    }
+}
+
+impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
+    /// One queue message, decoded on its own. `delivery` is SQS's
+    /// `ApproximateReceiveCount`.
+    pub async fn handle_message(
+        &self,
+        message_id: &str,
+        body: &str,
+        delivery: u32,
+    ) -> MessageOutcome {
+        let job: IngestJob = match serde_json::from_str(body) {
+            Ok(job) => job,
+            Err(error) => {
+                tracing::error!(message_id, %error, "ingest message is not a job; dropping it");
+                return MessageOutcome::Poison;
+            }
+        };
+        let (workspace_id, project_id, document_id) = match job {
+            IngestJob::Index {
+                workspace_id,
+                project_id,
+                document_id,
+            } => (workspace_id, project_id, document_id),
+            IngestJob::Forget {
+                project_id,
+                document_id,
+            } => return self.forget(message_id, &project_id, &document_id).await,
+        };
+        let document = match self
+            .store
+            .get_document(&workspace_id, &project_id, &document_id)
+            .await
+        {
+            Ok(Some(document)) => document,
+            Ok(None) => {
+                tracing::info!(message_id, %document_id, "document deleted before ingest");
+                return MessageOutcome::Done;
+            }
+            Err(error) => {
+                tracing::warn!(message_id, %error, "could not read the document record");
+                return MessageOutcome::Retry;
+            }
+        };
+        if document.status == DocumentStatus::Completed {
+            return MessageOutcome::Done;
+        }
+        match self.ingest(&document).await {
+            Ok(chunks) => {
+                tracing::info!(message_id, document_id = %document.id, chunks, "document ingested");
+                MessageOutcome::Done
+            }
+            Err(IngestError::Unusable(reason)) => self.fail(&document, &reason).await,
+            Err(IngestError::Provider(error)) if !error.is_transient() => {
+                tracing::error!(message_id, %error, "a provider refused the document");
+                self.fail(
+                    &document,
+                    "the embedding or index service refused this document",
+                )
+                .await
+            }
+            Err(error) if delivery >= LAST_DELIVERY => {
+                tracing::error!(message_id, %error, "ingest kept failing; giving up");
+                self.fail(
+                    &document,
+                    "indexing kept failing; upload the document again later",
+                )
+                .await
+            }
+            Err(error) => {
+                tracing::warn!(message_id, %error, delivery, "ingest failed; will retry");
+                MessageOutcome::Retry
+            }
+        }
+    }
+
+    /// Deletes every vector of a document from its project's namespace.
+    async fn forget(
+        &self,
+        message_id: &str,
+        project: &ProjectId,
+        document: &DocumentId,
+    ) -> MessageOutcome {
+        let filter = json!({ metadata::DOCUMENT_ID: { "$eq": document.as_str() } });
+        match self
+            .index
+            .delete_matching(&namespace(project), filter)
+            .await
+        {
+            Ok(()) => MessageOutcome::Done,
+            Err(error) if error.is_transient() => {
+                tracing::warn!(message_id, %error, "forgetting a document failed; will retry");
+                MessageOutcome::Retry
+            }
+            Err(error) => {
+                tracing::error!(message_id, %error, "the index refused to forget a document");
+                MessageOutcome::Poison
+            }
+        }
+    }
+
+    async fn fail(&self, document: &Document, reason: &str) -> MessageOutcome {
+        match self
+            .store
+            .set_document_progress(
+                document,
+                DocumentStatus::Failed,
+                document.chunk_count,
+                0,
+                Some(reason),
+            )
+            .await
+        {
+            Ok(()) | Err(StoreError::NotFound(_)) => MessageOutcome::Done,
+            Err(_) => MessageOutcome::Retry,
+        }
+    }
+
+    async fn ingest(&self, document: &Document) -> Result<usize, IngestError> {
+        self.store
+            .set_document_progress(document, DocumentStatus::Processing, 0, 0, None)
+            .await?;
+        let bytes = self
+            .blobs
+            .get(&document.blob_key())
+            .await
+            .map_err(|e| IngestError::Blob(e.to_string()))?;
+        let text = extract_text(document.kind, &bytes).map_err(IngestError::Unusable)?;
+        let chunks = chunk(&text, text_kind(document.kind));
+        if chunks.is_empty() {
+            return Err(IngestError::Unusable(
+                "the document contains no text".into(),
+            ));
+        }
+        let total = u32::try_from(chunks.len()).unwrap_or(u32::MAX);
+        self.store
+            .set_document_progress(document, DocumentStatus::Processing, total, 0, None)
+            .await?;
+
+        let tokens: Vec<usize> = chunks.iter().map(|c| c.tokens).collect();
+        let batches = greedy(&tokens, EMBED_MAX_INPUTS, EMBED_MAX_TOKENS)
+            .map_err(|e| IngestError::Unusable(format!("a passage is too long to index ({e})")))?;
+        let embedded: Vec<Vec<Vec<f32>>> = stream::iter(batches.into_iter().map(|range| {
+            let inputs: Vec<String> = chunks[range].iter().map(|c| c.text.clone()).collect();
+            async move { self.embedder.embed(&inputs).await }
+        }))
+        .buffered(self.concurrency.max(1))
+        .try_collect()
+        .await?;
+        let records: Vec<VectorRecord> = chunks
+            .iter()
+            .zip(embedded.into_iter().flatten())
+            .map(|(chunk, values)| record(document, chunk, values))
+            .collect();
+
+        let sizes: Vec<usize> = records
+            .iter()
+            .map(|r| {
+                serde_json::to_vec(&json!({"id": r.id, "values": r.values, "metadata": r.metadata}))
+                    .map_or(0, |v| v.len())
+                    + 1
+            })
+            .collect();
+        let upserts = greedy(&sizes, UPSERT_MAX_RECORDS, UPSERT_MAX_BYTES)
+            .map_err(|e| IngestError::Unusable(format!("a passage is too large to index ({e})")))?;
+        let ns = namespace(&document.project_id);
+        let mut done = 0u32;
+        let mut results = stream::iter(upserts.into_iter().map(|range| {
+            let batch = &records[range];
+            let ns = &ns;
+            async move { self.index.upsert(ns, batch).await.map(|()| batch.len()) }
+        }))
+        .buffer_unordered(self.concurrency.max(1));
+        while let Some(result) = results.next().await {
+            done += u32::try_from(result?).unwrap_or(0);
+            self.store
+                .set_document_progress(document, DocumentStatus::Processing, total, done, None)
+                .await?;
+        }
+        self.store
+            .set_document_progress(document, DocumentStatus::Completed, total, total, None)
+            .await?;
+        Ok(chunks.len())
+    }
+}
