@@ -1,10 +1,11 @@
-//! Stands in for Lambda's SQS event source mapping on the local stack: long
+//! Stands in for Lambda's SQS event source mappings on the local stack: long
 //! polls a queue, hands each message to the worker's handler, deletes what
 //! succeeded or is poison, and leaves failures for redelivery (and, after
 //! the redrive count, the dead-letter queue).
 
-use shared::adapters::dynamo::Store;
-use shared::cleanup::{MessageOutcome, handle_message};
+use aws_sdk_sqs::types::MessageSystemAttributeName;
+use shared::cleanup::MessageOutcome;
+use std::future::Future;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -12,12 +13,16 @@ use tokio::sync::watch;
 const BATCH: i32 = 10;
 const WAIT_SECONDS: i32 = 1;
 
-pub async fn drive_cleanup_queue(
-    store: Store,
+/// Runs until `shutdown` turns true. `handle(message id, body, delivery)`.
+pub async fn drive_queue<F, Fut>(
     sqs: aws_sdk_sqs::Client,
     queue_url: String,
     mut shutdown: watch::Receiver<bool>,
-) {
+    handle: F,
+) where
+    F: Fn(String, String, u32) -> Fut,
+    Fut: Future<Output = MessageOutcome>,
+{
     loop {
         if *shutdown.borrow() {
             return;
@@ -29,20 +34,26 @@ pub async fn drive_cleanup_queue(
                 .queue_url(&queue_url)
                 .max_number_of_messages(BATCH)
                 .wait_time_seconds(WAIT_SECONDS)
+                .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
                 .send() => received,
         };
         let messages = match received {
             Ok(output) => output.messages.unwrap_or_default(),
             Err(error) => {
-                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(error), "polling the cleanup queue failed");
+                tracing::warn!(queue = %queue_url, error = %aws_sdk_sqs::error::DisplayErrorContext(error), "polling a queue failed");
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
         };
         for message in messages {
-            let id = message.message_id.unwrap_or_default();
-            let body = message.body.unwrap_or_default();
-            let outcome = handle_message(&store, &id, &body).await;
+            let delivery = message
+                .attributes()
+                .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1);
+            let id = message.message_id.clone().unwrap_or_default();
+            let body = message.body.clone().unwrap_or_default();
+            let outcome = handle(id, body, delivery).await;
             if outcome != MessageOutcome::Retry
                 && let Some(receipt) = message.receipt_handle
             {

@@ -2,12 +2,18 @@
 //! Gateway and the event source mappings run them in AWS. Provisions the
 //! local resources, seeds a demo workspace, prints how to call it.
 
+use devtools::emulators::embeddings::EmbeddingsEmulator;
+use devtools::emulators::pinecone::PineconeEmulator;
+use devtools::emulators::{LOCAL_DIMENSIONS, Latency, local_retriever};
 use devtools::local::{LocalStack, ResourceNames, require_loopback_endpoint};
-use devtools::queue_driver::drive_cleanup_queue;
+use devtools::queue_driver::drive_queue;
 use devtools::seed::{curl_examples, seed_demo};
-use shared::http::all_routes_router;
+use shared::cleanup::handle_message;
+use shared::http::{all_routes, finish, search};
+use shared::ingest::worker::{DEFAULT_CONCURRENCY, Ingestor};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 use tokio::sync::watch;
 
 #[tokio::main]
@@ -37,12 +43,36 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     std::fs::write(&seed_path, serde_json::to_string_pretty(&seed)?)?;
 
+    // The providers' emulators live on this server under /_local, and the
+    // production adapters reach them over HTTP like any real provider.
+    let retriever = Arc::new(local_retriever(&format!("{base_url}/_local")));
+    let ingestor = Arc::new(Ingestor {
+        store: local.store.clone(),
+        blobs: local.blobs.clone(),
+        embedder: retriever.embedder.clone(),
+        index: retriever.index.clone(),
+        concurrency: DEFAULT_CONCURRENCY,
+    });
+
     let (stop, stopped) = watch::channel(false);
-    let worker = tokio::spawn(drive_cleanup_queue(
-        local.store.clone(),
+    let store = local.store.clone();
+    let cleanup_worker = tokio::spawn(drive_queue(
         local.sqs.clone(),
         local.cleanup_queue_url.clone(),
+        stopped.clone(),
+        move |id, body, _| {
+            let store = store.clone();
+            async move { handle_message(&store, &id, &body).await }
+        },
+    ));
+    let ingest_worker = tokio::spawn(drive_queue(
+        local.sqs.clone(),
+        local.ingest_queue_url.clone(),
         stopped,
+        move |id, body, delivery| {
+            let ingestor = Arc::clone(&ingestor);
+            async move { ingestor.handle_message(&id, &body, delivery).await }
+        },
     ));
 
     println!("\nIllumiChat dev server on {base_url}");
@@ -54,11 +84,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", curl_examples(&seed));
     println!("Ctrl-C stops everything.");
 
-    axum::serve(listener, all_routes_router(local.app_state()))
+    let app = finish(
+        all_routes().merge(search::routes(retriever)),
+        local.app_state(),
+    )
+    .nest(
+        "/_local",
+        devtools::emulators::router(
+            EmbeddingsEmulator::new(LOCAL_DIMENSIONS, Latency::default()),
+            PineconeEmulator::new(LOCAL_DIMENSIONS, Latency::default()),
+        ),
+    );
+    axum::serve(listener, app)
         .with_graceful_shutdown(stop_requested())
         .await?;
     let _ = stop.send(true);
-    let _ = worker.await;
+    let _ = cleanup_worker.await;
+    let _ = ingest_worker.await;
     Ok(())
 }
 
