@@ -17,7 +17,12 @@ const EXPECTED: &[(&str, u16)] = &[
 
 #[tokio::test]
 async fn every_sample_event_reaches_its_route_and_succeeds() {
-    assert_every_event_answers("assistants-api", assistants_router, EXPECTED).await;
+    assert_every_event_answers(
+        "assistants-api",
+        |stack| assistants_router(stack.state.clone()),
+        EXPECTED,
+    )
+    .await;
 }
 
 #[tokio::test]

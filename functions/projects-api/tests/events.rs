@@ -2,23 +2,38 @@
 //! deserialization and this function's router, stage prefix and all.
 
 use devtools::testing::assert_every_event_answers;
-use shared::http::projects_router;
+use shared::http::projects_router_with_search;
 
 const EXPECTED: &[(&str, u16)] = &[
     ("connect-project.json", 201),
     ("create-project.json", 201),
+    ("delete-document.json", 204),
     ("delete-project.json", 204),
     ("disconnect-project.json", 204),
+    ("get-document.json", 200),
     ("get-project.json", 200),
     ("grant-project-access.json", 200),
     ("list-assistant-projects.json", 200),
+    ("list-documents.json", 200),
     ("list-project-access.json", 200),
     ("list-projects.json", 200),
     ("revoke-project-access.json", 204),
+    ("search-assistant.json", 200),
     ("update-project.json", 200),
+    ("upload-document.json", 201),
 ];
 
 #[tokio::test]
 async fn every_sample_event_reaches_its_route_and_succeeds() {
-    assert_every_event_answers("projects-api", projects_router, EXPECTED).await;
+    assert_every_event_answers(
+        "projects-api",
+        |stack| {
+            projects_router_with_search(
+                stack.state.clone(),
+                std::sync::Arc::clone(&stack.retriever),
+            )
+        },
+        EXPECTED,
+    )
+    .await;
 }

@@ -20,5 +20,10 @@ const EXPECTED: &[(&str, u16)] = &[
 
 #[tokio::test]
 async fn every_sample_event_reaches_its_route_and_succeeds() {
-    assert_every_event_answers("workspaces-api", workspaces_router, EXPECTED).await;
+    assert_every_event_answers(
+        "workspaces-api",
+        |stack| workspaces_router(stack.state.clone()),
+        EXPECTED,
+    )
+    .await;
 }

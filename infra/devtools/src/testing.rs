@@ -225,6 +225,8 @@ pub struct Fixture {
     pub private_assistant: String,
     pub project: String,
     pub spare_project: String,
+    /// A Markdown document uploaded to `project` (not yet ingested).
+    pub document: String,
     /// The id of the owner's key (for routes about keys).
     pub owner_key_id: String,
 }
@@ -312,6 +314,16 @@ impl TestStack {
                 .await;
             assert!(status.is_success(), "{path}: {status} {response}");
         }
+        let (status, uploaded) = self
+            .upload(
+                &owner,
+                &format!("/api/workspaces/{ws}/projects/{project}/documents"),
+                "faq.md",
+                b"# FAQ\n\nRefunds take five business days.",
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{uploaded}");
+        let document = uploaded["id"].as_str().expect("an id").to_owned();
         let (_, keys) = self
             .call(Method::GET, "/api/api-keys", Some(&owner), None)
             .await;
@@ -322,6 +334,7 @@ impl TestStack {
             private_assistant,
             project,
             spare_project,
+            document,
             owner_key_id,
         }
     }
@@ -364,6 +377,7 @@ pub const EVENT_USER: &str = "usr_uuuuuuuuuuuuuuuu0001";
 pub const EVENT_KEY_ID: &str = "key_kkkkkkkkkkkkkkkk0001";
 pub const EVENT_PROJECT: &str = "proj_pppppppppppppppp0001";
 pub const EVENT_SPARE_PROJECT: &str = "proj_pppppppppppppppp0002";
+pub const EVENT_DOCUMENT: &str = "doc_dddddddddddddddd0001";
 pub const EVENT_API_KEY: &str = "ic_EXAMPLEkeyEXAMPLEkeyEXAMPLEkeyEXAMPLEkey";
 
 impl TestStack {
@@ -384,6 +398,7 @@ impl TestStack {
             .replace(EVENT_KEY_ID, &fixture.owner_key_id)
             .replace(EVENT_PROJECT, &fixture.project)
             .replace(EVENT_SPARE_PROJECT, &fixture.spare_project)
+            .replace(EVENT_DOCUMENT, &fixture.document)
             .replace(EVENT_API_KEY, fixture.key("owner"));
         let request = lambda_http::request::from_str(&event).expect("a valid API Gateway event");
         let response = shared::http::lambda::handle(router, request)
@@ -427,7 +442,7 @@ pub fn event_files(function: &str) -> Vec<(String, String)> {
 /// which must name every file.
 pub async fn assert_every_event_answers(
     folder: &str,
-    router: fn(AppState) -> Router,
+    router: fn(&TestStack) -> Router,
     expected: &[(&str, u16)],
 ) {
     let stack = TestStack::start().await;
@@ -437,9 +452,7 @@ pub async fn assert_every_event_answers(
     assert_eq!(names, expected_names, "every event file has an expectation");
     for ((name, event), (_, status)) in files.iter().zip(expected) {
         let fixture = stack.fixture().await;
-        let (got, body) = stack
-            .replay_event(router(stack.state.clone()), event, &fixture)
-            .await;
+        let (got, body) = stack.replay_event(router(&stack), event, &fixture).await;
         assert_eq!(got.as_u16(), *status, "{name}: {body}");
     }
 }

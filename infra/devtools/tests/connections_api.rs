@@ -71,7 +71,10 @@ async fn connecting_lists_the_project_as_documented_and_counts_it_once() {
     );
     assert_eq!(item["id"], fixture.project);
     assert_eq!(item["name"], "Product Documentation");
-    assert_eq!(item["documentCount"], 0);
+    assert_eq!(
+        item["documentCount"], 1,
+        "the fixture uploaded one document"
+    );
     assert_eq!(item, &connected);
 
     let (status, body) = stack

@@ -61,6 +61,8 @@ async fn search(stack: &TestStack, fixture: &Fixture, assistant: &str, query: &s
 async fn each_file_type_goes_from_pending_to_completed_and_is_found_by_search() {
     let stack = TestStack::start().await;
     let fixture = stack.fixture().await;
+    // The fixture's own document, out of the way.
+    stack.run_ingest().await;
     let admin = fixture.key("admin");
     let files: Vec<(&str, Vec<u8>, &str)> = vec![
         (
@@ -176,6 +178,8 @@ async fn each_file_type_goes_from_pending_to_completed_and_is_found_by_search() 
 async fn an_unreadable_or_empty_document_ends_failed_with_a_reason() {
     let stack = TestStack::start().await;
     let fixture = stack.fixture().await;
+    // The fixture's own document, out of the way.
+    stack.run_ingest().await;
     let admin = fixture.key("admin");
     let (status, broken) = stack
         .upload(
@@ -214,6 +218,8 @@ async fn an_unreadable_or_empty_document_ends_failed_with_a_reason() {
 async fn uploads_of_the_wrong_kind_or_shape_are_refused_and_nothing_is_stored() {
     let stack = TestStack::start().await;
     let fixture = stack.fixture().await;
+    // The fixture's own document, out of the way.
+    stack.run_ingest().await;
     let admin = fixture.key("admin");
     let (status, error) = stack
         .upload(
@@ -267,6 +273,8 @@ async fn uploads_of_the_wrong_kind_or_shape_are_refused_and_nothing_is_stored() 
 async fn deleting_a_document_removes_its_vectors_and_uncounts_it() {
     let stack = TestStack::start().await;
     let fixture = stack.fixture().await;
+    // The fixture's own document, out of the way.
+    stack.run_ingest().await;
     let admin = fixture.key("admin");
     let (_, created) = stack
         .upload(
@@ -308,6 +316,8 @@ async fn deleting_a_document_removes_its_vectors_and_uncounts_it() {
 async fn a_redelivered_job_produces_the_same_vectors_and_state() {
     let stack = TestStack::start().await;
     let fixture = stack.fixture().await;
+    // The fixture's own document, out of the way.
+    stack.run_ingest().await;
     let admin = fixture.key("admin");
     let text = filler("billing", 200);
     let (_, created) = stack

@@ -73,9 +73,14 @@ fn the_table_in_the_template_has_the_keys_the_adapter_uses() {
 }
 
 #[test]
-fn the_cleanup_queue_outlives_its_worker_six_times_and_redrives_after_five_receives() {
+fn queues_outlive_their_workers_six_times_and_redrive_after_five_receives() {
     let template = template();
     assert!(template.contains("VisibilityTimeout: 180"));
+    assert!(
+        template.contains("VisibilityTimeout: 900"),
+        "the ingest queue: 6 x 150 s"
+    );
+    assert!(template.contains("Timeout: 150"));
     assert!(template.contains("maxReceiveCount: 5"));
     assert!(
         template.contains("Timeout: 30"),
