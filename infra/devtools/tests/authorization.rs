@@ -385,3 +385,31 @@ async fn a_suspended_member_is_treated_as_an_outsider() {
         .await;
     assert_eq!(listed["total"], 0);
 }
+
+#[tokio::test]
+async fn only_owners_and_admins_upload_documents() {
+    let stack = TestStack::start().await;
+    let fixture = stack.fixture().await;
+    let path = format!(
+        "/api/workspaces/{}/projects/{}/documents",
+        fixture.ws(),
+        fixture.project
+    );
+    for (role, expected) in ROLES.iter().zip([201, 201, 403, 404, 404]) {
+        let (status, body) = stack
+            .upload(fixture.key(role), &path, "notes.txt", b"some notes")
+            .await;
+        assert_eq!(status.as_u16(), expected, "{role}: {body}");
+    }
+    let (status, _) = stack
+        .call_raw(Method::POST, &path, None, Some("x".into()))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (_, listed) = stack
+        .call(Method::GET, &path, Some(fixture.key("owner")), None)
+        .await;
+    assert_eq!(
+        listed["total"], 3,
+        "the fixture's document and the two allowed uploads"
+    );
+}
