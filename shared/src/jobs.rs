@@ -23,6 +23,11 @@ pub enum IngestJob {
         project_id: ProjectId,
         document_id: DocumentId,
     },
+    /// Remove a deleted project's vectors (its namespace) and files.
+    ForgetProject {
+        workspace_id: WorkspaceId,
+        project_id: ProjectId,
+    },
 }
 
 impl IngestJob {

@@ -271,5 +271,5 @@ async fn deleting_an_assistant_leaves_no_half_connection_behind() {
         .delete_children(&ws, &AccessTarget::Project(project))
         .await
         .unwrap();
-    assert_eq!(removed, 1, "only the project's own grant is left under it");
+    assert_eq!(removed, 2, "the project's grant and its document's record");
 }

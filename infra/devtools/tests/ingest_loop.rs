@@ -340,3 +340,67 @@ async fn a_redelivered_job_produces_the_same_vectors_and_state() {
     assert_eq!(stack.pinecone.vector_count(&fixture.spare_project), count);
     assert_eq!(first, second);
 }
+
+#[tokio::test]
+async fn deleting_a_project_removes_its_documents_files_and_vectors() {
+    let stack = TestStack::start().await;
+    let fixture = stack.fixture().await;
+    stack.run_ingest().await;
+    let admin = fixture.key("admin");
+    let (_, created) = stack
+        .upload(
+            admin,
+            &documents(&fixture),
+            "refunds.txt",
+            REFUNDS.as_bytes(),
+        )
+        .await;
+    stack.run_ingest().await;
+    assert_eq!(stack.pinecone.vector_count(&fixture.spare_project), 1);
+    let (status, _) = stack
+        .call(
+            Method::DELETE,
+            &format!(
+                "/api/workspaces/{}/projects/{}",
+                fixture.ws(),
+                fixture.spare_project
+            ),
+            Some(admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    stack.run_ingest().await;
+    assert_eq!(stack.pinecone.vector_count(&fixture.spare_project), 0);
+    let received = stack
+        .local
+        .sqs
+        .receive_message()
+        .queue_url(&stack.local.cleanup_queue_url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    for message in received.messages.unwrap_or_default() {
+        shared::cleanup::handle_message(&stack.local.store, "m", message.body().unwrap()).await;
+    }
+    let ws = shared::domain::ids::WorkspaceId::parse(fixture.ws()).unwrap();
+    let project = shared::domain::ids::ProjectId::parse(&fixture.spare_project).unwrap();
+    let id = shared::domain::ids::DocumentId::parse(created["id"].as_str().unwrap()).unwrap();
+    assert!(
+        stack
+            .local
+            .store
+            .get_document(&ws, &project, &id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let left = stack
+        .local
+        .blobs
+        .delete_prefix(&format!("{}/{}/", fixture.ws(), fixture.spare_project))
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "no file of the project is left in the bucket");
+}

@@ -69,6 +69,36 @@ impl BlobStore {
         Ok(bytes.into_bytes().to_vec())
     }
 
+    /// Deletes every object whose key starts with `prefix`; returns how many.
+    pub async fn delete_prefix(&self, prefix: &str) -> Result<usize, BlobError> {
+        let mut removed = 0;
+        let mut token = None;
+        loop {
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_continuation_token(token)
+                .send()
+                .await
+                .map_err(|e| BlobError {
+                    action: "list files",
+                    source: Box::new(e),
+                })?;
+            for object in page.contents() {
+                if let Some(key) = object.key() {
+                    self.delete(key).await?;
+                    removed += 1;
+                }
+            }
+            token = page.next_continuation_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(removed);
+            }
+        }
+    }
+
     pub async fn delete(&self, key: &str) -> Result<(), BlobError> {
         self.client
             .delete_object()

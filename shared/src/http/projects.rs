@@ -13,6 +13,7 @@ use crate::cleanup::CleanupJob;
 use crate::domain::ids::{ProjectId, UserId, WorkspaceId};
 use crate::domain::policy::Actor;
 use crate::domain::project::{Project, ProjectChanges};
+use crate::jobs::IngestJob;
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
@@ -169,12 +170,23 @@ async fn delete_project(
     let (workspace_id, id) =
         manager_of_project(&state, &caller, &workspace_id, &project_id).await?;
     state.store.delete_project(&workspace_id, &id).await?;
+    // As for assistants: the project and its connections are already gone;
+    // its grants and document records go through the cleanup worker, its
+    // vectors and files through the ingest worker (which holds the index
+    // and the bucket). A failed enqueue leaves only unreachable leftovers.
+    if let Some(documents) = &state.documents {
+        let forget = IngestJob::ForgetProject {
+            workspace_id: workspace_id.clone(),
+            project_id: id.clone(),
+        };
+        if let Err(error) = documents.ingest.send(forget.to_message()).await {
+            tracing::error!(job = %forget.to_message(), %error, "project vectors not queued for removal");
+        }
+    }
     let job = CleanupJob::ProjectDeleted {
         workspace_id,
         project_id: id,
     };
-    // As for assistants: the project and its connections are already gone;
-    // a failed enqueue leaves only unreachable grants behind.
     if let Err(error) = state.cleanup.enqueue(&job).await {
         tracing::error!(job = %job.to_message(), error = %error, "cleanup job not queued");
     }

@@ -15,7 +15,7 @@ use crate::adapters::dynamo::{Store, StoreError};
 use crate::adapters::s3::BlobStore;
 use crate::cleanup::MessageOutcome;
 use crate::domain::document::{Document, DocumentKind, DocumentStatus};
-use crate::domain::ids::{DocumentId, ProjectId};
+use crate::domain::ids::{DocumentId, ProjectId, WorkspaceId};
 pub use crate::jobs::IngestJob;
 use crate::ports::{Embedder, ProviderError, VectorIndex, VectorRecord};
 use crate::rag::{metadata, namespace};
@@ -103,6 +103,14 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
                 project_id,
                 document_id,
             } => return self.forget(message_id, &project_id, &document_id).await,
+            IngestJob::ForgetProject {
+                workspace_id,
+                project_id,
+            } => {
+                return self
+                    .forget_project(message_id, &workspace_id, &project_id)
+                    .await;
+            }
         };
         let document = match self
             .store
@@ -172,6 +180,36 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
             Err(error) => {
                 tracing::error!(message_id, %error, "the index refused to forget a document");
                 MessageOutcome::Poison
+            }
+        }
+    }
+
+    /// Deletes a deleted project's namespace and every file stored for it.
+    async fn forget_project(
+        &self,
+        message_id: &str,
+        workspace: &WorkspaceId,
+        project: &ProjectId,
+    ) -> MessageOutcome {
+        if let Err(error) = self.index.delete_namespace(&namespace(project)).await {
+            if error.is_transient() {
+                tracing::warn!(message_id, %error, "forgetting a project failed; will retry");
+                return MessageOutcome::Retry;
+            }
+            tracing::error!(message_id, %error, "the index refused to forget a project");
+        }
+        match self
+            .blobs
+            .delete_prefix(&format!("{workspace}/{project}/"))
+            .await
+        {
+            Ok(removed) => {
+                tracing::info!(message_id, removed, "project files removed");
+                MessageOutcome::Done
+            }
+            Err(error) => {
+                tracing::warn!(message_id, %error, "removing project files failed; will retry");
+                MessageOutcome::Retry
             }
         }
     }

@@ -45,6 +45,21 @@ impl Store {
                 _ => plain.push(key(codec::text(item, keys::PK)?.to_owned(), sk.to_owned())),
             }
         }
+        // A project's documents sit under their own prefix.
+        if let AccessTarget::Project(project) = of {
+            for item in self
+                .query_partition(
+                    &keys::workspace_partition(ws),
+                    &keys::documents_prefix(project),
+                )
+                .await?
+            {
+                plain.push(key(
+                    codec::text(&item, keys::PK)?.to_owned(),
+                    codec::text(&item, keys::SK)?.to_owned(),
+                ));
+            }
+        }
         removed += plain.len();
         for chunk in plain.chunks(BATCH_WRITE_MAX) {
             self.batch_delete(chunk.to_vec()).await?;
