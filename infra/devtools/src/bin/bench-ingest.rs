@@ -1,0 +1,180 @@
+//! Ingest throughput: a 1 MB Markdown document through the real ingest
+//! worker, against the embeddings and Pinecone emulators with a fixed
+//! latency per call, on the local stack. Prints chunks, request counts,
+//! wall time, and wall time over the lower bound
+//! `(embedding requests + upsert requests) / concurrency x latency`.
+//!
+//! Run with `./infra/bench` (it runs this after the API benchmark).
+
+use devtools::emulators::embeddings::EmbeddingsEmulator;
+use devtools::emulators::pinecone::PineconeEmulator;
+use devtools::emulators::{self, LOCAL_DIMENSIONS, Latency, local_retriever};
+use devtools::local::{LocalStack, ResourceNames, require_loopback_endpoint};
+use devtools::seed::seed_demo;
+use devtools::testing::serve_on_loopback;
+use shared::domain::document::{Document, DocumentKind, DocumentStatus};
+use shared::domain::ids::{DocumentId, UserId};
+use shared::domain::project::ProjectChanges;
+use shared::domain::time::Timestamp;
+use shared::ingest::batches::{EMBED_MAX_INPUTS, EMBED_MAX_TOKENS};
+use shared::ingest::worker::{DEFAULT_CONCURRENCY, IngestJob, Ingestor};
+use std::time::{Duration, Instant};
+
+const LATENCY: Duration = Duration::from_millis(50);
+const DOCUMENT_BYTES: usize = 1024 * 1024;
+
+/// About 1 MB of Markdown: sections of varied sentences from a fixed
+/// vocabulary (deterministic, so runs compare).
+fn markdown() -> String {
+    const WORDS: &[&str] = &[
+        "refund", "order", "shipping", "customer", "invoice", "account", "delivery", "warranty",
+        "support", "payment", "return", "product", "service", "policy", "card", "address",
+        "business", "days", "team", "request", "update", "status", "package", "store",
+    ];
+    let mut text = String::with_capacity(DOCUMENT_BYTES + 1024);
+    let mut state: u64 = 42;
+    let mut section = 0;
+    while text.len() < DOCUMENT_BYTES {
+        section += 1;
+        text.push_str(&format!("\n## Section {section}\n\n"));
+        for _ in 0..8 {
+            let mut sentence = Vec::new();
+            for _ in 0..14 {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                sentence.push(WORDS[(state >> 33) as usize % WORDS.len()]);
+            }
+            text.push_str(&sentence.join(" "));
+            text.push_str(". ");
+        }
+        text.push('\n');
+    }
+    text
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    require_loopback_endpoint()?;
+    let aws = shared::config::load_aws().await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&aws);
+    let local = LocalStack::provision(aws, dynamo, &ResourceNames::unique("bench-ingest")).await?;
+    let seed = seed_demo(&local.store, "http://bench").await?;
+    let owner = UserId::parse(&seed.users["owner"]).ok_or("seeded owner")?;
+    let project = local
+        .store
+        .create_project(
+            &seed.workspace_id,
+            ProjectChanges {
+                name: Some("Bench".into()),
+                ..ProjectChanges::default()
+            },
+            &owner,
+        )
+        .await?;
+
+    let embeddings = EmbeddingsEmulator::new(LOCAL_DIMENSIONS, Latency(LATENCY));
+    let pinecone = PineconeEmulator::new(LOCAL_DIMENSIONS, Latency(LATENCY));
+    let base = serve_on_loopback(emulators::router(embeddings.clone(), pinecone.clone())).await;
+    let retriever = local_retriever(&base);
+    let ingestor = Ingestor {
+        store: local.store.clone(),
+        blobs: local.blobs.clone(),
+        embedder: retriever.embedder,
+        index: retriever.index,
+        concurrency: DEFAULT_CONCURRENCY,
+    };
+
+    let text = markdown();
+    let now = Timestamp::now();
+    let document = Document {
+        id: DocumentId::generate(),
+        workspace_id: seed.workspace_id.clone(),
+        project_id: project.id.clone(),
+        name: "bench.md".into(),
+        kind: DocumentKind::Markdown,
+        size: text.len() as u64,
+        status: DocumentStatus::Pending,
+        chunk_count: 0,
+        chunks_done: 0,
+        error: None,
+        created_at: now,
+        updated_at: now,
+    };
+    local
+        .blobs
+        .put(
+            &document.blob_key(),
+            text.clone().into_bytes(),
+            "text/markdown",
+        )
+        .await?;
+    local.store.create_document(&document).await?;
+    let job = IngestJob::Index {
+        workspace_id: document.workspace_id.clone(),
+        project_id: document.project_id.clone(),
+        document_id: document.id.clone(),
+    };
+
+    let started = Instant::now();
+    let outcome = ingestor.handle_message("bench", &job.to_message(), 1).await;
+    let wall = started.elapsed();
+    let stored = local
+        .store
+        .get_document(&document.workspace_id, &document.project_id, &document.id)
+        .await?
+        .ok_or("the document")?;
+
+    let chunks = stored.chunk_count as usize;
+    // The CPU part on its own: chunking (tokenizing) the megabyte.
+    let chunking_started = Instant::now();
+    let chunked =
+        shared::ingest::chunker::chunk(&text, shared::ingest::chunker::TextKind::Markdown);
+    let chunking = chunking_started.elapsed();
+    let tokens: usize = chunked.iter().map(|c| c.tokens).sum();
+    let embed_requests = embeddings.requests();
+    let upserts = pinecone.upsert_requests();
+    let fewest_embeds = tokens
+        .div_ceil(EMBED_MAX_TOKENS)
+        .max(chunks.div_ceil(EMBED_MAX_INPUTS));
+    let bound = LATENCY.mul_f64((embed_requests + upserts) as f64 / DEFAULT_CONCURRENCY as f64);
+    println!(
+        "Ingest of a {:.2} MB Markdown document, emulators at {} ms per call, concurrency {DEFAULT_CONCURRENCY}",
+        text.len() as f64 / 1_048_576.0,
+        LATENCY.as_millis()
+    );
+    println!(
+        "outcome                    {outcome:?}, status {}",
+        stored.status.as_str()
+    );
+    println!("chunks                     {chunks} ({tokens} tokens)");
+    println!(
+        "embedding requests         {embed_requests} (fewest the caps allow: {fewest_embeds})"
+    );
+    println!("upsert requests            {upserts}");
+    println!(
+        "vectors in the index       {}",
+        pinecone.vector_count(&project.id.to_string())
+    );
+    println!(
+        "wall time                  {:.0} ms",
+        wall.as_secs_f64() * 1000.0
+    );
+    println!(
+        "lower bound                {:.0} ms",
+        bound.as_secs_f64() * 1000.0
+    );
+    println!(
+        "wall / lower bound         {:.2}",
+        wall.as_secs_f64() / bound.as_secs_f64()
+    );
+    println!(
+        "of which chunking (CPU)    {:.0} ms",
+        chunking.as_secs_f64() * 1000.0
+    );
+    println!(
+        "(wall - chunking) / bound  {:.2}",
+        wall.saturating_sub(chunking).as_secs_f64() / bound.as_secs_f64()
+    );
+    Ok(())
+}
