@@ -404,3 +404,31 @@ async fn deleting_a_project_removes_its_documents_files_and_vectors() {
         .unwrap();
     assert_eq!(left, 0, "no file of the project is left in the bucket");
 }
+
+#[tokio::test]
+async fn a_document_deleted_before_its_job_runs_leaves_no_vectors() {
+    let stack = TestStack::start().await;
+    let fixture = stack.fixture().await;
+    stack.run_ingest().await;
+    let admin = fixture.key("admin");
+    let (_, created) = stack
+        .upload(
+            admin,
+            &documents(&fixture),
+            "refunds.txt",
+            REFUNDS.as_bytes(),
+        )
+        .await;
+    let path = format!(
+        "{}/{}",
+        documents(&fixture),
+        created["id"].as_str().unwrap()
+    );
+    let (status, _) = stack.call(Method::DELETE, &path, Some(admin), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    // Both the index job and the forget job run; nothing is left either way.
+    stack.run_ingest().await;
+    assert_eq!(stack.pinecone.vector_count(&fixture.spare_project), 0);
+    let (status, _) = stack.call(Method::GET, &path, Some(admin), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -136,6 +136,12 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
                 MessageOutcome::Done
             }
             Err(IngestError::Unusable(reason)) => self.fail(&document, &reason).await,
+            // Deleted while being indexed: take back what was already
+            // written, since the delete's own cleanup may have run first.
+            Err(IngestError::Store(StoreError::NotFound(_))) => {
+                self.forget(message_id, &document.project_id, &document.id)
+                    .await
+            }
             Err(IngestError::Provider(error)) if !error.is_transient() => {
                 tracing::error!(message_id, %error, "a provider refused the document");
                 self.fail(
