@@ -85,19 +85,17 @@ impl Store {
         id: &AssistantId,
         user: &UserId,
     ) -> Result<Option<AssistantWithGrant>, StoreError> {
-        let (apk, ask) = keys::assistant(ws, id);
-        let (gpk, gsk) = keys::grant(ws, &keys::AccessTarget::Assistant(id.clone()), user);
-        let items = self.batch_get(vec![key(apk, ask), key(gpk, gsk)]).await?;
-        let mut assistant = None;
-        let mut granted = false;
-        for item in &items {
-            match keys::parse_sort_key(codec::text(item, keys::SK)?) {
-                SortKey::Assistant => assistant = Some(codec::assistant(item)?),
-                SortKey::Grant(..) => granted = true,
-                _ => {}
-            }
-        }
-        Ok(assistant.map(|assistant| AssistantWithGrant { assistant, granted }))
+        let (item, granted) = self
+            .get_with_grant(ws, &keys::AccessTarget::Assistant(id.clone()), user)
+            .await?;
+        item.as_ref()
+            .map(|item| {
+                Ok(AssistantWithGrant {
+                    assistant: codec::assistant(item)?,
+                    granted,
+                })
+            })
+            .transpose()
     }
 
     /// Every assistant of the workspace, with whether `user` holds a grant on

@@ -1,9 +1,9 @@
 //! Explicit access grants on private assistants and projects.
 
 use super::codec::{self, s, time};
-use super::keys::{self, AccessTarget};
+use super::keys::{self, AccessTarget, SortKey};
 use super::workspaces::UpdateSpec;
-use super::{Store, StoreError, key};
+use super::{Item, Store, StoreError, key};
 use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::time::Timestamp;
 
@@ -22,6 +22,28 @@ fn not_found(target: &AccessTarget) -> StoreError {
 }
 
 impl Store {
+    /// An assistant's or project's item and whether `user` holds a grant on
+    /// it, in one round trip.
+    pub(super) async fn get_with_grant(
+        &self,
+        ws: &WorkspaceId,
+        target: &AccessTarget,
+        user: &UserId,
+    ) -> Result<(Option<Item>, bool), StoreError> {
+        let (tpk, tsk) = keys::target(ws, target);
+        let (gpk, gsk) = keys::grant(ws, target, user);
+        let mut found = None;
+        let mut granted = false;
+        for item in self.batch_get(vec![key(tpk, tsk), key(gpk, gsk)]).await? {
+            match keys::parse_sort_key(codec::text(&item, keys::SK)?) {
+                SortKey::Grant(..) => granted = true,
+                SortKey::Assistant | SortKey::Project => found = Some(item),
+                _ => {}
+            }
+        }
+        Ok((found, granted))
+    }
+
     /// Grants a member access. Both the target and the membership must
     /// exist; granting twice keeps the first grant's time.
     pub async fn grant_access(

@@ -89,19 +89,17 @@ impl Store {
         id: &ProjectId,
         user: &UserId,
     ) -> Result<Option<ProjectWithGrant>, StoreError> {
-        let (ppk, psk) = keys::project(ws, id);
-        let (gpk, gsk) = keys::grant(ws, &AccessTarget::Project(id.clone()), user);
-        let items = self.batch_get(vec![key(ppk, psk), key(gpk, gsk)]).await?;
-        let mut project = None;
-        let mut granted = false;
-        for item in &items {
-            match keys::parse_sort_key(codec::text(item, keys::SK)?) {
-                SortKey::Project => project = Some(codec::project(item)?),
-                SortKey::Grant(..) => granted = true,
-                _ => {}
-            }
-        }
-        Ok(project.map(|project| ProjectWithGrant { project, granted }))
+        let (item, granted) = self
+            .get_with_grant(ws, &AccessTarget::Project(id.clone()), user)
+            .await?;
+        item.as_ref()
+            .map(|item| {
+                Ok(ProjectWithGrant {
+                    project: codec::project(item)?,
+                    granted,
+                })
+            })
+            .transpose()
     }
 
     /// Every project of the workspace, with whether `user` holds a grant on
