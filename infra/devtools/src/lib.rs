@@ -6,5 +6,6 @@ pub mod admin;
 pub mod emulators;
 pub mod local;
 pub mod queue_driver;
+pub mod samples;
 pub mod seed;
 pub mod testing;

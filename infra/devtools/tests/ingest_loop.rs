@@ -2,9 +2,9 @@
 //! ingest worker -> completed -> connected -> search finds the passage.
 
 use axum::http::{Method, StatusCode};
+use devtools::samples::{docx, pdf, pdf_with_a_broken_font};
 use devtools::testing::{Fixture, TestStack};
 use serde_json::{Value, json};
-use std::io::Write;
 
 const REFUNDS: &str = "Refunds are paid back to the original card within five business days.";
 
@@ -14,24 +14,6 @@ fn documents(fixture: &Fixture) -> String {
         fixture.ws(),
         fixture.spare_project
     )
-}
-
-fn docx(paragraphs: &[&str]) -> Vec<u8> {
-    let body: String = paragraphs
-        .iter()
-        .map(|p| format!("<w:p><w:r><w:t>{p}</w:t></w:r></w:p>"))
-        .collect();
-    let xml = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body>{body}</w:body></w:document>"
-    );
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    zip.start_file(
-        "word/document.xml",
-        zip::write::SimpleFileOptions::default(),
-    )
-    .unwrap();
-    zip.write_all(xml.as_bytes()).unwrap();
-    zip.finish().unwrap().into_inner()
 }
 
 fn filler(topic: &str, sentences: usize) -> String {
@@ -91,6 +73,14 @@ async fn each_file_type_goes_from_pending_to_completed_and_is_found_by_search() 
             ]),
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         ),
+        (
+            "shipping.pdf",
+            pdf(&[
+                &filler("invoices", 6),
+                "Shipping\nParcels to the islands travel by ferry and arrive within a week.",
+            ]),
+            "application/pdf",
+        ),
     ];
     let mut ids = Vec::new();
     for (name, bytes, content_type) in &files {
@@ -103,7 +93,7 @@ async fn each_file_type_goes_from_pending_to_completed_and_is_found_by_search() 
         assert_eq!(created["size"], bytes.len());
         ids.push(created["id"].as_str().unwrap().to_owned());
     }
-    assert_eq!(stack.run_ingest().await, 3);
+    assert_eq!(stack.run_ingest().await, files.len());
     for id in &ids {
         let (_, document) = stack
             .call(
@@ -130,7 +120,7 @@ async fn each_file_type_goes_from_pending_to_completed_and_is_found_by_search() 
             None,
         )
         .await;
-    assert_eq!(project["documentCount"], 3);
+    assert_eq!(project["documentCount"], files.len());
 
     // Not connected yet: the assistant knows nothing.
     let before = search(
@@ -163,6 +153,7 @@ async fn each_file_type_goes_from_pending_to_completed_and_is_found_by_search() 
         ),
         ("what does the warranty cover", &ids[1], "two years"),
         ("when does the support desk open", &ids[2], "opens at nine"),
+        ("how do parcels reach the islands", &ids[3], "by ferry"),
     ] {
         let found = search(&stack, &fixture, &fixture.public_assistant, query).await;
         let best = &found["data"][0];
@@ -193,10 +184,32 @@ async fn an_unreadable_or_empty_document_ends_failed_with_a_reason() {
     let (_, blank) = stack
         .upload(admin, &documents(&fixture), "blank.docx", &docx(&[""]))
         .await;
+    let (_, broken_pdf) = stack
+        .upload(
+            admin,
+            &documents(&fixture),
+            "broken.pdf",
+            b"%PDF-1.7\nno objects here",
+        )
+        .await;
+    let (_, scan) = stack
+        .upload(admin, &documents(&fixture), "scan.pdf", &pdf(&[""]))
+        .await;
+    let (_, crashing) = stack
+        .upload(
+            admin,
+            &documents(&fixture),
+            "crashing.pdf",
+            &pdf_with_a_broken_font(),
+        )
+        .await;
     stack.run_ingest().await;
     for (id, reason) in [
         (&broken["id"], "not a readable DOCX"),
         (&blank["id"], "no text"),
+        (&broken_pdf["id"], "not a readable PDF"),
+        (&scan["id"], "no text layer"),
+        (&crashing["id"], "damaged and could not be read as PDF"),
     ] {
         let (_, document) = stack
             .call(

@@ -18,6 +18,16 @@ pub enum DocumentKind {
 }
 
 impl DocumentKind {
+    /// The type as people name it, for messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pdf => "PDF",
+            Self::Docx => "DOCX",
+            Self::Text => "plain text",
+            Self::Markdown => "Markdown",
+        }
+    }
+
     pub fn content_type(self) -> &'static str {
         match self {
             Self::Pdf => "application/pdf",

@@ -15,9 +15,28 @@ pub fn extract_text(kind: DocumentKind, bytes: &[u8]) -> Result<String, String> 
         DocumentKind::Text | DocumentKind::Markdown => String::from_utf8(bytes.to_vec())
             .map_err(|_| "the file is not valid UTF-8 text".to_owned()),
         DocumentKind::Docx => docx_text(bytes),
-        DocumentKind::Pdf => {
-            Err("PDF text extraction is not available yet; upload the text as TXT or DOCX".into())
+        DocumentKind::Pdf => pdf_text(bytes),
+    }
+}
+
+/// Pages are read in layout order and joined as paragraphs, so a sentence
+/// never runs into the next page's first word. A PDF without a text layer
+/// (a scan) yields no text, which the worker reports as such.
+///
+/// The reader panics on some malformed files; the worker runs this on a
+/// blocking thread and turns a panic into a `failed` document.
+fn pdf_text(bytes: &[u8]) -> Result<String, String> {
+    match pdf_extract::extract_text_from_mem_by_pages(bytes) {
+        Ok(pages) => Ok(pages
+            .iter()
+            .map(|page| page.trim())
+            .filter(|page| !page.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n\n")),
+        Err(pdf_extract::OutputError::PdfError(pdf_extract::Error::Decryption(_))) => {
+            Err("the PDF is password-protected; upload a copy without a password".into())
         }
+        Err(_) => Err("the file is not a readable PDF document".into()),
     }
 }
 
@@ -105,6 +124,12 @@ pub(crate) mod tests {
         let error =
             extract_text(DocumentKind::Docx, b"PK\x03\x04 word/document.xml garbage").unwrap_err();
         assert_eq!(error, "the file is not a readable DOCX document");
+    }
+
+    #[test]
+    fn a_broken_pdf_is_reported_in_words() {
+        let error = extract_text(DocumentKind::Pdf, b"%PDF-1.7\nnot really a pdf").unwrap_err();
+        assert_eq!(error, "the file is not a readable PDF document");
     }
 
     #[test]

@@ -22,6 +22,7 @@ use crate::rag::{metadata, namespace};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// Requests to the providers in flight at once, per document.
 pub const DEFAULT_CONCURRENCY: usize = 4;
@@ -29,6 +30,10 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 /// `maxReceiveCount`): the document is marked failed rather than left
 /// processing when the message goes to the dead-letter queue.
 pub const LAST_DELIVERY: u32 = 5;
+/// How long reading one file's text may take. Far beyond a real 50 MB file;
+/// a crafted file that loops gives up here instead of holding the message
+/// until the Lambda timeout and every redelivery after it.
+const READ_TIMEOUT: Duration = Duration::from_secs(120);
 
 #[derive(Debug, thiserror::Error)]
 enum IngestError {
@@ -49,6 +54,40 @@ pub struct Ingestor<E, V> {
     pub embedder: E,
     pub index: V,
     pub concurrency: usize,
+}
+
+/// Extracts and chunks a file off the async threads: both are CPU-bound, and
+/// the PDF reader can panic or stall on a malformed file, which must end as a
+/// `failed` document, not a crashed worker.
+async fn read_chunks(kind: DocumentKind, bytes: Vec<u8>) -> Result<Vec<Chunk>, IngestError> {
+    let reading = tokio::task::spawn_blocking(move || {
+        extract_text(kind, &bytes).map(|text| chunk(&text, text_kind(kind)))
+    });
+    let chunks = match tokio::time::timeout(READ_TIMEOUT, reading).await {
+        Ok(Ok(Ok(chunks))) => chunks,
+        Ok(Ok(Err(reason))) => return Err(IngestError::Unusable(reason)),
+        Ok(Err(_panicked)) => {
+            return Err(IngestError::Unusable(format!(
+                "the file is damaged and could not be read as {}",
+                kind.label()
+            )));
+        }
+        Err(_elapsed) => {
+            return Err(IngestError::Unusable(format!(
+                "reading the file took longer than {} s; it may be damaged",
+                READ_TIMEOUT.as_secs()
+            )));
+        }
+    };
+    if chunks.is_empty() {
+        return Err(IngestError::Unusable(match kind {
+            DocumentKind::Pdf => {
+                "the PDF has no text layer (a scan?); run it through OCR or upload the text".into()
+            }
+            _ => "the document contains no text".into(),
+        }));
+    }
+    Ok(chunks)
 }
 
 fn text_kind(kind: DocumentKind) -> TextKind {
@@ -246,13 +285,7 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
             .get(&document.blob_key())
             .await
             .map_err(|e| IngestError::Blob(e.to_string()))?;
-        let text = extract_text(document.kind, &bytes).map_err(IngestError::Unusable)?;
-        let chunks = chunk(&text, text_kind(document.kind));
-        if chunks.is_empty() {
-            return Err(IngestError::Unusable(
-                "the document contains no text".into(),
-            ));
-        }
+        let chunks = read_chunks(document.kind, bytes).await?;
         let total = u32::try_from(chunks.len()).unwrap_or(u32::MAX);
         self.store
             .set_document_progress(document, DocumentStatus::Processing, total, 0, None)
