@@ -362,8 +362,36 @@ impl TestStack {
                 fixture.private_assistant
             ),
             "/api/api-keys".to_owned(),
+            format!("/api/workspaces/{ws}/projects"),
+            format!("/api/workspaces/{ws}/projects/{}/access", fixture.project),
+            format!(
+                "/api/workspaces/{ws}/projects/{}/access",
+                fixture.spare_project
+            ),
+            format!(
+                "/api/workspaces/{ws}/projects/{}/documents",
+                fixture.project
+            ),
+            format!(
+                "/api/workspaces/{ws}/projects/{}/documents",
+                fixture.spare_project
+            ),
+            format!(
+                "/api/workspaces/{ws}/assistants/{}/projects",
+                fixture.public_assistant
+            ),
+            format!(
+                "/api/workspaces/{ws}/assistants/{}/projects",
+                fixture.private_assistant
+            ),
         ] {
-            let (_, body) = self.call(Method::GET, &path, Some(owner), None).await;
+            let (_, mut body) = self.call(Method::GET, &path, Some(owner), None).await;
+            // The snapshot's own reads move the owner key's last use.
+            if let Some(keys) = body["data"].as_array_mut() {
+                for key in keys {
+                    key.as_object_mut().map(|k| k.remove("lastUsedAt"));
+                }
+            }
             snapshot.insert(path, body);
         }
         Value::Object(snapshot)
