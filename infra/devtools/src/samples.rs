@@ -7,6 +7,13 @@ use std::io::{Cursor, Write};
 
 /// A DOCX: a zip holding `word/document.xml` with one `<w:p>` per paragraph.
 pub fn docx(paragraphs: &[&str]) -> Vec<u8> {
+    docx_with_media(paragraphs, &[])
+}
+
+/// A DOCX carrying `media` as an embedded image stored ahead of the text, as
+/// a large document full of pictures is: its size is mostly the image, and
+/// `word/document.xml` is named only near the end (in the zip's directory).
+pub fn docx_with_media(paragraphs: &[&str], media: &[u8]) -> Vec<u8> {
     let body: String = paragraphs
         .iter()
         .map(|p| {
@@ -22,6 +29,16 @@ pub fn docx(paragraphs: &[&str]) -> Vec<u8> {
          <w:body>{body}</w:body></w:document>"
     );
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    if !media.is_empty() {
+        zip.start_file(
+            "word/media/image1.png",
+            zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored),
+        )
+        .expect("an in-memory zip accepts entries");
+        zip.write_all(media)
+            .expect("an in-memory zip accepts bytes");
+    }
     zip.start_file(
         "word/document.xml",
         zip::write::SimpleFileOptions::default(),

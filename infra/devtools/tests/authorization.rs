@@ -348,6 +348,35 @@ fn routes() -> Vec<Route> {
             expect: [204, 204, 403, 404, 404],
         },
         Route {
+            name: "start a direct upload",
+            method: Method::POST,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/projects/{}/documents/uploads",
+                    f.ws(),
+                    f.project
+                )
+            },
+            body: Some(|_| json!({"name": "handbook.pdf", "size": 12_000_000})),
+            expect: [201, 201, 403, 404, 404],
+        },
+        Route {
+            // The fixture's document came through the API, so those allowed
+            // to complete uploads hear that it is complete already.
+            name: "complete a direct upload",
+            method: Method::POST,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/projects/{}/documents/{}/complete",
+                    f.ws(),
+                    f.project,
+                    f.document
+                )
+            },
+            body: None,
+            expect: [409, 409, 403, 404, 404],
+        },
+        Route {
             name: "list an assistant's projects",
             method: Method::GET,
             path: |f| {

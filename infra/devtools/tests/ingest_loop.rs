@@ -275,6 +275,18 @@ async fn uploads_of_the_wrong_kind_or_shape_are_refused_and_nothing_is_stored() 
         StatusCode::NOT_FOUND,
         "the member cannot see the spare project"
     );
+    let too_big = vec![b'a'; shared::domain::document::MAX_UPLOAD_BYTES + 1];
+    let (status, error) = stack
+        .upload(admin, &documents(&fixture), "huge.txt", &too_big)
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        error["error"]
+            .as_str()
+            .unwrap()
+            .contains("POST .../documents/uploads"),
+        "a larger file is pointed to the direct upload: {error}"
+    );
     let (_, listed) = stack
         .call(Method::GET, &documents(&fixture), Some(admin), None)
         .await;

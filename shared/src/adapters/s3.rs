@@ -1,7 +1,10 @@
 //! Raw document bytes in S3: never through SQS or in a DynamoDB item.
 
+use crate::domain::time::Timestamp;
 use aws_sdk_s3::Client;
+use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
+use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 #[error("the document store failed to {action}")]
@@ -9,6 +12,14 @@ pub struct BlobError {
     action: &'static str,
     #[source]
     source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+/// What a client needs to upload a file straight to the bucket.
+#[derive(Clone, Debug)]
+pub struct PresignedUpload {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub expires_at: Timestamp,
 }
 
 #[derive(Clone, Debug)]
@@ -48,6 +59,85 @@ impl BlobStore {
                 source: Box::new(e),
             })?;
         Ok(())
+    }
+
+    /// A URL that lets its holder PUT exactly `size` bytes at `key` until it
+    /// expires, with the headers the request must carry (they are signed).
+    pub async fn presign_put(
+        &self,
+        key: &str,
+        size: u64,
+        valid_for: Duration,
+    ) -> Result<PresignedUpload, BlobError> {
+        let failed = |source: Box<dyn std::error::Error + Send + Sync>| BlobError {
+            action: "prepare an upload",
+            source,
+        };
+        let config = PresigningConfig::expires_in(valid_for).map_err(|e| failed(Box::new(e)))?;
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_length(i64::try_from(size).map_err(|e| failed(Box::new(e)))?)
+            .presigned(config)
+            .await
+            .map_err(|e| failed(Box::new(e)))?;
+        Ok(PresignedUpload {
+            url: request.uri().to_owned(),
+            headers: request
+                .headers()
+                .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                .collect(),
+            expires_at: Timestamp::now().plus(valid_for),
+        })
+    }
+
+    /// The size of the object at `key`, or `None` if there is none.
+    pub async fn size_of(&self, key: &str) -> Result<Option<u64>, BlobError> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(head) => Ok(Some(
+                head.content_length()
+                    .and_then(|n| u64::try_from(n).ok())
+                    .unwrap_or(0),
+            )),
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
+            Err(error) => Err(BlobError {
+                action: "look up a file",
+                source: Box::new(error),
+            }),
+        }
+    }
+
+    /// Bytes `start..end` of the object at `key` (fewer if it is shorter).
+    pub async fn get_range(&self, key: &str, start: u64, end: u64) -> Result<Vec<u8>, BlobError> {
+        let failed = |source: Box<dyn std::error::Error + Send + Sync>| BlobError {
+            action: "read a file",
+            source,
+        };
+        let object = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            // HTTP ranges are inclusive.
+            .range(format!("bytes={start}-{}", end.saturating_sub(1)))
+            .send()
+            .await
+            .map_err(|e| failed(Box::new(e)))?;
+        let bytes = object
+            .body
+            .collect()
+            .await
+            .map_err(|e| failed(Box::new(e)))?;
+        Ok(bytes.into_bytes().to_vec())
     }
 
     pub async fn get(&self, key: &str) -> Result<Vec<u8>, BlobError> {

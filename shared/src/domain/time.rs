@@ -22,6 +22,13 @@ impl Timestamp {
         self.0
     }
 
+    pub fn plus(self, span: std::time::Duration) -> Self {
+        Self(
+            self.0
+                .saturating_add(i64::try_from(span.as_millis()).unwrap_or(i64::MAX)),
+        )
+    }
+
     pub fn to_iso8601(self) -> String {
         let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
         OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)

@@ -36,7 +36,7 @@ async fn read_limited(body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes().to_vec()),
         Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(ApiError::PayloadTooLarge { limit })
+            Err(ApiError::PayloadTooLarge { limit, hint: "" })
         }
         Err(_) => Err(ApiError::bad_request("the request body could not be read")),
     }

@@ -13,7 +13,6 @@ use crate::domain::document::{
     ACCEPTED_TYPES, Document, DocumentKind, DocumentStatus, MAX_UPLOAD_BYTES, document_name,
 };
 use crate::domain::ids::{DocumentId, ProjectId, WorkspaceId};
-use crate::domain::time::Timestamp;
 use crate::jobs::IngestJob;
 use axum::Json;
 use axum::Router;
@@ -22,8 +21,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
+const LARGER_FILES: &str =
+    "; upload files of up to 50 MB straight to storage with POST .../documents/uploads";
+
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    super::uploads::routes()
         .route(
             "/api/workspaces/{workspace_id}/projects/{project_id}/documents",
             get(list_documents)
@@ -37,7 +39,7 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-fn deps(state: &AppState) -> Result<&DocumentsDeps, ApiError> {
+pub(super) fn deps(state: &AppState) -> Result<&DocumentsDeps, ApiError> {
     state
         .documents
         .as_ref()
@@ -45,7 +47,7 @@ fn deps(state: &AppState) -> Result<&DocumentsDeps, ApiError> {
 }
 
 /// The project for a reader, 404 if they may not see it.
-async fn readable_project(
+pub(super) async fn readable_project(
     state: &AppState,
     caller: &Caller,
     workspace_id: &str,
@@ -54,6 +56,25 @@ async fn readable_project(
     let (workspace, actor) = state.member_of(workspace_id, caller).await?;
     let project = visible_project(state, &workspace.id, project_id, &actor).await?;
     Ok((workspace.id, project.id, actor.can_manage_workspace()))
+}
+
+/// A document of a project the caller can read, 404 otherwise; and
+/// whether the caller manages it.
+pub(super) async fn readable_document(
+    state: &AppState,
+    caller: &Caller,
+    workspace_id: &str,
+    project_id: &str,
+    document_id: &str,
+) -> Result<(Document, bool), ApiError> {
+    let (ws, project, manages) = readable_project(state, caller, workspace_id, project_id).await?;
+    let id = DocumentId::parse(document_id).ok_or(ApiError::NotFound("document"))?;
+    let document = state
+        .store
+        .get_document(&ws, &project, &id)
+        .await?
+        .ok_or(ApiError::NotFound("document"))?;
+    Ok((document, manages))
 }
 
 async fn list_documents(
@@ -79,13 +100,8 @@ async fn get_document(
     caller: Caller,
     ApiPath((workspace_id, project_id, document_id)): ApiPath<(String, String, String)>,
 ) -> Result<Response, ApiError> {
-    let (ws, project, _) = readable_project(&state, &caller, &workspace_id, &project_id).await?;
-    let id = DocumentId::parse(&document_id).ok_or(ApiError::NotFound("document"))?;
-    let document = state
-        .store
-        .get_document(&ws, &project, &id)
-        .await?
-        .ok_or(ApiError::NotFound("document"))?;
+    let (document, _) =
+        readable_document(&state, &caller, &workspace_id, &project_id, &document_id).await?;
     Ok(Json(DocumentView::from(&document)).into_response())
 }
 
@@ -110,6 +126,7 @@ async fn read_file(mut form: Multipart) -> Result<(String, Vec<u8>), ApiError> {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::PayloadTooLarge {
                     limit: MAX_UPLOAD_BYTES,
+                    hint: LARGER_FILES,
                 }
             } else {
                 malformed()
@@ -144,6 +161,7 @@ async fn upload_document(
     if bytes.len() > MAX_UPLOAD_BYTES {
         return Err(ApiError::PayloadTooLarge {
             limit: MAX_UPLOAD_BYTES,
+            hint: LARGER_FILES,
         });
     }
     if bytes.is_empty() {
@@ -158,26 +176,23 @@ async fn upload_document(
         ))
     })?;
     let deps = deps(&state)?;
-    let now = Timestamp::now();
-    let document = Document {
-        id: DocumentId::generate(),
-        workspace_id: ws,
-        project_id: project,
-        name,
-        kind,
-        size: bytes.len() as u64,
-        status: DocumentStatus::Pending,
-        chunk_count: 0,
-        chunks_done: 0,
-        error: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let document = Document::new(ws, project, name, Some(kind), bytes.len() as u64);
     deps.blobs
         .put(&document.blob_key(), bytes, kind.content_type())
         .await
         .map_err(|e| ApiError::Unavailable(Box::new(e)))?;
     state.store.create_document(&document).await?;
+    queue_ingest(&state, deps, &document).await?;
+    tracing::info!(document_id = %document.id, size = document.size, "document uploaded");
+    Ok((StatusCode::CREATED, Json(DocumentView::from(&document))).into_response())
+}
+
+/// Hands a document whose bytes are stored to the ingest worker.
+pub(super) async fn queue_ingest(
+    state: &AppState,
+    deps: &DocumentsDeps,
+    document: &Document,
+) -> Result<(), ApiError> {
     let job = IngestJob::Index {
         workspace_id: document.workspace_id.clone(),
         project_id: document.project_id.clone(),
@@ -188,7 +203,7 @@ async fn upload_document(
         let _ = state
             .store
             .set_document_progress(
-                &document,
+                document,
                 DocumentStatus::Failed,
                 0,
                 0,
@@ -197,8 +212,7 @@ async fn upload_document(
             .await;
         return Err(ApiError::Unavailable(Box::new(error)));
     }
-    tracing::info!(document_id = %document.id, size = document.size, "document uploaded");
-    Ok((StatusCode::CREATED, Json(DocumentView::from(&document))).into_response())
+    Ok(())
 }
 
 async fn delete_document(
@@ -206,14 +220,8 @@ async fn delete_document(
     caller: Caller,
     ApiPath((workspace_id, project_id, document_id)): ApiPath<(String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let (ws, project, manages) =
-        readable_project(&state, &caller, &workspace_id, &project_id).await?;
-    let id = DocumentId::parse(&document_id).ok_or(ApiError::NotFound("document"))?;
-    let document = state
-        .store
-        .get_document(&ws, &project, &id)
-        .await?
-        .ok_or(ApiError::NotFound("document"))?;
+    let (document, manages) =
+        readable_document(&state, &caller, &workspace_id, &project_id, &document_id).await?;
     if !manages {
         return Err(ApiError::Forbidden(
             "only owners and admins can delete documents",

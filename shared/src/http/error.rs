@@ -24,8 +24,9 @@ pub enum ApiError {
     },
     #[error("{0}")]
     Conflict(String),
-    #[error("the request body is larger than {limit} bytes")]
-    PayloadTooLarge { limit: usize },
+    /// `hint` says where a larger body can go, if anywhere.
+    #[error("the request body is larger than {limit} bytes{hint}")]
+    PayloadTooLarge { limit: usize, hint: &'static str },
     #[error("{0} is not allowed on this resource")]
     MethodNotAllowed(String),
     #[error("a service we depend on is unavailable; try again shortly")]

@@ -17,6 +17,7 @@ pub mod projects;
 pub mod search;
 pub mod state;
 mod trace;
+pub mod uploads;
 pub mod views;
 pub mod workspaces;
 

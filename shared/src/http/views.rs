@@ -3,7 +3,7 @@
 use crate::adapters::dynamo::{AccessGrant, Connection};
 use crate::domain::api_key::ApiKey;
 use crate::domain::assistant::Assistant;
-use crate::domain::document::Document;
+use crate::domain::document::{Document, DocumentKind};
 use crate::domain::ids::{ApiKeyId, AssistantId, DocumentId, ProjectId, UserId, WorkspaceId};
 use crate::domain::member::Membership;
 use crate::domain::project::Project;
@@ -261,7 +261,8 @@ pub struct DocumentView<'a> {
     id: &'a DocumentId,
     project_id: &'a ProjectId,
     name: &'a str,
-    content_type: &'static str,
+    /// Null until a direct upload is completed.
+    content_type: Option<&'static str>,
     size: u64,
     status: &'static str,
     chunk_count: u32,
@@ -277,7 +278,7 @@ impl<'a> From<&'a Document> for DocumentView<'a> {
             id: &d.id,
             project_id: &d.project_id,
             name: &d.name,
-            content_type: d.kind.content_type(),
+            content_type: d.kind.map(DocumentKind::content_type),
             size: d.size,
             status: d.status.as_str(),
             chunk_count: d.chunk_count,

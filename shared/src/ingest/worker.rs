@@ -285,7 +285,10 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
             .get(&document.blob_key())
             .await
             .map_err(|e| IngestError::Blob(e.to_string()))?;
-        let chunks = read_chunks(document.kind, bytes).await?;
+        let kind = document.kind.ok_or_else(|| {
+            IngestError::Unusable("the upload was never completed; upload the file again".into())
+        })?;
+        let chunks = read_chunks(kind, bytes).await?;
         let total = u32::try_from(chunks.len()).unwrap_or(u32::MAX);
         self.store
             .set_document_progress(document, DocumentStatus::Processing, total, 0, None)

@@ -92,7 +92,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         workspace_id: seed.workspace_id.clone(),
         project_id: project.id.clone(),
         name: "bench.md".into(),
-        kind: DocumentKind::Markdown,
+        kind: Some(DocumentKind::Markdown),
         size: text.len() as u64,
         status: DocumentStatus::Pending,
         chunk_count: 0,

@@ -170,7 +170,14 @@ pub fn document(item: &Item) -> Result<Document, StoreError> {
         workspace_id: parsed(item, "workspaceId", WorkspaceId::parse)?,
         project_id: parsed(item, "projectId", ProjectId::parse)?,
         name: text(item, "name")?.to_owned(),
-        kind: parsed(item, "contentType", DocumentKind::from_content_type)?,
+        kind: match item.get("contentType") {
+            None => None,
+            Some(_) => Some(parsed(
+                item,
+                "contentType",
+                DocumentKind::from_content_type,
+            )?),
+        },
         size: number(item, "size")?,
         status: parsed(item, "status", DocumentStatus::parse)?,
         chunk_count: number(item, "chunkCount")?,

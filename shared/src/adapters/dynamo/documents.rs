@@ -6,7 +6,7 @@ use super::codec::{self, n, s, time};
 use super::keys;
 use super::workspaces::UpdateSpec;
 use super::{Store, StoreError, key};
-use crate::domain::document::{Document, DocumentStatus};
+use crate::domain::document::{Document, DocumentKind, DocumentStatus};
 use crate::domain::ids::{DocumentId, ProjectId, WorkspaceId};
 use crate::domain::time::Timestamp;
 
@@ -19,7 +19,6 @@ impl Store {
             ("workspaceId".to_owned(), s(document.workspace_id.as_str())),
             ("projectId".to_owned(), s(document.project_id.as_str())),
             ("name".to_owned(), s(document.name.as_str())),
-            ("contentType".to_owned(), s(document.kind.content_type())),
             ("size".to_owned(), n(document.size)),
             ("status".to_owned(), s(document.status.as_str())),
             ("chunkCount".to_owned(), n(document.chunk_count)),
@@ -27,6 +26,9 @@ impl Store {
             ("createdAt".to_owned(), time(document.created_at)),
             ("updatedAt".to_owned(), time(document.updated_at)),
         ]);
+        if let Some(kind) = document.kind {
+            item.insert("contentType".to_owned(), s(kind.content_type()));
+        }
         let (ppk, psk) = keys::project(&document.workspace_id, &document.project_id);
         let items = vec![
             self.put_item(item, "attribute_not_exists(PK)"),
@@ -119,6 +121,44 @@ impl Store {
             |_| StoreError::NotFound("document"),
         )
         .await
+    }
+
+    /// Records that a direct upload's bytes are in place: what they are, how
+    /// large, and `pending` for the ingest worker. Refused (a conflict) unless
+    /// the document is still `uploading`, so completing twice queues once.
+    pub async fn complete_upload(
+        &self,
+        document: &Document,
+        kind: DocumentKind,
+        size: u64,
+    ) -> Result<Document, StoreError> {
+        let (pk, sk) = keys::document(&document.workspace_id, &document.project_id, &document.id);
+        let now = Timestamp::now();
+        self.transact(
+            vec![self.update_item(UpdateSpec {
+                key: key(pk, sk),
+                expression: "SET #status = :pending, contentType = :type, #size = :size, updatedAt = :now",
+                condition: Some("#status = :uploading"),
+                // Both are DynamoDB reserved words.
+                names: &[("#status", "status"), ("#size", "size")],
+                values: vec![
+                    (":pending", s(DocumentStatus::Pending.as_str())),
+                    (":uploading", s(DocumentStatus::Uploading.as_str())),
+                    (":type", s(kind.content_type())),
+                    (":size", n(size)),
+                    (":now", time(now)),
+                ],
+            })],
+            |_| StoreError::Conflict("the upload of this document is already complete".into()),
+        )
+        .await?;
+        Ok(Document {
+            kind: Some(kind),
+            size,
+            status: DocumentStatus::Pending,
+            updated_at: now,
+            ..document.clone()
+        })
     }
 
     /// Deletes the record and uncounts it on its project, atomically.
