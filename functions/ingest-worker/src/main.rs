@@ -12,6 +12,9 @@ use std::sync::Arc;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::telemetry::init();
+    // Loading the tokenizer's vocabulary takes tens of milliseconds: pay it
+    // once in the container's init, not in its first document.
+    shared::ingest::chunker::count_tokens("warm up");
     let table = required("TABLE_NAME")?;
     let bucket = required("DOCUMENTS_BUCKET")?;
     let retriever = retriever_from_env(reqwest::Client::new())?;

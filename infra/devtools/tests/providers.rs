@@ -14,7 +14,7 @@ use shared::adapters::providers::pinecone::{PineconeConfig, PineconeIndex};
 use shared::ports::{Embedder, ProviderError, VectorIndex, VectorRecord};
 use std::collections::BTreeMap;
 use std::time::Duration;
-use wiremock::matchers::{header, method, path};
+use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const DIMENSIONS: usize = 64;
@@ -267,4 +267,50 @@ async fn malformed_answers_and_refusals_are_reported_not_retried() {
         .unwrap_err();
     assert!(matches!(error, ProviderError::Rejected { status: 401, .. }));
     assert_eq!(refusing.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn vectors_are_asked_for_in_base64_and_decoded_exactly() {
+    use base64::Engine;
+    let server = MockServer::start().await;
+    let vector = [0.25_f32, -1.5, 3.0e-7];
+    let encoded = base64::engine::general_purpose::STANDARD.encode(
+        vector
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect::<Vec<u8>>(),
+    );
+    Mock::given(method("POST"))
+        .and(path("/embeddings"))
+        .and(body_partial_json(json!({"encoding_format": "base64"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": [
+                {"index": 1, "embedding": "AAAAAA=="},
+                {"index": 0, "embedding": encoded},
+            ]
+        })))
+        .mount(&server)
+        .await;
+    let vectors = embedder(server.uri())
+        .embed(&["a".to_owned(), "b".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(vectors, vec![vector.to_vec(), vec![0.0]]);
+
+    let broken = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": [{"index": 0, "embedding": "AAA="}]})),
+        )
+        .mount(&broken)
+        .await;
+    let error = embedder(broken.uri())
+        .embed(&["a".to_owned()])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ProviderError::Malformed { .. }),
+        "two bytes are not a float: {error}"
+    );
 }

@@ -5,7 +5,7 @@
 //! neighbours, split at the largest semantic boundary that fits (headings,
 //! paragraphs, sentences, words) by `text-splitter`.
 
-use text_splitter::{ChunkConfig, MarkdownSplitter, TextSplitter};
+use text_splitter::{ChunkConfig, ChunkSizer, MarkdownSplitter, TextSplitter};
 use tiktoken_rs::CoreBPE;
 
 pub const CHUNK_MIN_TOKENS: usize = 400;
@@ -37,30 +37,108 @@ pub fn count_tokens(text: &str) -> usize {
     tokenizer().encode_ordinary(text).len()
 }
 
-fn config() -> ChunkConfig<&'static CoreBPE> {
+fn config<S: ChunkSizer>(sizer: S) -> ChunkConfig<S> {
     ChunkConfig::new(CHUNK_MIN_TOKENS..CHUNK_MAX_TOKENS)
         .with_overlap(CHUNK_OVERLAP_TOKENS)
         .expect("the overlap is smaller than the chunk size")
-        .with_sizer(tokenizer())
+        .with_sizer(sizer)
+}
+
+/// Token counts of slices of one text from a single tokenization of the
+/// whole. The splitter sizes many overlapping candidate chunks, and
+/// tokenizing each one afresh (mostly the tokenizer's regex pre-split) was
+/// most of ingest's CPU time. No crate offers this, so it is written here.
+///
+/// A slice counts the whole text's tokens that lie inside it, plus its cut
+/// edges tokenized on their own. That can be off by a token at an edge from
+/// tokenizing the slice alone, so `chunk` counts every kept chunk exactly.
+struct SliceTokenCounter<'t> {
+    text: &'t str,
+    /// Where each token of the whole text ends (byte offset), ascending.
+    token_ends: Vec<usize>,
+}
+
+impl<'t> SliceTokenCounter<'t> {
+    fn new(text: &'t str) -> Self {
+        let bpe = tokenizer();
+        let mut end = 0;
+        let token_ends = bpe
+            .encode_ordinary(text)
+            .into_iter()
+            .map(|token| {
+                end += bpe.decode_bytes(&[token]).map_or(0, |bytes| bytes.len());
+                end
+            })
+            .collect();
+        Self { text, token_ends }
+    }
+
+    fn token_start(&self, index: usize) -> usize {
+        index.checked_sub(1).map_or(0, |i| self.token_ends[i])
+    }
+
+    /// The slice's byte range in the text, if it is a slice of it.
+    fn range_of(&self, slice: &str) -> Option<(usize, usize)> {
+        let start = (slice.as_ptr() as usize).checked_sub(self.text.as_ptr() as usize)?;
+        let end = start.checked_add(slice.len())?;
+        (end <= self.text.len()).then_some((start, end))
+    }
+
+    fn count(&self, slice: &str) -> Option<usize> {
+        let (start, end) = self.range_of(slice)?;
+        let mut first = self.token_ends.partition_point(|&e| e <= start);
+        if self.token_start(first) < start {
+            first += 1;
+        }
+        let last = self.token_ends.partition_point(|&e| e <= end);
+        if first >= last {
+            return None;
+        }
+        // A token may end inside a multi-byte character; then `get` is None.
+        let head = self.text.get(start..self.token_start(first))?;
+        let tail = self.text.get(self.token_ends[last - 1]..end)?;
+        Some(count_tokens(head) + (last - first) + count_tokens(tail))
+    }
+}
+
+impl ChunkSizer for &SliceTokenCounter<'_> {
+    fn size(&self, chunk: &str) -> usize {
+        self.count(chunk).unwrap_or_else(|| count_tokens(chunk))
+    }
 }
 
 /// Splits extracted text into chunks, in document order.
 pub fn chunk(text: &str, kind: TextKind) -> Vec<Chunk> {
+    let counter = SliceTokenCounter::new(text);
     let pieces: Vec<(usize, &str)> = match kind {
-        TextKind::Markdown => MarkdownSplitter::new(config())
+        TextKind::Markdown => MarkdownSplitter::new(config(&counter))
             .chunk_indices(text)
             .collect(),
-        TextKind::Plain => TextSplitter::new(config()).chunk_indices(text).collect(),
+        TextKind::Plain => TextSplitter::new(config(&counter))
+            .chunk_indices(text)
+            .collect(),
     };
-    pieces
+    let mut chunks = Vec::with_capacity(pieces.len());
+    for (start, piece) in pieces {
+        let tokens = count_tokens(piece);
+        if tokens <= CHUNK_MAX_TOKENS {
+            chunks.push((start, piece, tokens));
+            continue;
+        }
+        // Sized a token or two short at an edge: split again, exactly.
+        for (offset, part) in TextSplitter::new(config(tokenizer())).chunk_indices(piece) {
+            chunks.push((start + offset, part, count_tokens(part)));
+        }
+    }
+    chunks
         .into_iter()
         .enumerate()
-        .map(|(index, (start, piece))| Chunk {
+        .map(|(index, (start, piece, tokens))| Chunk {
             index,
             text: piece.to_owned(),
             start,
             end: start + piece.len(),
-            tokens: count_tokens(piece),
+            tokens,
         })
         .collect()
 }
@@ -125,6 +203,33 @@ mod tests {
             chunks[..chunks.len() - 1]
                 .iter()
                 .all(|c| c.tokens >= CHUNK_MIN_TOKENS - 60)
+        );
+    }
+
+    #[test]
+    fn sizing_slices_from_one_tokenization_chunks_as_tokenizing_each_would() {
+        let text = (0..300)
+            .map(|i| {
+                format!(
+                    "## Part {i}\n\nNaïve customers ask about refund #{i}: it takes {} days. \
+                     Shipping — by ferry — is slower.\n\n- one\n- two\n",
+                    i % 7
+                )
+            })
+            .collect::<String>();
+        let exact: Vec<(usize, &str)> = MarkdownSplitter::new(config(tokenizer()))
+            .chunk_indices(&text)
+            .collect();
+        let fast: Vec<(usize, String)> = chunk(&text, TextKind::Markdown)
+            .into_iter()
+            .map(|c| (c.start, c.text))
+            .collect();
+        assert_eq!(
+            fast,
+            exact
+                .into_iter()
+                .map(|(start, text)| (start, text.to_owned()))
+                .collect::<Vec<_>>()
         );
     }
 

@@ -321,19 +321,40 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
         let upserts = greedy(&sizes, UPSERT_MAX_RECORDS, UPSERT_MAX_BYTES)
             .map_err(|e| IngestError::Unusable(format!("a passage is too large to index ({e})")))?;
         let ns = namespace(&document.project_id);
-        let mut done = 0u32;
-        let mut results = stream::iter(upserts.into_iter().map(|range| {
-            let batch = &records[range];
-            let ns = &ns;
-            async move { self.index.upsert(ns, batch).await.map(|()| batch.len()) }
-        }))
-        .buffer_unordered(self.concurrency.max(1));
-        while let Some(result) = results.next().await {
-            done += u32::try_from(result?).unwrap_or(0);
-            self.store
-                .set_document_progress(document, DocumentStatus::Processing, total, done, None)
-                .await?;
-        }
+        // Progress is written by its own loop, latest count first, so a slow
+        // write never holds up the upserts still streaming.
+        let (progress, mut latest) = tokio::sync::watch::channel(0u32);
+        let upserting = async move {
+            let mut done = 0u32;
+            let mut results = stream::iter(upserts.into_iter().map(|range| {
+                let batch = &records[range];
+                let ns = &ns;
+                async move { self.index.upsert(ns, batch).await.map(|()| batch.len()) }
+            }))
+            .buffer_unordered(self.concurrency.max(1));
+            while let Some(upserted) = results.next().await {
+                done += u32::try_from(upserted?).unwrap_or(0);
+                progress.send_replace(done);
+            }
+            Ok::<(), IngestError>(())
+        };
+        let reporting = async {
+            while latest.changed().await.is_ok() {
+                let done = *latest.borrow_and_update();
+                // A failure here is not the document's: the final write
+                // below reports a deleted document, and a lost progress
+                // write is overtaken by the next one.
+                if let Err(error) = self
+                    .store
+                    .set_document_progress(document, DocumentStatus::Processing, total, done, None)
+                    .await
+                {
+                    tracing::debug!(%error, "progress not recorded");
+                }
+            }
+        };
+        let (upserted, ()) = tokio::join!(upserting, reporting);
+        upserted?;
         self.store
             .set_document_progress(document, DocumentStatus::Completed, total, total, None)
             .await?;

@@ -12,10 +12,9 @@ use devtools::emulators::{self, LOCAL_DIMENSIONS, Latency, local_retriever};
 use devtools::local::{LocalStack, ResourceNames, require_loopback_endpoint};
 use devtools::seed::seed_demo;
 use devtools::testing::serve_on_loopback;
-use shared::domain::document::{Document, DocumentKind, DocumentStatus};
-use shared::domain::ids::{DocumentId, UserId};
+use shared::domain::document::{Document, DocumentKind};
+use shared::domain::ids::{ProjectId, UserId, WorkspaceId};
 use shared::domain::project::ProjectChanges;
-use shared::domain::time::Timestamp;
 use shared::ingest::batches::{EMBED_MAX_INPUTS, EMBED_MAX_TOKENS};
 use shared::ingest::worker::{DEFAULT_CONCURRENCY, IngestJob, Ingestor};
 use std::time::{Duration, Instant};
@@ -25,16 +24,16 @@ const DOCUMENT_BYTES: usize = 1024 * 1024;
 
 /// About 1 MB of Markdown: sections of varied sentences from a fixed
 /// vocabulary (deterministic, so runs compare).
-fn markdown() -> String {
+fn markdown(bytes: usize) -> String {
     const WORDS: &[&str] = &[
         "refund", "order", "shipping", "customer", "invoice", "account", "delivery", "warranty",
         "support", "payment", "return", "product", "service", "policy", "card", "address",
         "business", "days", "team", "request", "update", "status", "package", "store",
     ];
-    let mut text = String::with_capacity(DOCUMENT_BYTES + 1024);
+    let mut text = String::with_capacity(bytes + 1024);
     let mut state: u64 = 42;
     let mut section = 0;
-    while text.len() < DOCUMENT_BYTES {
+    while text.len() < bytes {
         section += 1;
         text.push_str(&format!("\n## Section {section}\n\n"));
         for _ in 0..8 {
@@ -51,6 +50,36 @@ fn markdown() -> String {
         text.push('\n');
     }
     text
+}
+
+/// Stores a Markdown document as an upload would and returns its job.
+async fn stage(
+    local: &LocalStack,
+    workspace: &WorkspaceId,
+    project: &ProjectId,
+    text: &str,
+) -> Result<IngestJob, Box<dyn std::error::Error>> {
+    let document = Document::new(
+        workspace.clone(),
+        project.clone(),
+        "bench.md".into(),
+        Some(DocumentKind::Markdown),
+        text.len() as u64,
+    );
+    local
+        .blobs
+        .put(
+            &document.blob_key(),
+            text.as_bytes().to_vec(),
+            "text/markdown",
+        )
+        .await?;
+    local.store.create_document(&document).await?;
+    Ok(IngestJob::Index {
+        workspace_id: document.workspace_id,
+        project_id: document.project_id,
+        document_id: document.id,
+    })
 }
 
 #[tokio::main]
@@ -85,36 +114,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         concurrency: DEFAULT_CONCURRENCY,
     };
 
-    let text = markdown();
-    let now = Timestamp::now();
-    let document = Document {
-        id: DocumentId::generate(),
-        workspace_id: seed.workspace_id.clone(),
-        project_id: project.id.clone(),
-        name: "bench.md".into(),
-        kind: Some(DocumentKind::Markdown),
-        size: text.len() as u64,
-        status: DocumentStatus::Pending,
-        chunk_count: 0,
-        chunks_done: 0,
-        error: None,
-        created_at: now,
-        updated_at: now,
+    // A warm worker: one small document first, so the measured one does not
+    // pay the tokenizer's one-time load (the worker does that in its init).
+    let warm_up = stage(
+        &local,
+        &seed.workspace_id,
+        &project.id,
+        &markdown(16 * 1024),
+    )
+    .await?;
+    ingestor
+        .handle_message("warm-up", &warm_up.to_message(), 1)
+        .await;
+    let (embeds_before, upserts_before) = (embeddings.requests(), pinecone.upsert_requests());
+    let vectors_before = pinecone.vector_count(&project.id.to_string());
+
+    let text = markdown(DOCUMENT_BYTES);
+    let job = stage(&local, &seed.workspace_id, &project.id, &text).await?;
+    let IngestJob::Index { document_id, .. } = &job else {
+        unreachable!("stage() makes index jobs")
     };
-    local
-        .blobs
-        .put(
-            &document.blob_key(),
-            text.clone().into_bytes(),
-            "text/markdown",
-        )
-        .await?;
-    local.store.create_document(&document).await?;
-    let job = IngestJob::Index {
-        workspace_id: document.workspace_id.clone(),
-        project_id: document.project_id.clone(),
-        document_id: document.id.clone(),
-    };
+    let document = local
+        .store
+        .get_document(&seed.workspace_id, &project.id, document_id)
+        .await?
+        .ok_or("the staged document")?;
 
     let started = Instant::now();
     let outcome = ingestor.handle_message("bench", &job.to_message(), 1).await;
@@ -132,8 +156,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         shared::ingest::chunker::chunk(&text, shared::ingest::chunker::TextKind::Markdown);
     let chunking = chunking_started.elapsed();
     let tokens: usize = chunked.iter().map(|c| c.tokens).sum();
-    let embed_requests = embeddings.requests();
-    let upserts = pinecone.upsert_requests();
+    let embed_requests = embeddings.requests() - embeds_before;
+    let upserts = pinecone.upsert_requests() - upserts_before;
     let fewest_embeds = tokens
         .div_ceil(EMBED_MAX_TOKENS)
         .max(chunks.div_ceil(EMBED_MAX_INPUTS));
@@ -154,7 +178,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("upsert requests            {upserts}");
     println!(
         "vectors in the index       {}",
-        pinecone.vector_count(&project.id.to_string())
+        pinecone.vector_count(&project.id.to_string()) - vectors_before
     );
     println!(
         "wall time                  {:.0} ms",
@@ -172,9 +196,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "of which chunking (CPU)    {:.0} ms",
         chunking.as_secs_f64() * 1000.0
     );
+    // Upserts need the vectors, so at least one embedding call and one
+    // upsert call happen one after the other, after the text is chunked.
+    let critical_path = chunking + LATENCY * 2;
     println!(
-        "(wall - chunking) / bound  {:.2}",
-        wall.saturating_sub(chunking).as_secs_f64() / bound.as_secs_f64()
+        "critical path              {:.0} ms (chunking, then one embed call, then one upsert call)",
+        critical_path.as_secs_f64() * 1000.0
+    );
+    println!(
+        "wall / critical path       {:.2}",
+        wall.as_secs_f64() / critical_path.as_secs_f64()
     );
     Ok(())
 }

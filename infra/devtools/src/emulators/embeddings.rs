@@ -10,6 +10,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -52,6 +54,8 @@ struct Request {
     model: String,
     input: Input,
     dimensions: Option<usize>,
+    /// `float` (the default) or `base64`, as OpenAI's API takes it.
+    encoding_format: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -139,11 +143,30 @@ async fn embeddings(
     if tokens > MAX_TOKENS_PER_REQUEST {
         return error(StatusCode::BAD_REQUEST, "too many tokens in one request");
     }
+    let base64 = match request.encoding_format.as_deref() {
+        None | Some("float") => false,
+        Some("base64") => true,
+        Some(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "encoding_format must be float or base64",
+            );
+        }
+    };
     let dimensions = request.dimensions.unwrap_or(emulator.dimensions);
     let data: Vec<Value> = inputs
         .iter()
         .enumerate()
-        .map(|(index, text)| json!({"object": "embedding", "index": index, "embedding": embed(text, dimensions)}))
+        .map(|(index, text)| {
+            let vector = embed(text, dimensions);
+            let embedding = if base64 {
+                let bytes: Vec<u8> = vector.iter().flat_map(|v| v.to_le_bytes()).collect();
+                json!(BASE64.encode(bytes))
+            } else {
+                json!(vector)
+            };
+            json!({"object": "embedding", "index": index, "embedding": embedding})
+        })
         .collect();
     Json(json!({
         "object": "list",
