@@ -7,21 +7,21 @@ use super::error::ApiError;
 use super::paging::{Page, Paging};
 use super::path::ApiPath;
 use super::state::AppState;
-use super::views::{AccessGrantView, AssistantSummaryView, AssistantView};
-use crate::adapters::dynamo::{AccessTarget, AssistantWithGrant};
+use super::views::{AssistantSummaryView, AssistantView};
+use crate::adapters::dynamo::AssistantWithGrant;
 use crate::cleanup::CleanupJob;
 use crate::domain::assistant::{Assistant, AssistantChanges};
-use crate::domain::ids::{AssistantId, UserId, WorkspaceId};
+use crate::domain::ids::{AssistantId, WorkspaceId};
 use crate::domain::policy::Actor;
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::get;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    super::access::assistant_routes()
         .route(
             "/api/workspaces/{workspace_id}/assistants",
             get(list_assistants).post(create_assistant),
@@ -31,14 +31,6 @@ pub fn routes() -> Router<AppState> {
             get(get_assistant)
                 .patch(update_assistant)
                 .delete(delete_assistant),
-        )
-        .route(
-            "/api/workspaces/{workspace_id}/assistants/{assistant_id}/access",
-            get(list_access),
-        )
-        .route(
-            "/api/workspaces/{workspace_id}/assistants/{assistant_id}/access/{user_id}",
-            put(grant_access).delete(revoke_access),
         )
 }
 
@@ -184,84 +176,5 @@ async fn delete_assistant(
     if let Err(error) = state.cleanup.enqueue(&job).await {
         tracing::error!(job = %job.to_message(), error = %error, "cleanup job not queued");
     }
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Grants are managed by owners and admins; others get what a read would
-/// give them (404 if they cannot see the assistant, else 403).
-async fn manager_for_grants(
-    state: &AppState,
-    caller: &Caller,
-    workspace_id: &str,
-    assistant_id: &str,
-) -> Result<(WorkspaceId, AssistantId), ApiError> {
-    let (workspace, actor) = state.member_of(workspace_id, caller).await?;
-    if !actor.can_manage_assistants() {
-        visible_assistant(state, &workspace.id, assistant_id, &actor).await?;
-        return Err(ApiError::Forbidden(
-            "only owners and admins can manage access to assistants",
-        ));
-    }
-    Ok((workspace.id, parse_assistant_id(assistant_id)?))
-}
-
-async fn list_access(
-    State(state): State<AppState>,
-    caller: Caller,
-    paging: Paging,
-    ApiPath((workspace_id, assistant_id)): ApiPath<(String, String)>,
-) -> Result<Json<Page<AccessGrantView>>, ApiError> {
-    let (workspace_id, id) =
-        manager_for_grants(&state, &caller, &workspace_id, &assistant_id).await?;
-    let target = AccessTarget::Assistant(id.clone());
-    let (assistant, grants) = tokio::try_join!(
-        state
-            .store
-            .get_assistant_for(&workspace_id, &id, &caller.user_id),
-        state.store.list_grants(&workspace_id, &target),
-    )?;
-    if assistant.is_none() {
-        return Err(ApiError::NotFound("assistant"));
-    }
-    let mut grants = grants;
-    grants.sort_by(|a, b| {
-        a.granted_at
-            .cmp(&b.granted_at)
-            .then_with(|| a.user_id.cmp(&b.user_id))
-    });
-    let views = grants
-        .into_iter()
-        .map(|g| AccessGrantView::new(id.clone(), g))
-        .collect();
-    Ok(Json(paging.page(views)))
-}
-
-async fn grant_access(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath((workspace_id, assistant_id, user_id)): ApiPath<(String, String, String)>,
-) -> Result<Response, ApiError> {
-    let (workspace_id, id) =
-        manager_for_grants(&state, &caller, &workspace_id, &assistant_id).await?;
-    let user = UserId::parse(&user_id).ok_or(ApiError::NotFound("member"))?;
-    let grant = state
-        .store
-        .grant_access(&workspace_id, &AccessTarget::Assistant(id.clone()), &user)
-        .await?;
-    Ok(Json(AccessGrantView::new(id, grant)).into_response())
-}
-
-async fn revoke_access(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath((workspace_id, assistant_id, user_id)): ApiPath<(String, String, String)>,
-) -> Result<StatusCode, ApiError> {
-    let (workspace_id, id) =
-        manager_for_grants(&state, &caller, &workspace_id, &assistant_id).await?;
-    let user = UserId::parse(&user_id).ok_or(ApiError::NotFound("access grant"))?;
-    state
-        .store
-        .revoke_access(&workspace_id, &AccessTarget::Assistant(id), &user)
-        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

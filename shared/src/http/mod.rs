@@ -1,6 +1,7 @@
 //! The HTTP edge shared by every API function: authentication, JSON bodies,
 //! paging, the error mapping, and the routers themselves.
 
+pub mod access;
 pub mod api_keys;
 pub mod assistants;
 pub mod auth;

@@ -7,10 +7,10 @@ use super::error::ApiError;
 use super::paging::{Page, Paging};
 use super::path::ApiPath;
 use super::state::AppState;
-use super::views::{AccessGrantView, ProjectView};
-use crate::adapters::dynamo::{AccessTarget, ProjectWithGrant};
+use super::views::ProjectView;
+use crate::adapters::dynamo::ProjectWithGrant;
 use crate::cleanup::CleanupJob;
-use crate::domain::ids::{ProjectId, UserId, WorkspaceId};
+use crate::domain::ids::{ProjectId, WorkspaceId};
 use crate::domain::policy::Actor;
 use crate::domain::project::{Project, ProjectChanges};
 use crate::jobs::IngestJob;
@@ -19,10 +19,10 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::get;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    super::access::project_routes()
         .route(
             "/api/workspaces/{workspace_id}/projects",
             get(list_projects).post(create_project),
@@ -33,19 +33,11 @@ pub fn routes() -> Router<AppState> {
                 .patch(update_project)
                 .delete(delete_project),
         )
-        .route(
-            "/api/workspaces/{workspace_id}/projects/{project_id}/access",
-            get(list_access),
-        )
-        .route(
-            "/api/workspaces/{workspace_id}/projects/{project_id}/access/{user_id}",
-            put(grant_access).delete(revoke_access),
-        )
 }
 
 const MANAGE_ONLY: &str = "only owners and admins can manage projects";
 
-fn parse_project_id(raw: &str) -> Result<ProjectId, ApiError> {
+pub(super) fn parse_project_id(raw: &str) -> Result<ProjectId, ApiError> {
     ProjectId::parse(raw).ok_or(ApiError::NotFound("project"))
 }
 
@@ -190,60 +182,5 @@ async fn delete_project(
     if let Err(error) = state.cleanup.enqueue(&job).await {
         tracing::error!(job = %job.to_message(), error = %error, "cleanup job not queued");
     }
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn list_access(
-    State(state): State<AppState>,
-    caller: Caller,
-    paging: Paging,
-    ApiPath((workspace_id, project_id)): ApiPath<(String, String)>,
-) -> Result<Response, ApiError> {
-    let (workspace_id, id) =
-        manager_of_project(&state, &caller, &workspace_id, &project_id).await?;
-    let target = AccessTarget::Project(id.clone());
-    let (project, grants) = tokio::try_join!(
-        state
-            .store
-            .get_project_for(&workspace_id, &id, &caller.user_id),
-        state.store.list_grants(&workspace_id, &target),
-    )?;
-    if project.is_none() {
-        return Err(ApiError::NotFound("project"));
-    }
-    let views: Vec<AccessGrantView> = grants
-        .into_iter()
-        .map(|g| AccessGrantView::on_project(id.clone(), g))
-        .collect();
-    Ok(Json(paging.page(views)).into_response())
-}
-
-async fn grant_access(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath((workspace_id, project_id, user_id)): ApiPath<(String, String, String)>,
-) -> Result<Response, ApiError> {
-    let (workspace_id, id) =
-        manager_of_project(&state, &caller, &workspace_id, &project_id).await?;
-    let user = UserId::parse(&user_id).ok_or(ApiError::NotFound("member"))?;
-    let grant = state
-        .store
-        .grant_access(&workspace_id, &AccessTarget::Project(id.clone()), &user)
-        .await?;
-    Ok(Json(AccessGrantView::on_project(id, grant)).into_response())
-}
-
-async fn revoke_access(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath((workspace_id, project_id, user_id)): ApiPath<(String, String, String)>,
-) -> Result<StatusCode, ApiError> {
-    let (workspace_id, id) =
-        manager_of_project(&state, &caller, &workspace_id, &project_id).await?;
-    let user = UserId::parse(&user_id).ok_or(ApiError::NotFound("access grant"))?;
-    state
-        .store
-        .revoke_access(&workspace_id, &AccessTarget::Project(id), &user)
-        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -44,6 +44,16 @@ impl Store {
         Ok((found, granted))
     }
 
+    /// Whether the assistant or project exists.
+    pub async fn target_exists(
+        &self,
+        ws: &WorkspaceId,
+        target: &AccessTarget,
+    ) -> Result<bool, StoreError> {
+        let (pk, sk) = keys::target(ws, target);
+        Ok(self.get(pk, sk).await?.is_some())
+    }
+
     /// Grants a member access. Both the target and the membership must
     /// exist; granting twice keeps the first grant's time.
     pub async fn grant_access(
