@@ -260,3 +260,23 @@ async fn an_upload_must_name_the_file_and_its_size_within_50_mb() {
         .await;
     assert_eq!(listed["total"], 0, "nothing was stored");
 }
+
+#[tokio::test]
+async fn two_completes_at_once_queue_the_document_once() {
+    let stack = TestStack::start().await;
+    let fixture = stack.fixture().await;
+    stack.run_ingest().await;
+    let text = b"Store credit is issued within the hour.".to_vec();
+    let (_, started) = start_upload(&stack, &fixture, "credit.txt", text.len()).await;
+    let id = started["document"]["id"].as_str().unwrap().to_owned();
+    assert!(put(&started["upload"], text).await.is_success());
+    let (first, second) = tokio::join!(
+        complete(&stack, &fixture, &id),
+        complete(&stack, &fixture, &id)
+    );
+    let mut statuses = [first.0.as_u16(), second.0.as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "{first:?} {second:?}");
+    assert_eq!(stack.run_ingest().await, 1, "one ingest job");
+    assert_eq!(document(&stack, &fixture, &id).await["status"], "completed");
+}
