@@ -4,13 +4,34 @@
 
 use std::collections::BTreeMap;
 
-/// A vector and what it points at.
-#[derive(Clone, Debug, PartialEq)]
+/// A vector and what it points at. It serializes as an index's upsert takes
+/// it, so a batch can be sized by the bytes it will send.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct VectorRecord {
     pub id: String,
     pub values: Vec<f32>,
     /// Flat string or number metadata (the index refuses nulls).
     pub metadata: BTreeMap<String, serde_json::Value>,
+}
+
+impl VectorRecord {
+    /// Its length as JSON, counted without building the text.
+    pub fn json_len(&self) -> usize {
+        struct Counter(usize);
+        impl std::io::Write for Counter {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0 += bytes.len();
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut counter = Counter(0);
+        // Writing to a counter cannot fail, and every field serializes.
+        let _ = serde_json::to_writer(&mut counter, self);
+        counter.0
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

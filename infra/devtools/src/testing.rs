@@ -146,19 +146,7 @@ impl TestStack {
             )
             .body(Body::from(body))
             .expect("a well-formed upload");
-        let response = self
-            .router()
-            .oneshot(request)
-            .await
-            .expect("the router never fails");
-        let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .expect("the body is readable");
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
+        self.send(request).await
     }
 
     pub async fn seed(&self) -> Seed {
@@ -197,6 +185,12 @@ impl TestStack {
         let request = request
             .body(body.map_or_else(Body::empty, Body::from))
             .expect("a well-formed test request");
+        self.send(request).await
+    }
+
+    /// Sends a request through the router; the body comes back as JSON
+    /// (`Value::Null` when empty).
+    async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
         let response = self
             .router()
             .oneshot(request)

@@ -2,12 +2,12 @@
 //! explicit grants on private assistants and projects. Both kinds behave the
 //! same; only who may see the target (for the 404-or-403 answer) differs.
 
-use super::assistants::{parse_assistant_id, visible_assistant};
+use super::assistants::manager_of_assistant;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::paging::{Page, Paging};
 use super::path::ApiPath;
-use super::projects::{parse_project_id, visible_project};
+use super::projects::manager_of_project;
 use super::state::AppState;
 use super::views::AccessGrantView;
 use crate::adapters::dynamo::AccessTarget;
@@ -71,29 +71,20 @@ async fn manager_of(
     workspace_id: &str,
     target_id: &str,
 ) -> Result<(WorkspaceId, AccessTarget), ApiError> {
-    let (workspace, actor) = state.member_of(workspace_id, caller).await?;
-    let manages = match kind {
-        Kind::Assistant => actor.can_manage_assistants(),
-        Kind::Project => actor.can_manage_workspace(),
-    };
-    if !manages {
-        let refusal = match kind {
-            Kind::Assistant => {
-                visible_assistant(state, &workspace.id, target_id, &actor).await?;
-                "only owners and admins can manage access to assistants"
-            }
-            Kind::Project => {
-                visible_project(state, &workspace.id, target_id, &actor).await?;
-                "only owners and admins can manage access to projects"
-            }
-        };
-        return Err(ApiError::Forbidden(refusal));
-    }
-    let target = match kind {
-        Kind::Assistant => AccessTarget::Assistant(parse_assistant_id(target_id)?),
-        Kind::Project => AccessTarget::Project(parse_project_id(target_id)?),
-    };
-    Ok((workspace.id, target))
+    Ok(match kind {
+        Kind::Assistant => {
+            let refusal = "only owners and admins can manage access to assistants";
+            let (workspace, id) =
+                manager_of_assistant(state, caller, workspace_id, target_id, refusal).await?;
+            (workspace.id, AccessTarget::Assistant(id))
+        }
+        Kind::Project => {
+            let refusal = "only owners and admins can manage access to projects";
+            let (workspace_id, id) =
+                manager_of_project(state, caller, workspace_id, target_id, refusal).await?;
+            (workspace_id, AccessTarget::Project(id))
+        }
+    })
 }
 
 fn view(target: &AccessTarget, grant: crate::adapters::dynamo::AccessGrant) -> AccessGrantView {

@@ -13,6 +13,7 @@ use crate::cleanup::CleanupJob;
 use crate::domain::assistant::{Assistant, AssistantChanges};
 use crate::domain::ids::{AssistantId, WorkspaceId};
 use crate::domain::policy::Actor;
+use crate::domain::workspace::Workspace;
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
@@ -122,6 +123,25 @@ pub(super) async fn visible_assistant(
     }
 }
 
+/// For managing routes: owners and admins pass; anyone else learns only what
+/// a read would tell them (404 if they cannot see the assistant, else 403
+/// with `refusal`).
+pub(super) async fn manager_of_assistant(
+    state: &AppState,
+    caller: &Caller,
+    workspace_id: &str,
+    assistant_id: &str,
+    refusal: &'static str,
+) -> Result<(Workspace, AssistantId), ApiError> {
+    let (workspace, actor) = state.member_of(workspace_id, caller).await?;
+    if !actor.can_manage_assistants() {
+        visible_assistant(state, &workspace.id, assistant_id, &actor).await?;
+        return Err(ApiError::Forbidden(refusal));
+    }
+    let id = parse_assistant_id(assistant_id)?;
+    Ok((workspace, id))
+}
+
 async fn get_assistant(
     State(state): State<AppState>,
     caller: Caller,
@@ -138,13 +158,8 @@ async fn update_assistant(
     ApiPath((workspace_id, assistant_id)): ApiPath<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
-    // Whoever may not see the assistant learns nothing, not even a 403.
-    if !actor.can_manage_assistants() {
-        visible_assistant(&state, &workspace.id, &assistant_id, &actor).await?;
-        return Err(ApiError::Forbidden(MANAGE_ONLY));
-    }
-    let id = parse_assistant_id(&assistant_id)?;
+    let (workspace, id) =
+        manager_of_assistant(&state, &caller, &workspace_id, &assistant_id, MANAGE_ONLY).await?;
     let changes =
         AssistantChanges::from_json(body, &workspace.models, false).map_err(ApiError::invalid)?;
     let assistant = state
@@ -159,12 +174,8 @@ async fn delete_assistant(
     caller: Caller,
     ApiPath((workspace_id, assistant_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
-    if !actor.can_manage_assistants() {
-        visible_assistant(&state, &workspace.id, &assistant_id, &actor).await?;
-        return Err(ApiError::Forbidden(MANAGE_ONLY));
-    }
-    let id = parse_assistant_id(&assistant_id)?;
+    let (workspace, id) =
+        manager_of_assistant(&state, &caller, &workspace_id, &assistant_id, MANAGE_ONLY).await?;
     state.store.delete_assistant(&workspace.id, &id).await?;
     let job = CleanupJob::AssistantDeleted {
         workspace_id: workspace.id,

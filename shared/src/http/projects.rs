@@ -37,7 +37,7 @@ pub fn routes() -> Router<AppState> {
 
 const MANAGE_ONLY: &str = "only owners and admins can manage projects";
 
-pub(super) fn parse_project_id(raw: &str) -> Result<ProjectId, ApiError> {
+fn parse_project_id(raw: &str) -> Result<ProjectId, ApiError> {
     ProjectId::parse(raw).ok_or(ApiError::NotFound("project"))
 }
 
@@ -64,17 +64,19 @@ pub(super) async fn visible_project(
 }
 
 /// For managing routes: owners and admins pass; anyone else learns only what
-/// a read would tell them (404 if they cannot see the project, else 403).
-async fn manager_of_project(
+/// a read would tell them (404 if they cannot see the project, else 403
+/// with `refusal`).
+pub(super) async fn manager_of_project(
     state: &AppState,
     caller: &Caller,
     workspace_id: &str,
     project_id: &str,
+    refusal: &'static str,
 ) -> Result<(WorkspaceId, ProjectId), ApiError> {
     let (workspace, actor) = state.member_of(workspace_id, caller).await?;
     if !actor.can_manage_workspace() {
         visible_project(state, &workspace.id, project_id, &actor).await?;
-        return Err(ApiError::Forbidden(MANAGE_ONLY));
+        return Err(ApiError::Forbidden(refusal));
     }
     Ok((workspace.id, parse_project_id(project_id)?))
 }
@@ -145,7 +147,7 @@ async fn update_project(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let (workspace_id, id) =
-        manager_of_project(&state, &caller, &workspace_id, &project_id).await?;
+        manager_of_project(&state, &caller, &workspace_id, &project_id, MANAGE_ONLY).await?;
     let changes = ProjectChanges::from_json(body, false).map_err(ApiError::invalid)?;
     let project = state
         .store
@@ -160,7 +162,7 @@ async fn delete_project(
     ApiPath((workspace_id, project_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let (workspace_id, id) =
-        manager_of_project(&state, &caller, &workspace_id, &project_id).await?;
+        manager_of_project(&state, &caller, &workspace_id, &project_id, MANAGE_ONLY).await?;
     state.store.delete_project(&workspace_id, &id).await?;
     // As for assistants: the project and its connections are already gone;
     // its grants and document records go through the cleanup worker, its

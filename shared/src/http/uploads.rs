@@ -134,19 +134,15 @@ async fn complete_upload(
             ),
         )));
     }
-    let head = deps
-        .blobs
-        .get_range(&key, 0, SNIFF_BYTES)
-        .await
-        .map_err(unavailable)?;
-    let tail = if size > SNIFF_BYTES {
-        deps.blobs
-            .get_range(&key, size - SNIFF_BYTES, size)
-            .await
-            .map_err(unavailable)?
-    } else {
-        Vec::new()
+    let tail = async {
+        if size > SNIFF_BYTES {
+            deps.blobs.get_range(&key, size - SNIFF_BYTES, size).await
+        } else {
+            Ok(Vec::new())
+        }
     };
+    let (head, tail) =
+        tokio::try_join!(deps.blobs.get_range(&key, 0, SNIFF_BYTES), tail).map_err(unavailable)?;
     let kind = DocumentKind::sniff_ends(&document.name, &head, &tail, size <= SNIFF_BYTES)
         .ok_or_else(|| {
             ApiError::invalid(FieldErrors::single(

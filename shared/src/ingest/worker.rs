@@ -277,6 +277,9 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
     }
 
     async fn ingest(&self, document: &Document) -> Result<usize, IngestError> {
+        let kind = document.kind.ok_or_else(|| {
+            IngestError::Unusable("the upload was never completed; upload the file again".into())
+        })?;
         self.store
             .set_document_progress(document, DocumentStatus::Processing, 0, 0, None)
             .await?;
@@ -285,9 +288,6 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
             .get(&document.blob_key())
             .await
             .map_err(|e| IngestError::Blob(e.to_string()))?;
-        let kind = document.kind.ok_or_else(|| {
-            IngestError::Unusable("the upload was never completed; upload the file again".into())
-        })?;
         let chunks = read_chunks(kind, bytes).await?;
         let total = u32::try_from(chunks.len()).unwrap_or(u32::MAX);
         self.store
@@ -310,14 +310,8 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
             .map(|(chunk, values)| record(document, chunk, values))
             .collect();
 
-        let sizes: Vec<usize> = records
-            .iter()
-            .map(|r| {
-                serde_json::to_vec(&json!({"id": r.id, "values": r.values, "metadata": r.metadata}))
-                    .map_or(0, |v| v.len())
-                    + 1
-            })
-            .collect();
+        // Each record's JSON and the comma after it.
+        let sizes: Vec<usize> = records.iter().map(|r| r.json_len() + 1).collect();
         let upserts = greedy(&sizes, UPSERT_MAX_RECORDS, UPSERT_MAX_BYTES)
             .map_err(|e| IngestError::Unusable(format!("a passage is too large to index ({e})")))?;
         let ns = namespace(&document.project_id);

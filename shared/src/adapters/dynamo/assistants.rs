@@ -1,16 +1,12 @@
 //! Assistants and their access grants.
 
 use super::codec::{self, n, s, time};
-use super::keys::{self, SortKey};
+use super::keys;
 use super::workspaces::UpdateSpec;
-use super::{Store, StoreError, classify, key};
+use super::{Store, StoreError, key};
 use crate::domain::assistant::{Assistant, AssistantChanges, AssistantConfig};
 use crate::domain::ids::{AssistantId, UserId, WorkspaceId};
 use crate::domain::time::Timestamp;
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::ReturnValue;
-use std::collections::{HashMap, HashSet};
 
 /// An assistant, and whether the asking user holds an access grant on it.
 #[derive(Clone, Debug)]
@@ -105,29 +101,19 @@ impl Store {
         ws: &WorkspaceId,
         user: &UserId,
     ) -> Result<Vec<AssistantWithGrant>, StoreError> {
-        let items = self
-            .query_partition(&keys::workspace_partition(ws), keys::ASSISTANT_PREFIX)
+        let (items, granted) = self
+            .list_with_grants(ws, keys::ASSISTANT_PREFIX, user)
             .await?;
-        let mut assistants = Vec::new();
-        let mut granted = HashSet::new();
-        for item in &items {
-            match keys::parse_sort_key(codec::text(item, keys::SK)?) {
-                SortKey::Assistant => assistants.push(codec::assistant(item)?),
-                SortKey::Grant(keys::AccessTarget::Assistant(assistant), grantee)
-                    if &grantee == user =>
-                {
-                    granted.insert(assistant);
-                }
-                _ => {}
-            }
-        }
-        Ok(assistants
-            .into_iter()
-            .map(|assistant| AssistantWithGrant {
-                granted: granted.contains(&assistant.id),
-                assistant,
+        items
+            .iter()
+            .map(|item| {
+                let assistant = codec::assistant(item)?;
+                Ok(AssistantWithGrant {
+                    granted: granted.contains(&keys::AccessTarget::Assistant(assistant.id.clone())),
+                    assistant,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Writes only the fields a change names, in one conditional update, and
@@ -138,49 +124,15 @@ impl Store {
         id: &AssistantId,
         changes: &AssistantChanges,
     ) -> Result<Assistant, StoreError> {
-        let mut sets = vec!["updatedAt = :updatedAt".to_owned()];
-        let mut removes = Vec::new();
-        let mut names = HashMap::new();
-        let mut values = HashMap::from([(":updatedAt".to_owned(), time(Timestamp::now()))]);
-        for (field, value) in codec::assistant_attributes(changes) {
-            match value {
-                Some(value) => {
-                    sets.push(format!("#{field} = :{field}"));
-                    values.insert(format!(":{field}"), value);
-                }
-                None => removes.push(format!("#{field}")),
-            }
-            names.insert(format!("#{field}"), field.to_owned());
-        }
-        let mut expression = format!("SET {}", sets.join(", "));
-        if !removes.is_empty() {
-            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
-        }
         let (pk, sk) = keys::assistant(ws, id);
-        let updated = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(pk, sk)))
-            .update_expression(expression)
-            .condition_expression("attribute_exists(PK)")
-            .set_expression_attribute_names((!names.is_empty()).then_some(names))
-            .set_expression_attribute_values(Some(values))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match updated {
-            Ok(output) => codec::assistant(&output.attributes.unwrap_or_default()),
-            Err(SdkError::ServiceError(service))
-                if matches!(
-                    service.err(),
-                    UpdateItemError::ConditionalCheckFailedException(_)
-                ) =>
-            {
-                Err(StoreError::NotFound("assistant"))
-            }
-            Err(err) => Err(classify(err)),
-        }
+        let item = self
+            .update_fields(
+                key(pk, sk),
+                codec::assistant_attributes(changes),
+                "assistant",
+            )
+            .await?;
+        codec::assistant(&item)
     }
 
     /// Deletes the assistant and uncounts it, atomically. What hangs off it

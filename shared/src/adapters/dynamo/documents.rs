@@ -95,32 +95,20 @@ impl Store {
         error: Option<&str>,
     ) -> Result<(), StoreError> {
         let (pk, sk) = keys::document(&document.workspace_id, &document.project_id, &document.id);
-        let mut values = vec![
-            (":status", s(status.as_str())),
-            (":count", n(chunk_count)),
-            (":done", n(chunks_done)),
-            (":now", time(Timestamp::now())),
-        ];
-        let expression = match error {
-            Some(reason) => {
-                values.push((":error", s(reason)));
-                "SET #status = :status, chunkCount = :count, chunksDone = :done, updatedAt = :now, #error = :error"
-            }
-            None => {
-                "SET #status = :status, chunkCount = :count, chunksDone = :done, updatedAt = :now REMOVE #error"
-            }
-        };
-        self.transact(
-            vec![self.update_item(UpdateSpec {
-                key: key(pk, sk),
-                expression,
-                condition: Some("attribute_exists(PK)"),
-                names: &[("#status", "status"), ("#error", "error")],
-                values,
-            })],
-            |_| StoreError::NotFound("document"),
+        // A plain conditional update: a one-item transaction would cost
+        // twice the writes on every progress step.
+        self.update_fields(
+            key(pk, sk),
+            vec![
+                ("status", Some(s(status.as_str()))),
+                ("chunkCount", Some(n(chunk_count))),
+                ("chunksDone", Some(n(chunks_done))),
+                ("error", error.map(s)),
+            ],
+            "document",
         )
-        .await
+        .await?;
+        Ok(())
     }
 
     /// Records that a direct upload's bytes are in place: what they are, how

@@ -6,6 +6,7 @@ use super::workspaces::UpdateSpec;
 use super::{Item, Store, StoreError, key};
 use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::time::Timestamp;
+use std::collections::HashSet;
 
 /// A user's explicit access to a private assistant or project.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +53,32 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let (pk, sk) = keys::target(ws, target);
         Ok(self.get(pk, sk).await?.is_some())
+    }
+
+    /// Every assistant or project (by `prefix`) of the workspace, and the
+    /// targets `user` holds a grant on: one query, since grants live beside
+    /// their target.
+    pub(super) async fn list_with_grants(
+        &self,
+        ws: &WorkspaceId,
+        prefix: &str,
+        user: &UserId,
+    ) -> Result<(Vec<Item>, HashSet<AccessTarget>), StoreError> {
+        let mut targets = Vec::new();
+        let mut granted = HashSet::new();
+        for item in self
+            .query_partition(&keys::workspace_partition(ws), prefix)
+            .await?
+        {
+            match keys::parse_sort_key(codec::text(&item, keys::SK)?) {
+                SortKey::Assistant | SortKey::Project => targets.push(item),
+                SortKey::Grant(target, grantee) if &grantee == user => {
+                    granted.insert(target);
+                }
+                _ => {}
+            }
+        }
+        Ok((targets, granted))
     }
 
     /// Grants a member access. Both the target and the membership must

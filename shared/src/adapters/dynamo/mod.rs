@@ -14,7 +14,8 @@ mod workspaces;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, ReturnValue};
 use std::collections::HashMap;
 
 pub use accounts::KeyOwner;
@@ -67,6 +68,64 @@ impl Store {
 
     pub fn table_name(&self) -> &str {
         &self.table
+    }
+}
+
+impl Store {
+    /// Writes the named fields of an existing item (`None` removes one) and
+    /// its `updatedAt`, in one conditional update, and returns the item as
+    /// stored afterwards; `NotFound(what)` if there is no such item.
+    async fn update_fields(
+        &self,
+        item_key: Item,
+        fields: Vec<(&'static str, Option<AttributeValue>)>,
+        what: &'static str,
+    ) -> Result<Item, StoreError> {
+        let mut sets = vec!["updatedAt = :updatedAt".to_owned()];
+        let mut removes = Vec::new();
+        let mut names = HashMap::new();
+        let mut values = HashMap::from([(
+            ":updatedAt".to_owned(),
+            codec::time(crate::domain::time::Timestamp::now()),
+        )]);
+        for (field, value) in fields {
+            match value {
+                Some(value) => {
+                    sets.push(format!("#{field} = :{field}"));
+                    values.insert(format!(":{field}"), value);
+                }
+                None => removes.push(format!("#{field}")),
+            }
+            names.insert(format!("#{field}"), field.to_owned());
+        }
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        let updated = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(item_key))
+            .update_expression(expression)
+            .condition_expression("attribute_exists(PK)")
+            .set_expression_attribute_names((!names.is_empty()).then_some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match updated {
+            Ok(output) => Ok(output.attributes.unwrap_or_default()),
+            Err(SdkError::ServiceError(service))
+                if matches!(
+                    service.err(),
+                    UpdateItemError::ConditionalCheckFailedException(_)
+                ) =>
+            {
+                Err(StoreError::NotFound(what))
+            }
+            Err(err) => Err(classify(err)),
+        }
     }
 }
 

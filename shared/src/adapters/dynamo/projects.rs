@@ -7,10 +7,8 @@ use super::{Item, Store, StoreError, classify, key};
 use crate::domain::ids::{AssistantId, ProjectId, UserId, WorkspaceId};
 use crate::domain::project::{Project, ProjectChanges, ProjectVisibility};
 use crate::domain::time::Timestamp;
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
-use std::collections::{HashMap, HashSet};
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
 
 /// A project, and whether the asking user holds an access grant on it.
 #[derive(Clone, Debug)]
@@ -26,16 +24,17 @@ pub struct Connection {
     pub connected_at: Timestamp,
 }
 
-fn project_attributes(changes: &ProjectChanges) -> Vec<(&'static str, AttributeValue)> {
+/// The stored attributes a change names (none of a project's can be removed).
+fn project_attributes(changes: &ProjectChanges) -> Vec<(&'static str, Option<AttributeValue>)> {
     let mut attributes = Vec::new();
     if let Some(name) = &changes.name {
-        attributes.push(("name", s(name.as_str())));
+        attributes.push(("name", Some(s(name.as_str()))));
     }
     if let Some(description) = &changes.description {
-        attributes.push(("description", s(description.as_str())));
+        attributes.push(("description", Some(s(description.as_str()))));
     }
     if let Some(visibility) = changes.visibility {
-        attributes.push(("visibility", s(visibility.as_str())));
+        attributes.push(("visibility", Some(s(visibility.as_str()))));
     }
     attributes
 }
@@ -109,27 +108,19 @@ impl Store {
         ws: &WorkspaceId,
         user: &UserId,
     ) -> Result<Vec<ProjectWithGrant>, StoreError> {
-        let items = self
-            .query_partition(&keys::workspace_partition(ws), keys::PROJECT_PREFIX)
+        let (items, granted) = self
+            .list_with_grants(ws, keys::PROJECT_PREFIX, user)
             .await?;
-        let mut projects = Vec::new();
-        let mut granted = HashSet::new();
-        for item in &items {
-            match keys::parse_sort_key(codec::text(item, keys::SK)?) {
-                SortKey::Project => projects.push(codec::project(item)?),
-                SortKey::Grant(AccessTarget::Project(project), grantee) if &grantee == user => {
-                    granted.insert(project);
-                }
-                _ => {}
-            }
-        }
-        Ok(projects
-            .into_iter()
-            .map(|project| ProjectWithGrant {
-                granted: granted.contains(&project.id),
-                project,
+        items
+            .iter()
+            .map(|item| {
+                let project = codec::project(item)?;
+                Ok(ProjectWithGrant {
+                    granted: granted.contains(&AccessTarget::Project(project.id.clone())),
+                    project,
+                })
             })
-            .collect())
+            .collect()
     }
 
     pub async fn update_project(
@@ -138,39 +129,11 @@ impl Store {
         id: &ProjectId,
         changes: &ProjectChanges,
     ) -> Result<Project, StoreError> {
-        let mut sets = vec!["updatedAt = :updatedAt".to_owned()];
-        let mut names = HashMap::new();
-        let mut values = HashMap::from([(":updatedAt".to_owned(), time(Timestamp::now()))]);
-        for (field, value) in project_attributes(changes) {
-            sets.push(format!("#{field} = :{field}"));
-            names.insert(format!("#{field}"), field.to_owned());
-            values.insert(format!(":{field}"), value);
-        }
         let (pk, sk) = keys::project(ws, id);
-        let updated = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(pk, sk)))
-            .update_expression(format!("SET {}", sets.join(", ")))
-            .condition_expression("attribute_exists(PK)")
-            .set_expression_attribute_names((!names.is_empty()).then_some(names))
-            .set_expression_attribute_values(Some(values))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match updated {
-            Ok(output) => codec::project(&output.attributes.unwrap_or_default()),
-            Err(SdkError::ServiceError(service))
-                if matches!(
-                    service.err(),
-                    UpdateItemError::ConditionalCheckFailedException(_)
-                ) =>
-            {
-                Err(StoreError::NotFound("project"))
-            }
-            Err(err) => Err(classify(err)),
-        }
+        let item = self
+            .update_fields(key(pk, sk), project_attributes(changes), "project")
+            .await?;
+        codec::project(&item)
     }
 
     /// Deletes the project, then each of its connections with its

@@ -4,7 +4,7 @@
 use super::http::{RetryPolicy, send_json};
 use crate::ports::{ProviderError, VectorIndex, VectorMatch, VectorRecord};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -50,7 +50,7 @@ impl PineconeIndex {
         }
     }
 
-    async fn post(&self, path: &str, body: Value) -> Result<Value, ProviderError> {
+    async fn post(&self, path: &str, body: impl Serialize) -> Result<Value, ProviderError> {
         let url = format!("{}{path}", self.config.index_host.trim_end_matches('/'));
         send_json(PROVIDER, self.retry, || {
             self.http
@@ -69,13 +69,17 @@ impl VectorIndex for PineconeIndex {
         if records.is_empty() {
             return Ok(());
         }
-        let vectors: Vec<Value> = records
-            .iter()
-            .map(|r| json!({ "id": r.id, "values": r.values, "metadata": r.metadata }))
-            .collect();
+        #[derive(Serialize)]
+        struct Upsert<'a> {
+            namespace: &'a str,
+            vectors: &'a [VectorRecord],
+        }
         self.post(
             "/vectors/upsert",
-            json!({ "namespace": namespace, "vectors": vectors }),
+            Upsert {
+                namespace,
+                vectors: records,
+            },
         )
         .await?;
         Ok(())
