@@ -1,33 +1,87 @@
-//! Typed configuration from the environment, read once at cold start. A
-//! missing setting stops the function there, with its name, rather than
-//! failing a request later.
+//! Configuration from the environment, read once at cold start into each
+//! function's own typed `Config`. A missing or malformed setting stops the
+//! function there, naming the variable, rather than failing a request later.
 
 use aws_config::BehaviorVersion;
+use secrecy::SecretString;
+use std::collections::HashMap;
+use std::str::FromStr;
 
-#[derive(Debug, thiserror::Error)]
-#[error("the environment variable {0} must be set")]
-pub struct MissingSetting(pub &'static str);
-
-pub fn required(name: &'static str) -> Result<String, MissingSetting> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .ok_or(MissingSetting(name))
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("the environment variable {0} must be set")]
+    Missing(&'static str),
+    #[error("the environment variable {name} {problem}")]
+    Malformed { name: &'static str, problem: String },
 }
 
-/// What every API function needs.
-#[derive(Clone, Debug)]
-pub struct ApiConfig {
-    pub table_name: String,
-    pub cleanup_queue_url: String,
+/// The variables a function reads: the process environment in Lambda, a
+/// map in tests.
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    vars: HashMap<String, String>,
 }
 
-impl ApiConfig {
-    pub fn from_env() -> Result<Self, MissingSetting> {
-        Ok(Self {
-            table_name: required("TABLE_NAME")?,
-            cleanup_queue_url: required("CLEANUP_QUEUE_URL")?,
-        })
+impl Env {
+    pub fn process() -> Self {
+        Self {
+            vars: std::env::vars().collect(),
+        }
+    }
+
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Self {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        }
+    }
+
+    fn value(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.value(name)
+            .map(str::to_owned)
+            .ok_or(ConfigError::Missing(name))
+    }
+
+    /// A key or token: never printed, not even in the error.
+    pub fn secret(&self, name: &'static str) -> Result<SecretString, ConfigError> {
+        self.required(name).map(SecretString::from)
+    }
+
+    /// An `http://` or `https://` URL.
+    pub fn url(&self, name: &'static str) -> Result<String, ConfigError> {
+        let url = self.required(name)?;
+        if url.starts_with("https://") || url.starts_with("http://") {
+            Ok(url.trim_end_matches('/').to_owned())
+        } else {
+            Err(ConfigError::Malformed {
+                name,
+                problem: "must be an http:// or https:// URL".into(),
+            })
+        }
+    }
+
+    /// A number, or `None` when the variable is unset.
+    pub fn optional_number<T: FromStr>(
+        &self,
+        name: &'static str,
+    ) -> Result<Option<T>, ConfigError> {
+        self.value(name)
+            .map(|raw| {
+                raw.parse().map_err(|_| ConfigError::Malformed {
+                    name,
+                    problem: "must be a whole number".into(),
+                })
+            })
+            .transpose()
     }
 }
 
@@ -37,52 +91,105 @@ pub async fn load_aws() -> aws_config::SdkConfig {
     aws_config::defaults(BehaviorVersion::latest()).load().await
 }
 
-/// The embeddings API and the vector index, from the environment: base URL,
-/// key, model (and optional dimensions) of an OpenAI-compatible API, and the
-/// Pinecone index host and key. Keys are secrets: they come from the
-/// deployment's secret store, never from the template.
-#[cfg(feature = "rag")]
-pub fn retriever_from_env(
-    http: reqwest::Client,
-) -> Result<crate::rag::Retriever, Box<dyn std::error::Error + Send + Sync>> {
-    use crate::adapters::providers::RetryPolicy;
-    use crate::adapters::providers::embeddings::{EmbeddingsConfig, OpenAiEmbedder};
-    use crate::adapters::providers::pinecone::{PineconeConfig, PineconeIndex};
-    use secrecy::SecretString;
-    use std::time::Duration;
+/// The embeddings API and the vector index: base URL, key, model (and
+/// optional dimensions) of an OpenAI-compatible API, and the Pinecone index
+/// host and key. Keys are secrets: they come from the deployment's secret
+/// store, never from the template.
+#[derive(Clone, Debug)]
+pub struct ProviderSettings {
+    pub embeddings_base_url: String,
+    pub embeddings_api_key: SecretString,
+    pub embeddings_model: String,
+    pub embeddings_dimensions: Option<u32>,
+    pub pinecone_index_host: String,
+    pub pinecone_api_key: SecretString,
+}
 
-    let dimensions = match std::env::var("EMBEDDINGS_DIMENSIONS") {
-        Ok(value) if !value.trim().is_empty() => Some(
-            value
-                .trim()
-                .parse()
-                .map_err(|_| format!("EMBEDDINGS_DIMENSIONS={value} is not a whole number"))?,
-        ),
-        _ => None,
-    };
-    let embedder = OpenAiEmbedder::new(
-        http.clone(),
-        EmbeddingsConfig {
-            base_url: required("EMBEDDINGS_BASE_URL")?,
-            api_key: SecretString::from(required("EMBEDDINGS_API_KEY")?),
-            model: required("EMBEDDINGS_MODEL")?,
-            dimensions,
-            timeout: Duration::from_secs(20),
-        },
-        RetryPolicy::default(),
-    );
-    let index = PineconeIndex::new(
-        http,
-        PineconeConfig {
-            index_host: required("PINECONE_INDEX_HOST")?,
-            api_key: SecretString::from(required("PINECONE_API_KEY")?),
-            timeout: Duration::from_secs(10),
-        },
-        RetryPolicy::default(),
-    );
-    Ok(crate::rag::RetrieverOf {
-        embedder,
-        index,
-        min_score: crate::rag::DEFAULT_MIN_SCORE,
-    })
+impl ProviderSettings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            embeddings_base_url: env.url("EMBEDDINGS_BASE_URL")?,
+            embeddings_api_key: env.secret("EMBEDDINGS_API_KEY")?,
+            embeddings_model: env.required("EMBEDDINGS_MODEL")?,
+            embeddings_dimensions: env.optional_number("EMBEDDINGS_DIMENSIONS")?,
+            pinecone_index_host: env.url("PINECONE_INDEX_HOST")?,
+            pinecone_api_key: env.secret("PINECONE_API_KEY")?,
+        })
+    }
+
+    /// The production retriever over these providers.
+    #[cfg(feature = "rag")]
+    pub fn retriever(&self, http: reqwest::Client) -> crate::rag::Retriever {
+        use crate::adapters::providers::RetryPolicy;
+        use crate::adapters::providers::embeddings::{EmbeddingsConfig, OpenAiEmbedder};
+        use crate::adapters::providers::pinecone::{PineconeConfig, PineconeIndex};
+        use std::time::Duration;
+
+        let embedder = OpenAiEmbedder::new(
+            http.clone(),
+            EmbeddingsConfig {
+                base_url: self.embeddings_base_url.clone(),
+                api_key: self.embeddings_api_key.clone(),
+                model: self.embeddings_model.clone(),
+                dimensions: self.embeddings_dimensions,
+                timeout: Duration::from_secs(20),
+            },
+            RetryPolicy::default(),
+        );
+        let index = PineconeIndex::new(
+            http,
+            PineconeConfig {
+                index_host: self.pinecone_index_host.clone(),
+                api_key: self.pinecone_api_key.clone(),
+                timeout: Duration::from_secs(10),
+            },
+            RetryPolicy::default(),
+        );
+        crate::rag::RetrieverOf {
+            embedder,
+            index,
+            min_score: crate::rag::DEFAULT_MIN_SCORE,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn providers(pairs: &[(&str, &str)]) -> Result<ProviderSettings, ConfigError> {
+        let mut all = vec![
+            ("EMBEDDINGS_BASE_URL", "https://api.example.com/v1"),
+            ("EMBEDDINGS_API_KEY", "sk-test"),
+            ("EMBEDDINGS_MODEL", "text-embedding-3-small"),
+            ("PINECONE_INDEX_HOST", "https://idx.example.io"),
+            ("PINECONE_API_KEY", "pc-test"),
+        ];
+        all.extend_from_slice(pairs);
+        ProviderSettings::from_env(&Env::from_pairs(all))
+    }
+
+    #[test]
+    fn a_missing_setting_is_named() {
+        let env = Env::from_pairs([("TABLE_NAME", "  ")]);
+        assert_eq!(
+            env.required("TABLE_NAME"),
+            Err(ConfigError::Missing("TABLE_NAME"))
+        );
+        assert_eq!(
+            ConfigError::Missing("TABLE_NAME").to_string(),
+            "the environment variable TABLE_NAME must be set"
+        );
+    }
+
+    #[test]
+    fn malformed_provider_settings_are_named_and_never_echo_a_key() {
+        let dimensions = providers(&[("EMBEDDINGS_DIMENSIONS", "many")]).unwrap_err();
+        assert!(dimensions.to_string().contains("EMBEDDINGS_DIMENSIONS"));
+        let host = providers(&[("PINECONE_INDEX_HOST", "idx.example.io")]).unwrap_err();
+        assert!(host.to_string().contains("PINECONE_INDEX_HOST"));
+        let settings = providers(&[("EMBEDDINGS_DIMENSIONS", "256")]).unwrap();
+        assert_eq!(settings.embeddings_dimensions, Some(256));
+        assert!(!format!("{settings:?}").contains("sk-test"));
+    }
 }

@@ -1,8 +1,13 @@
 //! Everything the IllumiChat functions do. Function crates are composition
 //! roots; the dev server and the tests run these very routers and handlers.
+//!
+//! Layers, each importing only those before it: `domain`, `jobs`, `ports`,
+//! `adapters` (and `config`), then `rag` and `ingest` and `app`, then
+//! `http`. A test (`shared/tests/layers.rs`) reads every `use` and fails on
+//! a cycle between files or a layer pointing up.
 
 pub mod adapters;
-pub mod cleanup;
+pub mod app;
 pub mod config;
 pub mod domain;
 pub mod http;

@@ -5,15 +5,14 @@
 use crate::adapters::providers::embeddings::OpenAiEmbedder;
 use crate::adapters::providers::pinecone::PineconeIndex;
 use crate::domain::ids::ProjectId;
-use crate::ports::{Embedder, ProviderError, VectorIndex, VectorMatch};
+use crate::domain::passage::Passage;
+use crate::ports::{Embedder, PassageSearch, ProviderError, VectorIndex, VectorMatch};
+use async_trait::async_trait;
 use futures_util::future::try_join_all;
-use serde::Serialize;
 use serde_json::Value;
 
 /// Passages scoring under this cosine similarity are noise, not context.
 pub const DEFAULT_MIN_SCORE: f32 = 0.2;
-pub const DEFAULT_TOP_K: usize = 5;
-pub const MAX_TOP_K: usize = 50;
 
 /// Metadata keys every indexed chunk carries (see the ingest worker).
 pub mod metadata {
@@ -30,39 +29,27 @@ pub fn namespace(project: &ProjectId) -> String {
     project.to_string()
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Passage {
-    pub project_id: String,
-    pub document_id: String,
-    pub document_name: String,
-    pub chunk_index: u64,
-    pub text: String,
-    pub score: f32,
-}
-
-impl Passage {
-    fn from_match(project: &ProjectId, found: VectorMatch) -> Option<Self> {
-        let text = |key: &str| {
-            found
-                .metadata
-                .get(key)
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        };
-        Some(Self {
-            project_id: project.to_string(),
-            document_id: text(metadata::DOCUMENT_ID)?,
-            document_name: text(metadata::DOCUMENT_NAME).unwrap_or_default(),
-            chunk_index: found
-                .metadata
-                .get(metadata::CHUNK_INDEX)
-                .and_then(Value::as_f64)
-                .map_or(0, |n| n as u64),
-            text: text(metadata::TEXT)?,
-            score: found.score,
-        })
-    }
+/// A match as a passage; `None` when the index lost its metadata.
+fn passage_from_match(project: &ProjectId, found: VectorMatch) -> Option<Passage> {
+    let text = |key: &str| {
+        found
+            .metadata
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    Some(Passage {
+        project_id: project.to_string(),
+        document_id: text(metadata::DOCUMENT_ID)?,
+        document_name: text(metadata::DOCUMENT_NAME).unwrap_or_default(),
+        chunk_index: found
+            .metadata
+            .get(metadata::CHUNK_INDEX)
+            .and_then(Value::as_f64)
+            .map_or(0, |n| n as u64),
+        text: text(metadata::TEXT)?,
+        score: found.score,
+    })
 }
 
 /// The production retriever: the configured embeddings API and index.
@@ -103,7 +90,7 @@ impl<E: Embedder, V: VectorIndex> RetrieverOf<E, V> {
                 Ok::<_, ProviderError>(
                     found
                         .into_iter()
-                        .filter_map(|m| Passage::from_match(project, m))
+                        .filter_map(|m| passage_from_match(project, m))
                         .collect::<Vec<_>>(),
                 )
             }
@@ -117,5 +104,17 @@ impl<E: Embedder, V: VectorIndex> RetrieverOf<E, V> {
         passages.sort_by(|a, b| b.score.total_cmp(&a.score));
         passages.truncate(top_k);
         Ok(passages)
+    }
+}
+
+#[async_trait]
+impl<E: Embedder + 'static, V: VectorIndex + 'static> PassageSearch for RetrieverOf<E, V> {
+    async fn search(
+        &self,
+        projects: &[ProjectId],
+        question: &str,
+        top_k: usize,
+    ) -> Result<Vec<Passage>, ProviderError> {
+        RetrieverOf::search(self, projects, question, top_k).await
     }
 }

@@ -3,11 +3,27 @@
 
 use ingest_worker::handle_batch;
 use lambda_runtime::{LambdaEvent, service_fn};
-use shared::adapters::dynamo::Store;
-use shared::adapters::s3::BlobStore;
-use shared::config::{load_aws, required, retriever_from_env};
+use shared::adapters::dynamo::DynamoStore;
+use shared::adapters::s3::S3Blobs;
+use shared::config::{ConfigError, Env, ProviderSettings, load_aws};
 use shared::ingest::worker::{DEFAULT_CONCURRENCY, Ingestor};
 use std::sync::Arc;
+
+struct Config {
+    table_name: String,
+    documents_bucket: String,
+    providers: ProviderSettings,
+}
+
+impl Config {
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: env.required("TABLE_NAME")?,
+            documents_bucket: env.required("DOCUMENTS_BUCKET")?,
+            providers: ProviderSettings::from_env(env)?,
+        })
+    }
+}
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -15,13 +31,18 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     // Loading the tokenizer's vocabulary takes tens of milliseconds: pay it
     // once in the container's init, not in its first document.
     shared::ingest::chunker::count_tokens("warm up");
-    let table = required("TABLE_NAME")?;
-    let bucket = required("DOCUMENTS_BUCKET")?;
-    let retriever = retriever_from_env(reqwest::Client::new())?;
+    let config = Config::from_env(&Env::process())?;
+    let retriever = config.providers.retriever(reqwest::Client::new());
     let aws = load_aws().await;
     let ingestor = Arc::new(Ingestor {
-        store: Store::new(aws_sdk_dynamodb::Client::new(&aws), table),
-        blobs: BlobStore::new(aws_sdk_s3::Client::new(&aws), bucket),
+        store: Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&aws),
+            config.table_name,
+        )),
+        blobs: Arc::new(S3Blobs::new(
+            aws_sdk_s3::Client::new(&aws),
+            config.documents_bucket,
+        )),
         embedder: retriever.embedder,
         index: retriever.index,
         concurrency: DEFAULT_CONCURRENCY,

@@ -2,30 +2,67 @@
 //! clients and the router are built once per cold start; all behaviour lives
 //! in `shared`.
 
-use shared::adapters::dynamo::Store;
-use shared::adapters::s3::BlobStore;
-use shared::adapters::sqs::JobQueue;
-use shared::config::{ApiConfig, load_aws, required, retriever_from_env};
-use shared::http::{AppState, projects_router_with_search};
+use shared::adapters::dynamo::DynamoStore;
+use shared::adapters::s3::S3Blobs;
+use shared::adapters::sqs::SqsQueue;
+use shared::app::documents::DocumentService;
+use shared::config::{ConfigError, Env, ProviderSettings, load_aws};
+use shared::http::{Edge, ProjectsState, SearchState, projects_router};
 use std::sync::Arc;
+
+struct Config {
+    table_name: String,
+    cleanup_queue_url: String,
+    ingest_queue_url: String,
+    documents_bucket: String,
+    providers: ProviderSettings,
+}
+
+impl Config {
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: env.required("TABLE_NAME")?,
+            cleanup_queue_url: env.url("CLEANUP_QUEUE_URL")?,
+            ingest_queue_url: env.url("INGEST_QUEUE_URL")?,
+            documents_bucket: env.required("DOCUMENTS_BUCKET")?,
+            providers: ProviderSettings::from_env(env)?,
+        })
+    }
+}
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
-    let config = ApiConfig::from_env()?;
-    let bucket = required("DOCUMENTS_BUCKET")?;
-    let ingest_queue = required("INGEST_QUEUE_URL")?;
-    let retriever = retriever_from_env(reqwest::Client::new())?;
+    let config = Config::from_env(&Env::process())?;
     let aws = load_aws().await;
     let sqs = aws_sdk_sqs::Client::new(&aws);
-    let state = AppState::new(
-        Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name),
-        JobQueue::new(sqs.clone(), config.cleanup_queue_url),
-    )
-    .with_documents(
-        BlobStore::new(aws_sdk_s3::Client::new(&aws), bucket),
-        JobQueue::new(sqs, ingest_queue),
-    );
-    let router = projects_router_with_search(state, Arc::new(retriever));
-    shared::http::lambda::run(router).await
+    let store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        config.table_name,
+    ));
+    let edge = Edge::over(store.clone());
+    let state = ProjectsState {
+        edge: edge.clone(),
+        assistants: store.clone(),
+        projects: store.clone(),
+        grants: store.clone(),
+        connections: store.clone(),
+        documents: DocumentService {
+            projects: store.clone(),
+            documents: store.clone(),
+            blobs: Arc::new(S3Blobs::new(
+                aws_sdk_s3::Client::new(&aws),
+                config.documents_bucket,
+            )),
+            ingest: Arc::new(SqsQueue::new(sqs.clone(), config.ingest_queue_url)),
+        },
+        cleanup: Arc::new(SqsQueue::new(sqs, config.cleanup_queue_url)),
+    };
+    let search = SearchState {
+        edge,
+        assistants: store.clone(),
+        connections: store,
+        search: Arc::new(config.providers.retriever(reqwest::Client::new())),
+    };
+    shared::http::lambda::run(projects_router(state, search)).await
 }

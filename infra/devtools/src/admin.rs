@@ -2,11 +2,11 @@
 //! and its owner, issuing a key for any user. Used by the admin CLI and the
 //! demo seed.
 
-use shared::adapters::dynamo::{Store, StoreError};
 use shared::domain::ids::{UserId, WorkspaceId};
 use shared::domain::member::{Email, User};
 use shared::domain::role::Role;
 use shared::domain::workspace::{ModelSettings, NewWorkspace, Workspace};
+use shared::ports::{KeyStore, StoreError, WorkspaceStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -27,7 +27,10 @@ pub struct IssuedKey {
 }
 
 /// Finds the user with this email or creates one.
-pub async fn user_with_email(store: &Store, email: &Email) -> Result<User, StoreError> {
+pub async fn user_with_email<S: WorkspaceStore + KeyStore + ?Sized>(
+    store: &S,
+    email: &Email,
+) -> Result<User, StoreError> {
     if let Some(user) = store.find_user_by_email(email).await? {
         return Ok(user);
     }
@@ -43,7 +46,11 @@ pub async fn user_with_email(store: &Store, email: &Email) -> Result<User, Store
     }
 }
 
-pub async fn issue_key(store: &Store, user: &User, name: &str) -> Result<IssuedKey, StoreError> {
+pub async fn issue_key<S: WorkspaceStore + KeyStore + ?Sized>(
+    store: &S,
+    user: &User,
+    name: &str,
+) -> Result<IssuedKey, StoreError> {
     let (key, secret) = store.create_api_key(&user.id, name.to_owned()).await?;
     Ok(IssuedKey {
         user_id: user.id.clone(),
@@ -55,8 +62,8 @@ pub async fn issue_key(store: &Store, user: &User, name: &str) -> Result<IssuedK
 
 /// A new workspace owned by the user with `owner_email` (created if new),
 /// and a key for that owner.
-pub async fn bootstrap_workspace(
-    store: &Store,
+pub async fn bootstrap_workspace<S: WorkspaceStore + KeyStore + ?Sized>(
+    store: &S,
     name: &str,
     owner_email: &Email,
     models: Option<ModelSettings>,
@@ -77,8 +84,8 @@ pub async fn bootstrap_workspace(
 }
 
 /// Adds an existing or new user to a workspace with a role, and issues a key.
-pub async fn add_member_with_key(
-    store: &Store,
+pub async fn add_member_with_key<S: WorkspaceStore + KeyStore + ?Sized>(
+    store: &S,
     workspace: &WorkspaceId,
     email: &Email,
     role: Role,

@@ -1,6 +1,6 @@
 //! The local stack in Rust: provisioning the resources `template.yaml`
 //! declares on the local AWS-compatible server, the demo seed, the queue
-//! driver that stands in for Lambda's event source mappings, and test support.
+//! driver that stands in for Lambda's event source mappings.
 
 pub mod admin;
 pub mod emulators;
@@ -8,4 +8,3 @@ pub mod local;
 pub mod queue_driver;
 pub mod samples;
 pub mod seed;
-pub mod testing;

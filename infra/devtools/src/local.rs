@@ -2,10 +2,13 @@
 //! them from their environment.
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use shared::adapters::dynamo::{Store, StoreError, schema};
-use shared::adapters::s3::BlobStore;
-use shared::adapters::sqs::JobQueue;
-use shared::http::AppState;
+use shared::adapters::dynamo::{DynamoStore, schema};
+use shared::adapters::s3::S3Blobs;
+use shared::adapters::sqs::SqsQueue;
+use shared::app::authentication::Authenticator;
+use shared::http::Backends;
+use shared::ports::{PassageSearch, StoreError};
+use std::sync::Arc;
 
 /// Names of the local resources; `template.yaml` declares the same ones.
 #[derive(Clone, Debug)]
@@ -61,16 +64,17 @@ pub enum ProvisionError {
     Queue(String),
 }
 
-/// The provisioned stack: clients built once, and the app state on top.
+/// The provisioned stack: clients built once, and the adapters on top.
 #[derive(Clone, Debug)]
 pub struct LocalStack {
     pub aws: aws_config::SdkConfig,
-    pub store: Store,
+    pub table: String,
+    pub store: Arc<DynamoStore>,
     pub sqs: aws_sdk_sqs::Client,
     pub cleanup_queue_url: String,
     pub dead_letter_queue_url: String,
     pub ingest_queue_url: String,
-    pub blobs: BlobStore,
+    pub blobs: Arc<S3Blobs>,
 }
 
 impl LocalStack {
@@ -114,25 +118,28 @@ impl LocalStack {
             }
         }
         Ok(Self {
-            store: Store::new(dynamo, &names.table),
+            table: names.table.clone(),
+            store: Arc::new(DynamoStore::new(dynamo, &names.table)),
             aws,
             sqs,
             cleanup_queue_url: queue_url,
             dead_letter_queue_url: dlq_url,
             ingest_queue_url,
-            blobs: BlobStore::new(s3, &names.bucket),
+            blobs: Arc::new(S3Blobs::new(s3, &names.bucket)),
         })
     }
 
-    pub fn app_state(&self) -> AppState {
-        AppState::new(
-            self.store.clone(),
-            JobQueue::new(self.sqs.clone(), &self.cleanup_queue_url),
-        )
-        .with_documents(
-            self.blobs.clone(),
-            JobQueue::new(self.sqs.clone(), &self.ingest_queue_url),
-        )
+    /// Every API route's dependencies on this stack, searching with
+    /// `search`.
+    pub fn backends(&self, search: Arc<dyn PassageSearch>) -> Backends {
+        Backends {
+            store: self.store.clone(),
+            blobs: self.blobs.clone(),
+            cleanup: Arc::new(SqsQueue::new(self.sqs.clone(), &self.cleanup_queue_url)),
+            ingest: Arc::new(SqsQueue::new(self.sqs.clone(), &self.ingest_queue_url)),
+            search,
+            auth: Arc::new(Authenticator::new(self.store.clone())),
+        }
     }
 }
 

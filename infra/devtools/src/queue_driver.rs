@@ -4,7 +4,7 @@
 //! the redrive count, the dead-letter queue).
 
 use aws_sdk_sqs::types::MessageSystemAttributeName;
-use shared::cleanup::MessageOutcome;
+use shared::jobs::MessageOutcome;
 use std::future::Future;
 use std::time::Duration;
 use tokio::sync::watch;

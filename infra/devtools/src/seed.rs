@@ -3,11 +3,11 @@
 
 use crate::admin::{AdminError, IssuedKey, add_member_with_key, bootstrap_workspace};
 use serde::Serialize;
-use shared::adapters::dynamo::Store;
 use shared::domain::ids::WorkspaceId;
 use shared::domain::member::Email;
 use shared::domain::role::Role;
 use shared::domain::workspace::ModelSettings;
+use shared::ports::{KeyStore, WorkspaceStore};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Serialize)]
@@ -30,7 +30,10 @@ fn email(role: &str) -> Email {
 
 /// Creates the demo data. Every call makes new workspaces and keys, so it
 /// also works on a server that still holds an earlier seed.
-pub async fn seed_demo(store: &Store, base_url: &str) -> Result<Seed, AdminError> {
+pub async fn seed_demo<S: WorkspaceStore + KeyStore + ?Sized>(
+    store: &S,
+    base_url: &str,
+) -> Result<Seed, AdminError> {
     // The seed's examples name grok-2, so the demo workspace allows it.
     let models = ModelSettings::new(
         vec!["grok-2".into(), "gpt-4o".into(), "gpt-4o-mini".into()],

@@ -1,6 +1,9 @@
 //! Adapters: the AWS services behind the ports.
 
+pub mod contention;
 pub mod dynamo;
+#[cfg(feature = "memory")]
+pub mod memory;
 #[cfg(feature = "rag")]
 pub mod providers;
 pub mod round_trips;

@@ -1,34 +1,65 @@
 //! Raw document bytes in S3: never through SQS or in a DynamoDB item.
 
 use crate::domain::time::Timestamp;
+use crate::ports::{BlobError, BlobStore, PresignedUpload};
+use async_trait::async_trait;
 use aws_sdk_s3::Client;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use std::time::Duration;
 
-#[derive(Debug, thiserror::Error)]
-#[error("the document store failed to {action}")]
-pub struct BlobError {
+/// Throttled, timed out, unreachable or failing on its side: worth
+/// another try later, unlike a refusal.
+fn is_transient<E, R>(error: &SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    match error {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(service) => matches!(
+            service.err().code(),
+            Some("SlowDown" | "InternalError" | "ServiceUnavailable" | "RequestTimeout")
+        ),
+        _ => false,
+    }
+}
+
+fn failed<E, R>(action: &'static str) -> impl FnOnce(SdkError<E, R>) -> BlobError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    move |error| BlobError {
+        action,
+        transient: is_transient(&error),
+        source: Box::new(error),
+    }
+}
+
+/// A refusal that happened before anything was sent (say, a size that does
+/// not fit the request): never transient.
+fn refused(
     action: &'static str,
-    #[source]
-    source: Box<dyn std::error::Error + Send + Sync>,
+    error: impl std::error::Error + Send + Sync + 'static,
+) -> BlobError {
+    BlobError {
+        action,
+        transient: false,
+        source: Box::new(error),
+    }
 }
 
-/// What a client needs to upload a file straight to the bucket.
+/// Files in one S3 bucket.
 #[derive(Clone, Debug)]
-pub struct PresignedUpload {
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub expires_at: Timestamp,
-}
-
-#[derive(Clone, Debug)]
-pub struct BlobStore {
+pub struct S3Blobs {
     client: Client,
     bucket: String,
 }
 
-impl BlobStore {
+impl S3Blobs {
     pub fn new(client: Client, bucket: impl Into<String>) -> Self {
         Self {
             client,
@@ -39,13 +70,11 @@ impl BlobStore {
     pub fn bucket(&self) -> &str {
         &self.bucket
     }
+}
 
-    pub async fn put(
-        &self,
-        key: &str,
-        bytes: Vec<u8>,
-        content_type: &str,
-    ) -> Result<(), BlobError> {
+#[async_trait]
+impl BlobStore for S3Blobs {
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), BlobError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -54,35 +83,28 @@ impl BlobStore {
             .body(ByteStream::from(bytes))
             .send()
             .await
-            .map_err(|e| BlobError {
-                action: "store a file",
-                source: Box::new(e),
-            })?;
+            .map_err(failed("store a file"))?;
         Ok(())
     }
 
-    /// A URL that lets its holder PUT exactly `size` bytes at `key` until it
-    /// expires, with the headers the request must carry (they are signed).
-    pub async fn presign_put(
+    async fn presign_put(
         &self,
         key: &str,
         size: u64,
         valid_for: Duration,
     ) -> Result<PresignedUpload, BlobError> {
-        let failed = |source: Box<dyn std::error::Error + Send + Sync>| BlobError {
-            action: "prepare an upload",
-            source,
-        };
-        let config = PresigningConfig::expires_in(valid_for).map_err(|e| failed(Box::new(e)))?;
+        const ACTION: &str = "prepare an upload";
+        let config = PresigningConfig::expires_in(valid_for).map_err(|e| refused(ACTION, e))?;
+        let length = i64::try_from(size).map_err(|e| refused(ACTION, e))?;
         let request = self
             .client
             .put_object()
             .bucket(&self.bucket)
             .key(key)
-            .content_length(i64::try_from(size).map_err(|e| failed(Box::new(e)))?)
+            .content_length(length)
             .presigned(config)
             .await
-            .map_err(|e| failed(Box::new(e)))?;
+            .map_err(failed(ACTION))?;
         Ok(PresignedUpload {
             url: request.uri().to_owned(),
             headers: request
@@ -93,8 +115,7 @@ impl BlobStore {
         })
     }
 
-    /// The size of the object at `key`, or `None` if there is none.
-    pub async fn size_of(&self, key: &str) -> Result<Option<u64>, BlobError> {
+    async fn size_of(&self, key: &str) -> Result<Option<u64>, BlobError> {
         match self
             .client
             .head_object()
@@ -109,19 +130,11 @@ impl BlobStore {
                     .unwrap_or(0),
             )),
             Err(error) if error.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
-            Err(error) => Err(BlobError {
-                action: "look up a file",
-                source: Box::new(error),
-            }),
+            Err(error) => Err(failed("look up a file")(error)),
         }
     }
 
-    /// Bytes `start..end` of the object at `key` (fewer if it is shorter).
-    pub async fn get_range(&self, key: &str, start: u64, end: u64) -> Result<Vec<u8>, BlobError> {
-        let failed = |source: Box<dyn std::error::Error + Send + Sync>| BlobError {
-            action: "read a file",
-            source,
-        };
+    async fn get_range(&self, key: &str, start: u64, end: u64) -> Result<Vec<u8>, BlobError> {
         let object = self
             .client
             .get_object()
@@ -131,16 +144,16 @@ impl BlobStore {
             .range(format!("bytes={start}-{}", end.saturating_sub(1)))
             .send()
             .await
-            .map_err(|e| failed(Box::new(e)))?;
-        let bytes = object
-            .body
-            .collect()
-            .await
-            .map_err(|e| failed(Box::new(e)))?;
+            .map_err(failed("read a file"))?;
+        let bytes = object.body.collect().await.map_err(|e| BlobError {
+            action: "read a file",
+            transient: true,
+            source: Box::new(e),
+        })?;
         Ok(bytes.into_bytes().to_vec())
     }
 
-    pub async fn get(&self, key: &str) -> Result<Vec<u8>, BlobError> {
+    async fn get(&self, key: &str) -> Result<Vec<u8>, BlobError> {
         let object = self
             .client
             .get_object()
@@ -148,19 +161,17 @@ impl BlobStore {
             .key(key)
             .send()
             .await
-            .map_err(|e| BlobError {
-                action: "read a file",
-                source: Box::new(e),
-            })?;
+            .map_err(failed("read a file"))?;
+        // A body cut off in transit is worth reading again.
         let bytes = object.body.collect().await.map_err(|e| BlobError {
             action: "read a file",
+            transient: true,
             source: Box::new(e),
         })?;
         Ok(bytes.into_bytes().to_vec())
     }
 
-    /// Deletes every object whose key starts with `prefix`; returns how many.
-    pub async fn delete_prefix(&self, prefix: &str) -> Result<usize, BlobError> {
+    async fn delete_prefix(&self, prefix: &str) -> Result<usize, BlobError> {
         let mut removed = 0;
         let mut token = None;
         loop {
@@ -172,10 +183,7 @@ impl BlobStore {
                 .set_continuation_token(token)
                 .send()
                 .await
-                .map_err(|e| BlobError {
-                    action: "list files",
-                    source: Box::new(e),
-                })?;
+                .map_err(failed("list files"))?;
             for object in page.contents() {
                 if let Some(key) = object.key() {
                     self.delete(key).await?;
@@ -189,17 +197,14 @@ impl BlobStore {
         }
     }
 
-    pub async fn delete(&self, key: &str) -> Result<(), BlobError> {
+    async fn delete(&self, key: &str) -> Result<(), BlobError> {
         self.client
             .delete_object()
             .bucket(&self.bucket)
             .key(key)
             .send()
             .await
-            .map_err(|e| BlobError {
-                action: "delete a file",
-                source: Box::new(e),
-            })?;
+            .map_err(failed("delete a file"))?;
         Ok(())
     }
 }

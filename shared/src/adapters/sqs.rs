@@ -1,39 +1,61 @@
-//! Job queues: the cleanup queue (cascades too large for one request) and
-//! the ingest queue (documents to index). Messages carry ids only.
+//! Job queues on SQS. Messages carry ids only.
 
-use crate::cleanup::CleanupJob;
+use crate::jobs::Job;
+use crate::ports::{JobQueue, QueueError};
+use async_trait::async_trait;
 use aws_sdk_sqs::Client;
+use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
+use std::marker::PhantomData;
 
-#[derive(Debug, thiserror::Error)]
-#[error("could not queue the job")]
-pub struct QueueError(#[source] Box<dyn std::error::Error + Send + Sync>);
-
-#[derive(Clone, Debug)]
-pub struct JobQueue {
+/// One SQS queue, carrying jobs of one type.
+#[derive(Debug)]
+pub struct SqsQueue<J> {
     client: Client,
     url: String,
+    carries: PhantomData<fn(J)>,
 }
 
-impl JobQueue {
+impl<J> Clone for SqsQueue<J> {
+    fn clone(&self) -> Self {
+        Self::new(self.client.clone(), self.url.clone())
+    }
+}
+
+impl<J> SqsQueue<J> {
     pub fn new(client: Client, url: impl Into<String>) -> Self {
         Self {
             client,
             url: url.into(),
+            carries: PhantomData,
         }
     }
+}
 
-    pub async fn enqueue(&self, job: &CleanupJob) -> Result<(), QueueError> {
-        self.send(job.to_message()).await
-    }
-
-    pub async fn send(&self, body: String) -> Result<(), QueueError> {
+#[async_trait]
+impl<J: Job> JobQueue<J> for SqsQueue<J> {
+    async fn enqueue(&self, job: &J) -> Result<(), QueueError> {
         self.client
             .send_message()
             .queue_url(&self.url)
-            .message_body(body)
+            .message_body(job.to_message())
             .send()
             .await
-            .map_err(|e| QueueError(Box::new(e)))?;
+            .map_err(|error| QueueError {
+                transient: match &error {
+                    SdkError::ServiceError(service) => matches!(
+                        service.err().code(),
+                        Some(
+                            "RequestThrottled"
+                                | "KmsThrottled"
+                                | "InternalError"
+                                | "ServiceUnavailable"
+                        )
+                    ),
+                    SdkError::ConstructionFailure(_) => false,
+                    _ => true,
+                },
+                source: Box::new(error),
+            })?;
         Ok(())
     }
 }

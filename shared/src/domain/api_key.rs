@@ -66,6 +66,13 @@ impl ApiKeyHash {
     }
 }
 
+/// Who a valid key belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyOwner {
+    pub user_id: UserId,
+    pub key_id: ApiKeyId,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiKey {
     pub id: ApiKeyId,

@@ -72,6 +72,29 @@ pub struct Assistant {
     pub updated_at: Timestamp,
 }
 
+impl Assistant {
+    /// A new assistant as `creator` configured it, connected to nothing.
+    pub fn create(workspace_id: WorkspaceId, config: AssistantConfig, creator: &UserId) -> Self {
+        let now = Timestamp::now();
+        Self {
+            id: AssistantId::generate(),
+            workspace_id,
+            name: config.name,
+            instructions: config.instructions,
+            model: config.model,
+            visibility: config.visibility,
+            temperature: config.temperature,
+            max_tokens: config.max_tokens,
+            welcome_message: config.welcome_message,
+            widget_enabled: config.widget_enabled,
+            project_count: 0,
+            created_by: creator.clone(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// Every writable field, validated. Both create and update produce one: an
 /// update is the stored assistant with the sent fields replaced.
 #[derive(Clone, Debug, PartialEq)]
@@ -131,6 +154,35 @@ impl AssistantChanges {
         *self == Self::default()
     }
 
+    /// The named fields replaced on `assistant` (its `updatedAt` is the
+    /// store's to set).
+    pub fn apply_to(&self, assistant: &mut Assistant) {
+        if let Some(name) = &self.name {
+            assistant.name.clone_from(name);
+        }
+        if let Some(instructions) = &self.instructions {
+            assistant.instructions.clone_from(instructions);
+        }
+        if let Some(model) = &self.model {
+            assistant.model.clone_from(model);
+        }
+        if let Some(visibility) = self.visibility {
+            assistant.visibility = visibility;
+        }
+        if let Some(temperature) = self.temperature {
+            assistant.temperature = temperature;
+        }
+        if let Some(max_tokens) = self.max_tokens {
+            assistant.max_tokens = max_tokens;
+        }
+        if let Some(welcome) = &self.welcome_message {
+            assistant.welcome_message.clone_from(welcome);
+        }
+        if let Some(enabled) = self.widget_enabled {
+            assistant.widget_enabled = enabled;
+        }
+    }
+
     /// The configuration of a new assistant: documented defaults for what
     /// was not sent, the workspace's default model when none was named.
     pub fn into_new_config(self, models: &ModelSettings) -> AssistantConfig {
@@ -180,9 +232,17 @@ fn parse_visibility(value: Value) -> Result<Visibility, String> {
     Visibility::parse(&text).ok_or_else(|| "must be public, workspace or private".into())
 }
 
+/// Temperatures are kept to four decimal places: every accepted value can
+/// then be stored (DynamoDB refuses a number below 1e-130, such as 1e-200)
+/// and reads back exactly as it was answered.
+const TEMPERATURE_STEPS_PER_UNIT: f64 = 10_000.0;
+
 fn parse_temperature(value: Value) -> Result<f64, String> {
     match value.as_f64() {
-        Some(t) if (0.0..=TEMPERATURE_MAX).contains(&t) => Ok(t),
+        // `+ 0.0` turns a rounded -0.0 into 0.
+        Some(t) if (0.0..=TEMPERATURE_MAX).contains(&t) => {
+            Ok((t * TEMPERATURE_STEPS_PER_UNIT).round() / TEMPERATURE_STEPS_PER_UNIT + 0.0)
+        }
         _ => Err("must be a number between 0 and 2".into()),
     }
 }
@@ -230,6 +290,29 @@ mod tests {
         assert_eq!(create(json!({"name": "  Bot  "})).unwrap().name, "Bot");
         assert!(create(json!({"name": "x".repeat(101)})).is_err());
         assert!(create(json!({"name": "x".repeat(100)})).is_ok());
+    }
+
+    #[test]
+    fn every_accepted_temperature_is_kept_to_four_decimal_places() {
+        for (sent, kept) in [
+            (0.0, 0.0),
+            (2.0, 2.0),
+            (1e-200, 0.0),
+            (5e-324, 0.0),
+            (1.9999999999999998, 2.0),
+            (0.123456, 0.1235),
+            (0.7, 0.7),
+        ] {
+            let temperature = create(json!({"name": "a", "temperature": sent}))
+                .unwrap()
+                .temperature;
+            assert_eq!(temperature, kept, "{sent}");
+            assert!(
+                temperature == 0.0 || temperature >= 1e-4,
+                "{sent} is storable"
+            );
+            assert!(temperature.is_sign_positive());
+        }
     }
 
     #[test]

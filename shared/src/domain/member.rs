@@ -46,6 +46,14 @@ impl Email {
     }
 }
 
+/// A caller inside one workspace: the workspace and the caller's
+/// membership, read together.
+#[derive(Clone, Debug)]
+pub struct WorkspaceContext {
+    pub workspace: super::workspace::Workspace,
+    pub membership: Membership,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Membership {
     pub workspace_id: WorkspaceId,

@@ -56,6 +56,31 @@ pub struct Project {
     pub updated_at: Timestamp,
 }
 
+impl Project {
+    /// A new, empty project; what `changes` leaves out takes its default.
+    pub fn create(workspace_id: WorkspaceId, changes: ProjectChanges, creator: &UserId) -> Self {
+        let now = Timestamp::now();
+        Self {
+            id: ProjectId::generate(),
+            workspace_id,
+            name: changes.name.unwrap_or_default(),
+            description: changes.description.unwrap_or_default(),
+            visibility: changes.visibility.unwrap_or(ProjectVisibility::Workspace),
+            document_count: 0,
+            created_by: creator.clone(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// A project as connected to an assistant.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    pub project: Project,
+    pub connected_at: Timestamp,
+}
+
 /// The fields a create or update sent; `None` leaves a field as it is (or
 /// takes its default on create).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -66,6 +91,20 @@ pub struct ProjectChanges {
 }
 
 impl ProjectChanges {
+    /// The named fields replaced on `project` (its `updatedAt` is the
+    /// store's to set).
+    pub fn apply_to(&self, project: &mut Project) {
+        if let Some(name) = &self.name {
+            project.name.clone_from(name);
+        }
+        if let Some(description) = &self.description {
+            project.description.clone_from(description);
+        }
+        if let Some(visibility) = self.visibility {
+            project.visibility = visibility;
+        }
+    }
+
     pub fn from_json(body: Value, name_required: bool) -> Result<Self, FieldErrors> {
         let mut reader = FieldReader::new(body, READ_ONLY)?;
         let name = |v| trimmed_text(v, 1, NAME_MAX);

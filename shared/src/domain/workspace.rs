@@ -57,6 +57,34 @@ pub struct Workspace {
     pub updated_at: Timestamp,
 }
 
+impl Workspace {
+    /// A new workspace under `slug`, with its creator as its one member.
+    pub fn create(new: NewWorkspace, slug: String) -> Self {
+        let now = Timestamp::now();
+        Self {
+            id: WorkspaceId::generate(),
+            name: new.name,
+            slug,
+            models: new.models,
+            member_count: 1,
+            assistant_count: 0,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// What the workspace becomes once a validated change is applied.
+    pub fn changed(&self, changes: WorkspaceChanges, models: ModelSettings) -> Self {
+        Self {
+            name: changes.name.unwrap_or_else(|| self.name.clone()),
+            slug: changes.slug.unwrap_or_else(|| self.slug.clone()),
+            models,
+            updated_at: Timestamp::now(),
+            ..self.clone()
+        }
+    }
+}
+
 /// A validated create request.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewWorkspace {

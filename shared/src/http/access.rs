@@ -1,156 +1,159 @@
 //! `.../assistants/{id}/access[/{userId}]` and `.../projects/{id}/access[/{userId}]`:
 //! explicit grants on private assistants and projects. Both kinds behave the
-//! same; only who may see the target (for the 404-or-403 answer) differs.
+//! same; only who may see the target (for the 404-or-403 answer) differs,
+//! and each function's state says which kind it serves.
 
-use super::assistants::manager_of_assistant;
-use super::auth::Caller;
 use super::error::ApiError;
+use super::member::Member;
 use super::paging::{Page, Paging};
 use super::path::ApiPath;
-use super::projects::manager_of_project;
-use super::state::AppState;
+use super::state::{AssistantsState, Edge, ProjectsState};
 use super::views::AccessGrantView;
-use crate::adapters::dynamo::AccessTarget;
+use crate::app::guard;
+use crate::domain::access::AccessTarget;
 use crate::domain::ids::{UserId, WorkspaceId};
+use crate::domain::policy::Actor;
+use crate::ports::GrantStore;
+use async_trait::async_trait;
 use axum::Json;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
 
-#[derive(Clone, Copy)]
-enum Kind {
-    Assistant,
-    Project,
+/// A state that serves grants on one kind of target.
+#[async_trait]
+pub trait GrantTargets: Clone + Send + Sync + 'static {
+    /// The path segment of the target, with its id parameter.
+    const TARGET_PATH: &'static str;
+    fn grants(&self) -> &dyn GrantStore;
+    /// The target named by `raw_id`, if the actor may manage its grants
+    /// (404 or 403 otherwise, as [`guard::managing`] says).
+    async fn managed_target(
+        &self,
+        ws: &WorkspaceId,
+        raw_id: &str,
+        actor: &Actor,
+    ) -> Result<AccessTarget, ApiError>;
+}
+
+#[async_trait]
+impl GrantTargets for AssistantsState {
+    const TARGET_PATH: &'static str = "assistants/{assistant_id}";
+
+    fn grants(&self) -> &dyn GrantStore {
+        self.grants.as_ref()
+    }
+
+    async fn managed_target(
+        &self,
+        ws: &WorkspaceId,
+        raw_id: &str,
+        actor: &Actor,
+    ) -> Result<AccessTarget, ApiError> {
+        let refusal = "only owners and admins can manage access to assistants";
+        guard::managed_assistant(self.assistants.as_ref(), ws, raw_id, actor, refusal)
+            .await
+            .map(AccessTarget::Assistant)
+    }
+}
+
+#[async_trait]
+impl GrantTargets for ProjectsState {
+    const TARGET_PATH: &'static str = "projects/{project_id}";
+
+    fn grants(&self) -> &dyn GrantStore {
+        self.grants.as_ref()
+    }
+
+    async fn managed_target(
+        &self,
+        ws: &WorkspaceId,
+        raw_id: &str,
+        actor: &Actor,
+    ) -> Result<AccessTarget, ApiError> {
+        let refusal = "only owners and admins can manage access to projects";
+        guard::managed_project(self.projects.as_ref(), ws, raw_id, actor, refusal)
+            .await
+            .map(AccessTarget::Project)
+    }
 }
 
 type GrantPath = ApiPath<(String, String, String)>;
 
-pub fn assistant_routes() -> Router<AppState> {
-    routes(Kind::Assistant, "assistants/{assistant_id}")
-}
-
-pub fn project_routes() -> Router<AppState> {
-    routes(Kind::Project, "projects/{project_id}")
-}
-
-fn routes(kind: Kind, target: &str) -> Router<AppState> {
-    let list = move |State(state): State<AppState>,
-                     caller: Caller,
-                     paging: Paging,
-                     ApiPath((ws, id)): ApiPath<(String, String)>| async move {
-        list_access(&state, &caller, paging, kind, &ws, &id).await
-    };
-    let grant = move |State(state): State<AppState>,
-                      caller: Caller,
-                      ApiPath((ws, id, user)): GrantPath| async move {
-        grant_access(&state, &caller, kind, &ws, &id, &user).await
-    };
-    let revoke = move |State(state): State<AppState>,
-                       caller: Caller,
-                       ApiPath((ws, id, user)): GrantPath| async move {
-        revoke_access(&state, &caller, kind, &ws, &id, &user).await
-    };
+pub fn routes<S>() -> Router<S>
+where
+    S: GrantTargets,
+    Edge: FromRef<S>,
+{
+    let target = S::TARGET_PATH;
     Router::new()
         .route(
             &format!("/api/workspaces/{{workspace_id}}/{target}/access"),
-            get(list),
+            get(list_access::<S>),
         )
         .route(
             &format!("/api/workspaces/{{workspace_id}}/{target}/access/{{user_id}}"),
-            put(grant).delete(revoke),
+            put(grant_access::<S>).delete(revoke_access::<S>),
         )
 }
 
-/// Grants are managed by owners and admins; anyone else learns only what a
-/// read would tell them (404 if they cannot see the target, else 403).
-async fn manager_of(
-    state: &AppState,
-    caller: &Caller,
-    kind: Kind,
-    workspace_id: &str,
-    target_id: &str,
-) -> Result<(WorkspaceId, AccessTarget), ApiError> {
-    Ok(match kind {
-        Kind::Assistant => {
-            let refusal = "only owners and admins can manage access to assistants";
-            let (workspace, id) =
-                manager_of_assistant(state, caller, workspace_id, target_id, refusal).await?;
-            (workspace.id, AccessTarget::Assistant(id))
-        }
-        Kind::Project => {
-            let refusal = "only owners and admins can manage access to projects";
-            let (workspace_id, id) =
-                manager_of_project(state, caller, workspace_id, target_id, refusal).await?;
-            (workspace_id, AccessTarget::Project(id))
-        }
-    })
-}
-
-fn view(target: &AccessTarget, grant: crate::adapters::dynamo::AccessGrant) -> AccessGrantView {
+fn view(target: &AccessTarget, grant: crate::domain::access::AccessGrant) -> AccessGrantView {
     match target {
         AccessTarget::Assistant(id) => AccessGrantView::new(id.clone(), grant),
         AccessTarget::Project(id) => AccessGrantView::on_project(id.clone(), grant),
     }
 }
 
-fn missing(target: &AccessTarget) -> ApiError {
-    match target {
-        AccessTarget::Assistant(_) => ApiError::NotFound("assistant"),
-        AccessTarget::Project(_) => ApiError::NotFound("project"),
-    }
-}
-
-async fn list_access(
-    state: &AppState,
-    caller: &Caller,
+async fn list_access<S: GrantTargets>(
+    State(state): State<S>,
+    Member { workspace, actor }: Member,
     paging: Paging,
-    kind: Kind,
-    workspace_id: &str,
-    target_id: &str,
+    ApiPath((_, target_id)): ApiPath<(String, String)>,
 ) -> Result<Json<Page<AccessGrantView>>, ApiError> {
-    let (workspace_id, target) = manager_of(state, caller, kind, workspace_id, target_id).await?;
-    let (exists, grants) = tokio::try_join!(
-        state.store.target_exists(&workspace_id, &target),
-        state.store.list_grants(&workspace_id, &target),
+    let target = state
+        .managed_target(&workspace.id, &target_id, &actor)
+        .await?;
+    let grants = state.grants();
+    let (exists, found) = tokio::try_join!(
+        grants.target_exists(&workspace.id, &target),
+        grants.list_grants(&workspace.id, &target),
     )?;
     if !exists {
-        return Err(missing(&target));
+        return Err(ApiError::NotFound(target.noun()));
     }
-    let views = grants.into_iter().map(|g| view(&target, g)).collect();
+    let views = found.into_iter().map(|g| view(&target, g)).collect();
     Ok(Json(paging.page(views)))
 }
 
-async fn grant_access(
-    state: &AppState,
-    caller: &Caller,
-    kind: Kind,
-    workspace_id: &str,
-    target_id: &str,
-    user_id: &str,
+async fn grant_access<S: GrantTargets>(
+    State(state): State<S>,
+    Member { workspace, actor }: Member,
+    ApiPath((_, target_id, user_id)): GrantPath,
 ) -> Result<Json<AccessGrantView>, ApiError> {
-    let (workspace_id, target) = manager_of(state, caller, kind, workspace_id, target_id).await?;
-    let user = UserId::parse(user_id).ok_or(ApiError::NotFound("member"))?;
+    let target = state
+        .managed_target(&workspace.id, &target_id, &actor)
+        .await?;
+    let user = UserId::parse(&user_id).ok_or(ApiError::NotFound("member"))?;
     let grant = state
-        .store
-        .grant_access(&workspace_id, &target, &user)
+        .grants()
+        .grant_access(&workspace.id, &target, &user)
         .await?;
     Ok(Json(view(&target, grant)))
 }
 
-async fn revoke_access(
-    state: &AppState,
-    caller: &Caller,
-    kind: Kind,
-    workspace_id: &str,
-    target_id: &str,
-    user_id: &str,
+async fn revoke_access<S: GrantTargets>(
+    State(state): State<S>,
+    Member { workspace, actor }: Member,
+    ApiPath((_, target_id, user_id)): GrantPath,
 ) -> Result<StatusCode, ApiError> {
-    let (workspace_id, target) = manager_of(state, caller, kind, workspace_id, target_id).await?;
-    let user = UserId::parse(user_id).ok_or(ApiError::NotFound("access grant"))?;
+    let target = state
+        .managed_target(&workspace.id, &target_id, &actor)
+        .await?;
+    let user = UserId::parse(&user_id).ok_or(ApiError::NotFound("access grant"))?;
     state
-        .store
-        .revoke_access(&workspace_id, &target, &user)
+        .grants()
+        .revoke_access(&workspace.id, &target, &user)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

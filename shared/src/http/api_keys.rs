@@ -5,7 +5,7 @@ use super::body::JsonBody;
 use super::error::ApiError;
 use super::paging::{Page, Paging};
 use super::path::ApiPath;
-use super::state::AppState;
+use super::state::WorkspacesState;
 use super::views::{ApiKeyView, NewApiKeyView};
 use crate::domain::api_key::NAME_MAX;
 use crate::domain::fields::{FieldReader, trimmed_text};
@@ -17,25 +17,25 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<WorkspacesState> {
     Router::new()
         .route("/api/api-keys", get(list_keys).post(create_key))
         .route("/api/api-keys/{key_id}", delete(revoke_key))
 }
 
 async fn list_keys(
-    State(state): State<AppState>,
+    State(state): State<WorkspacesState>,
     caller: Caller,
     paging: Paging,
 ) -> Result<Json<Page<ApiKeyView>>, ApiError> {
-    let keys = state.store.list_api_keys(&caller.user_id).await?;
+    let keys = state.keys.list_api_keys(&caller.user_id).await?;
     Ok(Json(
         paging.page(keys.into_iter().map(ApiKeyView::from).collect()),
     ))
 }
 
 async fn create_key(
-    State(state): State<AppState>,
+    State(state): State<WorkspacesState>,
     caller: Caller,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
@@ -44,7 +44,7 @@ async fn create_key(
     let name = reader.required("name", |v| trimmed_text(v, 1, NAME_MAX));
     reader.finish().map_err(ApiError::invalid)?;
     let (key, secret) = state
-        .store
+        .keys
         .create_api_key(&caller.user_id, name.unwrap_or_default())
         .await?;
     let view = NewApiKeyView {
@@ -55,12 +55,12 @@ async fn create_key(
 }
 
 async fn revoke_key(
-    State(state): State<AppState>,
+    State(state): State<WorkspacesState>,
     caller: Caller,
     ApiPath(key_id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = ApiKeyId::parse(&key_id).ok_or(ApiError::NotFound("API key"))?;
-    let hash = state.store.revoke_api_key(&caller.user_id, &id).await?;
-    state.keys.forget(&hash);
+    let hash = state.keys.revoke_api_key(&caller.user_id, &id).await?;
+    state.edge.auth.forget(&hash);
     Ok(StatusCode::NO_CONTENT)
 }

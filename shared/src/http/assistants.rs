@@ -1,19 +1,15 @@
-//! `/api/workspaces/{ws}/assistants[...]`: the Assistants API of the seed,
-//! and access grants on private assistants.
+//! `/api/workspaces/{ws}/assistants[...]`: the Assistants API of the seed.
 
-use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
+use super::member::Member;
 use super::paging::{Page, Paging};
 use super::path::ApiPath;
-use super::state::AppState;
+use super::state::AssistantsState;
 use super::views::{AssistantSummaryView, AssistantView};
-use crate::adapters::dynamo::AssistantWithGrant;
-use crate::cleanup::CleanupJob;
-use crate::domain::assistant::{Assistant, AssistantChanges};
-use crate::domain::ids::{AssistantId, WorkspaceId};
-use crate::domain::policy::Actor;
-use crate::domain::workspace::Workspace;
+use crate::app::guard;
+use crate::domain::assistant::AssistantChanges;
+use crate::jobs::{CleanupJob, Job};
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
@@ -21,8 +17,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-pub fn routes() -> Router<AppState> {
-    super::access::assistant_routes()
+pub fn routes() -> Router<AssistantsState> {
+    Router::new()
         .route(
             "/api/workspaces/{workspace_id}/assistants",
             get(list_assistants).post(create_assistant),
@@ -37,146 +33,95 @@ pub fn routes() -> Router<AppState> {
 
 const MANAGE_ONLY: &str = "only owners and admins can change assistants";
 
-fn require_manager(actor: &Actor) -> Result<(), ApiError> {
-    if actor.can_manage_assistants() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(MANAGE_ONLY))
-    }
-}
-
-pub(super) fn parse_assistant_id(raw: &str) -> Result<AssistantId, ApiError> {
-    AssistantId::parse(raw).ok_or(ApiError::NotFound("assistant"))
-}
-
 async fn list_assistants(
-    State(state): State<AppState>,
-    caller: Caller,
+    State(state): State<AssistantsState>,
+    Member { workspace, actor }: Member,
     paging: Paging,
-    ApiPath(workspace_id): ApiPath<String>,
 ) -> Result<Json<Page<AssistantSummaryView>>, ApiError> {
-    let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
-    let mut visible: Vec<Assistant> = state
-        .store
+    let found = state
+        .assistants
         .list_assistants_for(&workspace.id, &actor.user_id)
-        .await?
-        .into_iter()
-        .filter(|a| actor.can_view_assistant(&a.assistant, a.granted))
-        .map(|a| a.assistant)
-        .collect();
-    visible.sort_by(|a, b| {
-        b.created_at
-            .cmp(&a.created_at)
-            .then_with(|| b.id.cmp(&a.id))
-    });
-    let page = paging.page(visible);
-    Ok(Json(Page {
-        data: page
-            .data
-            .into_iter()
-            .map(AssistantSummaryView::from)
-            .collect(),
-        total: page.total,
-        limit: page.limit,
-        offset: page.offset,
-    }))
+        .await?;
+    let visible = guard::visible_newest_first(
+        found,
+        |a, granted| actor.can_view_assistant(a, granted),
+        |a| (a.created_at, a.id.to_string()),
+    );
+    Ok(Json(paging.page(visible).map(AssistantSummaryView::from)))
 }
 
 async fn create_assistant(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(workspace_id): ApiPath<String>,
+    State(state): State<AssistantsState>,
+    Member { workspace, actor }: Member,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
-    require_manager(&actor)?;
+    guard::allowed(actor.can_manage_assistants(), MANAGE_ONLY)?;
     let config = AssistantChanges::from_json(body, &workspace.models, true)
         .map_err(ApiError::invalid)?
         .into_new_config(&workspace.models);
     let assistant = state
-        .store
+        .assistants
         .create_assistant(&workspace.id, config, &actor.user_id)
         .await?;
     tracing::info!(assistant_id = %assistant.id, "assistant created");
     Ok((StatusCode::CREATED, Json(AssistantView::from(&assistant))).into_response())
 }
 
-/// The assistant if the actor may see it; otherwise (or when missing) 404.
-pub(super) async fn visible_assistant(
-    state: &AppState,
-    workspace_id: &WorkspaceId,
-    raw_id: &str,
-    actor: &Actor,
-) -> Result<Assistant, ApiError> {
-    let id = parse_assistant_id(raw_id)?;
-    match state
-        .store
-        .get_assistant_for(workspace_id, &id, &actor.user_id)
-        .await?
-    {
-        Some(AssistantWithGrant { assistant, granted })
-            if actor.can_view_assistant(&assistant, granted) =>
-        {
-            Ok(assistant)
-        }
-        _ => Err(ApiError::NotFound("assistant")),
-    }
-}
-
-/// For managing routes: owners and admins pass; anyone else learns only what
-/// a read would tell them (404 if they cannot see the assistant, else 403
-/// with `refusal`).
-pub(super) async fn manager_of_assistant(
-    state: &AppState,
-    caller: &Caller,
-    workspace_id: &str,
-    assistant_id: &str,
-    refusal: &'static str,
-) -> Result<(Workspace, AssistantId), ApiError> {
-    let (workspace, actor) = state.member_of(workspace_id, caller).await?;
-    if !actor.can_manage_assistants() {
-        visible_assistant(state, &workspace.id, assistant_id, &actor).await?;
-        return Err(ApiError::Forbidden(refusal));
-    }
-    let id = parse_assistant_id(assistant_id)?;
-    Ok((workspace, id))
-}
-
 async fn get_assistant(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath((workspace_id, assistant_id)): ApiPath<(String, String)>,
+    State(state): State<AssistantsState>,
+    Member { workspace, actor }: Member,
+    ApiPath((_, assistant_id)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
-    let assistant = visible_assistant(&state, &workspace.id, &assistant_id, &actor).await?;
+    let assistant = guard::visible_assistant(
+        state.assistants.as_ref(),
+        &workspace.id,
+        &assistant_id,
+        &actor,
+    )
+    .await?;
     Ok(Json(AssistantView::from(&assistant)).into_response())
 }
 
 async fn update_assistant(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath((workspace_id, assistant_id)): ApiPath<(String, String)>,
+    State(state): State<AssistantsState>,
+    Member { workspace, actor }: Member,
+    ApiPath((_, assistant_id)): ApiPath<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let (workspace, id) =
-        manager_of_assistant(&state, &caller, &workspace_id, &assistant_id, MANAGE_ONLY).await?;
+    let id = guard::managed_assistant(
+        state.assistants.as_ref(),
+        &workspace.id,
+        &assistant_id,
+        &actor,
+        MANAGE_ONLY,
+    )
+    .await?;
     let changes =
         AssistantChanges::from_json(body, &workspace.models, false).map_err(ApiError::invalid)?;
     let assistant = state
-        .store
+        .assistants
         .update_assistant(&workspace.id, &id, &changes)
         .await?;
     Ok(Json(AssistantView::from(&assistant)).into_response())
 }
 
 async fn delete_assistant(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath((workspace_id, assistant_id)): ApiPath<(String, String)>,
+    State(state): State<AssistantsState>,
+    Member { workspace, actor }: Member,
+    ApiPath((_, assistant_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let (workspace, id) =
-        manager_of_assistant(&state, &caller, &workspace_id, &assistant_id, MANAGE_ONLY).await?;
-    state.store.delete_assistant(&workspace.id, &id).await?;
+    let id = guard::managed_assistant(
+        state.assistants.as_ref(),
+        &workspace.id,
+        &assistant_id,
+        &actor,
+        MANAGE_ONLY,
+    )
+    .await?;
+    state
+        .assistants
+        .delete_assistant(&workspace.id, &id)
+        .await?;
     let job = CleanupJob::AssistantDeleted {
         workspace_id: workspace.id,
         assistant_id: id,

@@ -1,5 +1,6 @@
-//! The HTTP edge shared by every API function: authentication, JSON bodies,
-//! paging, the error mapping, and the routers themselves.
+//! The HTTP edge shared by every API function: authentication, the
+//! workspace-member extractor, JSON bodies, paging, the error mapping, and
+//! the routers. Routes are composed here and only here.
 
 pub mod access;
 pub mod api_keys;
@@ -11,10 +12,10 @@ pub mod documents;
 pub mod error;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod member;
 pub mod paging;
 pub mod path;
 pub mod projects;
-#[cfg(feature = "rag")]
 pub mod search;
 pub mod state;
 mod trace;
@@ -24,73 +25,64 @@ pub mod workspaces;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::Method;
 use axum::response::IntoResponse;
 use error::ApiError;
-pub use state::AppState;
+pub use state::{AssistantsState, Backends, Edge, ProjectsState, SearchState, WorkspacesState};
+
 /// Finishes a function's router: JSON 404 and 405 answers, request spans.
-pub fn finish(routes: Router<AppState>, state: AppState) -> Router {
+pub fn finish(routes: Router) -> Router {
     routes
         .fallback(|| async { ApiError::NotFound("route").into_response() })
         .method_not_allowed_fallback(|request: Request| async move {
-            method_not_allowed(request.method()).into_response()
+            ApiError::MethodNotAllowed(request.method().to_string()).into_response()
         })
         .route_layer(axum::middleware::from_fn(trace::trace_request))
+}
+
+fn workspaces_routes(state: WorkspacesState) -> Router {
+    workspaces::routes()
+        .merge(api_keys::routes())
         .with_state(state)
 }
 
-fn method_not_allowed(method: &Method) -> ApiError {
-    ApiError::MethodNotAllowed(method.to_string())
+fn assistants_routes(state: AssistantsState) -> Router {
+    assistants::routes()
+        .merge(access::routes::<AssistantsState>())
+        .with_state(state)
+}
+
+fn projects_routes(state: ProjectsState, search: SearchState) -> Router {
+    projects::routes()
+        .merge(access::routes::<ProjectsState>())
+        .merge(connections::routes())
+        .merge(documents::routes())
+        .merge(uploads::routes())
+        .with_state(state)
+        .merge(search::routes().with_state(search))
 }
 
 /// The workspaces function's router: workspaces, members and API keys.
-pub fn workspaces_router(state: AppState) -> Router {
-    finish(workspaces::routes().merge(api_keys::routes()), state)
+pub fn workspaces_router(state: WorkspacesState) -> Router {
+    finish(workspaces_routes(state))
 }
 
-/// The assistants function's router.
-pub fn assistants_router(state: AppState) -> Router {
-    finish(assistants::routes(), state)
+/// The assistants function's router: assistants and grants on them.
+pub fn assistants_router(state: AssistantsState) -> Router {
+    finish(assistants_routes(state))
 }
 
-/// The projects function's router: projects and their connections to
-/// assistants.
-pub fn projects_router(state: AppState) -> Router {
+/// The projects function's router: projects, grants on them, documents,
+/// connections to assistants, and search.
+pub fn projects_router(state: ProjectsState, search: SearchState) -> Router {
+    finish(projects_routes(state, search))
+}
+
+/// Every API route on one router, over one set of backends (the dev server,
+/// the tests).
+pub fn all_routes_router(backends: &Backends) -> Router {
     finish(
-        projects::routes()
-            .merge(connections::routes())
-            .merge(documents::routes()),
-        state,
+        workspaces_routes(backends.workspaces())
+            .merge(assistants_routes(backends.assistants()))
+            .merge(projects_routes(backends.projects(), backends.search())),
     )
-}
-
-/// The projects function's router with retrieval (`.../search`), as
-/// deployed when the embeddings API and the index are configured.
-#[cfg(feature = "rag")]
-pub fn projects_router_with_search(
-    state: AppState,
-    retriever: std::sync::Arc<crate::rag::Retriever>,
-) -> Router {
-    finish(
-        projects::routes()
-            .merge(connections::routes())
-            .merge(documents::routes())
-            .merge(search::routes(retriever)),
-        state,
-    )
-}
-
-/// Every API route without the retrieval one, unfinished, to combine.
-pub fn all_routes() -> Router<AppState> {
-    workspaces::routes()
-        .merge(api_keys::routes())
-        .merge(assistants::routes())
-        .merge(projects::routes())
-        .merge(connections::routes())
-        .merge(documents::routes())
-}
-
-/// Every API route but search on one router.
-pub fn all_routes_router(state: AppState) -> Router {
-    finish(all_routes(), state)
 }

@@ -26,6 +26,18 @@ pub struct Page<T> {
     pub offset: usize,
 }
 
+impl<T> Page<T> {
+    /// The same page with each item turned into its view.
+    pub fn map<U>(self, view: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            data: self.data.into_iter().map(view).collect(),
+            total: self.total,
+            limit: self.limit,
+            offset: self.offset,
+        }
+    }
+}
+
 impl Paging {
     pub fn parse(query: &HashMap<String, String>) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();

@@ -1,70 +1,149 @@
-//! What every handler can reach, built once per process by the composition
-//! root and cloned (cheaply) into each request.
+//! What each router needs, declared per function and built once by its
+//! composition root: a function's router cannot be started without every
+//! dependency its routes use.
 
-use super::auth::{Caller, KEY_CACHE_TTL, KeyCache};
-use super::error::ApiError;
-use crate::adapters::dynamo::{Store, WorkspaceContext};
-use crate::adapters::s3::BlobStore;
-use crate::adapters::sqs::JobQueue;
-use crate::domain::ids::WorkspaceId;
-use crate::domain::policy::Actor;
-use crate::domain::role::MemberStatus;
-use crate::domain::workspace::Workspace;
+use crate::app::authentication::Authenticator;
+use crate::app::documents::DocumentService;
+use crate::jobs::{CleanupJob, IngestJob};
+use crate::ports::{
+    AssistantStore, BlobStore, ConnectionStore, GrantStore, JobQueue, KeyStore, PassageSearch,
+    ProjectStore, Store, WorkspaceStore,
+};
+use axum::extract::FromRef;
 use std::sync::Arc;
 
-#[derive(Clone, Debug)]
-pub struct AppState {
-    pub store: Store,
-    pub cleanup: JobQueue,
-    pub keys: Arc<KeyCache>,
-    /// Where uploads go; only the projects function has it.
-    pub documents: Option<DocumentsDeps>,
+/// What every route of every function needs: who the caller is, and their
+/// membership of the workspace the path names.
+#[derive(Clone)]
+pub struct Edge {
+    pub auth: Arc<Authenticator>,
+    pub workspaces: Arc<dyn WorkspaceStore>,
 }
 
-/// The document bucket and the ingest queue.
-#[derive(Clone, Debug)]
-pub struct DocumentsDeps {
-    pub blobs: BlobStore,
-    pub ingest: JobQueue,
-}
-
-impl AppState {
-    pub fn new(store: Store, cleanup: JobQueue) -> Self {
+impl Edge {
+    /// Authentication (with the production key cache) and memberships, both
+    /// from `store`.
+    pub fn over<S: WorkspaceStore + KeyStore + 'static>(store: Arc<S>) -> Self {
         Self {
-            store,
-            cleanup,
-            keys: Arc::new(KeyCache::new(KEY_CACHE_TTL)),
-            documents: None,
+            auth: Arc::new(Authenticator::new(store.clone())),
+            workspaces: store,
+        }
+    }
+}
+
+/// The workspaces function: workspaces, members, API keys.
+#[derive(Clone)]
+pub struct WorkspacesState {
+    pub edge: Edge,
+    pub keys: Arc<dyn KeyStore>,
+}
+
+/// The assistants function: assistants and grants on them.
+#[derive(Clone)]
+pub struct AssistantsState {
+    pub edge: Edge,
+    pub assistants: Arc<dyn AssistantStore>,
+    pub grants: Arc<dyn GrantStore>,
+    pub cleanup: Arc<dyn JobQueue<CleanupJob>>,
+}
+
+/// The projects function: projects, grants on them, documents,
+/// connections.
+#[derive(Clone)]
+pub struct ProjectsState {
+    pub edge: Edge,
+    pub assistants: Arc<dyn AssistantStore>,
+    pub projects: Arc<dyn ProjectStore>,
+    pub grants: Arc<dyn GrantStore>,
+    pub connections: Arc<dyn ConnectionStore>,
+    pub documents: DocumentService,
+    pub cleanup: Arc<dyn JobQueue<CleanupJob>>,
+}
+
+/// The projects function's search route.
+#[derive(Clone)]
+pub struct SearchState {
+    pub edge: Edge,
+    pub assistants: Arc<dyn AssistantStore>,
+    pub connections: Arc<dyn ConnectionStore>,
+    pub search: Arc<dyn PassageSearch>,
+}
+
+macro_rules! edge_of {
+    ($($state:ty),*) => {$(
+        impl FromRef<$state> for Edge {
+            fn from_ref(state: &$state) -> Edge {
+                state.edge.clone()
+            }
+        }
+    )*};
+}
+edge_of!(WorkspacesState, AssistantsState, ProjectsState, SearchState);
+
+/// Every dependency of every API function, for a process that serves them
+/// all at once (the dev server, the tests): one store behind every port, one
+/// key cache for every router.
+#[derive(Clone)]
+pub struct Backends {
+    pub store: Arc<dyn Store>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub cleanup: Arc<dyn JobQueue<CleanupJob>>,
+    pub ingest: Arc<dyn JobQueue<IngestJob>>,
+    pub search: Arc<dyn PassageSearch>,
+    pub auth: Arc<Authenticator>,
+}
+
+impl Backends {
+    pub fn edge(&self) -> Edge {
+        Edge {
+            auth: Arc::clone(&self.auth),
+            workspaces: self.store.clone(),
         }
     }
 
-    pub fn with_documents(mut self, blobs: BlobStore, ingest: JobQueue) -> Self {
-        self.documents = Some(DocumentsDeps { blobs, ingest });
-        self
+    pub fn workspaces(&self) -> WorkspacesState {
+        WorkspacesState {
+            edge: self.edge(),
+            keys: self.store.clone(),
+        }
     }
 
-    /// The caller as an active member of the workspace named in the path, in
-    /// one read. Anyone else, suspended members included, gets a 404: a
-    /// workspace's existence is not revealed to outsiders.
-    pub async fn member_of(
-        &self,
-        workspace_id: &str,
-        caller: &Caller,
-    ) -> Result<(Workspace, Actor), ApiError> {
-        let not_found = ApiError::NotFound("workspace");
-        let id = WorkspaceId::parse(workspace_id).ok_or(not_found)?;
-        match self.store.workspace_context(&id, &caller.user_id).await? {
-            Some(WorkspaceContext {
-                workspace,
-                membership,
-            }) if membership.status == MemberStatus::Active => Ok((
-                workspace,
-                Actor {
-                    user_id: membership.user_id,
-                    role: membership.role,
-                },
-            )),
-            _ => Err(ApiError::NotFound("workspace")),
+    pub fn assistants(&self) -> AssistantsState {
+        AssistantsState {
+            edge: self.edge(),
+            assistants: self.store.clone(),
+            grants: self.store.clone(),
+            cleanup: Arc::clone(&self.cleanup),
+        }
+    }
+
+    pub fn documents(&self) -> DocumentService {
+        DocumentService {
+            projects: self.store.clone(),
+            documents: self.store.clone(),
+            blobs: Arc::clone(&self.blobs),
+            ingest: Arc::clone(&self.ingest),
+        }
+    }
+
+    pub fn projects(&self) -> ProjectsState {
+        ProjectsState {
+            edge: self.edge(),
+            assistants: self.store.clone(),
+            projects: self.store.clone(),
+            grants: self.store.clone(),
+            connections: self.store.clone(),
+            documents: self.documents(),
+            cleanup: Arc::clone(&self.cleanup),
+        }
+    }
+
+    pub fn search(&self) -> SearchState {
+        SearchState {
+            edge: self.edge(),
+            assistants: self.store.clone(),
+            connections: self.store.clone(),
+            search: Arc::clone(&self.search),
         }
     }
 }

@@ -1,11 +1,12 @@
 //! Response bodies: what the API shows of each entity, in camelCase.
 
-use crate::adapters::dynamo::{AccessGrant, Connection};
+use crate::domain::access::AccessGrant;
 use crate::domain::api_key::ApiKey;
 use crate::domain::assistant::Assistant;
 use crate::domain::document::{Document, DocumentKind};
 use crate::domain::ids::{ApiKeyId, AssistantId, DocumentId, ProjectId, UserId, WorkspaceId};
 use crate::domain::member::Membership;
+use crate::domain::project::Connection;
 use crate::domain::project::Project;
 use crate::domain::role::{MemberStatus, Role};
 use crate::domain::time::Timestamp;

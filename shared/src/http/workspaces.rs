@@ -3,10 +3,12 @@
 use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
+use super::member::Member;
 use super::paging::{Page, Paging};
 use super::path::ApiPath;
-use super::state::AppState;
+use super::state::WorkspacesState;
 use super::views::{MemberView, WorkspaceView};
+use crate::app::guard;
 use crate::domain::ids::UserId;
 use crate::domain::member::{MemberChanges, Membership, NewMember};
 use crate::domain::policy::Actor;
@@ -19,7 +21,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch};
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<WorkspacesState> {
     Router::new()
         .route(
             "/api/workspaces",
@@ -40,20 +42,17 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn require_manager(actor: &Actor, what: &'static str) -> Result<(), ApiError> {
-    if actor.can_manage_workspace() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(what))
-    }
+    guard::allowed(actor.can_manage_workspace(), what)
 }
 
 async fn list_workspaces(
-    State(state): State<AppState>,
+    State(state): State<WorkspacesState>,
     caller: Caller,
     paging: Paging,
 ) -> Result<Response, ApiError> {
     let contexts: Vec<_> = state
-        .store
+        .edge
+        .workspaces
         .list_workspaces_of(&caller.user_id)
         .await?
         .into_iter()
@@ -75,38 +74,32 @@ async fn list_workspaces(
 }
 
 async fn create_workspace(
-    State(state): State<AppState>,
+    State(state): State<WorkspacesState>,
     caller: Caller,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let new = NewWorkspace::from_json(body).map_err(ApiError::invalid)?;
     let user = state
-        .store
+        .edge
+        .workspaces
         .get_user(&caller.user_id)
         .await?
         .ok_or(ApiError::Unauthorized)?;
-    let workspace = state.store.create_workspace(new, &user).await?;
+    let workspace = state.edge.workspaces.create_workspace(new, &user).await?;
     tracing::info!(workspace_id = %workspace.id, "workspace created");
     let view = WorkspaceView::new(&workspace, crate::domain::role::Role::Owner);
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
-async fn get_workspace(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(workspace_id): ApiPath<String>,
-) -> Result<Response, ApiError> {
-    let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
+async fn get_workspace(Member { workspace, actor }: Member) -> Result<Response, ApiError> {
     Ok(Json(WorkspaceView::new(&workspace, actor.role)).into_response())
 }
 
 async fn update_workspace(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(workspace_id): ApiPath<String>,
+    State(state): State<WorkspacesState>,
+    Member { workspace, actor }: Member,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
     require_manager(
         &actor,
         "only owners and admins can change workspace settings",
@@ -116,38 +109,35 @@ async fn update_workspace(
         .models_after(&workspace.models)
         .map_err(ApiError::invalid)?;
     let updated = state
-        .store
+        .edge
+        .workspaces
         .update_workspace(&workspace, changes, models)
         .await?;
     Ok(Json(WorkspaceView::new(&updated, actor.role)).into_response())
 }
 
 async fn list_members(
-    State(state): State<AppState>,
-    caller: Caller,
+    State(state): State<WorkspacesState>,
+    Member { workspace, .. }: Member,
     paging: Paging,
-    ApiPath(workspace_id): ApiPath<String>,
 ) -> Result<Json<Page<MemberView>>, ApiError> {
-    let (workspace, _) = state.member_of(&workspace_id, &caller).await?;
-    let members = state.store.list_members(&workspace.id).await?;
+    let members = state.edge.workspaces.list_members(&workspace.id).await?;
     let views = members.into_iter().map(MemberView::from).collect();
     Ok(Json(paging.page(views)))
 }
 
 async fn add_member(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(workspace_id): ApiPath<String>,
+    State(state): State<WorkspacesState>,
+    Member { workspace, actor }: Member,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
     require_manager(&actor, "only owners and admins can add members")?;
     let new = NewMember::from_json(body).map_err(ApiError::invalid)?;
     if !actor.can_add_member_as(new.role) {
         return Err(ApiError::Forbidden("only owners can make someone an owner"));
     }
     // Someone not yet known is created on the spot (an invitation by email).
-    let (user, is_new) = match state.store.find_user_by_email(&new.email).await? {
+    let (user, is_new) = match state.edge.workspaces.find_user_by_email(&new.email).await? {
         Some(user) => (user, false),
         None => (
             crate::domain::member::User {
@@ -160,7 +150,8 @@ async fn add_member(
         ),
     };
     let membership = state
-        .store
+        .edge
+        .workspaces
         .add_member(&workspace.id, &user, is_new, new.role)
         .await?;
     Ok((StatusCode::CREATED, Json(MemberView::from(membership))).into_response())
@@ -168,25 +159,25 @@ async fn add_member(
 
 /// The member named in the path, which must exist in this workspace.
 async fn target_member(
-    state: &AppState,
+    state: &WorkspacesState,
     workspace: &crate::domain::workspace::Workspace,
     user_id: &str,
 ) -> Result<Membership, ApiError> {
     let user = UserId::parse(user_id).ok_or(ApiError::NotFound("member"))?;
     state
-        .store
+        .edge
+        .workspaces
         .get_member(&workspace.id, &user)
         .await?
         .ok_or(ApiError::NotFound("member"))
 }
 
 async fn change_member(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath((workspace_id, user_id)): ApiPath<(String, String)>,
+    State(state): State<WorkspacesState>,
+    Member { workspace, actor }: Member,
+    ApiPath((_, user_id)): ApiPath<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
     require_manager(&actor, "only owners and admins can change members")?;
     let changes = MemberChanges::from_json(body).map_err(ApiError::invalid)?;
     let target = target_member(&state, &workspace, &user_id).await?;
@@ -195,21 +186,24 @@ async fn change_member(
             "only owners can change an owner or make someone an owner",
         ));
     }
-    let updated = state.store.change_member(&target, changes).await?;
+    let updated = state
+        .edge
+        .workspaces
+        .change_member(&target, changes)
+        .await?;
     Ok(Json(MemberView::from(updated)).into_response())
 }
 
 async fn remove_member(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath((workspace_id, user_id)): ApiPath<(String, String)>,
+    State(state): State<WorkspacesState>,
+    Member { workspace, actor }: Member,
+    ApiPath((_, user_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let (workspace, actor) = state.member_of(&workspace_id, &caller).await?;
     require_manager(&actor, "only owners and admins can remove members")?;
     let target = target_member(&state, &workspace, &user_id).await?;
     if !actor.can_change_member(&target, None) {
         return Err(ApiError::Forbidden("only owners can remove an owner"));
     }
-    state.store.remove_member(&target).await?;
+    state.edge.workspaces.remove_member(&target).await?;
     Ok(StatusCode::NO_CONTENT)
 }

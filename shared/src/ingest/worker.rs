@@ -11,17 +11,18 @@ use super::batches::{
 };
 use super::chunker::{Chunk, TextKind, chunk};
 use super::extract::extract_text;
-use crate::adapters::dynamo::{Store, StoreError};
-use crate::adapters::s3::BlobStore;
-use crate::cleanup::MessageOutcome;
 use crate::domain::document::{Document, DocumentKind, DocumentStatus};
 use crate::domain::ids::{DocumentId, ProjectId, WorkspaceId};
-pub use crate::jobs::IngestJob;
-use crate::ports::{Embedder, ProviderError, VectorIndex, VectorRecord};
+use crate::jobs::{IngestJob, Job, MessageOutcome};
+use crate::ports::{
+    BlobError, BlobStore, DocumentStore, Embedder, ProviderError, StoreError, VectorIndex,
+    VectorRecord,
+};
 use crate::rag::{metadata, namespace};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Requests to the providers in flight at once, per document.
@@ -44,13 +45,13 @@ enum IngestError {
     Provider(#[from] ProviderError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{0}")]
-    Blob(String),
+    #[error(transparent)]
+    Blob(#[from] BlobError),
 }
 
 pub struct Ingestor<E, V> {
-    pub store: Store,
-    pub blobs: BlobStore,
+    pub store: Arc<dyn DocumentStore>,
+    pub blobs: Arc<dyn BlobStore>,
     pub embedder: E,
     pub index: V,
     pub concurrency: usize,
@@ -125,7 +126,7 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
         body: &str,
         delivery: u32,
     ) -> MessageOutcome {
-        let job: IngestJob = match serde_json::from_str(body) {
+        let job = match IngestJob::from_message(body) {
             Ok(job) => job,
             Err(error) => {
                 tracing::error!(message_id, %error, "ingest message is not a job; dropping it");
@@ -180,6 +181,14 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
             Err(IngestError::Store(StoreError::NotFound(_))) => {
                 self.forget(message_id, &document.project_id, &document.id)
                     .await
+            }
+            Err(IngestError::Blob(error)) if !error.transient => {
+                tracing::error!(message_id, %error, "the document's file cannot be read");
+                self.fail(
+                    &document,
+                    "the uploaded file could not be read; upload it again",
+                )
+                .await
             }
             Err(IngestError::Provider(error)) if !error.is_transient() => {
                 tracing::error!(message_id, %error, "a provider refused the document");
@@ -283,11 +292,7 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
         self.store
             .set_document_progress(document, DocumentStatus::Processing, 0, 0, None)
             .await?;
-        let bytes = self
-            .blobs
-            .get(&document.blob_key())
-            .await
-            .map_err(|e| IngestError::Blob(e.to_string()))?;
+        let bytes = self.blobs.get(&document.blob_key()).await?;
         let chunks = read_chunks(kind, bytes).await?;
         let total = u32::try_from(chunks.len()).unwrap_or(u32::MAX);
         self.store

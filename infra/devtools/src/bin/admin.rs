@@ -8,10 +8,11 @@
 
 use clap::{Parser, Subcommand};
 use devtools::admin::{AdminError, add_member_with_key, bootstrap_workspace, issue_key};
-use shared::adapters::dynamo::Store;
+use shared::adapters::dynamo::DynamoStore;
 use shared::domain::ids::WorkspaceId;
 use shared::domain::member::Email;
 use shared::domain::role::{MemberStatus, Role};
+use shared::ports::WorkspaceStore;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -59,7 +60,7 @@ fn parse_email(value: &str) -> Result<Email, AdminError> {
 
 async fn run(cli: Cli) -> Result<serde_json::Value, AdminError> {
     let aws = shared::config::load_aws().await;
-    let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), cli.table);
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), cli.table);
     match cli.command {
         Command::Bootstrap {
             workspace_name,

@@ -62,8 +62,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let aws = shared::config::load_aws().await;
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     let local = LocalStack::provision(aws, dynamo.clone(), &ResourceNames::unique("bench")).await?;
-    let seed = seed_demo(&local.store, "http://bench").await?;
-    let router = all_routes_router(local.app_state());
+    let seed = seed_demo(local.store.as_ref(), "http://bench").await?;
+    // The benchmark never searches: the retriever points at nothing.
+    let search = std::sync::Arc::new(devtools::emulators::local_retriever("http://127.0.0.1:9"));
+    let router = all_routes_router(&local.backends(search));
     let owner = format!("Bearer {}", seed.keys["owner"]);
     let list_path = format!("/api/workspaces/{}/assistants", seed.workspace_id);
 
@@ -92,7 +94,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let raw = time(|| {
         let dynamo = dynamo.clone();
-        let table = local.store.table_name().to_owned();
+        let table = local.table.to_owned();
         let ws = seed.workspace_id.to_string();
         let id = assistant.clone();
         async move {
@@ -110,7 +112,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let raw_query = time(|| {
         let query = dynamo
             .query()
-            .table_name(local.store.table_name())
+            .table_name(&local.table)
             .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
             .expression_attribute_values(":pk", S(format!("WS#{}", seed.workspace_id)))
             .expression_attribute_values(":prefix", S("AST#".into()))
@@ -125,7 +127,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let put = TransactWriteItem::builder()
             .put(
                 Put::builder()
-                    .table_name(local.store.table_name())
+                    .table_name(&local.table)
                     .item("PK", S("BENCH".into()))
                     .item(
                         "SK",
@@ -138,7 +140,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let count = TransactWriteItem::builder()
             .update(
                 Update::builder()
-                    .table_name(local.store.table_name())
+                    .table_name(&local.table)
                     .key("PK", S("BENCH".into()))
                     .key("SK", S("COUNT".into()))
                     .update_expression("ADD n :one")

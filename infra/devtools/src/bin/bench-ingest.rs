@@ -8,15 +8,17 @@
 
 use devtools::emulators::embeddings::EmbeddingsEmulator;
 use devtools::emulators::pinecone::PineconeEmulator;
+use devtools::emulators::serve_on_loopback;
 use devtools::emulators::{self, LOCAL_DIMENSIONS, Latency, local_retriever};
 use devtools::local::{LocalStack, ResourceNames, require_loopback_endpoint};
 use devtools::seed::seed_demo;
-use devtools::testing::serve_on_loopback;
 use shared::domain::document::{Document, DocumentKind};
 use shared::domain::ids::{ProjectId, UserId, WorkspaceId};
 use shared::domain::project::ProjectChanges;
 use shared::ingest::batches::{EMBED_MAX_INPUTS, EMBED_MAX_TOKENS};
-use shared::ingest::worker::{DEFAULT_CONCURRENCY, IngestJob, Ingestor};
+use shared::ingest::worker::{DEFAULT_CONCURRENCY, Ingestor};
+use shared::jobs::{IngestJob, Job};
+use shared::ports::{BlobStore, DocumentStore, ProjectStore};
 use std::time::{Duration, Instant};
 
 const LATENCY: Duration = Duration::from_millis(50);
@@ -88,7 +90,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let aws = shared::config::load_aws().await;
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     let local = LocalStack::provision(aws, dynamo, &ResourceNames::unique("bench-ingest")).await?;
-    let seed = seed_demo(&local.store, "http://bench").await?;
+    let seed = seed_demo(local.store.as_ref(), "http://bench").await?;
     let owner = UserId::parse(&seed.users["owner"]).ok_or("seeded owner")?;
     let project = local
         .store

@@ -8,8 +8,8 @@ use devtools::emulators::{LOCAL_DIMENSIONS, Latency, local_retriever};
 use devtools::local::{LocalStack, ResourceNames, require_loopback_endpoint};
 use devtools::queue_driver::drive_queue;
 use devtools::seed::{curl_examples, seed_demo};
-use shared::cleanup::handle_message;
-use shared::http::{all_routes, finish, search};
+use shared::app::cleanup::handle_message;
+use shared::http::all_routes_router;
 use shared::ingest::worker::{DEFAULT_CONCURRENCY, Ingestor};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -35,7 +35,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e} (set PORT to use another)"))?;
     let base_url = format!("http://127.0.0.1:{port}");
 
-    let seed = seed_demo(&local.store, &base_url).await?;
+    let seed = seed_demo(local.store.as_ref(), &base_url).await?;
     let seed_path =
         PathBuf::from(std::env::var("SEED_FILE").unwrap_or_else(|_| ".dev/seed.json".into()));
     if let Some(dir) = seed_path.parent() {
@@ -62,7 +62,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         stopped.clone(),
         move |id, body, _| {
             let store = store.clone();
-            async move { handle_message(&store, &id, &body).await }
+            async move { handle_message(store.as_ref(), &id, &body).await }
         },
     ));
     let ingest_worker = tokio::spawn(drive_queue(
@@ -84,11 +84,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", curl_examples(&seed));
     println!("Ctrl-C stops everything.");
 
-    let app = finish(
-        all_routes().merge(search::routes(retriever)),
-        local.app_state(),
-    )
-    .nest(
+    let app = all_routes_router(&local.backends(retriever)).nest(
         "/_local",
         devtools::emulators::router(
             EmbeddingsEmulator::new(LOCAL_DIMENSIONS, Latency::default()),

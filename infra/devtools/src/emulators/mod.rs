@@ -71,3 +71,16 @@ pub fn local_retriever(base: &str) -> shared::rag::Retriever {
 /// words, so their cosine is low even when the chunk holds the answer; the
 /// local threshold is set for them, not for a real embedding model.
 pub const LOCAL_MIN_SCORE: f32 = 0.05;
+
+/// Serves a router on a free loopback port for the rest of the test; returns
+/// its base URL.
+pub async fn serve_on_loopback(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free loopback port");
+    let address = listener.local_addr().expect("a bound address");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    format!("http://{address}")
+}

@@ -2,44 +2,25 @@
 
 use super::codec::{self, n, s, time};
 use super::keys;
-use super::workspaces::UpdateSpec;
-use super::{Store, StoreError, key};
+use super::requests::UpdateSpec;
+use super::{DynamoStore, key};
+use crate::domain::access::{AccessTarget, WithGrant};
 use crate::domain::assistant::{Assistant, AssistantChanges, AssistantConfig};
 use crate::domain::ids::{AssistantId, UserId, WorkspaceId};
-use crate::domain::time::Timestamp;
+use crate::ports::{AssistantStore, StoreError};
+use async_trait::async_trait;
 
-/// An assistant, and whether the asking user holds an access grant on it.
-#[derive(Clone, Debug)]
-pub struct AssistantWithGrant {
-    pub assistant: Assistant,
-    pub granted: bool,
-}
-
-impl Store {
+#[async_trait]
+impl AssistantStore for DynamoStore {
     /// Stores a new assistant and counts it on its workspace, atomically.
-    pub async fn create_assistant(
+    async fn create_assistant(
         &self,
         ws: &WorkspaceId,
         config: AssistantConfig,
         creator: &UserId,
     ) -> Result<Assistant, StoreError> {
-        let now = Timestamp::now();
-        let assistant = Assistant {
-            id: AssistantId::generate(),
-            workspace_id: ws.clone(),
-            name: config.name.clone(),
-            instructions: config.instructions.clone(),
-            model: config.model.clone(),
-            visibility: config.visibility,
-            temperature: config.temperature,
-            max_tokens: config.max_tokens,
-            welcome_message: config.welcome_message.clone(),
-            widget_enabled: config.widget_enabled,
-            project_count: 0,
-            created_by: creator.clone(),
-            created_at: now,
-            updated_at: now,
-        };
+        let assistant = Assistant::create(ws.clone(), config.clone(), creator);
+        let now = assistant.created_at;
         let (pk, sk) = keys::assistant(ws, &assistant.id);
         let mut item = key(pk, sk);
         item.extend(
@@ -75,19 +56,19 @@ impl Store {
     }
 
     /// One assistant and whether `user` holds a grant on it, in one round trip.
-    pub async fn get_assistant_for(
+    async fn get_assistant_for(
         &self,
         ws: &WorkspaceId,
         id: &AssistantId,
         user: &UserId,
-    ) -> Result<Option<AssistantWithGrant>, StoreError> {
+    ) -> Result<Option<WithGrant<Assistant>>, StoreError> {
         let (item, granted) = self
-            .get_with_grant(ws, &keys::AccessTarget::Assistant(id.clone()), user)
+            .get_with_grant(ws, &AccessTarget::Assistant(id.clone()), user)
             .await?;
         item.as_ref()
             .map(|item| {
-                Ok(AssistantWithGrant {
-                    assistant: codec::assistant(item)?,
+                Ok(WithGrant {
+                    item: codec::assistant(item)?,
                     granted,
                 })
             })
@@ -96,11 +77,11 @@ impl Store {
 
     /// Every assistant of the workspace, with whether `user` holds a grant on
     /// each: one query, since grants live beside their assistant.
-    pub async fn list_assistants_for(
+    async fn list_assistants_for(
         &self,
         ws: &WorkspaceId,
         user: &UserId,
-    ) -> Result<Vec<AssistantWithGrant>, StoreError> {
+    ) -> Result<Vec<WithGrant<Assistant>>, StoreError> {
         let (items, granted) = self
             .list_with_grants(ws, keys::ASSISTANT_PREFIX, user)
             .await?;
@@ -108,9 +89,9 @@ impl Store {
             .iter()
             .map(|item| {
                 let assistant = codec::assistant(item)?;
-                Ok(AssistantWithGrant {
-                    granted: granted.contains(&keys::AccessTarget::Assistant(assistant.id.clone())),
-                    assistant,
+                Ok(WithGrant {
+                    granted: granted.contains(&AccessTarget::Assistant(assistant.id.clone())),
+                    item: assistant,
                 })
             })
             .collect()
@@ -118,7 +99,7 @@ impl Store {
 
     /// Writes only the fields a change names, in one conditional update, and
     /// returns the assistant as stored afterwards.
-    pub async fn update_assistant(
+    async fn update_assistant(
         &self,
         ws: &WorkspaceId,
         id: &AssistantId,
@@ -138,11 +119,7 @@ impl Store {
     /// Deletes the assistant and uncounts it, atomically. What hangs off it
     /// (grants, connections, and later SMS and conversations) is removed by
     /// [`Store::delete_children`], from the cleanup queue.
-    pub async fn delete_assistant(
-        &self,
-        ws: &WorkspaceId,
-        id: &AssistantId,
-    ) -> Result<(), StoreError> {
+    async fn delete_assistant(&self, ws: &WorkspaceId, id: &AssistantId) -> Result<(), StoreError> {
         let (apk, ask) = keys::assistant(ws, id);
         let (wpk, wsk) = keys::workspace(ws);
         let items = vec![

@@ -4,14 +4,17 @@
 
 use super::codec::{self, n, s, time};
 use super::keys;
-use super::workspaces::UpdateSpec;
-use super::{Store, StoreError, key};
+use super::requests::UpdateSpec;
+use super::{DynamoStore, key};
 use crate::domain::document::{Document, DocumentKind, DocumentStatus};
 use crate::domain::ids::{DocumentId, ProjectId, WorkspaceId};
 use crate::domain::time::Timestamp;
+use crate::ports::{DocumentStore, StoreError};
+use async_trait::async_trait;
 
-impl Store {
-    pub async fn create_document(&self, document: &Document) -> Result<(), StoreError> {
+#[async_trait]
+impl DocumentStore for DynamoStore {
+    async fn create_document(&self, document: &Document) -> Result<(), StoreError> {
         let (pk, sk) = keys::document(&document.workspace_id, &document.project_id, &document.id);
         let mut item = key(pk, sk);
         item.extend([
@@ -47,7 +50,7 @@ impl Store {
         .await
     }
 
-    pub async fn get_document(
+    async fn get_document(
         &self,
         ws: &WorkspaceId,
         project: &ProjectId,
@@ -62,7 +65,7 @@ impl Store {
     }
 
     /// A project's documents, newest first.
-    pub async fn list_documents(
+    async fn list_documents(
         &self,
         ws: &WorkspaceId,
         project: &ProjectId,
@@ -86,7 +89,7 @@ impl Store {
 
     /// Records where ingest stands. Refused (not found) once the document
     /// is deleted, so a late worker cannot bring it back.
-    pub async fn set_document_progress(
+    async fn set_document_progress(
         &self,
         document: &Document,
         status: DocumentStatus,
@@ -114,7 +117,7 @@ impl Store {
     /// Records that a direct upload's bytes are in place: what they are, how
     /// large, and `pending` for the ingest worker. Refused (a conflict) unless
     /// the document is still `uploading`, so completing twice queues once.
-    pub async fn complete_upload(
+    async fn complete_upload(
         &self,
         document: &Document,
         kind: DocumentKind,
@@ -150,7 +153,7 @@ impl Store {
     }
 
     /// Deletes the record and uncounts it on its project, atomically.
-    pub async fn delete_document(&self, document: &Document) -> Result<(), StoreError> {
+    async fn delete_document(&self, document: &Document) -> Result<(), StoreError> {
         let (pk, sk) = keys::document(&document.workspace_id, &document.project_id, &document.id);
         let (ppk, psk) = keys::project(&document.workspace_id, &document.project_id);
         let items = vec![

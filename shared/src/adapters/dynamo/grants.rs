@@ -1,19 +1,15 @@
 //! Explicit access grants on private assistants and projects.
 
 use super::codec::{self, s, time};
-use super::keys::{self, AccessTarget, SortKey};
-use super::workspaces::UpdateSpec;
-use super::{Item, Store, StoreError, key};
+use super::keys::{self, SortKey};
+use super::requests::UpdateSpec;
+use super::{DynamoStore, Item, key};
+use crate::domain::access::{AccessGrant, AccessTarget};
 use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::time::Timestamp;
+use crate::ports::{GrantStore, StoreError};
+use async_trait::async_trait;
 use std::collections::HashSet;
-
-/// A user's explicit access to a private assistant or project.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AccessGrant {
-    pub user_id: UserId,
-    pub granted_at: Timestamp,
-}
 
 fn not_found(target: &AccessTarget) -> StoreError {
     match target {
@@ -22,7 +18,7 @@ fn not_found(target: &AccessTarget) -> StoreError {
     }
 }
 
-impl Store {
+impl DynamoStore {
     /// An assistant's or project's item and whether `user` holds a grant on
     /// it, in one round trip.
     pub(super) async fn get_with_grant(
@@ -43,16 +39,6 @@ impl Store {
             }
         }
         Ok((found, granted))
-    }
-
-    /// Whether the assistant or project exists.
-    pub async fn target_exists(
-        &self,
-        ws: &WorkspaceId,
-        target: &AccessTarget,
-    ) -> Result<bool, StoreError> {
-        let (pk, sk) = keys::target(ws, target);
-        Ok(self.get(pk, sk).await?.is_some())
     }
 
     /// Every assistant or project (by `prefix`) of the workspace, and the
@@ -80,10 +66,13 @@ impl Store {
         }
         Ok((targets, granted))
     }
+}
 
+#[async_trait]
+impl GrantStore for DynamoStore {
     /// Grants a member access. Both the target and the membership must
     /// exist; granting twice keeps the first grant's time.
-    pub async fn grant_access(
+    async fn grant_access(
         &self,
         ws: &WorkspaceId,
         on: &AccessTarget,
@@ -115,7 +104,7 @@ impl Store {
         })
     }
 
-    pub async fn revoke_access(
+    async fn revoke_access(
         &self,
         ws: &WorkspaceId,
         on: &AccessTarget,
@@ -129,7 +118,7 @@ impl Store {
         .await
     }
 
-    pub async fn list_grants(
+    async fn list_grants(
         &self,
         ws: &WorkspaceId,
         on: &AccessTarget,
@@ -153,5 +142,15 @@ impl Store {
                 .then_with(|| a.user_id.cmp(&b.user_id))
         });
         Ok(grants)
+    }
+
+    /// Whether the assistant or project exists.
+    async fn target_exists(
+        &self,
+        ws: &WorkspaceId,
+        target: &AccessTarget,
+    ) -> Result<bool, StoreError> {
+        let (pk, sk) = keys::target(ws, target);
+        Ok(self.get(pk, sk).await?.is_some())
     }
 }

@@ -28,6 +28,7 @@
 //! assistant's `projectCount`, so either side's cascade finds it. Ids have a
 //! fixed length, so no id's key is a prefix of another's.
 
+use crate::domain::access::AccessTarget;
 use crate::domain::api_key::ApiKeyHash;
 use crate::domain::ids::{ApiKeyId, AssistantId, DocumentId, ProjectId, UserId, WorkspaceId};
 use crate::domain::member::Email;
@@ -86,13 +87,6 @@ const GRANT_INFIX: &str = "#GRANT#";
 
 pub fn assistant(ws: &WorkspaceId, id: &AssistantId) -> (String, String) {
     (workspace_partition(ws), format!("{ASSISTANT_PREFIX}{id}"))
-}
-
-/// What an access grant opens: an assistant or a project.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum AccessTarget {
-    Assistant(AssistantId),
-    Project(ProjectId),
 }
 
 pub const PROJECT_PREFIX: &str = "PROJ#";

@@ -1,29 +1,29 @@
 //! DynamoDB adapter: one table, keys laid out in [`keys`]. Everything here
 //! speaks domain types outward; `AttributeValue` never leaves this module.
 
-mod accounts;
+mod api_keys;
 mod assistants;
 mod cascade;
 mod codec;
+mod connections;
 mod documents;
 mod grants;
 mod keys;
 mod projects;
+mod requests;
 pub mod schema;
 mod workspaces;
 
+#[cfg(test)]
+mod tests;
+
+use super::contention::WriteFailure;
+use crate::ports::StoreError;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, ReturnValue};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason};
 use std::collections::HashMap;
-
-pub use accounts::KeyOwner;
-pub use assistants::AssistantWithGrant;
-pub use grants::AccessGrant;
-pub use keys::AccessTarget;
-pub use projects::{Connection, ProjectWithGrant};
-pub use workspaces::WorkspaceContext;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -33,32 +33,14 @@ const BATCH_WRITE_MAX: usize = 25;
 /// `BatchGetItem` takes at most 100 keys per call.
 const BATCH_GET_MAX: usize = 100;
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("{0} not found")]
-    NotFound(&'static str),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("the workspace must keep at least one active owner")]
-    LastOwner,
-    /// Throttled, timed out or unreachable: worth retrying later.
-    #[error("the data store is unavailable")]
-    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// Anything else the service refused: a bug on our side.
-    #[error("the data store refused a request")]
-    Rejected(#[source] Box<dyn std::error::Error + Send + Sync>),
-    #[error("a stored item is malformed: {0}")]
-    Corrupt(String),
-}
-
-/// The data store: workspaces, members, users, API keys and assistants.
+/// Every store port on one DynamoDB table.
 #[derive(Clone, Debug)]
-pub struct Store {
+pub struct DynamoStore {
     client: Client,
     table: String,
 }
 
-impl Store {
+impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
@@ -71,65 +53,10 @@ impl Store {
     }
 }
 
-impl Store {
-    /// Writes the named fields of an existing item (`None` removes one) and
-    /// its `updatedAt`, in one conditional update, and returns the item as
-    /// stored afterwards; `NotFound(what)` if there is no such item.
-    async fn update_fields(
-        &self,
-        item_key: Item,
-        fields: Vec<(&'static str, Option<AttributeValue>)>,
-        what: &'static str,
-    ) -> Result<Item, StoreError> {
-        let mut sets = vec!["updatedAt = :updatedAt".to_owned()];
-        let mut removes = Vec::new();
-        let mut names = HashMap::new();
-        let mut values = HashMap::from([(
-            ":updatedAt".to_owned(),
-            codec::time(crate::domain::time::Timestamp::now()),
-        )]);
-        for (field, value) in fields {
-            match value {
-                Some(value) => {
-                    sets.push(format!("#{field} = :{field}"));
-                    values.insert(format!(":{field}"), value);
-                }
-                None => removes.push(format!("#{field}")),
-            }
-            names.insert(format!("#{field}"), field.to_owned());
-        }
-        let mut expression = format!("SET {}", sets.join(", "));
-        if !removes.is_empty() {
-            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
-        }
-        let updated = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(item_key))
-            .update_expression(expression)
-            .condition_expression("attribute_exists(PK)")
-            .set_expression_attribute_names((!names.is_empty()).then_some(names))
-            .set_expression_attribute_values(Some(values))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match updated {
-            Ok(output) => Ok(output.attributes.unwrap_or_default()),
-            Err(SdkError::ServiceError(service))
-                if matches!(
-                    service.err(),
-                    UpdateItemError::ConditionalCheckFailedException(_)
-                ) =>
-            {
-                Err(StoreError::NotFound(what))
-            }
-            Err(err) => Err(classify(err)),
-        }
-    }
-}
+impl DynamoStore {}
 
-/// Sorts an SDK failure into "try again later" and "our fault".
+/// Sorts an SDK failure (after the SDK's own retries) into "try again
+/// later" and "our fault".
 fn classify<E, R>(err: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -142,6 +69,7 @@ where
         "InternalServerError",
         "ServiceUnavailable",
         "TransactionInProgressException",
+        "TransactionConflictException",
     ];
     let transient = match &err {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
@@ -154,18 +82,68 @@ where
         _ => false,
     };
     if transient {
-        StoreError::Unavailable(Box::new(err))
+        StoreError::Transient(Box::new(err))
     } else {
-        StoreError::Rejected(Box::new(err))
+        StoreError::Permanent(Box::new(err))
     }
 }
 
-/// Which items of a cancelled transaction failed their condition, by position.
-fn failed_conditions(reasons: &[CancellationReason]) -> Vec<bool> {
+/// A plain write refused because a transaction holds its item is cancelled
+/// like a transaction: worth another attempt.
+fn write_failure<E, R>(err: SdkError<E, R>) -> WriteFailure
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match err.as_service_error().and_then(|e| e.code()) {
+        Some(code @ "TransactionConflictException") => WriteFailure::Contended(code.to_owned()),
+        _ => WriteFailure::Failed(classify(err)),
+    }
+}
+
+/// Cancellation reasons that mean another writer or throttling, not a
+/// condition of ours: the whole transaction may simply be tried again.
+const RETRYABLE_CANCELLATIONS: &[&str] = &[
+    "TransactionConflict",
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+    "RequestLimitExceeded",
+];
+
+/// Why a transaction was cancelled: the first item whose condition failed
+/// (as `explain(index)` describes it), or a retryable cancellation.
+fn cancellation(
+    reasons: &[CancellationReason],
+    explain: impl Fn(usize) -> StoreError,
+) -> Option<WriteFailure> {
+    if let Some(index) = reasons
+        .iter()
+        .position(|r| r.code() == Some("ConditionalCheckFailed"))
+    {
+        return Some(WriteFailure::Failed(explain(index)));
+    }
     reasons
         .iter()
-        .map(|r| r.code() == Some("ConditionalCheckFailed"))
-        .collect()
+        .filter_map(CancellationReason::code)
+        .find(|code| RETRYABLE_CANCELLATIONS.contains(code))
+        .map(|code| WriteFailure::Contended(code.to_owned()))
+}
+
+/// Turns a failed `TransactWriteItems` into what the caller should do.
+fn transaction_failure(
+    err: SdkError<TransactWriteItemsError, aws_smithy_runtime_api::http::Response>,
+    explain: impl Fn(usize) -> StoreError,
+) -> WriteFailure {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+            cancellation(cancelled.cancellation_reasons(), explain)
+                .unwrap_or_else(|| WriteFailure::Failed(classify(err)))
+        }
+        Some(TransactWriteItemsError::TransactionInProgressException(_)) => {
+            WriteFailure::Contended("TransactionInProgress".to_owned())
+        }
+        _ => write_failure(err),
+    }
 }
 
 fn key(pk: String, sk: String) -> Item {

@@ -2,208 +2,49 @@
 //! `assistantCount` and `ownerCount` (active owners), each changed in the same
 //! transaction as the items it counts, so they cannot drift.
 
-use super::accounts::transaction_error;
 use super::codec::{self, models_list, n, s, time};
 use super::keys::{self, GSI1PK, GSI1SK};
-use super::{BATCH_GET_MAX, Item, Store, StoreError, classify, key};
+use super::requests::UpdateSpec;
+use super::{DynamoStore, Item, key};
 use crate::domain::ids::{UserId, WorkspaceId};
-use crate::domain::member::{MemberChanges, Membership, User};
+use crate::domain::member::{Email, MemberChanges, Membership, User, WorkspaceContext};
 use crate::domain::role::{MemberStatus, Role};
 use crate::domain::time::Timestamp;
 use crate::domain::workspace::{
     ModelSettings, NewWorkspace, Workspace, WorkspaceChanges, slug_from_name, slug_with_suffix,
 };
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, TransactWriteItem, Update,
-};
+use crate::ports::{StoreError, WorkspaceStore};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 use std::collections::HashMap;
-use std::time::Duration;
-
-/// A caller inside one workspace: the workspace and the caller's membership,
-/// read together in one round trip.
-#[derive(Clone, Debug)]
-pub struct WorkspaceContext {
-    pub workspace: Workspace,
-    pub membership: Membership,
-}
 
 /// How often a derived slug that is taken gets a new random suffix.
 const SLUG_ATTEMPTS: usize = 4;
 
-/// One `Update` of a transaction. Attribute names always go through
-/// placeholders (`#name`), since several of ours are reserved words.
-pub(super) struct UpdateSpec<'a> {
-    pub key: Item,
-    pub expression: &'a str,
-    pub condition: Option<&'a str>,
-    pub names: &'a [(&'a str, &'a str)],
-    pub values: Vec<(&'a str, AttributeValue)>,
+impl DynamoStore {
+    /// The user's profile, and a copy under the email so that finding a user
+    /// by email is one read. Both are written once and never changed.
+    pub(super) fn user_items(&self, user: &User) -> Vec<TransactWriteItem> {
+        let profile_attributes = [
+            ("id".to_owned(), s(user.id.as_str())),
+            ("email".to_owned(), s(user.email.as_str())),
+            ("name".to_owned(), s(user.name.as_str())),
+            ("createdAt".to_owned(), time(user.created_at)),
+        ];
+        let (pk, sk) = keys::user(&user.id);
+        let mut profile = key(pk, sk);
+        profile.extend(profile_attributes.clone());
+        let (pk, sk) = keys::email(&user.email);
+        let mut by_email = key(pk, sk);
+        by_email.extend(profile_attributes);
+        vec![
+            self.put_item(profile, "attribute_not_exists(PK)"),
+            self.put_item(by_email, "attribute_not_exists(PK)"),
+        ]
+    }
 }
 
-impl Store {
-    pub(super) fn update_item(&self, spec: UpdateSpec<'_>) -> TransactWriteItem {
-        let names: HashMap<String, String> = spec
-            .names
-            .iter()
-            .map(|(p, n)| ((*p).to_owned(), (*n).to_owned()))
-            .collect();
-        let values: HashMap<String, AttributeValue> = spec
-            .values
-            .into_iter()
-            .map(|(p, v)| (p.to_owned(), v))
-            .collect();
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(spec.key))
-            .update_expression(spec.expression)
-            .set_condition_expression(spec.condition.map(str::to_owned))
-            .set_expression_attribute_names((!names.is_empty()).then_some(names))
-            .set_expression_attribute_values((!values.is_empty()).then_some(values))
-            .build()
-            .expect("table, key and expression are set");
-        TransactWriteItem::builder().update(update).build()
-    }
-
-    pub(super) fn delete_item(&self, key: Item, condition: &str) -> TransactWriteItem {
-        TransactWriteItem::builder()
-            .delete(
-                Delete::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key))
-                    .condition_expression(condition)
-                    .build()
-                    .expect("table, key and condition are set"),
-            )
-            .build()
-    }
-
-    pub(super) fn require_exists(&self, key: Item) -> TransactWriteItem {
-        TransactWriteItem::builder()
-            .condition_check(
-                ConditionCheck::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key))
-                    .condition_expression("attribute_exists(PK)")
-                    .build()
-                    .expect("table, key and condition are set"),
-            )
-            .build()
-    }
-
-    pub(super) async fn transact(
-        &self,
-        items: Vec<TransactWriteItem>,
-        explain: impl Fn(usize) -> StoreError,
-    ) -> Result<(), StoreError> {
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map_err(|err| transaction_error(err, explain))?;
-        Ok(())
-    }
-
-    /// Reads items by key, consistently, in as few round trips as the
-    /// 100-key limit allows, retrying keys the service left unprocessed.
-    pub(super) async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
-        let mut found = Vec::new();
-        for chunk in keys.chunks(BATCH_GET_MAX) {
-            let mut pending = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(chunk.to_vec()))
-                    .consistent_read(true)
-                    .build()
-                    .expect("keys are set"),
-            );
-            let mut attempt = 0u32;
-            while let Some(request) = pending.take() {
-                let output = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, request)
-                    .send()
-                    .await
-                    .map_err(classify)?;
-                if let Some(mut responses) = output.responses {
-                    found.extend(responses.remove(&self.table).unwrap_or_default());
-                }
-                pending = output
-                    .unprocessed_keys
-                    .and_then(|mut unprocessed| unprocessed.remove(&self.table))
-                    .filter(|rest| !rest.keys().is_empty());
-                if pending.is_some() {
-                    attempt += 1;
-                    if attempt > 5 {
-                        return Err(StoreError::Unavailable(
-                            "batch read kept leaving keys unprocessed".into(),
-                        ));
-                    }
-                    tokio::time::sleep(Duration::from_millis(25 << attempt)).await;
-                }
-            }
-        }
-        Ok(found)
-    }
-
-    /// Creates a workspace with its creator as the one owner. A slug the
-    /// caller chose that is taken is a conflict; a derived one gets a suffix.
-    pub async fn create_workspace(
-        &self,
-        new: NewWorkspace,
-        owner: &User,
-    ) -> Result<Workspace, StoreError> {
-        let chosen_slug = new.slug.is_some();
-        let base_slug = new
-            .slug
-            .clone()
-            .unwrap_or_else(|| slug_from_name(&new.name));
-        let now = Timestamp::now();
-        let mut workspace = Workspace {
-            id: WorkspaceId::generate(),
-            name: new.name,
-            slug: base_slug.clone(),
-            models: new.models,
-            member_count: 1,
-            assistant_count: 0,
-            created_at: now,
-            updated_at: now,
-        };
-        for attempt in 0..SLUG_ATTEMPTS {
-            if attempt > 0 {
-                workspace.slug = slug_with_suffix(&base_slug);
-            }
-            let items = vec![
-                self.put_item(self.workspace_item(&workspace), "attribute_not_exists(PK)"),
-                self.put_item(self.slug_item(&workspace), "attribute_not_exists(PK)"),
-                self.put_item(
-                    self.member_item(&workspace.id, owner, Role::Owner, MemberStatus::Active, now),
-                    "attribute_not_exists(PK)",
-                ),
-            ];
-            match self
-                .transact(items, |i| match i {
-                    1 => StoreError::Conflict("slug".into()),
-                    _ => StoreError::Conflict("workspace id collision".into()),
-                })
-                .await
-            {
-                Ok(()) => return Ok(workspace),
-                Err(StoreError::Conflict(what)) if what == "slug" && !chosen_slug => continue,
-                Err(StoreError::Conflict(what)) if what == "slug" => {
-                    return Err(StoreError::Conflict(format!(
-                        "the slug '{}' is taken",
-                        workspace.slug
-                    )));
-                }
-                Err(other) => return Err(other),
-            }
-        }
-        Err(StoreError::Conflict(
-            "could not find a free slug; choose one".into(),
-        ))
-    }
-
+impl DynamoStore {
     fn workspace_item(&self, workspace: &Workspace) -> Item {
         let (pk, sk) = keys::workspace(&workspace.id);
         let mut item = key(pk, sk);
@@ -260,10 +101,114 @@ impl Store {
         item
     }
 
+    /// `ownerCount` moved by `delta`; a decrease must leave one owner.
+    fn owner_count_change(&self, ws: &WorkspaceId, delta: i8) -> TransactWriteItem {
+        let (pk, sk) = keys::workspace(ws);
+        let mut values = vec![(":delta", n(delta))];
+        let condition = if delta < 0 {
+            values.push((":one", n(1)));
+            "ownerCount > :one"
+        } else {
+            "attribute_exists(PK)"
+        };
+        self.update_item(UpdateSpec {
+            key: key(pk, sk),
+            expression: "SET ownerCount = ownerCount + :delta",
+            condition: Some(condition),
+            names: &[],
+            values,
+        })
+    }
+}
+
+#[async_trait]
+impl WorkspaceStore for DynamoStore {
+    /// Creates a user; a taken email is a conflict.
+    async fn create_user(&self, email: Email, name: String) -> Result<User, StoreError> {
+        let user = User {
+            id: UserId::generate(),
+            email,
+            name,
+            created_at: Timestamp::now(),
+        };
+        self.transact(self.user_items(&user), |_| {
+            StoreError::Conflict("a user with this email already exists".into())
+        })
+        .await?;
+        Ok(user)
+    }
+
+    async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
+        let (pk, sk) = keys::email(email);
+        self.get(pk, sk)
+            .await?
+            .as_ref()
+            .map(codec::user)
+            .transpose()
+    }
+
+    async fn get_user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
+        let (pk, sk) = keys::user(id);
+        self.get(pk, sk)
+            .await?
+            .as_ref()
+            .map(codec::user)
+            .transpose()
+    }
+
+    /// Creates a workspace with its creator as the one owner. A slug the
+    /// caller chose that is taken is a conflict; a derived one gets a suffix.
+    async fn create_workspace(
+        &self,
+        new: NewWorkspace,
+        owner: &User,
+    ) -> Result<Workspace, StoreError> {
+        let chosen_slug = new.slug.is_some();
+        let base_slug = new
+            .slug
+            .clone()
+            .unwrap_or_else(|| slug_from_name(&new.name));
+        let mut workspace = Workspace::create(new, base_slug.clone());
+        let now = workspace.created_at;
+        for attempt in 0..SLUG_ATTEMPTS {
+            if attempt > 0 {
+                workspace.slug = slug_with_suffix(&base_slug);
+            }
+            let items = vec![
+                self.put_item(self.workspace_item(&workspace), "attribute_not_exists(PK)"),
+                self.put_item(self.slug_item(&workspace), "attribute_not_exists(PK)"),
+                self.put_item(
+                    self.member_item(&workspace.id, owner, Role::Owner, MemberStatus::Active, now),
+                    "attribute_not_exists(PK)",
+                ),
+            ];
+            match self
+                .transact(items, |i| match i {
+                    1 => StoreError::Conflict("slug".into()),
+                    _ => StoreError::Conflict("workspace id collision".into()),
+                })
+                .await
+            {
+                Ok(()) => return Ok(workspace),
+                Err(StoreError::Conflict(what)) if what == "slug" && !chosen_slug => continue,
+                Err(StoreError::Conflict(what)) if what == "slug" => {
+                    return Err(StoreError::Conflict(format!(
+                        "the slug '{}' is taken",
+                        workspace.slug
+                    )));
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Err(StoreError::Conflict(
+            "could not find a free slug; choose one".into(),
+        ))
+    }
+
     /// The workspace and the caller's membership in one consistent read.
     /// `None` when either is missing: to a non-member the workspace does not
     /// exist.
-    pub async fn workspace_context(
+    async fn workspace_context(
         &self,
         ws: &WorkspaceId,
         user: &UserId,
@@ -290,10 +235,7 @@ impl Store {
 
     /// Every workspace the user is a member of (any status), with the
     /// membership, oldest first.
-    pub async fn list_workspaces_of(
-        &self,
-        user: &UserId,
-    ) -> Result<Vec<WorkspaceContext>, StoreError> {
+    async fn list_workspaces_of(&self, user: &UserId) -> Result<Vec<WorkspaceContext>, StoreError> {
         let memberships: Vec<Membership> = self
             .query_index(&keys::user_index(user), keys::WORKSPACE_INDEX_PREFIX)
             .await?
@@ -335,19 +277,13 @@ impl Store {
 
     /// Applies a validated change. `current` is the workspace as the caller
     /// read it; a concurrent slug change makes this a conflict.
-    pub async fn update_workspace(
+    async fn update_workspace(
         &self,
         current: &Workspace,
         changes: WorkspaceChanges,
         models: ModelSettings,
     ) -> Result<Workspace, StoreError> {
-        let updated = Workspace {
-            name: changes.name.unwrap_or_else(|| current.name.clone()),
-            slug: changes.slug.unwrap_or_else(|| current.slug.clone()),
-            models,
-            updated_at: Timestamp::now(),
-            ..current.clone()
-        };
+        let updated = current.changed(changes, models);
         let (pk, sk) = keys::workspace(&current.id);
         let mut items = vec![self.update_item(UpdateSpec {
             key: key(pk, sk),
@@ -378,7 +314,7 @@ impl Store {
         Ok(updated)
     }
 
-    pub async fn list_members(&self, ws: &WorkspaceId) -> Result<Vec<Membership>, StoreError> {
+    async fn list_members(&self, ws: &WorkspaceId) -> Result<Vec<Membership>, StoreError> {
         let mut members: Vec<Membership> = self
             .query_partition(&keys::workspace_partition(ws), keys::MEMBER_PREFIX)
             .await?
@@ -393,7 +329,7 @@ impl Store {
         Ok(members)
     }
 
-    pub async fn get_member(
+    async fn get_member(
         &self,
         ws: &WorkspaceId,
         user: &UserId,
@@ -408,7 +344,7 @@ impl Store {
 
     /// Adds a user to a workspace. `new_user`: the user does not exist yet and
     /// is created in the same transaction.
-    pub async fn add_member(
+    async fn add_member(
         &self,
         ws: &WorkspaceId,
         user: &User,
@@ -463,7 +399,7 @@ impl Store {
     /// Changes a member's role or status. Refused when it would leave the
     /// workspace without an active owner, and when the member changed since
     /// `current` was read.
-    pub async fn change_member(
+    async fn change_member(
         &self,
         current: &Membership,
         changes: MemberChanges,
@@ -498,27 +434,8 @@ impl Store {
         Ok(updated)
     }
 
-    /// `ownerCount` moved by `delta`; a decrease must leave one owner.
-    fn owner_count_change(&self, ws: &WorkspaceId, delta: i8) -> TransactWriteItem {
-        let (pk, sk) = keys::workspace(ws);
-        let mut values = vec![(":delta", n(delta))];
-        let condition = if delta < 0 {
-            values.push((":one", n(1)));
-            "ownerCount > :one"
-        } else {
-            "attribute_exists(PK)"
-        };
-        self.update_item(UpdateSpec {
-            key: key(pk, sk),
-            expression: "SET ownerCount = ownerCount + :delta",
-            condition: Some(condition),
-            names: &[],
-            values,
-        })
-    }
-
     /// Removes a membership; the last active owner cannot be removed.
-    pub async fn remove_member(&self, current: &Membership) -> Result<(), StoreError> {
+    async fn remove_member(&self, current: &Membership) -> Result<(), StoreError> {
         let (pk, sk) = keys::member(&current.workspace_id, &current.user_id);
         let member_key = key(pk, sk);
         let mut condition_values = vec![

@@ -1,0 +1,291 @@
+//! Requests through a router as a client would send them, and the fixture
+//! every route test starts from: shared by the local-stack and in-memory
+//! harnesses.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use devtools::seed::Seed;
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// One router and the calls a test makes through it.
+#[derive(Clone)]
+pub struct Api {
+    router: Router,
+}
+
+impl Api {
+    pub fn new(router: Router) -> Self {
+        Self { router }
+    }
+
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// Uploads a file through the router as `multipart/form-data`.
+    pub async fn upload(
+        &self,
+        key: &str,
+        path: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> (StatusCode, Value) {
+        let boundary = "----illumichat-test-boundary";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("authorization", format!("Bearer {key}"))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .expect("a well-formed upload");
+        self.send(request).await
+    }
+
+    /// Sends one request through the router and returns the status and the
+    /// body as JSON (`Value::Null` when empty).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let raw = body.map(|b| b.to_string());
+        self.call_raw(method, path, key, raw).await
+    }
+
+    pub async fn call_raw(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<String>,
+    ) -> (StatusCode, Value) {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(key) = key {
+            request = request.header("authorization", format!("Bearer {key}"));
+        }
+        if body.is_some() {
+            request = request.header("content-type", "application/json");
+        }
+        let request = request
+            .body(body.map_or_else(Body::empty, Body::from))
+            .expect("a well-formed test request");
+        self.send(request).await
+    }
+
+    /// Sends a request through the router; the body comes back as JSON
+    /// (`Value::Null` when empty).
+    pub async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router never fails");
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("the body is readable");
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| panic!("the body is JSON: {}", String::from_utf8_lossy(&bytes)))
+        };
+        (status, json)
+    }
+}
+
+/// A seeded workspace with a public assistant and a private one, a private
+/// project connected to that assistant (the member holds a grant on both),
+/// and a spare project connected to nothing.
+pub struct Fixture {
+    pub seed: Seed,
+    pub public_assistant: String,
+    pub private_assistant: String,
+    pub project: String,
+    pub spare_project: String,
+    /// A Markdown document uploaded to `project` (not yet ingested).
+    pub document: String,
+    /// The id of the owner's key (for routes about keys).
+    pub owner_key_id: String,
+}
+
+impl Fixture {
+    pub fn key(&self, role: &str) -> &str {
+        &self.seed.keys[role]
+    }
+
+    pub fn user(&self, role: &str) -> &str {
+        &self.seed.users[role]
+    }
+
+    pub fn ws(&self) -> &str {
+        self.seed.workspace_id.as_str()
+    }
+}
+
+impl Api {
+    /// The fixture on top of a fresh seed.
+    pub async fn fixture_for(&self, seed: Seed) -> Fixture {
+        let owner = seed.keys["owner"].clone();
+        let ws = seed.workspace_id.to_string();
+        let create = |visibility: &'static str| {
+            let owner = owner.clone();
+            let ws = ws.clone();
+            async move {
+                let (status, body) = self
+                    .call(
+                        Method::POST,
+                        &format!("/api/workspaces/{ws}/assistants"),
+                        Some(&owner),
+                        Some(serde_json::json!({"name": format!("{visibility} bot"), "visibility": visibility})),
+                    )
+                    .await;
+                assert_eq!(status, StatusCode::CREATED, "{body}");
+                body["id"].as_str().expect("an id").to_owned()
+            }
+        };
+        let public_assistant = create("public").await;
+        let private_assistant = create("private").await;
+        let create_project = |name: &'static str| {
+            let owner = owner.clone();
+            let ws = ws.clone();
+            async move {
+                let (status, body) = self
+                    .call(
+                        Method::POST,
+                        &format!("/api/workspaces/{ws}/projects"),
+                        Some(&owner),
+                        Some(serde_json::json!({"name": name, "visibility": "private"})),
+                    )
+                    .await;
+                assert_eq!(status, StatusCode::CREATED, "{body}");
+                body["id"].as_str().expect("an id").to_owned()
+            }
+        };
+        let project = create_project("Product Documentation").await;
+        let spare_project = create_project("Spare").await;
+        let member = seed.users["member"].clone();
+        for (path, method, body) in [
+            (
+                format!("assistants/{private_assistant}/access/{member}"),
+                Method::PUT,
+                None,
+            ),
+            (
+                format!("projects/{project}/access/{member}"),
+                Method::PUT,
+                None,
+            ),
+            (
+                format!("assistants/{private_assistant}/projects"),
+                Method::POST,
+                Some(serde_json::json!({"projectId": project})),
+            ),
+        ] {
+            let (status, response) = self
+                .call(
+                    method,
+                    &format!("/api/workspaces/{ws}/{path}"),
+                    Some(&owner),
+                    body,
+                )
+                .await;
+            assert!(status.is_success(), "{path}: {status} {response}");
+        }
+        let (status, uploaded) = self
+            .upload(
+                &owner,
+                &format!("/api/workspaces/{ws}/projects/{project}/documents"),
+                "faq.md",
+                b"# FAQ\n\nRefunds take five business days.",
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{uploaded}");
+        let document = uploaded["id"].as_str().expect("an id").to_owned();
+        let (_, keys) = self
+            .call(Method::GET, "/api/api-keys", Some(&owner), None)
+            .await;
+        let owner_key_id = keys["data"][0]["id"].as_str().expect("a key").to_owned();
+        Fixture {
+            seed,
+            public_assistant,
+            private_assistant,
+            project,
+            spare_project,
+            document,
+            owner_key_id,
+        }
+    }
+
+    /// Everything an owner can read about the fixture's workspace, to show
+    /// that a refused request changed nothing.
+    pub async fn snapshot(&self, fixture: &Fixture) -> Value {
+        let ws = fixture.ws();
+        let owner = fixture.key("owner");
+        let mut snapshot = serde_json::Map::new();
+        for path in [
+            format!("/api/workspaces/{ws}"),
+            format!("/api/workspaces/{ws}/members"),
+            format!("/api/workspaces/{ws}/assistants"),
+            format!(
+                "/api/workspaces/{ws}/assistants/{}",
+                fixture.public_assistant
+            ),
+            format!(
+                "/api/workspaces/{ws}/assistants/{}",
+                fixture.private_assistant
+            ),
+            format!(
+                "/api/workspaces/{ws}/assistants/{}/access",
+                fixture.private_assistant
+            ),
+            "/api/api-keys".to_owned(),
+            format!("/api/workspaces/{ws}/projects"),
+            format!("/api/workspaces/{ws}/projects/{}/access", fixture.project),
+            format!(
+                "/api/workspaces/{ws}/projects/{}/access",
+                fixture.spare_project
+            ),
+            format!(
+                "/api/workspaces/{ws}/projects/{}/documents",
+                fixture.project
+            ),
+            format!(
+                "/api/workspaces/{ws}/projects/{}/documents",
+                fixture.spare_project
+            ),
+            format!(
+                "/api/workspaces/{ws}/assistants/{}/projects",
+                fixture.public_assistant
+            ),
+            format!(
+                "/api/workspaces/{ws}/assistants/{}/projects",
+                fixture.private_assistant
+            ),
+        ] {
+            let (_, mut body) = self.call(Method::GET, &path, Some(owner), None).await;
+            // The snapshot's own reads move the owner key's last use.
+            if let Some(keys) = body["data"].as_array_mut() {
+                for key in keys {
+                    key.as_object_mut().map(|k| k.remove("lastUsedAt"));
+                }
+            }
+            snapshot.insert(path, body);
+        }
+        Value::Object(snapshot)
+    }
+}

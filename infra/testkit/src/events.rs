@@ -1,0 +1,88 @@
+//! The sample events in `events/`, fed through `lambda_http`'s own
+//! deserialization as Lambda would feed them.
+
+use crate::api::Fixture;
+use crate::memory::MemoryStack;
+use axum::Router;
+use axum::http::StatusCode;
+use serde_json::Value;
+
+/// The placeholder ids and key in `events/*.json`, and what a test swaps in.
+pub const EVENT_WORKSPACE: &str = "ws_wwwwwwwwwwwwwwww0001";
+pub const EVENT_ASSISTANT: &str = "ast_aaaaaaaaaaaaaaaa0001";
+pub const EVENT_USER: &str = "usr_uuuuuuuuuuuuuuuu0001";
+pub const EVENT_KEY_ID: &str = "key_kkkkkkkkkkkkkkkk0001";
+pub const EVENT_PROJECT: &str = "proj_pppppppppppppppp0001";
+pub const EVENT_SPARE_PROJECT: &str = "proj_pppppppppppppppp0002";
+pub const EVENT_DOCUMENT: &str = "doc_dddddddddddddddd0001";
+pub const EVENT_API_KEY: &str = "ic_EXAMPLEkeyEXAMPLEkeyEXAMPLEkeyEXAMPLEkey";
+
+/// Feeds an API Gateway event file through `lambda_http`'s own
+/// deserialization and the function's router, as Lambda would, with the
+/// placeholders pointing at the fixture: the private assistant and
+/// project, the member (who holds grants on both), the owner's key.
+pub async fn replay_event(router: Router, event: &str, fixture: &Fixture) -> (StatusCode, Value) {
+    let event = event
+        .replace(EVENT_WORKSPACE, fixture.ws())
+        .replace(EVENT_ASSISTANT, &fixture.private_assistant)
+        .replace(EVENT_USER, fixture.user("member"))
+        .replace(EVENT_KEY_ID, &fixture.owner_key_id)
+        .replace(EVENT_PROJECT, &fixture.project)
+        .replace(EVENT_SPARE_PROJECT, &fixture.spare_project)
+        .replace(EVENT_DOCUMENT, &fixture.document)
+        .replace(EVENT_API_KEY, fixture.key("owner"));
+    let request = lambda_http::request::from_str(&event).expect("a valid API Gateway event");
+    let response = shared::http::lambda::handle(router, request)
+        .await
+        .expect("the router never fails");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("the body is readable");
+    let json = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).expect("the body is JSON")
+    };
+    (status, json)
+}
+
+/// Every `*.json` file in `events/<function>/`, by file name.
+pub fn event_files(function: &str) -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../events")
+        .join(function);
+    let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read_to_string(e.path()).expect("readable event"),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Replays every event of `events/<folder>/` through `router`, each on a
+/// fresh fixture, and checks it against `expected` (file name, status),
+/// which must name every file.
+pub async fn assert_every_event_answers(
+    folder: &str,
+    router: fn(&MemoryStack) -> Router,
+    expected: &[(&str, u16)],
+) {
+    let stack = MemoryStack::start().await;
+    let files = event_files(folder);
+    let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+    let expected_names: Vec<&str> = expected.iter().map(|(name, _)| *name).collect();
+    assert_eq!(names, expected_names, "every event file has an expectation");
+    for ((name, event), (_, status)) in files.iter().zip(expected) {
+        let fixture = stack.fixture().await;
+        let (got, body) = replay_event(router(&stack), event, &fixture).await;
+        assert_eq!(got.as_u16(), *status, "{name}: {body}");
+    }
+}

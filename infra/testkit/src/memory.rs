@@ -1,0 +1,145 @@
+//! The harness in memory: every store port, the file store and the queues
+//! in this process, so route and worker tests need no local server and can
+//! make any dependency fail on purpose. The provider emulators still speak
+//! HTTP on loopback, so the production adapters are what searches.
+
+use crate::api::{Api, Fixture};
+use devtools::emulators::embeddings::EmbeddingsEmulator;
+use devtools::emulators::pinecone::PineconeEmulator;
+use devtools::emulators::{self, LOCAL_DIMENSIONS, Latency, local_retriever, serve_on_loopback};
+use devtools::seed::{Seed, seed_demo};
+use shared::adapters::memory::{MemoryBlobs, MemoryQueue, MemoryStore};
+use shared::adapters::providers::embeddings::OpenAiEmbedder;
+use shared::adapters::providers::pinecone::PineconeIndex;
+use shared::app::authentication::Authenticator;
+use shared::http::{Backends, all_routes_router};
+use shared::ingest::worker::{DEFAULT_CONCURRENCY, Ingestor};
+use shared::jobs::{CleanupJob, IngestJob, Job, MessageOutcome};
+use shared::ports::PassageSearch;
+use shared::rag::Retriever;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct MemoryStack {
+    pub api: Api,
+    pub store: Arc<MemoryStore>,
+    pub blobs: Arc<MemoryBlobs>,
+    pub cleanup: Arc<MemoryQueue<CleanupJob>>,
+    pub ingest: Arc<MemoryQueue<IngestJob>>,
+    pub backends: Backends,
+    pub retriever: Arc<Retriever>,
+    pub ingestor: Arc<Ingestor<OpenAiEmbedder, PineconeIndex>>,
+    pub pinecone: PineconeEmulator,
+}
+
+impl std::ops::Deref for MemoryStack {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+impl MemoryStack {
+    pub async fn start() -> Self {
+        let pinecone = PineconeEmulator::new(LOCAL_DIMENSIONS, Latency::default());
+        let base = serve_on_loopback(emulators::router(
+            EmbeddingsEmulator::new(LOCAL_DIMENSIONS, Latency::default()),
+            pinecone.clone(),
+        ))
+        .await;
+        let retriever = Arc::new(local_retriever(&base));
+        Self::with_search(retriever.clone(), retriever, pinecone)
+    }
+
+    /// A stack whose search route uses `search` (say, one that fails).
+    pub fn with_search(
+        search: Arc<dyn PassageSearch>,
+        retriever: Arc<Retriever>,
+        pinecone: PineconeEmulator,
+    ) -> Self {
+        let store = Arc::new(MemoryStore::new());
+        let blobs = Arc::new(MemoryBlobs::new());
+        let cleanup = Arc::new(MemoryQueue::new());
+        let ingest = Arc::new(MemoryQueue::new());
+        let backends = Backends {
+            store: store.clone(),
+            blobs: blobs.clone(),
+            cleanup: cleanup.clone(),
+            ingest: ingest.clone(),
+            search,
+            auth: Arc::new(Authenticator::new(store.clone())),
+        };
+        let ingestor = Ingestor {
+            store: store.clone(),
+            blobs: blobs.clone(),
+            embedder: retriever.embedder.clone(),
+            index: retriever.index.clone(),
+            concurrency: DEFAULT_CONCURRENCY,
+        };
+        Self {
+            api: Api::new(all_routes_router(&backends)),
+            store,
+            blobs,
+            cleanup,
+            ingest,
+            backends,
+            retriever,
+            ingestor: Arc::new(ingestor),
+            pinecone,
+        }
+    }
+
+    /// The same backends behind another container's router: a key cache
+    /// of its own.
+    pub fn another_container(&self) -> Self {
+        let backends = Backends {
+            auth: Arc::new(Authenticator::new(self.store.clone())),
+            ..self.backends.clone()
+        };
+        Self {
+            api: Api::new(all_routes_router(&backends)),
+            backends,
+            ..self.clone()
+        }
+    }
+
+    pub async fn seed(&self) -> Seed {
+        seed_demo(self.store.as_ref(), "http://test")
+            .await
+            .expect("the demo seed is written")
+    }
+
+    pub async fn fixture(&self) -> Fixture {
+        self.api.fixture_for(self.seed().await).await
+    }
+
+    /// Runs the ingest worker over every job queued so far, as the event
+    /// source mapping would; returns how many it took.
+    pub async fn run_ingest(&self) -> usize {
+        let jobs = self.ingest.take();
+        for (i, job) in jobs.iter().enumerate() {
+            let outcome = self
+                .ingestor
+                .handle_message(&format!("m{i}"), &job.to_message(), 1)
+                .await;
+            assert_ne!(outcome, MessageOutcome::Retry, "ingest asked for a retry");
+        }
+        jobs.len()
+    }
+
+    /// Runs the cleanup worker over every job queued so far.
+    pub async fn run_cleanup(&self) -> usize {
+        let jobs = self.cleanup.take();
+        for (i, job) in jobs.iter().enumerate() {
+            let outcome = shared::app::cleanup::handle_message(
+                self.store.as_ref(),
+                &format!("m{i}"),
+                &job.to_message(),
+            )
+            .await;
+            assert_eq!(outcome, MessageOutcome::Done, "cleanup of {job:?}");
+        }
+        jobs.len()
+    }
+}

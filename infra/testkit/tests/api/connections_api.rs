@@ -1,0 +1,276 @@
+//! Project connections as the seed documents them, and counts that stay
+//! exact under concurrency and cascades.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+use shared::domain::access::AccessTarget;
+use shared::domain::ids::{AssistantId, WorkspaceId};
+use shared::ports::{AssistantStore, CascadeStore};
+use testkit::{Fixture, MemoryStack};
+
+fn connections(fixture: &Fixture, assistant: &str) -> String {
+    format!(
+        "/api/workspaces/{}/assistants/{assistant}/projects",
+        fixture.ws()
+    )
+}
+
+async fn project_count(stack: &MemoryStack, fixture: &Fixture, assistant: &str) -> u64 {
+    let (status, body) = stack
+        .call(
+            Method::GET,
+            &format!("/api/workspaces/{}/assistants/{assistant}", fixture.ws()),
+            Some(fixture.key("owner")),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["projectCount"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn connecting_lists_the_project_as_documented_and_counts_it_once() {
+    let stack = MemoryStack::start().await;
+    let fixture = stack.fixture().await;
+    let path = connections(&fixture, &fixture.public_assistant);
+    let owner = Some(fixture.key("owner"));
+    let (status, connected) = stack
+        .call(
+            Method::POST,
+            &path,
+            owner,
+            Some(json!({"projectId": fixture.project})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{connected}");
+    let (status, again) = stack
+        .call(
+            Method::POST,
+            &path,
+            owner,
+            Some(json!({"projectId": fixture.project})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    assert_eq!(
+        project_count(&stack, &fixture, &fixture.public_assistant).await,
+        1
+    );
+
+    let (status, listed) = stack
+        .call(Method::GET, &path, Some(fixture.key("guest")), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        listed.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["data"]
+    );
+    let item = &listed["data"][0];
+    assert_eq!(
+        item.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["connectedAt", "documentCount", "id", "name"]
+    );
+    assert_eq!(item["id"], fixture.project);
+    assert_eq!(item["name"], "Product Documentation");
+    assert_eq!(
+        item["documentCount"], 1,
+        "the fixture uploaded one document"
+    );
+    assert_eq!(item, &connected);
+
+    let (status, body) = stack
+        .call(
+            Method::DELETE,
+            &format!("{path}/{}", fixture.project),
+            owner,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(body, Value::Null);
+    let (status, _) = stack
+        .call(
+            Method::DELETE,
+            &format!("{path}/{}", fixture.project),
+            owner,
+            None,
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "disconnecting twice finds nothing"
+    );
+    assert_eq!(
+        project_count(&stack, &fixture, &fixture.public_assistant).await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn connecting_a_missing_or_malformed_project_is_refused() {
+    let stack = MemoryStack::start().await;
+    let fixture = stack.fixture().await;
+    let path = connections(&fixture, &fixture.public_assistant);
+    let owner = Some(fixture.key("owner"));
+    let (status, _) = stack
+        .call(
+            Method::POST,
+            &path,
+            owner,
+            Some(json!({"projectId": "proj_00000000000000000000"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    for body in [
+        json!({}),
+        json!({"projectId": 5}),
+        json!({"projectId": "p1"}),
+        json!({"projectId": fixture.project, "x": 1}),
+    ] {
+        let (status, error) = stack
+            .call(Method::POST, &path, owner, Some(body.clone()))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {error}");
+    }
+    assert_eq!(
+        project_count(&stack, &fixture, &fixture.public_assistant).await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn fifty_concurrent_connects_and_disconnects_leave_the_count_exact() {
+    let stack = MemoryStack::start().await;
+    let fixture = stack.fixture().await;
+    let owner = fixture.key("owner").to_owned();
+    let mut projects = Vec::new();
+    for i in 0..5 {
+        let (_, created) = stack
+            .call(
+                Method::POST,
+                &format!("/api/workspaces/{}/projects", fixture.ws()),
+                Some(&owner),
+                Some(json!({"name": format!("p{i}")})),
+            )
+            .await;
+        projects.push(created["id"].as_str().unwrap().to_owned());
+    }
+    let path = connections(&fixture, &fixture.public_assistant);
+    let mut calls = tokio::task::JoinSet::new();
+    for i in 0..50 {
+        let stack = stack.clone();
+        let owner = owner.clone();
+        let project = projects[i % projects.len()].clone();
+        let path = path.clone();
+        calls.spawn(async move {
+            let (status, body) = if i % 3 == 2 {
+                stack
+                    .call(
+                        Method::DELETE,
+                        &format!("{path}/{project}"),
+                        Some(&owner),
+                        None,
+                    )
+                    .await
+            } else {
+                stack
+                    .call(
+                        Method::POST,
+                        &path,
+                        Some(&owner),
+                        Some(json!({"projectId": project})),
+                    )
+                    .await
+            };
+            assert!(
+                [201, 204, 404, 409].contains(&status.as_u16()),
+                "{status} {body}"
+            );
+        });
+    }
+    while let Some(done) = calls.join_next().await {
+        done.unwrap();
+    }
+    let (_, listed) = stack.call(Method::GET, &path, Some(&owner), None).await;
+    let connected = listed["data"].as_array().unwrap().len() as u64;
+    assert_eq!(
+        project_count(&stack, &fixture, &fixture.public_assistant).await,
+        connected
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_project_disconnects_it_everywhere_and_fixes_the_counts() {
+    let stack = MemoryStack::start().await;
+    let fixture = stack.fixture().await;
+    let owner = Some(fixture.key("owner"));
+    let (status, _) = stack
+        .call(
+            Method::POST,
+            &connections(&fixture, &fixture.public_assistant),
+            owner,
+            Some(json!({"projectId": fixture.project})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        project_count(&stack, &fixture, &fixture.private_assistant).await,
+        1
+    );
+    let (status, _) = stack
+        .call(
+            Method::DELETE,
+            &format!(
+                "/api/workspaces/{}/projects/{}",
+                fixture.ws(),
+                fixture.project
+            ),
+            owner,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    for assistant in [&fixture.public_assistant, &fixture.private_assistant] {
+        assert_eq!(project_count(&stack, &fixture, assistant).await, 0);
+        let (_, listed) = stack
+            .call(Method::GET, &connections(&fixture, assistant), owner, None)
+            .await;
+        assert_eq!(listed["data"], json!([]));
+    }
+    let (status, _) = stack
+        .call(
+            Method::GET,
+            &format!(
+                "/api/workspaces/{}/projects/{}",
+                fixture.ws(),
+                fixture.project
+            ),
+            owner,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn deleting_an_assistant_leaves_no_half_connection_behind() {
+    let stack = MemoryStack::start().await;
+    let fixture = stack.fixture().await;
+    let ws = WorkspaceId::parse(fixture.ws()).unwrap();
+    let assistant = AssistantId::parse(&fixture.private_assistant).unwrap();
+    let store = &stack.store;
+    store.delete_assistant(&ws, &assistant).await.unwrap();
+    // member grant + the connection's two halves
+    let removed = store
+        .delete_children(&ws, &AccessTarget::Assistant(assistant.clone()))
+        .await
+        .unwrap();
+    assert_eq!(removed, 3);
+    let project = shared::domain::ids::ProjectId::parse(&fixture.project).unwrap();
+    let removed = store
+        .delete_children(&ws, &AccessTarget::Project(project))
+        .await
+        .unwrap();
+    assert_eq!(removed, 2, "the project's grant and its document's record");
+}

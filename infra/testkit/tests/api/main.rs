@@ -1,0 +1,16 @@
+//! Route and worker tests on the in-memory ports (and the provider
+//! emulators on loopback): no local AWS server, and any dependency can be
+//! made to fail on purpose. One test binary, since linking is what costs.
+
+mod assistants_api;
+mod assistants_events;
+mod authorization;
+mod cleanup_events;
+mod connections_api;
+mod ingest_events;
+mod malformed_requests;
+mod memory_store_contract;
+mod projects_events;
+mod providers;
+mod workspaces_api;
+mod workspaces_events;

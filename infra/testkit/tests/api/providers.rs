@@ -1,0 +1,316 @@
+//! The embeddings and Pinecone adapters: against the local emulators (the
+//! real wire formats), and against scripted failures (429, 5xx, timeouts,
+//! malformed answers, refusals).
+
+use devtools::emulators::Latency;
+use devtools::emulators::embeddings::EmbeddingsEmulator;
+use devtools::emulators::pinecone::PineconeEmulator;
+use devtools::emulators::serve_on_loopback;
+use secrecy::SecretString;
+use serde_json::json;
+use shared::adapters::providers::RetryPolicy;
+use shared::adapters::providers::embeddings::{EmbeddingsConfig, OpenAiEmbedder};
+use shared::adapters::providers::pinecone::{PineconeConfig, PineconeIndex};
+use shared::ports::{Embedder, ProviderError, VectorIndex, VectorRecord};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use wiremock::matchers::{body_partial_json, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const DIMENSIONS: usize = 64;
+const SECRET: &str = "sk-test-secret-never-shown";
+
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        attempts: 3,
+        first_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(50),
+    }
+}
+
+fn embedder(base_url: String) -> OpenAiEmbedder {
+    OpenAiEmbedder::new(
+        reqwest::Client::new(),
+        EmbeddingsConfig {
+            base_url,
+            api_key: SecretString::from(SECRET),
+            model: "text-embedding-3-small".into(),
+            dimensions: None,
+            timeout: Duration::from_millis(500),
+        },
+        fast_retries(),
+    )
+}
+
+fn index(host: String) -> PineconeIndex {
+    PineconeIndex::new(
+        reqwest::Client::new(),
+        PineconeConfig {
+            index_host: host,
+            api_key: SecretString::from(SECRET),
+            timeout: Duration::from_millis(500),
+        },
+        fast_retries(),
+    )
+}
+
+fn record(id: &str, values: Vec<f32>, document: &str) -> VectorRecord {
+    VectorRecord {
+        id: id.into(),
+        values,
+        metadata: BTreeMap::from([
+            ("documentId".to_owned(), json!(document)),
+            ("text".to_owned(), json!(format!("text of {id}"))),
+        ]),
+    }
+}
+
+#[tokio::test]
+async fn the_embedder_returns_one_vector_per_input_in_order() {
+    let emulator = EmbeddingsEmulator::new(DIMENSIONS, Latency::default());
+    let base = serve_on_loopback(emulator.clone().router()).await;
+    let inputs = vec![
+        "refunds take five days".to_owned(),
+        "shipping is free".to_owned(),
+    ];
+    let vectors = embedder(base).embed(&inputs).await.unwrap();
+    assert_eq!(vectors.len(), 2);
+    assert_eq!(
+        vectors[0],
+        devtools::emulators::embeddings::embed(&inputs[0], DIMENSIONS)
+    );
+    assert_eq!(
+        vectors[1],
+        devtools::emulators::embeddings::embed(&inputs[1], DIMENSIONS)
+    );
+    assert_eq!(emulator.requests(), 1);
+}
+
+#[tokio::test]
+async fn the_index_upserts_queries_with_filters_and_deletes() {
+    let emulator = PineconeEmulator::new(3, Latency::default());
+    let host = serve_on_loopback(emulator.clone().router()).await;
+    let index = index(host);
+    index
+        .upsert(
+            "proj_a",
+            &[
+                record("doc_1#0", vec![1.0, 0.0, 0.0], "doc_1"),
+                record("doc_1#1", vec![0.9, 0.1, 0.0], "doc_1"),
+                record("doc_2#0", vec![0.0, 1.0, 0.0], "doc_2"),
+            ],
+        )
+        .await
+        .unwrap();
+    let best = index
+        .query("proj_a", &[1.0, 0.0, 0.0], 2, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        best.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+        ["doc_1#0", "doc_1#1"]
+    );
+    assert!(best[0].score > best[1].score);
+    assert_eq!(best[0].metadata["text"], "text of doc_1#0");
+    let filtered = index
+        .query(
+            "proj_a",
+            &[1.0, 0.0, 0.0],
+            10,
+            Some(json!({"documentId": {"$eq": "doc_2"}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(filtered.len(), 1);
+    assert!(
+        index
+            .query("proj_b", &[1.0, 0.0, 0.0], 5, None)
+            .await
+            .unwrap()
+            .is_empty(),
+        "namespaces are apart"
+    );
+
+    index
+        .delete_ids("proj_a", &["doc_1#1".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(emulator.vector_count("proj_a"), 2);
+    index
+        .delete_matching("proj_a", json!({"documentId": "doc_2"}))
+        .await
+        .unwrap();
+    assert_eq!(emulator.vector_count("proj_a"), 1);
+    index.delete_namespace("proj_a").await.unwrap();
+    assert_eq!(emulator.vector_count("proj_a"), 0);
+}
+
+#[tokio::test]
+async fn a_wrong_dimension_is_refused_by_the_index_without_retries() {
+    let emulator = PineconeEmulator::new(3, Latency::default());
+    let host = serve_on_loopback(emulator.clone().router()).await;
+    let error = index(host)
+        .upsert("p", &[record("x", vec![1.0, 2.0], "d")])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ProviderError::Rejected { status: 400, .. }),
+        "{error}"
+    );
+    assert_eq!(emulator.upsert_requests(), 1);
+}
+
+#[tokio::test]
+async fn rate_limits_and_server_errors_are_retried_until_they_pass() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/embeddings"))
+        .respond_with(ResponseTemplate::new(429))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/embeddings"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/embeddings"))
+        .and(header("authorization", format!("Bearer {SECRET}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": [{"index": 0, "embedding": [0.5, 0.5]}]
+        })))
+        .mount(&server)
+        .await;
+    let vectors = embedder(server.uri())
+        .embed(&["hi".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(vectors, vec![vec![0.5, 0.5]]);
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_provider_that_stays_down_is_unavailable_after_a_bounded_budget() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    let error = index(server.uri())
+        .query("p", &[1.0], 1, None)
+        .await
+        .unwrap_err();
+    assert!(error.is_transient());
+    assert!(!error.to_string().contains(SECRET));
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_slow_provider_times_out_and_counts_as_unavailable() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(2)))
+        .mount(&server)
+        .await;
+    let error = embedder(server.uri())
+        .embed(&["hi".to_owned()])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ProviderError::Unavailable { .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("timed out"));
+}
+
+#[tokio::test]
+async fn malformed_answers_and_refusals_are_reported_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/embeddings"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{not json"))
+        .mount(&server)
+        .await;
+    let error = embedder(server.uri())
+        .embed(&["hi".to_owned()])
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ProviderError::Malformed { .. }), "{error}");
+
+    let short = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": [{"index": 0, "embedding": [1.0]}]})),
+        )
+        .mount(&short)
+        .await;
+    let error = embedder(short.uri())
+        .embed(&["a".to_owned(), "b".to_owned()])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ProviderError::Malformed { .. }),
+        "two inputs, one vector: {error}"
+    );
+
+    let refusing = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&refusing)
+        .await;
+    let error = index(refusing.uri())
+        .delete_namespace("p")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ProviderError::Rejected { status: 401, .. }));
+    assert_eq!(refusing.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn vectors_are_asked_for_in_base64_and_decoded_exactly() {
+    use base64::Engine;
+    let server = MockServer::start().await;
+    let vector = [0.25_f32, -1.5, 3.0e-7];
+    let encoded = base64::engine::general_purpose::STANDARD.encode(
+        vector
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect::<Vec<u8>>(),
+    );
+    Mock::given(method("POST"))
+        .and(path("/embeddings"))
+        .and(body_partial_json(json!({"encoding_format": "base64"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": [
+                {"index": 1, "embedding": "AAAAAA=="},
+                {"index": 0, "embedding": encoded},
+            ]
+        })))
+        .mount(&server)
+        .await;
+    let vectors = embedder(server.uri())
+        .embed(&["a".to_owned(), "b".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(vectors, vec![vector.to_vec(), vec![0.0]]);
+
+    let broken = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": [{"index": 0, "embedding": "AAA="}]})),
+        )
+        .mount(&broken)
+        .await;
+    let error = embedder(broken.uri())
+        .embed(&["a".to_owned()])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ProviderError::Malformed { .. }),
+        "two bytes are not a float: {error}"
+    );
+}

@@ -1,0 +1,11 @@
+//! Tests that need the local AWS server `./infra/test` starts: the DynamoDB,
+//! S3 and SQS adapters, and the end-to-end flows through them. One test
+//! binary, since linking is what costs.
+
+mod cascades;
+mod direct_uploads;
+mod dynamo_store_contract;
+mod ingest_loop;
+mod round_trips;
+mod template;
+mod unreachable_database;

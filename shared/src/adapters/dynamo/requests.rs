@@ -1,0 +1,363 @@
+//! The requests every part of the adapter builds on: reads that follow
+//! pages and unprocessed keys, the pieces of a transaction, and writes that
+//! retry cancellations (see `adapters::contention`).
+
+use super::codec::{self, s};
+use super::keys::GSI1;
+use super::{
+    BATCH_GET_MAX, BATCH_WRITE_MAX, DynamoStore, Item, classify, key, transaction_failure,
+    write_failure,
+};
+use crate::adapters::contention::retry_contended;
+use crate::ports::StoreError;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, DeleteRequest, KeysAndAttributes, Put, ReturnValue,
+    TransactWriteItem, Update, WriteRequest,
+};
+use rand::Rng;
+use rand::distr::Alphanumeric;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// One `Update` of a transaction. Attribute names always go through
+/// placeholders (`#name`), since several of ours are reserved words.
+pub(super) struct UpdateSpec<'a> {
+    pub key: Item,
+    pub expression: &'a str,
+    pub condition: Option<&'a str>,
+    pub names: &'a [(&'a str, &'a str)],
+    pub values: Vec<(&'a str, AttributeValue)>,
+}
+
+/// A fresh `ClientRequestToken` (at most 36 characters).
+fn request_token() -> String {
+    rand::rng()
+        .sample_iter(Alphanumeric)
+        .take(32)
+        .map(char::from)
+        .collect()
+}
+
+impl DynamoStore {
+    /// One item by key, read consistently.
+    pub(super) async fn get(&self, pk: String, sk: String) -> Result<Option<Item>, StoreError> {
+        let found = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(found.item)
+    }
+
+    /// Reads items by key, consistently, in as few round trips as the
+    /// 100-key limit allows, retrying keys the service left unprocessed.
+    pub(super) async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(BATCH_GET_MAX) {
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.to_vec()))
+                    .consistent_read(true)
+                    .build()
+                    .expect("keys are set"),
+            );
+            let mut attempt = 0u32;
+            while let Some(request) = pending.take() {
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                if let Some(mut responses) = output.responses {
+                    found.extend(responses.remove(&self.table).unwrap_or_default());
+                }
+                pending = output
+                    .unprocessed_keys
+                    .and_then(|mut unprocessed| unprocessed.remove(&self.table))
+                    .filter(|rest| !rest.keys().is_empty());
+                if pending.is_some() {
+                    attempt += 1;
+                    if attempt > 5 {
+                        return Err(StoreError::Transient(
+                            "batch read kept leaving keys unprocessed".into(),
+                        ));
+                    }
+                    tokio::time::sleep(Duration::from_millis(25 << attempt)).await;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Every item of a table partition whose sort key starts with `prefix`,
+    /// read consistently, following pages.
+    pub(super) async fn query_partition(
+        &self,
+        pk: &str,
+        prefix: &str,
+    ) -> Result<Vec<Item>, StoreError> {
+        self.query_all(None, pk, prefix).await
+    }
+
+    /// Every item of a `GSI1` partition whose sort key starts with `prefix`,
+    /// following pages. (Index reads are eventually consistent.)
+    pub(super) async fn query_index(
+        &self,
+        pk: &str,
+        prefix: &str,
+    ) -> Result<Vec<Item>, StoreError> {
+        self.query_all(Some(GSI1), pk, prefix).await
+    }
+
+    async fn query_all(
+        &self,
+        index: Option<&str>,
+        pk: &str,
+        prefix: &str,
+    ) -> Result<Vec<Item>, StoreError> {
+        let condition = match index {
+            Some(_) => "GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
+            None => "PK = :pk AND begins_with(SK, :prefix)",
+        };
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(index.map(str::to_owned))
+                .key_condition_expression(condition)
+                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":prefix", s(prefix))
+                .consistent_read(index.is_none())
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(classify)?;
+            items.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    pub(super) fn put_item(&self, item: Item, condition: &str) -> TransactWriteItem {
+        TransactWriteItem::builder()
+            .put(
+                Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .condition_expression(condition)
+                    .build()
+                    .expect("table, item and condition are set"),
+            )
+            .build()
+    }
+
+    pub(super) fn update_item(&self, spec: UpdateSpec<'_>) -> TransactWriteItem {
+        let names: HashMap<String, String> = spec
+            .names
+            .iter()
+            .map(|(p, n)| ((*p).to_owned(), (*n).to_owned()))
+            .collect();
+        let values: HashMap<String, AttributeValue> = spec
+            .values
+            .into_iter()
+            .map(|(p, v)| (p.to_owned(), v))
+            .collect();
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(spec.key))
+            .update_expression(spec.expression)
+            .set_condition_expression(spec.condition.map(str::to_owned))
+            .set_expression_attribute_names((!names.is_empty()).then_some(names))
+            .set_expression_attribute_values((!values.is_empty()).then_some(values))
+            .build()
+            .expect("table, key and expression are set");
+        TransactWriteItem::builder().update(update).build()
+    }
+
+    pub(super) fn delete_item(&self, key: Item, condition: &str) -> TransactWriteItem {
+        TransactWriteItem::builder()
+            .delete(
+                Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key))
+                    .condition_expression(condition)
+                    .build()
+                    .expect("table, key and condition are set"),
+            )
+            .build()
+    }
+
+    pub(super) fn require_exists(&self, key: Item) -> TransactWriteItem {
+        TransactWriteItem::builder()
+            .condition_check(
+                ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key))
+                    .condition_expression("attribute_exists(PK)")
+                    .build()
+                    .expect("table, key and condition are set"),
+            )
+            .build()
+    }
+
+    pub(super) async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+        explain: impl Fn(usize) -> StoreError,
+    ) -> Result<(), StoreError> {
+        retry_contended(|| async {
+            self.client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                // The SDK retries a timed-out attempt as it was sent: the
+                // token makes that retry a no-op if the first one landed.
+                .client_request_token(request_token())
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|err| transaction_failure(err, &explain))
+        })
+        .await
+    }
+
+    /// Writes an item that must not exist yet, on its own; `what` names it
+    /// if an item with its key already does (an id collision).
+    pub(super) async fn put_new(&self, item: Item, what: &'static str) -> Result<(), StoreError> {
+        retry_contended(|| async {
+            let put = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item.clone()))
+                .condition_expression("attribute_not_exists(PK)")
+                .send()
+                .await;
+            match put {
+                Ok(_) => Ok(()),
+                Err(err)
+                    if matches!(
+                        err.as_service_error(),
+                        Some(PutItemError::ConditionalCheckFailedException(_))
+                    ) =>
+                {
+                    Err(StoreError::Conflict(format!("{what} id collision")).into())
+                }
+                Err(err) => Err(write_failure(err)),
+            }
+        })
+        .await
+    }
+
+    /// Writes the named fields of an existing item (`None` removes one) and
+    /// its `updatedAt`, in one conditional update, and returns the item as
+    /// stored afterwards; `NotFound(what)` if there is no such item.
+    pub(super) async fn update_fields(
+        &self,
+        item_key: Item,
+        fields: Vec<(&'static str, Option<AttributeValue>)>,
+        what: &'static str,
+    ) -> Result<Item, StoreError> {
+        let mut sets = vec!["updatedAt = :updatedAt".to_owned()];
+        let mut removes = Vec::new();
+        let mut names = HashMap::new();
+        let mut values = HashMap::from([(
+            ":updatedAt".to_owned(),
+            codec::time(crate::domain::time::Timestamp::now()),
+        )]);
+        for (field, value) in fields {
+            match value {
+                Some(value) => {
+                    sets.push(format!("#{field} = :{field}"));
+                    values.insert(format!(":{field}"), value);
+                }
+                None => removes.push(format!("#{field}")),
+            }
+            names.insert(format!("#{field}"), field.to_owned());
+        }
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        let condition_failed = |err: &SdkError<UpdateItemError, _>| {
+            matches!(
+                err.as_service_error(),
+                Some(UpdateItemError::ConditionalCheckFailedException(_))
+            )
+        };
+        retry_contended(|| async {
+            let updated = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(item_key.clone()))
+                .update_expression(expression.clone())
+                .condition_expression("attribute_exists(PK)")
+                .set_expression_attribute_names((!names.is_empty()).then(|| names.clone()))
+                .set_expression_attribute_values(Some(values.clone()))
+                .return_values(ReturnValue::AllNew)
+                .send()
+                .await;
+            match updated {
+                Ok(output) => Ok(output.attributes.unwrap_or_default()),
+                Err(err) if condition_failed(&err) => Err(StoreError::NotFound(what).into()),
+                Err(err) => Err(write_failure(err)),
+            }
+        })
+        .await
+    }
+
+    /// Deletes up to 25 items per call, retrying what the service leaves
+    /// unprocessed (the local server never does, so the limit is ours).
+    pub(super) async fn batch_delete(&self, keys: Vec<Item>) -> Result<(), StoreError> {
+        let mut pending: Vec<WriteRequest> = keys
+            .into_iter()
+            .map(|k| {
+                WriteRequest::builder()
+                    .delete_request(
+                        DeleteRequest::builder()
+                            .set_key(Some(k))
+                            .build()
+                            .expect("key is set"),
+                    )
+                    .build()
+            })
+            .collect();
+        debug_assert!(pending.len() <= BATCH_WRITE_MAX);
+        for attempt in 0..6u32 {
+            if pending.is_empty() {
+                return Ok(());
+            }
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(25 << attempt)).await;
+            }
+            let output = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, std::mem::take(&mut pending))
+                .send()
+                .await
+                .map_err(classify)?;
+            pending = output
+                .unprocessed_items
+                .and_then(|mut rest| rest.remove(&self.table))
+                .unwrap_or_default();
+        }
+        Err(StoreError::Transient(
+            "batch delete kept leaving items unprocessed".into(),
+        ))
+    }
+}

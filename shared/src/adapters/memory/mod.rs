@@ -1,0 +1,12 @@
+//! The ports in memory: for tests that need no local server, and for tests
+//! that make a dependency fail on purpose.
+
+mod blobs;
+mod faults;
+mod queue;
+mod store;
+
+pub use blobs::MemoryBlobs;
+pub use faults::{Fault, FaultPlan};
+pub use queue::MemoryQueue;
+pub use store::MemoryStore;

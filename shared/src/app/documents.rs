@@ -1,0 +1,221 @@
+//! What happens to a document between a request and the ingest worker:
+//! its bytes stored, its record counted on the project, its job queued (or
+//! the document marked failed, so it never waits forever), and on delete
+//! its vectors and bytes following the record.
+
+use super::error::ApiError;
+use super::guard;
+use crate::domain::document::{
+    ACCEPTED_TYPES, Document, DocumentKind, DocumentStatus, SNIFF_BYTES, UploadRequest,
+};
+use crate::domain::fields::FieldErrors;
+use crate::domain::ids::{DocumentId, ProjectId, WorkspaceId};
+use crate::domain::policy::Actor;
+use crate::domain::project::Project;
+use crate::jobs::{IngestJob, Job};
+use crate::ports::{BlobStore, DocumentStore, JobQueue, PresignedUpload, ProjectStore};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Long enough to send 50 MB over a slow link; short enough that a leaked
+/// URL is soon useless.
+const UPLOAD_URL_VALID_FOR: Duration = Duration::from_secs(15 * 60);
+
+/// Why a member who can read a project cannot add to it.
+pub const UPLOAD_ONLY: &str = "only owners and admins can upload documents";
+
+#[derive(Clone)]
+pub struct DocumentService {
+    pub projects: Arc<dyn ProjectStore>,
+    pub documents: Arc<dyn DocumentStore>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub ingest: Arc<dyn JobQueue<IngestJob>>,
+}
+
+fn invalid_file(problem: impl Into<String>) -> ApiError {
+    ApiError::invalid(FieldErrors::single("file", problem))
+}
+
+impl DocumentService {
+    /// The project, if the actor may read it (404 otherwise).
+    pub async fn readable_project(
+        &self,
+        ws: &WorkspaceId,
+        raw_project: &str,
+        actor: &Actor,
+    ) -> Result<Project, ApiError> {
+        guard::visible_project(self.projects.as_ref(), ws, raw_project, actor).await
+    }
+
+    /// A document of a project the actor may read (404 otherwise).
+    pub async fn readable_document(
+        &self,
+        ws: &WorkspaceId,
+        raw_project: &str,
+        raw_document: &str,
+        actor: &Actor,
+    ) -> Result<Document, ApiError> {
+        let project = self.readable_project(ws, raw_project, actor).await?;
+        let id = DocumentId::parse(raw_document).ok_or(ApiError::NotFound("document"))?;
+        self.documents
+            .get_document(ws, &project.id, &id)
+            .await?
+            .ok_or(ApiError::NotFound("document"))
+    }
+
+    pub async fn list(
+        &self,
+        ws: &WorkspaceId,
+        project: &ProjectId,
+    ) -> Result<Vec<Document>, ApiError> {
+        Ok(self.documents.list_documents(ws, project).await?)
+    }
+
+    /// A file that came with the request: recognised by its content, stored,
+    /// recorded and queued.
+    pub async fn upload(
+        &self,
+        project: &Project,
+        name: String,
+        bytes: Vec<u8>,
+    ) -> Result<Document, ApiError> {
+        if bytes.is_empty() {
+            return Err(invalid_file("is empty"));
+        }
+        let kind = DocumentKind::sniff(&name, &bytes)
+            .ok_or_else(|| invalid_file(format!("must be {ACCEPTED_TYPES}")))?;
+        let document = Document::new(
+            project.workspace_id.clone(),
+            project.id.clone(),
+            name,
+            Some(kind),
+            bytes.len() as u64,
+        );
+        self.blobs
+            .put(&document.blob_key(), bytes, kind.content_type())
+            .await?;
+        self.documents.create_document(&document).await?;
+        self.queue_ingest(&document).await?;
+        tracing::info!(document_id = %document.id, size = document.size, "document uploaded");
+        Ok(document)
+    }
+
+    /// A document awaiting its bytes (`uploading`), and where to PUT them.
+    pub async fn start_direct_upload(
+        &self,
+        project: &Project,
+        request: UploadRequest,
+    ) -> Result<(Document, PresignedUpload), ApiError> {
+        let document = Document::new(
+            project.workspace_id.clone(),
+            project.id.clone(),
+            request.name,
+            None,
+            request.size,
+        );
+        // Signing is local and has no effect; do it before anything is stored.
+        let upload = self
+            .blobs
+            .presign_put(&document.blob_key(), document.size, UPLOAD_URL_VALID_FOR)
+            .await?;
+        self.documents.create_document(&document).await?;
+        tracing::info!(document_id = %document.id, size = document.size, "direct upload started");
+        Ok((document, upload))
+    }
+
+    /// Checks what a direct upload put in place (its size, and its type from
+    /// both ends), then moves the document to `pending` and queues it. A wrong
+    /// file leaves the document `uploading`, so the right one can be PUT.
+    pub async fn complete_upload(&self, document: &Document) -> Result<Document, ApiError> {
+        if document.status != DocumentStatus::Uploading {
+            return Err(ApiError::Conflict(
+                "the upload of this document is already complete".into(),
+            ));
+        }
+        let key = document.blob_key();
+        let size = self.blobs.size_of(&key).await?.ok_or_else(|| {
+            ApiError::Conflict(
+                "no file has been uploaded for this document yet: PUT it to the upload URL first"
+                    .into(),
+            )
+        })?;
+        if size != document.size {
+            return Err(invalid_file(format!(
+                "is {size} bytes but the upload was created for {} bytes; PUT the right file again",
+                document.size
+            )));
+        }
+        let tail = async {
+            if size > SNIFF_BYTES {
+                self.blobs.get_range(&key, size - SNIFF_BYTES, size).await
+            } else {
+                Ok(Vec::new())
+            }
+        };
+        let (head, tail) = tokio::try_join!(self.blobs.get_range(&key, 0, SNIFF_BYTES), tail)?;
+        let kind = DocumentKind::sniff_ends(&document.name, &head, &tail, size <= SNIFF_BYTES)
+            .ok_or_else(|| {
+                invalid_file(format!(
+                    "must be {ACCEPTED_TYPES}; PUT another file to the upload URL"
+                ))
+            })?;
+        let document = self.documents.complete_upload(document, kind, size).await?;
+        self.queue_ingest(&document).await?;
+        tracing::info!(document_id = %document.id, size, "direct upload completed");
+        Ok(document)
+    }
+
+    /// Hands a document whose bytes are stored to the ingest worker.
+    async fn queue_ingest(&self, document: &Document) -> Result<(), ApiError> {
+        let job = IngestJob::Index {
+            workspace_id: document.workspace_id.clone(),
+            project_id: document.project_id.clone(),
+            document_id: document.id.clone(),
+        };
+        if let Err(error) = self.ingest.enqueue(&job).await {
+            // Without its job the document would wait forever: say so now.
+            let _ = self
+                .documents
+                .set_document_progress(
+                    document,
+                    DocumentStatus::Failed,
+                    0,
+                    0,
+                    Some("could not be queued for indexing; upload it again"),
+                )
+                .await;
+            return Err(error.into());
+        }
+        Ok(())
+    }
+
+    /// The record goes at once (and its count); vectors (through the ingest
+    /// worker, which holds the index) and bytes follow. Their failures are
+    /// logged, not shown: nothing reachable is left.
+    pub async fn delete(&self, document: &Document) -> Result<(), ApiError> {
+        self.documents.delete_document(document).await?;
+        let forget = IngestJob::Forget {
+            project_id: document.project_id.clone(),
+            document_id: document.id.clone(),
+        };
+        if let Err(error) = self.ingest.enqueue(&forget).await {
+            tracing::error!(job = %forget.to_message(), %error, "vector removal not queued");
+        }
+        if let Err(error) = self.blobs.delete(&document.blob_key()).await {
+            tracing::warn!(document_id = %document.id, %error, "blob not deleted");
+        }
+        Ok(())
+    }
+
+    /// A deleted project's vectors and files, through the ingest worker. A
+    /// failed enqueue leaves only unreachable leftovers, so it is logged.
+    pub async fn forget_project(&self, ws: &WorkspaceId, project: &ProjectId) {
+        let forget = IngestJob::ForgetProject {
+            workspace_id: ws.clone(),
+            project_id: project.clone(),
+        };
+        if let Err(error) = self.ingest.enqueue(&forget).await {
+            tracing::error!(job = %forget.to_message(), %error, "project vectors not queued for removal");
+        }
+    }
+}

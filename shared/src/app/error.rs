@@ -1,0 +1,131 @@
+//! The one error type of the API, and the one place where each port's error
+//! becomes it: only a transient failure is a 503 (with `Retry-After`), a
+//! provider's refusal is a 502 naming the provider (never its words), and
+//! nothing a request can cause is a 500. `http::error` turns it into the
+//! documented body `{"error", "code", "details"?}`.
+
+use crate::domain::fields::FieldErrors;
+use crate::ports::{BlobError, ProviderError, QueueError, StoreError};
+use std::collections::BTreeMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("a valid API key is required: send 'Authorization: Bearer <key>'")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{message}")]
+    BadRequest {
+        message: String,
+        details: Option<BTreeMap<String, String>>,
+    },
+    #[error("{0}")]
+    Conflict(String),
+    /// `hint` says where a larger body can go, if anywhere.
+    #[error("the request body is larger than {limit} bytes{hint}")]
+    PayloadTooLarge { limit: usize, hint: &'static str },
+    #[error("{0} is not allowed on this resource")]
+    MethodNotAllowed(String),
+    #[error("a service we depend on is unavailable; try again shortly")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A provider refused or garbled a request we made: retrying the same
+    /// request will not help.
+    #[error("{provider} could not handle this request")]
+    BadGateway {
+        provider: &'static str,
+        #[source]
+        cause: ProviderError,
+    },
+    #[error("something went wrong on our side")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Seconds a client should wait before retrying a 503.
+pub const RETRY_AFTER_SECONDS: &str = "2";
+
+impl ApiError {
+    pub fn invalid(errors: FieldErrors) -> Self {
+        let details = errors.into_map();
+        let message = match details.len() {
+            1 => {
+                let (field, problem) = details.iter().next().expect("one entry");
+                if field == "body" {
+                    format!("the body {problem}")
+                } else {
+                    format!("{field} {problem}")
+                }
+            }
+            n => format!("{n} fields are invalid; see details"),
+        };
+        Self::BadRequest {
+            message,
+            details: Some(details),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            message: message.into(),
+            details: None,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound(what) => Self::NotFound(what),
+            StoreError::Conflict(message) => Self::Conflict(message),
+            StoreError::LastOwner => Self::Conflict(error.to_string()),
+            StoreError::Transient(_) => Self::Unavailable(Box::new(error)),
+            StoreError::Permanent(_) | StoreError::Corrupt(_) => Self::Internal(Box::new(error)),
+        }
+    }
+}
+
+impl From<BlobError> for ApiError {
+    fn from(error: BlobError) -> Self {
+        if error.transient {
+            Self::Unavailable(Box::new(error))
+        } else {
+            Self::Internal(Box::new(error))
+        }
+    }
+}
+
+impl From<QueueError> for ApiError {
+    fn from(error: QueueError) -> Self {
+        if error.transient {
+            Self::Unavailable(Box::new(error))
+        } else {
+            Self::Internal(Box::new(error))
+        }
+    }
+}
+
+impl From<ProviderError> for ApiError {
+    fn from(error: ProviderError) -> Self {
+        match error {
+            ProviderError::Unavailable { .. } => Self::Unavailable(Box::new(error)),
+            ProviderError::Rejected { provider, .. }
+            | ProviderError::Malformed { provider, .. } => Self::BadGateway {
+                provider,
+                cause: error,
+            },
+        }
+    }
+}
+
+/// The cause chain of an error, for the log line (never the response).
+pub fn causes(error: &dyn std::error::Error) -> String {
+    let mut chain = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    chain
+}

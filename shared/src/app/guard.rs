@@ -1,0 +1,136 @@
+//! The one rule for who learns what about an assistant or project, stated
+//! once for every kind of target:
+//!
+//! - a target the caller may not see does not exist for them: 404, exactly
+//!   as for a missing one, so private names cannot be probed;
+//! - a target they may see but not change: 403, naming the rule;
+//! - owners and admins pass a managing route without a read: the write
+//!   itself reports a missing target.
+
+use super::error::ApiError;
+use crate::domain::access::WithGrant;
+use crate::domain::assistant::Assistant;
+use crate::domain::ids::{AssistantId, ProjectId, WorkspaceId};
+use crate::domain::policy::Actor;
+use crate::domain::project::Project;
+use crate::ports::{AssistantStore, ProjectStore};
+use std::future::Future;
+
+/// What a read found, if the actor may see it; otherwise (or when missing)
+/// the 404 of `noun`.
+fn seen<T>(
+    found: Option<WithGrant<T>>,
+    may_see: impl FnOnce(&T, bool) -> bool,
+    noun: &'static str,
+) -> Result<T, ApiError> {
+    match found {
+        Some(WithGrant { item, granted }) if may_see(&item, granted) => Ok(item),
+        _ => Err(ApiError::NotFound(noun)),
+    }
+}
+
+/// For a route that changes a target: managers pass; anyone else is told
+/// only what `read` would tell them (its 404), else 403 with `refusal`.
+pub async fn managing<T>(
+    manages: bool,
+    read: impl Future<Output = Result<T, ApiError>>,
+    refusal: &'static str,
+) -> Result<(), ApiError> {
+    if manages {
+        return Ok(());
+    }
+    read.await?;
+    Err(ApiError::Forbidden(refusal))
+}
+
+/// For a route that acts on a target it has read: 403 with `refusal`
+/// unless the actor may do this (the read already answered 404 to anyone
+/// who may not see it).
+pub fn allowed(permitted: bool, refusal: &'static str) -> Result<(), ApiError> {
+    if permitted {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(refusal))
+    }
+}
+
+pub fn assistant_id(raw: &str) -> Result<AssistantId, ApiError> {
+    AssistantId::parse(raw).ok_or(ApiError::NotFound("assistant"))
+}
+
+pub fn project_id(raw: &str) -> Result<ProjectId, ApiError> {
+    ProjectId::parse(raw).ok_or(ApiError::NotFound("project"))
+}
+
+/// The assistant, if the actor may see it.
+pub async fn visible_assistant(
+    store: &dyn AssistantStore,
+    ws: &WorkspaceId,
+    raw_id: &str,
+    actor: &Actor,
+) -> Result<Assistant, ApiError> {
+    let id = assistant_id(raw_id)?;
+    let found = store.get_assistant_for(ws, &id, &actor.user_id).await?;
+    seen(
+        found,
+        |a, granted| actor.can_view_assistant(a, granted),
+        "assistant",
+    )
+}
+
+/// The project, if the actor may read it.
+pub async fn visible_project(
+    store: &dyn ProjectStore,
+    ws: &WorkspaceId,
+    raw_id: &str,
+    actor: &Actor,
+) -> Result<Project, ApiError> {
+    let id = project_id(raw_id)?;
+    let found = store.get_project_for(ws, &id, &actor.user_id).await?;
+    seen(
+        found,
+        |p, granted| actor.can_view_project(p, granted),
+        "project",
+    )
+}
+
+/// The id of an assistant the actor may change; see [`managing`].
+pub async fn managed_assistant(
+    store: &dyn AssistantStore,
+    ws: &WorkspaceId,
+    raw_id: &str,
+    actor: &Actor,
+    refusal: &'static str,
+) -> Result<AssistantId, ApiError> {
+    let read = visible_assistant(store, ws, raw_id, actor);
+    managing(actor.can_manage_assistants(), read, refusal).await?;
+    assistant_id(raw_id)
+}
+
+/// The id of a project the actor may change; see [`managing`].
+pub async fn managed_project(
+    store: &dyn ProjectStore,
+    ws: &WorkspaceId,
+    raw_id: &str,
+    actor: &Actor,
+    refusal: &'static str,
+) -> Result<ProjectId, ApiError> {
+    let read = visible_project(store, ws, raw_id, actor);
+    managing(actor.can_manage_workspace(), read, refusal).await?;
+    project_id(raw_id)
+}
+
+/// Only visible items, newest first: what every list route shows.
+pub fn visible_newest_first<T>(
+    found: Vec<WithGrant<T>>,
+    may_see: impl Fn(&T, bool) -> bool,
+    created: impl Fn(&T) -> (crate::domain::time::Timestamp, String),
+) -> Vec<T> {
+    let mut visible: Vec<T> = found
+        .into_iter()
+        .filter(|w| may_see(&w.item, w.granted))
+        .map(|w| w.item)
+        .collect();
+    visible.sort_by_cached_key(|item| std::cmp::Reverse(created(item)));
+    visible
+}

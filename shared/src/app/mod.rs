@@ -1,0 +1,12 @@
+//! The application layer, between the edges (`http`, the workers) and the
+//! ports: the rules that take more than one store call (who the caller is,
+//! who may see or change what, what an upload or a deletion involves). It
+//! knows the ports only, never an adapter, and nothing of HTTP but the
+//! error type it shares with the edge.
+
+pub mod authentication;
+pub mod cleanup;
+pub mod documents;
+pub mod error;
+pub mod guard;
+pub mod members;

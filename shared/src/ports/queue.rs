@@ -1,0 +1,19 @@
+//! Job queues, typed by what they carry: a cleanup job cannot be sent to
+//! the ingest queue.
+
+use crate::jobs::Job;
+use async_trait::async_trait;
+
+#[derive(Debug, thiserror::Error)]
+#[error("could not queue the job")]
+pub struct QueueError {
+    /// Throttled, timed out or unreachable (rather than refused).
+    pub transient: bool,
+    #[source]
+    pub source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+#[async_trait]
+pub trait JobQueue<J: Job>: Send + Sync {
+    async fn enqueue(&self, job: &J) -> Result<(), QueueError>;
+}

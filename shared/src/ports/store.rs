@@ -1,0 +1,337 @@
+//! The data store, one port per aggregate, in the domain's words. Two
+//! implementations: DynamoDB (`adapters::dynamo`) and memory
+//! (`adapters::memory`, which can be told to fail); one contract suite runs
+//! against both.
+//!
+//! Grants and cascades have ports of their own because they span two
+//! aggregates (assistants and projects) with the same rules.
+//!
+//! The traits are object-safe (`async_trait`) so each function's state holds
+//! `Arc<dyn Port>`: the routers compile once, not once per implementation.
+
+use crate::domain::access::{AccessGrant, AccessTarget, WithGrant};
+use crate::domain::api_key::{ApiKey, ApiKeyHash, ApiKeySecret, KeyOwner};
+use crate::domain::assistant::{Assistant, AssistantChanges, AssistantConfig};
+use crate::domain::document::{Document, DocumentKind, DocumentStatus};
+use crate::domain::ids::{ApiKeyId, AssistantId, DocumentId, ProjectId, UserId, WorkspaceId};
+use crate::domain::member::{Email, MemberChanges, Membership, User, WorkspaceContext};
+use crate::domain::project::{Connection, Project, ProjectChanges};
+use crate::domain::role::Role;
+use crate::domain::time::Timestamp;
+use crate::domain::workspace::{ModelSettings, NewWorkspace, Workspace, WorkspaceChanges};
+use async_trait::async_trait;
+
+type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why a store call failed, sorted by what the caller should do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The named thing does not exist (or no longer does).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A uniqueness or state rule refused the write; the message says which,
+    /// in words fit for the person who asked.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the workspace must keep at least one active owner")]
+    LastOwner,
+    /// Throttled, cancelled by a concurrent transaction, timed out or
+    /// unreachable, after the store's own retries: try again later.
+    #[error("the data store is unavailable")]
+    Transient(#[source] Cause),
+    /// The store refused the request itself: a bug on our side, and
+    /// retrying will not help.
+    #[error("the data store refused a request")]
+    Permanent(#[source] Cause),
+    /// A stored item does not parse: never guessed at.
+    #[error("a stored item is malformed: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Transient(_))
+    }
+}
+
+/// Workspaces, the people in them, and their memberships. Counters
+/// (`memberCount`, `ownerCount`) move in the same write as what they count.
+#[async_trait]
+pub trait WorkspaceStore: Send + Sync {
+    /// A new user; a taken email is a conflict.
+    async fn create_user(&self, email: Email, name: String) -> Result<User, StoreError>;
+    async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError>;
+    async fn get_user(&self, id: &UserId) -> Result<Option<User>, StoreError>;
+
+    /// A new workspace owned by `owner`. A derived slug that is taken gets a
+    /// random suffix; a chosen one is a conflict.
+    async fn create_workspace(
+        &self,
+        new: NewWorkspace,
+        owner: &User,
+    ) -> Result<Workspace, StoreError>;
+    /// The workspace and the user's membership, read together; `None` when
+    /// either is missing (to a non-member the workspace does not exist).
+    async fn workspace_context(
+        &self,
+        ws: &WorkspaceId,
+        user: &UserId,
+    ) -> Result<Option<WorkspaceContext>, StoreError>;
+    /// Every workspace the user is a member of (any status), oldest first.
+    async fn list_workspaces_of(&self, user: &UserId) -> Result<Vec<WorkspaceContext>, StoreError>;
+    /// Applies a validated change to the workspace as the caller read it; a
+    /// concurrent slug change is a conflict.
+    async fn update_workspace(
+        &self,
+        current: &Workspace,
+        changes: WorkspaceChanges,
+        models: ModelSettings,
+    ) -> Result<Workspace, StoreError>;
+
+    /// Members by the time they joined, oldest first.
+    async fn list_members(&self, ws: &WorkspaceId) -> Result<Vec<Membership>, StoreError>;
+    async fn get_member(
+        &self,
+        ws: &WorkspaceId,
+        user: &UserId,
+    ) -> Result<Option<Membership>, StoreError>;
+    /// Adds a user; `new_user`: the user does not exist yet and is created
+    /// in the same write.
+    async fn add_member(
+        &self,
+        ws: &WorkspaceId,
+        user: &User,
+        new_user: bool,
+        role: Role,
+    ) -> Result<Membership, StoreError>;
+    /// Refused when it would leave no active owner (`LastOwner`), and when
+    /// the member changed since `current` was read (a conflict).
+    async fn change_member(
+        &self,
+        current: &Membership,
+        changes: MemberChanges,
+    ) -> Result<Membership, StoreError>;
+    async fn remove_member(&self, current: &Membership) -> Result<(), StoreError>;
+}
+
+/// Personal API keys, stored only as a hash.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// A new key; the secret is returned once.
+    async fn create_api_key(
+        &self,
+        user: &UserId,
+        name: String,
+    ) -> Result<(ApiKey, ApiKeySecret), StoreError>;
+    /// Looks a key up and records its use, in one write. `None` for unknown
+    /// and revoked keys alike.
+    async fn authenticate(&self, hash: &ApiKeyHash) -> Result<Option<KeyOwner>, StoreError>;
+    /// The user's keys, newest first.
+    async fn list_api_keys(&self, user: &UserId) -> Result<Vec<ApiKey>, StoreError>;
+    /// Revokes one of the user's keys and returns its hash, so a cache can
+    /// forget it. Revoking twice is fine; another user's key is not found.
+    async fn revoke_api_key(&self, user: &UserId, key: &ApiKeyId)
+    -> Result<ApiKeyHash, StoreError>;
+}
+
+/// Assistants. `assistantCount` on the workspace moves with them.
+#[async_trait]
+pub trait AssistantStore: Send + Sync {
+    async fn create_assistant(
+        &self,
+        ws: &WorkspaceId,
+        config: AssistantConfig,
+        creator: &UserId,
+    ) -> Result<Assistant, StoreError>;
+    /// One assistant and whether `user` holds a grant on it.
+    async fn get_assistant_for(
+        &self,
+        ws: &WorkspaceId,
+        id: &AssistantId,
+        user: &UserId,
+    ) -> Result<Option<WithGrant<Assistant>>, StoreError>;
+    /// Every assistant of the workspace, each with whether `user` holds a
+    /// grant on it (in no particular order).
+    async fn list_assistants_for(
+        &self,
+        ws: &WorkspaceId,
+        user: &UserId,
+    ) -> Result<Vec<WithGrant<Assistant>>, StoreError>;
+    /// Writes only the fields a change names and returns the result.
+    async fn update_assistant(
+        &self,
+        ws: &WorkspaceId,
+        id: &AssistantId,
+        changes: &AssistantChanges,
+    ) -> Result<Assistant, StoreError>;
+    /// The assistant goes at once; what hangs off it is left for
+    /// [`CascadeStore::delete_children`].
+    async fn delete_assistant(&self, ws: &WorkspaceId, id: &AssistantId) -> Result<(), StoreError>;
+}
+
+/// Explicit grants on private assistants and projects.
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    /// Both the target and the membership must exist; granting twice keeps
+    /// the first grant's time.
+    async fn grant_access(
+        &self,
+        ws: &WorkspaceId,
+        on: &AccessTarget,
+        user: &UserId,
+    ) -> Result<AccessGrant, StoreError>;
+    async fn revoke_access(
+        &self,
+        ws: &WorkspaceId,
+        on: &AccessTarget,
+        user: &UserId,
+    ) -> Result<(), StoreError>;
+    /// Grants by the time they were given, oldest first.
+    async fn list_grants(
+        &self,
+        ws: &WorkspaceId,
+        on: &AccessTarget,
+    ) -> Result<Vec<AccessGrant>, StoreError>;
+    async fn target_exists(
+        &self,
+        ws: &WorkspaceId,
+        target: &AccessTarget,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Knowledge projects.
+#[async_trait]
+pub trait ProjectStore: Send + Sync {
+    async fn create_project(
+        &self,
+        ws: &WorkspaceId,
+        changes: ProjectChanges,
+        creator: &UserId,
+    ) -> Result<Project, StoreError>;
+    async fn get_project_for(
+        &self,
+        ws: &WorkspaceId,
+        id: &ProjectId,
+        user: &UserId,
+    ) -> Result<Option<WithGrant<Project>>, StoreError>;
+    async fn list_projects_for(
+        &self,
+        ws: &WorkspaceId,
+        user: &UserId,
+    ) -> Result<Vec<WithGrant<Project>>, StoreError>;
+    async fn update_project(
+        &self,
+        ws: &WorkspaceId,
+        id: &ProjectId,
+        changes: &ProjectChanges,
+    ) -> Result<Project, StoreError>;
+    /// The project goes, then each of its connections with its assistant's
+    /// count; grants and documents are left for the cascade.
+    async fn delete_project(&self, ws: &WorkspaceId, id: &ProjectId) -> Result<(), StoreError>;
+}
+
+/// Which projects an assistant draws on. Both halves of a connection and the
+/// assistant's `projectCount` move in one write.
+#[async_trait]
+pub trait ConnectionStore: Send + Sync {
+    /// Connecting twice is a conflict, never a second count.
+    async fn connect(
+        &self,
+        ws: &WorkspaceId,
+        assistant: &AssistantId,
+        project: &ProjectId,
+    ) -> Result<Timestamp, StoreError>;
+    async fn disconnect(
+        &self,
+        ws: &WorkspaceId,
+        assistant: &AssistantId,
+        project: &ProjectId,
+    ) -> Result<(), StoreError>;
+    async fn connected_project_ids(
+        &self,
+        ws: &WorkspaceId,
+        assistant: &AssistantId,
+    ) -> Result<Vec<ProjectId>, StoreError>;
+    /// The connected projects, oldest connection first.
+    async fn list_connections(
+        &self,
+        ws: &WorkspaceId,
+        assistant: &AssistantId,
+    ) -> Result<Vec<Connection>, StoreError>;
+}
+
+/// Document records and their progress through ingest. The project's
+/// `documentCount` moves with them.
+#[async_trait]
+pub trait DocumentStore: Send + Sync {
+    async fn create_document(&self, document: &Document) -> Result<(), StoreError>;
+    async fn get_document(
+        &self,
+        ws: &WorkspaceId,
+        project: &ProjectId,
+        id: &DocumentId,
+    ) -> Result<Option<Document>, StoreError>;
+    /// Newest first.
+    async fn list_documents(
+        &self,
+        ws: &WorkspaceId,
+        project: &ProjectId,
+    ) -> Result<Vec<Document>, StoreError>;
+    /// Refused (not found) once the document is deleted, so a late worker
+    /// cannot bring it back.
+    async fn set_document_progress(
+        &self,
+        document: &Document,
+        status: DocumentStatus,
+        chunk_count: u32,
+        chunks_done: u32,
+        error: Option<&str>,
+    ) -> Result<(), StoreError>;
+    /// `uploading` to `pending`, with what arrived; a conflict unless still
+    /// `uploading`, so completing twice queues once.
+    async fn complete_upload(
+        &self,
+        document: &Document,
+        kind: DocumentKind,
+        size: u64,
+    ) -> Result<Document, StoreError>;
+    async fn delete_document(&self, document: &Document) -> Result<(), StoreError>;
+}
+
+/// What a background cascade removes once an assistant or project is gone.
+#[async_trait]
+pub trait CascadeStore: Send + Sync {
+    /// Grants, both halves of each connection (uncounting surviving
+    /// assistants), and a project's document records. Idempotent; returns
+    /// how many records went.
+    async fn delete_children(
+        &self,
+        ws: &WorkspaceId,
+        of: &AccessTarget,
+    ) -> Result<usize, StoreError>;
+}
+
+/// Every store port at once: what one backing store provides.
+pub trait Store:
+    WorkspaceStore
+    + KeyStore
+    + AssistantStore
+    + GrantStore
+    + ProjectStore
+    + ConnectionStore
+    + DocumentStore
+    + CascadeStore
+{
+}
+
+impl<T> Store for T where
+    T: WorkspaceStore
+        + KeyStore
+        + AssistantStore
+        + GrantStore
+        + ProjectStore
+        + ConnectionStore
+        + DocumentStore
+        + CascadeStore
+{
+}
