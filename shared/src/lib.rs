@@ -2,9 +2,9 @@
 //! roots; the dev server and the tests run these very routers and handlers.
 //!
 //! Layers, each importing only those before it: `domain`, `jobs`, `ports`,
-//! `adapters` (and `config`), then `rag` and `ingest` and `app`, then
-//! `http`. A test (`shared/tests/layers.rs`) reads every `use` and fails on
-//! a cycle between files or a layer pointing up.
+//! `adapters`, then `rag`, `ingest` and `config`, then `app`, then `http`.
+//! A test (`layers_test.rs`) reads every `use` and fails on a cycle between
+//! modules or a layer pointing up.
 
 pub mod adapters;
 pub mod app;
@@ -14,6 +14,8 @@ pub mod http;
 #[cfg(feature = "ingest")]
 pub mod ingest;
 pub mod jobs;
+#[cfg(test)]
+mod layers_test;
 pub mod ports;
 #[cfg(feature = "rag")]
 pub mod rag;
