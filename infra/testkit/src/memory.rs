@@ -42,6 +42,16 @@ impl std::ops::Deref for MemoryStack {
 
 impl MemoryStack {
     pub async fn start() -> Self {
+        Self::start_with(None).await
+    }
+
+    /// A stack whose search route uses `search` (say, one that fails)
+    /// rather than the emulators.
+    pub async fn with_search(search: Arc<dyn PassageSearch>) -> Self {
+        Self::start_with(Some(search)).await
+    }
+
+    async fn start_with(search: Option<Arc<dyn PassageSearch>>) -> Self {
         let pinecone = PineconeEmulator::new(LOCAL_DIMENSIONS, Latency::default());
         let base = serve_on_loopback(emulators::router(
             EmbeddingsEmulator::new(LOCAL_DIMENSIONS, Latency::default()),
@@ -49,15 +59,7 @@ impl MemoryStack {
         ))
         .await;
         let retriever = Arc::new(local_retriever(&base));
-        Self::with_search(retriever.clone(), retriever, pinecone)
-    }
-
-    /// A stack whose search route uses `search` (say, one that fails).
-    pub fn with_search(
-        search: Arc<dyn PassageSearch>,
-        retriever: Arc<Retriever>,
-        pinecone: PineconeEmulator,
-    ) -> Self {
+        let search = search.unwrap_or_else(|| retriever.clone());
         let store = Arc::new(MemoryStore::new());
         let blobs = Arc::new(MemoryBlobs::new());
         let cleanup = Arc::new(MemoryQueue::new());

@@ -501,3 +501,56 @@ async fn the_creator_of_a_private_assistant_keeps_seeing_it() {
         .await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn every_temperature_in_range_is_stored_and_read_back_as_answered() {
+    let stack = MemoryStack::start().await;
+    let fixture = stack.fixture().await;
+    let owner = Some(fixture.key("owner"));
+    let one = format!("{}/{}", assistants(&fixture), fixture.public_assistant);
+    for (sent, kept) in [
+        (json!(0), 0.0),
+        (json!(2), 2.0),
+        (json!(1e-200), 0.0),
+        (json!(5e-324), 0.0),
+        (json!(1.9999999999999998), 2.0),
+        (json!(0.12345), 0.1235),
+    ] {
+        let created = create(
+            &stack,
+            &fixture,
+            json!({"name": "Edge", "temperature": sent.clone()}),
+        )
+        .await;
+        assert_eq!(created["temperature"], json!(kept), "create {sent}");
+        let path = format!(
+            "{}/{}",
+            assistants(&fixture),
+            created["id"].as_str().unwrap()
+        );
+        let (_, read) = stack.call(Method::GET, &path, owner, None).await;
+        assert_eq!(read["temperature"], json!(kept), "read {sent}");
+        let (status, patched) = stack
+            .call(
+                Method::PATCH,
+                &one,
+                owner,
+                Some(json!({"temperature": sent.clone()})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{patched}");
+        assert_eq!(patched["temperature"], json!(kept), "update {sent}");
+    }
+    for refused in [json!(-1e-200), json!(2.0000001), json!("1")] {
+        let (status, body) = stack
+            .call(
+                Method::PATCH,
+                &one,
+                owner,
+                Some(json!({"temperature": refused})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(body["details"]["temperature"].is_string());
+    }
+}

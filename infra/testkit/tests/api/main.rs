@@ -7,6 +7,7 @@ mod assistants_events;
 mod authorization;
 mod cleanup_events;
 mod connections_api;
+mod failures;
 mod ingest_events;
 mod malformed_requests;
 mod memory_store_contract;

@@ -31,17 +31,24 @@ pub(super) enum Call {
 #[error("injected fault: {0:?}")]
 struct Injected(Fault);
 
-/// The faults still to happen, in order.
+/// The faults still to happen, in order; `None` lets one call through.
 #[derive(Debug, Default)]
 pub struct FaultPlan {
-    pending: Mutex<VecDeque<Fault>>,
+    pending: Mutex<VecDeque<Option<Fault>>>,
 }
 
 impl FaultPlan {
     /// The next `times` attempts that `fault` applies to fail with it.
     pub fn fail_next(&self, times: usize, fault: Fault) {
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        pending.extend(std::iter::repeat_n(fault, times));
+        pending.extend(std::iter::repeat_n(Some(fault), times));
+    }
+
+    /// The next `calls` calls (of any kind) succeed before the faults
+    /// queued after this: aims a fault past, say, the membership read.
+    pub fn pass_next(&self, calls: usize) {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        pending.extend(std::iter::repeat_n(None, calls));
     }
 
     /// How many injected faults have not happened yet.
@@ -61,18 +68,19 @@ impl FaultPlan {
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
         let applies = match pending.front() {
             None => return Ok(()),
-            Some(Fault::TransactionConflict) => call == Call::Transaction,
-            Some(Fault::Throttled | Fault::Unavailable) => true,
+            Some(None) => true,
+            Some(Some(Fault::TransactionConflict)) => call == Call::Transaction,
+            Some(Some(Fault::Throttled | Fault::Unavailable)) => true,
         };
         if !applies {
             return Ok(());
         }
-        match pending.pop_front() {
+        match pending.pop_front().flatten() {
+            None => Ok(()),
             Some(Fault::Unavailable) => Err(WriteFailure::Failed(StoreError::Transient(Box::new(
                 Injected(Fault::Unavailable),
             )))),
             Some(fault) => Err(WriteFailure::Contended(format!("{fault:?}"))),
-            None => Ok(()),
         }
     }
 }
