@@ -231,8 +231,10 @@ impl Api {
         }
     }
 
-    /// Everything an owner can read about the fixture's workspace, to show
-    /// that a refused request changed nothing.
+    /// Everything an owner can read about the fixture's workspace, each
+    /// read with its status, to show that a refused request changed nothing
+    /// (the harnesses add what the API cannot show: files, queued jobs,
+    /// vectors).
     pub async fn snapshot(&self, fixture: &Fixture) -> Value {
         let ws = fixture.ws();
         let owner = fixture.key("owner");
@@ -277,14 +279,17 @@ impl Api {
                 fixture.private_assistant
             ),
         ] {
-            let (_, mut body) = self.call(Method::GET, &path, Some(owner), None).await;
+            let (status, mut body) = self.call(Method::GET, &path, Some(owner), None).await;
             // The snapshot's own reads move the owner key's last use.
             if let Some(keys) = body["data"].as_array_mut() {
                 for key in keys {
                     key.as_object_mut().map(|k| k.remove("lastUsedAt"));
                 }
             }
-            snapshot.insert(path, body);
+            snapshot.insert(
+                path,
+                serde_json::json!({ "status": status.as_u16(), "body": body }),
+            );
         }
         Value::Object(snapshot)
     }

@@ -116,6 +116,19 @@ impl MemoryStack {
         self.api.fixture_for(self.seed().await).await
     }
 
+    /// What the API shows of the fixture (see [`Api::snapshot`]), and what
+    /// it cannot: every stored file, every queued job, every vector.
+    pub async fn snapshot(&self, fixture: &Fixture) -> serde_json::Value {
+        let namespaces = [&fixture.project, &fixture.spare_project];
+        serde_json::json!({
+            "api": self.api.snapshot(fixture).await,
+            "files": self.blobs.keys(),
+            "cleanupJobs": self.cleanup.sent().iter().map(Job::to_message).collect::<Vec<_>>(),
+            "ingestJobs": self.ingest.sent().iter().map(Job::to_message).collect::<Vec<_>>(),
+            "vectors": namespaces.map(|ns| self.pinecone.metadata(ns).into_keys().collect::<Vec<_>>()),
+        })
+    }
+
     /// Runs the ingest worker over every job queued so far, as the event
     /// source mapping would; returns how many it took.
     pub async fn run_ingest(&self) -> usize {

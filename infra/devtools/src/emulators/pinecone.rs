@@ -50,6 +50,18 @@ impl PineconeEmulator {
         self.lock().get(namespace).map_or(0, BTreeMap::len)
     }
 
+    /// Every vector's id and metadata in a namespace, by id.
+    pub fn metadata(&self, namespace: &str) -> BTreeMap<String, Map<String, Value>> {
+        self.lock()
+            .get(namespace)
+            .map(|ns| {
+                ns.iter()
+                    .map(|(id, (_, metadata))| (id.clone(), metadata.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Namespace>> {
         self.namespaces.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -596,10 +596,14 @@ async fn only_owners_and_admins_upload_documents() {
         fixture.project
     );
     for (role, expected) in ROLES.iter().zip([201, 201, 403, 404, 404]) {
+        let before = stack.snapshot(&fixture).await;
         let (status, body) = stack
             .upload(fixture.key(role), &path, "notes.txt", b"some notes")
             .await;
         assert_eq!(status.as_u16(), expected, "{role}: {body}");
+        if status.is_client_error() {
+            assert_eq!(stack.snapshot(&fixture).await, before, "{role}");
+        }
     }
     let (status, _) = stack
         .call_raw(Method::POST, &path, None, Some("x".into()))
@@ -612,4 +616,181 @@ async fn only_owners_and_admins_upload_documents() {
         listed["total"], 3,
         "the fixture's document and the two allowed uploads"
     );
+}
+
+/// The names a list route shows to `role`, or its status if refused.
+async fn names_seen(stack: &MemoryStack, fixture: &Fixture, path: &str, role: &str) -> Value {
+    let (status, body) = stack
+        .call(Method::GET, path, Some(fixture.key(role)), None)
+        .await;
+    if status != StatusCode::OK {
+        return json!(status.as_u16());
+    }
+    let mut names: Vec<String> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["name"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    assert_eq!(body["total"], names.len(), "{path} as {role}");
+    json!(names)
+}
+
+#[tokio::test]
+async fn each_role_lists_exactly_the_assistants_projects_and_documents_it_may_see() {
+    let stack = MemoryStack::start().await;
+    let fixture = stack.fixture().await;
+    let ws = fixture.ws();
+    let (status, _) = stack
+        .call(
+            Method::POST,
+            &format!("/api/workspaces/{ws}/projects"),
+            Some(fixture.key("admin")),
+            Some(json!({"name": "Handbook", "visibility": "workspace"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let lists = [
+        (
+            format!("/api/workspaces/{ws}/assistants"),
+            [
+                json!(["private bot", "public bot"]),
+                json!(["private bot", "public bot"]),
+                // The member holds a grant on the private one.
+                json!(["private bot", "public bot"]),
+                json!(["public bot"]),
+                json!(404),
+            ],
+        ),
+        (
+            format!("/api/workspaces/{ws}/projects"),
+            [
+                json!(["Handbook", "Product Documentation", "Spare"]),
+                json!(["Handbook", "Product Documentation", "Spare"]),
+                // Private projects: only the one the member was granted.
+                json!(["Handbook", "Product Documentation"]),
+                json!(["Handbook"]),
+                json!(404),
+            ],
+        ),
+        (
+            format!("/api/workspaces/{ws}/projects/{}/documents", fixture.project),
+            [
+                json!(["faq.md"]),
+                json!(["faq.md"]),
+                json!(["faq.md"]),
+                json!(404),
+                json!(404),
+            ],
+        ),
+    ];
+    for (path, expected) in lists {
+        for (role, seen) in ROLES.iter().zip(expected) {
+            assert_eq!(
+                names_seen(&stack, &fixture, &path, role).await,
+                seen,
+                "{path} as {role}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_user_of_another_workspace_cannot_reach_this_ones_items_through_their_own() {
+    let stack = MemoryStack::start().await;
+    let fixture = stack.fixture().await;
+    let theirs = fixture.seed.other_workspace_id.to_string();
+    let outsider = Some(fixture.key("outsider"));
+    let before = stack.snapshot(&fixture).await;
+    let ast = &fixture.private_assistant;
+    let project = &fixture.project;
+    let document = &fixture.document;
+    let member = fixture.user("member");
+    let calls: Vec<(Method, String, Option<Value>)> = vec![
+        (Method::GET, format!("assistants/{ast}"), None),
+        (Method::PATCH, format!("assistants/{ast}"), Some(json!({"name": "Mine"}))),
+        (Method::DELETE, format!("assistants/{ast}"), None),
+        (Method::GET, format!("assistants/{ast}/access"), None),
+        (Method::PUT, format!("assistants/{ast}/access/{member}"), None),
+        (Method::GET, format!("assistants/{ast}/projects"), None),
+        (
+            Method::POST,
+            format!("assistants/{ast}/projects"),
+            Some(json!({"projectId": fixture.spare_project})),
+        ),
+        (Method::DELETE, format!("assistants/{ast}/projects/{project}"), None),
+        (
+            Method::POST,
+            format!("assistants/{ast}/search"),
+            Some(json!({"query": "refunds"})),
+        ),
+        (Method::GET, format!("projects/{project}"), None),
+        (Method::DELETE, format!("projects/{project}"), None),
+        (Method::GET, format!("projects/{project}/documents/{document}"), None),
+        (Method::DELETE, format!("projects/{project}/documents/{document}"), None),
+        (
+            Method::POST,
+            format!("projects/{project}/documents/{document}/complete"),
+            None,
+        ),
+        (Method::PATCH, format!("members/{member}"), Some(json!({"role": "guest"}))),
+        (Method::DELETE, format!("members/{member}"), None),
+    ];
+    for (method, path, body) in calls {
+        let path = format!("/api/workspaces/{theirs}/{path}");
+        let (status, answer) = stack.call(method.clone(), &path, outsider, body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {answer}");
+    }
+    assert_eq!(stack.snapshot(&fixture).await, before);
+}
+
+#[tokio::test]
+async fn an_admin_can_neither_change_nor_remove_an_owner_nor_make_one() {
+    let stack = MemoryStack::start().await;
+    let fixture = stack.fixture().await;
+    let ws = fixture.ws();
+    let admin = Some(fixture.key("admin"));
+    let owner_path = format!("/api/workspaces/{ws}/members/{}", fixture.user("owner"));
+    let member_path = format!("/api/workspaces/{ws}/members/{}", fixture.user("member"));
+    let before = stack.snapshot(&fixture).await;
+    for (method, path, body) in [
+        (Method::PATCH, &owner_path, Some(json!({"role": "member"}))),
+        (Method::PATCH, &owner_path, Some(json!({"status": "suspended"}))),
+        (Method::DELETE, &owner_path, None),
+        (Method::PATCH, &member_path, Some(json!({"role": "owner"}))),
+    ] {
+        let (status, body) = stack.call(method.clone(), path, admin, body).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}: {body}");
+        assert!(body["error"].as_str().unwrap().contains("only owners"));
+    }
+    let (status, body) = stack
+        .call(
+            Method::POST,
+            &format!("/api/workspaces/{ws}/members"),
+            admin,
+            Some(json!({"email": "new@demo.test", "role": "owner"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(stack.snapshot(&fixture).await, before);
+    // The owner may, except leave the workspace without an owner.
+    let (status, body) = stack
+        .call(
+            Method::PATCH,
+            &owner_path,
+            Some(fixture.key("owner")),
+            Some(json!({"role": "admin"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, _) = stack
+        .call(
+            Method::PATCH,
+            &member_path,
+            admin,
+            Some(json!({"role": "admin"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
 }

@@ -139,65 +139,11 @@ async fn connecting_a_missing_or_malformed_project_is_refused() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_connects_and_disconnects_leave_the_count_exact() {
     let stack = MemoryStack::start().await;
     let fixture = stack.fixture().await;
-    let owner = fixture.key("owner").to_owned();
-    let mut projects = Vec::new();
-    for i in 0..5 {
-        let (_, created) = stack
-            .call(
-                Method::POST,
-                &format!("/api/workspaces/{}/projects", fixture.ws()),
-                Some(&owner),
-                Some(json!({"name": format!("p{i}")})),
-            )
-            .await;
-        projects.push(created["id"].as_str().unwrap().to_owned());
-    }
-    let path = connections(&fixture, &fixture.public_assistant);
-    let mut calls = tokio::task::JoinSet::new();
-    for i in 0..50 {
-        let stack = stack.clone();
-        let owner = owner.clone();
-        let project = projects[i % projects.len()].clone();
-        let path = path.clone();
-        calls.spawn(async move {
-            let (status, body) = if i % 3 == 2 {
-                stack
-                    .call(
-                        Method::DELETE,
-                        &format!("{path}/{project}"),
-                        Some(&owner),
-                        None,
-                    )
-                    .await
-            } else {
-                stack
-                    .call(
-                        Method::POST,
-                        &path,
-                        Some(&owner),
-                        Some(json!({"projectId": project})),
-                    )
-                    .await
-            };
-            assert!(
-                [201, 204, 404, 409].contains(&status.as_u16()),
-                "{status} {body}"
-            );
-        });
-    }
-    while let Some(done) = calls.join_next().await {
-        done.unwrap();
-    }
-    let (_, listed) = stack.call(Method::GET, &path, Some(&owner), None).await;
-    let connected = listed["data"].as_array().unwrap().len() as u64;
-    assert_eq!(
-        project_count(&stack, &fixture, &fixture.public_assistant).await,
-        connected
-    );
+    testkit::scenarios::fifty_concurrent_connects_and_disconnects(&stack.api, &fixture).await;
 }
 
 #[tokio::test]

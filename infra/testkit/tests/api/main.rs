@@ -9,6 +9,7 @@ mod cleanup_events;
 mod connections_api;
 mod failures;
 mod ingest_events;
+mod ingest_redelivery;
 mod malformed_requests;
 mod memory_store_contract;
 mod projects_events;

@@ -3,6 +3,7 @@
 //! binary, since linking is what costs.
 
 mod cascades;
+mod connections;
 mod direct_uploads;
 mod dynamo_store_contract;
 mod ingest_loop;

@@ -1,0 +1,159 @@
+//! A job that failed half way, delivered again, leaves exactly the vectors
+//! a clean run leaves: same ids, same metadata, nothing extra.
+
+use axum::http::Method;
+use serde_json::{Map, Value};
+use shared::ingest::worker::{DEFAULT_CONCURRENCY, Ingestor};
+use shared::jobs::{Job, MessageOutcome};
+use shared::ports::{ProviderError, VectorIndex, VectorMatch, VectorRecord};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use testkit::{Fixture, MemoryStack};
+
+/// An index whose first upsert writes half its records and then fails as a
+/// dropped connection would (after the adapter's retries).
+struct HalfThenFail<V> {
+    inner: V,
+    failed: AtomicBool,
+}
+
+impl<V: VectorIndex> VectorIndex for HalfThenFail<V> {
+    async fn upsert(&self, namespace: &str, records: &[VectorRecord]) -> Result<(), ProviderError> {
+        if self.failed.swap(true, Ordering::SeqCst) {
+            return self.inner.upsert(namespace, records).await;
+        }
+        self.inner
+            .upsert(namespace, &records[..records.len() / 2])
+            .await?;
+        Err(ProviderError::Unavailable {
+            provider: "the vector index",
+            detail: "connection reset".into(),
+        })
+    }
+
+    async fn query(
+        &self,
+        namespace: &str,
+        vector: &[f32],
+        top_k: usize,
+        filter: Option<Value>,
+    ) -> Result<Vec<VectorMatch>, ProviderError> {
+        self.inner.query(namespace, vector, top_k, filter).await
+    }
+
+    async fn delete_ids(&self, namespace: &str, ids: &[String]) -> Result<(), ProviderError> {
+        self.inner.delete_ids(namespace, ids).await
+    }
+
+    async fn delete_matching(&self, namespace: &str, filter: Value) -> Result<(), ProviderError> {
+        self.inner.delete_matching(namespace, filter).await
+    }
+
+    async fn delete_namespace(&self, namespace: &str) -> Result<(), ProviderError> {
+        self.inner.delete_namespace(namespace).await
+    }
+}
+
+fn filler(sentences: usize) -> String {
+    (0..sentences)
+        .map(|i| format!("Paragraph {i} explains billing in general terms for customers."))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+async fn document(stack: &MemoryStack, fixture: &Fixture, project: &str, id: &str) -> Value {
+    let path = format!(
+        "/api/workspaces/{}/projects/{project}/documents/{id}",
+        fixture.ws()
+    );
+    let (_, body) = stack
+        .call(Method::GET, &path, Some(fixture.key("owner")), None)
+        .await;
+    body
+}
+
+/// A namespace's vectors of one document, by chunk index, without the two
+/// fields that name the document itself.
+fn chunks_of(
+    vectors: &BTreeMap<String, Map<String, Value>>,
+    document: &str,
+) -> BTreeMap<u64, Map<String, Value>> {
+    vectors
+        .iter()
+        .filter(|(_, m)| m["documentId"] == document)
+        .map(|(id, metadata)| {
+            let index = metadata["chunkIndex"].as_u64().unwrap();
+            assert_eq!(id, &format!("{document}#{index}"), "ids are deterministic");
+            let mut kept = metadata.clone();
+            kept.remove("documentId");
+            kept.remove("documentName");
+            (index, kept)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_job_redelivered_after_failing_half_way_leaves_the_vectors_of_a_clean_run() {
+    let stack = MemoryStack::start().await;
+    let fixture = stack.fixture().await;
+    stack.run_ingest().await;
+    let owner = fixture.key("owner");
+    let text = filler(300);
+    let upload = |project: &str| {
+        let path = format!(
+            "/api/workspaces/{}/projects/{project}/documents",
+            fixture.ws()
+        );
+        let text = text.clone();
+        let stack = stack.clone();
+        async move {
+            let (_, created) = stack
+                .upload(owner, &path, "billing.txt", text.as_bytes())
+                .await;
+            created["id"].as_str().unwrap().to_owned()
+        }
+    };
+
+    // A clean run, in the other project, for comparison.
+    let clean = upload(&fixture.project).await;
+    assert_eq!(stack.run_ingest().await, 1);
+
+    let flaky_id = upload(&fixture.spare_project).await;
+    let [job] = stack.ingest.take().try_into().unwrap();
+    let flaky = Ingestor {
+        store: stack.store.clone(),
+        blobs: stack.blobs.clone(),
+        embedder: stack.retriever.embedder.clone(),
+        index: HalfThenFail {
+            inner: stack.retriever.index.clone(),
+            failed: AtomicBool::new(false),
+        },
+        concurrency: DEFAULT_CONCURRENCY,
+    };
+    assert_eq!(
+        flaky.handle_message("first", &job.to_message(), 1).await,
+        MessageOutcome::Retry
+    );
+    let halfway = document(&stack, &fixture, &fixture.spare_project, &flaky_id).await;
+    assert_eq!(halfway["status"], "processing");
+    let total = halfway["chunkCount"].as_u64().unwrap();
+    assert!(total >= 4, "enough chunks to fail half way: {total}");
+    let written = stack.pinecone.vector_count(&fixture.spare_project) as u64;
+    assert!(written > 0 && written < total, "{written} of {total}");
+
+    assert_eq!(
+        stack
+            .ingestor
+            .handle_message("again", &job.to_message(), 2)
+            .await,
+        MessageOutcome::Done
+    );
+    let done = document(&stack, &fixture, &fixture.spare_project, &flaky_id).await;
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["chunksDone"], total);
+
+    let redelivered = chunks_of(&stack.pinecone.metadata(&fixture.spare_project), &flaky_id);
+    let expected = chunks_of(&stack.pinecone.metadata(&fixture.project), &clean);
+    assert_eq!(redelivered.len() as u64, total);
+    assert_eq!(redelivered, expected);
+}
