@@ -67,22 +67,65 @@ pub fn event_files(function: &str) -> Vec<(String, String)> {
     files
 }
 
+/// What replaying one event file must answer: its status, and for each
+/// JSON pointer into the answer the JSON it must hold, where `{workspace}`,
+/// `{assistant}`, `{project}`, `{spare_project}`, `{document}` and
+/// `{member}` stand for the fixture's ids.
+pub struct Expected {
+    pub file: &'static str,
+    pub status: u16,
+    pub body: &'static [(&'static str, &'static str)],
+}
+
+impl Expected {
+    pub const fn new(
+        file: &'static str,
+        status: u16,
+        body: &'static [(&'static str, &'static str)],
+    ) -> Self {
+        Self { file, status, body }
+    }
+}
+
+fn with_fixture(text: &str, fixture: &Fixture) -> String {
+    text.replace("{workspace}", fixture.ws())
+        .replace("{assistant}", &fixture.private_assistant)
+        .replace("{project}", &fixture.project)
+        .replace("{spare_project}", &fixture.spare_project)
+        .replace("{document}", &fixture.document)
+        .replace("{member}", fixture.user("member"))
+}
+
 /// Replays every event of `events/<folder>/` through `router`, each on a
-/// fresh fixture, and checks it against `expected` (file name, status),
-/// which must name every file.
+/// fresh fixture, and checks the answer against `expected`, which must name
+/// every file. An empty answer (204) must be empty.
 pub async fn assert_every_event_answers(
     folder: &str,
     router: fn(&MemoryStack) -> Router,
-    expected: &[(&str, u16)],
+    expected: &[Expected],
 ) {
     let stack = MemoryStack::start().await;
     let files = event_files(folder);
     let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
-    let expected_names: Vec<&str> = expected.iter().map(|(name, _)| *name).collect();
+    let expected_names: Vec<&str> = expected.iter().map(|e| e.file).collect();
     assert_eq!(names, expected_names, "every event file has an expectation");
-    for ((name, event), (_, status)) in files.iter().zip(expected) {
+    for ((name, event), expect) in files.iter().zip(expected) {
         let fixture = stack.fixture().await;
+        // The fixture's document indexed, so that search finds it.
+        stack.run_ingest().await;
         let (got, body) = replay_event(router(&stack), event, &fixture).await;
-        assert_eq!(got.as_u16(), *status, "{name}: {body}");
+        assert_eq!(got.as_u16(), expect.status, "{name}: {body}");
+        if got == StatusCode::NO_CONTENT {
+            assert_eq!(body, Value::Null, "{name}");
+        }
+        for (pointer, wanted) in expect.body {
+            let wanted: Value = serde_json::from_str(&with_fixture(wanted, &fixture))
+                .unwrap_or_else(|e| panic!("{name}: {wanted} is not JSON: {e}"));
+            assert_eq!(
+                body.pointer(pointer),
+                Some(&wanted),
+                "{name} at {pointer}: {body}"
+            );
+        }
     }
 }

@@ -9,6 +9,7 @@ pub mod contract;
 pub mod events;
 pub mod local;
 pub mod memory;
+pub mod routes;
 pub mod scenarios;
 
 pub use api::{Api, Fixture};

@@ -43,7 +43,12 @@ pub async fn fifty_concurrent_connects_and_disconnects(api: &Api, fixture: &Fixt
         let id = created["id"].as_str().unwrap().to_owned();
         if i % 2 == 0 {
             let (status, body) = api
-                .call(Method::POST, &path, Some(&owner), Some(json!({"projectId": id})))
+                .call(
+                    Method::POST,
+                    &path,
+                    Some(&owner),
+                    Some(json!({"projectId": id})),
+                )
                 .await;
             assert_eq!(status, StatusCode::CREATED, "{body}");
         }
@@ -57,7 +62,8 @@ pub async fn fifty_concurrent_connects_and_disconnects(api: &Api, fixture: &Fixt
         calls.spawn(async move {
             let (status, body) = if connecting {
                 let body = json!({"projectId": project});
-                api.call(Method::POST, &path, Some(&owner), Some(body)).await
+                api.call(Method::POST, &path, Some(&owner), Some(body))
+                    .await
             } else {
                 let one = format!("{path}/{project}");
                 api.call(Method::DELETE, &one, Some(&owner), None).await

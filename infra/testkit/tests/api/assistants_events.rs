@@ -3,17 +3,51 @@
 
 use shared::http::assistants_router;
 use testkit::MemoryStack;
-use testkit::events::{assert_every_event_answers, event_files, replay_event};
+use testkit::events::{Expected, assert_every_event_answers, event_files, replay_event};
 
-const EXPECTED: &[(&str, u16)] = &[
-    ("create-assistant.json", 201),
-    ("delete-assistant.json", 204),
-    ("get-assistant.json", 200),
-    ("grant-access.json", 200),
-    ("list-access.json", 200),
-    ("list-assistants.json", 200),
-    ("revoke-access.json", 204),
-    ("update-assistant.json", 200),
+const EXPECTED: &[Expected] = &[
+    Expected::new(
+        "create-assistant.json",
+        201,
+        &[
+            ("/name", r#""Support Bot""#),
+            ("/visibility", r#""public""#),
+            ("/workspaceId", r#""{workspace}""#),
+        ],
+    ),
+    Expected::new("delete-assistant.json", 204, &[]),
+    Expected::new(
+        "get-assistant.json",
+        200,
+        &[("/id", r#""{assistant}""#), ("/name", r#""private bot""#)],
+    ),
+    Expected::new(
+        "grant-access.json",
+        200,
+        &[
+            ("/assistantId", r#""{assistant}""#),
+            ("/userId", r#""{member}""#),
+        ],
+    ),
+    Expected::new(
+        "list-access.json",
+        200,
+        &[("/total", "1"), ("/data/0/userId", r#""{member}""#)],
+    ),
+    Expected::new("list-assistants.json", 200, &[("/total", "2")]),
+    Expected::new("revoke-access.json", 204, &[]),
+    Expected::new(
+        "update-assistant.json",
+        200,
+        &[
+            ("/id", r#""{assistant}""#),
+            ("/temperature", "0.3"),
+            (
+                "/instructions",
+                r#""You are a technical support specialist. Always ask clarifying questions.""#,
+            ),
+        ],
+    ),
 ];
 
 #[tokio::test]

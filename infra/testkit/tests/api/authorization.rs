@@ -4,433 +4,8 @@
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
+use testkit::routes::{ROLES, Route, routes};
 use testkit::{Fixture, MemoryStack};
-
-const ROLES: [&str; 5] = ["owner", "admin", "member", "guest", "outsider"];
-
-struct Route {
-    name: &'static str,
-    method: Method,
-    path: fn(&Fixture) -> String,
-    body: Option<fn(&Fixture) -> Value>,
-    /// Expected status for owner, admin, member, guest, outsider.
-    expect: [u16; 5],
-}
-
-fn routes() -> Vec<Route> {
-    vec![
-        Route {
-            name: "list workspaces",
-            method: Method::GET,
-            path: |_| "/api/workspaces".into(),
-            body: None,
-            expect: [200, 200, 200, 200, 200],
-        },
-        Route {
-            name: "create workspace",
-            method: Method::POST,
-            path: |_| "/api/workspaces".into(),
-            body: Some(|_| json!({"name": "Another"})),
-            expect: [201, 201, 201, 201, 201],
-        },
-        Route {
-            name: "get workspace",
-            method: Method::GET,
-            path: |f| format!("/api/workspaces/{}", f.ws()),
-            body: None,
-            expect: [200, 200, 200, 200, 404],
-        },
-        Route {
-            name: "update workspace",
-            method: Method::PATCH,
-            path: |f| format!("/api/workspaces/{}", f.ws()),
-            body: Some(|_| json!({"name": "Renamed"})),
-            expect: [200, 200, 403, 403, 404],
-        },
-        Route {
-            name: "list members",
-            method: Method::GET,
-            path: |f| format!("/api/workspaces/{}/members", f.ws()),
-            body: None,
-            expect: [200, 200, 200, 200, 404],
-        },
-        Route {
-            name: "add member",
-            method: Method::POST,
-            path: |f| format!("/api/workspaces/{}/members", f.ws()),
-            body: Some(|_| json!({"email": "newcomer@example.com", "role": "member"})),
-            expect: [201, 201, 403, 403, 404],
-        },
-        Route {
-            name: "change member",
-            method: Method::PATCH,
-            path: |f| format!("/api/workspaces/{}/members/{}", f.ws(), f.user("guest")),
-            body: Some(|_| json!({"role": "member"})),
-            expect: [200, 200, 403, 403, 404],
-        },
-        Route {
-            name: "remove member",
-            method: Method::DELETE,
-            path: |f| format!("/api/workspaces/{}/members/{}", f.ws(), f.user("guest")),
-            body: None,
-            expect: [204, 204, 403, 403, 404],
-        },
-        Route {
-            name: "list own keys",
-            method: Method::GET,
-            path: |_| "/api/api-keys".into(),
-            body: None,
-            expect: [200, 200, 200, 200, 200],
-        },
-        Route {
-            name: "create own key",
-            method: Method::POST,
-            path: |_| "/api/api-keys".into(),
-            body: Some(|_| json!({"name": "laptop"})),
-            expect: [201, 201, 201, 201, 201],
-        },
-        Route {
-            name: "revoke the owner's key",
-            method: Method::DELETE,
-            path: |f| format!("/api/api-keys/{}", f.owner_key_id),
-            body: None,
-            expect: [204, 404, 404, 404, 404],
-        },
-        Route {
-            name: "list assistants",
-            method: Method::GET,
-            path: |f| format!("/api/workspaces/{}/assistants", f.ws()),
-            body: None,
-            expect: [200, 200, 200, 200, 404],
-        },
-        Route {
-            name: "create assistant",
-            method: Method::POST,
-            path: |f| format!("/api/workspaces/{}/assistants", f.ws()),
-            body: Some(|_| json!({"name": "Support Bot"})),
-            expect: [201, 201, 403, 403, 404],
-        },
-        Route {
-            name: "get public assistant",
-            method: Method::GET,
-            path: |f| {
-                format!(
-                    "/api/workspaces/{}/assistants/{}",
-                    f.ws(),
-                    f.public_assistant
-                )
-            },
-            body: None,
-            expect: [200, 200, 200, 200, 404],
-        },
-        Route {
-            name: "get private assistant",
-            method: Method::GET,
-            path: |f| {
-                format!(
-                    "/api/workspaces/{}/assistants/{}",
-                    f.ws(),
-                    f.private_assistant
-                )
-            },
-            body: None,
-            expect: [200, 200, 200, 404, 404],
-        },
-        Route {
-            name: "update public assistant",
-            method: Method::PATCH,
-            path: |f| {
-                format!(
-                    "/api/workspaces/{}/assistants/{}",
-                    f.ws(),
-                    f.public_assistant
-                )
-            },
-            body: Some(|_| json!({"temperature": 0.3})),
-            expect: [200, 200, 403, 403, 404],
-        },
-        Route {
-            name: "update private assistant",
-            method: Method::PATCH,
-            path: |f| {
-                format!(
-                    "/api/workspaces/{}/assistants/{}",
-                    f.ws(),
-                    f.private_assistant
-                )
-            },
-            body: Some(|_| json!({"temperature": 0.3})),
-            expect: [200, 200, 403, 404, 404],
-        },
-        Route {
-            name: "delete public assistant",
-            method: Method::DELETE,
-            path: |f| {
-                format!(
-                    "/api/workspaces/{}/assistants/{}",
-                    f.ws(),
-                    f.public_assistant
-                )
-            },
-            body: None,
-            expect: [204, 204, 403, 403, 404],
-        },
-        Route {
-            name: "delete private assistant",
-            method: Method::DELETE,
-            path: |f| {
-                format!(
-                    "/api/workspaces/{}/assistants/{}",
-                    f.ws(),
-                    f.private_assistant
-                )
-            },
-            body: None,
-            expect: [204, 204, 403, 404, 404],
-        },
-        Route {
-            name: "list access grants",
-            method: Method::GET,
-            path: |f| {
-                format!(
-                    "/api/workspaces/{}/assistants/{}/access",
-                    f.ws(),
-                    f.private_assistant
-                )
-            },
-            body: None,
-            expect: [200, 200, 403, 404, 404],
-        },
-        Route {
-            name: "grant access",
-            method: Method::PUT,
-            path: |f| {
-                format!(
-                    "/api/workspaces/{}/assistants/{}/access/{}",
-                    f.ws(),
-                    f.private_assistant,
-                    f.user("guest")
-                )
-            },
-            body: None,
-            expect: [200, 200, 403, 404, 404],
-        },
-        Route {
-            name: "revoke access",
-            method: Method::DELETE,
-            path: |f| {
-                format!(
-                    "/api/workspaces/{}/assistants/{}/access/{}",
-                    f.ws(),
-                    f.private_assistant,
-                    f.user("member")
-                )
-            },
-            body: None,
-            expect: [204, 204, 403, 404, 404],
-        },
-        Route {
-            name: "list projects",
-            method: Method::GET,
-            path: |f| format!("/api/workspaces/{}/projects", f.ws()),
-            body: None,
-            expect: [200, 200, 200, 200, 404],
-        },
-        Route {
-            name: "create project",
-            method: Method::POST,
-            path: |f| format!("/api/workspaces/{}/projects", f.ws()),
-            body: Some(|_| json!({"name": "Handbook"})),
-            expect: [201, 201, 403, 403, 404],
-        },
-        Route {
-            name: "get a private project the member was granted",
-            method: Method::GET,
-            path: |f| format!("/api/workspaces/{}/projects/{}", f.ws(), f.project),
-            body: None,
-            expect: [200, 200, 200, 404, 404],
-        },
-        Route {
-            name: "get a private project nobody was granted",
-            method: Method::GET,
-            path: |f| format!("/api/workspaces/{}/projects/{}", f.ws(), f.spare_project),
-            body: None,
-            expect: [200, 200, 404, 404, 404],
-        },
-        Route {
-            name: "update project",
-            method: Method::PATCH,
-            path: |f| format!("/api/workspaces/{}/projects/{}", f.ws(), f.project),
-            body: Some(|_| json!({"description": "Everything about the product"})),
-            expect: [200, 200, 403, 404, 404],
-        },
-        Route {
-            name: "delete project",
-            method: Method::DELETE,
-            path: |f| format!("/api/workspaces/{}/projects/{}", f.ws(), f.project),
-            body: None,
-            expect: [204, 204, 403, 404, 404],
-        },
-        Route {
-            name: "list project access grants",
-            method: Method::GET,
-            path: |f| format!("/api/workspaces/{}/projects/{}/access", f.ws(), f.project),
-            body: None,
-            expect: [200, 200, 403, 404, 404],
-        },
-        Route {
-            name: "grant project access",
-            method: Method::PUT,
-            path: |f| {
-                format!(
-                    "/api/workspaces/{}/projects/{}/access/{}",
-                    f.ws(),
-                    f.project,
-                    f.user("guest")
-                )
-            },
-            body: None,
-            expect: [200, 200, 403, 404, 404],
-        },
-        Route {
-            name: "revoke project access",
-            method: Method::DELETE,
-            path: |f| {
-                format!(
-                    "/api/workspaces/{}/projects/{}/access/{}",
-                    f.ws(),
-                    f.project,
-                    f.user("member")
-                )
-            },
-            body: None,
-            expect: [204, 204, 403, 404, 404],
-        },
-        Route {
-            name: "list documents",
-            method: Method::GET,
-            path: |f| {
-                format!(
-                    "/api/workspaces/{}/projects/{}/documents",
-                    f.ws(),
-                    f.project
-                )
-            },
-            body: None,
-            expect: [200, 200, 200, 404, 404],
-        },
-        Route {
-            name: "get document",
-            method: Method::GET,
-            path: |f| {
-                format!(
-                    "/api/workspaces/{}/projects/{}/documents/{}",
-                    f.ws(),
-                    f.project,
-                    f.document
-                )
-            },
-            body: None,
-            expect: [200, 200, 200, 404, 404],
-        },
-        Route {
-            name: "delete document",
-            method: Method::DELETE,
-            path: |f| {
-                format!(
-                    "/api/workspaces/{}/projects/{}/documents/{}",
-                    f.ws(),
-                    f.project,
-                    f.document
-                )
-            },
-            body: None,
-            expect: [204, 204, 403, 404, 404],
-        },
-        Route {
-            name: "start a direct upload",
-            method: Method::POST,
-            path: |f| {
-                format!(
-                    "/api/workspaces/{}/projects/{}/documents/uploads",
-                    f.ws(),
-                    f.project
-                )
-            },
-            body: Some(|_| json!({"name": "handbook.pdf", "size": 12_000_000})),
-            expect: [201, 201, 403, 404, 404],
-        },
-        Route {
-            // The fixture's document came through the API, so those allowed
-            // to complete uploads hear that it is complete already.
-            name: "complete a direct upload",
-            method: Method::POST,
-            path: |f| {
-                format!(
-                    "/api/workspaces/{}/projects/{}/documents/{}/complete",
-                    f.ws(),
-                    f.project,
-                    f.document
-                )
-            },
-            body: None,
-            expect: [409, 409, 403, 404, 404],
-        },
-        Route {
-            name: "list an assistant's projects",
-            method: Method::GET,
-            path: |f| {
-                format!(
-                    "/api/workspaces/{}/assistants/{}/projects",
-                    f.ws(),
-                    f.private_assistant
-                )
-            },
-            body: None,
-            expect: [200, 200, 200, 404, 404],
-        },
-        Route {
-            name: "connect a project",
-            method: Method::POST,
-            path: |f| {
-                format!(
-                    "/api/workspaces/{}/assistants/{}/projects",
-                    f.ws(),
-                    f.public_assistant
-                )
-            },
-            body: Some(|f| json!({"projectId": f.spare_project})),
-            expect: [201, 201, 403, 403, 404],
-        },
-        Route {
-            name: "disconnect a project",
-            method: Method::DELETE,
-            path: |f| {
-                format!(
-                    "/api/workspaces/{}/assistants/{}/projects/{}",
-                    f.ws(),
-                    f.private_assistant,
-                    f.project
-                )
-            },
-            body: None,
-            expect: [204, 204, 403, 404, 404],
-        },
-        Route {
-            name: "search an assistant's knowledge",
-            method: Method::POST,
-            path: |f| {
-                format!(
-                    "/api/workspaces/{}/assistants/{}/search",
-                    f.ws(),
-                    f.private_assistant
-                )
-            },
-            body: Some(|_| json!({"query": "how long do refunds take?"})),
-            expect: [200, 200, 200, 404, 404],
-        },
-    ]
-}
 
 /// Calls one route as every role. Roles expected to be refused, and reads,
 /// share one workspace (a refusal must change nothing, which is checked);
@@ -438,7 +13,7 @@ fn routes() -> Vec<Route> {
 async fn check_route(stack: MemoryStack, route: Route) -> Vec<String> {
     let mut mismatches = Vec::new();
     let mut shared = None;
-    for (role, expected) in ROLES.iter().zip(route.expect) {
+    for (role, expected) in ROLES.iter().zip(route.statuses) {
         let changes_things = expected < 300 && route.method != Method::GET;
         let fixture = if changes_things {
             stack.fixture().await
@@ -675,7 +250,10 @@ async fn each_role_lists_exactly_the_assistants_projects_and_documents_it_may_se
             ],
         ),
         (
-            format!("/api/workspaces/{ws}/projects/{}/documents", fixture.project),
+            format!(
+                "/api/workspaces/{ws}/projects/{}/documents",
+                fixture.project
+            ),
             [
                 json!(["faq.md"]),
                 json!(["faq.md"]),
@@ -709,17 +287,29 @@ async fn a_user_of_another_workspace_cannot_reach_this_ones_items_through_their_
     let member = fixture.user("member");
     let calls: Vec<(Method, String, Option<Value>)> = vec![
         (Method::GET, format!("assistants/{ast}"), None),
-        (Method::PATCH, format!("assistants/{ast}"), Some(json!({"name": "Mine"}))),
+        (
+            Method::PATCH,
+            format!("assistants/{ast}"),
+            Some(json!({"name": "Mine"})),
+        ),
         (Method::DELETE, format!("assistants/{ast}"), None),
         (Method::GET, format!("assistants/{ast}/access"), None),
-        (Method::PUT, format!("assistants/{ast}/access/{member}"), None),
+        (
+            Method::PUT,
+            format!("assistants/{ast}/access/{member}"),
+            None,
+        ),
         (Method::GET, format!("assistants/{ast}/projects"), None),
         (
             Method::POST,
             format!("assistants/{ast}/projects"),
             Some(json!({"projectId": fixture.spare_project})),
         ),
-        (Method::DELETE, format!("assistants/{ast}/projects/{project}"), None),
+        (
+            Method::DELETE,
+            format!("assistants/{ast}/projects/{project}"),
+            None,
+        ),
         (
             Method::POST,
             format!("assistants/{ast}/search"),
@@ -727,14 +317,26 @@ async fn a_user_of_another_workspace_cannot_reach_this_ones_items_through_their_
         ),
         (Method::GET, format!("projects/{project}"), None),
         (Method::DELETE, format!("projects/{project}"), None),
-        (Method::GET, format!("projects/{project}/documents/{document}"), None),
-        (Method::DELETE, format!("projects/{project}/documents/{document}"), None),
+        (
+            Method::GET,
+            format!("projects/{project}/documents/{document}"),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("projects/{project}/documents/{document}"),
+            None,
+        ),
         (
             Method::POST,
             format!("projects/{project}/documents/{document}/complete"),
             None,
         ),
-        (Method::PATCH, format!("members/{member}"), Some(json!({"role": "guest"}))),
+        (
+            Method::PATCH,
+            format!("members/{member}"),
+            Some(json!({"role": "guest"})),
+        ),
         (Method::DELETE, format!("members/{member}"), None),
     ];
     for (method, path, body) in calls {
@@ -756,7 +358,11 @@ async fn an_admin_can_neither_change_nor_remove_an_owner_nor_make_one() {
     let before = stack.snapshot(&fixture).await;
     for (method, path, body) in [
         (Method::PATCH, &owner_path, Some(json!({"role": "member"}))),
-        (Method::PATCH, &owner_path, Some(json!({"status": "suspended"}))),
+        (
+            Method::PATCH,
+            &owner_path,
+            Some(json!({"status": "suspended"})),
+        ),
         (Method::DELETE, &owner_path, None),
         (Method::PATCH, &member_path, Some(json!({"role": "owner"}))),
     ] {

@@ -10,6 +10,7 @@ mod connections_api;
 mod failures;
 mod ingest_events;
 mod ingest_redelivery;
+mod key_cache;
 mod malformed_requests;
 mod memory_store_contract;
 mod projects_events;

@@ -2,20 +2,58 @@
 //! deserialization and this function's router, stage prefix and all.
 
 use shared::http::workspaces_router;
-use testkit::events::assert_every_event_answers;
+use testkit::events::{Expected, assert_every_event_answers};
 
-const EXPECTED: &[(&str, u16)] = &[
-    ("add-member.json", 201),
-    ("change-member.json", 200),
-    ("create-api-key.json", 201),
-    ("create-workspace.json", 201),
-    ("get-workspace.json", 200),
-    ("list-api-keys.json", 200),
-    ("list-members.json", 200),
-    ("list-workspaces.json", 200),
-    ("remove-member.json", 204),
-    ("revoke-api-key.json", 204),
-    ("update-workspace.json", 200),
+const EXPECTED: &[Expected] = &[
+    Expected::new(
+        "add-member.json",
+        201,
+        &[
+            ("/email", r#""new.member@example.com""#),
+            ("/role", r#""member""#),
+        ],
+    ),
+    Expected::new(
+        "change-member.json",
+        200,
+        &[("/userId", r#""{member}""#), ("/role", r#""admin""#)],
+    ),
+    Expected::new("create-api-key.json", 201, &[("/name", r#""ci""#)]),
+    Expected::new(
+        "create-workspace.json",
+        201,
+        &[
+            ("/name", r#""Acme Support""#),
+            ("/role", r#""owner""#),
+            ("/defaultModel", r#""grok-2""#),
+        ],
+    ),
+    Expected::new(
+        "get-workspace.json",
+        200,
+        &[("/id", r#""{workspace}""#), ("/role", r#""owner""#)],
+    ),
+    Expected::new(
+        "list-api-keys.json",
+        200,
+        &[("/data/0/name", r#""bootstrap""#), ("/limit", "25")],
+    ),
+    Expected::new("list-members.json", 200, &[("/total", "4")]),
+    Expected::new(
+        "list-workspaces.json",
+        200,
+        &[
+            ("/data/0/name", r#""Demo Workspace""#),
+            ("/data/0/role", r#""owner""#),
+        ],
+    ),
+    Expected::new("remove-member.json", 204, &[]),
+    Expected::new("revoke-api-key.json", 204, &[]),
+    Expected::new(
+        "update-workspace.json",
+        200,
+        &[("/name", r#""Acme Customer Support""#)],
+    ),
 ];
 
 #[tokio::test]

@@ -1,33 +1,75 @@
-//! `template.yaml` and the code must describe the same thing: every API
-//! route in the template has a sample event and vice versa, and the table's
-//! keys are the ones the adapter uses.
+//! `template.yaml` and the code must describe the same thing, read as the
+//! YAML it is (tags and all), resource by resource: every API route in the
+//! template has a sample event and vice versa, the table's keys are the ones
+//! the adapter uses, and each worker's queue outlives it and redrives after
+//! as many receives as the worker gives up at.
 
 use serde_json::Value;
+use serde_norway::Value as Yaml;
 use shared::adapters::dynamo::schema::KEY_SCHEMA;
+use shared::ingest::worker::LAST_DELIVERY;
 use std::collections::BTreeSet;
 use testkit::events::event_files;
 
-fn template() -> String {
+fn template() -> Yaml {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");
-    std::fs::read_to_string(path).expect("template.yaml is readable")
+    let text = std::fs::read_to_string(path).expect("template.yaml is readable");
+    serde_norway::from_str(&text).expect("template.yaml is YAML")
+}
+
+fn resources(template: &Yaml) -> Vec<(String, Yaml)> {
+    template["Resources"]
+        .as_mapping()
+        .expect("Resources")
+        .iter()
+        .map(|(k, v)| (k.as_str().unwrap().to_owned(), v.clone()))
+        .collect()
+}
+
+fn of_type(template: &Yaml, kind: &str) -> Vec<(String, Yaml)> {
+    resources(template)
+        .into_iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some(kind))
+        .collect()
+}
+
+/// The target of `!GetAtt Name.Arn` (or `!Ref Name`).
+fn referenced(value: &Yaml) -> String {
+    match value {
+        Yaml::Tagged(tagged) => tagged
+            .value
+            .as_str()
+            .unwrap()
+            .trim_end_matches(".Arn")
+            .to_owned(),
+        other => panic!("not a reference: {other:?}"),
+    }
+}
+
+fn number(value: &Yaml) -> u64 {
+    value
+        .as_u64()
+        .unwrap_or_else(|| panic!("not a number: {value:?}"))
 }
 
 /// (function logical id, path, METHOD) for every `Type: Api` event.
-fn template_routes(template: &str) -> BTreeSet<(String, String, String)> {
+fn template_routes(template: &Yaml) -> BTreeSet<(String, String, String)> {
     let mut routes = BTreeSet::new();
-    let mut function = String::new();
-    let mut path = None;
-    for line in template.lines() {
-        let indent = line.len() - line.trim_start().len();
-        let trimmed = line.trim();
-        if indent == 2 && trimmed.ends_with(':') {
-            function = trimmed.trim_end_matches(':').to_owned();
-        } else if let Some(p) = trimmed.strip_prefix("Path: ") {
-            path = Some(p.to_owned());
-        } else if let Some(m) = trimmed.strip_prefix("Method: ")
-            && let Some(p) = path.take()
-        {
-            routes.insert((function.clone(), p, m.to_uppercase()));
+    for (function, resource) in of_type(template, "AWS::Serverless::Function") {
+        let Some(events) = resource["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
+        for (_, event) in events {
+            if event["Type"].as_str() == Some("Api") {
+                routes.insert((
+                    function.clone(),
+                    event["Properties"]["Path"].as_str().unwrap().to_owned(),
+                    event["Properties"]["Method"]
+                        .as_str()
+                        .unwrap()
+                        .to_uppercase(),
+                ));
+            }
         }
     }
     routes
@@ -58,33 +100,115 @@ fn every_api_route_in_the_template_has_a_sample_event_and_no_event_lacks_a_route
 #[test]
 fn the_table_in_the_template_has_the_keys_the_adapter_uses() {
     let template = template();
-    for (index, hash, range) in KEY_SCHEMA {
-        for (name, key_type) in [(hash, "HASH"), (range, "RANGE")] {
-            assert!(
-                template.contains(&format!("{{ AttributeName: {name}, KeyType: {key_type} }}")),
-                "{name} {key_type} missing"
-            );
-            assert!(template.contains(&format!("{{ AttributeName: {name}, AttributeType: S }}")));
-        }
-        if let Some(index) = index {
-            assert!(template.contains(&format!("IndexName: {index}")));
-        }
+    let [(_, table)] = of_type(&template, "AWS::DynamoDB::Table")
+        .try_into()
+        .unwrap();
+    let table = &table["Properties"];
+    let keys_of = |schema: &Yaml| -> (String, String) {
+        let find = |kind: &str| {
+            schema
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .find(|k| k["KeyType"].as_str() == Some(kind))
+                .map(|k| k["AttributeName"].as_str().unwrap().to_owned())
+                .unwrap()
+        };
+        (find("HASH"), find("RANGE"))
+    };
+    let mut declared = vec![(None, keys_of(&table["KeySchema"]))];
+    for index in table["GlobalSecondaryIndexes"].as_sequence().unwrap() {
+        let name = index["IndexName"].as_str().unwrap().to_owned();
+        declared.push((Some(name), keys_of(&index["KeySchema"])));
+        assert_eq!(index["Projection"]["ProjectionType"].as_str(), Some("ALL"));
     }
+    let expected: Vec<_> = KEY_SCHEMA
+        .iter()
+        .map(|(index, hash, range)| {
+            (
+                index.map(str::to_owned),
+                ((*hash).to_owned(), (*range).to_owned()),
+            )
+        })
+        .collect();
+    assert_eq!(declared, expected);
+    let attributes: BTreeSet<(String, String)> = table["AttributeDefinitions"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["AttributeName"].as_str().unwrap().to_owned(),
+                a["AttributeType"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let key_attributes: BTreeSet<(String, String)> = KEY_SCHEMA
+        .iter()
+        .flat_map(|(_, hash, range)| [*hash, *range])
+        .map(|name| (name.to_owned(), "S".to_owned()))
+        .collect();
+    assert_eq!(attributes, key_attributes);
 }
 
 #[test]
-fn queues_outlive_their_workers_six_times_and_redrive_after_five_receives() {
+fn each_workers_queue_outlives_it_six_times_and_redrives_when_it_gives_up() {
     let template = template();
-    assert!(template.contains("VisibilityTimeout: 180"));
-    assert!(
-        template.contains("VisibilityTimeout: 900"),
-        "the ingest queue: 6 x 150 s"
-    );
-    assert!(template.contains("Timeout: 150"));
-    assert!(template.contains("maxReceiveCount: 5"));
-    assert!(
-        template.contains("Timeout: 30"),
-        "the worker's timeout, 180 / 6"
-    );
-    assert!(template.contains("ReportBatchItemFailures"));
+    let globals = &template["Globals"]["Function"];
+    let queues = of_type(&template, "AWS::SQS::Queue");
+    let queue = |name: &str| {
+        queues
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no queue {name}"))
+            .1
+            .clone()
+    };
+    let mut workers = 0;
+    for (function, resource) in of_type(&template, "AWS::Serverless::Function") {
+        let properties = &resource["Properties"];
+        let Some(events) = properties["Events"].as_mapping() else {
+            continue;
+        };
+        for (_, event) in events {
+            if event["Type"].as_str() != Some("SQS") {
+                continue;
+            }
+            workers += 1;
+            let timeout = number(if properties["Timeout"].is_null() {
+                &globals["Timeout"]
+            } else {
+                &properties["Timeout"]
+            });
+            let source = queue(&referenced(&event["Properties"]["Queue"]));
+            let visibility = number(&source["Properties"]["VisibilityTimeout"]);
+            // AWS's advice for SQS event sources: six times the timeout.
+            assert!(
+                visibility >= 6 * timeout,
+                "{function}: visibility {visibility} s for a {timeout} s function"
+            );
+            let redrive = &source["Properties"]["RedrivePolicy"];
+            assert_eq!(
+                number(&redrive["maxReceiveCount"]),
+                u64::from(LAST_DELIVERY),
+                "{function}: the worker's last delivery is the redrive count"
+            );
+            let dead_letters = queue(&referenced(&redrive["deadLetterTargetArn"]));
+            assert_eq!(
+                number(&dead_letters["Properties"]["MessageRetentionPeriod"]),
+                14 * 24 * 3600,
+                "{function}: dead letters are kept for the maximum"
+            );
+            let responses = event["Properties"]["FunctionResponseTypes"]
+                .as_sequence()
+                .unwrap();
+            assert!(
+                responses
+                    .iter()
+                    .any(|r| r.as_str() == Some("ReportBatchItemFailures")),
+                "{function} reports partial batch failures"
+            );
+        }
+    }
+    assert_eq!(workers, 2, "the ingest and cleanup workers");
 }

@@ -1,0 +1,476 @@
+//! Every API route except multipart upload, with what each kind of caller
+//! must get: the status, and (with the key cached) the DynamoDB round trips
+//! it costs. The authorization suite checks the statuses on the memory
+//! store; the round-trip suite counts the calls on DynamoDB.
+
+use crate::api::Fixture;
+use axum::http::Method;
+use serde_json::{Value, json};
+
+pub const ROLES: [&str; 5] = ["owner", "admin", "member", "guest", "outsider"];
+
+pub struct Route {
+    pub name: &'static str,
+    pub method: Method,
+    pub path: fn(&Fixture) -> String,
+    pub body: Option<fn(&Fixture) -> Value>,
+    /// Expected status for owner, admin, member, guest, outsider.
+    pub statuses: [u16; 5],
+    /// DynamoDB round trips of the same calls, with the key cached.
+    pub round_trips: [usize; 5],
+}
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route {
+            name: "list workspaces",
+            method: Method::GET,
+            path: |_| "/api/workspaces".into(),
+            body: None,
+            statuses: [200, 200, 200, 200, 200],
+            round_trips: [2, 2, 2, 2, 2],
+        },
+        Route {
+            name: "create workspace",
+            method: Method::POST,
+            path: |_| "/api/workspaces".into(),
+            body: Some(|f| json!({"name": format!("Another {}", f.ws())})),
+            statuses: [201, 201, 201, 201, 201],
+            round_trips: [2, 2, 2, 2, 2],
+        },
+        Route {
+            name: "get workspace",
+            method: Method::GET,
+            path: |f| format!("/api/workspaces/{}", f.ws()),
+            body: None,
+            statuses: [200, 200, 200, 200, 404],
+            round_trips: [1, 1, 1, 1, 1],
+        },
+        Route {
+            name: "update workspace",
+            method: Method::PATCH,
+            path: |f| format!("/api/workspaces/{}", f.ws()),
+            body: Some(|_| json!({"name": "Renamed"})),
+            statuses: [200, 200, 403, 403, 404],
+            round_trips: [2, 2, 1, 1, 1],
+        },
+        Route {
+            name: "list members",
+            method: Method::GET,
+            path: |f| format!("/api/workspaces/{}/members", f.ws()),
+            body: None,
+            statuses: [200, 200, 200, 200, 404],
+            round_trips: [2, 2, 2, 2, 1],
+        },
+        Route {
+            name: "add member",
+            method: Method::POST,
+            path: |f| format!("/api/workspaces/{}/members", f.ws()),
+            body: Some(|_| json!({"email": "newcomer@example.com", "role": "member"})),
+            statuses: [201, 201, 403, 403, 404],
+            round_trips: [3, 3, 1, 1, 1],
+        },
+        Route {
+            name: "change member",
+            method: Method::PATCH,
+            path: |f| format!("/api/workspaces/{}/members/{}", f.ws(), f.user("guest")),
+            body: Some(|_| json!({"role": "member"})),
+            statuses: [200, 200, 403, 403, 404],
+            round_trips: [3, 3, 1, 1, 1],
+        },
+        Route {
+            name: "remove member",
+            method: Method::DELETE,
+            path: |f| format!("/api/workspaces/{}/members/{}", f.ws(), f.user("guest")),
+            body: None,
+            statuses: [204, 204, 403, 403, 404],
+            round_trips: [3, 3, 1, 1, 1],
+        },
+        Route {
+            name: "list own keys",
+            method: Method::GET,
+            path: |_| "/api/api-keys".into(),
+            body: None,
+            statuses: [200, 200, 200, 200, 200],
+            round_trips: [1, 1, 1, 1, 1],
+        },
+        Route {
+            name: "create own key",
+            method: Method::POST,
+            path: |_| "/api/api-keys".into(),
+            body: Some(|_| json!({"name": "laptop"})),
+            statuses: [201, 201, 201, 201, 201],
+            round_trips: [1, 1, 1, 1, 1],
+        },
+        Route {
+            name: "revoke the owner's key",
+            method: Method::DELETE,
+            path: |f| format!("/api/api-keys/{}", f.owner_key_id),
+            body: None,
+            statuses: [204, 404, 404, 404, 404],
+            round_trips: [2, 1, 1, 1, 1],
+        },
+        Route {
+            name: "list assistants",
+            method: Method::GET,
+            path: |f| format!("/api/workspaces/{}/assistants", f.ws()),
+            body: None,
+            statuses: [200, 200, 200, 200, 404],
+            round_trips: [2, 2, 2, 2, 1],
+        },
+        Route {
+            name: "create assistant",
+            method: Method::POST,
+            path: |f| format!("/api/workspaces/{}/assistants", f.ws()),
+            body: Some(|_| json!({"name": "Support Bot"})),
+            statuses: [201, 201, 403, 403, 404],
+            round_trips: [2, 2, 1, 1, 1],
+        },
+        Route {
+            name: "get public assistant",
+            method: Method::GET,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/assistants/{}",
+                    f.ws(),
+                    f.public_assistant
+                )
+            },
+            body: None,
+            statuses: [200, 200, 200, 200, 404],
+            round_trips: [2, 2, 2, 2, 1],
+        },
+        Route {
+            name: "get private assistant",
+            method: Method::GET,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/assistants/{}",
+                    f.ws(),
+                    f.private_assistant
+                )
+            },
+            body: None,
+            statuses: [200, 200, 200, 404, 404],
+            round_trips: [2, 2, 2, 2, 1],
+        },
+        Route {
+            name: "update public assistant",
+            method: Method::PATCH,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/assistants/{}",
+                    f.ws(),
+                    f.public_assistant
+                )
+            },
+            body: Some(|_| json!({"temperature": 0.3})),
+            statuses: [200, 200, 403, 403, 404],
+            round_trips: [2, 2, 2, 2, 1],
+        },
+        Route {
+            name: "update private assistant",
+            method: Method::PATCH,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/assistants/{}",
+                    f.ws(),
+                    f.private_assistant
+                )
+            },
+            body: Some(|_| json!({"temperature": 0.3})),
+            statuses: [200, 200, 403, 404, 404],
+            round_trips: [2, 2, 2, 2, 1],
+        },
+        Route {
+            name: "delete public assistant",
+            method: Method::DELETE,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/assistants/{}",
+                    f.ws(),
+                    f.public_assistant
+                )
+            },
+            body: None,
+            statuses: [204, 204, 403, 403, 404],
+            round_trips: [2, 2, 2, 2, 1],
+        },
+        Route {
+            name: "delete private assistant",
+            method: Method::DELETE,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/assistants/{}",
+                    f.ws(),
+                    f.private_assistant
+                )
+            },
+            body: None,
+            statuses: [204, 204, 403, 404, 404],
+            round_trips: [2, 2, 2, 2, 1],
+        },
+        Route {
+            name: "list access grants",
+            method: Method::GET,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/assistants/{}/access",
+                    f.ws(),
+                    f.private_assistant
+                )
+            },
+            body: None,
+            statuses: [200, 200, 403, 404, 404],
+            round_trips: [3, 3, 2, 2, 1],
+        },
+        Route {
+            name: "grant access",
+            method: Method::PUT,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/assistants/{}/access/{}",
+                    f.ws(),
+                    f.private_assistant,
+                    f.user("guest")
+                )
+            },
+            body: None,
+            statuses: [200, 200, 403, 404, 404],
+            round_trips: [2, 2, 2, 2, 1],
+        },
+        Route {
+            name: "revoke access",
+            method: Method::DELETE,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/assistants/{}/access/{}",
+                    f.ws(),
+                    f.private_assistant,
+                    f.user("member")
+                )
+            },
+            body: None,
+            statuses: [204, 204, 403, 404, 404],
+            round_trips: [2, 2, 2, 2, 1],
+        },
+        Route {
+            name: "list projects",
+            method: Method::GET,
+            path: |f| format!("/api/workspaces/{}/projects", f.ws()),
+            body: None,
+            statuses: [200, 200, 200, 200, 404],
+            round_trips: [2, 2, 2, 2, 1],
+        },
+        Route {
+            name: "create project",
+            method: Method::POST,
+            path: |f| format!("/api/workspaces/{}/projects", f.ws()),
+            body: Some(|_| json!({"name": "Handbook"})),
+            statuses: [201, 201, 403, 403, 404],
+            round_trips: [2, 2, 1, 1, 1],
+        },
+        Route {
+            name: "get a private project the member was granted",
+            method: Method::GET,
+            path: |f| format!("/api/workspaces/{}/projects/{}", f.ws(), f.project),
+            body: None,
+            statuses: [200, 200, 200, 404, 404],
+            round_trips: [2, 2, 2, 2, 1],
+        },
+        Route {
+            name: "get a private project nobody was granted",
+            method: Method::GET,
+            path: |f| format!("/api/workspaces/{}/projects/{}", f.ws(), f.spare_project),
+            body: None,
+            statuses: [200, 200, 404, 404, 404],
+            round_trips: [2, 2, 2, 2, 1],
+        },
+        Route {
+            name: "update project",
+            method: Method::PATCH,
+            path: |f| format!("/api/workspaces/{}/projects/{}", f.ws(), f.project),
+            body: Some(|_| json!({"description": "Everything about the product"})),
+            statuses: [200, 200, 403, 404, 404],
+            round_trips: [2, 2, 2, 2, 1],
+        },
+        Route {
+            name: "delete project",
+            method: Method::DELETE,
+            path: |f| format!("/api/workspaces/{}/projects/{}", f.ws(), f.project),
+            body: None,
+            statuses: [204, 204, 403, 404, 404],
+            round_trips: [4, 4, 2, 2, 1],
+        },
+        Route {
+            name: "list project access grants",
+            method: Method::GET,
+            path: |f| format!("/api/workspaces/{}/projects/{}/access", f.ws(), f.project),
+            body: None,
+            statuses: [200, 200, 403, 404, 404],
+            round_trips: [3, 3, 2, 2, 1],
+        },
+        Route {
+            name: "grant project access",
+            method: Method::PUT,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/projects/{}/access/{}",
+                    f.ws(),
+                    f.project,
+                    f.user("guest")
+                )
+            },
+            body: None,
+            statuses: [200, 200, 403, 404, 404],
+            round_trips: [2, 2, 2, 2, 1],
+        },
+        Route {
+            name: "revoke project access",
+            method: Method::DELETE,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/projects/{}/access/{}",
+                    f.ws(),
+                    f.project,
+                    f.user("member")
+                )
+            },
+            body: None,
+            statuses: [204, 204, 403, 404, 404],
+            round_trips: [2, 2, 2, 2, 1],
+        },
+        Route {
+            name: "list documents",
+            method: Method::GET,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/projects/{}/documents",
+                    f.ws(),
+                    f.project
+                )
+            },
+            body: None,
+            statuses: [200, 200, 200, 404, 404],
+            round_trips: [3, 3, 3, 2, 1],
+        },
+        Route {
+            name: "get document",
+            method: Method::GET,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/projects/{}/documents/{}",
+                    f.ws(),
+                    f.project,
+                    f.document
+                )
+            },
+            body: None,
+            statuses: [200, 200, 200, 404, 404],
+            round_trips: [3, 3, 3, 2, 1],
+        },
+        Route {
+            name: "delete document",
+            method: Method::DELETE,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/projects/{}/documents/{}",
+                    f.ws(),
+                    f.project,
+                    f.document
+                )
+            },
+            body: None,
+            statuses: [204, 204, 403, 404, 404],
+            round_trips: [4, 4, 3, 2, 1],
+        },
+        Route {
+            name: "start a direct upload",
+            method: Method::POST,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/projects/{}/documents/uploads",
+                    f.ws(),
+                    f.project
+                )
+            },
+            body: Some(|_| json!({"name": "handbook.pdf", "size": 12_000_000})),
+            statuses: [201, 201, 403, 404, 404],
+            round_trips: [3, 3, 2, 2, 1],
+        },
+        Route {
+            // The fixture's document came through the API, so those allowed
+            // to complete uploads hear that it is complete already.
+            name: "complete a direct upload",
+            method: Method::POST,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/projects/{}/documents/{}/complete",
+                    f.ws(),
+                    f.project,
+                    f.document
+                )
+            },
+            body: None,
+            statuses: [409, 409, 403, 404, 404],
+            round_trips: [3, 3, 3, 2, 1],
+        },
+        Route {
+            name: "list an assistant's projects",
+            method: Method::GET,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/assistants/{}/projects",
+                    f.ws(),
+                    f.private_assistant
+                )
+            },
+            body: None,
+            statuses: [200, 200, 200, 404, 404],
+            round_trips: [4, 4, 4, 2, 1],
+        },
+        Route {
+            name: "connect a project",
+            method: Method::POST,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/assistants/{}/projects",
+                    f.ws(),
+                    f.public_assistant
+                )
+            },
+            body: Some(|f| json!({"projectId": f.spare_project})),
+            statuses: [201, 201, 403, 403, 404],
+            round_trips: [3, 3, 2, 2, 1],
+        },
+        Route {
+            name: "disconnect a project",
+            method: Method::DELETE,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/assistants/{}/projects/{}",
+                    f.ws(),
+                    f.private_assistant,
+                    f.project
+                )
+            },
+            body: None,
+            statuses: [204, 204, 403, 404, 404],
+            round_trips: [2, 2, 2, 2, 1],
+        },
+        Route {
+            name: "search an assistant's knowledge",
+            method: Method::POST,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/assistants/{}/search",
+                    f.ws(),
+                    f.private_assistant
+                )
+            },
+            body: Some(|_| json!({"query": "how long do refunds take?"})),
+            statuses: [200, 200, 200, 404, 404],
+            round_trips: [3, 3, 3, 2, 1],
+        },
+    ]
+}
