@@ -33,9 +33,9 @@ async fn count_route(stack: &TestStack, shared: &Fixture, route: &Route) -> [usi
         let (status, body) = stack
             .call(
                 route.method.clone(),
-                &(route.path)(&fixture),
+                &(route.path)(fixture),
                 Some(fixture.key(role)),
-                route.body.map(|b| b(&fixture)),
+                route.body.map(|b| b(fixture)),
             )
             .await;
         assert_eq!(

@@ -97,6 +97,40 @@ impl Tables {
             .contains_key(&(ws.clone(), target, user.clone()))
     }
 
+    /// One assistant or project with whether `user` holds a grant on it.
+    fn one_with_grant<Id: Clone + Eq + std::hash::Hash, T: Clone>(
+        &self,
+        items: &HashMap<(WorkspaceId, Id), T>,
+        ws: &WorkspaceId,
+        id: &Id,
+        target: fn(Id) -> AccessTarget,
+        user: &UserId,
+    ) -> Option<WithGrant<T>> {
+        items.get(&(ws.clone(), id.clone())).map(|item| WithGrant {
+            item: item.clone(),
+            granted: self.granted(ws, target(id.clone()), user),
+        })
+    }
+
+    /// Every assistant or project of a workspace, each with whether `user`
+    /// holds a grant on it.
+    fn all_with_grants<Id: Clone + Eq + std::hash::Hash, T: Clone>(
+        &self,
+        items: &HashMap<(WorkspaceId, Id), T>,
+        ws: &WorkspaceId,
+        target: fn(Id) -> AccessTarget,
+        user: &UserId,
+    ) -> Vec<WithGrant<T>> {
+        items
+            .iter()
+            .filter(|((w, _), _)| w == ws)
+            .map(|((_, id), item)| WithGrant {
+                item: item.clone(),
+                granted: self.granted(ws, target(id.clone()), user),
+            })
+            .collect()
+    }
+
     /// Removes a connection and uncounts it on its assistant, if both exist.
     fn disconnect(
         &mut self,
@@ -493,12 +527,7 @@ impl AssistantStore for MemoryStore {
         user: &UserId,
     ) -> Result<Option<WithGrant<Assistant>>, StoreError> {
         self.run(Call::Read, |t| {
-            Ok(t.assistants
-                .get(&(ws.clone(), id.clone()))
-                .map(|assistant| WithGrant {
-                    item: assistant.clone(),
-                    granted: t.granted(ws, AccessTarget::Assistant(id.clone()), user),
-                }))
+            Ok(t.one_with_grant(&t.assistants, ws, id, AccessTarget::Assistant, user))
         })
         .await
     }
@@ -509,14 +538,7 @@ impl AssistantStore for MemoryStore {
         user: &UserId,
     ) -> Result<Vec<WithGrant<Assistant>>, StoreError> {
         self.run(Call::Read, |t| {
-            Ok(t.assistants
-                .iter()
-                .filter(|((w, _), _)| w == ws)
-                .map(|((_, id), assistant)| WithGrant {
-                    item: assistant.clone(),
-                    granted: t.granted(ws, AccessTarget::Assistant(id.clone()), user),
-                })
-                .collect())
+            Ok(t.all_with_grants(&t.assistants, ws, AccessTarget::Assistant, user))
         })
         .await
     }
@@ -659,12 +681,7 @@ impl ProjectStore for MemoryStore {
         user: &UserId,
     ) -> Result<Option<WithGrant<Project>>, StoreError> {
         self.run(Call::Read, |t| {
-            Ok(t.projects
-                .get(&(ws.clone(), id.clone()))
-                .map(|project| WithGrant {
-                    item: project.clone(),
-                    granted: t.granted(ws, AccessTarget::Project(id.clone()), user),
-                }))
+            Ok(t.one_with_grant(&t.projects, ws, id, AccessTarget::Project, user))
         })
         .await
     }
@@ -675,14 +692,7 @@ impl ProjectStore for MemoryStore {
         user: &UserId,
     ) -> Result<Vec<WithGrant<Project>>, StoreError> {
         self.run(Call::Read, |t| {
-            Ok(t.projects
-                .iter()
-                .filter(|((w, _), _)| w == ws)
-                .map(|((_, id), project)| WithGrant {
-                    item: project.clone(),
-                    granted: t.granted(ws, AccessTarget::Project(id.clone()), user),
-                })
-                .collect())
+            Ok(t.all_with_grants(&t.projects, ws, AccessTarget::Project, user))
         })
         .await
     }
