@@ -18,6 +18,9 @@ pub struct Route {
     pub statuses: [u16; 5],
     /// DynamoDB round trips of the same calls, with the key cached.
     pub round_trips: [usize; 5],
+    /// The call succeeds once on the same data (a delete, a connect, a
+    /// revoke): a second caller needs data of its own to succeed too.
+    pub once: bool,
 }
 
 pub fn routes() -> Vec<Route> {
@@ -29,6 +32,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [200, 200, 200, 200, 200],
             round_trips: [2, 2, 2, 2, 2],
+            once: false,
         },
         Route {
             name: "create workspace",
@@ -37,6 +41,7 @@ pub fn routes() -> Vec<Route> {
             body: Some(|f| json!({"name": format!("Another {}", f.ws())})),
             statuses: [201, 201, 201, 201, 201],
             round_trips: [2, 2, 2, 2, 2],
+            once: true,
         },
         Route {
             name: "get workspace",
@@ -45,6 +50,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [200, 200, 200, 200, 404],
             round_trips: [1, 1, 1, 1, 1],
+            once: false,
         },
         Route {
             name: "update workspace",
@@ -53,6 +59,7 @@ pub fn routes() -> Vec<Route> {
             body: Some(|_| json!({"name": "Renamed"})),
             statuses: [200, 200, 403, 403, 404],
             round_trips: [2, 2, 1, 1, 1],
+            once: false,
         },
         Route {
             name: "list members",
@@ -61,6 +68,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [200, 200, 200, 200, 404],
             round_trips: [2, 2, 2, 2, 1],
+            once: false,
         },
         Route {
             name: "add member",
@@ -69,6 +77,7 @@ pub fn routes() -> Vec<Route> {
             body: Some(|_| json!({"email": "newcomer@example.com", "role": "member"})),
             statuses: [201, 201, 403, 403, 404],
             round_trips: [3, 3, 1, 1, 1],
+            once: true,
         },
         Route {
             name: "change member",
@@ -77,6 +86,7 @@ pub fn routes() -> Vec<Route> {
             body: Some(|_| json!({"role": "member"})),
             statuses: [200, 200, 403, 403, 404],
             round_trips: [3, 3, 1, 1, 1],
+            once: false,
         },
         Route {
             name: "remove member",
@@ -85,6 +95,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [204, 204, 403, 403, 404],
             round_trips: [3, 3, 1, 1, 1],
+            once: true,
         },
         Route {
             name: "list own keys",
@@ -93,6 +104,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [200, 200, 200, 200, 200],
             round_trips: [1, 1, 1, 1, 1],
+            once: false,
         },
         Route {
             name: "create own key",
@@ -101,6 +113,7 @@ pub fn routes() -> Vec<Route> {
             body: Some(|_| json!({"name": "laptop"})),
             statuses: [201, 201, 201, 201, 201],
             round_trips: [1, 1, 1, 1, 1],
+            once: false,
         },
         Route {
             name: "revoke the owner's key",
@@ -109,6 +122,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [204, 404, 404, 404, 404],
             round_trips: [2, 1, 1, 1, 1],
+            once: true,
         },
         Route {
             name: "list assistants",
@@ -117,6 +131,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [200, 200, 200, 200, 404],
             round_trips: [2, 2, 2, 2, 1],
+            once: false,
         },
         Route {
             name: "create assistant",
@@ -125,6 +140,7 @@ pub fn routes() -> Vec<Route> {
             body: Some(|_| json!({"name": "Support Bot"})),
             statuses: [201, 201, 403, 403, 404],
             round_trips: [2, 2, 1, 1, 1],
+            once: false,
         },
         Route {
             name: "get public assistant",
@@ -139,6 +155,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [200, 200, 200, 200, 404],
             round_trips: [2, 2, 2, 2, 1],
+            once: false,
         },
         Route {
             name: "get private assistant",
@@ -153,6 +170,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [200, 200, 200, 404, 404],
             round_trips: [2, 2, 2, 2, 1],
+            once: false,
         },
         Route {
             name: "update public assistant",
@@ -167,6 +185,7 @@ pub fn routes() -> Vec<Route> {
             body: Some(|_| json!({"temperature": 0.3})),
             statuses: [200, 200, 403, 403, 404],
             round_trips: [2, 2, 2, 2, 1],
+            once: false,
         },
         Route {
             name: "update private assistant",
@@ -181,6 +200,7 @@ pub fn routes() -> Vec<Route> {
             body: Some(|_| json!({"temperature": 0.3})),
             statuses: [200, 200, 403, 404, 404],
             round_trips: [2, 2, 2, 2, 1],
+            once: false,
         },
         Route {
             name: "delete public assistant",
@@ -195,6 +215,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [204, 204, 403, 403, 404],
             round_trips: [2, 2, 2, 2, 1],
+            once: true,
         },
         Route {
             name: "delete private assistant",
@@ -209,6 +230,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [204, 204, 403, 404, 404],
             round_trips: [2, 2, 2, 2, 1],
+            once: true,
         },
         Route {
             name: "list access grants",
@@ -223,6 +245,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [200, 200, 403, 404, 404],
             round_trips: [3, 3, 2, 2, 1],
+            once: false,
         },
         Route {
             name: "grant access",
@@ -238,6 +261,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [200, 200, 403, 404, 404],
             round_trips: [2, 2, 2, 2, 1],
+            once: false,
         },
         Route {
             name: "revoke access",
@@ -253,6 +277,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [204, 204, 403, 404, 404],
             round_trips: [2, 2, 2, 2, 1],
+            once: true,
         },
         Route {
             name: "list projects",
@@ -261,6 +286,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [200, 200, 200, 200, 404],
             round_trips: [2, 2, 2, 2, 1],
+            once: false,
         },
         Route {
             name: "create project",
@@ -269,6 +295,7 @@ pub fn routes() -> Vec<Route> {
             body: Some(|_| json!({"name": "Handbook"})),
             statuses: [201, 201, 403, 403, 404],
             round_trips: [2, 2, 1, 1, 1],
+            once: false,
         },
         Route {
             name: "get a private project the member was granted",
@@ -277,6 +304,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [200, 200, 200, 404, 404],
             round_trips: [2, 2, 2, 2, 1],
+            once: false,
         },
         Route {
             name: "get a private project nobody was granted",
@@ -285,6 +313,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [200, 200, 404, 404, 404],
             round_trips: [2, 2, 2, 2, 1],
+            once: false,
         },
         Route {
             name: "update project",
@@ -293,6 +322,7 @@ pub fn routes() -> Vec<Route> {
             body: Some(|_| json!({"description": "Everything about the product"})),
             statuses: [200, 200, 403, 404, 404],
             round_trips: [2, 2, 2, 2, 1],
+            once: false,
         },
         Route {
             name: "delete project",
@@ -301,6 +331,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [204, 204, 403, 404, 404],
             round_trips: [4, 4, 2, 2, 1],
+            once: true,
         },
         Route {
             name: "list project access grants",
@@ -309,6 +340,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [200, 200, 403, 404, 404],
             round_trips: [3, 3, 2, 2, 1],
+            once: false,
         },
         Route {
             name: "grant project access",
@@ -324,6 +356,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [200, 200, 403, 404, 404],
             round_trips: [2, 2, 2, 2, 1],
+            once: false,
         },
         Route {
             name: "revoke project access",
@@ -339,6 +372,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [204, 204, 403, 404, 404],
             round_trips: [2, 2, 2, 2, 1],
+            once: true,
         },
         Route {
             name: "list documents",
@@ -353,6 +387,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [200, 200, 200, 404, 404],
             round_trips: [3, 3, 3, 2, 1],
+            once: false,
         },
         Route {
             name: "get document",
@@ -368,6 +403,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [200, 200, 200, 404, 404],
             round_trips: [3, 3, 3, 2, 1],
+            once: false,
         },
         Route {
             name: "delete document",
@@ -383,6 +419,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [204, 204, 403, 404, 404],
             round_trips: [4, 4, 3, 2, 1],
+            once: true,
         },
         Route {
             name: "start a direct upload",
@@ -397,6 +434,7 @@ pub fn routes() -> Vec<Route> {
             body: Some(|_| json!({"name": "handbook.pdf", "size": 12_000_000})),
             statuses: [201, 201, 403, 404, 404],
             round_trips: [3, 3, 2, 2, 1],
+            once: false,
         },
         Route {
             // The fixture's document came through the API, so those allowed
@@ -414,6 +452,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [409, 409, 403, 404, 404],
             round_trips: [3, 3, 3, 2, 1],
+            once: false,
         },
         Route {
             name: "list an assistant's projects",
@@ -428,6 +467,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [200, 200, 200, 404, 404],
             round_trips: [4, 4, 4, 2, 1],
+            once: false,
         },
         Route {
             name: "connect a project",
@@ -442,6 +482,7 @@ pub fn routes() -> Vec<Route> {
             body: Some(|f| json!({"projectId": f.spare_project})),
             statuses: [201, 201, 403, 403, 404],
             round_trips: [3, 3, 2, 2, 1],
+            once: true,
         },
         Route {
             name: "disconnect a project",
@@ -457,6 +498,7 @@ pub fn routes() -> Vec<Route> {
             body: None,
             statuses: [204, 204, 403, 404, 404],
             round_trips: [2, 2, 2, 2, 1],
+            once: true,
         },
         Route {
             name: "search an assistant's knowledge",
@@ -471,6 +513,7 @@ pub fn routes() -> Vec<Route> {
             body: Some(|_| json!({"query": "how long do refunds take?"})),
             statuses: [200, 200, 200, 404, 404],
             round_trips: [3, 3, 3, 2, 1],
+            once: false,
         },
     ]
 }

@@ -28,7 +28,15 @@ fn fast_retries() -> RetryPolicy {
     }
 }
 
+/// Generous, so a loaded machine never turns a test's answer into a
+/// timeout; the timeout test sets its own.
+const TIMEOUT: Duration = Duration::from_secs(5);
+
 fn embedder(base_url: String) -> OpenAiEmbedder {
+    embedder_timing_out_after(base_url, TIMEOUT)
+}
+
+fn embedder_timing_out_after(base_url: String, timeout: Duration) -> OpenAiEmbedder {
     OpenAiEmbedder::new(
         reqwest::Client::new(),
         EmbeddingsConfig {
@@ -36,7 +44,7 @@ fn embedder(base_url: String) -> OpenAiEmbedder {
             api_key: SecretString::from(SECRET),
             model: "text-embedding-3-small".into(),
             dimensions: None,
-            timeout: Duration::from_millis(500),
+            timeout,
         },
         fast_retries(),
     )
@@ -48,7 +56,7 @@ fn index(host: String) -> PineconeIndex {
         PineconeConfig {
             index_host: host,
             api_key: SecretString::from(SECRET),
-            timeout: Duration::from_millis(500),
+            timeout: TIMEOUT,
         },
         fast_retries(),
     )
@@ -214,7 +222,7 @@ async fn a_slow_provider_times_out_and_counts_as_unavailable() {
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(2)))
         .mount(&server)
         .await;
-    let error = embedder(server.uri())
+    let error = embedder_timing_out_after(server.uri(), Duration::from_millis(300))
         .embed(&["hi".to_owned()])
         .await
         .unwrap_err();
