@@ -66,10 +66,6 @@ impl S3Blobs {
             bucket: bucket.into(),
         }
     }
-
-    pub fn bucket(&self) -> &str {
-        &self.bucket
-    }
 }
 
 #[async_trait]

@@ -48,12 +48,6 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-impl StoreError {
-    pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Transient(_))
-    }
-}
-
 /// Workspaces, the people in them, and their memberships. Counters
 /// (`memberCount`, `ownerCount`) move in the same write as what they count.
 #[async_trait]

@@ -47,13 +47,7 @@ impl DynamoStore {
             table: table.into(),
         }
     }
-
-    pub fn table_name(&self) -> &str {
-        &self.table
-    }
 }
-
-impl DynamoStore {}
 
 /// Sorts an SDK failure (after the SDK's own retries) into "try again
 /// later" and "our fault".

@@ -25,8 +25,6 @@ fn project_attributes(changes: &ProjectChanges) -> Vec<(&'static str, Option<Att
     attributes
 }
 
-impl DynamoStore {}
-
 #[async_trait]
 impl ProjectStore for DynamoStore {
     async fn create_project(

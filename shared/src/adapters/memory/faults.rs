@@ -56,13 +56,6 @@ impl FaultPlan {
         self.pending.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
-    pub fn clear(&self) {
-        self.pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
-    }
-
     /// One attempt at a call: the next fault, if it applies to this call.
     pub(super) fn attempt(&self, call: Call) -> Result<(), WriteFailure> {
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
