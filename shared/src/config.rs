@@ -69,6 +69,14 @@ impl Env {
         }
     }
 
+    /// A URL, or `None` when the variable is unset.
+    pub fn optional_url(&self, name: &'static str) -> Result<Option<String>, ConfigError> {
+        match self.value(name) {
+            None => Ok(None),
+            Some(_) => self.url(name).map(Some),
+        }
+    }
+
     /// A number, or `None` when the variable is unset.
     pub fn optional_number<T: FromStr>(
         &self,

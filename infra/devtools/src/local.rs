@@ -3,20 +3,24 @@
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use shared::adapters::dynamo::{DynamoStore, schema};
+use shared::adapters::kms::KmsCipher;
 use shared::adapters::s3::S3Blobs;
 use shared::adapters::sqs::SqsQueue;
 use shared::app::authentication::Authenticator;
-use shared::http::Backends;
+use shared::http::{Backends, SmsBackends};
 use shared::ports::{PassageSearch, StoreError};
 use std::sync::Arc;
 
 /// Names of the local resources; `template.yaml` declares the same ones.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ResourceNames {
     pub table: String,
     pub cleanup_queue: String,
     pub ingest_queue: String,
+    pub reply_queue: String,
     pub bucket: String,
+    /// The alias of the key that seals Twilio Auth Tokens.
+    pub sms_key_alias: String,
 }
 
 impl ResourceNames {
@@ -28,8 +32,12 @@ impl ResourceNames {
                 .unwrap_or_else(|_| "illumichat-cleanup".into()),
             ingest_queue: std::env::var("INGEST_QUEUE_NAME")
                 .unwrap_or_else(|_| "illumichat-ingest".into()),
+            reply_queue: std::env::var("REPLY_QUEUE_NAME")
+                .unwrap_or_else(|_| "illumichat-replies".into()),
             bucket: std::env::var("DOCUMENTS_BUCKET")
                 .unwrap_or_else(|_| "illumichat-documents".into()),
+            sms_key_alias: std::env::var("SMS_KEY_ALIAS")
+                .unwrap_or_else(|_| "alias/illumichat-sms".into()),
         }
     }
 
@@ -44,14 +52,72 @@ impl ResourceNames {
             table: format!("{tag}-{suffix}"),
             cleanup_queue: format!("{tag}-cleanup-{suffix}"),
             ingest_queue: format!("{tag}-ingest-{suffix}"),
+            reply_queue: format!("{tag}-replies-{suffix}"),
             bucket: format!("{tag}-documents-{suffix}"),
+            sms_key_alias: format!("alias/{tag}-sms-{suffix}"),
         }
+    }
+}
+
+/// Where a running dev server's stack is, written to `.dev/stack.json` so
+/// a command in another terminal (`text`) can reach the same resources.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StackFile {
+    pub aws_endpoint_url: String,
+    pub names: ResourceNames,
+    pub api_base_url: String,
+    pub webhook_base_url: String,
+    pub twilio_api_base_url: String,
+}
+
+impl StackFile {
+    pub fn path() -> std::path::PathBuf {
+        std::path::PathBuf::from(
+            std::env::var("STACK_FILE").unwrap_or_else(|_| ".dev/stack.json".into()),
+        )
+    }
+
+    pub fn write(&self) -> std::io::Result<()> {
+        let path = Self::path();
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, serde_json::to_string_pretty(self)?)
+    }
+
+    pub fn read() -> Result<Self, String> {
+        let path = Self::path();
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            format!(
+                "{}: {e}; start the dev server first (./infra/dev)",
+                path.display()
+            )
+        })?;
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// The AWS settings of this stack: its endpoint, the local credentials.
+    pub async fn aws(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&self.aws_endpoint_url)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "local",
+                "local",
+                None,
+                None,
+                "local-stack",
+            ))
+            .load()
+            .await
     }
 }
 
 /// What the template's visibility timeouts and redrive say, locally too.
 const CLEANUP_VISIBILITY_TIMEOUT_SECONDS: &str = "180";
 const INGEST_VISIBILITY_TIMEOUT_SECONDS: &str = "900";
+const REPLY_VISIBILITY_TIMEOUT_SECONDS: &str = "180";
 const MAX_RECEIVE_COUNT: u32 = 5;
 /// Dead letters are kept for the SQS maximum, 14 days, longer than the source.
 const DLQ_RETENTION_SECONDS: &str = "1209600";
@@ -60,7 +126,7 @@ const DLQ_RETENTION_SECONDS: &str = "1209600";
 pub enum ProvisionError {
     #[error("creating the table failed")]
     Store(#[source] StoreError),
-    #[error("creating the queues failed: {0}")]
+    #[error("provisioning failed: {0}")]
     Queue(String),
 }
 
@@ -74,7 +140,9 @@ pub struct LocalStack {
     pub cleanup_queue_url: String,
     pub dead_letter_queue_url: String,
     pub ingest_queue_url: String,
+    pub reply_queue_url: String,
     pub blobs: Arc<S3Blobs>,
+    pub cipher: Arc<KmsCipher>,
 }
 
 impl LocalStack {
@@ -98,6 +166,11 @@ impl LocalStack {
         let (ingest_queue_url, _) =
             queue_with_dead_letters(&sqs, &names.ingest_queue, INGEST_VISIBILITY_TIMEOUT_SECONDS)
                 .await?;
+        let (reply_queue_url, _) =
+            queue_with_dead_letters(&sqs, &names.reply_queue, REPLY_VISIBILITY_TIMEOUT_SECONDS)
+                .await?;
+        let kms = aws_sdk_kms::Client::new(&aws);
+        let key_id = sms_key(&kms, &names.sms_key_alias).await?;
         // The local server answers S3 on its own host, not on bucket
         // subdomains: path-style addressing.
         let s3 = aws_sdk_s3::Client::from_conf(
@@ -125,13 +198,15 @@ impl LocalStack {
             cleanup_queue_url: queue_url,
             dead_letter_queue_url: dlq_url,
             ingest_queue_url,
+            reply_queue_url,
             blobs: Arc::new(S3Blobs::new(s3, &names.bucket)),
+            cipher: Arc::new(KmsCipher::new(kms, key_id)),
         })
     }
 
     /// Every API route's dependencies on this stack, searching with
-    /// `search`.
-    pub fn backends(&self, search: Arc<dyn PassageSearch>) -> Backends {
+    /// `search`, reaching Twilio through `sms`.
+    pub fn backends(&self, search: Arc<dyn PassageSearch>, sms: SmsBackends) -> Backends {
         Backends {
             store: self.store.clone(),
             blobs: self.blobs.clone(),
@@ -139,8 +214,36 @@ impl LocalStack {
             ingest: Arc::new(SqsQueue::new(self.sqs.clone(), &self.ingest_queue_url)),
             search,
             auth: Arc::new(Authenticator::new(self.store.clone())),
+            sms,
         }
     }
+}
+
+/// The key that seals Auth Tokens, found by its alias or created with it.
+async fn sms_key(kms: &aws_sdk_kms::Client, alias: &str) -> Result<String, ProvisionError> {
+    let failed = |e: &dyn std::fmt::Display| ProvisionError::Queue(format!("the SMS key: {e}"));
+    if let Ok(found) = kms.describe_key().key_id(alias).send().await
+        && let Some(id) = found.key_metadata.map(|m| m.key_id)
+    {
+        return Ok(id);
+    }
+    let created = kms
+        .create_key()
+        .description("Seals Twilio Auth Tokens (local)")
+        .send()
+        .await
+        .map_err(|e| failed(&aws_sdk_kms::error::DisplayErrorContext(e)))?;
+    let id = created
+        .key_metadata
+        .map(|m| m.key_id)
+        .ok_or_else(|| failed(&"no key id"))?;
+    kms.create_alias()
+        .alias_name(alias)
+        .target_key_id(&id)
+        .send()
+        .await
+        .map_err(|e| failed(&aws_sdk_kms::error::DisplayErrorContext(e)))?;
+    Ok(id)
 }
 
 /// A queue and its dead-letter queue (5 receives, then the DLQ, kept 14

@@ -104,3 +104,20 @@ curl -s -X DELETE "{base}/api/workspaces/{ws}/assistants/ast_..." -H "Authorizat
             .join("  ")
     )
 }
+
+/// The SMS walkthrough: configure, test, text it locally.
+pub fn sms_examples(seed: &Seed) -> String {
+    use crate::emulators::twilio::{DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_NUMBER};
+    let base = &seed.base_url;
+    let ws = &seed.workspace_id;
+    let owner = &seed.keys["owner"];
+    format!(
+        r#"# SMS: store the assistant's Twilio credentials (the emulator's demo account)
+curl -s -X PUT "{base}/api/workspaces/{ws}/assistants/ast_.../sms" \
+  -H "Authorization: Bearer {owner}" -H "Content-Type: application/json" \
+  -d '{{"enabled": true, "twilioAccountSid": "{DEMO_ACCOUNT_SID}", "twilioAuthToken": "{DEMO_AUTH_TOKEN}", "phoneNumber": "{DEMO_NUMBER}"}}'
+# text it, as a customer would, and print the reply
+cargo run -q -p devtools --bin text -- --assistant ast_... --from +15551234567 "When do you open?"
+"#
+    )
+}

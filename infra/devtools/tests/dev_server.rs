@@ -188,7 +188,12 @@ async fn the_admin_cli_bootstraps_a_workspace_whose_key_works() {
         .unwrap();
     // The CLI's workspaces, read through the API's own router.
     let search = std::sync::Arc::new(devtools::emulators::local_retriever("http://127.0.0.1:9"));
-    let router = shared::http::all_routes_router(&local.backends(search));
+    let sms = devtools::emulators::local_sms_backends(
+        "http://127.0.0.1:9",
+        local.cipher.clone(),
+        "http://webhook.test",
+    );
+    let router = shared::http::all_routes_router(&local.backends(search, sms));
     let get = |path: String, key: String| {
         let router = router.clone();
         async move {

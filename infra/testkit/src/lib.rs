@@ -11,6 +11,7 @@ pub mod local;
 pub mod memory;
 pub mod routes;
 pub mod scenarios;
+pub mod sms;
 
 pub use api::{Api, Fixture};
 pub use local::TestStack;

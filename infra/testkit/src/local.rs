@@ -5,7 +5,10 @@
 use crate::api::{Api, Fixture};
 use devtools::emulators::embeddings::EmbeddingsEmulator;
 use devtools::emulators::pinecone::PineconeEmulator;
-use devtools::emulators::{self, LOCAL_DIMENSIONS, Latency, local_retriever, serve_on_loopback};
+use devtools::emulators::{
+    self, Emulators, LOCAL_DIMENSIONS, Latency, local_retriever, local_sms_backends,
+    serve_on_loopback,
+};
 use devtools::local::{LocalStack, ResourceNames, require_loopback_endpoint};
 use devtools::seed::{Seed, seed_demo};
 use shared::adapters::providers::embeddings::OpenAiEmbedder;
@@ -54,10 +57,11 @@ impl TestStack {
             .await
             .expect("the local stack accepts the resources");
         let pinecone = PineconeEmulator::new(LOCAL_DIMENSIONS, Latency::default());
-        let base = serve_on_loopback(emulators::router(
-            EmbeddingsEmulator::new(LOCAL_DIMENSIONS, Latency::default()),
-            pinecone.clone(),
-        ))
+        let base = serve_on_loopback(emulators::router(Emulators {
+            embeddings: EmbeddingsEmulator::new(LOCAL_DIMENSIONS, Latency::default()),
+            pinecone: pinecone.clone(),
+            ..Emulators::local(Latency::default())
+        }))
         .await;
         let retriever = Arc::new(local_retriever(&base));
         let ingestor = Ingestor {
@@ -67,7 +71,8 @@ impl TestStack {
             index: retriever.index.clone(),
             concurrency: DEFAULT_CONCURRENCY,
         };
-        let backends = local.backends(retriever.clone());
+        let sms = local_sms_backends(&base, local.cipher.clone(), "http://webhook.test");
+        let backends = local.backends(retriever.clone(), sms);
         Self {
             api: Api::new(all_routes_router(&backends)),
             local,

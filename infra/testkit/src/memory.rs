@@ -4,17 +4,23 @@
 //! HTTP on loopback, so the production adapters are what searches.
 
 use crate::api::{Api, Fixture};
+use crate::sms::SmsRig;
+use devtools::emulators::chat::ChatEmulator;
 use devtools::emulators::embeddings::EmbeddingsEmulator;
 use devtools::emulators::pinecone::PineconeEmulator;
-use devtools::emulators::{self, LOCAL_DIMENSIONS, Latency, local_retriever, serve_on_loopback};
+use devtools::emulators::twilio::TwilioEmulator;
+use devtools::emulators::{
+    self, Emulators, LOCAL_DIMENSIONS, Latency, local_retriever, local_sms_backends,
+    serve_on_loopback,
+};
 use devtools::seed::{Seed, seed_demo};
-use shared::adapters::memory::{MemoryBlobs, MemoryQueue, MemoryStore};
+use shared::adapters::memory::{MemoryBlobs, MemoryCipher, MemoryQueue, MemoryStore};
 use shared::adapters::providers::embeddings::OpenAiEmbedder;
 use shared::adapters::providers::pinecone::PineconeIndex;
 use shared::app::authentication::Authenticator;
 use shared::http::{Backends, all_routes_router};
 use shared::ingest::worker::{DEFAULT_CONCURRENCY, Ingestor};
-use shared::jobs::{CleanupJob, IngestJob, Job, MessageOutcome};
+use shared::jobs::{CleanupJob, IngestJob, Job, MessageOutcome, ReplyJob};
 use shared::ports::PassageSearch;
 use shared::rag::Retriever;
 use std::sync::Arc;
@@ -30,6 +36,9 @@ pub struct MemoryStack {
     pub retriever: Arc<Retriever>,
     pub ingestor: Arc<Ingestor<OpenAiEmbedder, PineconeIndex>>,
     pub pinecone: PineconeEmulator,
+    pub cipher: Arc<MemoryCipher>,
+    pub replies: Arc<MemoryQueue<ReplyJob>>,
+    pub sms: SmsRig,
 }
 
 impl std::ops::Deref for MemoryStack {
@@ -53,10 +62,14 @@ impl MemoryStack {
 
     async fn start_with(search: Option<Arc<dyn PassageSearch>>) -> Self {
         let pinecone = PineconeEmulator::new(LOCAL_DIMENSIONS, Latency::default());
-        let base = serve_on_loopback(emulators::router(
-            EmbeddingsEmulator::new(LOCAL_DIMENSIONS, Latency::default()),
-            pinecone.clone(),
-        ))
+        let twilio = TwilioEmulator::with_demo_account();
+        let chat = ChatEmulator::new(Latency::default());
+        let base = serve_on_loopback(emulators::router(Emulators {
+            embeddings: EmbeddingsEmulator::new(LOCAL_DIMENSIONS, Latency::default()),
+            pinecone: pinecone.clone(),
+            chat: chat.clone(),
+            twilio: twilio.clone(),
+        }))
         .await;
         let retriever = Arc::new(local_retriever(&base));
         let search = search.unwrap_or_else(|| retriever.clone());
@@ -64,6 +77,18 @@ impl MemoryStack {
         let blobs = Arc::new(MemoryBlobs::new());
         let cleanup = Arc::new(MemoryQueue::new());
         let ingest = Arc::new(MemoryQueue::new());
+        let cipher = Arc::new(MemoryCipher::new());
+        let replies = Arc::new(MemoryQueue::new());
+        let sms = SmsRig::start(
+            &base,
+            twilio,
+            chat,
+            store.clone(),
+            cipher.clone(),
+            replies.clone(),
+            search.clone(),
+        )
+        .await;
         let backends = Backends {
             store: store.clone(),
             blobs: blobs.clone(),
@@ -71,6 +96,7 @@ impl MemoryStack {
             ingest: ingest.clone(),
             search,
             auth: Arc::new(Authenticator::new(store.clone())),
+            sms: local_sms_backends(&base, cipher.clone(), &sms.webhook_url),
         };
         let ingestor = Ingestor {
             store: store.clone(),
@@ -89,7 +115,15 @@ impl MemoryStack {
             retriever,
             ingestor: Arc::new(ingestor),
             pinecone,
+            cipher,
+            replies,
+            sms,
         }
+    }
+
+    /// Runs the reply worker over every reply job queued so far.
+    pub async fn run_replies(&self) -> Vec<MessageOutcome> {
+        self.sms.run(self.replies.take()).await
     }
 
     /// The same backends behind another container's router: a key cache

@@ -2,6 +2,8 @@
 
 pub mod contention;
 pub mod dynamo;
+#[cfg(feature = "sms")]
+pub mod kms;
 #[cfg(feature = "memory")]
 pub mod memory;
 #[cfg(feature = "rag")]
@@ -9,3 +11,5 @@ pub mod providers;
 pub mod round_trips;
 pub mod s3;
 pub mod sqs;
+#[cfg(feature = "sms")]
+pub mod twilio;

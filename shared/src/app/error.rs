@@ -5,7 +5,7 @@
 //! documented body `{"error", "code", "details"?}`.
 
 use crate::domain::fields::FieldErrors;
-use crate::ports::{BlobError, ProviderError, QueueError, StoreError};
+use crate::ports::{BlobError, CipherError, GatewayError, ProviderError, QueueError, StoreError};
 use std::collections::BTreeMap;
 
 #[derive(Debug, thiserror::Error)]
@@ -36,7 +36,7 @@ pub enum ApiError {
     BadGateway {
         provider: &'static str,
         #[source]
-        cause: ProviderError,
+        cause: Box<dyn std::error::Error + Send + Sync>,
     },
     #[error("something went wrong on our side")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -112,8 +112,30 @@ impl From<ProviderError> for ApiError {
             ProviderError::Rejected { provider, .. }
             | ProviderError::Malformed { provider, .. } => Self::BadGateway {
                 provider,
-                cause: error,
+                cause: Box::new(error),
             },
+        }
+    }
+}
+
+impl From<CipherError> for ApiError {
+    fn from(error: CipherError) -> Self {
+        match error {
+            CipherError::Transient(_) => Self::Unavailable(Box::new(error)),
+            CipherError::Refused(_) => Self::Internal(Box::new(error)),
+        }
+    }
+}
+
+impl From<GatewayError> for ApiError {
+    fn from(error: GatewayError) -> Self {
+        if error.is_transient() {
+            Self::Unavailable(Box::new(error))
+        } else {
+            Self::BadGateway {
+                provider: "Twilio",
+                cause: Box::new(error),
+            }
         }
     }
 }

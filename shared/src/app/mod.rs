@@ -4,9 +4,13 @@
 //! knows the ports only, never an adapter, and nothing of HTTP but the
 //! error type it shares with the edge.
 
+pub mod answer;
 pub mod authentication;
 pub mod cleanup;
 pub mod documents;
 pub mod error;
 pub mod guard;
 pub mod members;
+pub mod reply;
+pub mod sms_config;
+pub mod sms_webhook;

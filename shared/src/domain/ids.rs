@@ -94,6 +94,17 @@ prefixed_id!(
     "doc_"
 );
 prefixed_id!(
+    /// A conversation with an assistant, on any channel (an SMS session is
+    /// one).
+    ConversationId,
+    "conv_"
+);
+prefixed_id!(
+    /// One message of a conversation.
+    MessageId,
+    "msg_"
+);
+prefixed_id!(
     /// The public handle of an API key (never the secret itself).
     ApiKeyId,
     "key_"

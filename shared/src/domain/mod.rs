@@ -4,6 +4,7 @@
 pub mod access;
 pub mod api_key;
 pub mod assistant;
+pub mod conversation;
 pub mod document;
 pub mod fields;
 pub mod ids;
@@ -12,5 +13,6 @@ pub mod passage;
 pub mod policy;
 pub mod project;
 pub mod role;
+pub mod sms;
 pub mod time;
 pub mod workspace;

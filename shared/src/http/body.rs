@@ -32,7 +32,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
-async fn read_limited(body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
+pub(crate) async fn read_limited(body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes().to_vec()),
         Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {

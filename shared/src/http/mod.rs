@@ -17,6 +17,8 @@ pub mod paging;
 pub mod path;
 pub mod projects;
 pub mod search;
+pub mod sms;
+pub mod sms_webhook;
 pub mod state;
 mod trace;
 pub mod uploads;
@@ -27,7 +29,11 @@ use axum::Router;
 use axum::extract::Request;
 use axum::response::IntoResponse;
 use error::ApiError;
-pub use state::{AssistantsState, Backends, Edge, ProjectsState, SearchState, WorkspacesState};
+pub use sms_webhook::WebhookState;
+pub use state::{
+    AssistantsState, Backends, Edge, ProjectsState, SearchState, SmsBackends, SmsState,
+    WorkspacesState,
+};
 
 /// Finishes a function's router: JSON 404 and 405 answers, request spans.
 pub fn finish(routes: Router) -> Router {
@@ -77,12 +83,24 @@ pub fn projects_router(state: ProjectsState, search: SearchState) -> Router {
     finish(projects_routes(state, search))
 }
 
+/// The SMS function's router: configuration, credential test, analytics.
+pub fn sms_router(state: SmsState) -> Router {
+    finish(sms::routes().with_state(state))
+}
+
+/// The webhook function's router (a Function URL): Twilio's inbound texts
+/// and delivery status.
+pub fn sms_webhook_router(state: WebhookState) -> Router {
+    finish(sms_webhook::routes().with_state(state))
+}
+
 /// Every API route on one router, over one set of backends (the dev server,
 /// the tests).
 pub fn all_routes_router(backends: &Backends) -> Router {
     finish(
         workspaces_routes(backends.workspaces())
             .merge(assistants_routes(backends.assistants()))
-            .merge(projects_routes(backends.projects(), backends.search())),
+            .merge(projects_routes(backends.projects(), backends.search()))
+            .merge(sms::routes().with_state(backends.sms())),
     )
 }

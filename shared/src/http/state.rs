@@ -7,7 +7,7 @@ use crate::app::documents::DocumentService;
 use crate::jobs::{CleanupJob, IngestJob};
 use crate::ports::{
     AssistantStore, BlobStore, ConnectionStore, GrantStore, JobQueue, KeyStore, PassageSearch,
-    ProjectStore, Store, WorkspaceStore,
+    ProjectStore, SecretCipher, SmsGateway, SmsStore, Store, WorkspaceStore,
 };
 use axum::extract::FromRef;
 use std::sync::Arc;
@@ -69,6 +69,19 @@ pub struct SearchState {
     pub search: Arc<dyn PassageSearch>,
 }
 
+/// The SMS function: an assistant's SMS configuration, credential test
+/// and analytics.
+#[derive(Clone)]
+pub struct SmsState {
+    pub edge: Edge,
+    pub assistants: Arc<dyn AssistantStore>,
+    pub sms: Arc<dyn SmsStore>,
+    pub cipher: Arc<dyn SecretCipher>,
+    pub gateway: Arc<dyn SmsGateway>,
+    /// The webhook function's public base URL, for `webhookUrl`.
+    pub public_base_url: String,
+}
+
 macro_rules! edge_of {
     ($($state:ty),*) => {$(
         impl FromRef<$state> for Edge {
@@ -78,7 +91,13 @@ macro_rules! edge_of {
         }
     )*};
 }
-edge_of!(WorkspacesState, AssistantsState, ProjectsState, SearchState);
+edge_of!(
+    WorkspacesState,
+    AssistantsState,
+    ProjectsState,
+    SearchState,
+    SmsState
+);
 
 /// Every dependency of every API function, for a process that serves them
 /// all at once (the dev server, the tests): one store behind every port, one
@@ -91,6 +110,16 @@ pub struct Backends {
     pub ingest: Arc<dyn JobQueue<IngestJob>>,
     pub search: Arc<dyn PassageSearch>,
     pub auth: Arc<Authenticator>,
+    pub sms: SmsBackends,
+}
+
+/// What the SMS routes add: the key that seals Auth Tokens, Twilio, and
+/// the webhook's public base URL.
+#[derive(Clone)]
+pub struct SmsBackends {
+    pub cipher: Arc<dyn SecretCipher>,
+    pub gateway: Arc<dyn SmsGateway>,
+    pub public_base_url: String,
 }
 
 impl Backends {
@@ -135,6 +164,17 @@ impl Backends {
             connections: self.store.clone(),
             documents: self.documents(),
             cleanup: Arc::clone(&self.cleanup),
+        }
+    }
+
+    pub fn sms(&self) -> SmsState {
+        SmsState {
+            edge: self.edge(),
+            assistants: self.store.clone(),
+            sms: self.store.clone(),
+            cipher: Arc::clone(&self.sms.cipher),
+            gateway: Arc::clone(&self.sms.gateway),
+            public_base_url: self.sms.public_base_url.clone(),
         }
     }
 

@@ -6,6 +6,7 @@
 pub mod batch;
 
 use crate::domain::ids::{AssistantId, DocumentId, ProjectId, WorkspaceId};
+use crate::domain::sms::MessageSid;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -71,6 +72,18 @@ pub enum CleanupJob {
 }
 
 impl Job for CleanupJob {}
+
+/// What the reply queue carries: answer one inbound text. The message's
+/// body and sender stay in the store; the queue sees ids only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplyJob {
+    pub workspace_id: WorkspaceId,
+    pub assistant_id: AssistantId,
+    pub message_sid: MessageSid,
+}
+
+impl Job for ReplyJob {}
 
 /// The outcome of one queue message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,19 +2,32 @@
 //! adapters implement these against real services; handlers and workers see
 //! only the traits.
 
+pub mod all_stores;
 pub mod blobs;
+pub mod chat;
+pub mod cipher;
 pub mod clock;
 pub mod providers;
 pub mod queue;
 pub mod search;
+pub mod sms_gateway;
+pub mod sms_store;
 pub mod store;
 
+pub use all_stores::Store;
 pub use blobs::{BlobError, BlobStore, PresignedUpload};
+pub use chat::{ChatAnswer, ChatModel, ChatRequest, Speaker, Turn};
+pub use cipher::{CipherError, SecretCipher, SecretContext};
 pub use clock::{Clock, SystemClock};
 pub use providers::{Embedder, ProviderError, VectorIndex, VectorMatch, VectorRecord};
 pub use queue::{JobQueue, QueueError};
 pub use search::PassageSearch;
+pub use sms_gateway::{Capabilities, GatewayError, NumberCheck, OutboundSms, SentSms, SmsGateway};
+pub use sms_store::{
+    Contact, InboundOutcome, InboundRecord, InboundSms, PartState, Reply, ReplyDraft, ReplyPart,
+    SmsStore,
+};
 pub use store::{
     AssistantStore, CascadeStore, ConnectionStore, DocumentStore, GrantStore, KeyStore,
-    ProjectStore, Store, StoreError, WorkspaceStore,
+    ProjectStore, StoreError, WorkspaceStore,
 };

@@ -137,6 +137,12 @@ pub trait AssistantStore: Send + Sync {
         config: AssistantConfig,
         creator: &UserId,
     ) -> Result<Assistant, StoreError>;
+    /// One assistant, for a worker acting on no one's behalf.
+    async fn get_assistant(
+        &self,
+        ws: &WorkspaceId,
+        id: &AssistantId,
+    ) -> Result<Option<Assistant>, StoreError>;
     /// One assistant and whether `user` holds a grant on it.
     async fn get_assistant_for(
         &self,
@@ -303,29 +309,4 @@ pub trait CascadeStore: Send + Sync {
         ws: &WorkspaceId,
         of: &AccessTarget,
     ) -> Result<usize, StoreError>;
-}
-
-/// Every store port at once: what one backing store provides.
-pub trait Store:
-    WorkspaceStore
-    + KeyStore
-    + AssistantStore
-    + GrantStore
-    + ProjectStore
-    + ConnectionStore
-    + DocumentStore
-    + CascadeStore
-{
-}
-
-impl<T> Store for T where
-    T: WorkspaceStore
-        + KeyStore
-        + AssistantStore
-        + GrantStore
-        + ProjectStore
-        + ConnectionStore
-        + DocumentStore
-        + CascadeStore
-{
 }

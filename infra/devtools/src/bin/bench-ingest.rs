@@ -106,7 +106,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let embeddings = EmbeddingsEmulator::new(LOCAL_DIMENSIONS, Latency(LATENCY));
     let pinecone = PineconeEmulator::new(LOCAL_DIMENSIONS, Latency(LATENCY));
-    let base = serve_on_loopback(emulators::router(embeddings.clone(), pinecone.clone())).await;
+    let base = serve_on_loopback(emulators::router(emulators::Emulators {
+        embeddings: embeddings.clone(),
+        pinecone: pinecone.clone(),
+        ..emulators::Emulators::local(Latency(LATENCY))
+    }))
+    .await;
     let retriever = local_retriever(&base);
     let ingestor = Ingestor {
         store: local.store.clone(),

@@ -1,39 +1,63 @@
-//! The dev server: every API route and the workers on one port, as API
-//! Gateway and the event source mappings run them in AWS. Provisions the
-//! local resources, seeds a demo workspace, prints how to call it.
+//! The dev server: every API route and the workers on one port, and the SMS
+//! webhook on a port of its own, as API Gateway, the Function URL and the
+//! event source mappings run them in AWS. Provisions the local resources,
+//! seeds a demo workspace, prints how to call it.
 
+use devtools::emulators::chat::ChatEmulator;
 use devtools::emulators::embeddings::EmbeddingsEmulator;
 use devtools::emulators::pinecone::PineconeEmulator;
-use devtools::emulators::{LOCAL_DIMENSIONS, Latency, local_retriever};
+use devtools::emulators::twilio::{DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_NUMBER, TwilioEmulator};
+use devtools::emulators::{Emulators, LOCAL_DIMENSIONS, Latency, local_retriever};
 use devtools::local::{LocalStack, ResourceNames, require_loopback_endpoint};
 use devtools::queue_driver::drive_queue;
-use devtools::seed::{curl_examples, seed_demo};
+use devtools::seed::{curl_examples, seed_demo, sms_examples};
+use secrecy::SecretString;
+use shared::adapters::providers::RetryPolicy;
+use shared::adapters::providers::chat::{ChatConfig, OpenAiChat};
+use shared::adapters::sqs::SqsQueue;
+use shared::adapters::twilio::TwilioGateway;
 use shared::app::cleanup::handle_message;
-use shared::http::all_routes_router;
+use shared::app::reply::{ReplyWorker, SendRetry};
+use shared::app::sms_webhook::SmsWebhook;
+use shared::http::{SmsBackends, WebhookState, all_routes_router, sms_webhook_router};
 use shared::ingest::worker::{DEFAULT_CONCURRENCY, Ingestor};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::watch;
+
+fn port_from_env(name: &str, default: u16) -> Result<u16, String> {
+    match std::env::var(name) {
+        Ok(value) => value
+            .parse()
+            .map_err(|_| format!("{name}={value} is not a port number")),
+        Err(_) => Ok(default),
+    }
+}
+
+async fn listen(port: u16, setting: &str) -> Result<tokio::net::TcpListener, String> {
+    tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
+        .await
+        .map_err(|e| {
+            format!("cannot listen on 127.0.0.1:{port}: {e} (set {setting} to use another)")
+        })
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     shared::telemetry::init();
     require_loopback_endpoint()?;
-    let port: u16 = match std::env::var("PORT") {
-        Ok(value) => value
-            .parse()
-            .map_err(|_| format!("PORT={value} is not a port number"))?,
-        Err(_) => 3000,
-    };
+    let port = port_from_env("PORT", 3000)?;
+    let webhook_port = port_from_env("WEBHOOK_PORT", port.saturating_add(1))?;
     let aws = shared::config::load_aws().await;
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     let local = LocalStack::provision(aws, dynamo, &ResourceNames::from_env_or_defaults()).await?;
 
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
-        .await
-        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e} (set PORT to use another)"))?;
+    let listener = listen(port, "PORT").await?;
+    let webhook_listener = listen(webhook_port, "WEBHOOK_PORT").await?;
     let base_url = format!("http://127.0.0.1:{port}");
+    let webhook_base_url = format!("http://127.0.0.1:{webhook_port}");
 
     let seed = seed_demo(local.store.as_ref(), &base_url).await?;
     let seed_path =
@@ -44,14 +68,44 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(&seed_path, serde_json::to_string_pretty(&seed)?)?;
 
     // The providers' emulators live on this server under /_local, and the
-    // production adapters reach them over HTTP like any real provider.
-    let retriever = Arc::new(local_retriever(&format!("{base_url}/_local")));
+    // production adapters reach them over HTTP like any real provider. Any
+    // of them can be a real server instead, by configuration.
+    let local_base = format!("{base_url}/_local");
+    let retriever = Arc::new(local_retriever(&local_base));
+    let twilio_base =
+        std::env::var("TWILIO_API_BASE_URL").unwrap_or_else(|_| format!("{local_base}/twilio"));
+    let chat_base =
+        std::env::var("CHAT_BASE_URL").unwrap_or_else(|_| format!("{local_base}/openai/v1"));
+    let chat_key = std::env::var("CHAT_API_KEY").unwrap_or_else(|_| "local".into());
+    let gateway = Arc::new(TwilioGateway::new(
+        reqwest::Client::new(),
+        &twilio_base,
+        Duration::from_secs(10),
+    ));
+    let chat = Arc::new(OpenAiChat::new(
+        reqwest::Client::new(),
+        ChatConfig {
+            base_url: chat_base.clone(),
+            api_key: SecretString::from(chat_key),
+            timeout: Duration::from_secs(60),
+        },
+        RetryPolicy::default(),
+    ));
     let ingestor = Arc::new(Ingestor {
         store: local.store.clone(),
         blobs: local.blobs.clone(),
         embedder: retriever.embedder.clone(),
         index: retriever.index.clone(),
         concurrency: DEFAULT_CONCURRENCY,
+    });
+    let replier = Arc::new(ReplyWorker {
+        store: local.store.clone(),
+        search: retriever.clone(),
+        chat,
+        gateway: gateway.clone(),
+        cipher: local.cipher.clone(),
+        public_base_url: webhook_base_url.clone(),
+        retry: SendRetry::default(),
     });
 
     let (stop, stopped) = watch::channel(false);
@@ -68,35 +122,86 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ingest_worker = tokio::spawn(drive_queue(
         local.sqs.clone(),
         local.ingest_queue_url.clone(),
-        stopped,
+        stopped.clone(),
         move |id, body, delivery| {
             let ingestor = Arc::clone(&ingestor);
             async move { ingestor.handle_message(&id, &body, delivery).await }
         },
     ));
+    let reply_worker = tokio::spawn(drive_queue(
+        local.sqs.clone(),
+        local.reply_queue_url.clone(),
+        stopped.clone(),
+        move |id, body, _| {
+            let replier = Arc::clone(&replier);
+            async move { replier.handle_message(&id, &body).await }
+        },
+    ));
+
+    // Where this stack lives, for the `text` command in another terminal.
+    let stack = devtools::local::StackFile {
+        aws_endpoint_url: require_loopback_endpoint()?,
+        names: ResourceNames::from_env_or_defaults(),
+        api_base_url: base_url.clone(),
+        webhook_base_url: webhook_base_url.clone(),
+        twilio_api_base_url: twilio_base.clone(),
+    };
+    stack.write()?;
 
     println!("\nIllumiChat dev server on {base_url}");
+    println!("SMS webhook (the Function URL) on {webhook_base_url}");
     println!(
         "demo workspace {} (seed written to {})\n",
         seed.workspace_id,
         seed_path.display()
     );
     println!("{}", curl_examples(&seed));
+    println!(
+        "Twilio: {twilio_base} (emulator account {DEMO_ACCOUNT_SID}, auth token {DEMO_AUTH_TOKEN}, number {DEMO_NUMBER})"
+    );
+    println!("chat model: {chat_base}\n");
+    println!("{}", sms_examples(&seed));
     println!("Ctrl-C stops everything.");
 
-    let app = all_routes_router(&local.backends(retriever)).nest(
-        "/_local",
-        devtools::emulators::router(
-            EmbeddingsEmulator::new(LOCAL_DIMENSIONS, Latency::default()),
-            PineconeEmulator::new(LOCAL_DIMENSIONS, Latency::default()),
-        ),
+    let webhook = SmsWebhook::new(
+        local.store.clone(),
+        local.cipher.clone(),
+        Arc::new(SqsQueue::new(local.sqs.clone(), &local.reply_queue_url)),
     );
+    let webhook_app = sms_webhook_router(WebhookState {
+        webhook: Arc::new(webhook),
+        public_base_url: Some(webhook_base_url.clone()),
+    });
+    let sms = SmsBackends {
+        cipher: local.cipher.clone(),
+        gateway,
+        public_base_url: webhook_base_url,
+    };
+    let app = all_routes_router(&local.backends(retriever, sms)).nest(
+        "/_local",
+        devtools::emulators::router(Emulators {
+            embeddings: EmbeddingsEmulator::new(LOCAL_DIMENSIONS, Latency::default()),
+            pinecone: PineconeEmulator::new(LOCAL_DIMENSIONS, Latency::default()),
+            chat: ChatEmulator::new(Latency::default()),
+            twilio: TwilioEmulator::with_demo_account(),
+        }),
+    );
+    let mut webhook_stopped = stopped;
+    let webhook_server = tokio::spawn(async move {
+        let _ = axum::serve(webhook_listener, webhook_app)
+            .with_graceful_shutdown(async move {
+                let _ = webhook_stopped.changed().await;
+            })
+            .await;
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(stop_requested())
         .await?;
     let _ = stop.send(true);
     let _ = cleanup_worker.await;
     let _ = ingest_worker.await;
+    let _ = reply_worker.await;
+    let _ = webhook_server.await;
     Ok(())
 }
 

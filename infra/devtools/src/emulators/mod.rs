@@ -2,8 +2,10 @@
 //! production adapters are what runs locally and in tests. The dev server
 //! mounts them under `/_local/...` on its own port.
 
+pub mod chat;
 pub mod embeddings;
 pub mod pinecone;
+pub mod twilio;
 
 use std::time::Duration;
 
@@ -23,15 +25,50 @@ impl Latency {
 /// Dimensions of the local lexical embedding (and of the local index).
 pub const LOCAL_DIMENSIONS: usize = 1024;
 
-/// Both emulators on one router: `/openai/v1/embeddings` and
-/// `/pinecone/...`, to mount under a prefix.
-pub fn router(
-    embeddings: embeddings::EmbeddingsEmulator,
-    pinecone: pinecone::PineconeEmulator,
-) -> axum::Router {
+/// Every emulator on one router, to mount under a prefix:
+/// `/openai/v1/embeddings`, `/openai/v1/chat/completions`, `/pinecone/...`
+/// and `/twilio/2010-04-01/...`.
+pub struct Emulators {
+    pub embeddings: embeddings::EmbeddingsEmulator,
+    pub pinecone: pinecone::PineconeEmulator,
+    pub chat: chat::ChatEmulator,
+    pub twilio: twilio::TwilioEmulator,
+}
+
+impl Emulators {
+    /// Every emulator, the search ones with `latency`, Twilio with its demo
+    /// account.
+    pub fn local(latency: Latency) -> Self {
+        Self {
+            embeddings: embeddings::EmbeddingsEmulator::new(LOCAL_DIMENSIONS, latency),
+            pinecone: pinecone::PineconeEmulator::new(LOCAL_DIMENSIONS, latency),
+            chat: chat::ChatEmulator::new(latency),
+            twilio: twilio::TwilioEmulator::with_demo_account(),
+        }
+    }
+}
+
+/// The SMS routes' dependencies against the Twilio emulator under `base`.
+pub fn local_sms_backends(
+    base: &str,
+    cipher: std::sync::Arc<dyn shared::ports::SecretCipher>,
+    webhook_base_url: &str,
+) -> shared::http::SmsBackends {
+    shared::http::SmsBackends {
+        cipher,
+        gateway: std::sync::Arc::new(local_twilio(base)),
+        public_base_url: webhook_base_url.to_owned(),
+    }
+}
+
+pub fn router(emulators: Emulators) -> axum::Router {
     axum::Router::new()
-        .nest("/openai/v1", embeddings.router())
-        .nest("/pinecone", pinecone.router())
+        .nest(
+            "/openai/v1",
+            emulators.embeddings.router().merge(emulators.chat.router()),
+        )
+        .nest("/pinecone", emulators.pinecone.router())
+        .nest("/twilio", emulators.twilio.router())
 }
 
 /// The production adapters, pointed at emulators served under `base`
@@ -65,6 +102,35 @@ pub fn local_retriever(base: &str) -> shared::rag::Retriever {
         ),
         min_score: LOCAL_MIN_SCORE,
     }
+}
+
+/// Twilio through the production adapter, at the emulator under `base`.
+pub fn local_twilio(base: &str) -> shared::adapters::twilio::TwilioGateway {
+    shared::adapters::twilio::TwilioGateway::new(
+        reqwest::Client::new(),
+        format!("{base}/twilio"),
+        Duration::from_secs(10),
+    )
+}
+
+/// The production chat client, at the local model under `base`.
+pub fn local_chat(base: &str) -> shared::adapters::providers::chat::OpenAiChat {
+    use secrecy::SecretString;
+    use shared::adapters::providers::RetryPolicy;
+    use shared::adapters::providers::chat::{ChatConfig, OpenAiChat};
+    OpenAiChat::new(
+        reqwest::Client::new(),
+        ChatConfig {
+            base_url: format!("{base}/openai/v1"),
+            api_key: SecretString::from("local"),
+            timeout: Duration::from_secs(30),
+        },
+        RetryPolicy {
+            attempts: 3,
+            first_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_millis(500),
+        },
+    )
 }
 
 /// Lexical vectors of a short question and a 500-token chunk share few

@@ -7,7 +7,7 @@ use super::{DynamoStore, key};
 use crate::domain::access::{AccessTarget, WithGrant};
 use crate::domain::assistant::{Assistant, AssistantChanges, AssistantConfig};
 use crate::domain::ids::{AssistantId, UserId, WorkspaceId};
-use crate::ports::{AssistantStore, StoreError};
+use crate::ports::{AssistantStore, SmsStore, StoreError};
 use async_trait::async_trait;
 
 #[async_trait]
@@ -53,6 +53,19 @@ impl AssistantStore for DynamoStore {
         })
         .await?;
         Ok(assistant)
+    }
+
+    async fn get_assistant(
+        &self,
+        ws: &WorkspaceId,
+        id: &AssistantId,
+    ) -> Result<Option<Assistant>, StoreError> {
+        let (pk, sk) = keys::assistant(ws, id);
+        self.get(pk, sk)
+            .await?
+            .as_ref()
+            .map(codec::assistant)
+            .transpose()
     }
 
     /// One assistant and whether `user` holds a grant on it, in one round trip.
@@ -122,7 +135,10 @@ impl AssistantStore for DynamoStore {
     async fn delete_assistant(&self, ws: &WorkspaceId, id: &AssistantId) -> Result<(), StoreError> {
         let (apk, ask) = keys::assistant(ws, id);
         let (wpk, wsk) = keys::workspace(ws);
-        let items = vec![
+        // Its phone number is free the moment it is gone: the SMS
+        // configuration and the number's claim go in the same write.
+        let sms = self.sms_config(id).await?.filter(|c| &c.workspace_id == ws);
+        let mut items = vec![
             self.delete_item(key(apk, ask), "attribute_exists(PK)"),
             self.update_item(UpdateSpec {
                 key: key(wpk, wsk),
@@ -132,9 +148,13 @@ impl AssistantStore for DynamoStore {
                 values: vec![(":one", n(1))],
             }),
         ];
+        if let Some(config) = &sms {
+            items.extend(self.release_sms_items(config));
+        }
         self.transact(items, |i| match i {
             0 => StoreError::NotFound("assistant"),
-            _ => StoreError::Corrupt("assistantCount would go below zero".into()),
+            1 => StoreError::Corrupt("assistantCount would go below zero".into()),
+            _ => StoreError::Conflict("the SMS configuration changed meanwhile; try again".into()),
         })
         .await
     }

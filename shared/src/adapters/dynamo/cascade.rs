@@ -61,6 +61,9 @@ impl CascadeStore for DynamoStore {
                 ));
             }
         }
+        if let AccessTarget::Assistant(assistant) = of {
+            removed += self.delete_sms_traffic(assistant).await?;
+        }
         removed += plain.len();
         for chunk in plain.chunks(BATCH_WRITE_MAX) {
             self.batch_delete(chunk.to_vec()).await?;

@@ -26,7 +26,7 @@ pub fn time(value: Timestamp) -> AttributeValue {
     n(value.millis())
 }
 
-fn corrupt(item: &Item, field: &str) -> StoreError {
+pub fn corrupt(item: &Item, field: &str) -> StoreError {
     let where_ = item
         .get(super::keys::SK)
         .and_then(|v| v.as_s().ok())
@@ -56,11 +56,11 @@ pub fn timestamp(item: &Item, field: &str) -> Result<Timestamp, StoreError> {
     number(item, field).map(Timestamp::from_millis)
 }
 
-fn optional_timestamp(item: &Item, field: &str) -> Option<Timestamp> {
+pub fn optional_timestamp(item: &Item, field: &str) -> Option<Timestamp> {
     number(item, field).ok().map(Timestamp::from_millis)
 }
 
-fn parsed<T>(
+pub fn parsed<T>(
     item: &Item,
     field: &str,
     parse: impl FnOnce(&str) -> Option<T>,

@@ -15,6 +15,15 @@
 //! | connection        | `WS#{ws}`        | `AST#{ast}#PROJ#{proj}`     |               |                 |
 //! | connection (back) | `WS#{ws}`        | `PROJ#{proj}#AST#{ast}`     |               |                 |
 //! | document          | `WS#{ws}`        | `DOC#{proj}#{doc}`          |               |                 |
+//! | SMS configuration | `SMS#{ast}`      | `CONFIG`                    |               |                 |
+//! | number -> assistant | `PHONE#{e164}` | `PHONE`                     |               |                 |
+//! | inbound SMS       | `SMS#{ast}`      | `IN#{MessageSid}`           |               |                 |
+//! | texter            | `SMS#{ast}`      | `CONTACT#{sha256(phone)}`   |               |                 |
+//! | SMS conversation  | `SMS#{ast}`      | `CONV#{conv}`               |               |                 |
+//! | its messages      | `SMS#{ast}`      | `CONV#{conv}#MSG#{ms}#{msg}`|               |                 |
+//! | reply             | `SMS#{ast}`      | `REPLY#{MessageSid}`        |               |                 |
+//! | outbound SMS      | `SMS#{ast}`      | `OUT#{MessageSid}`          |               |                 |
+//! | day of traffic    | `SMS#{ast}`      | `DAY#{days since epoch}`    |               |                 |
 //!
 //! Access patterns, each one `GetItem`, `BatchGetItem` or `Query`:
 //! key -> user (`GetItem`/`UpdateItem` on the hash); a caller's workspace and
@@ -27,6 +36,12 @@
 //! written twice, once under each side, in one transaction with the
 //! assistant's `projectCount`, so either side's cascade finds it. Ids have a
 //! fixed length, so no id's key is a prefix of another's.
+//!
+//! The SMS channel keeps an assistant's traffic in a partition of its own,
+//! keyed by assistant alone because the webhook's URL names no workspace;
+//! a texter's number appears in no key (only its hash), and a day's item
+//! holds its counters and one attribute per texter, so analytics reads at
+//! most 90 items in one `BatchGetItem` and never queries.
 
 use crate::domain::access::AccessTarget;
 use crate::domain::api_key::ApiKeyHash;
@@ -281,3 +296,70 @@ mod tests {
         assert_eq!(pk, "EMAIL#ann@x.io");
     }
 }
+
+pub fn sms_partition(assistant: &AssistantId) -> String {
+    format!("SMS#{assistant}")
+}
+
+pub fn sms_config(assistant: &AssistantId) -> (String, String) {
+    (sms_partition(assistant), "CONFIG".into())
+}
+
+pub fn phone_claim(number: &str) -> (String, String) {
+    (format!("PHONE#{number}"), "PHONE".into())
+}
+
+pub fn inbound_sms(assistant: &AssistantId, sid: &str) -> (String, String) {
+    (sms_partition(assistant), format!("IN#{sid}"))
+}
+
+/// A texter's number, hashed: phone numbers stay out of keys (and so out of
+/// anything that logs keys).
+pub fn contact_hash(phone: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(phone.as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn contact(assistant: &AssistantId, phone: &str) -> (String, String) {
+    (
+        sms_partition(assistant),
+        format!("CONTACT#{}", contact_hash(phone)),
+    )
+}
+
+pub fn sms_conversation(assistant: &AssistantId, conversation: &str) -> (String, String) {
+    (sms_partition(assistant), format!("CONV#{conversation}"))
+}
+
+pub fn messages_prefix(conversation: &str) -> String {
+    format!("CONV#{conversation}#MSG#")
+}
+
+/// Messages sort by time (zero-padded milliseconds), then id.
+pub fn conversation_message(
+    assistant: &AssistantId,
+    conversation: &str,
+    at_millis: i64,
+    message: &str,
+) -> (String, String) {
+    (
+        sms_partition(assistant),
+        format!("{}{at_millis:015}#{message}", messages_prefix(conversation)),
+    )
+}
+
+pub fn reply(assistant: &AssistantId, inbound: &str) -> (String, String) {
+    (sms_partition(assistant), format!("REPLY#{inbound}"))
+}
+
+pub fn outbound_sms(assistant: &AssistantId, sid: &str) -> (String, String) {
+    (sms_partition(assistant), format!("OUT#{sid}"))
+}
+
+pub fn traffic_day(assistant: &AssistantId, day: i64) -> (String, String) {
+    (sms_partition(assistant), format!("DAY#{day}"))
+}
+
+/// The attribute of a day's item that holds a texter's last message time.
+pub const DAY_CONTACT_PREFIX: &str = "c_";

@@ -12,6 +12,7 @@ mod keys;
 mod projects;
 mod requests;
 pub mod schema;
+mod sms;
 mod workspaces;
 
 #[cfg(test)]

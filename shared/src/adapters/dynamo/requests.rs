@@ -98,8 +98,9 @@ impl DynamoStore {
         Ok(found)
     }
 
-    /// Every item of a table partition whose sort key starts with `prefix`,
-    /// read consistently, following pages.
+    /// Every item of a table partition whose sort key starts with `prefix`
+    /// (the whole partition when it is empty), read consistently, following
+    /// pages.
     pub(super) async fn query_partition(
         &self,
         pk: &str,
@@ -124,9 +125,11 @@ impl DynamoStore {
         pk: &str,
         prefix: &str,
     ) -> Result<Vec<Item>, StoreError> {
-        let condition = match index {
-            Some(_) => "GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
-            None => "PK = :pk AND begins_with(SK, :prefix)",
+        let condition = match (index, prefix.is_empty()) {
+            (Some(_), false) => "GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
+            (Some(_), true) => "GSI1PK = :pk",
+            (None, false) => "PK = :pk AND begins_with(SK, :prefix)",
+            (None, true) => "PK = :pk",
         };
         let mut items = Vec::new();
         let mut start = None;
@@ -137,8 +140,12 @@ impl DynamoStore {
                 .table_name(&self.table)
                 .set_index_name(index.map(str::to_owned))
                 .key_condition_expression(condition)
-                .expression_attribute_values(":pk", s(pk))
-                .expression_attribute_values(":prefix", s(prefix))
+                .set_expression_attribute_values(Some(
+                    [(":pk".to_owned(), s(pk))]
+                        .into_iter()
+                        .chain((!prefix.is_empty()).then(|| (":prefix".to_owned(), s(prefix))))
+                        .collect(),
+                ))
                 .consistent_read(index.is_none())
                 .set_exclusive_start_key(start)
                 .send()
@@ -161,6 +168,50 @@ impl DynamoStore {
                     .condition_expression(condition)
                     .build()
                     .expect("table, item and condition are set"),
+            )
+            .build()
+    }
+
+    /// A put whose condition reads values (`:name`).
+    pub(super) fn put_if(
+        &self,
+        item: Item,
+        condition: &str,
+        values: Vec<(&str, AttributeValue)>,
+    ) -> TransactWriteItem {
+        let values: HashMap<String, AttributeValue> =
+            values.into_iter().map(|(p, v)| (p.to_owned(), v)).collect();
+        TransactWriteItem::builder()
+            .put(
+                Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .condition_expression(condition)
+                    .set_expression_attribute_values((!values.is_empty()).then_some(values))
+                    .build()
+                    .expect("table, item and condition are set"),
+            )
+            .build()
+    }
+
+    /// A delete whose condition reads values (`:name`).
+    pub(super) fn delete_if(
+        &self,
+        key: Item,
+        condition: &str,
+        values: Vec<(&str, AttributeValue)>,
+    ) -> TransactWriteItem {
+        let values: HashMap<String, AttributeValue> =
+            values.into_iter().map(|(p, v)| (p.to_owned(), v)).collect();
+        TransactWriteItem::builder()
+            .delete(
+                Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key))
+                    .condition_expression(condition)
+                    .set_expression_attribute_values((!values.is_empty()).then_some(values))
+                    .build()
+                    .expect("table, key and condition are set"),
             )
             .build()
     }

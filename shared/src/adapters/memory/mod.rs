@@ -2,11 +2,14 @@
 //! that make a dependency fail on purpose.
 
 mod blobs;
+mod cipher;
 mod faults;
 mod queue;
+mod sms;
 mod store;
 
 pub use blobs::MemoryBlobs;
+pub use cipher::MemoryCipher;
 pub use faults::{Fault, FaultPlan};
 pub use queue::MemoryQueue;
 pub use store::MemoryStore;

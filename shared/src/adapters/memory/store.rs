@@ -30,7 +30,7 @@ use std::sync::{Mutex, MutexGuard};
 const SLUG_ATTEMPTS: usize = 4;
 
 #[derive(Debug, Default)]
-struct Tables {
+pub(super) struct Tables {
     users: HashMap<UserId, User>,
     emails: HashMap<Email, UserId>,
     keys: HashMap<ApiKeyHash, ApiKey>,
@@ -38,11 +38,12 @@ struct Tables {
     workspaces: HashMap<WorkspaceId, (Workspace, u32)>,
     slugs: HashMap<String, WorkspaceId>,
     members: BTreeMap<(WorkspaceId, UserId), Membership>,
-    assistants: HashMap<(WorkspaceId, AssistantId), Assistant>,
+    pub(super) assistants: HashMap<(WorkspaceId, AssistantId), Assistant>,
     grants: HashMap<(WorkspaceId, AccessTarget, UserId), Timestamp>,
     projects: HashMap<(WorkspaceId, ProjectId), Project>,
     connections: BTreeMap<(WorkspaceId, AssistantId, ProjectId), Timestamp>,
     documents: HashMap<(WorkspaceId, ProjectId, DocumentId), Document>,
+    pub(super) sms: super::sms::SmsTables,
 }
 
 #[derive(Debug, Default)]
@@ -64,7 +65,7 @@ impl MemoryStore {
     /// Runs one call: injected faults fail its attempts first (cancellations
     /// are retried by the same policy as DynamoDB's), then `apply` runs on
     /// the tables, all or nothing.
-    async fn run<T>(
+    pub(super) async fn run<T>(
         &self,
         call: Call,
         apply: impl FnOnce(&mut Tables) -> Result<T, StoreError>,
@@ -73,7 +74,7 @@ impl MemoryStore {
         apply(&mut self.lock())
     }
 
-    fn lock(&self) -> MutexGuard<'_, Tables> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, Tables> {
         self.tables.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -520,6 +521,17 @@ impl AssistantStore for MemoryStore {
         .await
     }
 
+    async fn get_assistant(
+        &self,
+        ws: &WorkspaceId,
+        id: &AssistantId,
+    ) -> Result<Option<Assistant>, StoreError> {
+        self.run(Call::Read, |t| {
+            Ok(t.assistants.get(&(ws.clone(), id.clone())).cloned())
+        })
+        .await
+    }
+
     async fn get_assistant_for(
         &self,
         ws: &WorkspaceId,
@@ -572,6 +584,8 @@ impl AssistantStore for MemoryStore {
                 .checked_sub(1)
                 .ok_or_else(|| StoreError::Corrupt("assistantCount would go below zero".into()))?;
             t.assistants.remove(&(ws.clone(), id.clone()));
+            // The number is free the moment the assistant is gone.
+            t.sms.forget_config(id);
             Ok(())
         })
         .await
@@ -1001,6 +1015,9 @@ impl CascadeStore for MemoryStore {
                 t.documents
                     .retain(|(w, p, _), _| !(w == ws && p == project));
                 removed += before - t.documents.len();
+            }
+            if let AccessTarget::Assistant(assistant) = of {
+                removed += t.sms.forget_traffic(assistant);
             }
             Ok(removed)
         })

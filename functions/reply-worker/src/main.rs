@@ -1,0 +1,84 @@
+//! The reply worker: SQS-triggered; retrieves, asks the assistant's model,
+//! and texts the answer back through the customer's Twilio account.
+//! Composition root only.
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use reply_worker::handle_batch;
+use secrecy::SecretString;
+use shared::adapters::dynamo::DynamoStore;
+use shared::adapters::kms::KmsCipher;
+use shared::adapters::providers::RetryPolicy;
+use shared::adapters::providers::chat::{ChatConfig, OpenAiChat};
+use shared::adapters::twilio::TwilioGateway;
+use shared::app::reply::{ReplyWorker, SendRetry};
+use shared::config::{ConfigError, Env, ProviderSettings, load_aws};
+use std::sync::Arc;
+use std::time::Duration;
+
+struct Config {
+    table_name: String,
+    sms_key_id: String,
+    twilio_api_base_url: String,
+    /// Where Twilio reports delivery: the webhook function's URL.
+    webhook_base_url: String,
+    /// Any OpenAI-compatible server, used for every model.
+    chat_base_url: String,
+    chat_api_key: SecretString,
+    providers: ProviderSettings,
+}
+
+impl Config {
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: env.required("TABLE_NAME")?,
+            sms_key_id: env.required("SMS_KEY_ID")?,
+            twilio_api_base_url: env.url("TWILIO_API_BASE_URL")?,
+            webhook_base_url: env.url("SMS_WEBHOOK_BASE_URL")?,
+            chat_base_url: env.url("CHAT_BASE_URL")?,
+            chat_api_key: env.secret("CHAT_API_KEY")?,
+            providers: ProviderSettings::from_env(env)?,
+        })
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    shared::telemetry::init();
+    let config = Config::from_env(&Env::process())?;
+    let http = reqwest::Client::new();
+    let aws = load_aws().await;
+    let worker = Arc::new(ReplyWorker {
+        store: Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&aws),
+            config.table_name,
+        )),
+        search: Arc::new(config.providers.retriever(http.clone())),
+        chat: Arc::new(OpenAiChat::new(
+            http.clone(),
+            ChatConfig {
+                base_url: config.chat_base_url,
+                api_key: config.chat_api_key,
+                timeout: Duration::from_secs(30),
+            },
+            RetryPolicy::default(),
+        )),
+        gateway: Arc::new(TwilioGateway::new(
+            http,
+            config.twilio_api_base_url,
+            Duration::from_secs(10),
+        )),
+        cipher: Arc::new(KmsCipher::new(
+            aws_sdk_kms::Client::new(&aws),
+            config.sms_key_id,
+        )),
+        public_base_url: config.webhook_base_url,
+        retry: SendRetry::default(),
+    });
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| {
+            let worker = Arc::clone(&worker);
+            async move { Ok::<_, lambda_runtime::Error>(handle_batch(&worker, event.payload).await) }
+        },
+    ))
+    .await
+}

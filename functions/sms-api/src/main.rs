@@ -1,0 +1,57 @@
+//! The SMS API function: an assistant's Twilio configuration, credential
+//! test and analytics. Composition root only.
+
+use shared::adapters::dynamo::DynamoStore;
+use shared::adapters::kms::KmsCipher;
+use shared::adapters::twilio::TwilioGateway;
+use shared::config::{ConfigError, Env, load_aws};
+use shared::http::{Edge, SmsState, sms_router};
+use std::sync::Arc;
+use std::time::Duration;
+
+struct Config {
+    table_name: String,
+    sms_key_id: String,
+    /// `https://api.twilio.com` in production.
+    twilio_api_base_url: String,
+    /// The webhook function's public URL, answered as `webhookUrl`.
+    webhook_base_url: String,
+}
+
+impl Config {
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: env.required("TABLE_NAME")?,
+            sms_key_id: env.required("SMS_KEY_ID")?,
+            twilio_api_base_url: env.url("TWILIO_API_BASE_URL")?,
+            webhook_base_url: env.url("SMS_WEBHOOK_BASE_URL")?,
+        })
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::telemetry::init();
+    let config = Config::from_env(&Env::process())?;
+    let aws = load_aws().await;
+    let store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        config.table_name,
+    ));
+    let state = SmsState {
+        edge: Edge::over(store.clone()),
+        assistants: store.clone(),
+        sms: store,
+        cipher: Arc::new(KmsCipher::new(
+            aws_sdk_kms::Client::new(&aws),
+            config.sms_key_id,
+        )),
+        gateway: Arc::new(TwilioGateway::new(
+            reqwest::Client::new(),
+            config.twilio_api_base_url,
+            Duration::from_secs(10),
+        )),
+        public_base_url: config.webhook_base_url,
+    };
+    shared::http::lambda::run(sms_router(state)).await
+}

@@ -1,0 +1,58 @@
+//! The SMS webhook function, on a Lambda Function URL (auth NONE: the
+//! Twilio signature authenticates each request). Records inbound texts and
+//! delivery status, queues replies. Composition root only.
+
+use shared::adapters::dynamo::DynamoStore;
+use shared::adapters::kms::KmsCipher;
+use shared::adapters::sqs::SqsQueue;
+use shared::app::sms_webhook::SmsWebhook;
+use shared::config::{ConfigError, Env, load_aws};
+use shared::http::{WebhookState, sms_webhook_router};
+use std::sync::Arc;
+
+struct Config {
+    table_name: String,
+    sms_key_id: String,
+    reply_queue_url: String,
+    /// The URL Twilio is given, when it is not this Function URL's own
+    /// (a custom domain in front of it).
+    public_base_url: Option<String>,
+}
+
+impl Config {
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: env.required("TABLE_NAME")?,
+            sms_key_id: env.required("SMS_KEY_ID")?,
+            reply_queue_url: env.url("REPLY_QUEUE_URL")?,
+            public_base_url: env.optional_url("SMS_WEBHOOK_BASE_URL")?,
+        })
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::telemetry::init();
+    let config = Config::from_env(&Env::process())?;
+    let aws = load_aws().await;
+    let store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        config.table_name,
+    ));
+    let webhook = SmsWebhook::new(
+        store,
+        Arc::new(KmsCipher::new(
+            aws_sdk_kms::Client::new(&aws),
+            config.sms_key_id,
+        )),
+        Arc::new(SqsQueue::new(
+            aws_sdk_sqs::Client::new(&aws),
+            config.reply_queue_url,
+        )),
+    );
+    shared::http::lambda::run(sms_webhook_router(WebhookState {
+        webhook: Arc::new(webhook),
+        public_base_url: config.public_base_url,
+    }))
+    .await
+}

@@ -1,0 +1,286 @@
+//! An OpenAI-compatible `POST /chat/completions` that answers from the
+//! passages in its prompt, deterministically: the sentences of the passages
+//! that share the most words with the question, quoted. No model, and an
+//! answer that is grounded by construction, so a test can tell retrieval
+//! worked from the reply alone. Streams (`stream: true`) as OpenAI does.
+
+use super::Latency;
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shared::app::answer::PASSAGE_MARKER;
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+
+/// What the local model says when no passage shares a word with the
+/// question.
+pub const NO_ANSWER: &str = "I could not find that in the documents I have.";
+
+#[derive(Clone, Debug, Default)]
+pub struct ChatEmulator {
+    pub latency: Latency,
+    faults: Arc<Mutex<VecDeque<u16>>>,
+    requests: Arc<Mutex<Vec<Value>>>,
+}
+
+#[derive(Deserialize)]
+struct Request {
+    model: String,
+    messages: Vec<ChatMessage>,
+    #[serde(default)]
+    max_tokens: Option<u32>,
+    #[serde(default)]
+    stream: bool,
+}
+
+#[derive(Deserialize)]
+struct ChatMessage {
+    role: String,
+    content: String,
+}
+
+impl ChatEmulator {
+    pub fn new(latency: Latency) -> Self {
+        Self {
+            latency,
+            ..Self::default()
+        }
+    }
+
+    /// The next calls answer these HTTP statuses instead.
+    pub fn fail_next(&self, statuses: impl IntoIterator<Item = u16>) {
+        self.faults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(statuses);
+    }
+
+    /// Every request body received, oldest first.
+    pub fn requests(&self) -> Vec<Value> {
+        self.requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn router(self) -> Router {
+        Router::new()
+            .route("/chat/completions", post(complete))
+            .with_state(self)
+    }
+}
+
+fn words(text: &str) -> HashSet<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() > 3)
+        .map(str::to_lowercase)
+        .collect()
+}
+
+fn sentences(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for c in text.chars() {
+        current.push(if c == '\n' { ' ' } else { c });
+        if matches!(c, '.' | '!' | '?') {
+            out.push(current.trim().to_owned());
+            current.clear();
+        }
+    }
+    if !current.trim().is_empty() {
+        out.push(current.trim().to_owned());
+    }
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+/// The passages' text, from the system prompt our answer engine builds.
+fn passages(system: &str) -> Vec<String> {
+    system
+        .split(PASSAGE_MARKER)
+        .skip(1)
+        .map(|block| {
+            block
+                .split_once('\n')
+                .map_or("", |(_, text)| text)
+                .trim()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// The best two sentences by words shared with the question.
+pub fn extractive_answer(system: &str, question: &str) -> String {
+    let asked = words(question);
+    let mut scored: Vec<(usize, usize, String)> = passages(system)
+        .iter()
+        .flat_map(|p| sentences(p))
+        .enumerate()
+        .map(|(order, sentence)| {
+            (
+                words(&sentence).intersection(&asked).count(),
+                order,
+                sentence,
+            )
+        })
+        .filter(|(score, _, _)| *score > 0)
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    if scored.is_empty() {
+        return NO_ANSWER.to_owned();
+    }
+    let mut best: Vec<(usize, String)> = scored
+        .into_iter()
+        .take(2)
+        .map(|(_, order, s)| (order, s))
+        .collect();
+    best.sort();
+    best.into_iter()
+        .map(|(_, s)| s)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn error(status: StatusCode, kind: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"error": {"message": message, "type": kind, "param": null, "code": null}})),
+    )
+        .into_response()
+}
+
+async fn complete(State(chat): State<ChatEmulator>, body: axum::body::Bytes) -> Response {
+    chat.latency.wait().await;
+    if let Some(status) = chat
+        .faults
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .pop_front()
+    {
+        return error(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            "server_error",
+            "injected by the emulator",
+        );
+    }
+    let Ok(raw) = serde_json::from_slice::<Value>(&body) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "the body is not JSON",
+        );
+    };
+    chat.requests
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(raw.clone());
+    let Ok(request) = serde_json::from_value::<Request>(raw) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "model and messages are required",
+        );
+    };
+    let system = request
+        .messages
+        .iter()
+        .filter(|m| m.role == "system")
+        .map(|m| m.content.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let Some(question) = request.messages.iter().rev().find(|m| m.role == "user") else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "no user message",
+        );
+    };
+    let mut answer = extractive_answer(&system, &question.content);
+    let mut finish = "stop";
+    if let Some(max) = request.max_tokens {
+        let limit = (max as usize).saturating_mul(4);
+        if answer.chars().count() > limit {
+            answer = answer.chars().take(limit).collect();
+            finish = "length";
+        }
+    }
+    let prompt_chars: usize = request
+        .messages
+        .iter()
+        .map(|m| m.content.chars().count())
+        .sum();
+    let usage = json!({
+        "prompt_tokens": prompt_chars.div_ceil(4),
+        "completion_tokens": answer.chars().count().div_ceil(4),
+        "total_tokens": prompt_chars.div_ceil(4) + answer.chars().count().div_ceil(4),
+    });
+    if request.stream {
+        return stream(&request.model, &answer, finish, usage);
+    }
+    Json(json!({
+        "id": "chatcmpl-local", "object": "chat.completion", "created": 0,
+        "model": request.model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer, "refusal": null},
+                     "logprobs": null, "finish_reason": finish}],
+        "usage": usage,
+    }))
+    .into_response()
+}
+
+/// The answer as OpenAI streams it: a role chunk, a chunk per word, the
+/// finish chunk, the usage chunk, `[DONE]`.
+fn stream(model: &str, answer: &str, finish: &str, usage: Value) -> Response {
+    let chunk = |delta: Value, finish: Value| {
+        json!({"id": "chatcmpl-local", "object": "chat.completion.chunk", "created": 0,
+               "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+               "usage": null})
+    };
+    let mut events = vec![chunk(
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+    )];
+    let mut rest = answer;
+    while !rest.is_empty() {
+        let end = rest[1..].find(' ').map_or(rest.len(), |i| i + 1);
+        events.push(chunk(json!({"content": &rest[..end]}), Value::Null));
+        rest = &rest[end..];
+    }
+    events.push(chunk(json!({}), json!(finish)));
+    events.push(
+        json!({"id": "chatcmpl-local", "object": "chat.completion.chunk", "created": 0,
+                       "model": model, "choices": [], "usage": usage}),
+    );
+    let mut body: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
+    body.push_str("data: [DONE]\n\n");
+    (
+        [(header::CONTENT_TYPE, "text/event-stream")],
+        Body::from(body),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_answer_is_the_passage_sentence_that_shares_the_most_words() {
+        let system = format!(
+            "Rules.\n\n{PASSAGE_MARKER} 1 from \"hours.md\"]\nWe sell bicycles. The shop opens at nine every weekday morning.\n"
+        );
+        assert_eq!(
+            extractive_answer(&system, "When does the shop open on a weekday?"),
+            "The shop opens at nine every weekday morning."
+        );
+        assert_eq!(
+            extractive_answer(&system, "Quantum chromodynamics?"),
+            NO_ANSWER
+        );
+    }
+}

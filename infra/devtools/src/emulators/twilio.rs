@@ -1,0 +1,459 @@
+//! Twilio's REST API (2010-04-01) as far as the product uses it: Accounts,
+//! IncomingPhoneNumbers, Messages (send and list). It checks Basic auth
+//! like Twilio (401 / 20003), refuses what Twilio refuses (21211, 21606,
+//! 21610, 21617), records every accepted message, and reports delivery to
+//! the message's `StatusCallback`, signed with the account's token, as
+//! Twilio does. Tests can make the next sends fail or hang.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use shared::domain::sms::PhoneNumber;
+use shared::domain::sms::segments::segments;
+use shared::domain::sms::signature;
+use shared::ports::Capabilities;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The account the dev server's emulator starts with, so the README's
+/// walkthrough can name it. Local only: no real account has these.
+pub const DEMO_ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
+pub const DEMO_AUTH_TOKEN: &str = "local0auth0token0f0r0the0emulator";
+pub const DEMO_NUMBER: &str = "+15005550006";
+
+/// A message the emulator accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedMessage {
+    pub sid: String,
+    pub account_sid: String,
+    pub from: String,
+    pub to: String,
+    pub body: String,
+    pub segments: u32,
+    pub status_callback: Option<String>,
+}
+
+/// What the next send meets instead of success.
+#[derive(Clone, Debug)]
+pub enum SendFault {
+    /// An HTTP error with Twilio's code, as Twilio answers it.
+    Status(u16, u32),
+    /// The answer comes only after this long (a client timeout).
+    Hang(Duration),
+    /// Twilio takes the message, then the answer never arrives: the message
+    /// is recorded but the client times out.
+    AcceptThenHang(Duration),
+}
+
+#[derive(Debug, Default)]
+struct Account {
+    token: String,
+    numbers: BTreeMap<String, Capabilities>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    accounts: HashMap<String, Account>,
+    messages: Vec<RecordedMessage>,
+    /// (recipient, sender) pairs where the recipient replied STOP.
+    opted_out: HashSet<(String, String)>,
+    faults: VecDeque<SendFault>,
+    sends: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct TwilioEmulator {
+    inner: Arc<Mutex<Inner>>,
+    http: reqwest::Client,
+    /// Delay before the `sent` and `delivered` callbacks.
+    pub callback_delay: Duration,
+}
+
+impl Default for TwilioEmulator {
+    fn default() -> Self {
+        Self {
+            inner: Arc::default(),
+            http: reqwest::Client::new(),
+            callback_delay: Duration::from_millis(200),
+        }
+    }
+}
+
+impl TwilioEmulator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An emulator holding the demo account and its SMS-capable number.
+    pub fn with_demo_account() -> Self {
+        let twilio = Self::new();
+        twilio.add_account(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN);
+        twilio.add_number(
+            DEMO_ACCOUNT_SID,
+            DEMO_NUMBER,
+            Capabilities {
+                sms: true,
+                mms: true,
+                voice: true,
+            },
+        );
+        twilio
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn add_account(&self, sid: &str, token: &str) {
+        self.lock()
+            .accounts
+            .entry(sid.to_owned())
+            .or_default()
+            .token = token.to_owned();
+    }
+
+    pub fn add_number(&self, account: &str, number: &str, capabilities: Capabilities) {
+        self.lock()
+            .accounts
+            .entry(account.to_owned())
+            .or_default()
+            .numbers
+            .insert(number.to_owned(), capabilities);
+    }
+
+    /// Sends from `sender` to `recipient` fail with 21610 from now on, as
+    /// after the recipient texted STOP.
+    pub fn opt_out(&self, recipient: &str, sender: &str) {
+        self.lock()
+            .opted_out
+            .insert((recipient.to_owned(), sender.to_owned()));
+    }
+
+    pub fn fail_next_sends(&self, faults: impl IntoIterator<Item = SendFault>) {
+        self.lock().faults.extend(faults);
+    }
+
+    /// Every accepted message, oldest first.
+    pub fn messages(&self) -> Vec<RecordedMessage> {
+        self.lock().messages.clone()
+    }
+
+    /// Every send request, accepted or not.
+    pub fn sends(&self) -> usize {
+        self.lock().sends
+    }
+
+    pub fn router(self) -> Router {
+        Router::new()
+            .route("/2010-04-01/Accounts/{account}", get(account))
+            .route(
+                "/2010-04-01/Accounts/{account}/IncomingPhoneNumbers.json",
+                get(numbers),
+            )
+            .route(
+                "/2010-04-01/Accounts/{account}/Messages.json",
+                get(list_messages).post(send),
+            )
+            .with_state(self)
+    }
+
+    /// The account, if the Basic credentials are its own.
+    fn authenticate(&self, account: &str, headers: &HeaderMap) -> Result<(), Response> {
+        let refused = || {
+            twilio_error(
+                StatusCode::UNAUTHORIZED,
+                20003,
+                "Authentication Error - invalid username",
+            )
+        };
+        let credentials = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Basic "))
+            .and_then(|v| BASE64.decode(v).ok())
+            .and_then(|v| String::from_utf8(v).ok())
+            .ok_or_else(|| {
+                twilio_error(
+                    StatusCode::UNAUTHORIZED,
+                    20003,
+                    "Authentication Error - No credentials provided",
+                )
+            })?;
+        let (user, token) = credentials.split_once(':').ok_or_else(refused)?;
+        let inner = self.lock();
+        match inner.accounts.get(user) {
+            Some(found) if found.token == token && user == account => Ok(()),
+            Some(_) => Err(twilio_error(
+                StatusCode::UNAUTHORIZED,
+                20003,
+                "Authenticate",
+            )),
+            None => Err(refused()),
+        }
+    }
+
+    /// Posts `sent` then `delivered` to the message's callback, signed with
+    /// the account's token.
+    fn report_delivery(&self, message: RecordedMessage) {
+        let Some(url) = message.status_callback.clone() else {
+            return;
+        };
+        let token = self
+            .lock()
+            .accounts
+            .get(&message.account_sid)
+            .map(|a| SecretString::from(a.token.clone()));
+        let Some(token) = token else { return };
+        let http = self.http.clone();
+        let delay = self.callback_delay;
+        tokio::spawn(async move {
+            for status in ["sent", "delivered"] {
+                tokio::time::sleep(delay).await;
+                let params: Vec<(String, String)> = [
+                    ("AccountSid", message.account_sid.as_str()),
+                    ("ApiVersion", "2010-04-01"),
+                    ("From", message.from.as_str()),
+                    ("To", message.to.as_str()),
+                    ("MessageSid", message.sid.as_str()),
+                    ("SmsSid", message.sid.as_str()),
+                    ("MessageStatus", status),
+                    ("SmsStatus", status),
+                ]
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+                let signed = signature::sign(&token, &url, &params);
+                let body = form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(params.iter())
+                    .finish();
+                let sent = http
+                    .post(&url)
+                    .header("X-Twilio-Signature", signed)
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(body)
+                    .timeout(Duration::from_secs(5))
+                    .send()
+                    .await;
+                if sent.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+fn twilio_error(status: StatusCode, code: u32, message: &str) -> Response {
+    (
+        status,
+        Json(json!({
+            "code": code,
+            "message": message,
+            "more_info": format!("https://www.twilio.com/docs/errors/{code}"),
+            "status": status.as_u16(),
+        })),
+    )
+        .into_response()
+}
+
+fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    query.and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.into_owned())
+    })
+}
+
+fn sid(prefix: &str) -> String {
+    use rand::Rng;
+    let hex: String = (0..32)
+        .map(|_| char::from_digit(rand::rng().random_range(0..16), 16).unwrap_or('0'))
+        .collect();
+    format!("{prefix}{hex}")
+}
+
+async fn account(
+    State(twilio): State<TwilioEmulator>,
+    Path(account): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(account) = account.strip_suffix(".json").map(str::to_owned) else {
+        return twilio_error(
+            StatusCode::NOT_FOUND,
+            20404,
+            "The requested resource was not found",
+        );
+    };
+    if let Err(refused) = twilio.authenticate(&account, &headers) {
+        return refused;
+    }
+    Json(json!({
+        "sid": account, "owner_account_sid": account, "friendly_name": "Local emulator",
+        "status": "active", "type": "Full",
+        "uri": format!("/2010-04-01/Accounts/{account}.json"),
+    }))
+    .into_response()
+}
+
+async fn numbers(
+    State(twilio): State<TwilioEmulator>,
+    Path(account): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(refused) = twilio.authenticate(&account, &headers) {
+        return refused;
+    }
+    let wanted = query_param(query.as_deref(), "PhoneNumber");
+    let inner = twilio.lock();
+    let listed: Vec<Value> = inner
+        .accounts
+        .get(&account)
+        .map(|a| {
+            a.numbers
+                .iter()
+                // Twilio's filter matches partial numbers too.
+                .filter(|(n, _)| wanted.as_deref().is_none_or(|w| n.contains(w)))
+                .map(|(number, caps)| {
+                    json!({
+                        "account_sid": account, "phone_number": number,
+                        "friendly_name": number, "sid": sid("PN"),
+                        "capabilities": {"sms": caps.sms, "mms": caps.mms, "voice": caps.voice, "fax": false},
+                        "sms_url": "", "status": "in-use",
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Json(json!({
+        "incoming_phone_numbers": listed, "page": 0, "page_size": 50, "start": 0, "end": 0,
+        "next_page_uri": null, "previous_page_uri": null,
+        "uri": format!("/2010-04-01/Accounts/{account}/IncomingPhoneNumbers.json"),
+    }))
+    .into_response()
+}
+
+fn message_json(m: &RecordedMessage, status: &str) -> Value {
+    json!({
+        "sid": m.sid, "account_sid": m.account_sid, "api_version": "2010-04-01",
+        "from": m.from, "to": m.to, "body": m.body, "status": status,
+        "num_segments": m.segments.to_string(), "num_media": "0", "direction": "outbound-api",
+        "error_code": null, "error_message": null, "price": null,
+        "uri": format!("/2010-04-01/Accounts/{}/Messages/{}.json", m.account_sid, m.sid),
+    })
+}
+
+async fn list_messages(
+    State(twilio): State<TwilioEmulator>,
+    Path(account): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(refused) = twilio.authenticate(&account, &headers) {
+        return refused;
+    }
+    let to = query_param(query.as_deref(), "To");
+    let messages: Vec<Value> = twilio
+        .lock()
+        .messages
+        .iter()
+        .rev()
+        .filter(|m| m.account_sid == account && to.as_deref().is_none_or(|t| m.to == t))
+        .map(|m| message_json(m, "delivered"))
+        .collect();
+    Json(json!({ "messages": messages, "page": 0, "page_size": 50, "next_page_uri": null }))
+        .into_response()
+}
+
+async fn send(
+    State(twilio): State<TwilioEmulator>,
+    Path(account): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let fault = {
+        let mut inner = twilio.lock();
+        inner.sends += 1;
+        inner.faults.pop_front()
+    };
+    match fault {
+        Some(SendFault::Status(status, code)) => {
+            return twilio_error(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                code,
+                "injected by the emulator",
+            );
+        }
+        Some(SendFault::Hang(duration)) => tokio::time::sleep(duration).await,
+        _ => {}
+    }
+    if let Err(refused) = twilio.authenticate(&account, &headers) {
+        return refused;
+    }
+    let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
+    let field = |name: &str| form.get(name).cloned().unwrap_or_default();
+    let (to, from, text) = (field("To"), field("From"), field("Body"));
+    if PhoneNumber::parse(&to).is_none() || to == from {
+        return twilio_error(
+            StatusCode::BAD_REQUEST,
+            21211,
+            &format!("The 'To' number {to} is not a valid phone number."),
+        );
+    }
+    let sms_capable = twilio
+        .lock()
+        .accounts
+        .get(&account)
+        .and_then(|a| a.numbers.get(&from))
+        .is_some_and(|c| c.sms);
+    if !sms_capable {
+        return twilio_error(
+            StatusCode::BAD_REQUEST,
+            21606,
+            "The From phone number is not a valid, SMS-capable inbound phone number or short code for your account.",
+        );
+    }
+    if text.is_empty() {
+        return twilio_error(StatusCode::BAD_REQUEST, 21602, "Message body is required.");
+    }
+    if text.encode_utf16().count() > 1600 {
+        return twilio_error(
+            StatusCode::BAD_REQUEST,
+            21617,
+            "The concatenated message body exceeds the 1600 character limit.",
+        );
+    }
+    if twilio
+        .lock()
+        .opted_out
+        .contains(&(to.clone(), from.clone()))
+    {
+        return twilio_error(
+            StatusCode::BAD_REQUEST,
+            21610,
+            "Attempt to send to unsubscribed recipient",
+        );
+    }
+    let message = RecordedMessage {
+        sid: sid("SM"),
+        account_sid: account,
+        segments: segments(&text),
+        from,
+        to,
+        body: text,
+        status_callback: form.get("StatusCallback").cloned(),
+    };
+    twilio.lock().messages.push(message.clone());
+    twilio.report_delivery(message.clone());
+    if let Some(SendFault::AcceptThenHang(duration)) = fault {
+        tokio::time::sleep(duration).await;
+    }
+    (StatusCode::CREATED, Json(message_json(&message, "queued"))).into_response()
+}

@@ -1,0 +1,205 @@
+//! The SMS channel under test: the Twilio emulator and the local chat
+//! model on loopback, the webhook router served on loopback too (so the
+//! emulator's status callbacks reach it), the reply worker, and a phone
+//! that signs its texts with the assistant's token.
+
+use devtools::emulators::chat::ChatEmulator;
+use devtools::emulators::twilio::{DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_NUMBER, TwilioEmulator};
+use devtools::emulators::{local_chat, local_twilio};
+use rand::Rng;
+use secrecy::SecretString;
+use shared::app::reply::{ReplyWorker, SendRetry};
+use shared::app::sms_webhook::SmsWebhook;
+use shared::domain::sms::signature;
+use shared::http::{WebhookState, sms_webhook_router};
+use shared::jobs::{Job, MessageOutcome, ReplyJob};
+use shared::ports::{JobQueue, PassageSearch, SecretCipher, Store};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const ACCOUNT_SID: &str = DEMO_ACCOUNT_SID;
+pub const AUTH_TOKEN: &str = DEMO_AUTH_TOKEN;
+pub const NUMBER: &str = DEMO_NUMBER;
+pub const TEXTER: &str = "+15551234567";
+
+/// The body of a `PUT .../sms` with the emulator's demo account.
+pub fn demo_settings() -> serde_json::Value {
+    serde_json::json!({
+        "enabled": true,
+        "twilioAccountSid": ACCOUNT_SID,
+        "twilioAuthToken": AUTH_TOKEN,
+        "phoneNumber": NUMBER,
+    })
+}
+
+/// A fresh `MessageSid`.
+pub fn message_sid() -> String {
+    let hex: String = (0..32)
+        .map(|_| char::from_digit(rand::rng().random_range(0..16), 16).unwrap_or('0'))
+        .collect();
+    format!("SM{hex}")
+}
+
+/// The fields Twilio posts for an inbound text (blank geo fields included,
+/// as Twilio sends them).
+pub fn inbound_params(sid: &str, from: &str, body: &str) -> Vec<(String, String)> {
+    [
+        ("ToCountry", "US"),
+        ("ToState", "CA"),
+        ("SmsMessageSid", sid),
+        ("NumMedia", "0"),
+        ("ToCity", ""),
+        ("FromZip", ""),
+        ("SmsSid", sid),
+        ("FromState", ""),
+        ("SmsStatus", "received"),
+        ("FromCity", ""),
+        ("Body", body),
+        ("FromCountry", "US"),
+        ("To", NUMBER),
+        ("ToZip", ""),
+        ("NumSegments", "1"),
+        ("MessageSid", sid),
+        ("AccountSid", ACCOUNT_SID),
+        ("From", from),
+        ("ApiVersion", "2010-04-01"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect()
+}
+
+#[derive(Clone)]
+pub struct SmsRig {
+    pub twilio: TwilioEmulator,
+    pub chat: ChatEmulator,
+    pub worker: Arc<ReplyWorker>,
+    /// The webhook's base URL on loopback (`http://127.0.0.1:port`).
+    pub webhook_url: String,
+    http: reqwest::Client,
+}
+
+impl SmsRig {
+    /// The emulators must already be served under `emulator_base`.
+    pub async fn start(
+        emulator_base: &str,
+        twilio: TwilioEmulator,
+        chat: ChatEmulator,
+        store: Arc<dyn Store>,
+        cipher: Arc<dyn SecretCipher>,
+        replies: Arc<dyn JobQueue<ReplyJob>>,
+        search: Arc<dyn PassageSearch>,
+    ) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free loopback port");
+        let webhook_url = format!("http://{}", listener.local_addr().expect("an address"));
+        let webhook = SmsWebhook::new(store.clone(), cipher.clone(), replies);
+        let router = sms_webhook_router(WebhookState {
+            webhook: Arc::new(webhook),
+            public_base_url: Some(webhook_url.clone()),
+        });
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        let worker = Arc::new(ReplyWorker {
+            store,
+            search,
+            chat: Arc::new(local_chat(emulator_base)),
+            gateway: Arc::new(local_twilio(emulator_base)),
+            cipher,
+            public_base_url: webhook_url.clone(),
+            // Quick retries: the tests make Twilio fail on purpose.
+            retry: SendRetry {
+                attempts: 3,
+                first_backoff: Duration::from_millis(10),
+                max_backoff: Duration::from_millis(50),
+            },
+        });
+        Self {
+            twilio,
+            chat,
+            worker,
+            webhook_url,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Posts `params` to `path` on the webhook, signed with `token` for the
+    /// URL Twilio would use; the status and body.
+    pub async fn post_signed(
+        &self,
+        path: &str,
+        params: &[(String, String)],
+        token: &str,
+    ) -> (u16, String) {
+        let url = format!("{}{path}", self.webhook_url);
+        let signed = signature::sign(&SecretString::from(token.to_owned()), &url, params);
+        self.post(path, params, Some(&signed)).await
+    }
+
+    /// Posts form `params` with the signature header as given (or none).
+    pub async fn post(
+        &self,
+        path: &str,
+        params: &[(String, String)],
+        signature: Option<&str>,
+    ) -> (u16, String) {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params.iter())
+            .finish();
+        self.post_body(path, body.into_bytes(), signature).await
+    }
+
+    pub async fn post_body(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        signature: Option<&str>,
+    ) -> (u16, String) {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.webhook_url))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(signature) = signature {
+            request = request.header("X-Twilio-Signature", signature);
+        }
+        let response = request.send().await.expect("the webhook answers");
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap_or_default())
+    }
+
+    /// A text from `from` to the assistant, as Twilio delivers it.
+    pub async fn text(&self, assistant: &str, sid: &str, from: &str, body: &str) -> (u16, String) {
+        self.post_signed(
+            &format!("/api/sms/webhook/{assistant}"),
+            &inbound_params(sid, from, body),
+            AUTH_TOKEN,
+        )
+        .await
+    }
+
+    /// Runs the reply worker over `jobs`, as the event source mapping would.
+    pub async fn run(&self, jobs: Vec<ReplyJob>) -> Vec<MessageOutcome> {
+        let mut outcomes = Vec::new();
+        for (i, job) in jobs.iter().enumerate() {
+            outcomes.push(
+                self.worker
+                    .handle_message(&format!("r{i}"), &job.to_message())
+                    .await,
+            );
+        }
+        outcomes
+    }
+
+    /// Bodies the emulator accepted for `to`, oldest first.
+    pub fn sent_to(&self, to: &str) -> Vec<String> {
+        self.twilio
+            .messages()
+            .into_iter()
+            .filter(|m| m.to == to)
+            .map(|m| m.body)
+            .collect()
+    }
+}

@@ -1,0 +1,481 @@
+//! The SMS store in memory: the same rules as the DynamoDB adapter, each
+//! call under the store's one lock.
+
+use super::faults::Call;
+use super::store::{MemoryStore, Tables};
+use crate::domain::conversation::{Channel, Conversation, Message, MessageStatus, Role};
+use crate::domain::ids::{AssistantId, ConversationId, MessageId, WorkspaceId};
+use crate::domain::sms::{
+    Keyword, MessageSid, PhoneNumber, SmsConfig, SmsTraffic, continues_session, day_of,
+    delivery_rank,
+};
+use crate::domain::time::Timestamp;
+use crate::ports::{
+    Contact, InboundOutcome, InboundRecord, InboundSms, PartState, Reply, ReplyDraft, ReplyPart,
+    SmsStore, StoreError,
+};
+use async_trait::async_trait;
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+#[derive(Debug, Default)]
+pub(super) struct SmsTables {
+    configs: HashMap<AssistantId, SmsConfig>,
+    numbers: HashMap<PhoneNumber, AssistantId>,
+    inbound: HashMap<(AssistantId, MessageSid), InboundRecord>,
+    contacts: HashMap<(AssistantId, PhoneNumber), Texter>,
+    conversations: HashMap<ConversationId, Conversation>,
+    messages: HashMap<ConversationId, Vec<Message>>,
+    replies: HashMap<(AssistantId, MessageSid), Reply>,
+    outbound: HashMap<(AssistantId, String), Delivery>,
+    days: HashMap<(AssistantId, i64), Day>,
+}
+
+#[derive(Debug, Default)]
+struct Texter {
+    opted_out: bool,
+    conversation: Option<ConversationId>,
+    last_message_at: Option<Timestamp>,
+}
+
+#[derive(Debug)]
+struct Delivery {
+    status: String,
+    error_code: Option<u32>,
+}
+
+#[derive(Debug, Default)]
+struct Day {
+    inbound: u64,
+    outbound: u64,
+    /// Each texter who joined a conversation that day, with their last
+    /// message's time.
+    contacts: HashMap<PhoneNumber, Timestamp>,
+}
+
+impl SmsTables {
+    /// Frees the number and forgets the configuration: what deleting the
+    /// assistant does at once.
+    pub(super) fn forget_config(&mut self, assistant: &AssistantId) -> bool {
+        match self.configs.remove(assistant) {
+            Some(config) => {
+                self.numbers.remove(&config.phone_number);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Everything else of a deleted assistant: the cascade's share.
+    pub(super) fn forget_traffic(&mut self, assistant: &AssistantId) -> usize {
+        let before = self.inbound.len()
+            + self.contacts.len()
+            + self.conversations.len()
+            + self.replies.len()
+            + self.outbound.len()
+            + self.days.len();
+        self.inbound.retain(|(a, _), _| a != assistant);
+        self.contacts.retain(|(a, _), _| a != assistant);
+        let gone: Vec<ConversationId> = self
+            .conversations
+            .values()
+            .filter(|c| &c.assistant_id == assistant)
+            .map(|c| c.id.clone())
+            .collect();
+        for id in &gone {
+            self.conversations.remove(id);
+            self.messages.remove(id);
+        }
+        self.replies.retain(|(a, _), _| a != assistant);
+        self.outbound.retain(|(a, _), _| a != assistant);
+        self.days.retain(|(a, _), _| a != assistant);
+        before
+            - (self.inbound.len()
+                + self.contacts.len()
+                + self.conversations.len()
+                + self.replies.len()
+                + self.outbound.len()
+                + self.days.len())
+    }
+
+    fn append(&mut self, conversation: &ConversationId, message: Message) {
+        if let Some(c) = self.conversations.get_mut(conversation) {
+            c.message_count += 1;
+            c.updated_at = message.created_at;
+        }
+        self.messages
+            .entry(conversation.clone())
+            .or_default()
+            .push(message);
+    }
+}
+
+fn assistant_exists(t: &Tables, ws: &WorkspaceId, assistant: &AssistantId) -> bool {
+    t.assistants.contains_key(&(ws.clone(), assistant.clone()))
+}
+
+#[async_trait]
+impl SmsStore for MemoryStore {
+    async fn sms_config(&self, assistant: &AssistantId) -> Result<Option<SmsConfig>, StoreError> {
+        self.run(Call::Read, |t| Ok(t.sms.configs.get(assistant).cloned()))
+            .await
+    }
+
+    async fn save_sms_config(&self, mut config: SmsConfig) -> Result<SmsConfig, StoreError> {
+        self.run(Call::Transaction, |t| {
+            if !assistant_exists(t, &config.workspace_id, &config.assistant_id) {
+                return Err(StoreError::NotFound("assistant"));
+            }
+            if let Some(holder) = t.sms.numbers.get(&config.phone_number)
+                && holder != &config.assistant_id
+            {
+                return Err(StoreError::Conflict(
+                    "this phone number already serves another assistant".into(),
+                ));
+            }
+            if let Some(old) = t.sms.configs.get(&config.assistant_id) {
+                config.created_at = old.created_at;
+                let old_number = old.phone_number.clone();
+                t.sms.numbers.remove(&old_number);
+            }
+            t.sms
+                .numbers
+                .insert(config.phone_number.clone(), config.assistant_id.clone());
+            t.sms
+                .configs
+                .insert(config.assistant_id.clone(), config.clone());
+            Ok(config)
+        })
+        .await
+    }
+
+    async fn delete_sms_config(
+        &self,
+        ws: &WorkspaceId,
+        assistant: &AssistantId,
+    ) -> Result<(), StoreError> {
+        self.run(Call::Transaction, |t| {
+            match t.sms.configs.get(assistant) {
+                Some(config) if &config.workspace_id == ws => {}
+                _ => return Err(StoreError::NotFound("SMS configuration")),
+            }
+            t.sms.forget_config(assistant);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn record_inbound(&self, inbound: &InboundSms) -> Result<InboundOutcome, StoreError> {
+        self.run(Call::Transaction, |t| {
+            let assistant = &inbound.assistant_id;
+            let sms = &mut t.sms;
+            if let Some(seen) = sms
+                .inbound
+                .get(&(assistant.clone(), inbound.message_sid.clone()))
+            {
+                return Ok(InboundOutcome::Duplicate(seen.clone()));
+            }
+            let texter = sms
+                .contacts
+                .entry((assistant.clone(), inbound.from.clone()))
+                .or_default();
+            let now = inbound.received_at;
+            let mut record = InboundRecord {
+                message_sid: inbound.message_sid.clone(),
+                from: inbound.from.clone(),
+                keyword: inbound.keyword,
+                conversation_id: None,
+                message_id: None,
+                received_at: now,
+            };
+            let day = sms
+                .days
+                .entry((assistant.clone(), day_of(now)))
+                .or_default();
+            day.inbound += 1;
+            match inbound.keyword {
+                Some(Keyword::OptOut) => texter.opted_out = true,
+                Some(Keyword::OptIn) => texter.opted_out = false,
+                Some(Keyword::Help) => {}
+                None => {
+                    let continuing = texter.conversation.clone().filter(|_| {
+                        continues_session(texter.last_message_at, now, inbound.session_timeout)
+                    });
+                    let conversation = match continuing {
+                        Some(id) => id,
+                        None => {
+                            let id = ConversationId::generate();
+                            sms.conversations.insert(
+                                id.clone(),
+                                Conversation {
+                                    id: id.clone(),
+                                    workspace_id: inbound.workspace_id.clone(),
+                                    assistant_id: assistant.clone(),
+                                    channel: Channel::Sms,
+                                    contact: Some(inbound.from.clone()),
+                                    title: None,
+                                    message_count: 0,
+                                    created_at: now,
+                                    updated_at: now,
+                                },
+                            );
+                            id
+                        }
+                    };
+                    texter.conversation = Some(conversation.clone());
+                    texter.last_message_at = Some(now);
+                    day.contacts.insert(inbound.from.clone(), now);
+                    let message_id = MessageId::generate();
+                    record.conversation_id = Some(conversation.clone());
+                    record.message_id = Some(message_id.clone());
+                    sms.append(
+                        &conversation,
+                        Message {
+                            id: message_id,
+                            conversation_id: conversation.clone(),
+                            role: Role::User,
+                            content: inbound.body.clone(),
+                            status: MessageStatus::Completed,
+                            created_at: now,
+                            usage: None,
+                        },
+                    );
+                }
+            }
+            sms.inbound.insert(
+                (assistant.clone(), inbound.message_sid.clone()),
+                record.clone(),
+            );
+            Ok(InboundOutcome::Recorded(record))
+        })
+        .await
+    }
+
+    async fn inbound(
+        &self,
+        assistant: &AssistantId,
+        sid: &MessageSid,
+    ) -> Result<Option<InboundRecord>, StoreError> {
+        self.run(Call::Read, |t| {
+            Ok(t.sms
+                .inbound
+                .get(&(assistant.clone(), sid.clone()))
+                .cloned())
+        })
+        .await
+    }
+
+    async fn contact(
+        &self,
+        assistant: &AssistantId,
+        phone: &PhoneNumber,
+    ) -> Result<Option<Contact>, StoreError> {
+        self.run(Call::Read, |t| {
+            Ok(t.sms
+                .contacts
+                .get(&(assistant.clone(), phone.clone()))
+                .map(|texter| Contact {
+                    phone: phone.clone(),
+                    opted_out: texter.opted_out,
+                }))
+        })
+        .await
+    }
+
+    async fn opt_out(
+        &self,
+        assistant: &AssistantId,
+        phone: &PhoneNumber,
+    ) -> Result<(), StoreError> {
+        self.run(Call::Write, |t| {
+            t.sms
+                .contacts
+                .entry((assistant.clone(), phone.clone()))
+                .or_default()
+                .opted_out = true;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn recent_messages(
+        &self,
+        _assistant: &AssistantId,
+        conversation: &ConversationId,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        self.run(Call::Read, |t| {
+            let mut messages = t
+                .sms
+                .messages
+                .get(conversation)
+                .cloned()
+                .unwrap_or_default();
+            messages.sort_by_key(|m| std::cmp::Reverse((m.created_at, m.id.clone())));
+            messages.truncate(limit);
+            Ok(messages)
+        })
+        .await
+    }
+
+    async fn create_reply(&self, draft: ReplyDraft) -> Result<Reply, StoreError> {
+        self.run(Call::Transaction, |t| {
+            let key = (draft.assistant_id.clone(), draft.inbound.clone());
+            if let Some(existing) = t.sms.replies.get(&key) {
+                return Ok(existing.clone());
+            }
+            let reply = Reply {
+                inbound: draft.inbound.clone(),
+                conversation_id: draft.conversation_id.clone(),
+                message_id: MessageId::generate(),
+                to: draft.to.clone(),
+                parts: draft
+                    .parts
+                    .iter()
+                    .map(|body| ReplyPart {
+                        body: body.clone(),
+                        state: PartState::Pending,
+                    })
+                    .collect(),
+            };
+            t.sms.append(
+                &draft.conversation_id,
+                Message {
+                    id: reply.message_id.clone(),
+                    conversation_id: draft.conversation_id.clone(),
+                    role: Role::Assistant,
+                    content: draft.answer.clone(),
+                    status: MessageStatus::Completed,
+                    created_at: Timestamp::now(),
+                    usage: Some(draft.usage),
+                },
+            );
+            t.sms.replies.insert(key, reply.clone());
+            Ok(reply)
+        })
+        .await
+    }
+
+    async fn reply(
+        &self,
+        assistant: &AssistantId,
+        inbound: &MessageSid,
+    ) -> Result<Option<Reply>, StoreError> {
+        self.run(Call::Read, |t| {
+            Ok(t.sms
+                .replies
+                .get(&(assistant.clone(), inbound.clone()))
+                .cloned())
+        })
+        .await
+    }
+
+    async fn move_part(
+        &self,
+        assistant: &AssistantId,
+        inbound: &MessageSid,
+        index: usize,
+        from: &'static str,
+        to: &PartState,
+    ) -> Result<bool, StoreError> {
+        let call = if matches!(to, PartState::Sent { .. }) {
+            Call::Transaction
+        } else {
+            Call::Write
+        };
+        self.run(call, |t| {
+            let Some(part) = t
+                .sms
+                .replies
+                .get_mut(&(assistant.clone(), inbound.clone()))
+                .and_then(|reply| reply.parts.get_mut(index))
+            else {
+                return Err(StoreError::NotFound("reply"));
+            };
+            if part.state.name() != from {
+                return Ok(false);
+            }
+            part.state = to.clone();
+            if let PartState::Sent { sid, .. } = to {
+                t.sms.outbound.insert(
+                    (assistant.clone(), sid.clone()),
+                    Delivery {
+                        status: "queued".into(),
+                        error_code: None,
+                    },
+                );
+                t.sms
+                    .days
+                    .entry((assistant.clone(), day_of(Timestamp::now())))
+                    .or_default()
+                    .outbound += 1;
+            }
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn record_delivery(
+        &self,
+        assistant: &AssistantId,
+        sid: &str,
+        status: &str,
+        error_code: Option<u32>,
+    ) -> Result<(), StoreError> {
+        self.run(Call::Write, |t| {
+            if let Some(delivery) = t.sms.outbound.get_mut(&(assistant.clone(), sid.to_owned()))
+                && delivery_rank(status) > delivery_rank(&delivery.status)
+            {
+                delivery.status = status.to_owned();
+                delivery.error_code = error_code.or(delivery.error_code);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn traffic(
+        &self,
+        assistant: &AssistantId,
+        days: u32,
+        now: Timestamp,
+        session_timeout: Duration,
+    ) -> Result<SmsTraffic, StoreError> {
+        self.run(Call::Read, |t| {
+            let today = day_of(now);
+            let mut traffic = SmsTraffic::default();
+            let mut contacts = HashSet::new();
+            let mut last_seen: HashMap<&PhoneNumber, Timestamp> = HashMap::new();
+            for day in (today - i64::from(days) + 1)..=today {
+                let Some(counters) = t.sms.days.get(&(assistant.clone(), day)) else {
+                    continue;
+                };
+                traffic.inbound += counters.inbound;
+                traffic.outbound += counters.outbound;
+                for (phone, at) in &counters.contacts {
+                    contacts.insert(phone);
+                    let seen = last_seen.entry(phone).or_insert(*at);
+                    *seen = (*seen).max(*at);
+                }
+            }
+            traffic.unique_contacts = contacts.len() as u64;
+            traffic.active_sessions = last_seen
+                .values()
+                .filter(|at| continues_session(Some(**at), now, session_timeout))
+                .count() as u64;
+            Ok(traffic)
+        })
+        .await
+    }
+}
+
+impl MemoryStore {
+    /// The delivery status last recorded for an outbound message.
+    pub fn delivery_status(&self, assistant: &AssistantId, sid: &str) -> Option<String> {
+        self.lock()
+            .sms
+            .outbound
+            .get(&(assistant.clone(), sid.to_owned()))
+            .map(|d| d.status.clone())
+    }
+}

@@ -1,0 +1,390 @@
+//! The reply worker: answers one inbound text, exactly once. The answer is
+//! decided and stored before anything is sent (so a retry sends the same
+//! text), and each part is marked `sending` before Twilio is called (so a
+//! worker that dies after the send never sends it again).
+
+use super::answer::{self, HISTORY_MESSAGES, HISTORY_TOKEN_BUDGET, PASSAGES_PER_ANSWER};
+use crate::domain::conversation::{Channel, history_within};
+use crate::domain::sms::segments::{segments, split_for_sms};
+use crate::domain::sms::{Credentials, SmsConfig};
+use crate::jobs::{Job, MessageOutcome, ReplyJob};
+use crate::ports::sms_gateway::OPTED_OUT;
+use crate::ports::{
+    ChatModel, CipherError, GatewayError, InboundRecord, OutboundSms, PartState, PassageSearch,
+    ProviderError, Reply, ReplyDraft, SecretCipher, SecretContext, SmsGateway, Store, StoreError,
+};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Retries of a send inside one delivery: a few seconds at most, then the
+/// queue's own redelivery takes over.
+#[derive(Clone, Copy, Debug)]
+pub struct SendRetry {
+    pub attempts: u32,
+    pub first_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for SendRetry {
+    fn default() -> Self {
+        Self {
+            attempts: 3,
+            first_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(2),
+        }
+    }
+}
+
+/// What answering a job came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Replied {
+    /// Every part sent, this many now.
+    Sent(usize),
+    /// Nothing left to send: already sent, or in another worker's hands.
+    AlreadyHandled,
+    /// Nothing to answer, for this reason.
+    Skipped(&'static str),
+    /// Twilio refused the send for good, with this code.
+    Refused(Option<u32>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReplyError {
+    /// Worth another delivery of the job.
+    #[error("will retry: {0}")]
+    Transient(String),
+    /// Retrying cannot help: acknowledge the job.
+    #[error("gave up: {0}")]
+    Permanent(String),
+}
+
+impl From<StoreError> for ReplyError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Transient(_) => Self::Transient(error.to_string()),
+            other => Self::Permanent(other.to_string()),
+        }
+    }
+}
+
+impl From<ProviderError> for ReplyError {
+    fn from(error: ProviderError) -> Self {
+        if error.is_transient() {
+            Self::Transient(error.to_string())
+        } else {
+            Self::Permanent(error.to_string())
+        }
+    }
+}
+
+impl From<CipherError> for ReplyError {
+    fn from(error: CipherError) -> Self {
+        match error {
+            CipherError::Transient(_) => Self::Transient(error.to_string()),
+            CipherError::Refused(_) => Self::Permanent(error.to_string()),
+        }
+    }
+}
+
+pub struct ReplyWorker {
+    pub store: Arc<dyn Store>,
+    pub search: Arc<dyn PassageSearch>,
+    pub chat: Arc<dyn ChatModel>,
+    pub gateway: Arc<dyn SmsGateway>,
+    pub cipher: Arc<dyn SecretCipher>,
+    /// Where Twilio reports delivery: `{base}/api/sms/status/{assistant}`.
+    pub public_base_url: String,
+    pub retry: SendRetry,
+}
+
+/// Jobs answered at once per batch: each waits on the model for seconds.
+pub const REPLY_CONCURRENCY: usize = 5;
+
+impl ReplyWorker {
+    /// One queue message, decoded on its own.
+    pub async fn handle_message(&self, message_id: &str, body: &str) -> MessageOutcome {
+        let job = match ReplyJob::from_message(body) {
+            Ok(job) => job,
+            Err(error) => {
+                tracing::error!(message_id, %error, "reply message is not a job; dropping it");
+                return MessageOutcome::Poison;
+            }
+        };
+        match self.reply(&job).await {
+            Ok(replied) => {
+                tracing::info!(
+                    assistant_id = %job.assistant_id,
+                    message_sid = %job.message_sid,
+                    outcome = ?replied,
+                    "reply handled"
+                );
+                MessageOutcome::Done
+            }
+            Err(ReplyError::Transient(reason)) => {
+                tracing::warn!(assistant_id = %job.assistant_id, message_sid = %job.message_sid, reason, "reply failed; will retry");
+                MessageOutcome::Retry
+            }
+            Err(ReplyError::Permanent(reason)) => {
+                tracing::error!(assistant_id = %job.assistant_id, message_sid = %job.message_sid, reason, "reply abandoned");
+                MessageOutcome::Poison
+            }
+        }
+    }
+
+    pub async fn reply(&self, job: &ReplyJob) -> Result<Replied, ReplyError> {
+        let Some(config) = self
+            .store
+            .sms_config(&job.assistant_id)
+            .await?
+            .filter(|c| c.workspace_id == job.workspace_id)
+        else {
+            return Ok(Replied::Skipped("the assistant has no SMS configuration"));
+        };
+        if !config.enabled {
+            return Ok(Replied::Skipped("SMS is disabled"));
+        }
+        let Some(inbound) = self
+            .store
+            .inbound(&job.assistant_id, &job.message_sid)
+            .await?
+        else {
+            return Ok(Replied::Skipped("no such inbound message"));
+        };
+        if inbound.keyword.is_some() {
+            return Ok(Replied::Skipped("a compliance keyword is never answered"));
+        }
+        let reply = match self
+            .store
+            .reply(&job.assistant_id, &job.message_sid)
+            .await?
+        {
+            Some(reply) => reply,
+            None => {
+                if self.opted_out(&config, &inbound).await? {
+                    return Ok(Replied::Skipped("the texter opted out"));
+                }
+                match self.compose(&config, &inbound).await? {
+                    Some(draft) => self.store.create_reply(draft).await?,
+                    None => return Ok(Replied::Skipped("nothing to answer")),
+                }
+            }
+        };
+        self.deliver(&config, &reply).await
+    }
+
+    async fn opted_out(
+        &self,
+        config: &SmsConfig,
+        inbound: &InboundRecord,
+    ) -> Result<bool, ReplyError> {
+        Ok(self
+            .store
+            .contact(&config.assistant_id, &inbound.from)
+            .await?
+            .is_some_and(|c| c.opted_out))
+    }
+
+    /// Retrieval, prompt and model: the answer, split for SMS.
+    async fn compose(
+        &self,
+        config: &SmsConfig,
+        inbound: &InboundRecord,
+    ) -> Result<Option<ReplyDraft>, ReplyError> {
+        let (Some(conversation), Some(message_id)) =
+            (&inbound.conversation_id, &inbound.message_id)
+        else {
+            return Ok(None);
+        };
+        let Some(assistant) = self
+            .store
+            .get_assistant(&config.workspace_id, &config.assistant_id)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let recent = self
+            .store
+            .recent_messages(&config.assistant_id, conversation, HISTORY_MESSAGES + 1)
+            .await?;
+        let Some(question) = recent.iter().find(|m| &m.id == message_id) else {
+            return Err(ReplyError::Permanent(
+                "the inbound message is not in its conversation".into(),
+            ));
+        };
+        let question = question.content.clone();
+        // History is what came before the question.
+        let earlier: Vec<_> = recent
+            .iter()
+            .filter(|m| &m.id != message_id && m.created_at <= inbound.received_at)
+            .cloned()
+            .collect();
+        let history = history_within(&earlier, HISTORY_TOKEN_BUDGET);
+        let projects = self
+            .store
+            .connected_project_ids(&config.workspace_id, &config.assistant_id)
+            .await?;
+        let passages = self
+            .search
+            .search(&projects, &question, PASSAGES_PER_ANSWER)
+            .await?;
+        let request = answer::prompt(&assistant, Channel::Sms, &passages, &history, &question);
+        let answer = self.chat.complete(&request).await?;
+        let parts = split_for_sms(&answer.text);
+        if parts.is_empty() {
+            return Err(ReplyError::Permanent("the model answered nothing".into()));
+        }
+        tracing::info!(
+            assistant_id = %config.assistant_id,
+            passages = passages.len(),
+            history = history.len(),
+            parts = parts.len(),
+            prompt_tokens = answer.usage.prompt_tokens,
+            completion_tokens = answer.usage.completion_tokens,
+            "answer composed"
+        );
+        Ok(Some(ReplyDraft {
+            workspace_id: config.workspace_id.clone(),
+            assistant_id: config.assistant_id.clone(),
+            inbound: inbound.message_sid.clone(),
+            conversation_id: conversation.clone(),
+            to: inbound.from.clone(),
+            answer: answer.text.trim().to_owned(),
+            parts,
+            usage: answer.usage,
+        }))
+    }
+
+    /// Sends every part still pending, in order.
+    async fn deliver(&self, config: &SmsConfig, reply: &Reply) -> Result<Replied, ReplyError> {
+        if !reply.parts.iter().any(|p| p.state == PartState::Pending) {
+            return Ok(Replied::AlreadyHandled);
+        }
+        let context = SecretContext::twilio_auth_token(&config.workspace_id, &config.assistant_id);
+        let credentials = Credentials {
+            account_sid: config.account_sid.clone(),
+            auth_token: self
+                .cipher
+                .open(&config.sealed_auth_token, &context)
+                .await?,
+            phone_number: config.phone_number.clone(),
+        };
+        let assistant = &config.assistant_id;
+        let mut sent = 0;
+        for (index, part) in reply.parts.iter().enumerate() {
+            match part.state {
+                PartState::Sent { .. } => continue,
+                PartState::Failed { code } => return Ok(Replied::Refused(code)),
+                // Another worker is sending it, or one died while it did:
+                // sending again could send it twice.
+                PartState::Sending => return Ok(Replied::AlreadyHandled),
+                PartState::Pending => {}
+            }
+            if !self
+                .store
+                .move_part(
+                    assistant,
+                    &reply.inbound,
+                    index,
+                    "pending",
+                    &PartState::Sending,
+                )
+                .await?
+            {
+                return Ok(Replied::AlreadyHandled);
+            }
+            let message = OutboundSms {
+                from: config.phone_number.clone(),
+                to: reply.to.clone(),
+                body: part.body.clone(),
+                status_callback: format!(
+                    "{}/api/sms/status/{assistant}",
+                    self.public_base_url.trim_end_matches('/')
+                ),
+            };
+            match self.send_with_retries(&credentials, &message).await {
+                Ok(accepted) => {
+                    let state = PartState::Sent {
+                        sid: accepted.sid,
+                        segments: segments(&part.body),
+                    };
+                    self.store
+                        .move_part(assistant, &reply.inbound, index, "sending", &state)
+                        .await?;
+                    sent += 1;
+                }
+                Err(GatewayError::Transient { detail, .. }) => {
+                    // Twilio did not take it: the part may be sent again.
+                    self.store
+                        .move_part(
+                            assistant,
+                            &reply.inbound,
+                            index,
+                            "sending",
+                            &PartState::Pending,
+                        )
+                        .await?;
+                    return Err(ReplyError::Transient(format!("Twilio: {detail}")));
+                }
+                Err(GatewayError::Rejected { code, status }) => {
+                    tracing::warn!(assistant_id = %assistant, status, code, "Twilio refused the reply");
+                    for rest in index..reply.parts.len() {
+                        let from = if rest == index { "sending" } else { "pending" };
+                        self.store
+                            .move_part(
+                                assistant,
+                                &reply.inbound,
+                                rest,
+                                from,
+                                &PartState::Failed { code },
+                            )
+                            .await?;
+                    }
+                    if code == Some(OPTED_OUT) {
+                        self.store.opt_out(assistant, &reply.to).await?;
+                    }
+                    return Ok(Replied::Refused(code));
+                }
+                Err(GatewayError::Malformed(detail)) => {
+                    // Twilio answered 2xx in a shape we cannot read: it most
+                    // likely took the message, so it is never sent again.
+                    tracing::error!(assistant_id = %assistant, detail, "unreadable answer from Twilio");
+                    return Err(ReplyError::Permanent(format!("Twilio: {detail}")));
+                }
+            }
+        }
+        Ok(Replied::Sent(sent))
+    }
+
+    /// One send, retried in-process on transient failures within a few
+    /// seconds (honouring `Retry-After` within that budget).
+    async fn send_with_retries(
+        &self,
+        credentials: &Credentials,
+        message: &OutboundSms,
+    ) -> Result<crate::ports::SentSms, GatewayError> {
+        let mut backoff = self.retry.first_backoff;
+        let mut attempt = 1;
+        loop {
+            match self.gateway.send(credentials, message).await {
+                Err(GatewayError::Transient {
+                    detail,
+                    retry_after,
+                }) if attempt < self.retry.attempts => {
+                    let wait = retry_after
+                        .filter(|w| *w <= self.retry.max_backoff)
+                        .unwrap_or(backoff);
+                    tracing::info!(
+                        attempt,
+                        detail,
+                        wait_ms = wait.as_millis() as u64,
+                        "Twilio send will be retried"
+                    );
+                    tokio::time::sleep(wait).await;
+                    backoff = (backoff * 2).min(self.retry.max_backoff);
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! Twilio's calls to us: inbound texts and delivery status. Each is
+//! authenticated by its signature against the assistant's own Auth Token,
+//! recorded once, and answered at once; the reply is left to the queue.
+
+use super::error::ApiError;
+use crate::domain::ids::AssistantId;
+use crate::domain::sms::{Keyword, MessageSid, PhoneNumber, SmsConfig, signature};
+use crate::domain::time::Timestamp;
+use crate::jobs::ReplyJob;
+use crate::ports::{
+    CipherError, InboundOutcome, InboundSms, JobQueue, SecretCipher, SecretContext, SmsStore,
+};
+use secrecy::SecretString;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a warm container keeps an opened Auth Token. Keyed by the
+/// ciphertext, so a changed configuration is opened afresh at once.
+pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(300);
+
+/// A request as Twilio signed it.
+pub struct SignedRequest {
+    /// The URLs the request may have been signed for (as configured, and as
+    /// the request arrived); each is also tried with and without its port.
+    pub urls: Vec<String>,
+    /// Every POST parameter, blank values and repeats included.
+    pub params: Vec<(String, String)>,
+    pub signature: Option<String>,
+    /// Signed with a Webhooks shared key (HMAC-SHA256) rather than the
+    /// Auth Token: we hold no shared keys, so it cannot be verified.
+    pub shared_key_signature: bool,
+}
+
+impl SignedRequest {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Default)]
+struct TokenCache {
+    entries: Mutex<HashMap<AssistantId, (Vec<u8>, SecretString, Instant)>>,
+}
+
+impl TokenCache {
+    async fn token(
+        &self,
+        cipher: &dyn SecretCipher,
+        config: &SmsConfig,
+    ) -> Result<SecretString, CipherError> {
+        if let Some((sealed, token, at)) = self
+            .entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&config.assistant_id)
+            && *sealed == config.sealed_auth_token
+            && at.elapsed() < TOKEN_CACHE_TTL
+        {
+            return Ok(token.clone());
+        }
+        let context = SecretContext::twilio_auth_token(&config.workspace_id, &config.assistant_id);
+        let token = cipher.open(&config.sealed_auth_token, &context).await?;
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                config.assistant_id.clone(),
+                (
+                    config.sealed_auth_token.clone(),
+                    token.clone(),
+                    Instant::now(),
+                ),
+            );
+        Ok(token)
+    }
+}
+
+/// What an inbound text came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Received {
+    /// Recorded; a reply is queued.
+    Queued,
+    /// Recorded, and nothing to answer (a keyword, an empty body).
+    Recorded,
+    /// A repeated delivery: nothing changed.
+    Duplicate,
+    /// SMS is disabled for this assistant: nothing recorded or sent.
+    Disabled,
+}
+
+pub struct SmsWebhook {
+    pub store: Arc<dyn SmsStore>,
+    pub cipher: Arc<dyn SecretCipher>,
+    pub replies: Arc<dyn JobQueue<ReplyJob>>,
+    tokens: TokenCache,
+}
+
+const BAD_SIGNATURE: &str = "the X-Twilio-Signature header does not verify for this request";
+
+impl SmsWebhook {
+    pub fn new(
+        store: Arc<dyn SmsStore>,
+        cipher: Arc<dyn SecretCipher>,
+        replies: Arc<dyn JobQueue<ReplyJob>>,
+    ) -> Self {
+        Self {
+            store,
+            cipher,
+            replies,
+            tokens: TokenCache::default(),
+        }
+    }
+
+    /// The assistant's configuration, once the request proves it comes
+    /// from Twilio with this assistant's Auth Token.
+    async fn authenticate(
+        &self,
+        assistant: &str,
+        request: &SignedRequest,
+    ) -> Result<SmsConfig, ApiError> {
+        let id = AssistantId::parse(assistant).ok_or(ApiError::NotFound("assistant"))?;
+        let config = self
+            .store
+            .sms_config(&id)
+            .await?
+            .ok_or(ApiError::NotFound("SMS configuration"))?;
+        let Some(sent) = request.signature.as_deref() else {
+            return Err(ApiError::Forbidden(
+                "an X-Twilio-Signature header is required",
+            ));
+        };
+        if request.shared_key_signature {
+            return Err(ApiError::Forbidden(BAD_SIGNATURE));
+        }
+        let token = self.tokens.token(self.cipher.as_ref(), &config).await?;
+        let verified = request
+            .urls
+            .iter()
+            .any(|url| signature::verify(&token, url, &request.params, sent));
+        if verified {
+            Ok(config)
+        } else {
+            Err(ApiError::Forbidden(BAD_SIGNATURE))
+        }
+    }
+
+    pub async fn inbound(
+        &self,
+        assistant: &str,
+        request: &SignedRequest,
+    ) -> Result<Received, ApiError> {
+        let config = self.authenticate(assistant, request).await?;
+        if !config.enabled {
+            tracing::info!(assistant_id = %config.assistant_id, "SMS disabled; inbound ignored");
+            return Ok(Received::Disabled);
+        }
+        let sid = request
+            .param("MessageSid")
+            .and_then(MessageSid::parse)
+            .ok_or_else(|| ApiError::bad_request("MessageSid is missing or malformed"))?;
+        let from = request
+            .param("From")
+            .and_then(PhoneNumber::parse)
+            .ok_or_else(|| ApiError::bad_request("From is missing or not an E.164 number"))?;
+        let body = request.param("Body").unwrap_or_default().to_owned();
+        let keyword = Keyword::of(&body);
+        let answerable = keyword.is_none() && !body.trim().is_empty();
+        let inbound = InboundSms {
+            workspace_id: config.workspace_id.clone(),
+            assistant_id: config.assistant_id.clone(),
+            message_sid: sid.clone(),
+            from,
+            body,
+            keyword,
+            received_at: Timestamp::now(),
+            session_timeout: config.session_timeout(),
+        };
+        let outcome = self.store.record_inbound(&inbound).await?;
+        let job = ReplyJob {
+            workspace_id: config.workspace_id.clone(),
+            assistant_id: config.assistant_id.clone(),
+            message_sid: sid.clone(),
+        };
+        let received = match outcome {
+            InboundOutcome::Recorded(_) if answerable => {
+                self.replies.enqueue(&job).await?;
+                Received::Queued
+            }
+            InboundOutcome::Recorded(_) => Received::Recorded,
+            // A delivery after a failed enqueue queues the reply again; the
+            // worker answers each inbound message once however many jobs
+            // name it.
+            InboundOutcome::Duplicate(_) => {
+                if answerable
+                    && self
+                        .store
+                        .reply(&config.assistant_id, &sid)
+                        .await?
+                        .is_none()
+                {
+                    self.replies.enqueue(&job).await?;
+                }
+                Received::Duplicate
+            }
+        };
+        tracing::info!(
+            assistant_id = %config.assistant_id,
+            message_sid = %sid,
+            keyword = keyword.map(Keyword::as_str),
+            outcome = ?received,
+            "inbound SMS"
+        );
+        Ok(received)
+    }
+
+    /// A delivery-status callback for one of our outbound messages.
+    pub async fn status(&self, assistant: &str, request: &SignedRequest) -> Result<(), ApiError> {
+        let config = self.authenticate(assistant, request).await?;
+        let sid = request
+            .param("MessageSid")
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| ApiError::bad_request("MessageSid is missing"))?;
+        let status = request
+            .param("MessageStatus")
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| ApiError::bad_request("MessageStatus is missing"))?;
+        let error_code = request.param("ErrorCode").and_then(|c| c.parse().ok());
+        self.store
+            .record_delivery(&config.assistant_id, sid, status, error_code)
+            .await?;
+        tracing::info!(
+            assistant_id = %config.assistant_id,
+            message_sid = sid,
+            status,
+            error_code,
+            "SMS delivery status"
+        );
+        Ok(())
+    }
+}

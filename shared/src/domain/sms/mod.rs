@@ -1,0 +1,453 @@
+//! The SMS channel's values and rules: Twilio account ids, E.164 numbers,
+//! an assistant's SMS configuration, the compliance keywords, analytics
+//! periods. Built by parsing, so a held value is valid.
+
+pub mod segments;
+pub mod signature;
+
+use super::fields::{FieldReader, boolean, string};
+use super::ids::{AssistantId, WorkspaceId};
+use super::time::Timestamp;
+use secrecy::SecretString;
+use serde_json::Value;
+use std::fmt;
+
+/// A Twilio Account SID: `AC` and 32 hexadecimal digits.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AccountSid(String);
+
+impl AccountSid {
+    pub fn parse(value: &str) -> Option<Self> {
+        let hex = value.strip_prefix("AC")?;
+        (hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AccountSid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A Twilio message SID: `SM` (SMS) or `MM` (MMS) and 32 hexadecimal
+/// digits. Inbound messages are recorded once per SID.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MessageSid(String);
+
+impl MessageSid {
+    pub fn parse(value: &str) -> Option<Self> {
+        let hex = value
+            .strip_prefix("SM")
+            .or_else(|| value.strip_prefix("MM"))?;
+        (hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for MessageSid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl serde::Serialize for MessageSid {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MessageSid {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = <String as serde::Deserialize>::deserialize(d)?;
+        Self::parse(&value).ok_or_else(|| serde::de::Error::custom("not a Twilio message SID"))
+    }
+}
+
+/// A phone number in E.164: `+`, a country code that does not start with
+/// 0, at most 15 digits in all. Never logged: it identifies a person.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    pub fn parse(value: &str) -> Option<Self> {
+        let digits = value.strip_prefix('+')?;
+        let valid = (8..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0');
+        valid.then(|| Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Only the last two digits: enough to tell numbers apart in a debug dump,
+/// never enough to identify anyone.
+impl fmt::Debug for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tail = &self.0[self.0.len().saturating_sub(2)..];
+        write!(f, "PhoneNumber(+…{tail})")
+    }
+}
+
+/// Minutes of silence after which the next message starts a new session.
+pub const SESSION_TIMEOUT_DEFAULT: u32 = 30;
+pub const SESSION_TIMEOUT_MAX: u32 = 1440;
+
+/// An assistant's Twilio configuration as stored: the Auth Token only as
+/// KMS ciphertext, bound to this workspace and assistant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SmsConfig {
+    pub workspace_id: WorkspaceId,
+    pub assistant_id: AssistantId,
+    pub enabled: bool,
+    pub account_sid: AccountSid,
+    pub phone_number: PhoneNumber,
+    pub session_timeout_minutes: u32,
+    pub sealed_auth_token: Vec<u8>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl SmsConfig {
+    pub fn session_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.session_timeout_minutes) * 60)
+    }
+}
+
+/// The body of `PUT .../sms`, parsed; the token still in plaintext, held
+/// as a secret so no `Debug` or log line can show it.
+#[derive(Debug)]
+pub struct SmsSettings {
+    pub enabled: bool,
+    pub credentials: Credentials,
+    pub session_timeout_minutes: u32,
+}
+
+/// What proves access to a Twilio account and names one of its numbers.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    pub account_sid: AccountSid,
+    pub auth_token: SecretString,
+    pub phone_number: PhoneNumber,
+}
+
+/// Fields a client may read but never set on an SMS configuration.
+const READ_ONLY: &[&str] = &["webhookUrl", "createdAt", "updatedAt"];
+/// Twilio Auth Tokens are 32 characters; a generous cap still keeps a
+/// pasted document out of KMS (which takes at most 4 KB).
+const AUTH_TOKEN_MAX: usize = 256;
+
+fn parse_account_sid(value: Value) -> Result<AccountSid, String> {
+    AccountSid::parse(&string(value)?)
+        .ok_or_else(|| "must be 'AC' followed by 32 hexadecimal digits".into())
+}
+
+fn parse_auth_token(value: Value) -> Result<SecretString, String> {
+    let token = string(value)?;
+    let token = token.trim();
+    if token.is_empty() {
+        Err("must not be empty".into())
+    } else if token.chars().count() > AUTH_TOKEN_MAX {
+        Err(format!("must be at most {AUTH_TOKEN_MAX} characters"))
+    } else {
+        Ok(SecretString::from(token.to_owned()))
+    }
+}
+
+fn parse_phone_number(value: Value) -> Result<PhoneNumber, String> {
+    PhoneNumber::parse(string(value)?.trim())
+        .ok_or_else(|| "must be a phone number in E.164 format, e.g. +15551234567".into())
+}
+
+fn parse_session_timeout(value: Value) -> Result<u32, String> {
+    value
+        .as_u64()
+        .filter(|m| (1..=u64::from(SESSION_TIMEOUT_MAX)).contains(m))
+        .map(|m| m as u32)
+        .ok_or_else(|| format!("must be a whole number of minutes from 1 to {SESSION_TIMEOUT_MAX}"))
+}
+
+fn read_credentials(reader: &mut FieldReader) -> Option<Credentials> {
+    let account_sid = reader.required("twilioAccountSid", parse_account_sid);
+    let auth_token = reader.required("twilioAuthToken", parse_auth_token);
+    let phone_number = reader.required("phoneNumber", parse_phone_number);
+    Some(Credentials {
+        account_sid: account_sid?,
+        auth_token: auth_token?,
+        phone_number: phone_number?,
+    })
+}
+
+impl SmsSettings {
+    pub fn from_json(body: Value) -> Result<Self, super::fields::FieldErrors> {
+        let mut reader = FieldReader::new(body, READ_ONLY)?;
+        let enabled = reader.required("enabled", boolean);
+        let credentials = read_credentials(&mut reader);
+        let timeout = reader.optional("sessionTimeoutMinutes", parse_session_timeout);
+        reader.finish()?;
+        // `finish` reported every missing or bad field, so these are set.
+        match (enabled, credentials) {
+            (Some(enabled), Some(credentials)) => Ok(Self {
+                enabled,
+                credentials,
+                session_timeout_minutes: timeout.unwrap_or(SESSION_TIMEOUT_DEFAULT),
+            }),
+            _ => Err(super::fields::FieldErrors::single(
+                "body",
+                "is missing required fields",
+            )),
+        }
+    }
+}
+
+impl Credentials {
+    /// The body of `POST .../sms/test`.
+    pub fn from_json(body: Value) -> Result<Self, super::fields::FieldErrors> {
+        let mut reader = FieldReader::new(body, &[])?;
+        let credentials = read_credentials(&mut reader);
+        reader.finish()?;
+        credentials
+            .ok_or_else(|| super::fields::FieldErrors::single("body", "is missing required fields"))
+    }
+}
+
+/// A compliance keyword, matched as Twilio matches it on long codes: the
+/// whole message, trimmed, in any case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keyword {
+    OptOut,
+    OptIn,
+    Help,
+}
+
+impl Keyword {
+    pub fn of(body: &str) -> Option<Self> {
+        const OPT_OUT: &[&str] = &[
+            "STOP",
+            "STOPALL",
+            "UNSUBSCRIBE",
+            "CANCEL",
+            "END",
+            "QUIT",
+            "REVOKE",
+            "OPTOUT",
+        ];
+        const OPT_IN: &[&str] = &["START", "YES", "UNSTOP"];
+        const HELP: &[&str] = &["HELP", "INFO"];
+        let word = body.trim().to_uppercase();
+        if OPT_OUT.contains(&word.as_str()) {
+            Some(Self::OptOut)
+        } else if OPT_IN.contains(&word.as_str()) {
+            Some(Self::OptIn)
+        } else if HELP.contains(&word.as_str()) {
+            Some(Self::Help)
+        } else {
+            None
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OptOut => "optOut",
+            Self::OptIn => "optIn",
+            Self::Help => "help",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::OptOut, Self::OptIn, Self::Help]
+            .into_iter()
+            .find(|k| k.as_str() == value)
+    }
+}
+
+/// An analytics window: the last 7, 30 or 90 days, today included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnalyticsPeriod {
+    Week,
+    Month,
+    Quarter,
+}
+
+impl AnalyticsPeriod {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "7d" => Some(Self::Week),
+            "30d" => Some(Self::Month),
+            "90d" => Some(Self::Quarter),
+            _ => None,
+        }
+    }
+
+    pub fn days(self) -> u32 {
+        match self {
+            Self::Week => 7,
+            Self::Month => 30,
+            Self::Quarter => 90,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Week => "7d",
+            Self::Month => "30d",
+            Self::Quarter => "90d",
+        }
+    }
+}
+
+/// What the analytics route reports over a period.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SmsTraffic {
+    pub inbound: u64,
+    pub outbound: u64,
+    pub unique_contacts: u64,
+    pub active_sessions: u64,
+}
+
+/// Whether a message at `now` continues the session whose last message was
+/// at `last`: only when it is at most `timeout` later.
+pub fn continues_session(
+    last: Option<Timestamp>,
+    now: Timestamp,
+    timeout: std::time::Duration,
+) -> bool {
+    last.is_some_and(|last| now.millis() - last.millis() <= timeout.as_millis() as i64)
+}
+
+/// A day as analytics counts it: days since the Unix epoch, in UTC.
+pub fn day_of(at: Timestamp) -> i64 {
+    at.millis().div_euclid(86_400_000)
+}
+
+/// Delivery states of an outbound message, in the order they can happen:
+/// status callbacks arrive out of order and repeated, and only a move
+/// forward is applied.
+pub fn delivery_rank(status: &str) -> Option<u8> {
+    Some(match status {
+        "accepted" | "scheduled" | "queued" => 0,
+        "sending" => 1,
+        "sent" => 2,
+        "delivered" | "undelivered" | "failed" | "canceled" => 3,
+        "read" => 4,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_account_sid_is_ac_and_32_hex_digits() {
+        assert!(AccountSid::parse(&format!("AC{}", "a1".repeat(16))).is_some());
+        assert!(AccountSid::parse(&format!("AC{}", "a".repeat(31))).is_none());
+        assert!(AccountSid::parse(&format!("SK{}", "a".repeat(32))).is_none());
+        assert!(AccountSid::parse(&format!("AC{}", "g".repeat(32))).is_none());
+    }
+
+    #[test]
+    fn a_phone_number_must_be_e164() {
+        assert!(PhoneNumber::parse("+15551234567").is_some());
+        assert!(PhoneNumber::parse("15551234567").is_none());
+        assert!(PhoneNumber::parse("+0555123456").is_none());
+        assert!(PhoneNumber::parse("+1555123456789012").is_none());
+        assert!(PhoneNumber::parse("+1 555 123 4567").is_none());
+    }
+
+    #[test]
+    fn a_phone_numbers_debug_form_hides_all_but_two_digits() {
+        let number = PhoneNumber::parse("+15551234567").unwrap();
+        assert_eq!(format!("{number:?}"), "PhoneNumber(+…67)");
+    }
+
+    #[test]
+    fn settings_default_the_session_timeout_and_name_every_bad_field() {
+        let sid = format!("AC{}", "0".repeat(32));
+        let ok = SmsSettings::from_json(json!({
+            "enabled": true, "twilioAccountSid": sid, "twilioAuthToken": "t",
+            "phoneNumber": "+15551234567"
+        }))
+        .unwrap();
+        assert_eq!(ok.session_timeout_minutes, 30);
+        let errors = SmsSettings::from_json(json!({
+            "enabled": "yes", "twilioAccountSid": "AC1", "twilioAuthToken": " ",
+            "phoneNumber": "555", "sessionTimeoutMinutes": 1441, "webhookUrl": "x", "colour": 1
+        }))
+        .unwrap_err()
+        .into_map();
+        for field in [
+            "enabled",
+            "twilioAccountSid",
+            "twilioAuthToken",
+            "phoneNumber",
+            "sessionTimeoutMinutes",
+            "webhookUrl",
+            "colour",
+        ] {
+            assert!(errors.contains_key(field), "{field} not reported");
+        }
+        assert_eq!(errors["webhookUrl"], "is read-only and cannot be set");
+    }
+
+    #[test]
+    fn a_bad_token_is_never_echoed_in_an_error() {
+        let errors = SmsSettings::from_json(json!({
+            "enabled": true, "twilioAccountSid": "AC1",
+            "twilioAuthToken": "x".repeat(300), "phoneNumber": "+15551234567"
+        }))
+        .unwrap_err();
+        assert!(!format!("{errors:?}").contains("xxxx"));
+    }
+
+    #[test]
+    fn keywords_match_the_whole_trimmed_body_in_any_case() {
+        assert_eq!(Keyword::of("  stop "), Some(Keyword::OptOut));
+        assert_eq!(Keyword::of("StopAll"), Some(Keyword::OptOut));
+        assert_eq!(Keyword::of("unstop"), Some(Keyword::OptIn));
+        assert_eq!(Keyword::of("YES"), Some(Keyword::OptIn));
+        assert_eq!(Keyword::of("info"), Some(Keyword::Help));
+        assert_eq!(Keyword::of("stop please"), None);
+        assert_eq!(Keyword::of("what are your hours?"), None);
+    }
+
+    #[test]
+    fn only_the_three_documented_periods_parse() {
+        assert_eq!(AnalyticsPeriod::parse("7d").map(|p| p.days()), Some(7));
+        assert_eq!(AnalyticsPeriod::parse("90d").map(|p| p.days()), Some(90));
+        assert_eq!(AnalyticsPeriod::parse("14d"), None);
+    }
+
+    #[test]
+    fn a_message_exactly_at_the_timeout_continues_the_session_and_one_later_does_not() {
+        let last = Timestamp::from_millis(1_000_000);
+        let timeout = std::time::Duration::from_secs(30 * 60);
+        let at = |ms: i64| Timestamp::from_millis(1_000_000 + ms);
+        assert!(continues_session(Some(last), at(30 * 60 * 1000), timeout));
+        assert!(!continues_session(
+            Some(last),
+            at(30 * 60 * 1000 + 1),
+            timeout
+        ));
+        assert!(!continues_session(None, at(0), timeout));
+    }
+
+    #[test]
+    fn delivery_states_only_move_forward() {
+        assert!(delivery_rank("delivered") > delivery_rank("sent"));
+        assert!(delivery_rank("sent") > delivery_rank("queued"));
+        assert_eq!(delivery_rank("bogus"), None);
+    }
+}

@@ -1,0 +1,197 @@
+//! `/api/workspaces/{ws}/assistants/{id}/sms[...]`: the seed's SMS
+//! configuration, credential test and analytics, for owners and admins.
+//! Every answer is in the seed's `{"data": ...}` envelope.
+
+use super::body::JsonBody;
+use super::error::ApiError;
+use super::member::Member;
+use super::path::ApiPath;
+use super::state::SmsState;
+use crate::app::guard;
+use crate::app::sms_config::{self, CredentialReport};
+use crate::domain::ids::AssistantId;
+use crate::domain::sms::{AnalyticsPeriod, Credentials, SmsConfig, SmsSettings};
+use crate::domain::time::Timestamp;
+use axum::Json;
+use axum::Router;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+pub fn routes() -> Router<SmsState> {
+    Router::new()
+        .route(
+            "/api/workspaces/{workspace_id}/assistants/{assistant_id}/sms",
+            get(get_config).put(put_config).delete(delete_config),
+        )
+        .route(
+            "/api/workspaces/{workspace_id}/assistants/{assistant_id}/sms/test",
+            post(test_credentials),
+        )
+        .route(
+            "/api/workspaces/{workspace_id}/assistants/{assistant_id}/sms/analytics",
+            get(analytics),
+        )
+}
+
+const MANAGE_ONLY: &str = "only owners and admins can manage an assistant's SMS channel";
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SmsConfigView<'a> {
+    enabled: bool,
+    phone_number: &'a str,
+    twilio_account_sid: &'a str,
+    webhook_url: String,
+    session_timeout_minutes: u32,
+    created_at: Timestamp,
+}
+
+fn view(state: &SmsState, config: &SmsConfig) -> Json<Value> {
+    Json(json!({ "data": SmsConfigView {
+        enabled: config.enabled,
+        phone_number: config.phone_number.as_str(),
+        twilio_account_sid: config.account_sid.as_str(),
+        webhook_url: format!(
+            "{}/api/sms/webhook/{}",
+            state.public_base_url.trim_end_matches('/'),
+            config.assistant_id
+        ),
+        session_timeout_minutes: config.session_timeout_minutes,
+        created_at: config.created_at,
+    }}))
+}
+
+/// The assistant, once the caller may manage its SMS channel.
+async fn managed(
+    state: &SmsState,
+    member: &Member,
+    assistant_id: &str,
+) -> Result<AssistantId, ApiError> {
+    guard::managed_assistant(
+        state.assistants.as_ref(),
+        &member.workspace.id,
+        assistant_id,
+        &member.actor,
+        MANAGE_ONLY,
+    )
+    .await
+}
+
+async fn get_config(
+    State(state): State<SmsState>,
+    member: Member,
+    ApiPath((_, assistant_id)): ApiPath<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let id = managed(&state, &member, &assistant_id).await?;
+    let config = sms_config::find(state.sms.as_ref(), &member.workspace.id, &id).await?;
+    Ok(view(&state, &config))
+}
+
+async fn put_config(
+    State(state): State<SmsState>,
+    member: Member,
+    ApiPath((_, assistant_id)): ApiPath<(String, String)>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    let id = managed(&state, &member, &assistant_id).await?;
+    let settings = SmsSettings::from_json(body).map_err(ApiError::invalid)?;
+    let config = sms_config::save(
+        state.sms.as_ref(),
+        state.cipher.as_ref(),
+        &member.workspace.id,
+        &id,
+        settings,
+    )
+    .await?;
+    tracing::info!(assistant_id = %id, enabled = config.enabled, "SMS configuration saved");
+    Ok(view(&state, &config))
+}
+
+async fn delete_config(
+    State(state): State<SmsState>,
+    member: Member,
+    ApiPath((_, assistant_id)): ApiPath<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let id = managed(&state, &member, &assistant_id).await?;
+    state
+        .sms
+        .delete_sms_config(&member.workspace.id, &id)
+        .await?;
+    tracing::info!(assistant_id = %id, "SMS configuration deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn test_credentials(
+    State(state): State<SmsState>,
+    member: Member,
+    ApiPath((_, assistant_id)): ApiPath<(String, String)>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    let id = managed(&state, &member, &assistant_id).await?;
+    // Managers pass the guard without a read; the test still answers 404
+    // for an assistant that is not there.
+    state
+        .assistants
+        .get_assistant(&member.workspace.id, &id)
+        .await?
+        .ok_or(ApiError::NotFound("assistant"))?;
+    let credentials = Credentials::from_json(body).map_err(ApiError::invalid)?;
+    let report = sms_config::check(state.gateway.as_ref(), &credentials).await?;
+    tracing::info!(assistant_id = %id, valid = matches!(report, CredentialReport::Valid(_)), "SMS credentials tested");
+    Ok(Json(match report {
+        CredentialReport::Valid(c) => json!({ "data": {
+            "valid": true,
+            "phoneNumberCapabilities": { "sms": c.sms, "mms": c.mms, "voice": c.voice },
+        }}),
+        CredentialReport::Invalid(reason) => json!({ "data": {
+            "valid": false,
+            "reason": reason,
+        }}),
+    }))
+}
+
+fn period_of(query: Option<&str>) -> Result<AnalyticsPeriod, ApiError> {
+    let requested = query
+        .map(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(name, _)| name == "period")
+                .map(|(_, value)| value.into_owned())
+        })
+        .unwrap_or_default();
+    match requested {
+        None => Ok(AnalyticsPeriod::Month),
+        Some(value) => AnalyticsPeriod::parse(&value).ok_or_else(|| ApiError::BadRequest {
+            message: "period must be one of 7d, 30d, 90d".into(),
+            details: Some(
+                [(
+                    "period".to_owned(),
+                    "must be one of 7d, 30d, 90d".to_owned(),
+                )]
+                .into(),
+            ),
+        }),
+    }
+}
+
+async fn analytics(
+    State(state): State<SmsState>,
+    member: Member,
+    ApiPath((_, assistant_id)): ApiPath<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let id = managed(&state, &member, &assistant_id).await?;
+    let period = period_of(query.as_deref())?;
+    let config = sms_config::find(state.sms.as_ref(), &member.workspace.id, &id).await?;
+    let traffic = sms_config::traffic(state.sms.as_ref(), &config, period).await?;
+    Ok(Json(json!({ "data": {
+        "totalMessages": traffic.inbound + traffic.outbound,
+        "inbound": traffic.inbound,
+        "outbound": traffic.outbound,
+        "uniqueContacts": traffic.unique_contacts,
+        "activeSessions": traffic.active_sessions,
+        "period": period.as_str(),
+    }})))
+}

@@ -1,0 +1,35 @@
+//! Every store port at once: what one backing store (DynamoDB, memory)
+//! provides, and what a process serving every route holds.
+
+use super::sms_store::SmsStore;
+use super::store::{
+    AssistantStore, CascadeStore, ConnectionStore, DocumentStore, GrantStore, KeyStore,
+    ProjectStore, WorkspaceStore,
+};
+
+/// Every store port at once: what one backing store provides.
+pub trait Store:
+    WorkspaceStore
+    + KeyStore
+    + AssistantStore
+    + GrantStore
+    + ProjectStore
+    + ConnectionStore
+    + DocumentStore
+    + CascadeStore
+    + SmsStore
+{
+}
+
+impl<T> Store for T where
+    T: WorkspaceStore
+        + KeyStore
+        + AssistantStore
+        + GrantStore
+        + ProjectStore
+        + ConnectionStore
+        + DocumentStore
+        + CascadeStore
+        + SmsStore
+{
+}

@@ -1,0 +1,195 @@
+//! What the SMS channel stores: each assistant's configuration (one phone
+//! number serves one assistant), inbound messages once per `MessageSid`,
+//! texters and their sessions, replies with the state of each part sent,
+//! delivery status, and the per-day counters analytics reads.
+
+use super::store::StoreError;
+use crate::domain::conversation::{Message, Usage};
+use crate::domain::ids::{AssistantId, ConversationId, MessageId, WorkspaceId};
+use crate::domain::sms::{Keyword, MessageSid, PhoneNumber, SmsConfig, SmsTraffic};
+use crate::domain::time::Timestamp;
+use async_trait::async_trait;
+use std::time::Duration;
+
+/// An inbound text whose signature verified.
+#[derive(Clone, Debug)]
+pub struct InboundSms {
+    pub workspace_id: WorkspaceId,
+    pub assistant_id: AssistantId,
+    pub message_sid: MessageSid,
+    pub from: PhoneNumber,
+    pub body: String,
+    pub keyword: Option<Keyword>,
+    pub received_at: Timestamp,
+    /// Silence after which this message starts a new conversation.
+    pub session_timeout: Duration,
+}
+
+/// An inbound message as recorded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InboundRecord {
+    pub message_sid: MessageSid,
+    pub from: PhoneNumber,
+    pub keyword: Option<Keyword>,
+    /// The conversation it joined and its message there; keywords join none
+    /// (they are never shown to the model, not even as history).
+    pub conversation_id: Option<ConversationId>,
+    pub message_id: Option<MessageId>,
+    pub received_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum InboundOutcome {
+    /// The first delivery of this `MessageSid`.
+    Recorded(InboundRecord),
+    /// Twilio delivered it again: nothing changed.
+    Duplicate(InboundRecord),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Contact {
+    pub phone: PhoneNumber,
+    pub opted_out: bool,
+}
+
+/// A reply, decided before anything is sent, so a retry sends the very
+/// same text.
+#[derive(Clone, Debug)]
+pub struct ReplyDraft {
+    pub workspace_id: WorkspaceId,
+    pub assistant_id: AssistantId,
+    pub inbound: MessageSid,
+    pub conversation_id: ConversationId,
+    pub to: PhoneNumber,
+    pub answer: String,
+    pub parts: Vec<String>,
+    pub usage: Usage,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reply {
+    pub inbound: MessageSid,
+    pub conversation_id: ConversationId,
+    pub message_id: MessageId,
+    pub to: PhoneNumber,
+    pub parts: Vec<ReplyPart>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplyPart {
+    pub body: String,
+    pub state: PartState,
+}
+
+/// Where one SMS body of a reply is. `Sending` is written before the call
+/// to Twilio, so a worker that dies after sending leaves a part that is
+/// never sent again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PartState {
+    Pending,
+    Sending,
+    Sent { sid: String, segments: u32 },
+    Failed { code: Option<u32> },
+}
+
+impl PartState {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sending => "sending",
+            Self::Sent { .. } => "sent",
+            Self::Failed { .. } => "failed",
+        }
+    }
+}
+
+#[async_trait]
+pub trait SmsStore: Send + Sync {
+    /// By assistant alone: the webhook's URL names no workspace.
+    async fn sms_config(&self, assistant: &AssistantId) -> Result<Option<SmsConfig>, StoreError>;
+
+    /// Creates or replaces the configuration, keeping the first
+    /// `createdAt`. Claims the phone number and frees a number it replaces,
+    /// in the same write: a number serving another assistant is a conflict,
+    /// a deleted assistant not found.
+    async fn save_sms_config(&self, config: SmsConfig) -> Result<SmsConfig, StoreError>;
+
+    /// Removes the configuration and frees its number at once.
+    async fn delete_sms_config(
+        &self,
+        ws: &WorkspaceId,
+        assistant: &AssistantId,
+    ) -> Result<(), StoreError>;
+
+    /// Records the message once per `MessageSid`, atomically with its
+    /// texter's state (opt-out, session), its conversation and the day's
+    /// counters. However many deliveries, however concurrent: one record.
+    async fn record_inbound(&self, inbound: &InboundSms) -> Result<InboundOutcome, StoreError>;
+
+    async fn inbound(
+        &self,
+        assistant: &AssistantId,
+        sid: &MessageSid,
+    ) -> Result<Option<InboundRecord>, StoreError>;
+
+    async fn contact(
+        &self,
+        assistant: &AssistantId,
+        phone: &PhoneNumber,
+    ) -> Result<Option<Contact>, StoreError>;
+
+    /// Records an opt-out Twilio reported (error 21610) outside a keyword.
+    async fn opt_out(&self, assistant: &AssistantId, phone: &PhoneNumber)
+    -> Result<(), StoreError>;
+
+    /// The conversation's newest `limit` messages, newest first.
+    async fn recent_messages(
+        &self,
+        assistant: &AssistantId,
+        conversation: &ConversationId,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError>;
+
+    /// Stores the draft, its parts `Pending` and the answer as the
+    /// conversation's next message, unless a reply to this inbound message
+    /// exists already: then that one is returned, unchanged.
+    async fn create_reply(&self, draft: ReplyDraft) -> Result<Reply, StoreError>;
+
+    async fn reply(
+        &self,
+        assistant: &AssistantId,
+        inbound: &MessageSid,
+    ) -> Result<Option<Reply>, StoreError>;
+
+    /// Moves part `index` from a state named `from` to `to`, only if it is
+    /// still in `from`; `false` when it was not. Moving to `Sent` records
+    /// the outbound message and counts it, in the same write.
+    async fn move_part(
+        &self,
+        assistant: &AssistantId,
+        inbound: &MessageSid,
+        index: usize,
+        from: &'static str,
+        to: &PartState,
+    ) -> Result<bool, StoreError>;
+
+    /// A status callback: applied only when it moves the message forward.
+    /// An unknown message is ignored.
+    async fn record_delivery(
+        &self,
+        assistant: &AssistantId,
+        sid: &str,
+        status: &str,
+        error_code: Option<u32>,
+    ) -> Result<(), StoreError>;
+
+    /// Traffic over the `days` days up to `now` (today included), and the
+    /// sessions whose last message is within `session_timeout` of `now`.
+    async fn traffic(
+        &self,
+        assistant: &AssistantId,
+        days: u32,
+        now: Timestamp,
+        session_timeout: Duration,
+    ) -> Result<SmsTraffic, StoreError>;
+}
