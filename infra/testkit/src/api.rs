@@ -121,6 +121,8 @@ pub struct Fixture {
     pub document: String,
     /// The id of the owner's key (for routes about keys).
     pub owner_key_id: String,
+    /// The number of the public assistant's SMS configuration.
+    pub sms_number: String,
 }
 
 impl Fixture {
@@ -179,6 +181,7 @@ impl Api {
         let project = create_project("Product Documentation").await;
         let spare_project = create_project("Spare").await;
         let member = seed.users["member"].clone();
+        let sms_number = crate::sms::fresh_number();
         for (path, method, body) in [
             (
                 format!("assistants/{private_assistant}/access/{member}"),
@@ -194,6 +197,11 @@ impl Api {
                 format!("assistants/{private_assistant}/projects"),
                 Method::POST,
                 Some(serde_json::json!({"projectId": project})),
+            ),
+            (
+                format!("assistants/{public_assistant}/sms"),
+                Method::PUT,
+                Some(crate::sms::settings_for(&sms_number)),
             ),
         ] {
             let (status, response) = self
@@ -228,6 +236,7 @@ impl Api {
             spare_project,
             document,
             owner_key_id,
+            sms_number,
         }
     }
 
@@ -277,6 +286,14 @@ impl Api {
             format!(
                 "/api/workspaces/{ws}/assistants/{}/projects",
                 fixture.private_assistant
+            ),
+            format!(
+                "/api/workspaces/{ws}/assistants/{}/sms",
+                fixture.public_assistant
+            ),
+            format!(
+                "/api/workspaces/{ws}/assistants/{}/sms/analytics",
+                fixture.public_assistant
             ),
         ] {
             let (status, mut body) = self.call(Method::GET, &path, Some(owner), None).await;

@@ -39,6 +39,22 @@ macro_rules! store_contract {
             a_direct_upload_completes_once,
             a_project_is_seen_with_the_callers_grant,
         );
+        $crate::store_contract!(@sms $make;
+            one_number_serves_one_assistant_and_deleting_frees_it,
+            an_inbound_message_is_recorded_once_however_concurrent,
+            a_session_continues_up_to_its_timeout_and_not_a_millisecond_after,
+            keywords_set_the_opt_out_and_join_no_conversation,
+            a_reply_is_decided_once_and_parts_move_only_from_their_state,
+            the_cascade_removes_an_assistants_sms_traffic,
+        );
+    };
+    (@sms $make:expr; $($check:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $check() {
+                $crate::sms_contract::$check($make.await).await;
+            }
+        )*
     };
     (@checks $make:expr; $($check:ident),* $(,)?) => {
         $(
@@ -63,6 +79,14 @@ fn new_workspace(name: &str, slug: Option<&str>) -> NewWorkspace {
 }
 
 /// A workspace whose slug is unique to this run, and its owner.
+pub(crate) async fn workspace_of(store: &dyn Store) -> (Workspace, User) {
+    workspace(store).await
+}
+
+pub(crate) async fn assistant_of(store: &dyn Store, ws: &Workspace, creator: &User) -> Assistant {
+    assistant(store, ws, creator).await
+}
+
 async fn workspace(store: &dyn Store) -> (Workspace, User) {
     let unique = UserId::generate().to_string();
     let owner = store

@@ -12,6 +12,7 @@ pub mod memory;
 pub mod routes;
 pub mod scenarios;
 pub mod sms;
+pub mod sms_contract;
 
 pub use api::{Api, Fixture};
 pub use local::TestStack;

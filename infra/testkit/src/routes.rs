@@ -515,5 +515,86 @@ pub fn routes() -> Vec<Route> {
             round_trips: [3, 3, 3, 2, 1],
             once: false,
         },
+        Route {
+            name: "get SMS config",
+            method: Method::GET,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/assistants/{}/sms",
+                    f.ws(),
+                    f.public_assistant
+                )
+            },
+            body: None,
+            statuses: [200, 200, 403, 403, 404],
+            round_trips: [2, 2, 2, 2, 1],
+            once: false,
+        },
+        Route {
+            name: "update SMS config",
+            method: Method::PUT,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/assistants/{}/sms",
+                    f.ws(),
+                    f.public_assistant
+                )
+            },
+            body: Some(|f| crate::sms::settings_for(&f.sms_number)),
+            statuses: [200, 200, 403, 403, 404],
+            round_trips: [3, 3, 2, 2, 1],
+            once: false,
+        },
+        Route {
+            name: "delete SMS config",
+            method: Method::DELETE,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/assistants/{}/sms",
+                    f.ws(),
+                    f.public_assistant
+                )
+            },
+            body: None,
+            statuses: [204, 204, 403, 403, 404],
+            round_trips: [3, 3, 2, 2, 1],
+            once: true,
+        },
+        Route {
+            name: "test SMS credentials",
+            method: Method::POST,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/assistants/{}/sms/test",
+                    f.ws(),
+                    f.public_assistant
+                )
+            },
+            body: Some(|f| {
+                json!({
+                    "twilioAccountSid": crate::sms::ACCOUNT_SID,
+                    "twilioAuthToken": crate::sms::AUTH_TOKEN,
+                    "phoneNumber": f.sms_number,
+                })
+            }),
+            statuses: [200, 200, 403, 403, 404],
+            round_trips: [2, 2, 2, 2, 1],
+            once: false,
+        },
+        Route {
+            name: "SMS analytics",
+            method: Method::GET,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/assistants/{}/sms/analytics?period=7d",
+                    f.ws(),
+                    f.public_assistant
+                )
+            },
+            body: None,
+            statuses: [200, 200, 403, 403, 404],
+            round_trips: [3, 3, 2, 2, 1],
+            once: false,
+        },
     ]
 }

@@ -22,14 +22,25 @@ pub const AUTH_TOKEN: &str = DEMO_AUTH_TOKEN;
 pub const NUMBER: &str = DEMO_NUMBER;
 pub const TEXTER: &str = "+15551234567";
 
-/// The body of a `PUT .../sms` with the emulator's demo account.
-pub fn demo_settings() -> serde_json::Value {
+/// The body of a `PUT .../sms` with the emulator's demo account and
+/// `number`.
+pub fn settings_for(number: &str) -> serde_json::Value {
     serde_json::json!({
         "enabled": true,
         "twilioAccountSid": ACCOUNT_SID,
         "twilioAuthToken": AUTH_TOKEN,
-        "phoneNumber": NUMBER,
+        "phoneNumber": number,
     })
+}
+
+/// The demo account with its own number (one assistant at a time).
+pub fn demo_settings() -> serde_json::Value {
+    settings_for(NUMBER)
+}
+
+/// A number no other fixture uses: one number serves one assistant.
+pub fn fresh_number() -> String {
+    format!("+1555{:07}", rand::rng().random_range(0..10_000_000))
 }
 
 /// A fresh `MessageSid`.
