@@ -121,6 +121,29 @@ impl MemoryStack {
         }
     }
 
+    /// The fixture, with its private assistant (connected to the project,
+    /// whose FAQ is indexed) answering SMS on the emulator's demo number.
+    /// Answers the fixture and that assistant's id.
+    pub async fn sms_fixture(&self) -> (Fixture, String) {
+        let fixture = self.fixture().await;
+        self.run_ingest().await;
+        let (status, body) = self
+            .call(
+                axum::http::Method::PUT,
+                &format!(
+                    "/api/workspaces/{}/assistants/{}/sms",
+                    fixture.ws(),
+                    fixture.private_assistant
+                ),
+                Some(fixture.key("owner")),
+                Some(crate::sms::demo_settings()),
+            )
+            .await;
+        assert_eq!(status, axum::http::StatusCode::OK, "{body}");
+        let assistant = fixture.private_assistant.clone();
+        (fixture, assistant)
+    }
+
     /// Runs the reply worker over every reply job queued so far.
     pub async fn run_replies(&self) -> Vec<MessageOutcome> {
         self.sms.run(self.replies.take()).await

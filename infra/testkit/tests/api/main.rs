@@ -15,5 +15,7 @@ mod malformed_requests;
 mod memory_store_contract;
 mod projects_events;
 mod providers;
+mod sms_config_api;
+mod sms_webhook;
 mod workspaces_api;
 mod workspaces_events;
