@@ -233,6 +233,7 @@ pub async fn keywords_set_the_opt_out_and_join_no_conversation(store: Arc<dyn St
     );
     let traffic = store.traffic(&bot.id, 7, now, TIMEOUT).await.unwrap();
     assert_eq!(traffic.inbound, 3);
+    assert_eq!(traffic.unique_contacts, 1, "a texter all the same");
     assert_eq!(traffic.active_sessions, 0, "keywords open no session");
 }
 

@@ -349,16 +349,15 @@ impl DynamoStore {
             "attribute_not_exists(PK) OR version = :version",
             vec![(":version", n(version))],
         ));
-        let names: &[(&str, &str)] = if inbound.keyword.is_none() {
-            &day_names
-        } else {
-            &[]
-        };
+        if inbound.keyword.is_some() {
+            // A texter all the same, but one with no session open.
+            day_expression.push_str(", #c = if_not_exists(#c, :zero)");
+        }
         items.push(self.update_item(UpdateSpec {
             key: key(dpk, dsk),
             expression: &day_expression,
             condition: None,
-            names,
+            names: &day_names,
             values: day_values,
         }));
         items.extend(extra);

@@ -48,8 +48,8 @@ struct Delivery {
 struct Day {
     inbound: u64,
     outbound: u64,
-    /// Each texter who joined a conversation that day, with their last
-    /// message's time.
+    /// Each texter of the day, with the time of their last message that
+    /// joined a conversation (zero when they only sent keywords).
     contacts: HashMap<PhoneNumber, Timestamp>,
 }
 
@@ -193,6 +193,12 @@ impl SmsStore for MemoryStore {
                 .entry((assistant.clone(), day_of(now)))
                 .or_default();
             day.inbound += 1;
+            if inbound.keyword.is_some() {
+                // A texter all the same, but one with no session open.
+                day.contacts
+                    .entry(inbound.from.clone())
+                    .or_insert(Timestamp::from_millis(0));
+            }
             match inbound.keyword {
                 Some(Keyword::OptOut) => texter.opted_out = true,
                 Some(Keyword::OptIn) => texter.opted_out = false,
