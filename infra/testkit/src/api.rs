@@ -121,7 +121,7 @@ pub struct Fixture {
     pub document: String,
     /// The id of the owner's key (for routes about keys).
     pub owner_key_id: String,
-    /// The number of the public assistant's SMS configuration.
+    /// The number of the private assistant's SMS configuration.
     pub sms_number: String,
 }
 
@@ -199,7 +199,7 @@ impl Api {
                 Some(serde_json::json!({"projectId": project})),
             ),
             (
-                format!("assistants/{public_assistant}/sms"),
+                format!("assistants/{private_assistant}/sms"),
                 Method::PUT,
                 Some(crate::sms::settings_for(&sms_number)),
             ),
@@ -289,11 +289,11 @@ impl Api {
             ),
             format!(
                 "/api/workspaces/{ws}/assistants/{}/sms",
-                fixture.public_assistant
+                fixture.private_assistant
             ),
             format!(
                 "/api/workspaces/{ws}/assistants/{}/sms/analytics",
-                fixture.public_assistant
+                fixture.private_assistant
             ),
         ] {
             let (status, mut body) = self.call(Method::GET, &path, Some(owner), None).await;

@@ -129,3 +129,55 @@ pub async fn assert_every_event_answers(
         }
     }
 }
+
+/// The placeholder signature in `events/sms-webhook/*.json`: the replay
+/// signs each event as Twilio would, for the URL the Function URL rebuilds
+/// (`https://` + host + raw path) and the body as decoded.
+pub const EVENT_SIGNATURE: &str = "SIGNED_BY_THE_TEST_AS_TWILIO_WOULD=";
+
+/// Feeds a Function URL event (payload 2.0) through `lambda_http`'s own
+/// deserialization and the webhook's router, signed with `token`, for
+/// `assistant`. Answers the status and the body as text.
+pub async fn replay_webhook_event(
+    router: Router,
+    event: &str,
+    assistant: &str,
+    token: &str,
+) -> (StatusCode, String) {
+    use base64::Engine;
+    let event = event.replace(EVENT_ASSISTANT, assistant);
+    let parsed: Value = serde_json::from_str(&event).expect("an event is JSON");
+    let body = parsed["body"].as_str().unwrap_or_default();
+    let body = if parsed["isBase64Encoded"].as_bool() == Some(true) {
+        base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .expect("a base64 body")
+    } else {
+        body.as_bytes().to_vec()
+    };
+    let mut url = format!(
+        "https://{}{}",
+        parsed["headers"]["host"].as_str().expect("a host header"),
+        parsed["rawPath"].as_str().expect("a raw path")
+    );
+    if let Some(query) = parsed["rawQueryString"].as_str().filter(|q| !q.is_empty()) {
+        url.push('?');
+        url.push_str(query);
+    }
+    let params: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let signature = shared::domain::sms::signature::sign(
+        &secrecy::SecretString::from(token.to_owned()),
+        &url,
+        &params,
+    );
+    let event = event.replace(EVENT_SIGNATURE, &signature);
+    let request = lambda_http::request::from_str(&event).expect("a valid Function URL event");
+    let response = shared::http::lambda::handle(router, request)
+        .await
+        .expect("the router never fails");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("the body is readable");
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}

@@ -16,6 +16,7 @@ mod memory_store_contract;
 mod projects_events;
 mod providers;
 mod sms_config_api;
+mod sms_events;
 mod sms_privacy_and_analytics;
 mod sms_replies;
 mod sms_webhook;

@@ -19,7 +19,7 @@ async fn before_any_put_the_config_is_not_found() {
     let (status, body) = stack
         .call(
             Method::GET,
-            &sms_path(f.ws(), &f.private_assistant),
+            &sms_path(f.ws(), &f.public_assistant),
             Some(f.key("owner")),
             None,
         )
@@ -32,7 +32,7 @@ async fn before_any_put_the_config_is_not_found() {
 async fn put_answers_the_stored_config_in_the_data_envelope_and_never_the_token() {
     let stack = MemoryStack::start().await;
     let f = stack.fixture().await;
-    let path = sms_path(f.ws(), &f.private_assistant);
+    let path = sms_path(f.ws(), &f.public_assistant);
     let mut settings = demo_settings();
     settings["sessionTimeoutMinutes"] = json!(45);
     let (status, put) = stack
@@ -48,7 +48,7 @@ async fn put_answers_the_stored_config_in_the_data_envelope_and_never_the_token(
         data["webhookUrl"],
         format!(
             "{}/api/sms/webhook/{}",
-            stack.sms.webhook_url, f.private_assistant
+            stack.sms.webhook_url, f.public_assistant
         )
     );
     assert!(data["createdAt"].as_str().unwrap().ends_with('Z'));
@@ -78,7 +78,7 @@ async fn put_answers_the_stored_config_in_the_data_envelope_and_never_the_token(
 async fn the_token_is_stored_only_sealed_and_opens_only_for_its_own_assistant() {
     let stack = MemoryStack::start().await;
     let f = stack.fixture().await;
-    let path = sms_path(f.ws(), &f.private_assistant);
+    let path = sms_path(f.ws(), &f.public_assistant);
     stack
         .call(
             Method::PUT,
@@ -87,7 +87,7 @@ async fn the_token_is_stored_only_sealed_and_opens_only_for_its_own_assistant() 
             Some(demo_settings()),
         )
         .await;
-    let id = AssistantId::parse(&f.private_assistant).unwrap();
+    let id = AssistantId::parse(&f.public_assistant).unwrap();
     let stored = stack.store.sms_config(&id).await.unwrap().unwrap();
     assert!(!format!("{stored:?}").contains(AUTH_TOKEN));
     let sealed = &stored.sealed_auth_token;
@@ -99,7 +99,7 @@ async fn the_token_is_stored_only_sealed_and_opens_only_for_its_own_assistant() 
     );
     let own = SecretContext::twilio_auth_token(&stored.workspace_id, &id);
     assert!(stack.cipher.open(sealed, &own).await.is_ok());
-    let other = AssistantId::parse(&f.public_assistant).unwrap();
+    let other = AssistantId::parse(&f.private_assistant).unwrap();
     let copied = SecretContext::twilio_auth_token(&stored.workspace_id, &other);
     assert!(
         stack.cipher.open(sealed, &copied).await.is_err(),
@@ -111,7 +111,7 @@ async fn the_token_is_stored_only_sealed_and_opens_only_for_its_own_assistant() 
 async fn bad_fields_are_refused_by_name_and_nothing_is_stored() {
     let stack = MemoryStack::start().await;
     let f = stack.fixture().await;
-    let path = sms_path(f.ws(), &f.private_assistant);
+    let path = sms_path(f.ws(), &f.public_assistant);
     let cases = [
         (
             json!({}),
@@ -177,7 +177,7 @@ async fn a_number_serving_another_assistant_is_a_conflict_and_changes_nothing() 
     let f = stack.fixture().await;
     let owner = f.key("owner");
     let taken = settings_for(&f.sms_number);
-    let private = sms_path(f.ws(), &f.private_assistant);
+    let private = sms_path(f.ws(), &f.public_assistant);
     let (status, body) = stack
         .call(Method::PUT, &private, Some(owner), Some(taken.clone()))
         .await;
@@ -185,7 +185,7 @@ async fn a_number_serving_another_assistant_is_a_conflict_and_changes_nothing() 
     assert_eq!(body["code"], "conflict:api");
     let (status, _) = stack.call(Method::GET, &private, Some(owner), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let public = sms_path(f.ws(), &f.public_assistant);
+    let public = sms_path(f.ws(), &f.private_assistant);
     let (_, still) = stack.call(Method::GET, &public, Some(owner), None).await;
     assert_eq!(still["data"]["phoneNumber"], f.sms_number.as_str());
 
@@ -205,7 +205,7 @@ async fn a_number_serving_another_assistant_is_a_conflict_and_changes_nothing() 
             &format!(
                 "/api/workspaces/{}/assistants/{}",
                 f.ws(),
-                f.private_assistant
+                f.public_assistant
             ),
             Some(owner),
             None,
@@ -224,7 +224,7 @@ async fn a_number_serving_another_assistant_is_a_conflict_and_changes_nothing() 
 async fn the_credential_test_reports_what_twilio_says_and_never_saves() {
     let stack = MemoryStack::start().await;
     let f = stack.fixture().await;
-    let path = format!("{}/test", sms_path(f.ws(), &f.private_assistant));
+    let path = format!("{}/test", sms_path(f.ws(), &f.public_assistant));
     let check = |token: &str, number: &str| json!({"twilioAccountSid": ACCOUNT_SID, "twilioAuthToken": token, "phoneNumber": number});
     let (status, valid) = stack
         .call(
@@ -299,7 +299,7 @@ async fn the_credential_test_reports_what_twilio_says_and_never_saves() {
     let (status, _) = stack
         .call(
             Method::GET,
-            &sms_path(f.ws(), &f.private_assistant),
+            &sms_path(f.ws(), &f.public_assistant),
             Some(f.key("owner")),
             None,
         )
@@ -334,7 +334,7 @@ async fn twilio_down_during_a_credential_test_is_a_503_with_retry_after() {
         ..stack.backends.clone()
     };
     let api = testkit::Api::new(shared::http::all_routes_router(&backends));
-    let path = format!("{}/test", sms_path(f.ws(), &f.private_assistant));
+    let path = format!("{}/test", sms_path(f.ws(), &f.public_assistant));
     let body = json!({"twilioAccountSid": ACCOUNT_SID, "twilioAuthToken": AUTH_TOKEN, "phoneNumber": NUMBER});
     let (status, answer) = api
         .call(Method::POST, &path, Some(f.key("owner")), Some(body))
@@ -347,7 +347,7 @@ async fn twilio_down_during_a_credential_test_is_a_503_with_retry_after() {
 async fn the_key_service_down_is_a_503_and_nothing_is_stored() {
     let stack = MemoryStack::start().await;
     let f = stack.fixture().await;
-    let path = sms_path(f.ws(), &f.private_assistant);
+    let path = sms_path(f.ws(), &f.public_assistant);
     stack.cipher.set_unavailable(true);
     let request = axum::http::Request::builder()
         .method(Method::PUT)
@@ -372,7 +372,7 @@ async fn the_key_service_down_is_a_503_and_nothing_is_stored() {
 async fn analytics_take_only_the_three_periods_and_need_a_config() {
     let stack = MemoryStack::start().await;
     let f = stack.fixture().await;
-    let base = format!("{}/analytics", sms_path(f.ws(), &f.public_assistant));
+    let base = format!("{}/analytics", sms_path(f.ws(), &f.private_assistant));
     let (status, default) = stack
         .call(Method::GET, &base, Some(f.key("owner")), None)
         .await;
@@ -405,7 +405,7 @@ async fn analytics_take_only_the_three_periods_and_need_a_config() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
         assert!(body["details"].get("period").is_some());
     }
-    let none = format!("{}/analytics", sms_path(f.ws(), &f.private_assistant));
+    let none = format!("{}/analytics", sms_path(f.ws(), &f.public_assistant));
     let (status, _) = stack
         .call(Method::GET, &none, Some(f.key("owner")), None)
         .await;

@@ -94,6 +94,7 @@ fn every_api_route_in_the_template_has_a_sample_event_and_no_event_lacks_a_route
     let mut from_events = event_routes("assistants-api", "AssistantsApiFunction");
     from_events.extend(event_routes("workspaces-api", "WorkspacesApiFunction"));
     from_events.extend(event_routes("projects-api", "ProjectsApiFunction"));
+    from_events.extend(event_routes("sms-api", "SmsApiFunction"));
     assert_eq!(template_routes(&template()), from_events);
 }
 
@@ -210,5 +211,5 @@ fn each_workers_queue_outlives_it_six_times_and_redrives_when_it_gives_up() {
             );
         }
     }
-    assert_eq!(workers, 2, "the ingest and cleanup workers");
+    assert_eq!(workers, 3, "the ingest, reply and cleanup workers");
 }
