@@ -29,6 +29,9 @@ pub struct TestStack {
     pub retriever: Arc<Retriever>,
     pub ingestor: Arc<Ingestor<OpenAiEmbedder, PineconeIndex>>,
     pub pinecone: PineconeEmulator,
+    pub twilio: devtools::emulators::twilio::TwilioEmulator,
+    /// Where the provider emulators are served.
+    pub emulator_base: String,
 }
 
 impl std::ops::Deref for TestStack {
@@ -57,9 +60,11 @@ impl TestStack {
             .await
             .expect("the local stack accepts the resources");
         let pinecone = PineconeEmulator::new(LOCAL_DIMENSIONS, Latency::default());
+        let twilio = devtools::emulators::twilio::TwilioEmulator::with_demo_account();
         let base = serve_on_loopback(emulators::router(Emulators {
             embeddings: EmbeddingsEmulator::new(LOCAL_DIMENSIONS, Latency::default()),
             pinecone: pinecone.clone(),
+            twilio: twilio.clone(),
             ..Emulators::local(Latency::default())
         }))
         .await;
@@ -81,6 +86,8 @@ impl TestStack {
             retriever,
             ingestor: Arc::new(ingestor),
             pinecone,
+            twilio,
+            emulator_base: base,
         }
     }
 

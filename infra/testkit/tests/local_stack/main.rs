@@ -8,5 +8,6 @@ mod direct_uploads;
 mod dynamo_store_contract;
 mod ingest_loop;
 mod round_trips;
+mod sms_loop;
 mod template;
 mod unreachable_database;
