@@ -41,9 +41,16 @@ impl SignedRequest {
     }
 }
 
+/// An opened token, with the ciphertext it came from and when.
+struct CachedToken {
+    sealed: Vec<u8>,
+    token: SecretString,
+    opened_at: Instant,
+}
+
 #[derive(Default)]
 struct TokenCache {
-    entries: Mutex<HashMap<AssistantId, (Vec<u8>, SecretString, Instant)>>,
+    entries: Mutex<HashMap<AssistantId, CachedToken>>,
 }
 
 impl TokenCache {
@@ -52,15 +59,15 @@ impl TokenCache {
         cipher: &dyn SecretCipher,
         config: &SmsConfig,
     ) -> Result<SecretString, CipherError> {
-        if let Some((sealed, token, at)) = self
+        if let Some(cached) = self
             .entries
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(&config.assistant_id)
-            && *sealed == config.sealed_auth_token
-            && at.elapsed() < TOKEN_CACHE_TTL
+            && cached.sealed == config.sealed_auth_token
+            && cached.opened_at.elapsed() < TOKEN_CACHE_TTL
         {
-            return Ok(token.clone());
+            return Ok(cached.token.clone());
         }
         let context = SecretContext::twilio_auth_token(&config.workspace_id, &config.assistant_id);
         let token = cipher.open(&config.sealed_auth_token, &context).await?;
@@ -69,11 +76,11 @@ impl TokenCache {
             .unwrap_or_else(|p| p.into_inner())
             .insert(
                 config.assistant_id.clone(),
-                (
-                    config.sealed_auth_token.clone(),
-                    token.clone(),
-                    Instant::now(),
-                ),
+                CachedToken {
+                    sealed: config.sealed_auth_token.clone(),
+                    token: token.clone(),
+                    opened_at: Instant::now(),
+                },
             );
         Ok(token)
     }

@@ -165,38 +165,35 @@ impl TwilioEmulator {
             .with_state(self)
     }
 
-    /// The account, if the Basic credentials are its own.
-    fn authenticate(&self, account: &str, headers: &HeaderMap) -> Result<(), Response> {
-        let refused = || {
-            twilio_error(
-                StatusCode::UNAUTHORIZED,
-                20003,
-                "Authentication Error - invalid username",
-            )
-        };
+    /// Twilio's 401, unless the Basic credentials are the account's own.
+    fn refusal(&self, account: &str, headers: &HeaderMap) -> Option<Response> {
         let credentials = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Basic "))
             .and_then(|v| BASE64.decode(v).ok())
-            .and_then(|v| String::from_utf8(v).ok())
-            .ok_or_else(|| {
-                twilio_error(
-                    StatusCode::UNAUTHORIZED,
-                    20003,
-                    "Authentication Error - No credentials provided",
-                )
-            })?;
-        let (user, token) = credentials.split_once(':').ok_or_else(refused)?;
+            .and_then(|v| String::from_utf8(v).ok());
+        let Some(credentials) = credentials else {
+            return Some(twilio_error(
+                StatusCode::UNAUTHORIZED,
+                20003,
+                "Authentication Error - No credentials provided",
+            ));
+        };
+        let (user, token) = credentials.split_once(':').unwrap_or((&credentials, ""));
         let inner = self.lock();
         match inner.accounts.get(user) {
-            Some(found) if found.token == token && user == account => Ok(()),
-            Some(_) => Err(twilio_error(
+            Some(found) if found.token == token && user == account => None,
+            Some(_) => Some(twilio_error(
                 StatusCode::UNAUTHORIZED,
                 20003,
                 "Authenticate",
             )),
-            None => Err(refused()),
+            None => Some(twilio_error(
+                StatusCode::UNAUTHORIZED,
+                20003,
+                "Authentication Error - invalid username",
+            )),
         }
     }
 
@@ -291,7 +288,7 @@ async fn account(
             "The requested resource was not found",
         );
     };
-    if let Err(refused) = twilio.authenticate(&account, &headers) {
+    if let Some(refused) = twilio.refusal(&account, &headers) {
         return refused;
     }
     Json(json!({
@@ -308,7 +305,7 @@ async fn numbers(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(refused) = twilio.authenticate(&account, &headers) {
+    if let Some(refused) = twilio.refusal(&account, &headers) {
         return refused;
     }
     let wanted = query_param(query.as_deref(), "PhoneNumber");
@@ -356,7 +353,7 @@ async fn list_messages(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(refused) = twilio.authenticate(&account, &headers) {
+    if let Some(refused) = twilio.refusal(&account, &headers) {
         return refused;
     }
     let to = query_param(query.as_deref(), "To");
@@ -394,7 +391,7 @@ async fn send(
         Some(SendFault::Hang(duration)) => tokio::time::sleep(duration).await,
         _ => {}
     }
-    if let Err(refused) = twilio.authenticate(&account, &headers) {
+    if let Some(refused) = twilio.refusal(&account, &headers) {
         return refused;
     }
     let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();

@@ -61,7 +61,8 @@ async fn every_bad_signature_is_refused_and_nothing_is_stored_or_sent() {
         &params,
     );
     let other_token = signature::sign(&"another-token".to_owned().into(), &url, &params);
-    let cases: Vec<(&str, Vec<(String, String)>, Option<String>)> = vec![
+    type Params = Vec<(String, String)>;
+    let cases: Vec<(&str, Params, Option<String>)> = vec![
         ("no signature", params.clone(), None),
         ("empty signature", params.clone(), Some(String::new())),
         ("garbage", params.clone(), Some("not-a-signature".into())),

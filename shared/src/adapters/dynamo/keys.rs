@@ -238,65 +238,6 @@ fn child(parent: AccessTarget, tail: &str) -> SortKey {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_assistants_children_share_its_prefix_but_the_assistant_does_not() {
-        let ws = WorkspaceId::generate();
-        let ast = AssistantId::generate();
-        let target = AccessTarget::Assistant(ast.clone());
-        let (_, grant_sk) = grant(&ws, &target, &UserId::generate());
-        let (_, connection_sk) = connection(&ws, &ast, &ProjectId::generate());
-        let (_, assistant_sk) = assistant(&ws, &ast);
-        assert!(grant_sk.starts_with(&children_prefix(&target)));
-        assert!(connection_sk.starts_with(&children_prefix(&target)));
-        assert!(!assistant_sk.starts_with(&children_prefix(&target)));
-    }
-
-    #[test]
-    fn sort_keys_read_back_as_what_they_are() {
-        let ws = WorkspaceId::generate();
-        let ast = AssistantId::generate();
-        let proj = ProjectId::generate();
-        let usr = UserId::generate();
-        let on_assistant = AccessTarget::Assistant(ast.clone());
-        let on_project = AccessTarget::Project(proj.clone());
-        let cases = [
-            (assistant(&ws, &ast).1, SortKey::Assistant),
-            (project(&ws, &proj).1, SortKey::Project),
-            (
-                grant(&ws, &on_assistant, &usr).1,
-                SortKey::Grant(on_assistant.clone(), usr.clone()),
-            ),
-            (
-                grant(&ws, &on_project, &usr).1,
-                SortKey::Grant(on_project.clone(), usr.clone()),
-            ),
-            (
-                connection(&ws, &ast, &proj).1,
-                SortKey::Connection(ast.clone(), proj.clone()),
-            ),
-            (
-                back_connection(&ws, &proj, &ast).1,
-                SortKey::BackConnection(proj.clone(), ast.clone()),
-            ),
-            ("AST#junk".to_owned(), SortKey::Other),
-            (format!("AST#{ast}#WHAT#x"), SortKey::Other),
-        ];
-        for (sk, expected) in cases {
-            assert_eq!(parse_sort_key(&sk), expected, "{sk}");
-        }
-    }
-
-    #[test]
-    fn emails_key_their_lower_cased_form() {
-        let (pk, _) = email(&Email::parse("Ann@X.io").unwrap());
-        assert_eq!(pk, "EMAIL#ann@x.io");
-    }
-}
-
 pub fn sms_partition(assistant: &AssistantId) -> String {
     format!("SMS#{assistant}")
 }
@@ -363,3 +304,62 @@ pub fn traffic_day(assistant: &AssistantId, day: i64) -> (String, String) {
 
 /// The attribute of a day's item that holds a texter's last message time.
 pub const DAY_CONTACT_PREFIX: &str = "c_";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_assistants_children_share_its_prefix_but_the_assistant_does_not() {
+        let ws = WorkspaceId::generate();
+        let ast = AssistantId::generate();
+        let target = AccessTarget::Assistant(ast.clone());
+        let (_, grant_sk) = grant(&ws, &target, &UserId::generate());
+        let (_, connection_sk) = connection(&ws, &ast, &ProjectId::generate());
+        let (_, assistant_sk) = assistant(&ws, &ast);
+        assert!(grant_sk.starts_with(&children_prefix(&target)));
+        assert!(connection_sk.starts_with(&children_prefix(&target)));
+        assert!(!assistant_sk.starts_with(&children_prefix(&target)));
+    }
+
+    #[test]
+    fn sort_keys_read_back_as_what_they_are() {
+        let ws = WorkspaceId::generate();
+        let ast = AssistantId::generate();
+        let proj = ProjectId::generate();
+        let usr = UserId::generate();
+        let on_assistant = AccessTarget::Assistant(ast.clone());
+        let on_project = AccessTarget::Project(proj.clone());
+        let cases = [
+            (assistant(&ws, &ast).1, SortKey::Assistant),
+            (project(&ws, &proj).1, SortKey::Project),
+            (
+                grant(&ws, &on_assistant, &usr).1,
+                SortKey::Grant(on_assistant.clone(), usr.clone()),
+            ),
+            (
+                grant(&ws, &on_project, &usr).1,
+                SortKey::Grant(on_project.clone(), usr.clone()),
+            ),
+            (
+                connection(&ws, &ast, &proj).1,
+                SortKey::Connection(ast.clone(), proj.clone()),
+            ),
+            (
+                back_connection(&ws, &proj, &ast).1,
+                SortKey::BackConnection(proj.clone(), ast.clone()),
+            ),
+            ("AST#junk".to_owned(), SortKey::Other),
+            (format!("AST#{ast}#WHAT#x"), SortKey::Other),
+        ];
+        for (sk, expected) in cases {
+            assert_eq!(parse_sort_key(&sk), expected, "{sk}");
+        }
+    }
+
+    #[test]
+    fn emails_key_their_lower_cased_form() {
+        let (pk, _) = email(&Email::parse("Ann@X.io").unwrap());
+        assert_eq!(pk, "EMAIL#ann@x.io");
+    }
+}
