@@ -262,24 +262,27 @@ pub async fn a_reply_is_decided_once_and_parts_move_only_from_their_state(store:
             completion_tokens: 5,
         },
     };
-    let reply = store.create_reply(draft("At nine.")).await.unwrap();
-    let again = store
+    let (reply, created) = store.create_reply(draft("At nine.")).await.unwrap();
+    assert!(created);
+    assert_eq!(
+        reply.parts[0].state,
+        PartState::Sending,
+        "claimed for its creator"
+    );
+    assert_eq!(reply.parts[1].state, PartState::Pending);
+    let (again, created) = store
         .create_reply(draft("A different answer."))
         .await
         .unwrap();
+    assert!(!created);
     assert_eq!(again, reply, "the first decision stands");
     let sid = &record.message_sid;
-    assert!(
-        store
-            .move_part(&bot.id, sid, 0, "pending", &PartState::Sending)
-            .await
-            .unwrap()
-    );
     assert!(
         !store
             .move_part(&bot.id, sid, 0, "pending", &PartState::Sending)
             .await
-            .unwrap()
+            .unwrap(),
+        "a claimed part cannot be claimed again"
     );
     let sent = PartState::Sent {
         sid: crate::sms::message_sid(),

@@ -132,47 +132,62 @@ impl ReplyWorker {
     }
 
     pub async fn reply(&self, job: &ReplyJob) -> Result<Replied, ReplyError> {
-        let Some(config) = self
-            .store
-            .sms_config(&job.assistant_id)
-            .await?
-            .filter(|c| c.workspace_id == job.workspace_id)
-        else {
+        let assistant = &job.assistant_id;
+        // The three reads name only the job's ids: one round trip's wait.
+        let (config, inbound, existing) = tokio::try_join!(
+            self.store.sms_config(assistant),
+            self.store.inbound(assistant, &job.message_sid),
+            self.store.reply(assistant, &job.message_sid),
+        )?;
+        let Some(config) = config.filter(|c| c.workspace_id == job.workspace_id) else {
             return Ok(Replied::Skipped("the assistant has no SMS configuration"));
         };
         if !config.enabled {
             return Ok(Replied::Skipped("SMS is disabled"));
         }
-        let Some(inbound) = self
-            .store
-            .inbound(&job.assistant_id, &job.message_sid)
-            .await?
-        else {
+        let Some(inbound) = inbound else {
             return Ok(Replied::Skipped("no such inbound message"));
         };
         if inbound.keyword.is_some() {
             return Ok(Replied::Skipped("a compliance keyword is never answered"));
         }
-        let reply = match self
-            .store
-            .reply(&job.assistant_id, &job.message_sid)
-            .await?
-        {
-            Some(reply) => reply,
+        let credentials = self.credentials(&config);
+        let (reply, claimed_first) = match existing {
+            Some(reply) => (reply, false),
             None => {
-                if self.opted_out(&config, &inbound).await? {
+                if inbound.opted_out {
                     return Ok(Replied::Skipped("the texter opted out"));
                 }
-                match self.compose(&config, &inbound).await? {
-                    Some(draft) => self.store.create_reply(draft).await?,
-                    None => return Ok(Replied::Skipped("nothing to answer")),
+                // The token opens, and the texter's opt-out is read again
+                // (a STOP may have come since), while the answer is composed.
+                let (draft, credentials, opted_out) = tokio::try_join!(
+                    self.compose(&config, &inbound),
+                    credentials,
+                    self.opted_out_now(&config, &inbound),
+                )?;
+                if opted_out {
+                    return Ok(Replied::Skipped("the texter opted out"));
                 }
+                let Some(draft) = draft else {
+                    return Ok(Replied::Skipped("nothing to answer"));
+                };
+                let (reply, created) = self.store.create_reply(draft).await?;
+                return self.deliver(&config, &credentials, &reply, created).await;
             }
         };
-        self.deliver(&config, &reply).await
+        if !reply.parts.iter().any(|p| p.state == PartState::Pending) {
+            return Ok(Replied::AlreadyHandled);
+        }
+        let (credentials, opted_out) =
+            tokio::try_join!(credentials, self.opted_out_now(&config, &inbound))?;
+        if opted_out {
+            return Ok(Replied::Skipped("the texter opted out"));
+        }
+        self.deliver(&config, &credentials, &reply, claimed_first)
+            .await
     }
 
-    async fn opted_out(
+    async fn opted_out_now(
         &self,
         config: &SmsConfig,
         inbound: &InboundRecord,
@@ -182,6 +197,18 @@ impl ReplyWorker {
             .contact(&config.assistant_id, &inbound.from)
             .await?
             .is_some_and(|c| c.opted_out))
+    }
+
+    async fn credentials(&self, config: &SmsConfig) -> Result<Credentials, ReplyError> {
+        let context = SecretContext::twilio_auth_token(&config.workspace_id, &config.assistant_id);
+        Ok(Credentials {
+            account_sid: config.account_sid.clone(),
+            auth_token: self
+                .cipher
+                .open(&config.sealed_auth_token, &context)
+                .await?,
+            phone_number: config.phone_number.clone(),
+        })
     }
 
     /// Retrieval, prompt and model: the answer, split for SMS.
@@ -195,17 +222,17 @@ impl ReplyWorker {
         else {
             return Ok(None);
         };
-        let Some(assistant) = self
-            .store
-            .get_assistant(&config.workspace_id, &config.assistant_id)
-            .await?
-        else {
+        let (assistant, recent, projects) = tokio::try_join!(
+            self.store
+                .get_assistant(&config.workspace_id, &config.assistant_id),
+            self.store
+                .recent_messages(&config.assistant_id, conversation, HISTORY_MESSAGES + 1),
+            self.store
+                .connected_project_ids(&config.workspace_id, &config.assistant_id),
+        )?;
+        let Some(assistant) = assistant else {
             return Ok(None);
         };
-        let recent = self
-            .store
-            .recent_messages(&config.assistant_id, conversation, HISTORY_MESSAGES + 1)
-            .await?;
         let Some(question) = recent.iter().find(|m| &m.id == message_id) else {
             return Err(ReplyError::Permanent(
                 "the inbound message is not in its conversation".into(),
@@ -219,10 +246,6 @@ impl ReplyWorker {
             .cloned()
             .collect();
         let history = history_within(&earlier, HISTORY_TOKEN_BUDGET);
-        let projects = self
-            .store
-            .connected_project_ids(&config.workspace_id, &config.assistant_id)
-            .await?;
         let passages = self
             .search
             .search(&projects, &question, PASSAGES_PER_ANSWER)
@@ -254,43 +277,41 @@ impl ReplyWorker {
         }))
     }
 
-    /// Sends every part still pending, in order.
-    async fn deliver(&self, config: &SmsConfig, reply: &Reply) -> Result<Replied, ReplyError> {
-        if !reply.parts.iter().any(|p| p.state == PartState::Pending) {
-            return Ok(Replied::AlreadyHandled);
-        }
-        let context = SecretContext::twilio_auth_token(&config.workspace_id, &config.assistant_id);
-        let credentials = Credentials {
-            account_sid: config.account_sid.clone(),
-            auth_token: self
-                .cipher
-                .open(&config.sealed_auth_token, &context)
-                .await?,
-            phone_number: config.phone_number.clone(),
-        };
+    /// Sends every part still pending, in order. `claimed_first`: this
+    /// worker created the reply, and with it the claim on its first part.
+    async fn deliver(
+        &self,
+        config: &SmsConfig,
+        credentials: &Credentials,
+        reply: &Reply,
+        claimed_first: bool,
+    ) -> Result<Replied, ReplyError> {
         let assistant = &config.assistant_id;
         let mut sent = 0;
         for (index, part) in reply.parts.iter().enumerate() {
+            let claimed = claimed_first && index == 0;
             match part.state {
                 PartState::Sent { .. } => continue,
                 PartState::Failed { code } => return Ok(Replied::Refused(code)),
+                PartState::Sending if claimed => {}
                 // Another worker is sending it, or one died while it did:
                 // sending again could send it twice.
                 PartState::Sending => return Ok(Replied::AlreadyHandled),
-                PartState::Pending => {}
-            }
-            if !self
-                .store
-                .move_part(
-                    assistant,
-                    &reply.inbound,
-                    index,
-                    "pending",
-                    &PartState::Sending,
-                )
-                .await?
-            {
-                return Ok(Replied::AlreadyHandled);
+                PartState::Pending => {
+                    if !self
+                        .store
+                        .move_part(
+                            assistant,
+                            &reply.inbound,
+                            index,
+                            "pending",
+                            &PartState::Sending,
+                        )
+                        .await?
+                    {
+                        return Ok(Replied::AlreadyHandled);
+                    }
+                }
             }
             let message = OutboundSms {
                 from: config.phone_number.clone(),
@@ -301,7 +322,7 @@ impl ReplyWorker {
                     self.public_base_url.trim_end_matches('/')
                 ),
             };
-            match self.send_with_retries(&credentials, &message).await {
+            match self.send_with_retries(credentials, &message).await {
                 Ok(accepted) => {
                     let state = PartState::Sent {
                         sid: accepted.sid,

@@ -18,7 +18,6 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde::Serialize;
-use serde_json::{Value, json};
 
 pub fn routes() -> Router<SmsState> {
     Router::new()
@@ -38,30 +37,66 @@ pub fn routes() -> Router<SmsState> {
 
 const MANAGE_ONLY: &str = "only owners and admins can manage an assistant's SMS channel";
 
+/// The seed's envelope for every SMS answer.
+#[derive(Serialize)]
+struct Data<T> {
+    data: T,
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct SmsConfigView<'a> {
+struct SmsConfigView {
     enabled: bool,
-    phone_number: &'a str,
-    twilio_account_sid: &'a str,
+    phone_number: String,
+    twilio_account_sid: String,
     webhook_url: String,
     session_timeout_minutes: u32,
     created_at: Timestamp,
 }
 
-fn view(state: &SmsState, config: &SmsConfig) -> Json<Value> {
-    Json(json!({ "data": SmsConfigView {
-        enabled: config.enabled,
-        phone_number: config.phone_number.as_str(),
-        twilio_account_sid: config.account_sid.as_str(),
-        webhook_url: format!(
-            "{}/api/sms/webhook/{}",
-            state.public_base_url.trim_end_matches('/'),
-            config.assistant_id
-        ),
-        session_timeout_minutes: config.session_timeout_minutes,
-        created_at: config.created_at,
-    }}))
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CredentialView {
+    valid: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone_number_capabilities: Option<CapabilitiesView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct CapabilitiesView {
+    sms: bool,
+    mms: bool,
+    voice: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AnalyticsView {
+    total_messages: u64,
+    inbound: u64,
+    outbound: u64,
+    unique_contacts: u64,
+    active_sessions: u64,
+    period: &'static str,
+}
+
+fn view(state: &SmsState, config: &SmsConfig) -> Json<Data<SmsConfigView>> {
+    Json(Data {
+        data: SmsConfigView {
+            enabled: config.enabled,
+            phone_number: config.phone_number.as_str().to_owned(),
+            twilio_account_sid: config.account_sid.to_string(),
+            webhook_url: format!(
+                "{}/api/sms/webhook/{}",
+                state.public_base_url.trim_end_matches('/'),
+                config.assistant_id
+            ),
+            session_timeout_minutes: config.session_timeout_minutes,
+            created_at: config.created_at,
+        },
+    })
 }
 
 /// The assistant, once the caller may manage its SMS channel.
@@ -84,7 +119,7 @@ async fn get_config(
     State(state): State<SmsState>,
     member: Member,
     ApiPath((_, assistant_id)): ApiPath<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Data<SmsConfigView>>, ApiError> {
     let id = managed(&state, &member, &assistant_id).await?;
     let config = sms_config::find(state.sms.as_ref(), &member.workspace.id, &id).await?;
     Ok(view(&state, &config))
@@ -95,7 +130,7 @@ async fn put_config(
     member: Member,
     ApiPath((_, assistant_id)): ApiPath<(String, String)>,
     JsonBody(body): JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Data<SmsConfigView>>, ApiError> {
     let id = managed(&state, &member, &assistant_id).await?;
     let settings = SmsSettings::from_json(body).map_err(ApiError::invalid)?;
     let config = sms_config::save(
@@ -129,7 +164,7 @@ async fn test_credentials(
     member: Member,
     ApiPath((_, assistant_id)): ApiPath<(String, String)>,
     JsonBody(body): JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Data<CredentialView>>, ApiError> {
     let id = managed(&state, &member, &assistant_id).await?;
     // Managers pass the guard without a read; the test still answers 404
     // for an assistant that is not there.
@@ -141,16 +176,23 @@ async fn test_credentials(
     let credentials = Credentials::from_json(body).map_err(ApiError::invalid)?;
     let report = sms_config::check(state.gateway.as_ref(), &credentials).await?;
     tracing::info!(assistant_id = %id, valid = matches!(report, CredentialReport::Valid(_)), "SMS credentials tested");
-    Ok(Json(match report {
-        CredentialReport::Valid(c) => json!({ "data": {
-            "valid": true,
-            "phoneNumberCapabilities": { "sms": c.sms, "mms": c.mms, "voice": c.voice },
-        }}),
-        CredentialReport::Invalid(reason) => json!({ "data": {
-            "valid": false,
-            "reason": reason,
-        }}),
-    }))
+    let data = match report {
+        CredentialReport::Valid(c) => CredentialView {
+            valid: true,
+            phone_number_capabilities: Some(CapabilitiesView {
+                sms: c.sms,
+                mms: c.mms,
+                voice: c.voice,
+            }),
+            reason: None,
+        },
+        CredentialReport::Invalid(reason) => CredentialView {
+            valid: false,
+            phone_number_capabilities: None,
+            reason: Some(reason),
+        },
+    };
+    Ok(Json(Data { data }))
 }
 
 fn period_of(query: Option<&str>) -> Result<AnalyticsPeriod, ApiError> {
@@ -181,17 +223,19 @@ async fn analytics(
     member: Member,
     ApiPath((_, assistant_id)): ApiPath<(String, String)>,
     RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Data<AnalyticsView>>, ApiError> {
     let id = managed(&state, &member, &assistant_id).await?;
     let period = period_of(query.as_deref())?;
     let config = sms_config::find(state.sms.as_ref(), &member.workspace.id, &id).await?;
     let traffic = sms_config::traffic(state.sms.as_ref(), &config, period).await?;
-    Ok(Json(json!({ "data": {
-        "totalMessages": traffic.inbound + traffic.outbound,
-        "inbound": traffic.inbound,
-        "outbound": traffic.outbound,
-        "uniqueContacts": traffic.unique_contacts,
-        "activeSessions": traffic.active_sessions,
-        "period": period.as_str(),
-    }})))
+    Ok(Json(Data {
+        data: AnalyticsView {
+            total_messages: traffic.inbound + traffic.outbound,
+            inbound: traffic.inbound,
+            outbound: traffic.outbound,
+            unique_contacts: traffic.unique_contacts,
+            active_sessions: traffic.active_sessions,
+            period: period.as_str(),
+        },
+    }))
 }

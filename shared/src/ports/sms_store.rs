@@ -36,6 +36,8 @@ pub struct InboundRecord {
     pub conversation_id: Option<ConversationId>,
     pub message_id: Option<MessageId>,
     pub received_at: Timestamp,
+    /// Whether the texter had opted out once this message was applied.
+    pub opted_out: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -150,10 +152,12 @@ pub trait SmsStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<Message>, StoreError>;
 
-    /// Stores the draft, its parts `Pending` and the answer as the
-    /// conversation's next message, unless a reply to this inbound message
-    /// exists already: then that one is returned, unchanged.
-    async fn create_reply(&self, draft: ReplyDraft) -> Result<Reply, StoreError>;
+    /// Stores the draft and the answer as the conversation's next message,
+    /// its first part already `Sending` (claimed for the caller, who sends
+    /// it next) and the rest `Pending`; answers `(reply, true)`. If a reply
+    /// to this inbound message exists already, answers that one, unchanged,
+    /// with `false`.
+    async fn create_reply(&self, draft: ReplyDraft) -> Result<(Reply, bool), StoreError>;
 
     async fn reply(
         &self,

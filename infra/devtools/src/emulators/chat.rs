@@ -83,18 +83,25 @@ fn words(text: &str) -> HashSet<String> {
         .collect()
 }
 
+/// Sentences of a passage: a line break ends one too, and Markdown
+/// headings are titles, not answers.
 fn sentences(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut current = String::new();
-    for c in text.chars() {
-        current.push(if c == '\n' { ' ' } else { c });
-        if matches!(c, '.' | '!' | '?') {
-            out.push(current.trim().to_owned());
-            current.clear();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
         }
-    }
-    if !current.trim().is_empty() {
-        out.push(current.trim().to_owned());
+        let mut current = String::new();
+        for c in line.chars() {
+            current.push(c);
+            if matches!(c, '.' | '!' | '?') {
+                out.push(current.trim().to_owned());
+                current.clear();
+            }
+        }
+        if !current.trim().is_empty() {
+            out.push(current.trim().to_owned());
+        }
     }
     out.retain(|s| !s.is_empty());
     out

@@ -11,6 +11,8 @@ use testkit::sms::{AUTH_TOKEN, message_sid};
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
 
+static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+
 impl Write for Captured {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         self.0.lock().unwrap().extend_from_slice(bytes);
@@ -28,13 +30,20 @@ const SECRET_QUESTION: &str = "How long do refunds take for order 99817?";
 
 #[tokio::test]
 async fn a_scripted_day_shows_in_analytics_and_no_secret_or_texter_reaches_a_log_line() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // A process-wide subscriber: a thread's own is not reliably consulted
+    // while other tests' threads register the same call sites. So this
+    // reads every test's log lines in this binary, which must all be clean.
+    let logs = LOGS.get_or_init(|| {
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("shared=debug,devtools=debug,info"))
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("no other test installs a subscriber");
+        logs
+    });
 
     let stack = MemoryStack::start().await;
     let (f, assistant) = stack.sms_fixture().await;

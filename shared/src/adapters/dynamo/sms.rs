@@ -65,6 +65,11 @@ fn inbound_from(item: &Item) -> Result<InboundRecord, StoreError> {
             .and_then(|c| ConversationId::parse(&c)),
         message_id: codec::optional_text(item, "messageId").and_then(|m| MessageId::parse(&m)),
         received_at: codec::timestamp(item, "receivedAt")?,
+        opted_out: item
+            .get("optedOut")
+            .and_then(|v| v.as_bool().ok())
+            .copied()
+            .unwrap_or(false),
     })
 }
 
@@ -255,6 +260,7 @@ impl DynamoStore {
             conversation_id: None,
             message_id: None,
             received_at: now,
+            opted_out: false,
         };
         let mut items = Vec::new();
         let mut extra = Vec::new();
@@ -322,7 +328,9 @@ impl DynamoStore {
             ("messageSid".to_owned(), s(inbound.message_sid.as_str())),
             ("from".to_owned(), s(phone)),
             ("receivedAt".to_owned(), time(now)),
+            ("optedOut".to_owned(), AttributeValue::Bool(opted_out)),
         ]);
+        record.opted_out = opted_out;
         if let Some(keyword) = inbound.keyword {
             inbound_item.insert("keyword".to_owned(), s(keyword.as_str()));
         }
@@ -566,7 +574,7 @@ impl SmsStore for DynamoStore {
         Ok(messages)
     }
 
-    async fn create_reply(&self, draft: ReplyDraft) -> Result<Reply, StoreError> {
+    async fn create_reply(&self, draft: ReplyDraft) -> Result<(Reply, bool), StoreError> {
         let assistant = &draft.assistant_id;
         let reply = Reply {
             inbound: draft.inbound.clone(),
@@ -576,9 +584,14 @@ impl SmsStore for DynamoStore {
             parts: draft
                 .parts
                 .iter()
-                .map(|body| ReplyPart {
+                .enumerate()
+                .map(|(i, body)| ReplyPart {
                     body: body.clone(),
-                    state: PartState::Pending,
+                    state: if i == 0 {
+                        PartState::Sending
+                    } else {
+                        PartState::Pending
+                    },
                 })
                 .collect(),
         };
@@ -598,7 +611,7 @@ impl SmsStore for DynamoStore {
         ]);
         for (i, part) in reply.parts.iter().enumerate() {
             item.insert(format!("part{i}Body"), s(part.body.clone()));
-            item.insert(format!("part{i}State"), s("pending"));
+            item.insert(format!("part{i}State"), s(part.state.name()));
         }
         let message = Message {
             id: reply.message_id.clone(),
@@ -625,10 +638,11 @@ impl SmsStore for DynamoStore {
             })
             .await
         {
-            Ok(()) => Ok(reply),
+            Ok(()) => Ok((reply, true)),
             Err(e) if is_conflict(&e, DUPLICATE) => self
                 .reply(assistant, &draft.inbound)
                 .await?
+                .map(|existing| (existing, false))
                 .ok_or_else(|| StoreError::Corrupt("a reply vanished".into())),
             Err(e) => Err(e),
         }

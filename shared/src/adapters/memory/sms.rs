@@ -187,6 +187,7 @@ impl SmsStore for MemoryStore {
                 conversation_id: None,
                 message_id: None,
                 received_at: now,
+                opted_out: false,
             };
             let day = sms
                 .days
@@ -248,6 +249,10 @@ impl SmsStore for MemoryStore {
                     );
                 }
             }
+            record.opted_out = sms
+                .contacts
+                .get(&(assistant.clone(), inbound.from.clone()))
+                .is_some_and(|t| t.opted_out);
             sms.inbound.insert(
                 (assistant.clone(), inbound.message_sid.clone()),
                 record.clone(),
@@ -324,11 +329,11 @@ impl SmsStore for MemoryStore {
         .await
     }
 
-    async fn create_reply(&self, draft: ReplyDraft) -> Result<Reply, StoreError> {
+    async fn create_reply(&self, draft: ReplyDraft) -> Result<(Reply, bool), StoreError> {
         self.run(Call::Transaction, |t| {
             let key = (draft.assistant_id.clone(), draft.inbound.clone());
             if let Some(existing) = t.sms.replies.get(&key) {
-                return Ok(existing.clone());
+                return Ok((existing.clone(), false));
             }
             let reply = Reply {
                 inbound: draft.inbound.clone(),
@@ -338,9 +343,14 @@ impl SmsStore for MemoryStore {
                 parts: draft
                     .parts
                     .iter()
-                    .map(|body| ReplyPart {
+                    .enumerate()
+                    .map(|(i, body)| ReplyPart {
                         body: body.clone(),
-                        state: PartState::Pending,
+                        state: if i == 0 {
+                            PartState::Sending
+                        } else {
+                            PartState::Pending
+                        },
                     })
                     .collect(),
             };
@@ -357,7 +367,7 @@ impl SmsStore for MemoryStore {
                 },
             );
             t.sms.replies.insert(key, reply.clone());
-            Ok(reply)
+            Ok((reply, true))
         })
         .await
     }
