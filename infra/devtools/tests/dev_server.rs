@@ -18,6 +18,10 @@ impl Drop for Running {
     }
 }
 
+fn stack_file(names: &ResourceNames) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("{}-stack.json", names.table))
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -30,8 +34,13 @@ async fn start_dev_server() -> (Running, Value, ResourceNames) {
     let seed_file = std::env::temp_dir().join(format!("{}-seed.json", names.table));
     let child = Command::new(env!("CARGO_BIN_EXE_dev-server"))
         .env("PORT", free_port().to_string())
+        .env("WEBHOOK_PORT", free_port().to_string())
         .env("TABLE_NAME", &names.table)
         .env("CLEANUP_QUEUE_NAME", &names.cleanup_queue)
+        .env("INGEST_QUEUE_NAME", &names.ingest_queue)
+        .env("REPLY_QUEUE_NAME", &names.reply_queue)
+        .env("SMS_KEY_ALIAS", &names.sms_key_alias)
+        .env("STACK_FILE", stack_file(&names))
         .env("SEED_FILE", &seed_file)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -271,4 +280,118 @@ async fn the_admin_cli_bootstraps_a_workspace_whose_key_works() {
     ]);
     assert!(!ok);
     assert!(err.contains("workspace not found"), "{err}");
+}
+
+/// The README's SMS walkthrough, as a new user runs it: a document, an
+/// assistant connected to it, the demo Twilio account, then `text`.
+#[tokio::test]
+async fn a_text_to_the_dev_server_gets_an_answer_from_the_connected_project() {
+    let (_server, seed, names) = start_dev_server().await;
+    let base = seed["baseUrl"].as_str().unwrap();
+    let ws = seed["workspaceId"].as_str().unwrap();
+    let owner = seed["keys"]["owner"].as_str().unwrap();
+    let api = format!("{base}/api/workspaces/{ws}");
+    let http = reqwest::Client::new();
+    let post = |path: String, body: Value| {
+        http.post(format!("{api}{path}"))
+            .bearer_auth(owner)
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+    };
+    let assistant: Value = post("/assistants".into(), json!({"name": "Support"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let assistant = assistant["id"].as_str().unwrap().to_owned();
+    let project: Value = post("/projects".into(), json!({"name": "FAQ"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let project = project["id"].as_str().unwrap().to_owned();
+    let boundary = "----e2eBoundary7MA4YWxkTrZu0gW";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"refunds.md\"\r\nContent-Type: text/markdown\r\n\r\n# Refunds\n\nRefunds reach the original card within five business days.\n\r\n--{boundary}--\r\n"
+    );
+    let uploaded = http
+        .post(format!("{api}/projects/{project}/documents"))
+        .bearer_auth(owner)
+        .header(
+            "Content-Type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), StatusCode::CREATED);
+    let connected = post(
+        format!("/assistants/{assistant}/projects"),
+        json!({"projectId": project}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(connected.status(), StatusCode::CREATED);
+    let configured = http
+        .put(format!("{api}/assistants/{assistant}/sms"))
+        .bearer_auth(owner)
+        .header("Content-Type", "application/json")
+        .body(
+            json!({"enabled": true, "twilioAccountSid": "AC0123456789abcdef0123456789abcdef",
+                   "twilioAuthToken": "local0auth0token0f0r0the0emulator", "phoneNumber": "+15005550006"})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(configured.status(), StatusCode::OK);
+    // The ingest worker indexes the document off the local queue.
+    let started = Instant::now();
+    loop {
+        let docs: Value = http
+            .get(format!("{api}/projects/{project}/documents"))
+            .bearer_auth(owner)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if docs["data"][0]["status"] == "completed" {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{docs}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The dev server is another process: blocking this test's thread on
+    // the command is harmless.
+    let output = Command::new(env!("CARGO_BIN_EXE_text"))
+        .args([
+            "--assistant",
+            &assistant,
+            "--from",
+            "+15557654321",
+            "How long do refunds take?",
+        ])
+        .env("STACK_FILE", stack_file(&names))
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{printed}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        printed.contains("webhook answered 200 OK: <Response></Response>"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("Refunds reach the original card within five business days."),
+        "{printed}"
+    );
 }

@@ -37,7 +37,9 @@ async fn a_scripted_day_shows_in_analytics_and_no_secret_or_texter_reaches_a_log
         let logs = Captured::default();
         let writer = logs.clone();
         let subscriber = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("shared=debug,devtools=debug,info"))
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "shared=debug,devtools=debug,info",
+            ))
             .with_writer(move || writer.clone())
             .finish();
         tracing::subscriber::set_global_default(subscriber)
