@@ -161,6 +161,95 @@ impl ProviderSettings {
     }
 }
 
+/// The chat models: a default OpenAI-compatible API for every model, and
+/// optionally (`CHAT_ROUTES`, a JSON array of `{"prefix", "baseUrl",
+/// "apiKey"}`, kept in the secret store since it holds keys) other APIs for
+/// model ids with a given prefix.
+#[derive(Clone, Debug)]
+pub struct ChatSettings {
+    pub base_url: String,
+    pub api_key: SecretString,
+    pub routes: Vec<ChatRoute>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ChatRoute {
+    pub prefix: String,
+    pub base_url: String,
+    pub api_key: SecretString,
+}
+
+impl ChatSettings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        struct Raw {
+            prefix: String,
+            base_url: String,
+            api_key: String,
+        }
+        let malformed = |problem: &str| ConfigError::Malformed {
+            name: "CHAT_ROUTES",
+            problem: problem.into(),
+        };
+        let routes = match env.value("CHAT_ROUTES") {
+            None => Vec::new(),
+            // Never echo the value: it holds keys.
+            Some(raw) => serde_json::from_str::<Vec<Raw>>(raw)
+                .map_err(|_| malformed("must be a JSON array of {prefix, baseUrl, apiKey}"))?
+                .into_iter()
+                .map(|r| {
+                    if r.prefix.is_empty() {
+                        return Err(malformed("a route's prefix is empty"));
+                    }
+                    if !(r.base_url.starts_with("https://") || r.base_url.starts_with("http://")) {
+                        return Err(malformed("a route's baseUrl is not an http(s) URL"));
+                    }
+                    Ok(ChatRoute {
+                        prefix: r.prefix,
+                        base_url: r.base_url.trim_end_matches('/').to_owned(),
+                        api_key: SecretString::from(r.api_key),
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        Ok(Self {
+            base_url: env.url("CHAT_BASE_URL")?,
+            api_key: env.secret("CHAT_API_KEY")?,
+            routes,
+        })
+    }
+
+    /// The production chat model over these APIs.
+    #[cfg(feature = "rag")]
+    pub fn chat_model(
+        &self,
+        http: reqwest::Client,
+    ) -> crate::adapters::providers::chat::ChatRouter {
+        use crate::adapters::providers::RetryPolicy;
+        use crate::adapters::providers::chat::{ChatConfig, ChatRouter, OpenAiChat};
+        use std::time::Duration;
+        let client = |base_url: &str, api_key: &SecretString| {
+            OpenAiChat::new(
+                http.clone(),
+                ChatConfig {
+                    base_url: base_url.to_owned(),
+                    api_key: api_key.clone(),
+                    timeout: Duration::from_secs(30),
+                },
+                RetryPolicy::default(),
+            )
+        };
+        ChatRouter::new(
+            client(&self.base_url, &self.api_key),
+            self.routes
+                .iter()
+                .map(|r| (r.prefix.clone(), client(&r.base_url, &r.api_key)))
+                .collect(),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,6 +264,28 @@ mod tests {
         ];
         all.extend_from_slice(pairs);
         ProviderSettings::from_env(&Env::from_pairs(all))
+    }
+
+    #[test]
+    fn chat_routes_parse_and_a_bad_one_is_named_without_its_keys() {
+        let base = [
+            ("CHAT_BASE_URL", "http://127.0.0.1:11434/v1"),
+            ("CHAT_API_KEY", "local"),
+        ];
+        let none = ChatSettings::from_env(&Env::from_pairs(base)).unwrap();
+        assert!(none.routes.is_empty());
+        let routes = r#"[{"prefix": "gpt-", "baseUrl": "https://api.openai.com/v1/", "apiKey": "sk-secret"}]"#;
+        let mut pairs = base.to_vec();
+        pairs.push(("CHAT_ROUTES", routes));
+        let some = ChatSettings::from_env(&Env::from_pairs(pairs)).unwrap();
+        assert_eq!(some.routes[0].base_url, "https://api.openai.com/v1");
+        assert!(!format!("{some:?}").contains("sk-secret"));
+        let bad = r#"[{"prefix": "gpt-", "baseUrl": "api.openai.com", "apiKey": "sk-secret"}]"#;
+        let mut pairs = base.to_vec();
+        pairs.push(("CHAT_ROUTES", bad));
+        let error = ChatSettings::from_env(&Env::from_pairs(pairs)).unwrap_err();
+        assert!(error.to_string().contains("CHAT_ROUTES"));
+        assert!(!error.to_string().contains("sk-secret"));
     }
 
     #[test]

@@ -4,14 +4,11 @@
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use reply_worker::handle_batch;
-use secrecy::SecretString;
 use shared::adapters::dynamo::DynamoStore;
 use shared::adapters::kms::KmsCipher;
-use shared::adapters::providers::RetryPolicy;
-use shared::adapters::providers::chat::{ChatConfig, OpenAiChat};
 use shared::adapters::twilio::TwilioGateway;
 use shared::app::reply::{ReplyWorker, SendRetry};
-use shared::config::{ConfigError, Env, ProviderSettings, load_aws};
+use shared::config::{ChatSettings, ConfigError, Env, ProviderSettings, load_aws};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,9 +18,8 @@ struct Config {
     twilio_api_base_url: String,
     /// Where Twilio reports delivery: the webhook function's URL.
     webhook_base_url: String,
-    /// Any OpenAI-compatible server, used for every model.
-    chat_base_url: String,
-    chat_api_key: SecretString,
+    /// Any OpenAI-compatible servers: a default, and one per model prefix.
+    chat: ChatSettings,
     providers: ProviderSettings,
 }
 
@@ -34,8 +30,7 @@ impl Config {
             sms_key_id: env.required("SMS_KEY_ID")?,
             twilio_api_base_url: env.url("TWILIO_API_BASE_URL")?,
             webhook_base_url: env.url("SMS_WEBHOOK_BASE_URL")?,
-            chat_base_url: env.url("CHAT_BASE_URL")?,
-            chat_api_key: env.secret("CHAT_API_KEY")?,
+            chat: ChatSettings::from_env(env)?,
             providers: ProviderSettings::from_env(env)?,
         })
     }
@@ -53,15 +48,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             config.table_name,
         )),
         search: Arc::new(config.providers.retriever(http.clone())),
-        chat: Arc::new(OpenAiChat::new(
-            http.clone(),
-            ChatConfig {
-                base_url: config.chat_base_url,
-                api_key: config.chat_api_key,
-                timeout: Duration::from_secs(30),
-            },
-            RetryPolicy::default(),
-        )),
+        chat: Arc::new(config.chat.chat_model(http.clone())),
         gateway: Arc::new(TwilioGateway::new(
             http,
             config.twilio_api_base_url,

@@ -11,9 +11,6 @@ use devtools::emulators::{Emulators, LOCAL_DIMENSIONS, Latency, local_retriever}
 use devtools::local::{LocalStack, ResourceNames, require_loopback_endpoint};
 use devtools::queue_driver::drive_queue;
 use devtools::seed::{curl_examples, seed_demo, sms_examples};
-use secrecy::SecretString;
-use shared::adapters::providers::RetryPolicy;
-use shared::adapters::providers::chat::{ChatConfig, OpenAiChat};
 use shared::adapters::sqs::SqsQueue;
 use shared::adapters::twilio::TwilioGateway;
 use shared::app::cleanup::handle_message;
@@ -74,22 +71,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let retriever = Arc::new(local_retriever(&local_base));
     let twilio_base =
         std::env::var("TWILIO_API_BASE_URL").unwrap_or_else(|_| format!("{local_base}/twilio"));
-    let chat_base =
-        std::env::var("CHAT_BASE_URL").unwrap_or_else(|_| format!("{local_base}/openai/v1"));
-    let chat_key = std::env::var("CHAT_API_KEY").unwrap_or_else(|_| "local".into());
+    // The chat model: the local one unless CHAT_BASE_URL names another, with
+    // CHAT_ROUTES for per-prefix servers, as the reply worker reads them.
+    let mut chat_env: Vec<(String, String)> = vec![
+        (
+            "CHAT_BASE_URL".into(),
+            std::env::var("CHAT_BASE_URL").unwrap_or_else(|_| format!("{local_base}/openai/v1")),
+        ),
+        (
+            "CHAT_API_KEY".into(),
+            std::env::var("CHAT_API_KEY").unwrap_or_else(|_| "local".into()),
+        ),
+    ];
+    if let Ok(routes) = std::env::var("CHAT_ROUTES") {
+        chat_env.push(("CHAT_ROUTES".into(), routes));
+    }
+    let chat_settings = shared::config::ChatSettings::from_env(&shared::config::Env::from_pairs(
+        chat_env.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    ))?;
+    let chat_base = chat_settings.base_url.clone();
+    let chat = Arc::new(chat_settings.chat_model(reqwest::Client::new()));
     let gateway = Arc::new(TwilioGateway::new(
         reqwest::Client::new(),
         &twilio_base,
         Duration::from_secs(10),
-    ));
-    let chat = Arc::new(OpenAiChat::new(
-        reqwest::Client::new(),
-        ChatConfig {
-            base_url: chat_base.clone(),
-            api_key: SecretString::from(chat_key),
-            timeout: Duration::from_secs(60),
-        },
-        RetryPolicy::default(),
     ));
     let ingestor = Arc::new(Ingestor {
         store: local.store.clone(),

@@ -125,3 +125,67 @@ impl ChatModel for OpenAiChat {
         })
     }
 }
+
+/// Every model through the chat API its id's prefix names (`gpt-` to
+/// OpenAI, `grok-` to xAI, ...), the longest matching prefix first, and
+/// any other model through the default API.
+#[derive(Clone, Debug)]
+pub struct ChatRouter {
+    routes: Vec<(String, OpenAiChat)>,
+    default: OpenAiChat,
+}
+
+impl ChatRouter {
+    pub fn new(default: OpenAiChat, mut routes: Vec<(String, OpenAiChat)>) -> Self {
+        routes.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
+        Self { routes, default }
+    }
+
+    fn client_for(&self, model: &str) -> &OpenAiChat {
+        self.routes
+            .iter()
+            .find(|(prefix, _)| model.starts_with(prefix.as_str()))
+            .map_or(&self.default, |(_, client)| client)
+    }
+}
+
+#[async_trait]
+impl ChatModel for ChatRouter {
+    async fn complete(&self, request: &ChatRequest) -> Result<ChatAnswer, ProviderError> {
+        self.client_for(&request.model).complete(request).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(base: &str) -> OpenAiChat {
+        OpenAiChat::new(
+            reqwest::Client::new(),
+            ChatConfig {
+                base_url: base.into(),
+                api_key: SecretString::from("k".to_owned()),
+                timeout: Duration::from_secs(1),
+            },
+            RetryPolicy::default(),
+        )
+    }
+
+    #[test]
+    fn a_model_goes_to_its_longest_matching_prefix_else_to_the_default() {
+        let router = ChatRouter::new(
+            client("https://default"),
+            vec![
+                ("gpt-".into(), client("https://openai")),
+                ("gpt-4o-mini".into(), client("https://mini")),
+                ("grok-".into(), client("https://xai")),
+            ],
+        );
+        let base = |model: &str| router.client_for(model).config.base_url.clone();
+        assert_eq!(base("gpt-4o"), "https://openai");
+        assert_eq!(base("gpt-4o-mini"), "https://mini");
+        assert_eq!(base("grok-2"), "https://xai");
+        assert_eq!(base("llama3"), "https://default");
+    }
+}
