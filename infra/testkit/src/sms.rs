@@ -45,39 +45,12 @@ pub fn fresh_number() -> String {
 
 /// A fresh `MessageSid`.
 pub fn message_sid() -> String {
-    let hex: String = (0..32)
-        .map(|_| char::from_digit(rand::rng().random_range(0..16), 16).unwrap_or('0'))
-        .collect();
-    format!("SM{hex}")
+    devtools::emulators::twilio::random_sid("SM")
 }
 
-/// The fields Twilio posts for an inbound text (blank geo fields included,
-/// as Twilio sends them).
+/// The fields Twilio posts for a text from `from` to the demo number.
 pub fn inbound_params(sid: &str, from: &str, body: &str) -> Vec<(String, String)> {
-    [
-        ("ToCountry", "US"),
-        ("ToState", "CA"),
-        ("SmsMessageSid", sid),
-        ("NumMedia", "0"),
-        ("ToCity", ""),
-        ("FromZip", ""),
-        ("SmsSid", sid),
-        ("FromState", ""),
-        ("SmsStatus", "received"),
-        ("FromCity", ""),
-        ("Body", body),
-        ("FromCountry", "US"),
-        ("To", NUMBER),
-        ("ToZip", ""),
-        ("NumSegments", "1"),
-        ("MessageSid", sid),
-        ("AccountSid", ACCOUNT_SID),
-        ("From", from),
-        ("ApiVersion", "2010-04-01"),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect()
+    devtools::emulators::twilio::inbound_params(sid, ACCOUNT_SID, from, NUMBER, body)
 }
 
 #[derive(Clone)]

@@ -45,16 +45,7 @@ where
         "DependencyTimeoutException",
         "KeyUnavailableException",
     ];
-    let transient = match &error {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(service) => service
-            .err()
-            .code()
-            .is_some_and(|code| TRANSIENT.contains(&code)),
-        _ => false,
-    };
+    let transient = super::sdk_errors::is_transient(&error, TRANSIENT);
     if transient {
         CipherError::Transient(Box::new(error))
     } else {

@@ -10,6 +10,7 @@ pub mod memory;
 pub mod providers;
 pub mod round_trips;
 pub mod s3;
+pub mod sdk_errors;
 pub mod sqs;
 #[cfg(feature = "sms")]
 pub mod twilio;

@@ -68,6 +68,32 @@ pub struct ReplyDraft {
     pub usage: Usage,
 }
 
+impl ReplyDraft {
+    /// The reply this draft becomes when stored first: its first part
+    /// claimed (`Sending`) for the worker that is about to send it.
+    pub fn new_reply(&self) -> Reply {
+        Reply {
+            inbound: self.inbound.clone(),
+            conversation_id: self.conversation_id.clone(),
+            message_id: MessageId::generate(),
+            to: self.to.clone(),
+            parts: self
+                .parts
+                .iter()
+                .enumerate()
+                .map(|(i, body)| ReplyPart {
+                    body: body.clone(),
+                    state: if i == 0 {
+                        PartState::Sending
+                    } else {
+                        PartState::Pending
+                    },
+                })
+                .collect(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reply {
     pub inbound: MessageSid,

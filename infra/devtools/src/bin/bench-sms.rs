@@ -155,23 +155,7 @@ fn ms(d: Duration) -> String {
 }
 
 fn inbound(sid: &str, from: &str, body: &str) -> Vec<(String, String)> {
-    [
-        ("MessageSid", sid),
-        ("SmsSid", sid),
-        ("AccountSid", ACCOUNT),
-        ("From", from),
-        ("To", NUMBER),
-        ("Body", body),
-        ("NumMedia", "0"),
-        ("NumSegments", "1"),
-        ("SmsStatus", "received"),
-        ("ApiVersion", "2010-04-01"),
-        ("FromCity", ""),
-        ("FromZip", ""),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect()
+    devtools::emulators::twilio::inbound_params(sid, ACCOUNT, from, NUMBER, body)
 }
 
 fn sid(n: usize) -> String {

@@ -7,6 +7,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use clap::Parser;
+use devtools::emulators::twilio::{inbound_params, random_sid};
 use devtools::local::StackFile;
 use secrecy::ExposeSecret;
 use shared::adapters::dynamo::DynamoStore;
@@ -92,31 +93,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .await?,
     );
 
-    let message_sid = format!("SM{}", &uuid_hex());
+    let message_sid = random_sid("SM");
     let url = format!(
         "{}/api/sms/webhook/{}",
         stack.webhook_base_url, config.assistant_id
     );
-    let params: Vec<(String, String)> = [
-        ("MessageSid", message_sid.as_str()),
-        ("SmsSid", message_sid.as_str()),
-        ("SmsMessageSid", message_sid.as_str()),
-        ("AccountSid", config.account_sid.as_str()),
-        ("From", from.as_str()),
-        ("To", config.phone_number.as_str()),
-        ("Body", args.body.as_str()),
-        ("NumMedia", "0"),
-        ("NumSegments", "1"),
-        ("SmsStatus", "received"),
-        ("ApiVersion", "2010-04-01"),
-        ("FromCity", ""),
-        ("FromState", ""),
-        ("FromZip", ""),
-        ("FromCountry", "US"),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
+    let params = inbound_params(
+        &message_sid,
+        config.account_sid.as_str(),
+        from.as_str(),
+        config.phone_number.as_str(),
+        &args.body,
+    );
     let signed = signature::sign(&token, &url, &params);
     let answer = http
         .post(&url)
@@ -172,12 +160,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Err(format!("no reply within {} s", args.wait).into())
-}
-
-/// 32 random hex digits, as in a Twilio SID.
-fn uuid_hex() -> String {
-    use rand::Rng;
-    (0..32)
-        .map(|_| char::from_digit(rand::rng().random_range(0..16), 16).unwrap_or('0'))
-        .collect()
 }

@@ -268,12 +268,48 @@ fn query_param(query: Option<&str>, name: &str) -> Option<String> {
     })
 }
 
-fn sid(prefix: &str) -> String {
+/// A fresh SID: `prefix` and 32 random hexadecimal digits, as Twilio's.
+pub fn random_sid(prefix: &str) -> String {
     use rand::Rng;
     let hex: String = (0..32)
         .map(|_| char::from_digit(rand::rng().random_range(0..16), 16).unwrap_or('0'))
         .collect();
     format!("{prefix}{hex}")
+}
+
+/// The fields Twilio posts to a number's webhook for an inbound text,
+/// blank geo fields included, as Twilio sends them.
+pub fn inbound_params(
+    sid: &str,
+    account: &str,
+    from: &str,
+    to: &str,
+    body: &str,
+) -> Vec<(String, String)> {
+    [
+        ("ToCountry", "US"),
+        ("ToState", "CA"),
+        ("SmsMessageSid", sid),
+        ("NumMedia", "0"),
+        ("ToCity", ""),
+        ("FromZip", ""),
+        ("SmsSid", sid),
+        ("FromState", ""),
+        ("SmsStatus", "received"),
+        ("FromCity", ""),
+        ("Body", body),
+        ("FromCountry", "US"),
+        ("To", to),
+        ("ToZip", ""),
+        ("NumSegments", "1"),
+        ("MessageSid", sid),
+        ("AccountSid", account),
+        ("From", from),
+        ("ApiVersion", "2010-04-01"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect()
 }
 
 async fn account(
@@ -321,7 +357,7 @@ async fn numbers(
                 .map(|(number, caps)| {
                     json!({
                         "account_sid": account, "phone_number": number,
-                        "friendly_name": number, "sid": sid("PN"),
+                        "friendly_name": number, "sid": random_sid("PN"),
                         "capabilities": {"sms": caps.sms, "mms": caps.mms, "voice": caps.voice, "fax": false},
                         "sms_url": "", "status": "in-use",
                     })
@@ -439,7 +475,7 @@ async fn send(
         );
     }
     let message = RecordedMessage {
-        sid: sid("SM"),
+        sid: random_sid("SM"),
         account_sid: account,
         segments: segments(&text),
         from,

@@ -66,16 +66,7 @@ where
         "TransactionInProgressException",
         "TransactionConflictException",
     ];
-    let transient = match &err {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(service) => service
-            .err()
-            .code()
-            .is_some_and(|code| TRANSIENT.contains(&code)),
-        _ => false,
-    };
+    let transient = super::sdk_errors::is_transient(&err, TRANSIENT);
     if transient {
         StoreError::Transient(Box::new(err))
     } else {

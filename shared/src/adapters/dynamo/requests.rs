@@ -32,6 +32,15 @@ pub(super) struct UpdateSpec<'a> {
     pub values: Vec<(&'a str, AttributeValue)>,
 }
 
+/// Expression values (`:name`) as the SDK takes them; none is no map.
+fn expression_values(
+    values: Vec<(&str, AttributeValue)>,
+) -> Option<HashMap<String, AttributeValue>> {
+    let values: HashMap<String, AttributeValue> =
+        values.into_iter().map(|(p, v)| (p.to_owned(), v)).collect();
+    (!values.is_empty()).then_some(values)
+}
+
 /// A fresh `ClientRequestToken` (at most 36 characters).
 fn request_token() -> String {
     rand::rng()
@@ -179,15 +188,13 @@ impl DynamoStore {
         condition: &str,
         values: Vec<(&str, AttributeValue)>,
     ) -> TransactWriteItem {
-        let values: HashMap<String, AttributeValue> =
-            values.into_iter().map(|(p, v)| (p.to_owned(), v)).collect();
         TransactWriteItem::builder()
             .put(
                 Put::builder()
                     .table_name(&self.table)
                     .set_item(Some(item))
                     .condition_expression(condition)
-                    .set_expression_attribute_values((!values.is_empty()).then_some(values))
+                    .set_expression_attribute_values(expression_values(values))
                     .build()
                     .expect("table, item and condition are set"),
             )
@@ -201,15 +208,13 @@ impl DynamoStore {
         condition: &str,
         values: Vec<(&str, AttributeValue)>,
     ) -> TransactWriteItem {
-        let values: HashMap<String, AttributeValue> =
-            values.into_iter().map(|(p, v)| (p.to_owned(), v)).collect();
         TransactWriteItem::builder()
             .delete(
                 Delete::builder()
                     .table_name(&self.table)
                     .set_key(Some(key))
                     .condition_expression(condition)
-                    .set_expression_attribute_values((!values.is_empty()).then_some(values))
+                    .set_expression_attribute_values(expression_values(values))
                     .build()
                     .expect("table, key and condition are set"),
             )
@@ -222,18 +227,13 @@ impl DynamoStore {
             .iter()
             .map(|(p, n)| ((*p).to_owned(), (*n).to_owned()))
             .collect();
-        let values: HashMap<String, AttributeValue> = spec
-            .values
-            .into_iter()
-            .map(|(p, v)| (p.to_owned(), v))
-            .collect();
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(spec.key))
             .update_expression(spec.expression)
             .set_condition_expression(spec.condition.map(str::to_owned))
             .set_expression_attribute_names((!names.is_empty()).then_some(names))
-            .set_expression_attribute_values((!values.is_empty()).then_some(values))
+            .set_expression_attribute_values(expression_values(spec.values))
             .build()
             .expect("table, key and expression are set");
         TransactWriteItem::builder().update(update).build()

@@ -11,8 +11,8 @@ use crate::adapters::contention::WRITE_ATTEMPTS;
 use crate::domain::conversation::{Message, MessageStatus, Role, Usage};
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, WorkspaceId};
 use crate::domain::sms::{
-    AccountSid, Keyword, MessageSid, PhoneNumber, SmsConfig, SmsTraffic, continues_session, day_of,
-    delivery_rank,
+    AccountSid, DayTraffic, Keyword, MessageSid, PhoneNumber, SmsConfig, SmsTraffic,
+    continues_session, day_of, delivery_rank, traffic_over,
 };
 use crate::domain::time::Timestamp;
 use crate::ports::{
@@ -22,7 +22,6 @@ use crate::ports::{
 use async_trait::async_trait;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
-use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 /// How a cancelled transaction says which condition failed.
@@ -576,25 +575,7 @@ impl SmsStore for DynamoStore {
 
     async fn create_reply(&self, draft: ReplyDraft) -> Result<(Reply, bool), StoreError> {
         let assistant = &draft.assistant_id;
-        let reply = Reply {
-            inbound: draft.inbound.clone(),
-            conversation_id: draft.conversation_id.clone(),
-            message_id: MessageId::generate(),
-            to: draft.to.clone(),
-            parts: draft
-                .parts
-                .iter()
-                .enumerate()
-                .map(|(i, body)| ReplyPart {
-                    body: body.clone(),
-                    state: if i == 0 {
-                        PartState::Sending
-                    } else {
-                        PartState::Pending
-                    },
-                })
-                .collect(),
-        };
+        let reply = draft.new_reply();
         let now = Timestamp::now();
         let (pk, sk) = keys::reply(assistant, draft.inbound.as_str());
         let mut item = key(pk, sk);
@@ -777,29 +758,23 @@ impl SmsStore for DynamoStore {
                 key(pk, sk)
             })
             .collect();
-        let mut traffic = SmsTraffic::default();
-        let mut contacts: HashSet<String> = HashSet::new();
-        let mut last_seen: HashMap<String, i64> = HashMap::new();
+        let mut found = Vec::new();
         for item in self.batch_get(day_keys).await? {
-            traffic.inbound += codec::number::<u64>(&item, "inbound").unwrap_or(0);
-            traffic.outbound += codec::number::<u64>(&item, "outbound").unwrap_or(0);
+            let mut day = DayTraffic {
+                inbound: codec::number::<u64>(&item, "inbound").unwrap_or(0),
+                outbound: codec::number::<u64>(&item, "outbound").unwrap_or(0),
+                contacts: Vec::new(),
+            };
             for (name, value) in &item {
                 if let (Some(hash), Ok(at)) = (name.strip_prefix(DAY_CONTACT_PREFIX), value.as_n())
                 {
                     let at: i64 = at.parse().map_err(|_| codec::corrupt(&item, name))?;
-                    contacts.insert(hash.to_owned());
-                    let seen = last_seen.entry(hash.to_owned()).or_insert(at);
-                    *seen = (*seen).max(at);
+                    day.contacts
+                        .push((hash.to_owned(), Timestamp::from_millis(at)));
                 }
             }
+            found.push(day);
         }
-        traffic.unique_contacts = contacts.len() as u64;
-        traffic.active_sessions = last_seen
-            .values()
-            .filter(|at| {
-                continues_session(Some(Timestamp::from_millis(**at)), now, session_timeout)
-            })
-            .count() as u64;
-        Ok(traffic)
+        Ok(traffic_over(found, now, session_timeout))
     }
 }

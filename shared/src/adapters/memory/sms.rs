@@ -6,16 +6,16 @@ use super::store::{MemoryStore, Tables};
 use crate::domain::conversation::{Channel, Conversation, Message, MessageStatus, Role};
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, WorkspaceId};
 use crate::domain::sms::{
-    Keyword, MessageSid, PhoneNumber, SmsConfig, SmsTraffic, continues_session, day_of,
-    delivery_rank,
+    DayTraffic, Keyword, MessageSid, PhoneNumber, SmsConfig, SmsTraffic, continues_session, day_of,
+    delivery_rank, traffic_over,
 };
 use crate::domain::time::Timestamp;
 use crate::ports::{
-    Contact, InboundOutcome, InboundRecord, InboundSms, PartState, Reply, ReplyDraft, ReplyPart,
-    SmsStore, StoreError,
+    Contact, InboundOutcome, InboundRecord, InboundSms, PartState, Reply, ReplyDraft, SmsStore,
+    StoreError,
 };
 use async_trait::async_trait;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::Duration;
 
 #[derive(Debug, Default)]
@@ -335,25 +335,7 @@ impl SmsStore for MemoryStore {
             if let Some(existing) = t.sms.replies.get(&key) {
                 return Ok((existing.clone(), false));
             }
-            let reply = Reply {
-                inbound: draft.inbound.clone(),
-                conversation_id: draft.conversation_id.clone(),
-                message_id: MessageId::generate(),
-                to: draft.to.clone(),
-                parts: draft
-                    .parts
-                    .iter()
-                    .enumerate()
-                    .map(|(i, body)| ReplyPart {
-                        body: body.clone(),
-                        state: if i == 0 {
-                            PartState::Sending
-                        } else {
-                            PartState::Pending
-                        },
-                    })
-                    .collect(),
-            };
+            let reply = draft.new_reply();
             t.sms.append(
                 &draft.conversation_id,
                 Message {
@@ -459,27 +441,21 @@ impl SmsStore for MemoryStore {
     ) -> Result<SmsTraffic, StoreError> {
         self.run(Call::Read, |t| {
             let today = day_of(now);
-            let mut traffic = SmsTraffic::default();
-            let mut contacts = HashSet::new();
-            let mut last_seen: HashMap<&PhoneNumber, Timestamp> = HashMap::new();
-            for day in (today - i64::from(days) + 1)..=today {
-                let Some(counters) = t.sms.days.get(&(assistant.clone(), day)) else {
-                    continue;
-                };
-                traffic.inbound += counters.inbound;
-                traffic.outbound += counters.outbound;
-                for (phone, at) in &counters.contacts {
-                    contacts.insert(phone);
-                    let seen = last_seen.entry(phone).or_insert(*at);
-                    *seen = (*seen).max(*at);
-                }
-            }
-            traffic.unique_contacts = contacts.len() as u64;
-            traffic.active_sessions = last_seen
-                .values()
-                .filter(|at| continues_session(Some(**at), now, session_timeout))
-                .count() as u64;
-            Ok(traffic)
+            let days = ((today - i64::from(days) + 1)..=today).filter_map(|day| {
+                t.sms
+                    .days
+                    .get(&(assistant.clone(), day))
+                    .map(|counters| DayTraffic {
+                        inbound: counters.inbound,
+                        outbound: counters.outbound,
+                        contacts: counters
+                            .contacts
+                            .iter()
+                            .map(|(phone, at)| (phone.clone(), *at))
+                            .collect(),
+                    })
+            });
+            Ok(traffic_over(days, now, session_timeout))
         })
         .await
     }

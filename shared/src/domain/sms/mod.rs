@@ -326,6 +326,42 @@ pub fn continues_session(
     last.is_some_and(|last| now.millis() - last.millis() <= timeout.as_millis() as i64)
 }
 
+/// One day's counters as stored: texters by any stable key (a number, or
+/// its hash), each with the time of their last message that joined a
+/// conversation (zero when they only sent keywords).
+#[derive(Clone, Debug, Default)]
+pub struct DayTraffic<K> {
+    pub inbound: u64,
+    pub outbound: u64,
+    pub contacts: Vec<(K, Timestamp)>,
+}
+
+/// A period's traffic from its days: counters summed, texters counted once,
+/// and sessions active when a texter's last message is within `timeout` of
+/// `now`.
+pub fn traffic_over<K: Eq + std::hash::Hash>(
+    days: impl IntoIterator<Item = DayTraffic<K>>,
+    now: Timestamp,
+    timeout: std::time::Duration,
+) -> SmsTraffic {
+    let mut traffic = SmsTraffic::default();
+    let mut last_seen: std::collections::HashMap<K, Timestamp> = std::collections::HashMap::new();
+    for day in days {
+        traffic.inbound += day.inbound;
+        traffic.outbound += day.outbound;
+        for (contact, at) in day.contacts {
+            let seen = last_seen.entry(contact).or_insert(at);
+            *seen = (*seen).max(at);
+        }
+    }
+    traffic.unique_contacts = last_seen.len() as u64;
+    traffic.active_sessions = last_seen
+        .values()
+        .filter(|at| continues_session(Some(**at), now, timeout))
+        .count() as u64;
+    traffic
+}
+
 /// A day as analytics counts it: days since the Unix epoch, in UTC.
 pub fn day_of(at: Timestamp) -> i64 {
     at.millis().div_euclid(86_400_000)
