@@ -16,7 +16,7 @@ pub mod store;
 
 pub use all_stores::Store;
 pub use blobs::{BlobError, BlobStore, PresignedUpload};
-pub use chat::{ChatAnswer, ChatModel, ChatRequest, Speaker, Turn};
+pub use chat::{ChatAnswer, ChatEvent, ChatModel, ChatRequest, ChatStream, Speaker, Turn};
 pub use cipher::{CipherError, SecretCipher, SecretContext};
 pub use clock::{Clock, SystemClock};
 pub use providers::{Embedder, ProviderError, VectorIndex, VectorMatch, VectorRecord};

@@ -5,6 +5,7 @@
 mod assistants_api;
 mod assistants_events;
 mod authorization;
+mod chat_streaming;
 mod cleanup_events;
 mod connections_api;
 mod failures;

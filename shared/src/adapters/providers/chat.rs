@@ -3,13 +3,17 @@
 //! of them accepts is sent (`model`, `messages`, `temperature`,
 //! `max_tokens`).
 
-use super::http::{RetryPolicy, send_json};
+use super::http::{RetryPolicy, open_stream, send_json};
+use super::sse::SseDecoder;
 use crate::domain::conversation::Usage;
-use crate::ports::{ChatAnswer, ChatModel, ChatRequest, ProviderError, Speaker};
+use crate::ports::{
+    ChatAnswer, ChatEvent, ChatModel, ChatRequest, ChatStream, ProviderError, Speaker,
+};
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
+use std::collections::VecDeque;
 use std::time::Duration;
 
 const PROVIDER: &str = "the chat model";
@@ -76,30 +80,186 @@ fn role(speaker: Speaker) -> &'static str {
     }
 }
 
+impl OpenAiChat {
+    /// The completions request with `body`, ready to send (again).
+    fn post(&self, body: &serde_json::Value) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!(
+                "{}/chat/completions",
+                self.config.base_url.trim_end_matches('/')
+            ))
+            .bearer_auth(self.config.api_key.expose_secret())
+            .timeout(self.config.timeout)
+            .json(body)
+    }
+}
+
+/// The request every OpenAI-compatible server takes.
+fn request_body(request: &ChatRequest) -> serde_json::Value {
+    json!({
+        "model": request.model,
+        "messages": request.turns.iter().map(|t| json!({
+            "role": role(t.speaker),
+            "content": t.content,
+        })).collect::<Vec<_>>(),
+        "temperature": request.temperature,
+        "max_tokens": request.max_tokens,
+    })
+}
+
+/// One streamed chunk. `choices` may be empty (the usage chunk) or null
+/// (some servers); usage may come on any chunk.
+#[derive(Deserialize)]
+struct Chunk {
+    #[serde(default)]
+    choices: Option<Vec<ChunkChoice>>,
+    #[serde(default)]
+    usage: Option<ReportedUsage>,
+    #[serde(default)]
+    error: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct ChunkChoice {
+    #[serde(default)]
+    delta: Option<ChoiceMessage>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+/// A stream being read: the response, the decoder, what is decoded but not
+/// yet handed out, and what the end will report.
+struct Reading {
+    response: reqwest::Response,
+    decoder: SseDecoder,
+    ready: VecDeque<Result<ChatEvent, ProviderError>>,
+    usage: Usage,
+    finish: Option<String>,
+    ended: bool,
+}
+
+fn cut_off(detail: &str) -> ProviderError {
+    ProviderError::Unavailable {
+        provider: PROVIDER,
+        detail: detail.into(),
+    }
+}
+
+impl Reading {
+    fn end(&mut self) {
+        self.ended = true;
+        self.ready.push_back(Ok(ChatEvent::Done {
+            usage: self.usage,
+            truncated: self.finish.as_deref() == Some("length"),
+        }));
+    }
+
+    fn take(&mut self, data: &str) {
+        if data.trim() == "[DONE]" {
+            return self.end();
+        }
+        let chunk: Chunk = match serde_json::from_str(data) {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                self.ended = true;
+                self.ready.push_back(Err(ProviderError::Malformed {
+                    provider: PROVIDER,
+                    detail: format!("a stream chunk: {e}"),
+                }));
+                return;
+            }
+        };
+        if chunk.error.is_some() {
+            // The provider's words stay out of our errors.
+            self.ended = true;
+            self.ready
+                .push_back(Err(cut_off("the model failed mid-answer")));
+            return;
+        }
+        if let Some(usage) = chunk.usage {
+            self.usage = Usage {
+                prompt_tokens: usage.prompt_tokens,
+                completion_tokens: usage.completion_tokens,
+            };
+        }
+        for choice in chunk.choices.unwrap_or_default() {
+            if let Some(text) = choice
+                .delta
+                .and_then(|d| d.content)
+                .filter(|t| !t.is_empty())
+            {
+                self.ready.push_back(Ok(ChatEvent::Delta(text)));
+            }
+            if choice.finish_reason.is_some() {
+                self.finish = choice.finish_reason;
+            }
+        }
+    }
+
+    async fn next(mut self) -> Option<(Result<ChatEvent, ProviderError>, Self)> {
+        loop {
+            if let Some(event) = self.ready.pop_front() {
+                return Some((event, self));
+            }
+            if self.ended {
+                return None;
+            }
+            match self.response.chunk().await {
+                Ok(Some(bytes)) => {
+                    for event in self.decoder.feed(&bytes) {
+                        if event.name.as_deref() == Some("error") {
+                            self.ended = true;
+                            self.ready
+                                .push_back(Err(cut_off("the model failed mid-answer")));
+                            break;
+                        }
+                        self.take(&event.data);
+                        if self.ended {
+                            break;
+                        }
+                    }
+                }
+                // A body that ends without `[DONE]` still ended cleanly if
+                // the model said why it stopped.
+                Ok(None) if self.finish.is_some() => self.end(),
+                Ok(None) => {
+                    self.ended = true;
+                    self.ready
+                        .push_back(Err(cut_off("the stream ended mid-answer")));
+                }
+                Err(_) => {
+                    self.ended = true;
+                    self.ready.push_back(Err(cut_off("the stream was cut off")));
+                }
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl ChatModel for OpenAiChat {
+    async fn stream(&self, request: &ChatRequest) -> Result<ChatStream, ProviderError> {
+        let mut body = request_body(request);
+        body["stream"] = json!(true);
+        body["stream_options"] = json!({"include_usage": true});
+        let response = open_stream(PROVIDER, self.retry, || self.post(&body)).await?;
+        let reading = Reading {
+            response,
+            decoder: SseDecoder::default(),
+            ready: VecDeque::new(),
+            usage: Usage::default(),
+            finish: None,
+            ended: false,
+        };
+        Ok(Box::pin(futures_util::stream::unfold(
+            reading,
+            Reading::next,
+        )))
+    }
+
     async fn complete(&self, request: &ChatRequest) -> Result<ChatAnswer, ProviderError> {
-        let url = format!(
-            "{}/chat/completions",
-            self.config.base_url.trim_end_matches('/')
-        );
-        let body = json!({
-            "model": request.model,
-            "messages": request.turns.iter().map(|t| json!({
-                "role": role(t.speaker),
-                "content": t.content,
-            })).collect::<Vec<_>>(),
-            "temperature": request.temperature,
-            "max_tokens": request.max_tokens,
-        });
-        let completion: Completion = send_json(PROVIDER, self.retry, || {
-            self.http
-                .post(&url)
-                .bearer_auth(self.config.api_key.expose_secret())
-                .timeout(self.config.timeout)
-                .json(&body)
-        })
-        .await?;
+        let body = request_body(request);
+        let completion: Completion = send_json(PROVIDER, self.retry, || self.post(&body)).await?;
         let choice = completion
             .choices
             .and_then(|c| c.into_iter().next())
@@ -153,6 +313,10 @@ impl ChatRouter {
 impl ChatModel for ChatRouter {
     async fn complete(&self, request: &ChatRequest) -> Result<ChatAnswer, ProviderError> {
         self.client_for(&request.model).complete(request).await
+    }
+
+    async fn stream(&self, request: &ChatRequest) -> Result<ChatStream, ProviderError> {
+        self.client_for(&request.model).stream(request).await
     }
 }
 

@@ -33,8 +33,40 @@ impl RetryPolicy {
     }
 }
 
+/// What one attempt came to.
+enum Tried {
+    Accepted(reqwest::Response),
+    /// Worth another attempt, for this reason.
+    Retry(String),
+    Refused(ProviderError),
+}
+
+async fn try_once(provider: &'static str, request: RequestBuilder) -> Tried {
+    let response = match request.send().await {
+        Ok(response) => response,
+        Err(error) => {
+            return Tried::Retry(if error.is_timeout() {
+                "timed out".to_owned()
+            } else {
+                "could not connect".to_owned()
+            });
+        }
+    };
+    let status = response.status();
+    if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        Tried::Retry(format!("HTTP {}", status.as_u16()))
+    } else if !status.is_success() {
+        Tried::Refused(ProviderError::Rejected {
+            provider,
+            status: status.as_u16(),
+        })
+    } else {
+        Tried::Accepted(response)
+    }
+}
+
 /// Sends the request built by `build` until it succeeds or the budget is
-/// spent, and decodes the JSON answer.
+/// spent, and decodes the JSON answer (an answer cut off is tried again).
 pub async fn send_json<T: DeserializeOwned>(
     provider: &'static str,
     policy: RetryPolicy,
@@ -45,28 +77,14 @@ pub async fn send_json<T: DeserializeOwned>(
         if attempt > 0 {
             tokio::time::sleep(policy.backoff(attempt - 1)).await;
         }
-        let response = match build().send().await {
-            Ok(response) => response,
-            Err(error) => {
-                last = if error.is_timeout() {
-                    "timed out".to_owned()
-                } else {
-                    "could not connect".to_owned()
-                };
+        let response = match try_once(provider, build()).await {
+            Tried::Accepted(response) => response,
+            Tried::Retry(why) => {
+                last = why;
                 continue;
             }
+            Tried::Refused(error) => return Err(error),
         };
-        let status = response.status();
-        if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-            last = format!("HTTP {}", status.as_u16());
-            continue;
-        }
-        if !status.is_success() {
-            return Err(ProviderError::Rejected {
-                provider,
-                status: status.as_u16(),
-            });
-        }
         let bytes = match response.bytes().await {
             Ok(bytes) => bytes,
             Err(_) => {
@@ -78,6 +96,31 @@ pub async fn send_json<T: DeserializeOwned>(
             provider,
             detail: e.to_string(),
         });
+    }
+    Err(ProviderError::Unavailable {
+        provider,
+        detail: format!("{last} after {} tries", policy.attempts.max(1)),
+    })
+}
+
+/// Sends the request built by `build` until the provider accepts it (or the
+/// budget is spent) and hands back the response to read as it streams: once
+/// bytes flow, a retry would repeat what was already shown.
+pub async fn open_stream(
+    provider: &'static str,
+    policy: RetryPolicy,
+    build: impl Fn() -> RequestBuilder,
+) -> Result<reqwest::Response, ProviderError> {
+    let mut last = String::new();
+    for attempt in 0..policy.attempts.max(1) {
+        if attempt > 0 {
+            tokio::time::sleep(policy.backoff(attempt - 1)).await;
+        }
+        match try_once(provider, build()).await {
+            Tried::Accepted(response) => return Ok(response),
+            Tried::Retry(why) => last = why,
+            Tried::Refused(error) => return Err(error),
+        }
     }
     Err(ProviderError::Unavailable {
         provider,

@@ -5,5 +5,6 @@ pub mod chat;
 pub mod embeddings;
 mod http;
 pub mod pinecone;
+pub mod sse;
 
 pub use http::RetryPolicy;
