@@ -9,6 +9,7 @@ use super::path::ApiPath;
 use super::state::SmsState;
 use crate::app::guard;
 use crate::app::sms_config::{self, CredentialReport};
+use crate::domain::fields::FieldErrors;
 use crate::domain::ids::AssistantId;
 use crate::domain::sms::{AnalyticsPeriod, Credentials, SmsConfig, SmsSettings};
 use crate::domain::time::Timestamp;
@@ -205,15 +206,8 @@ fn period_of(query: Option<&str>) -> Result<AnalyticsPeriod, ApiError> {
         .unwrap_or_default();
     match requested {
         None => Ok(AnalyticsPeriod::Month),
-        Some(value) => AnalyticsPeriod::parse(&value).ok_or_else(|| ApiError::BadRequest {
-            message: "period must be one of 7d, 30d, 90d".into(),
-            details: Some(
-                [(
-                    "period".to_owned(),
-                    "must be one of 7d, 30d, 90d".to_owned(),
-                )]
-                .into(),
-            ),
+        Some(value) => AnalyticsPeriod::parse(&value).ok_or_else(|| {
+            ApiError::invalid(FieldErrors::single("period", "must be one of 7d, 30d, 90d"))
         }),
     }
 }

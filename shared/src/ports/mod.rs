@@ -24,8 +24,8 @@ pub use queue::{JobQueue, QueueError};
 pub use search::PassageSearch;
 pub use sms_gateway::{Capabilities, GatewayError, NumberCheck, OutboundSms, SentSms, SmsGateway};
 pub use sms_store::{
-    Contact, InboundOutcome, InboundRecord, InboundSms, PartState, Reply, ReplyDraft, ReplyPart,
-    SmsStore,
+    Contact, InboundOutcome, InboundPlan, InboundRecord, InboundSms, Joins, PartState, Reply,
+    ReplyDraft, ReplyPart, SmsStore, TexterState,
 };
 pub use store::{
     AssistantStore, CascadeStore, ConnectionStore, DocumentStore, GrantStore, KeyStore,

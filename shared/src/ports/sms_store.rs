@@ -6,7 +6,9 @@
 use super::store::StoreError;
 use crate::domain::conversation::{Message, Usage};
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, WorkspaceId};
-use crate::domain::sms::{Keyword, MessageSid, PhoneNumber, SmsConfig, SmsTraffic};
+use crate::domain::sms::{
+    Keyword, MessageSid, PhoneNumber, SmsConfig, SmsTraffic, continues_session,
+};
 use crate::domain::time::Timestamp;
 use async_trait::async_trait;
 use std::time::Duration;
@@ -23,6 +25,77 @@ pub struct InboundSms {
     pub received_at: Timestamp,
     /// Silence after which this message starts a new conversation.
     pub session_timeout: Duration,
+}
+
+/// A texter's state as a store keeps it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TexterState {
+    pub opted_out: bool,
+    /// Their latest conversation, and when their last message joined it.
+    pub conversation: Option<ConversationId>,
+    pub last_message_at: Option<Timestamp>,
+}
+
+/// Which conversation an inbound message joins.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Joins {
+    /// The texter's session is still open.
+    Continues(ConversationId),
+    /// A new conversation, created with the message.
+    Starts(ConversationId),
+}
+
+/// What recording an inbound message writes, decided here once for every
+/// store: the record, the texter's new state, and the conversation it joins
+/// (none for a keyword, which is never shown to the model).
+#[derive(Clone, Debug)]
+pub struct InboundPlan {
+    pub record: InboundRecord,
+    pub texter: TexterState,
+    pub joins: Option<Joins>,
+}
+
+impl InboundSms {
+    pub fn plan(&self, texter: &TexterState) -> InboundPlan {
+        let now = self.received_at;
+        let mut next = texter.clone();
+        let mut joins = None;
+        let mut message_id = None;
+        match self.keyword {
+            Some(Keyword::OptOut) => next.opted_out = true,
+            Some(Keyword::OptIn) => next.opted_out = false,
+            Some(Keyword::Help) => {}
+            None => {
+                let open = texter.conversation.clone().filter(|_| {
+                    continues_session(texter.last_message_at, now, self.session_timeout)
+                });
+                let conversation = match open {
+                    Some(id) => Joins::Continues(id),
+                    None => Joins::Starts(ConversationId::generate()),
+                };
+                let id = match &conversation {
+                    Joins::Continues(id) | Joins::Starts(id) => id.clone(),
+                };
+                next.conversation = Some(id);
+                next.last_message_at = Some(now);
+                joins = Some(conversation);
+                message_id = Some(MessageId::generate());
+            }
+        }
+        InboundPlan {
+            record: InboundRecord {
+                message_sid: self.message_sid.clone(),
+                from: self.from.clone(),
+                keyword: self.keyword,
+                conversation_id: next.conversation.clone().filter(|_| joins.is_some()),
+                message_id,
+                received_at: now,
+                opted_out: next.opted_out,
+            },
+            texter: next,
+            joins,
+        }
+    }
 }
 
 /// An inbound message as recorded.

@@ -11,13 +11,13 @@ use crate::adapters::contention::WRITE_ATTEMPTS;
 use crate::domain::conversation::{Message, MessageStatus, Role, Usage};
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, WorkspaceId};
 use crate::domain::sms::{
-    AccountSid, DayTraffic, Keyword, MessageSid, PhoneNumber, SmsConfig, SmsTraffic,
-    continues_session, day_of, delivery_rank, traffic_over,
+    AccountSid, DayTraffic, Keyword, MessageSid, PhoneNumber, SmsConfig, SmsTraffic, day_of,
+    delivery_rank, traffic_over,
 };
 use crate::domain::time::Timestamp;
 use crate::ports::{
-    Contact, InboundOutcome, InboundRecord, InboundSms, PartState, Reply, ReplyDraft, ReplyPart,
-    SmsStore, StoreError,
+    Contact, InboundOutcome, InboundPlan, InboundRecord, InboundSms, Joins, PartState, Reply,
+    ReplyDraft, ReplyPart, SmsStore, StoreError, TexterState,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::primitives::Blob;
@@ -238,88 +238,75 @@ impl DynamoStore {
             .map(|c| codec::number(c, "version"))
             .transpose()?
             .unwrap_or(0);
-        let mut opted_out = contact
-            .as_ref()
-            .and_then(|c| c.get("optedOut"))
-            .and_then(|v| v.as_bool().ok())
-            .copied()
-            .unwrap_or(false);
-        let last_at = contact
-            .as_ref()
-            .and_then(|c| codec::optional_timestamp(c, "lastMessageAt"));
-        let mut conversation = contact
-            .as_ref()
-            .and_then(|c| codec::optional_text(c, "conversationId"))
-            .and_then(|c| ConversationId::parse(&c));
-        let now = inbound.received_at;
-        let mut record = InboundRecord {
-            message_sid: inbound.message_sid.clone(),
-            from: inbound.from.clone(),
-            keyword: inbound.keyword,
-            conversation_id: None,
-            message_id: None,
-            received_at: now,
-            opted_out: false,
+        let texter = TexterState {
+            opted_out: contact
+                .as_ref()
+                .and_then(|c| c.get("optedOut"))
+                .and_then(|v| v.as_bool().ok())
+                .copied()
+                .unwrap_or(false),
+            conversation: contact
+                .as_ref()
+                .and_then(|c| codec::optional_text(c, "conversationId"))
+                .and_then(|c| ConversationId::parse(&c)),
+            last_message_at: contact
+                .as_ref()
+                .and_then(|c| codec::optional_timestamp(c, "lastMessageAt")),
         };
+        let InboundPlan {
+            record,
+            texter,
+            joins,
+        } = inbound.plan(&texter);
+        let now = inbound.received_at;
         let mut items = Vec::new();
         let mut extra = Vec::new();
-        let mut last_message_at = last_at;
         let (dpk, dsk) = keys::traffic_day(assistant, day_of(now));
         let contact_attr = format!("{DAY_CONTACT_PREFIX}{}", keys::contact_hash(phone));
         let day_names = [("#c", contact_attr.as_str())];
         let mut day_expression = "SET inbound = if_not_exists(inbound, :zero) + :one".to_owned();
         let mut day_values = vec![(":zero", n(0)), (":one", n(1))];
-        match inbound.keyword {
-            Some(Keyword::OptOut) => opted_out = true,
-            Some(Keyword::OptIn) => opted_out = false,
-            Some(Keyword::Help) => {}
-            None => {
-                let continuing = conversation
-                    .clone()
-                    .filter(|_| continues_session(last_at, now, inbound.session_timeout));
-                let id = match continuing {
-                    Some(id) => {
-                        extra.push(count_message(self, assistant, &id, now));
-                        id
-                    }
-                    None => {
-                        let id = ConversationId::generate();
-                        let (pk, sk) = keys::sms_conversation(assistant, id.as_str());
-                        let mut item = key(pk, sk);
-                        item.extend([
-                            ("id".to_owned(), s(id.as_str())),
-                            ("workspaceId".to_owned(), s(inbound.workspace_id.as_str())),
-                            ("assistantId".to_owned(), s(assistant.as_str())),
-                            ("channel".to_owned(), s("sms")),
-                            ("contact".to_owned(), s(phone)),
-                            ("messageCount".to_owned(), n(1)),
-                            ("createdAt".to_owned(), time(now)),
-                            ("updatedAt".to_owned(), time(now)),
-                        ]);
-                        extra.push(self.put_item(item, "attribute_not_exists(PK)"));
-                        id
-                    }
-                };
-                let message = Message {
-                    id: MessageId::generate(),
-                    conversation_id: id.clone(),
-                    role: Role::User,
-                    content: inbound.body.clone(),
-                    status: MessageStatus::Completed,
-                    created_at: now,
-                    usage: None,
-                };
-                extra.push(self.put_item(
-                    message_item(assistant, &message),
-                    "attribute_not_exists(PK)",
-                ));
-                record.conversation_id = Some(id.clone());
-                record.message_id = Some(message.id);
-                conversation = Some(id);
-                last_message_at = Some(now);
-                day_expression.push_str(", #c = :now");
-                day_values.push((":now", time(now)));
-            }
+        if let (Some(joins), Some(message_id)) = (&joins, &record.message_id) {
+            let id = match joins {
+                Joins::Continues(id) => {
+                    extra.push(count_message(self, assistant, id, now));
+                    id
+                }
+                Joins::Starts(id) => {
+                    let (pk, sk) = keys::sms_conversation(assistant, id.as_str());
+                    let mut item = key(pk, sk);
+                    item.extend([
+                        ("id".to_owned(), s(id.as_str())),
+                        ("workspaceId".to_owned(), s(inbound.workspace_id.as_str())),
+                        ("assistantId".to_owned(), s(assistant.as_str())),
+                        ("channel".to_owned(), s("sms")),
+                        ("contact".to_owned(), s(phone)),
+                        ("messageCount".to_owned(), n(1)),
+                        ("createdAt".to_owned(), time(now)),
+                        ("updatedAt".to_owned(), time(now)),
+                    ]);
+                    extra.push(self.put_item(item, "attribute_not_exists(PK)"));
+                    id
+                }
+            };
+            let message = Message {
+                id: message_id.clone(),
+                conversation_id: id.clone(),
+                role: Role::User,
+                content: inbound.body.clone(),
+                status: MessageStatus::Completed,
+                created_at: now,
+                usage: None,
+            };
+            extra.push(self.put_item(
+                message_item(assistant, &message),
+                "attribute_not_exists(PK)",
+            ));
+            day_expression.push_str(", #c = :now");
+            day_values.push((":now", time(now)));
+        } else {
+            // A keyword's texter counts all the same, with no session open.
+            day_expression.push_str(", #c = if_not_exists(#c, :zero)");
         }
         let (ipk, isk) = keys::inbound_sms(assistant, inbound.message_sid.as_str());
         let mut inbound_item = key(ipk, isk);
@@ -327,9 +314,11 @@ impl DynamoStore {
             ("messageSid".to_owned(), s(inbound.message_sid.as_str())),
             ("from".to_owned(), s(phone)),
             ("receivedAt".to_owned(), time(now)),
-            ("optedOut".to_owned(), AttributeValue::Bool(opted_out)),
+            (
+                "optedOut".to_owned(),
+                AttributeValue::Bool(record.opted_out),
+            ),
         ]);
-        record.opted_out = opted_out;
         if let Some(keyword) = inbound.keyword {
             inbound_item.insert("keyword".to_owned(), s(keyword.as_str()));
         }
@@ -342,13 +331,16 @@ impl DynamoStore {
         let mut contact_item = key(cpk, csk);
         contact_item.extend([
             ("phone".to_owned(), s(phone)),
-            ("optedOut".to_owned(), AttributeValue::Bool(opted_out)),
+            (
+                "optedOut".to_owned(),
+                AttributeValue::Bool(texter.opted_out),
+            ),
             ("version".to_owned(), n(version + 1)),
         ]);
-        if let Some(c) = &conversation {
+        if let Some(c) = &texter.conversation {
             contact_item.insert("conversationId".to_owned(), s(c.as_str()));
         }
-        if let Some(at) = last_message_at {
+        if let Some(at) = texter.last_message_at {
             contact_item.insert("lastMessageAt".to_owned(), time(at));
         }
         items.push(self.put_if(
@@ -356,10 +348,6 @@ impl DynamoStore {
             "attribute_not_exists(PK) OR version = :version",
             vec![(":version", n(version))],
         ));
-        if inbound.keyword.is_some() {
-            // A texter all the same, but one with no session open.
-            day_expression.push_str(", #c = if_not_exists(#c, :zero)");
-        }
         items.push(self.update_item(UpdateSpec {
             key: key(dpk, dsk),
             expression: &day_expression,

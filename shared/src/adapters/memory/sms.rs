@@ -4,15 +4,14 @@
 use super::faults::Call;
 use super::store::{MemoryStore, Tables};
 use crate::domain::conversation::{Channel, Conversation, Message, MessageStatus, Role};
-use crate::domain::ids::{AssistantId, ConversationId, MessageId, WorkspaceId};
+use crate::domain::ids::{AssistantId, ConversationId, WorkspaceId};
 use crate::domain::sms::{
-    DayTraffic, Keyword, MessageSid, PhoneNumber, SmsConfig, SmsTraffic, continues_session, day_of,
-    delivery_rank, traffic_over,
+    DayTraffic, MessageSid, PhoneNumber, SmsConfig, SmsTraffic, day_of, delivery_rank, traffic_over,
 };
 use crate::domain::time::Timestamp;
 use crate::ports::{
-    Contact, InboundOutcome, InboundRecord, InboundSms, PartState, Reply, ReplyDraft, SmsStore,
-    StoreError,
+    Contact, InboundOutcome, InboundRecord, InboundSms, Joins, PartState, Reply, ReplyDraft,
+    SmsStore, StoreError, TexterState,
 };
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -23,19 +22,12 @@ pub(super) struct SmsTables {
     configs: HashMap<AssistantId, SmsConfig>,
     numbers: HashMap<PhoneNumber, AssistantId>,
     inbound: HashMap<(AssistantId, MessageSid), InboundRecord>,
-    contacts: HashMap<(AssistantId, PhoneNumber), Texter>,
+    contacts: HashMap<(AssistantId, PhoneNumber), TexterState>,
     conversations: HashMap<ConversationId, Conversation>,
     messages: HashMap<ConversationId, Vec<Message>>,
     replies: HashMap<(AssistantId, MessageSid), Reply>,
     outbound: HashMap<(AssistantId, String), Delivery>,
     days: HashMap<(AssistantId, i64), Day>,
-}
-
-#[derive(Debug, Default)]
-struct Texter {
-    opted_out: bool,
-    conversation: Option<ConversationId>,
-    last_message_at: Option<Timestamp>,
 }
 
 #[derive(Debug)]
@@ -175,84 +167,63 @@ impl SmsStore for MemoryStore {
             {
                 return Ok(InboundOutcome::Duplicate(seen.clone()));
             }
-            let texter = sms
-                .contacts
-                .entry((assistant.clone(), inbound.from.clone()))
-                .or_default();
+            let key = (assistant.clone(), inbound.from.clone());
+            let plan = inbound.plan(&sms.contacts.get(&key).cloned().unwrap_or_default());
             let now = inbound.received_at;
-            let mut record = InboundRecord {
-                message_sid: inbound.message_sid.clone(),
-                from: inbound.from.clone(),
-                keyword: inbound.keyword,
-                conversation_id: None,
-                message_id: None,
-                received_at: now,
-                opted_out: false,
-            };
             let day = sms
                 .days
                 .entry((assistant.clone(), day_of(now)))
                 .or_default();
             day.inbound += 1;
-            if inbound.keyword.is_some() {
-                // A texter all the same, but one with no session open.
-                day.contacts
-                    .entry(inbound.from.clone())
-                    .or_insert(Timestamp::from_millis(0));
+            // A keyword's texter counts all the same, with no session open.
+            let seen = if plan.joins.is_some() {
+                now
+            } else {
+                Timestamp::from_millis(0)
+            };
+            let latest = day.contacts.entry(inbound.from.clone()).or_insert(seen);
+            *latest = (*latest).max(seen);
+            if let Some(joins) = &plan.joins {
+                let conversation = match joins {
+                    Joins::Continues(id) => id.clone(),
+                    Joins::Starts(id) => {
+                        sms.conversations.insert(
+                            id.clone(),
+                            Conversation {
+                                id: id.clone(),
+                                workspace_id: inbound.workspace_id.clone(),
+                                assistant_id: assistant.clone(),
+                                channel: Channel::Sms,
+                                contact: Some(inbound.from.clone()),
+                                title: None,
+                                message_count: 0,
+                                created_at: now,
+                                updated_at: now,
+                            },
+                        );
+                        id.clone()
+                    }
+                };
+                let message_id = plan
+                    .record
+                    .message_id
+                    .clone()
+                    .expect("a joining message has an id");
+                sms.append(
+                    &conversation,
+                    Message {
+                        id: message_id,
+                        conversation_id: conversation.clone(),
+                        role: Role::User,
+                        content: inbound.body.clone(),
+                        status: MessageStatus::Completed,
+                        created_at: now,
+                        usage: None,
+                    },
+                );
             }
-            match inbound.keyword {
-                Some(Keyword::OptOut) => texter.opted_out = true,
-                Some(Keyword::OptIn) => texter.opted_out = false,
-                Some(Keyword::Help) => {}
-                None => {
-                    let continuing = texter.conversation.clone().filter(|_| {
-                        continues_session(texter.last_message_at, now, inbound.session_timeout)
-                    });
-                    let conversation = match continuing {
-                        Some(id) => id,
-                        None => {
-                            let id = ConversationId::generate();
-                            sms.conversations.insert(
-                                id.clone(),
-                                Conversation {
-                                    id: id.clone(),
-                                    workspace_id: inbound.workspace_id.clone(),
-                                    assistant_id: assistant.clone(),
-                                    channel: Channel::Sms,
-                                    contact: Some(inbound.from.clone()),
-                                    title: None,
-                                    message_count: 0,
-                                    created_at: now,
-                                    updated_at: now,
-                                },
-                            );
-                            id
-                        }
-                    };
-                    texter.conversation = Some(conversation.clone());
-                    texter.last_message_at = Some(now);
-                    day.contacts.insert(inbound.from.clone(), now);
-                    let message_id = MessageId::generate();
-                    record.conversation_id = Some(conversation.clone());
-                    record.message_id = Some(message_id.clone());
-                    sms.append(
-                        &conversation,
-                        Message {
-                            id: message_id,
-                            conversation_id: conversation.clone(),
-                            role: Role::User,
-                            content: inbound.body.clone(),
-                            status: MessageStatus::Completed,
-                            created_at: now,
-                            usage: None,
-                        },
-                    );
-                }
-            }
-            record.opted_out = sms
-                .contacts
-                .get(&(assistant.clone(), inbound.from.clone()))
-                .is_some_and(|t| t.opted_out);
+            sms.contacts.insert(key, plan.texter);
+            let record = plan.record;
             sms.inbound.insert(
                 (assistant.clone(), inbound.message_sid.clone()),
                 record.clone(),
