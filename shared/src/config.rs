@@ -236,6 +236,9 @@ impl ChatSettings {
                     base_url: base_url.to_owned(),
                     api_key: api_key.clone(),
                     timeout: Duration::from_secs(30),
+                    // Long answers stream for a minute or more; the chat
+                    // engine's lease outlasts this.
+                    stream_timeout: Duration::from_secs(120),
                 },
                 RetryPolicy::default(),
             )

@@ -8,7 +8,7 @@ use shared::adapters::s3::S3Blobs;
 use shared::adapters::sqs::SqsQueue;
 use shared::app::authentication::Authenticator;
 use shared::http::{Backends, SmsBackends};
-use shared::ports::{PassageSearch, StoreError};
+use shared::ports::{ChatModel, PassageSearch, StoreError};
 use std::sync::Arc;
 
 /// Names of the local resources; `template.yaml` declares the same ones.
@@ -206,13 +206,19 @@ impl LocalStack {
 
     /// Every API route's dependencies on this stack, searching with
     /// `search`, reaching Twilio through `sms`.
-    pub fn backends(&self, search: Arc<dyn PassageSearch>, sms: SmsBackends) -> Backends {
+    pub fn backends(
+        &self,
+        search: Arc<dyn PassageSearch>,
+        chat: Arc<dyn ChatModel>,
+        sms: SmsBackends,
+    ) -> Backends {
         Backends {
             store: self.store.clone(),
             blobs: self.blobs.clone(),
             cleanup: Arc::new(SqsQueue::new(self.sqs.clone(), &self.cleanup_queue_url)),
             ingest: Arc::new(SqsQueue::new(self.sqs.clone(), &self.ingest_queue_url)),
             search,
+            chat,
             auth: Arc::new(Authenticator::new(self.store.clone())),
             sms,
         }

@@ -202,7 +202,8 @@ async fn the_admin_cli_bootstraps_a_workspace_whose_key_works() {
         local.cipher.clone(),
         "http://webhook.test",
     );
-    let router = shared::http::all_routes_router(&local.backends(search, sms));
+    let chat = std::sync::Arc::new(devtools::emulators::local_chat("http://127.0.0.1:9"));
+    let router = shared::http::all_routes_router(&local.backends(search, chat, sms));
     let get = |path: String, key: String| {
         let router = router.clone();
         async move {

@@ -47,6 +47,21 @@ macro_rules! store_contract {
             a_reply_is_decided_once_and_parts_move_only_from_their_state,
             the_cascade_removes_an_assistants_sms_traffic,
         );
+        $crate::store_contract!(@conversations $make;
+            a_conversation_needs_its_assistant_and_lists_newest_first,
+            one_answer_at_a_time_and_every_message_counted_in_order,
+            a_lapsed_lease_can_be_taken_and_a_given_back_one_at_once,
+            a_deleted_conversation_is_gone_at_once_and_purged_after,
+            the_cascade_removes_an_assistants_conversations_and_their_messages,
+        );
+    };
+    (@conversations $make:expr; $($check:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $check() {
+                $crate::conversation_contract::$check($make.await).await;
+            }
+        )*
     };
     (@sms $make:expr; $($check:ident),* $(,)?) => {
         $(

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod contract;
+pub mod conversation_contract;
 pub mod events;
 pub mod local;
 pub mod memory;

@@ -77,7 +77,8 @@ impl TestStack {
             concurrency: DEFAULT_CONCURRENCY,
         };
         let sms = local_sms_backends(&base, local.cipher.clone(), "http://webhook.test");
-        let backends = local.backends(retriever.clone(), sms);
+        let chat = Arc::new(devtools::emulators::local_chat(&base));
+        let backends = local.backends(retriever.clone(), chat, sms);
         Self {
             api: Api::new(all_routes_router(&backends)),
             local,

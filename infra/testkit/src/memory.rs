@@ -95,6 +95,7 @@ impl MemoryStack {
             cleanup: cleanup.clone(),
             ingest: ingest.clone(),
             search,
+            chat: Arc::new(devtools::emulators::local_chat(&base)),
             auth: Arc::new(Authenticator::new(store.clone())),
             sms: local_sms_backends(&base, cipher.clone(), &sms.webhook_url),
         };

@@ -140,7 +140,7 @@ pub async fn an_inbound_message_is_recorded_once_however_concurrent(store: Arc<d
     assert_eq!((traffic.inbound, traffic.unique_contacts), (1, 1));
     let conversation = conversation_of(&outcomes[0]).unwrap();
     let messages = store
-        .recent_messages(&bot.id, &conversation, 10)
+        .recent_messages(&conversation, 10)
         .await
         .unwrap();
     assert_eq!(messages.len(), 1);
@@ -188,7 +188,7 @@ pub async fn a_session_continues_up_to_its_timeout_and_not_a_millisecond_after(
     assert_ne!(conversation_of(&at_timeout), conversation_of(&after));
     // The old conversation is kept, with its two messages.
     let old = store
-        .recent_messages(&bot.id, &conversation_of(&first).unwrap(), 10)
+        .recent_messages(&conversation_of(&first).unwrap(), 10)
         .await
         .unwrap();
     assert_eq!(old.len(), 2);
@@ -313,7 +313,7 @@ pub async fn a_reply_is_decided_once_and_parts_move_only_from_their_state(store:
         PartState::Failed { code: Some(21610) }
     );
     let messages = store
-        .recent_messages(&bot.id, record.conversation_id.as_ref().unwrap(), 10)
+        .recent_messages(record.conversation_id.as_ref().unwrap(), 10)
         .await
         .unwrap();
     assert_eq!(messages.len(), 2, "the question and the answer");

@@ -1,6 +1,6 @@
-//! Cascading deletes done in the background: a deleted assistant or
-//! project disappears at once, and what hangs off it is removed here, off
-//! the request path.
+//! Cascading deletes done in the background: a deleted assistant, project
+//! or conversation disappears at once, and what hangs off it is removed
+//! here, off the request path.
 
 use crate::domain::access::AccessTarget;
 use crate::jobs::{CleanupJob, Job, MessageOutcome};
@@ -17,6 +17,9 @@ pub async fn run(store: &dyn CascadeStore, job: &CleanupJob) -> Result<usize, St
             workspace_id,
             project_id,
         } => (workspace_id, AccessTarget::Project(project_id.clone())),
+        CleanupJob::ConversationDeleted {
+            conversation_id, ..
+        } => return store.purge_conversation(conversation_id).await,
     };
     store.delete_children(workspace_id, &target).await
 }
@@ -39,6 +42,10 @@ pub async fn handle_message(
         Ok(removed) => {
             tracing::info!(message_id, removed, "cleanup job done");
             MessageOutcome::Done
+        }
+        Err(StoreError::Conflict(why)) => {
+            tracing::error!(message_id, why, "cleanup job refused; dropping it");
+            MessageOutcome::Poison
         }
         Err(StoreError::Corrupt(what)) => {
             tracing::error!(

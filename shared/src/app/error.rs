@@ -28,6 +28,9 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize, hint: &'static str },
     #[error("{0} is not allowed on this resource")]
     MethodNotAllowed(String),
+    /// The client accepts none of the representations this route has.
+    #[error("this route answers {0}; send an Accept header that allows one")]
+    NotAcceptable(&'static str),
     #[error("a service we depend on is unavailable; try again shortly")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A provider refused or garbled a request we made: retrying the same
@@ -62,6 +65,22 @@ impl ApiError {
         Self::BadRequest {
             message,
             details: Some(details),
+        }
+    }
+
+    /// The documented `code` of the error body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthorized => "unauthorized:api",
+            Self::Forbidden(_) => "forbidden:api",
+            Self::NotFound(_) => "not_found:api",
+            Self::BadRequest { .. } | Self::MethodNotAllowed(_) => "bad_request:api",
+            Self::Conflict(_) => "conflict:api",
+            Self::PayloadTooLarge { .. } => "payload_too_large:api",
+            Self::NotAcceptable(_) => "not_acceptable:api",
+            Self::Unavailable(_) => "unavailable:api",
+            Self::BadGateway { .. } => "bad_gateway:api",
+            Self::Internal(_) => "internal:api",
         }
     }
 

@@ -6,7 +6,9 @@
 
 pub mod answer;
 pub mod authentication;
+pub mod chat;
 pub mod cleanup;
+pub mod conversations;
 pub mod documents;
 pub mod error;
 pub mod guard;

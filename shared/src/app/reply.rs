@@ -226,7 +226,7 @@ impl ReplyWorker {
             self.store
                 .get_assistant(&config.workspace_id, &config.assistant_id),
             self.store
-                .recent_messages(&config.assistant_id, conversation, HISTORY_MESSAGES + 1),
+                .recent_messages(conversation, HISTORY_MESSAGES + 1),
             self.store
                 .connected_project_ids(&config.workspace_id, &config.assistant_id),
         )?;

@@ -9,26 +9,25 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-fn status_and_code(error: &ApiError) -> (StatusCode, &'static str) {
+fn status_of(error: &ApiError) -> StatusCode {
     match error {
-        ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized:api"),
-        ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden:api"),
-        ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found:api"),
-        ApiError::BadRequest { .. } => (StatusCode::BAD_REQUEST, "bad_request:api"),
-        ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict:api"),
-        ApiError::PayloadTooLarge { .. } => {
-            (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large:api")
-        }
-        ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "bad_request:api"),
-        ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable:api"),
-        ApiError::BadGateway { .. } => (StatusCode::BAD_GATEWAY, "bad_gateway:api"),
-        ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal:api"),
+        ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+        ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+        ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+        ApiError::Conflict(_) => StatusCode::CONFLICT,
+        ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+        ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+        ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        ApiError::BadGateway { .. } => StatusCode::BAD_GATEWAY,
+        ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code) = status_and_code(&self);
+        let (status, code) = (status_of(&self), self.code());
         if status.is_server_error() {
             tracing::error!(status = status.as_u16(), cause = %causes(&self), "request failed");
         }

@@ -1,4 +1,5 @@
-//! Running a router behind API Gateway (REST, payload 1.0).
+//! Running a router behind API Gateway (REST, payload 1.0), buffered or,
+//! for answers that stream, in the `STREAM` response transfer mode.
 //!
 //! `lambda_http` puts the stage in front of the path (`/prod/api/...`) unless
 //! `AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH` is set. Rather than depend on an
@@ -41,6 +42,16 @@ pub async fn handle(
 /// Serves the router as this Lambda function until the runtime stops it.
 pub async fn run(router: Router) -> Result<(), lambda_http::Error> {
     lambda_http::run(lambda_http::service_fn(move |request| {
+        handle(router.clone(), request)
+    }))
+    .await
+}
+
+/// Serves the router with response streaming (API Gateway's `STREAM`
+/// transfer mode, invoked through `InvokeWithResponseStream`): each body
+/// frame reaches the client as it is written.
+pub async fn run_streaming(router: Router) -> Result<(), lambda_http::Error> {
+    lambda_http::run_with_streaming_response(lambda_http::service_fn(move |request| {
         handle(router.clone(), request)
     }))
     .await

@@ -3,11 +3,13 @@
 //! the routers. Routes are composed here and only here.
 
 pub mod access;
+mod accept;
 pub mod api_keys;
 pub mod assistants;
 pub mod auth;
 pub mod body;
 pub mod connections;
+pub mod conversations;
 pub mod documents;
 pub mod error;
 #[cfg(feature = "lambda")]
@@ -31,7 +33,7 @@ use axum::response::IntoResponse;
 use error::ApiError;
 pub use sms_webhook::WebhookState;
 pub use state::{
-    AssistantsState, Backends, Edge, ProjectsState, SearchState, SmsBackends, SmsState,
+    AssistantsState, Backends, ChatState, Edge, ProjectsState, SearchState, SmsBackends, SmsState,
     WorkspacesState,
 };
 
@@ -88,6 +90,12 @@ pub fn sms_router(state: SmsState) -> Router {
     finish(sms::routes().with_state(state))
 }
 
+/// The chat function's router: conversations (every channel) and their
+/// messages, answers streamed.
+pub fn chat_router(state: ChatState) -> Router {
+    finish(conversations::routes().with_state(state))
+}
+
 /// The webhook function's router (a Function URL): Twilio's inbound texts
 /// and delivery status.
 pub fn sms_webhook_router(state: WebhookState) -> Router {
@@ -101,6 +109,7 @@ pub fn all_routes_router(backends: &Backends) -> Router {
         workspaces_routes(backends.workspaces())
             .merge(assistants_routes(backends.assistants()))
             .merge(projects_routes(backends.projects(), backends.search()))
-            .merge(sms::routes().with_state(backends.sms())),
+            .merge(sms::routes().with_state(backends.sms()))
+            .merge(conversations::routes().with_state(backends.chat())),
     )
 }

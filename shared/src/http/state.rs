@@ -3,11 +3,13 @@
 //! dependency its routes use.
 
 use crate::app::authentication::Authenticator;
+use crate::app::chat::{ANSWER_LEASE, ChatEngine};
 use crate::app::documents::DocumentService;
 use crate::jobs::{CleanupJob, IngestJob};
 use crate::ports::{
-    AssistantStore, BlobStore, ConnectionStore, GrantStore, JobQueue, KeyStore, PassageSearch,
-    ProjectStore, SecretCipher, SmsGateway, SmsStore, Store, WorkspaceStore,
+    AssistantStore, BlobStore, ChatModel, ConnectionStore, ConversationStore, GrantStore,
+    JobQueue, KeyStore, PassageSearch, ProjectStore, SecretCipher, SmsGateway, SmsStore, Store,
+    WorkspaceStore,
 };
 use axum::extract::FromRef;
 use std::sync::Arc;
@@ -82,6 +84,41 @@ pub struct SmsState {
     pub public_base_url: String,
 }
 
+/// The chat function: conversations on every channel, and answers.
+#[derive(Clone)]
+pub struct ChatState {
+    pub edge: Edge,
+    pub assistants: Arc<dyn AssistantStore>,
+    pub conversations: Arc<dyn ConversationStore>,
+    pub engine: ChatEngine,
+    pub cleanup: Arc<dyn JobQueue<CleanupJob>>,
+}
+
+impl ChatState {
+    /// Every port from one store, with the answer lease of production.
+    pub fn over(
+        store: Arc<dyn Store>,
+        edge: Edge,
+        search: Arc<dyn PassageSearch>,
+        chat: Arc<dyn ChatModel>,
+        cleanup: Arc<dyn JobQueue<CleanupJob>>,
+    ) -> Self {
+        Self {
+            edge,
+            assistants: store.clone(),
+            conversations: store.clone(),
+            engine: ChatEngine {
+                connections: store.clone(),
+                conversations: store,
+                search,
+                chat,
+                lease: ANSWER_LEASE,
+            },
+            cleanup,
+        }
+    }
+}
+
 macro_rules! edge_of {
     ($($state:ty),*) => {$(
         impl FromRef<$state> for Edge {
@@ -96,7 +133,8 @@ edge_of!(
     AssistantsState,
     ProjectsState,
     SearchState,
-    SmsState
+    SmsState,
+    ChatState
 );
 
 /// Every dependency of every API function, for a process that serves them
@@ -109,6 +147,7 @@ pub struct Backends {
     pub cleanup: Arc<dyn JobQueue<CleanupJob>>,
     pub ingest: Arc<dyn JobQueue<IngestJob>>,
     pub search: Arc<dyn PassageSearch>,
+    pub chat: Arc<dyn ChatModel>,
     pub auth: Arc<Authenticator>,
     pub sms: SmsBackends,
 }
@@ -176,6 +215,16 @@ impl Backends {
             gateway: Arc::clone(&self.sms.gateway),
             public_base_url: self.sms.public_base_url.clone(),
         }
+    }
+
+    pub fn chat(&self) -> ChatState {
+        ChatState::over(
+            self.store.clone(),
+            self.edge(),
+            Arc::clone(&self.search),
+            Arc::clone(&self.chat),
+            Arc::clone(&self.cleanup),
+        )
     }
 
     pub fn search(&self) -> SearchState {

@@ -3,8 +3,11 @@
 use crate::domain::access::AccessGrant;
 use crate::domain::api_key::ApiKey;
 use crate::domain::assistant::Assistant;
+use crate::domain::conversation::{Conversation, Message, Role as ConversationRole, Source};
 use crate::domain::document::{Document, DocumentKind};
-use crate::domain::ids::{ApiKeyId, AssistantId, DocumentId, ProjectId, UserId, WorkspaceId};
+use crate::domain::ids::{
+    ApiKeyId, AssistantId, ConversationId, DocumentId, MessageId, ProjectId, UserId, WorkspaceId,
+};
 use crate::domain::member::Membership;
 use crate::domain::project::Connection;
 use crate::domain::project::Project;
@@ -289,4 +292,102 @@ impl<'a> From<&'a Document> for DocumentView<'a> {
             updated_at: d.updated_at,
         }
     }
+}
+
+/// A conversation, on any channel; `contact` only on SMS.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationView<'a> {
+    id: &'a ConversationId,
+    assistant_id: &'a AssistantId,
+    title: Option<&'a str>,
+    channel: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    contact: Option<&'a str>,
+    message_count: u32,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+impl<'a> From<&'a Conversation> for ConversationView<'a> {
+    fn from(c: &'a Conversation) -> Self {
+        Self {
+            id: &c.id,
+            assistant_id: &c.assistant_id,
+            title: c.title.as_deref(),
+            channel: c.channel.as_str(),
+            contact: c.contact.as_ref().map(|p| p.as_str()),
+            message_count: c.message_count,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceView<'a> {
+    document_id: &'a str,
+    project_id: &'a str,
+    document_name: &'a str,
+    score: f32,
+}
+
+impl<'a> From<&'a Source> for SourceView<'a> {
+    fn from(s: &'a Source) -> Self {
+        Self {
+            document_id: &s.document_id,
+            project_id: &s.project_id,
+            document_name: &s.document_name,
+            score: s.score,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageView {
+    prompt_tokens: u32,
+    completion_tokens: u32,
+}
+
+/// A message; answers also show their sources and usage.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageView<'a> {
+    id: &'a MessageId,
+    conversation_id: &'a ConversationId,
+    role: &'static str,
+    content: &'a str,
+    status: &'static str,
+    created_at: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sources: Option<Vec<SourceView<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage: Option<UsageView>,
+}
+
+impl<'a> From<&'a Message> for MessageView<'a> {
+    fn from(m: &'a Message) -> Self {
+        let answer = m.role == ConversationRole::Assistant;
+        Self {
+            id: &m.id,
+            conversation_id: &m.conversation_id,
+            role: m.role.as_str(),
+            content: &m.content,
+            status: m.status.as_str(),
+            created_at: m.created_at,
+            sources: answer.then(|| m.sources.iter().map(SourceView::from).collect()),
+            usage: m.usage.map(|u| UsageView {
+                prompt_tokens: u.prompt_tokens,
+                completion_tokens: u.completion_tokens,
+            }),
+        }
+    }
+}
+
+/// `sources` as its own SSE event.
+#[derive(Serialize)]
+pub struct SourcesView<'a> {
+    pub sources: Vec<SourceView<'a>>,
 }

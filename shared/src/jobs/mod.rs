@@ -5,7 +5,7 @@
 #[cfg(feature = "worker")]
 pub mod batch;
 
-use crate::domain::ids::{AssistantId, DocumentId, ProjectId, WorkspaceId};
+use crate::domain::ids::{AssistantId, ConversationId, DocumentId, ProjectId, WorkspaceId};
 use crate::domain::sms::MessageSid;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -68,6 +68,11 @@ pub enum CleanupJob {
     ProjectDeleted {
         workspace_id: WorkspaceId,
         project_id: ProjectId,
+    },
+    /// Remove a deleted conversation's messages.
+    ConversationDeleted {
+        workspace_id: WorkspaceId,
+        conversation_id: ConversationId,
     },
 }
 

@@ -1,6 +1,7 @@
 //! Every store port at once: what one backing store (DynamoDB, memory)
 //! provides, and what a process serving every route holds.
 
+use super::conversation_store::ConversationStore;
 use super::sms_store::SmsStore;
 use super::store::{
     AssistantStore, CascadeStore, ConnectionStore, DocumentStore, GrantStore, KeyStore,
@@ -18,6 +19,7 @@ pub trait Store:
     + DocumentStore
     + CascadeStore
     + SmsStore
+    + ConversationStore
 {
 }
 
@@ -31,5 +33,6 @@ impl<T> Store for T where
         + DocumentStore
         + CascadeStore
         + SmsStore
+    + ConversationStore
 {
 }

@@ -4,7 +4,7 @@
 //! delivery status, and the per-day counters analytics reads.
 
 use super::store::StoreError;
-use crate::domain::conversation::{Message, Usage};
+use crate::domain::conversation::{Channel, Conversation, Usage, title_from};
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, WorkspaceId};
 use crate::domain::sms::{
     Keyword, MessageSid, PhoneNumber, SmsConfig, SmsTraffic, continues_session,
@@ -56,6 +56,23 @@ pub struct InboundPlan {
 }
 
 impl InboundSms {
+    /// The conversation this message starts (see [`Joins::Starts`]): the
+    /// texter as its contact, its first words as its title.
+    pub fn conversation(&self, id: &ConversationId) -> Conversation {
+        Conversation {
+            id: id.clone(),
+            workspace_id: self.workspace_id.clone(),
+            assistant_id: self.assistant_id.clone(),
+            channel: Channel::Sms,
+            contact: Some(self.from.clone()),
+            created_by: None,
+            title: Some(title_from(&self.body)),
+            message_count: 1,
+            created_at: self.received_at,
+            updated_at: self.received_at,
+        }
+    }
+
     pub fn plan(&self, texter: &TexterState) -> InboundPlan {
         let now = self.received_at;
         let mut next = texter.clone();
@@ -242,14 +259,6 @@ pub trait SmsStore: Send + Sync {
     /// Records an opt-out Twilio reported (error 21610) outside a keyword.
     async fn opt_out(&self, assistant: &AssistantId, phone: &PhoneNumber)
     -> Result<(), StoreError>;
-
-    /// The conversation's newest `limit` messages, newest first.
-    async fn recent_messages(
-        &self,
-        assistant: &AssistantId,
-        conversation: &ConversationId,
-        limit: usize,
-    ) -> Result<Vec<Message>, StoreError>;
 
     /// Stores the draft and the answer as the conversation's next message,
     /// its first part already `Sending` (claimed for the caller, who sends

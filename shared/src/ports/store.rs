@@ -13,7 +13,9 @@ use crate::domain::access::{AccessGrant, AccessTarget, WithGrant};
 use crate::domain::api_key::{ApiKey, ApiKeyHash, ApiKeySecret, KeyOwner};
 use crate::domain::assistant::{Assistant, AssistantChanges, AssistantConfig};
 use crate::domain::document::{Document, DocumentKind, DocumentStatus};
-use crate::domain::ids::{ApiKeyId, AssistantId, DocumentId, ProjectId, UserId, WorkspaceId};
+use crate::domain::ids::{
+    ApiKeyId, AssistantId, ConversationId, DocumentId, ProjectId, UserId, WorkspaceId,
+};
 use crate::domain::member::{Email, MemberChanges, Membership, User, WorkspaceContext};
 use crate::domain::project::{Connection, Project, ProjectChanges};
 use crate::domain::role::Role;
@@ -298,15 +300,22 @@ pub trait DocumentStore: Send + Sync {
     async fn delete_document(&self, document: &Document) -> Result<(), StoreError>;
 }
 
-/// What a background cascade removes once an assistant or project is gone.
+/// What a background cascade removes once an assistant, a project or a
+/// conversation is gone.
 #[async_trait]
 pub trait CascadeStore: Send + Sync {
     /// Grants, both halves of each connection (uncounting surviving
-    /// assistants), and a project's document records. Idempotent; returns
-    /// how many records went.
+    /// assistants), a project's document records, an assistant's SMS
+    /// traffic and conversations (every channel, with their messages).
+    /// Idempotent; returns how many records went.
     async fn delete_children(
         &self,
         ws: &WorkspaceId,
         of: &AccessTarget,
     ) -> Result<usize, StoreError>;
+
+    /// A deleted conversation's messages and what is left of it; refused
+    /// (a conflict) for one that is not deleted. Idempotent; returns how
+    /// many records went.
+    async fn purge_conversation(&self, id: &ConversationId) -> Result<usize, StoreError>;
 }

@@ -63,14 +63,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     let local = LocalStack::provision(aws, dynamo.clone(), &ResourceNames::unique("bench")).await?;
     let seed = seed_demo(local.store.as_ref(), "http://bench").await?;
-    // The benchmark never searches: the retriever points at nothing.
+    // The benchmark never searches nor chats: both point at nothing.
     let search = std::sync::Arc::new(devtools::emulators::local_retriever("http://127.0.0.1:9"));
     let sms = devtools::emulators::local_sms_backends(
         "http://127.0.0.1:9",
         local.cipher.clone(),
         "http://bench",
     );
-    let router = all_routes_router(&local.backends(search, sms));
+    let chat = std::sync::Arc::new(devtools::emulators::local_chat("http://127.0.0.1:9"));
+    let router = all_routes_router(&local.backends(search, chat, sms));
     let owner = format!("Bearer {}", seed.keys["owner"]);
     let list_path = format!("/api/workspaces/{}/assistants", seed.workspace_id);
 

@@ -3,7 +3,7 @@
 //! event source mappings run them in AWS. Provisions the local resources,
 //! seeds a demo workspace, prints how to call it.
 
-use devtools::emulators::chat::ChatEmulator;
+use devtools::emulators::chat::{ChatEmulator, StreamPace};
 use devtools::emulators::embeddings::EmbeddingsEmulator;
 use devtools::emulators::pinecone::PineconeEmulator;
 use devtools::emulators::twilio::{DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_NUMBER, TwilioEmulator};
@@ -106,7 +106,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let replier = Arc::new(ReplyWorker {
         store: local.store.clone(),
         search: retriever.clone(),
-        chat,
+        chat: chat.clone(),
         gateway: gateway.clone(),
         cipher: local.cipher.clone(),
         public_base_url: webhook_base_url.clone(),
@@ -182,12 +182,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         gateway,
         public_base_url: webhook_base_url,
     };
-    let app = all_routes_router(&local.backends(retriever, sms)).nest(
+    let app = all_routes_router(&local.backends(retriever, chat, sms)).nest(
         "/_local",
         devtools::emulators::router(Emulators {
             embeddings: EmbeddingsEmulator::new(LOCAL_DIMENSIONS, Latency::default()),
             pinecone: PineconeEmulator::new(LOCAL_DIMENSIONS, Latency::default()),
-            chat: ChatEmulator::new(Latency::default()),
+            chat: ChatEmulator::new(Latency::default()).with_pace(StreamPace::visible()),
             twilio: TwilioEmulator::with_demo_account(),
         }),
     );

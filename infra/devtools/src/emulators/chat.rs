@@ -2,7 +2,8 @@
 //! passages in its prompt, deterministically: the sentences of the passages
 //! that share the most words with the question, quoted. No model, and an
 //! answer that is grounded by construction, so a test can tell retrieval
-//! worked from the reply alone. Streams (`stream: true`) as OpenAI does.
+//! worked from the reply alone. Streams (`stream: true`) as OpenAI does, a
+//! few words per chunk at a set pace, and can fail part way on purpose.
 
 use super::Latency;
 use axum::Json;
@@ -17,6 +18,7 @@ use serde_json::{Value, json};
 use shared::app::answer::PASSAGE_MARKER;
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// What the local model says when no passage shares a word with the
 /// question.
@@ -25,8 +27,42 @@ pub const NO_ANSWER: &str = "I could not find that in the documents I have.";
 #[derive(Clone, Debug, Default)]
 pub struct ChatEmulator {
     pub latency: Latency,
+    pub pace: StreamPace,
     faults: Arc<Mutex<VecDeque<u16>>>,
+    /// Streams that fail after this many text chunks, next first.
+    cut_offs: Arc<Mutex<VecDeque<usize>>>,
     requests: Arc<Mutex<Vec<Value>>>,
+}
+
+/// How a streamed answer comes out: `words_per_chunk` words per chunk, the
+/// first after `first_token`, each next one `between` later.
+#[derive(Clone, Copy, Debug)]
+pub struct StreamPace {
+    pub words_per_chunk: usize,
+    pub first_token: Duration,
+    pub between: Duration,
+}
+
+impl Default for StreamPace {
+    /// One word per chunk, at once: what tests want.
+    fn default() -> Self {
+        Self {
+            words_per_chunk: 1,
+            first_token: Duration::ZERO,
+            between: Duration::ZERO,
+        }
+    }
+}
+
+impl StreamPace {
+    /// Slow enough to watch an answer arrive in a terminal.
+    pub fn visible() -> Self {
+        Self {
+            words_per_chunk: 3,
+            first_token: Duration::from_millis(300),
+            between: Duration::from_millis(120),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -59,6 +95,20 @@ impl ChatEmulator {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .extend(statuses);
+    }
+
+    /// The next streams send this many text chunks, then an error event
+    /// (OpenAI's shape), then close.
+    pub fn cut_off_after(&self, chunks: impl IntoIterator<Item = usize>) {
+        self.cut_offs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(chunks);
+    }
+
+    pub fn with_pace(mut self, pace: StreamPace) -> Self {
+        self.pace = pace;
+        self
     }
 
     /// Every request body received, oldest first.
@@ -228,7 +278,12 @@ async fn complete(State(chat): State<ChatEmulator>, body: axum::body::Bytes) -> 
         "total_tokens": prompt_chars.div_ceil(4) + answer.chars().count().div_ceil(4),
     });
     if request.stream {
-        return stream(&request.model, &answer, finish, usage);
+        let cut_off = chat
+            .cut_offs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front();
+        return stream(&request.model, &answer, finish, usage, chat.pace, cut_off);
     }
     Json(json!({
         "id": "chatcmpl-local", "object": "chat.completion", "created": 0,
@@ -240,34 +295,86 @@ async fn complete(State(chat): State<ChatEmulator>, body: axum::body::Bytes) -> 
     .into_response()
 }
 
-/// The answer as OpenAI streams it: a role chunk, a chunk per word, the
-/// finish chunk, the usage chunk, `[DONE]`.
-fn stream(model: &str, answer: &str, finish: &str, usage: Value) -> Response {
+/// The answer as OpenAI streams it: a role chunk, a chunk per few words,
+/// the finish chunk, the usage chunk, `[DONE]`; or, cut off, an error
+/// event after `cut_off` text chunks.
+fn stream(
+    model: &str,
+    answer: &str,
+    finish: &str,
+    usage: Value,
+    pace: StreamPace,
+    cut_off: Option<usize>,
+) -> Response {
     let chunk = |delta: Value, finish: Value| {
         json!({"id": "chatcmpl-local", "object": "chat.completion.chunk", "created": 0,
                "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
                "usage": null})
     };
+    let mut texts = Vec::new();
+    let mut rest = answer;
+    while !rest.is_empty() {
+        // The chunk ends before the space that starts its next word.
+        let mut end = rest.len();
+        let mut words = 0;
+        for (i, c) in rest.char_indices().skip(1) {
+            if c == ' ' {
+                words += 1;
+                if words == pace.words_per_chunk.max(1) {
+                    end = i;
+                    break;
+                }
+            }
+        }
+        texts.push(&rest[..end]);
+        rest = &rest[end..];
+    }
     let mut events = vec![chunk(
         json!({"role": "assistant", "content": ""}),
         Value::Null,
     )];
-    let mut rest = answer;
-    while !rest.is_empty() {
-        let end = rest[1..].find(' ').map_or(rest.len(), |i| i + 1);
-        events.push(chunk(json!({"content": &rest[..end]}), Value::Null));
-        rest = &rest[end..];
+    let mut failed = false;
+    for (i, text) in texts.iter().enumerate() {
+        if cut_off == Some(i) {
+            failed = true;
+            break;
+        }
+        events.push(chunk(json!({"content": text}), Value::Null));
     }
-    events.push(chunk(json!({}), json!(finish)));
-    events.push(
-        json!({"id": "chatcmpl-local", "object": "chat.completion.chunk", "created": 0,
-                       "model": model, "choices": [], "usage": usage}),
+    let mut frames: Vec<String> = events.iter().map(|e| format!("data: {e}\n\n")).collect();
+    if failed || cut_off.is_some_and(|n| n >= texts.len()) {
+        frames.push(format!(
+            "data: {}\n\n",
+            json!({"error": {"message": "injected by the emulator", "type": "server_error", "param": null, "code": null}})
+        ));
+    } else {
+        frames.push(format!("data: {}\n\n", chunk(json!({}), json!(finish))));
+        frames.push(format!(
+            "data: {}\n\n",
+            json!({"id": "chatcmpl-local", "object": "chat.completion.chunk", "created": 0,
+                   "model": model, "choices": [], "usage": usage})
+        ));
+        frames.push("data: [DONE]\n\n".to_owned());
+    }
+    // The role chunk goes at once; each text chunk waits its turn.
+    let paced = futures_util::stream::unfold(
+        (frames.into_iter().enumerate(), pace),
+        |(mut frames, pace)| async move {
+            let (i, frame) = frames.next()?;
+            let wait = match i {
+                0 => Duration::ZERO,
+                1 => pace.first_token,
+                _ => pace.between,
+            };
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            Some((Ok::<_, std::convert::Infallible>(frame), (frames, pace)))
+        },
     );
-    let mut body: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
-    body.push_str("data: [DONE]\n\n");
     (
         [(header::CONTENT_TYPE, "text/event-stream")],
-        Body::from(body),
+        Body::from_stream(paced),
     )
         .into_response()
 }

@@ -124,6 +124,7 @@ pub fn local_chat(base: &str) -> shared::adapters::providers::chat::OpenAiChat {
             base_url: format!("{base}/openai/v1"),
             api_key: SecretString::from("local"),
             timeout: Duration::from_secs(30),
+            stream_timeout: Duration::from_secs(120),
         },
         RetryPolicy {
             attempts: 3,

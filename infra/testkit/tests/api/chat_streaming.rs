@@ -21,6 +21,7 @@ fn client(base_url: String) -> OpenAiChat {
             base_url,
             api_key: SecretString::from("sk-never-shown".to_owned()),
             timeout: Duration::from_secs(5),
+            stream_timeout: Duration::from_secs(5),
         },
         RetryPolicy {
             attempts: 3,

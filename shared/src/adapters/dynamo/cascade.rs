@@ -7,7 +7,7 @@ use super::codec;
 use super::keys::{self, SortKey};
 use super::{BATCH_WRITE_MAX, DynamoStore, key};
 use crate::domain::access::AccessTarget;
-use crate::domain::ids::WorkspaceId;
+use crate::domain::ids::{ConversationId, WorkspaceId};
 use crate::ports::{CascadeStore, StoreError};
 use async_trait::async_trait;
 
@@ -63,11 +63,16 @@ impl CascadeStore for DynamoStore {
         }
         if let AccessTarget::Assistant(assistant) = of {
             removed += self.delete_sms_traffic(assistant).await?;
+            removed += self.delete_assistant_conversations(assistant).await?;
         }
         removed += plain.len();
         for chunk in plain.chunks(BATCH_WRITE_MAX) {
             self.batch_delete(chunk.to_vec()).await?;
         }
         Ok(removed)
+    }
+
+    async fn purge_conversation(&self, id: &ConversationId) -> Result<usize, StoreError> {
+        self.purge(id).await
     }
 }

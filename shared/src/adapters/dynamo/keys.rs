@@ -19,11 +19,13 @@
 //! | number -> assistant | `PHONE#{e164}` | `PHONE`                     |               |                 |
 //! | inbound SMS       | `SMS#{ast}`      | `IN#{MessageSid}`           |               |                 |
 //! | texter            | `SMS#{ast}`      | `CONTACT#{sha256(phone)}`   |               |                 |
-//! | SMS conversation  | `SMS#{ast}`      | `CONV#{conv}`               |               |                 |
-//! | its messages      | `SMS#{ast}`      | `CONV#{conv}#MSG#{ms}#{msg}`|               |                 |
 //! | reply             | `SMS#{ast}`      | `REPLY#{MessageSid}`        |               |                 |
 //! | outbound SMS      | `SMS#{ast}`      | `OUT#{MessageSid}`          |               |                 |
 //! | day of traffic    | `SMS#{ast}`      | `DAY#{days since epoch}`    |               |                 |
+//! | conversation      | `CONV#{conv}`    | `META`                      |               |                 |
+//! | its messages      | `CONV#{conv}`    | `MSG#{ms}#{msg}`            |               |                 |
+//! | creator's listing | `USER#{usr}`     | `CONV#{ws}#{ms}#{conv}`     |               |                 |
+//! | assistant's listing | `CONVS#{ast}`  | `CONV#{ms}#{conv}`          |               |                 |
 //!
 //! Access patterns, each one `GetItem`, `BatchGetItem` or `Query`:
 //! key -> user (`GetItem`/`UpdateItem` on the hash); a caller's workspace and
@@ -42,10 +44,19 @@
 //! a texter's number appears in no key (only its hash), and a day's item
 //! holds its counters and one attribute per texter, so analytics reads at
 //! most 90 items in one `BatchGetItem` and never queries.
+//!
+//! Each conversation (every channel) is a partition of its own, so reading
+//! a page of messages is one `Query` and no conversation's traffic heats
+//! another's. The two listings are entries in the base table, written in
+//! the conversation's own transaction, so they are read consistently (an
+//! index would not be): the member's conversations in a workspace, and the
+//! assistant's, which the cascade walks when the assistant goes.
 
 use crate::domain::access::AccessTarget;
 use crate::domain::api_key::ApiKeyHash;
-use crate::domain::ids::{ApiKeyId, AssistantId, DocumentId, ProjectId, UserId, WorkspaceId};
+use crate::domain::ids::{
+    ApiKeyId, AssistantId, ConversationId, DocumentId, MessageId, ProjectId, UserId, WorkspaceId,
+};
 use crate::domain::member::Email;
 
 pub const PK: &str = "PK";
@@ -269,24 +280,61 @@ pub fn contact(assistant: &AssistantId, phone: &str) -> (String, String) {
     )
 }
 
-pub fn sms_conversation(assistant: &AssistantId, conversation: &str) -> (String, String) {
-    (sms_partition(assistant), format!("CONV#{conversation}"))
+pub fn conversation_partition(conversation: &ConversationId) -> String {
+    format!("CONV#{conversation}")
 }
 
-pub fn messages_prefix(conversation: &str) -> String {
-    format!("CONV#{conversation}#MSG#")
+pub fn conversation(conversation: &ConversationId) -> (String, String) {
+    (conversation_partition(conversation), "META".into())
 }
+
+pub const MESSAGES_PREFIX: &str = "MSG#";
 
 /// Messages sort by time (zero-padded milliseconds), then id.
 pub fn conversation_message(
-    assistant: &AssistantId,
-    conversation: &str,
+    conversation: &ConversationId,
     at_millis: i64,
-    message: &str,
+    message: &MessageId,
 ) -> (String, String) {
     (
-        sms_partition(assistant),
-        format!("{}{at_millis:015}#{message}", messages_prefix(conversation)),
+        conversation_partition(conversation),
+        format!("{MESSAGES_PREFIX}{at_millis:015}#{message}"),
+    )
+}
+
+/// The creator's listing: their conversations in one workspace sort by
+/// creation under `CONV#{ws}#`.
+pub fn creator_listing(
+    user: &UserId,
+    ws: &WorkspaceId,
+    created_millis: i64,
+    conversation: &ConversationId,
+) -> (String, String) {
+    (
+        user_index(user),
+        format!(
+            "{}{created_millis:015}#{conversation}",
+            creator_listing_prefix(ws)
+        ),
+    )
+}
+
+pub fn creator_listing_prefix(ws: &WorkspaceId) -> String {
+    format!("CONV#{ws}#")
+}
+
+pub fn assistant_listing_partition(assistant: &AssistantId) -> String {
+    format!("CONVS#{assistant}")
+}
+
+pub fn assistant_listing(
+    assistant: &AssistantId,
+    created_millis: i64,
+    conversation: &ConversationId,
+) -> (String, String) {
+    (
+        assistant_listing_partition(assistant),
+        format!("CONV#{created_millis:015}#{conversation}"),
     )
 }
 

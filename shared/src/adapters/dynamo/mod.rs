@@ -6,6 +6,7 @@ mod assistants;
 mod cascade;
 mod codec;
 mod connections;
+mod conversations;
 mod documents;
 mod grants;
 mod keys;

@@ -252,6 +252,43 @@ impl DynamoStore {
             .build()
     }
 
+    /// The first `count` items of a table partition whose sort key starts
+    /// with `prefix`, in sort-key order (`forward`) or reversed, read
+    /// consistently: one page when it holds them.
+    pub(super) async fn query_first(
+        &self,
+        pk: &str,
+        prefix: &str,
+        forward: bool,
+        count: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        while items.len() < count {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":prefix", s(prefix))
+                .scan_index_forward(forward)
+                .limit(i32::try_from(count - items.len()).unwrap_or(i32::MAX))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(classify)?;
+            items.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        items.truncate(count);
+        Ok(items)
+    }
+
     pub(super) fn require_exists(&self, key: Item) -> TransactWriteItem {
         TransactWriteItem::builder()
             .condition_check(

@@ -4,11 +4,12 @@
 //! is one transaction.
 
 use super::codec::{self, n, s, time};
+use super::conversations::message_item;
 use super::keys::{self, DAY_CONTACT_PREFIX};
 use super::requests::UpdateSpec;
 use super::{DynamoStore, Item, key};
 use crate::adapters::contention::WRITE_ATTEMPTS;
-use crate::domain::conversation::{Message, MessageStatus, Role, Usage};
+use crate::domain::conversation::{Message, Role};
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, WorkspaceId};
 use crate::domain::sms::{
     AccountSid, DayTraffic, Keyword, MessageSid, PhoneNumber, SmsConfig, SmsTraffic, day_of,
@@ -72,54 +73,6 @@ fn inbound_from(item: &Item) -> Result<InboundRecord, StoreError> {
     })
 }
 
-fn message_from(item: &Item) -> Result<Message, StoreError> {
-    let usage = match (
-        codec::number(item, "promptTokens"),
-        codec::number(item, "completionTokens"),
-    ) {
-        (Ok(prompt_tokens), Ok(completion_tokens)) => Some(Usage {
-            prompt_tokens,
-            completion_tokens,
-        }),
-        _ => None,
-    };
-    Ok(Message {
-        id: codec::parsed(item, "id", MessageId::parse)?,
-        conversation_id: codec::parsed(item, "conversationId", ConversationId::parse)?,
-        role: codec::parsed(item, "role", Role::parse)?,
-        content: codec::text(item, "content")?.to_owned(),
-        status: codec::parsed(item, "status", MessageStatus::parse)?,
-        created_at: codec::timestamp(item, "createdAt")?,
-        usage,
-    })
-}
-
-fn message_item(assistant: &AssistantId, message: &Message) -> Item {
-    let (pk, sk) = keys::conversation_message(
-        assistant,
-        message.conversation_id.as_str(),
-        message.created_at.millis(),
-        message.id.as_str(),
-    );
-    let mut item = key(pk, sk);
-    item.extend([
-        ("id".to_owned(), s(message.id.as_str())),
-        (
-            "conversationId".to_owned(),
-            s(message.conversation_id.as_str()),
-        ),
-        ("role".to_owned(), s(message.role.as_str())),
-        ("content".to_owned(), s(message.content.clone())),
-        ("status".to_owned(), s(message.status.as_str())),
-        ("createdAt".to_owned(), time(message.created_at)),
-    ]);
-    if let Some(usage) = message.usage {
-        item.insert("promptTokens".to_owned(), n(usage.prompt_tokens));
-        item.insert("completionTokens".to_owned(), n(usage.completion_tokens));
-    }
-    item
-}
-
 fn part_state(item: &Item, index: usize) -> Result<PartState, StoreError> {
     let state = codec::text(item, &format!("part{index}State"))?;
     Ok(match state {
@@ -152,23 +105,6 @@ fn reply_from(item: &Item) -> Result<Reply, StoreError> {
         message_id: codec::parsed(item, "messageId", MessageId::parse)?,
         to: codec::parsed(item, "to", PhoneNumber::parse)?,
         parts,
-    })
-}
-
-/// One more message on a conversation's count.
-fn count_message(
-    store: &DynamoStore,
-    assistant: &AssistantId,
-    conversation: &ConversationId,
-    at: Timestamp,
-) -> aws_sdk_dynamodb::types::TransactWriteItem {
-    let (pk, sk) = keys::sms_conversation(assistant, conversation.as_str());
-    store.update_item(UpdateSpec {
-        key: key(pk, sk),
-        expression: "SET messageCount = messageCount + :one, updatedAt = :at",
-        condition: Some("attribute_exists(PK)"),
-        names: &[],
-        values: vec![(":one", n(1)), (":at", time(at))],
     })
 }
 
@@ -269,39 +205,19 @@ impl DynamoStore {
         if let (Some(joins), Some(message_id)) = (&joins, &record.message_id) {
             let id = match joins {
                 Joins::Continues(id) => {
-                    extra.push(count_message(self, assistant, id, now));
+                    extra.push(self.count_message(id, now));
                     id
                 }
                 Joins::Starts(id) => {
-                    let (pk, sk) = keys::sms_conversation(assistant, id.as_str());
-                    let mut item = key(pk, sk);
-                    item.extend([
-                        ("id".to_owned(), s(id.as_str())),
-                        ("workspaceId".to_owned(), s(inbound.workspace_id.as_str())),
-                        ("assistantId".to_owned(), s(assistant.as_str())),
-                        ("channel".to_owned(), s("sms")),
-                        ("contact".to_owned(), s(phone)),
-                        ("messageCount".to_owned(), n(1)),
-                        ("createdAt".to_owned(), time(now)),
-                        ("updatedAt".to_owned(), time(now)),
-                    ]);
-                    extra.push(self.put_item(item, "attribute_not_exists(PK)"));
+                    extra.extend(self.new_conversation_items(&inbound.conversation(id)));
                     id
                 }
             };
             let message = Message {
                 id: message_id.clone(),
-                conversation_id: id.clone(),
-                role: Role::User,
-                content: inbound.body.clone(),
-                status: MessageStatus::Completed,
-                created_at: now,
-                usage: None,
+                ..Message::new(id, Role::User, inbound.body.clone(), now)
             };
-            extra.push(self.put_item(
-                message_item(assistant, &message),
-                "attribute_not_exists(PK)",
-            ));
+            extra.push(self.put_item(message_item(&message), "attribute_not_exists(PK)"));
             day_expression.push_str(", #c = :now");
             day_values.push((":now", time(now)));
         } else {
@@ -540,27 +456,6 @@ impl SmsStore for DynamoStore {
             .await
     }
 
-    async fn recent_messages(
-        &self,
-        assistant: &AssistantId,
-        conversation: &ConversationId,
-        limit: usize,
-    ) -> Result<Vec<Message>, StoreError> {
-        let items = self
-            .query_partition(
-                &keys::sms_partition(assistant),
-                &keys::messages_prefix(conversation.as_str()),
-            )
-            .await?;
-        let mut messages = items
-            .iter()
-            .map(message_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        messages.sort_by_key(|m| std::cmp::Reverse((m.created_at, m.id.clone())));
-        messages.truncate(limit);
-        Ok(messages)
-    }
-
     async fn create_reply(&self, draft: ReplyDraft) -> Result<(Reply, bool), StoreError> {
         let assistant = &draft.assistant_id;
         let reply = draft.new_reply();
@@ -584,20 +479,18 @@ impl SmsStore for DynamoStore {
         }
         let message = Message {
             id: reply.message_id.clone(),
-            conversation_id: draft.conversation_id.clone(),
-            role: Role::Assistant,
-            content: draft.answer.clone(),
-            status: MessageStatus::Completed,
-            created_at: now,
             usage: Some(draft.usage),
+            ..Message::new(
+                &draft.conversation_id,
+                Role::Assistant,
+                draft.answer.clone(),
+                now,
+            )
         };
         let items = vec![
             self.put_item(item, "attribute_not_exists(PK)"),
-            self.put_item(
-                message_item(assistant, &message),
-                "attribute_not_exists(PK)",
-            ),
-            count_message(self, assistant, &draft.conversation_id, now),
+            self.put_item(message_item(&message), "attribute_not_exists(PK)"),
+            self.count_message(&draft.conversation_id, now),
         ];
         match self
             .transact(items, |i| match i {

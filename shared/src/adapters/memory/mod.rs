@@ -3,6 +3,7 @@
 
 mod blobs;
 mod cipher;
+mod conversations;
 mod faults;
 mod queue;
 mod sms;

@@ -3,7 +3,7 @@
 
 use super::faults::Call;
 use super::store::{MemoryStore, Tables};
-use crate::domain::conversation::{Channel, Conversation, Message, MessageStatus, Role};
+use crate::domain::conversation::{Conversation, Message, Role};
 use crate::domain::ids::{AssistantId, ConversationId, WorkspaceId};
 use crate::domain::sms::{
     DayTraffic, MessageSid, PhoneNumber, SmsConfig, SmsTraffic, day_of, delivery_rank, traffic_over,
@@ -23,8 +23,6 @@ pub(super) struct SmsTables {
     numbers: HashMap<PhoneNumber, AssistantId>,
     inbound: HashMap<(AssistantId, MessageSid), InboundRecord>,
     contacts: HashMap<(AssistantId, PhoneNumber), TexterState>,
-    conversations: HashMap<ConversationId, Conversation>,
-    messages: HashMap<ConversationId, Vec<Message>>,
     replies: HashMap<(AssistantId, MessageSid), Reply>,
     outbound: HashMap<(AssistantId, String), Delivery>,
     days: HashMap<(AssistantId, i64), Day>,
@@ -62,43 +60,36 @@ impl SmsTables {
     pub(super) fn forget_traffic(&mut self, assistant: &AssistantId) -> usize {
         let before = self.inbound.len()
             + self.contacts.len()
-            + self.conversations.len()
             + self.replies.len()
             + self.outbound.len()
             + self.days.len();
         self.inbound.retain(|(a, _), _| a != assistant);
         self.contacts.retain(|(a, _), _| a != assistant);
-        let gone: Vec<ConversationId> = self
-            .conversations
-            .values()
-            .filter(|c| &c.assistant_id == assistant)
-            .map(|c| c.id.clone())
-            .collect();
-        for id in &gone {
-            self.conversations.remove(id);
-            self.messages.remove(id);
-        }
         self.replies.retain(|(a, _), _| a != assistant);
         self.outbound.retain(|(a, _), _| a != assistant);
         self.days.retain(|(a, _), _| a != assistant);
         before
             - (self.inbound.len()
                 + self.contacts.len()
-                + self.conversations.len()
                 + self.replies.len()
                 + self.outbound.len()
                 + self.days.len())
     }
 
-    fn append(&mut self, conversation: &ConversationId, message: Message) {
-        if let Some(c) = self.conversations.get_mut(conversation) {
-            c.message_count += 1;
-            c.updated_at = message.created_at;
+    /// The texter's next text starts a new conversation, if this one was
+    /// their session.
+    pub(super) fn close_session(
+        &mut self,
+        assistant: &AssistantId,
+        phone: &PhoneNumber,
+        conversation: &ConversationId,
+    ) {
+        if let Some(texter) = self.contacts.get_mut(&(assistant.clone(), phone.clone()))
+            && texter.conversation.as_ref() == Some(conversation)
+        {
+            texter.conversation = None;
+            texter.last_message_at = None;
         }
-        self.messages
-            .entry(conversation.clone())
-            .or_default()
-            .push(message);
     }
 }
 
@@ -187,20 +178,10 @@ impl SmsStore for MemoryStore {
                 let conversation = match joins {
                     Joins::Continues(id) => id.clone(),
                     Joins::Starts(id) => {
-                        sms.conversations.insert(
-                            id.clone(),
-                            Conversation {
-                                id: id.clone(),
-                                workspace_id: inbound.workspace_id.clone(),
-                                assistant_id: assistant.clone(),
-                                channel: Channel::Sms,
-                                contact: Some(inbound.from.clone()),
-                                title: None,
-                                message_count: 0,
-                                created_at: now,
-                                updated_at: now,
-                            },
-                        );
+                        t.conversations.start(Conversation {
+                            message_count: 0,
+                            ..inbound.conversation(id)
+                        });
                         id.clone()
                     }
                 };
@@ -209,19 +190,12 @@ impl SmsStore for MemoryStore {
                     .message_id
                     .clone()
                     .expect("a joining message has an id");
-                sms.append(
-                    &conversation,
-                    Message {
-                        id: message_id,
-                        conversation_id: conversation.clone(),
-                        role: Role::User,
-                        content: inbound.body.clone(),
-                        status: MessageStatus::Completed,
-                        created_at: now,
-                        usage: None,
-                    },
-                );
+                t.conversations.append(Message {
+                    id: message_id,
+                    ..Message::new(&conversation, Role::User, inbound.body.clone(), now)
+                })?;
             }
+            let sms = &mut t.sms;
             sms.contacts.insert(key, plan.texter);
             let record = plan.record;
             sms.inbound.insert(
@@ -280,26 +254,6 @@ impl SmsStore for MemoryStore {
         .await
     }
 
-    async fn recent_messages(
-        &self,
-        _assistant: &AssistantId,
-        conversation: &ConversationId,
-        limit: usize,
-    ) -> Result<Vec<Message>, StoreError> {
-        self.run(Call::Read, |t| {
-            let mut messages = t
-                .sms
-                .messages
-                .get(conversation)
-                .cloned()
-                .unwrap_or_default();
-            messages.sort_by_key(|m| std::cmp::Reverse((m.created_at, m.id.clone())));
-            messages.truncate(limit);
-            Ok(messages)
-        })
-        .await
-    }
-
     async fn create_reply(&self, draft: ReplyDraft) -> Result<(Reply, bool), StoreError> {
         self.run(Call::Transaction, |t| {
             let key = (draft.assistant_id.clone(), draft.inbound.clone());
@@ -307,18 +261,16 @@ impl SmsStore for MemoryStore {
                 return Ok((existing.clone(), false));
             }
             let reply = draft.new_reply();
-            t.sms.append(
-                &draft.conversation_id,
-                Message {
-                    id: reply.message_id.clone(),
-                    conversation_id: draft.conversation_id.clone(),
-                    role: Role::Assistant,
-                    content: draft.answer.clone(),
-                    status: MessageStatus::Completed,
-                    created_at: Timestamp::now(),
-                    usage: Some(draft.usage),
-                },
-            );
+            t.conversations.append(Message {
+                id: reply.message_id.clone(),
+                usage: Some(draft.usage),
+                ..Message::new(
+                    &draft.conversation_id,
+                    Role::Assistant,
+                    draft.answer.clone(),
+                    Timestamp::now(),
+                )
+            })?;
             t.sms.replies.insert(key, reply.clone());
             Ok((reply, true))
         })

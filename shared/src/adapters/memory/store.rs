@@ -9,7 +9,9 @@ use crate::domain::access::{AccessGrant, AccessTarget, WithGrant};
 use crate::domain::api_key::{ApiKey, ApiKeyHash, ApiKeySecret, KeyOwner};
 use crate::domain::assistant::{Assistant, AssistantChanges, AssistantConfig};
 use crate::domain::document::{Document, DocumentKind, DocumentStatus};
-use crate::domain::ids::{ApiKeyId, AssistantId, DocumentId, ProjectId, UserId, WorkspaceId};
+use crate::domain::ids::{
+    ApiKeyId, AssistantId, ConversationId, DocumentId, ProjectId, UserId, WorkspaceId,
+};
 use crate::domain::member::{Email, MemberChanges, Membership, User, WorkspaceContext};
 use crate::domain::project::{Connection, Project, ProjectChanges};
 use crate::domain::role::{MemberStatus, Role};
@@ -44,6 +46,7 @@ pub(super) struct Tables {
     connections: BTreeMap<(WorkspaceId, AssistantId, ProjectId), Timestamp>,
     documents: HashMap<(WorkspaceId, ProjectId, DocumentId), Document>,
     pub(super) sms: super::sms::SmsTables,
+    pub(super) conversations: super::conversations::ConversationTables,
 }
 
 #[derive(Debug, Default)]
@@ -1018,9 +1021,14 @@ impl CascadeStore for MemoryStore {
             }
             if let AccessTarget::Assistant(assistant) = of {
                 removed += t.sms.forget_traffic(assistant);
+                removed += t.conversations.forget_assistant(assistant);
             }
             Ok(removed)
         })
         .await
+    }
+
+    async fn purge_conversation(&self, id: &ConversationId) -> Result<usize, StoreError> {
+        self.run(Call::Write, |t| t.conversations.purge(id)).await
     }
 }

@@ -23,7 +23,10 @@ pub struct ChatConfig {
     /// e.g. `https://api.openai.com/v1`
     pub base_url: String,
     pub api_key: SecretString,
+    /// For a whole answer, asked for at once.
     pub timeout: Duration,
+    /// For a whole streamed answer, first byte to last.
+    pub stream_timeout: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -82,14 +85,14 @@ fn role(speaker: Speaker) -> &'static str {
 
 impl OpenAiChat {
     /// The completions request with `body`, ready to send (again).
-    fn post(&self, body: &serde_json::Value) -> reqwest::RequestBuilder {
+    fn post(&self, body: &serde_json::Value, timeout: Duration) -> reqwest::RequestBuilder {
         self.http
             .post(format!(
                 "{}/chat/completions",
                 self.config.base_url.trim_end_matches('/')
             ))
             .bearer_auth(self.config.api_key.expose_secret())
-            .timeout(self.config.timeout)
+            .timeout(timeout)
             .json(body)
     }
 }
@@ -242,7 +245,10 @@ impl ChatModel for OpenAiChat {
         let mut body = request_body(request);
         body["stream"] = json!(true);
         body["stream_options"] = json!({"include_usage": true});
-        let response = open_stream(PROVIDER, self.retry, || self.post(&body)).await?;
+        let response = open_stream(PROVIDER, self.retry, || {
+            self.post(&body, self.config.stream_timeout)
+        })
+        .await?;
         let reading = Reading {
             response,
             decoder: SseDecoder::default(),
@@ -259,7 +265,7 @@ impl ChatModel for OpenAiChat {
 
     async fn complete(&self, request: &ChatRequest) -> Result<ChatAnswer, ProviderError> {
         let body = request_body(request);
-        let completion: Completion = send_json(PROVIDER, self.retry, || self.post(&body)).await?;
+        let completion: Completion = send_json(PROVIDER, self.retry, || self.post(&body, self.config.timeout)).await?;
         let choice = completion
             .choices
             .and_then(|c| c.into_iter().next())
@@ -331,6 +337,7 @@ mod tests {
                 base_url: base.into(),
                 api_key: SecretString::from("k".to_owned()),
                 timeout: Duration::from_secs(1),
+                stream_timeout: Duration::from_secs(1),
             },
             RetryPolicy::default(),
         )

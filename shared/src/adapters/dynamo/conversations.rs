@@ -1,0 +1,641 @@
+//! Conversations and their messages (see the layout in [`keys`]). Every
+//! message is written with its conversation's count in one transaction;
+//! a deleted conversation is marked (`deletedAt`) before anything of it is
+//! removed, so no write can land in it while the purge runs.
+
+use super::codec::{self, n, s, time};
+use super::keys;
+use super::requests::UpdateSpec;
+use super::{BATCH_WRITE_MAX, DynamoStore, Item, key};
+use crate::adapters::contention::WRITE_ATTEMPTS;
+use crate::domain::conversation::{
+    Channel, Conversation, Message, MessageStatus, Role, Source, Usage,
+};
+use crate::domain::ids::{AssistantId, ConversationId, MessageId, UserId, WorkspaceId};
+use crate::domain::sms::PhoneNumber;
+use crate::domain::time::Timestamp;
+use crate::ports::{
+    AnswerLease, ConversationRef, ConversationStore, NewConversation, StoreError,
+};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// How a cancelled transaction says the lease was not held.
+const LEASED: &str = "another answer is being written in this conversation";
+const NOT_LEASED: &str = "the answer lease is no longer held";
+const CONTACT_MOVED: &str = "the texter moved on";
+
+/// A conversation that can still take messages.
+const OPEN: &str = "attribute_exists(PK) AND attribute_not_exists(deletedAt)";
+
+fn is_conflict(error: &StoreError, marker: &str) -> bool {
+    matches!(error, StoreError::Conflict(message) if message == marker)
+}
+
+fn source_value(source: &Source) -> AttributeValue {
+    AttributeValue::M(HashMap::from([
+        ("documentId".to_owned(), s(source.document_id.clone())),
+        ("projectId".to_owned(), s(source.project_id.clone())),
+        ("documentName".to_owned(), s(source.document_name.clone())),
+        ("score".to_owned(), n(source.score)),
+    ]))
+}
+
+fn source_from(item: &Item, value: &AttributeValue) -> Result<Source, StoreError> {
+    let map = value.as_m().map_err(|_| codec::corrupt(item, "sources"))?;
+    Ok(Source {
+        document_id: codec::text(map, "documentId")?.to_owned(),
+        project_id: codec::text(map, "projectId")?.to_owned(),
+        document_name: codec::text(map, "documentName")?.to_owned(),
+        score: codec::number(map, "score")?,
+    })
+}
+
+pub(super) fn message_from(item: &Item) -> Result<Message, StoreError> {
+    let usage = match (
+        codec::number(item, "promptTokens"),
+        codec::number(item, "completionTokens"),
+    ) {
+        (Ok(prompt_tokens), Ok(completion_tokens)) => Some(Usage {
+            prompt_tokens,
+            completion_tokens,
+        }),
+        _ => None,
+    };
+    let sources = match item.get("sources") {
+        None => Vec::new(),
+        Some(list) => list
+            .as_l()
+            .map_err(|_| codec::corrupt(item, "sources"))?
+            .iter()
+            .map(|value| source_from(item, value))
+            .collect::<Result<_, _>>()?,
+    };
+    Ok(Message {
+        id: codec::parsed(item, "id", MessageId::parse)?,
+        conversation_id: codec::parsed(item, "conversationId", ConversationId::parse)?,
+        role: codec::parsed(item, "role", Role::parse)?,
+        content: codec::text(item, "content")?.to_owned(),
+        status: codec::parsed(item, "status", MessageStatus::parse)?,
+        created_at: codec::timestamp(item, "createdAt")?,
+        usage,
+        sources,
+    })
+}
+
+pub(super) fn message_item(message: &Message) -> Item {
+    let (pk, sk) = keys::conversation_message(
+        &message.conversation_id,
+        message.created_at.millis(),
+        &message.id,
+    );
+    let mut item = key(pk, sk);
+    item.extend([
+        ("id".to_owned(), s(message.id.as_str())),
+        (
+            "conversationId".to_owned(),
+            s(message.conversation_id.as_str()),
+        ),
+        ("role".to_owned(), s(message.role.as_str())),
+        ("content".to_owned(), s(message.content.clone())),
+        ("status".to_owned(), s(message.status.as_str())),
+        ("createdAt".to_owned(), time(message.created_at)),
+    ]);
+    if let Some(usage) = message.usage {
+        item.insert("promptTokens".to_owned(), n(usage.prompt_tokens));
+        item.insert("completionTokens".to_owned(), n(usage.completion_tokens));
+    }
+    if !message.sources.is_empty() {
+        item.insert(
+            "sources".to_owned(),
+            AttributeValue::L(message.sources.iter().map(source_value).collect()),
+        );
+    }
+    item
+}
+
+fn conversation_from(item: &Item) -> Result<Conversation, StoreError> {
+    Ok(Conversation {
+        id: codec::parsed(item, "id", ConversationId::parse)?,
+        workspace_id: codec::parsed(item, "workspaceId", WorkspaceId::parse)?,
+        assistant_id: codec::parsed(item, "assistantId", AssistantId::parse)?,
+        channel: codec::parsed(item, "channel", Channel::parse)?,
+        contact: codec::optional_text(item, "contact")
+            .map(|c| PhoneNumber::parse(&c).ok_or_else(|| codec::corrupt(item, "contact")))
+            .transpose()?,
+        created_by: codec::optional_text(item, "createdBy")
+            .map(|u| UserId::parse(&u).ok_or_else(|| codec::corrupt(item, "createdBy")))
+            .transpose()?,
+        title: codec::optional_text(item, "title"),
+        message_count: codec::number(item, "messageCount")?,
+        created_at: codec::timestamp(item, "createdAt")?,
+        updated_at: codec::timestamp(item, "updatedAt")?,
+    })
+}
+
+fn is_deleted(item: &Item) -> bool {
+    item.contains_key("deletedAt")
+}
+
+/// A conversation's own item, as first written.
+pub(super) fn conversation_item(conversation: &Conversation) -> Item {
+    let (pk, sk) = keys::conversation(&conversation.id);
+    let mut item = key(pk, sk);
+    item.extend([
+        ("id".to_owned(), s(conversation.id.as_str())),
+        (
+            "workspaceId".to_owned(),
+            s(conversation.workspace_id.as_str()),
+        ),
+        (
+            "assistantId".to_owned(),
+            s(conversation.assistant_id.as_str()),
+        ),
+        ("channel".to_owned(), s(conversation.channel.as_str())),
+        ("messageCount".to_owned(), n(conversation.message_count)),
+        ("createdAt".to_owned(), time(conversation.created_at)),
+        ("updatedAt".to_owned(), time(conversation.updated_at)),
+    ]);
+    if let Some(contact) = &conversation.contact {
+        item.insert("contact".to_owned(), s(contact.as_str()));
+    }
+    if let Some(user) = &conversation.created_by {
+        item.insert("createdBy".to_owned(), s(user.as_str()));
+    }
+    if let Some(title) = &conversation.title {
+        item.insert("title".to_owned(), s(title.clone()));
+    }
+    item
+}
+
+fn listing_keys(conversation: &Conversation) -> Vec<Item> {
+    let created = conversation.created_at.millis();
+    let (pk, sk) = keys::assistant_listing(&conversation.assistant_id, created, &conversation.id);
+    let mut listings = vec![key(pk, sk)];
+    if let Some(user) = &conversation.created_by {
+        let (pk, sk) =
+            keys::creator_listing(user, &conversation.workspace_id, created, &conversation.id);
+        listings.push(key(pk, sk));
+    }
+    listings
+}
+
+/// The entries that list a new conversation: under its assistant, and
+/// under its creator (API conversations).
+fn listing_items(conversation: &Conversation) -> Vec<Item> {
+    listing_keys(conversation)
+        .into_iter()
+        .map(|mut item| {
+            item.extend([
+                ("conversationId".to_owned(), s(conversation.id.as_str())),
+                (
+                    "assistantId".to_owned(),
+                    s(conversation.assistant_id.as_str()),
+                ),
+            ]);
+            item
+        })
+        .collect()
+}
+
+fn reference_from(item: &Item) -> Result<ConversationRef, StoreError> {
+    Ok(ConversationRef {
+        id: codec::parsed(item, "conversationId", ConversationId::parse)?,
+        assistant_id: codec::parsed(item, "assistantId", AssistantId::parse)?,
+    })
+}
+
+impl DynamoStore {
+    /// A new conversation's item and listings, as transaction items.
+    pub(super) fn new_conversation_items(&self, conversation: &Conversation) -> Vec<TransactWriteItem> {
+        std::iter::once(conversation_item(conversation))
+            .chain(listing_items(conversation))
+            .map(|item| self.put_item(item, "attribute_not_exists(PK)"))
+            .collect()
+    }
+
+    /// One more message on an open conversation's count, as a transaction
+    /// item.
+    pub(super) fn count_message(
+        &self,
+        conversation: &ConversationId,
+        at: Timestamp,
+    ) -> TransactWriteItem {
+        let (pk, sk) = keys::conversation(conversation);
+        self.update_item(UpdateSpec {
+            key: key(pk, sk),
+            expression: "SET messageCount = messageCount + :one, updatedAt = :at",
+            condition: Some(OPEN),
+            names: &[],
+            values: vec![(":one", n(1)), (":at", time(at))],
+        })
+    }
+
+    async fn listing(&self, pk: &str, prefix: &str) -> Result<Vec<ConversationRef>, StoreError> {
+        let mut items = self.query_partition(pk, prefix).await?;
+        items.sort_by(|a, b| {
+            let sk = |item: &Item| item.get(keys::SK).and_then(|v| v.as_s().ok()).cloned();
+            sk(b).cmp(&sk(a))
+        });
+        items.iter().map(reference_from).collect()
+    }
+
+    /// Marks the conversation deleted (no message can join it after this)
+    /// and, with `unlist`, removes its listings in the same write. For an
+    /// SMS conversation its texter's session is closed too, so their next
+    /// text starts a new conversation.
+    async fn bury(&self, conversation: &Conversation, unlist: bool) -> Result<(), StoreError> {
+        for _ in 0..WRITE_ATTEMPTS {
+            let (pk, sk) = keys::conversation(&conversation.id);
+            let mut items = vec![self.update_item(UpdateSpec {
+                key: key(pk, sk),
+                expression: "SET deletedAt = :now",
+                condition: Some(OPEN),
+                names: &[],
+                values: vec![(":now", time(Timestamp::now()))],
+            })];
+            if unlist {
+                items.extend(
+                    listing_keys(conversation)
+                        .into_iter()
+                        .map(|k| self.delete_item(k, "attribute_exists(PK)")),
+                );
+            }
+            let mut contact_index = None;
+            if let Some(phone) = &conversation.contact {
+                let (cpk, csk) = keys::contact(&conversation.assistant_id, phone.as_str());
+                let texter = self.get(cpk.clone(), csk.clone()).await?;
+                let current = texter
+                    .as_ref()
+                    .and_then(|t| codec::optional_text(t, "conversationId"));
+                if current.as_deref() == Some(conversation.id.as_str()) {
+                    items.push(self.update_item(UpdateSpec {
+                        key: key(cpk, csk),
+                        expression: "SET version = version + :one REMOVE conversationId, lastMessageAt",
+                        condition: Some("conversationId = :conv"),
+                        names: &[],
+                        values: vec![(":one", n(1)), (":conv", s(conversation.id.as_str()))],
+                    }));
+                    contact_index = Some(items.len() - 1);
+                }
+            }
+            match self
+                .transact(items, |i| {
+                    if Some(i) == contact_index {
+                        StoreError::Conflict(CONTACT_MOVED.into())
+                    } else {
+                        StoreError::NotFound("conversation")
+                    }
+                })
+                .await
+            {
+                Err(e) if is_conflict(&e, CONTACT_MOVED) => continue,
+                other => return other,
+            }
+        }
+        Err(StoreError::Transient(
+            "a texter's session kept changing while its conversation was deleted".into(),
+        ))
+    }
+
+    /// Everything of a deleted assistant's conversations: each is marked,
+    /// purged, then unlisted (last, so a cascade that stops half way finds
+    /// the rest again).
+    pub(super) async fn delete_assistant_conversations(
+        &self,
+        assistant: &AssistantId,
+    ) -> Result<usize, StoreError> {
+        let listed = self
+            .query_partition(&keys::assistant_listing_partition(assistant), "")
+            .await?;
+        let mut removed = 0;
+        for entry in &listed {
+            let id = codec::parsed(entry, "conversationId", ConversationId::parse)?;
+            let (pk, sk) = keys::conversation(&id);
+            if let Some(item) = self.get(pk, sk).await? {
+                let conversation = conversation_from(&item)?;
+                if !is_deleted(&item) {
+                    match self.bury(&conversation, false).await {
+                        Err(StoreError::NotFound(_)) | Ok(()) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                removed += self.purge(&id).await?;
+                let rest: Vec<Item> = listing_keys(&conversation);
+                removed += rest.len();
+                self.batch_delete(rest).await?;
+            } else {
+                removed += 1;
+                self.batch_delete(vec![key(
+                    codec::text(entry, keys::PK)?.to_owned(),
+                    codec::text(entry, keys::SK)?.to_owned(),
+                )])
+                .await?;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// The messages of a conversation marked deleted, then its item.
+    pub(super) async fn purge(&self, id: &ConversationId) -> Result<usize, StoreError> {
+        let items = self
+            .query_partition(&keys::conversation_partition(id), "")
+            .await?;
+        if items
+            .iter()
+            .any(|i| codec::text(i, keys::SK).is_ok_and(|sk| sk == "META") && !is_deleted(i))
+        {
+            return Err(StoreError::Conflict(
+                "the conversation is not deleted".into(),
+            ));
+        }
+        let mut doomed: Vec<Item> = Vec::new();
+        let mut meta = None;
+        for item in &items {
+            let sk = codec::text(item, keys::SK)?.to_owned();
+            let pk = codec::text(item, keys::PK)?.to_owned();
+            if sk == "META" {
+                meta = Some(key(pk, sk));
+            } else {
+                doomed.push(key(pk, sk));
+            }
+        }
+        for chunk in doomed.chunks(BATCH_WRITE_MAX) {
+            self.batch_delete(chunk.to_vec()).await?;
+        }
+        if let Some(meta) = meta {
+            self.batch_delete(vec![meta]).await?;
+        }
+        Ok(items.len())
+    }
+}
+
+#[async_trait]
+impl ConversationStore for DynamoStore {
+    async fn create_conversation(
+        &self,
+        new: NewConversation,
+    ) -> Result<(Conversation, Option<Message>), StoreError> {
+        let id = ConversationId::generate();
+        let welcome = new.welcome.map(|text| Message::new(&id, Role::Assistant, text, new.at));
+        let conversation = Conversation {
+            id,
+            workspace_id: new.workspace_id.clone(),
+            assistant_id: new.assistant_id.clone(),
+            channel: Channel::Api,
+            contact: None,
+            created_by: Some(new.created_by),
+            title: new.title,
+            message_count: u32::from(welcome.is_some()),
+            created_at: new.at,
+            updated_at: new.at,
+        };
+        let (apk, ask) = keys::assistant(&new.workspace_id, &new.assistant_id);
+        let mut items = vec![self.require_exists(key(apk, ask))];
+        items.extend(self.new_conversation_items(&conversation));
+        if let Some(message) = &welcome {
+            items.push(self.put_item(message_item(message), "attribute_not_exists(PK)"));
+        }
+        self.transact(items, |i| match i {
+            0 => StoreError::NotFound("assistant"),
+            _ => StoreError::Conflict("conversation id collision".into()),
+        })
+        .await?;
+        Ok((conversation, welcome))
+    }
+
+    async fn get_conversation(
+        &self,
+        ws: &WorkspaceId,
+        id: &ConversationId,
+    ) -> Result<Option<Conversation>, StoreError> {
+        let (pk, sk) = keys::conversation(id);
+        match self.get(pk, sk).await? {
+            Some(item) if !is_deleted(&item) => {
+                let conversation = conversation_from(&item)?;
+                Ok((&conversation.workspace_id == ws).then_some(conversation))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    async fn conversations_of(
+        &self,
+        ws: &WorkspaceId,
+        user: &UserId,
+    ) -> Result<Vec<ConversationRef>, StoreError> {
+        self.listing(&keys::user_index(user), &keys::creator_listing_prefix(ws))
+            .await
+    }
+
+    async fn conversations_with(
+        &self,
+        assistant: &AssistantId,
+    ) -> Result<Vec<ConversationRef>, StoreError> {
+        self.listing(&keys::assistant_listing_partition(assistant), "")
+            .await
+    }
+
+    async fn read_conversations(
+        &self,
+        ws: &WorkspaceId,
+        ids: &[ConversationId],
+    ) -> Result<Vec<Conversation>, StoreError> {
+        let wanted = ids
+            .iter()
+            .map(|id| {
+                let (pk, sk) = keys::conversation(id);
+                key(pk, sk)
+            })
+            .collect();
+        let mut found = HashMap::new();
+        for item in self.batch_get(wanted).await? {
+            if is_deleted(&item) {
+                continue;
+            }
+            let conversation = conversation_from(&item)?;
+            if &conversation.workspace_id == ws {
+                found.insert(conversation.id.clone(), conversation);
+            }
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
+    async fn messages(
+        &self,
+        conversation: &ConversationId,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        let items = self
+            .query_first(
+                &keys::conversation_partition(conversation),
+                keys::MESSAGES_PREFIX,
+                true,
+                offset + limit,
+            )
+            .await?;
+        items.iter().skip(offset).map(message_from).collect()
+    }
+
+    async fn recent_messages(
+        &self,
+        conversation: &ConversationId,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        let items = self
+            .query_first(
+                &keys::conversation_partition(conversation),
+                keys::MESSAGES_PREFIX,
+                false,
+                limit,
+            )
+            .await?;
+        items.iter().map(message_from).collect()
+    }
+
+    async fn begin_answer(
+        &self,
+        conversation: &Conversation,
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<AnswerLease, StoreError> {
+        let granted = AnswerLease {
+            conversation_id: conversation.id.clone(),
+            token: MessageId::generate().to_string(),
+            until: Timestamp::from_millis(now.millis() + lease.as_millis() as i64),
+        };
+        let (pk, sk) = keys::conversation(&conversation.id);
+        let update = self.update_item(UpdateSpec {
+            key: key(pk, sk),
+            expression: "SET answerToken = :token, answerUntil = :until",
+            condition: Some(
+                "attribute_exists(PK) AND attribute_not_exists(deletedAt) \
+                 AND (attribute_not_exists(answerUntil) OR answerUntil < :now)",
+            ),
+            names: &[],
+            values: vec![
+                (":token", s(granted.token.clone())),
+                (":until", time(granted.until)),
+                (":now", time(now)),
+            ],
+        });
+        match self
+            .transact(vec![update], |_| StoreError::Conflict(LEASED.into()))
+            .await
+        {
+            Ok(()) => Ok(granted),
+            Err(e) if is_conflict(&e, LEASED) => {
+                match self
+                    .get_conversation(&conversation.workspace_id, &conversation.id)
+                    .await?
+                {
+                    Some(_) => Err(e),
+                    None => Err(StoreError::NotFound("conversation")),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn abandon_answer(&self, lease: &AnswerLease) -> Result<(), StoreError> {
+        let (pk, sk) = keys::conversation(&lease.conversation_id);
+        let update = self.update_item(UpdateSpec {
+            key: key(pk, sk),
+            expression: "REMOVE answerToken, answerUntil",
+            condition: Some("answerToken = :token"),
+            names: &[],
+            values: vec![(":token", s(lease.token.clone()))],
+        });
+        match self
+            .transact(vec![update], |_| StoreError::Conflict(NOT_LEASED.into()))
+            .await
+        {
+            // Taken over after expiry, or the conversation went: nothing
+            // of ours is left to give back.
+            Err(e) if is_conflict(&e, NOT_LEASED) => Ok(()),
+            other => other,
+        }
+    }
+
+    async fn add_question(
+        &self,
+        lease: &AnswerLease,
+        question: &Message,
+        title: &str,
+    ) -> Result<(), StoreError> {
+        let (pk, sk) = keys::conversation(&lease.conversation_id);
+        let items = vec![
+            self.update_item(UpdateSpec {
+                key: key(pk, sk),
+                expression: "SET messageCount = messageCount + :one, updatedAt = :at, \
+                             title = if_not_exists(title, :title)",
+                condition: Some(
+                    "attribute_exists(PK) AND attribute_not_exists(deletedAt) \
+                     AND answerToken = :token",
+                ),
+                names: &[],
+                values: vec![
+                    (":one", n(1)),
+                    (":at", time(question.created_at)),
+                    (":title", s(title)),
+                    (":token", s(lease.token.clone())),
+                ],
+            }),
+            self.put_item(message_item(question), "attribute_not_exists(PK)"),
+        ];
+        self.transact(items, |i| match i {
+            0 => StoreError::Conflict(NOT_LEASED.into()),
+            _ => StoreError::Conflict("message id collision".into()),
+        })
+        .await
+    }
+
+    async fn finish_answer(&self, lease: &AnswerLease, answer: &Message) -> Result<(), StoreError> {
+        let (pk, sk) = keys::conversation(&lease.conversation_id);
+        let releasing = vec![
+            self.update_item(UpdateSpec {
+                key: key(pk, sk),
+                expression: "SET messageCount = messageCount + :one, updatedAt = :at \
+                             REMOVE answerToken, answerUntil",
+                condition: Some(
+                    "attribute_exists(PK) AND attribute_not_exists(deletedAt) \
+                     AND answerToken = :token",
+                ),
+                names: &[],
+                values: vec![
+                    (":one", n(1)),
+                    (":at", time(answer.created_at)),
+                    (":token", s(lease.token.clone())),
+                ],
+            }),
+            self.put_item(message_item(answer), "attribute_not_exists(PK)"),
+        ];
+        let explain = |i| match i {
+            0 => StoreError::Conflict(NOT_LEASED.into()),
+            _ => StoreError::Conflict("message id collision".into()),
+        };
+        match self.transact(releasing, explain).await {
+            // The lease expired and was taken: the answer is stored all the
+            // same, leaving the new holder's lease alone.
+            Err(e) if is_conflict(&e, NOT_LEASED) => {
+                let items = vec![
+                    self.count_message(&lease.conversation_id, answer.created_at),
+                    self.put_item(message_item(answer), "attribute_not_exists(PK)"),
+                ];
+                self.transact(items, |i| match i {
+                    0 => StoreError::NotFound("conversation"),
+                    _ => StoreError::Conflict("message id collision".into()),
+                })
+                .await
+            }
+            other => other,
+        }
+    }
+
+    async fn delete_conversation(&self, conversation: &Conversation) -> Result<(), StoreError> {
+        self.bury(conversation, true).await
+    }
+}

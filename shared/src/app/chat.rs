@@ -1,0 +1,218 @@
+//! The chat engine: one question in an API conversation answered, streamed
+//! as the model produces it, and stored once. Everything that can fail
+//! before the first word (the lease, history, retrieval, opening the
+//! model's stream, storing the question) fails before anything is sent,
+//! as an ordinary error; after that, the answer runs to its end whether or
+//! not anyone is still listening, and is stored `completed` or, if the
+//! model fails part way, `failed` with what it had said.
+
+use super::answer::{self, HISTORY_MESSAGES, HISTORY_TOKEN_BUDGET, PASSAGES_PER_ANSWER};
+use super::error::ApiError;
+use crate::domain::assistant::Assistant;
+use crate::domain::conversation::{
+    Channel, Conversation, Message, MessageStatus, Role, Source, history_within, sources_of,
+    title_from,
+};
+use crate::domain::time::Timestamp;
+use crate::ports::{
+    AnswerLease, ChatEvent, ChatModel, ChatStream, ConnectionStore, ConversationStore,
+    PassageSearch, StoreError,
+};
+use std::future::poll_fn;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How long one answer may hold its conversation: longer than the model
+/// client's limit for a streamed answer (two minutes) plus storing it, so
+/// a live answer never loses its lease, and short enough that one that
+/// died frees the conversation soon.
+pub const ANSWER_LEASE: Duration = Duration::from_secs(150);
+
+/// What happens to an answer as it is written.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AnswerEvent {
+    /// Text, as the model produced it.
+    Delta(String),
+    /// The answer, stored `completed`.
+    Done(Message),
+    /// The model failed part way: what it had said is stored `failed`.
+    Failed {
+        message: Option<Message>,
+        error: String,
+        code: &'static str,
+    },
+}
+
+#[derive(Clone)]
+pub struct ChatEngine {
+    pub connections: Arc<dyn ConnectionStore>,
+    pub conversations: Arc<dyn ConversationStore>,
+    pub search: Arc<dyn PassageSearch>,
+    pub chat: Arc<dyn ChatModel>,
+    pub lease: Duration,
+}
+
+/// An answer whose stream is open and whose question is stored.
+pub struct Answering {
+    pub question: Message,
+    pub sources: Vec<Source>,
+    stream: ChatStream,
+    lease: AnswerLease,
+    conversations: Arc<dyn ConversationStore>,
+}
+
+impl ChatEngine {
+    /// Takes the conversation's lease and opens the answer to `question`.
+    /// On any failure the lease is given back and nothing is stored.
+    pub async fn begin(
+        &self,
+        conversation: &Conversation,
+        assistant: &Assistant,
+        question: String,
+    ) -> Result<Answering, ApiError> {
+        let now = Timestamp::now();
+        let lease = self
+            .conversations
+            .begin_answer(conversation, now, self.lease)
+            .await
+            .map_err(|error| match error {
+                StoreError::Conflict(_) => ApiError::Conflict(
+                    "an answer is already being written in this conversation; \
+                     wait for it to finish"
+                        .into(),
+                ),
+                other => other.into(),
+            })?;
+        match self.open(conversation, assistant, question, now, &lease).await {
+            Ok((question, sources, stream)) => Ok(Answering {
+                question,
+                sources,
+                stream,
+                lease,
+                conversations: Arc::clone(&self.conversations),
+            }),
+            Err(error) => {
+                if let Err(release) = self.conversations.abandon_answer(&lease).await {
+                    tracing::warn!(conversation_id = %conversation.id, error = %release, "answer lease not given back; it will expire");
+                }
+                Err(error)
+            }
+        }
+    }
+
+    async fn open(
+        &self,
+        conversation: &Conversation,
+        assistant: &Assistant,
+        question: String,
+        now: Timestamp,
+        lease: &AnswerLease,
+    ) -> Result<(Message, Vec<Source>, ChatStream), ApiError> {
+        let (recent, projects) = tokio::try_join!(
+            self.conversations
+                .recent_messages(&conversation.id, HISTORY_MESSAGES),
+            self.connections
+                .connected_project_ids(&conversation.workspace_id, &conversation.assistant_id),
+        )?;
+        let history = history_within(&recent, HISTORY_TOKEN_BUDGET);
+        let passages = self
+            .search
+            .search(&projects, &question, PASSAGES_PER_ANSWER)
+            .await?;
+        let request = answer::prompt(assistant, Channel::Api, &passages, &history, &question);
+        let stream = self.chat.stream(&request).await?;
+        let title = title_from(&question);
+        let question = Message::new(&conversation.id, Role::User, question, now);
+        self.conversations
+            .add_question(lease, &question, &title)
+            .await?;
+        tracing::info!(
+            conversation_id = %conversation.id,
+            passages = passages.len(),
+            history = history.len(),
+            "answer started"
+        );
+        Ok((question, sources_of(&passages), stream))
+    }
+}
+
+impl Answering {
+    /// Reads the answer to its end, telling `events` each step (a listener
+    /// that has gone is no reason to stop), and stores it once.
+    pub async fn run(mut self, events: mpsc::Sender<AnswerEvent>) -> AnswerEvent {
+        let conversation = self.question.conversation_id.clone();
+        let mut text = String::new();
+        let mut usage = None;
+        let mut failure = None;
+        loop {
+            match poll_fn(|cx| self.stream.as_mut().poll_next(cx)).await {
+                Some(Ok(ChatEvent::Delta(delta))) => {
+                    text.push_str(&delta);
+                    // A full channel waits for the listener; a closed one
+                    // (the client left) is ignored.
+                    let _ = events.send(AnswerEvent::Delta(delta)).await;
+                }
+                Some(Ok(ChatEvent::Done {
+                    usage: reported,
+                    truncated,
+                })) => {
+                    usage = Some(reported);
+                    if truncated {
+                        tracing::info!(conversation_id = %conversation, "answer stopped at maxTokens");
+                    }
+                    break;
+                }
+                Some(Err(error)) => {
+                    tracing::warn!(conversation_id = %conversation, error = %error, "the model failed mid-answer");
+                    failure = Some("the model failed part way through the answer");
+                    break;
+                }
+                None => {
+                    failure = Some("the model's answer ended before it was complete");
+                    break;
+                }
+            }
+        }
+        if failure.is_none() && text.trim().is_empty() {
+            failure = Some("the model answered nothing");
+        }
+        // After the question, always: messages sort by time.
+        let at = Timestamp::from_millis(
+            Timestamp::now()
+                .millis()
+                .max(self.question.created_at.millis() + 1),
+        );
+        let answer = Message {
+            status: if failure.is_some() {
+                MessageStatus::Failed
+            } else {
+                MessageStatus::Completed
+            },
+            usage: usage.filter(|_| failure.is_none()),
+            sources: self.sources.clone(),
+            ..Message::new(&conversation, Role::Assistant, text, at)
+        };
+        let stored = self.conversations.finish_answer(&self.lease, &answer).await;
+        let outcome = match (stored, failure) {
+            (Ok(()), None) => AnswerEvent::Done(answer),
+            (Ok(()), Some(error)) => AnswerEvent::Failed {
+                message: Some(answer),
+                error: error.into(),
+                code: "unavailable:api",
+            },
+            (Err(error), _) => {
+                tracing::error!(conversation_id = %conversation, error = %error, "answer not stored");
+                let _ = self.conversations.abandon_answer(&self.lease).await;
+                let api = ApiError::from(error);
+                AnswerEvent::Failed {
+                    message: None,
+                    error: api.to_string(),
+                    code: api.code(),
+                }
+            }
+        };
+        let _ = events.send(outcome.clone()).await;
+        outcome
+    }
+}

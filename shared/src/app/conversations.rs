@@ -1,0 +1,82 @@
+//! Who may do what with a conversation, and the reads every route needs:
+//!
+//! - a conversation is seen by the member who started it and by the
+//!   workspace's owners and admins, and only while its assistant exists and
+//!   the caller may see it; to anyone else it does not exist (404);
+//! - only its creator may post in it (403 to the others who can see it),
+//!   and guests may not chat at all.
+
+use super::error::ApiError;
+use super::guard;
+use crate::domain::assistant::Assistant;
+use crate::domain::conversation::Conversation;
+use crate::domain::ids::{ConversationId, WorkspaceId};
+use crate::domain::policy::Actor;
+use crate::domain::role::Role;
+use crate::ports::{AssistantStore, ConversationRef, ConversationStore};
+use std::collections::HashSet;
+
+pub const GUESTS_CANNOT_CHAT: &str = "guests cannot chat with assistants";
+pub const ONLY_THE_CREATOR_POSTS: &str =
+    "only the member who started this conversation may post in it";
+pub const MANAGERS_ONLY: &str =
+    "only owners and admins may read an assistant's conversations";
+
+pub fn may_chat(actor: &Actor) -> Result<(), ApiError> {
+    guard::allowed(actor.role != Role::Guest, GUESTS_CANNOT_CHAT)
+}
+
+fn may_read(actor: &Actor, conversation: &Conversation) -> bool {
+    actor.can_manage_workspace() || conversation.created_by.as_ref() == Some(&actor.user_id)
+}
+
+/// The conversation and its assistant, if the actor may read it.
+pub async fn readable(
+    conversations: &dyn ConversationStore,
+    assistants: &dyn AssistantStore,
+    ws: &WorkspaceId,
+    raw_id: &str,
+    actor: &Actor,
+) -> Result<(Conversation, Assistant), ApiError> {
+    const NOT_FOUND: ApiError = ApiError::NotFound("conversation");
+    let id = ConversationId::parse(raw_id).ok_or(NOT_FOUND)?;
+    let conversation = conversations
+        .get_conversation(ws, &id)
+        .await?
+        .filter(|c| may_read(actor, c))
+        .ok_or(NOT_FOUND)?;
+    let found = assistants
+        .get_assistant_for(ws, &conversation.assistant_id, &actor.user_id)
+        .await?;
+    match found {
+        Some(seen) if actor.can_view_assistant(&seen.item, seen.granted) => {
+            Ok((conversation, seen.item))
+        }
+        _ => Err(NOT_FOUND),
+    }
+}
+
+/// The actor's own conversations, newest first, on assistants that still
+/// exist and that they may still see (optionally one of them).
+pub async fn own(
+    conversations: &dyn ConversationStore,
+    assistants: &dyn AssistantStore,
+    ws: &WorkspaceId,
+    actor: &Actor,
+    only: Option<&str>,
+) -> Result<Vec<ConversationRef>, ApiError> {
+    let (listed, assistants) = tokio::try_join!(
+        conversations.conversations_of(ws, &actor.user_id),
+        assistants.list_assistants_for(ws, &actor.user_id),
+    )?;
+    let visible: HashSet<_> = assistants
+        .into_iter()
+        .filter(|a| actor.can_view_assistant(&a.item, a.granted))
+        .map(|a| a.item.id)
+        .filter(|id| only.is_none_or(|wanted| id.as_str() == wanted))
+        .collect();
+    Ok(listed
+        .into_iter()
+        .filter(|c| visible.contains(&c.assistant_id))
+        .collect())
+}

@@ -1,0 +1,326 @@
+//! `/api/workspaces/{ws}/conversations[...]` and an assistant's
+//! conversations: the chat API. Posting a question answers it as an SSE
+//! stream (`message`, `sources`, `delta`..., then `done` or `error`) or,
+//! with `Accept: application/json`, as one body once it is complete.
+
+use super::accept::{AnswerForm, answer_form};
+use super::body::JsonBody;
+use super::error::ApiError;
+use super::member::Member;
+use super::paging::{Page, Paging};
+use super::path::ApiPath;
+use super::state::ChatState;
+use super::views::{ConversationView, MessageView, SourceView, SourcesView};
+use crate::app::chat::AnswerEvent;
+use crate::app::conversations::{self, MANAGERS_ONLY, ONLY_THE_CREATOR_POSTS};
+use crate::app::guard;
+use crate::domain::conversation::{Conversation, NewConversationRequest, question_from_json};
+use crate::domain::ids::WorkspaceId;
+use crate::domain::time::Timestamp;
+use crate::jobs::{CleanupJob, Job};
+use crate::ports::{ConversationRef, NewConversation};
+use axum::Json;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use futures_util::StreamExt;
+use serde::Serialize;
+use serde_json::json;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use tokio::sync::mpsc;
+
+pub fn routes() -> Router<ChatState> {
+    Router::new()
+        .route(
+            "/api/workspaces/{workspace_id}/conversations",
+            get(list_own).post(create),
+        )
+        .route(
+            "/api/workspaces/{workspace_id}/conversations/{conversation_id}",
+            get(get_one).delete(delete),
+        )
+        .route(
+            "/api/workspaces/{workspace_id}/conversations/{conversation_id}/messages",
+            get(list_messages).post(ask),
+        )
+        .route(
+            "/api/workspaces/{workspace_id}/assistants/{assistant_id}/conversations",
+            get(list_for_assistant),
+        )
+}
+
+/// Deltas waiting for a slow client before the model is read further.
+const EVENTS_IN_FLIGHT: usize = 64;
+
+async fn create(
+    State(state): State<ChatState>,
+    Member { workspace, actor }: Member,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let request = NewConversationRequest::from_json(body).map_err(ApiError::invalid)?;
+    let assistant = guard::visible_assistant(
+        state.assistants.as_ref(),
+        &workspace.id,
+        &request.assistant_id,
+        &actor,
+    )
+    .await?;
+    conversations::may_chat(&actor)?;
+    let (conversation, _) = state
+        .conversations
+        .create_conversation(NewConversation {
+            workspace_id: workspace.id,
+            assistant_id: assistant.id,
+            created_by: actor.user_id,
+            title: request.title,
+            welcome: assistant
+                .welcome_message
+                .filter(|w| !w.trim().is_empty()),
+            at: Timestamp::now(),
+        })
+        .await?;
+    tracing::info!(conversation_id = %conversation.id, "conversation started");
+    Ok((
+        StatusCode::CREATED,
+        Json(ConversationView::from(&conversation)),
+    )
+        .into_response())
+}
+
+/// A page of listed conversations, read whole.
+async fn page_of(
+    state: &ChatState,
+    ws: &WorkspaceId,
+    paging: Paging,
+    listed: Vec<ConversationRef>,
+) -> Result<Response, ApiError> {
+    let page = paging.page(listed);
+    let ids: Vec<_> = page.data.iter().map(|c| c.id.clone()).collect();
+    let found: Vec<Conversation> = state.conversations.read_conversations(ws, &ids).await?;
+    Ok(Json(Page {
+        data: found.iter().map(ConversationView::from).collect::<Vec<_>>(),
+        total: page.total,
+        limit: page.limit,
+        offset: page.offset,
+    })
+    .into_response())
+}
+
+async fn list_own(
+    State(state): State<ChatState>,
+    Member { workspace, actor }: Member,
+    paging: Paging,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let listed = conversations::own(
+        state.conversations.as_ref(),
+        state.assistants.as_ref(),
+        &workspace.id,
+        &actor,
+        query.get("assistantId").map(String::as_str),
+    )
+    .await?;
+    page_of(&state, &workspace.id, paging, listed).await
+}
+
+async fn list_for_assistant(
+    State(state): State<ChatState>,
+    Member { workspace, actor }: Member,
+    ApiPath((_, assistant_id)): ApiPath<(String, String)>,
+    paging: Paging,
+) -> Result<Response, ApiError> {
+    let read = guard::visible_assistant(
+        state.assistants.as_ref(),
+        &workspace.id,
+        &assistant_id,
+        &actor,
+    );
+    guard::managing(actor.can_manage_workspace(), read, MANAGERS_ONLY).await?;
+    let id = guard::assistant_id(&assistant_id)?;
+    let (assistant, listed) = tokio::try_join!(
+        state.assistants.get_assistant(&workspace.id, &id),
+        state.conversations.conversations_with(&id),
+    )?;
+    assistant.ok_or(ApiError::NotFound("assistant"))?;
+    page_of(&state, &workspace.id, paging, listed).await
+}
+
+async fn get_one(
+    State(state): State<ChatState>,
+    Member { workspace, actor }: Member,
+    ApiPath((_, conversation_id)): ApiPath<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (conversation, _) = conversations::readable(
+        state.conversations.as_ref(),
+        state.assistants.as_ref(),
+        &workspace.id,
+        &conversation_id,
+        &actor,
+    )
+    .await?;
+    Ok(Json(ConversationView::from(&conversation)).into_response())
+}
+
+async fn delete(
+    State(state): State<ChatState>,
+    Member { workspace, actor }: Member,
+    ApiPath((_, conversation_id)): ApiPath<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let (conversation, _) = conversations::readable(
+        state.conversations.as_ref(),
+        state.assistants.as_ref(),
+        &workspace.id,
+        &conversation_id,
+        &actor,
+    )
+    .await?;
+    state
+        .conversations
+        .delete_conversation(&conversation)
+        .await?;
+    let job = CleanupJob::ConversationDeleted {
+        workspace_id: workspace.id,
+        conversation_id: conversation.id,
+    };
+    // Gone for everyone already; its messages are unreachable without it.
+    // A failed enqueue leaves only invisible leftovers, logged to sweep.
+    if let Err(error) = state.cleanup.enqueue(&job).await {
+        tracing::error!(job = %job.to_message(), error = %error, "cleanup job not queued");
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_messages(
+    State(state): State<ChatState>,
+    Member { workspace, actor }: Member,
+    ApiPath((_, conversation_id)): ApiPath<(String, String)>,
+    paging: Paging,
+) -> Result<Response, ApiError> {
+    let (conversation, _) = conversations::readable(
+        state.conversations.as_ref(),
+        state.assistants.as_ref(),
+        &workspace.id,
+        &conversation_id,
+        &actor,
+    )
+    .await?;
+    let messages = state
+        .conversations
+        .messages(&conversation.id, paging.offset, paging.limit)
+        .await?;
+    Ok(Json(Page {
+        data: messages.iter().map(MessageView::from).collect::<Vec<_>>(),
+        total: conversation.message_count as usize,
+        limit: paging.limit,
+        offset: paging.offset,
+    })
+    .into_response())
+}
+
+async fn ask(
+    State(state): State<ChatState>,
+    Member { workspace, actor }: Member,
+    ApiPath((_, conversation_id)): ApiPath<(String, String)>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let form = answer_form(&headers)?;
+    let question = question_from_json(body).map_err(ApiError::invalid)?;
+    let (conversation, assistant) = conversations::readable(
+        state.conversations.as_ref(),
+        state.assistants.as_ref(),
+        &workspace.id,
+        &conversation_id,
+        &actor,
+    )
+    .await?;
+    conversations::may_chat(&actor)?;
+    guard::allowed(
+        conversation.created_by.as_ref() == Some(&actor.user_id),
+        ONLY_THE_CREATOR_POSTS,
+    )?;
+    let answering = state
+        .engine
+        .begin(&conversation, &assistant, question)
+        .await?;
+    let question = answering.question.clone();
+    let sources = answering.sources.clone();
+    let (events, mut received) = mpsc::channel(EVENTS_IN_FLIGHT);
+    // The answer is its own task: a client that leaves does not stop it
+    // from being completed and stored.
+    let running = tokio::spawn(answering.run(events));
+    match form {
+        AnswerForm::Json => {
+            drop(received);
+            let outcome = running
+                .await
+                .map_err(|e| ApiError::Internal(Box::new(e)))?;
+            match outcome {
+                AnswerEvent::Done(answer) => Ok((
+                    StatusCode::CREATED,
+                    Json(json!({
+                        "userMessage": MessageView::from(&question),
+                        "assistantMessage": MessageView::from(&answer),
+                    })),
+                )
+                    .into_response()),
+                AnswerEvent::Failed { error, code, .. } => Err(failure(error, code)),
+                AnswerEvent::Delta(_) => Err(ApiError::Internal(
+                    "the answer ended on a delta".into(),
+                )),
+            }
+        }
+        AnswerForm::Stream => {
+            let head = vec![
+                named("message", &MessageView::from(&question)),
+                named(
+                    "sources",
+                    &SourcesView {
+                        sources: sources.iter().map(SourceView::from).collect(),
+                    },
+                ),
+            ];
+            let tail = futures_util::stream::poll_fn(move |cx| received.poll_recv(cx))
+                .map(|event| sse_event(&event));
+            let stream = futures_util::stream::iter(head)
+                .chain(tail)
+                .map(Ok::<_, Infallible>);
+            let mut response = Sse::new(stream)
+                .keep_alive(KeepAlive::default())
+                .into_response();
+            // No proxy in front may hold events back to batch them.
+            response
+                .headers_mut()
+                .insert("x-accel-buffering", HeaderValue::from_static("no"));
+            Ok(response)
+        }
+    }
+}
+
+fn failure(error: String, code: &'static str) -> ApiError {
+    match code {
+        "unavailable:api" => ApiError::Unavailable(error.into()),
+        _ => ApiError::Internal(error.into()),
+    }
+}
+
+fn named(name: &'static str, data: &impl Serialize) -> Event {
+    Event::default()
+        .event(name)
+        .json_data(data)
+        .expect("views always serialize")
+}
+
+fn sse_event(event: &AnswerEvent) -> Event {
+    match event {
+        AnswerEvent::Delta(text) => named("delta", &json!({ "text": text })),
+        AnswerEvent::Done(answer) => named("done", &MessageView::from(answer)),
+        AnswerEvent::Failed { error, code, .. } => {
+            named("error", &json!({ "error": error, "code": code }))
+        }
+    }
+}
