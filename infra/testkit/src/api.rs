@@ -79,10 +79,53 @@ impl Api {
         if body.is_some() {
             request = request.header("content-type", "application/json");
         }
+        // As a JSON client asks: a question is answered as one body, not a
+        // stream (see `Api::ask_streaming` for the stream).
+        request = request.header("accept", "application/json");
         let request = request
             .body(body.map_or_else(Body::empty, Body::from))
             .expect("a well-formed test request");
         self.send(request).await
+    }
+
+    /// Posts a question as a browser's `EventSource`-style client would
+    /// (`Accept: text/event-stream`) and reads the answer with a real SSE
+    /// parser: the status and, for a stream, each event's name and data
+    /// (JSON), in order. A non-stream answer comes back as one `"json"`
+    /// event holding its body.
+    pub async fn ask_streaming(
+        &self,
+        path: &str,
+        key: &str,
+        content: &str,
+    ) -> (StatusCode, Vec<(String, Value)>) {
+        let response = self.open_stream(path, key, content).await;
+        let status = response.status();
+        (status, read_events(response, usize::MAX).await)
+    }
+
+    /// The response to a streamed question, unread.
+    pub async fn open_stream(
+        &self,
+        path: &str,
+        key: &str,
+        content: &str,
+    ) -> axum::response::Response {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("authorization", format!("Bearer {key}"))
+            .header("content-type", "application/json")
+            .header("accept", "text/event-stream")
+            .body(Body::from(
+                serde_json::json!({ "content": content }).to_string(),
+            ))
+            .expect("a well-formed test request");
+        self.router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router never fails")
     }
 
     /// Sends a request through the router; the body comes back as JSON
@@ -123,6 +166,10 @@ pub struct Fixture {
     pub owner_key_id: String,
     /// The number of the private assistant's SMS configuration.
     pub sms_number: String,
+    /// A conversation the member started with the private assistant.
+    pub member_conversation: String,
+    /// One the owner started with it.
+    pub owner_conversation: String,
 }
 
 impl Fixture {
@@ -228,6 +275,25 @@ impl Api {
             .call(Method::GET, "/api/api-keys", Some(&owner), None)
             .await;
         let owner_key_id = keys["data"][0]["id"].as_str().expect("a key").to_owned();
+        let start_conversation = |role: &'static str| {
+            let key = seed.keys[role].clone();
+            let ws = ws.clone();
+            let assistant = private_assistant.clone();
+            async move {
+                let (status, body) = self
+                    .call(
+                        Method::POST,
+                        &format!("/api/workspaces/{ws}/conversations"),
+                        Some(&key),
+                        Some(serde_json::json!({"assistantId": assistant})),
+                    )
+                    .await;
+                assert_eq!(status, StatusCode::CREATED, "{body}");
+                body["id"].as_str().expect("an id").to_owned()
+            }
+        };
+        let member_conversation = start_conversation("member").await;
+        let owner_conversation = start_conversation("owner").await;
         Fixture {
             seed,
             public_assistant,
@@ -237,6 +303,8 @@ impl Api {
             document,
             owner_key_id,
             sms_number,
+            member_conversation,
+            owner_conversation,
         }
     }
 
@@ -295,6 +363,18 @@ impl Api {
                 "/api/workspaces/{ws}/assistants/{}/sms/analytics",
                 fixture.private_assistant
             ),
+            format!(
+                "/api/workspaces/{ws}/assistants/{}/conversations",
+                fixture.private_assistant
+            ),
+            format!(
+                "/api/workspaces/{ws}/conversations/{}/messages",
+                fixture.member_conversation
+            ),
+            format!(
+                "/api/workspaces/{ws}/conversations/{}/messages",
+                fixture.owner_conversation
+            ),
         ] {
             let (status, mut body) = self.call(Method::GET, &path, Some(owner), None).await;
             // The snapshot's own reads move the owner key's last use.
@@ -310,4 +390,37 @@ impl Api {
         }
         Value::Object(snapshot)
     }
+}
+
+/// Up to `limit` events of a response, read as they arrive with a real SSE
+/// parser; a JSON body is one `"json"` event.
+pub async fn read_events(response: axum::response::Response, limit: usize) -> Vec<(String, Value)> {
+    use eventsource_stream2::Eventsource;
+    use futures_util::StreamExt;
+    let is_stream = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    if !is_stream {
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("the body is readable");
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        return vec![("json".into(), json)];
+    }
+    let mut events = response.into_body().into_data_stream().eventsource();
+    let mut read = Vec::new();
+    while read.len() < limit {
+        match events.next().await {
+            Some(Ok(event)) => {
+                let data = serde_json::from_str(&event.data)
+                    .unwrap_or_else(|_| panic!("event data is JSON: {}", event.data));
+                read.push((event.event, data));
+            }
+            Some(Err(error)) => panic!("the stream is valid SSE: {error}"),
+            None => break,
+        }
+    }
+    read
 }

@@ -77,7 +77,10 @@ pub async fn a_conversation_needs_its_assistant_and_lists_newest_first(store: Ar
     assert_eq!(messages, vec![welcome]);
     let (other_ws, _) = workspace_of(store.as_ref()).await;
     assert_eq!(
-        store.get_conversation(&other_ws.id, &first.id).await.unwrap(),
+        store
+            .get_conversation(&other_ws.id, &first.id)
+            .await
+            .unwrap(),
         None,
         "another workspace never sees it"
     );
@@ -113,10 +116,7 @@ pub async fn one_answer_at_a_time_and_every_message_counted_in_order(store: Arc<
         .create_conversation(new(&ws, &bot.id, &owner, None, now.millis()))
         .await
         .unwrap();
-    let lease = store
-        .begin_answer(&conversation, now, LEASE)
-        .await
-        .unwrap();
+    let lease = store.begin_answer(&conversation, now, LEASE).await.unwrap();
     let second = store.begin_answer(&conversation, now, LEASE).await;
     assert!(matches!(second, Err(StoreError::Conflict(_))), "{second:?}");
     let question = Message::new(&conversation.id, Role::User, "How long?".into(), now);
@@ -128,7 +128,10 @@ pub async fn one_answer_at_a_time_and_every_message_counted_in_order(store: Arc<
     store.finish_answer(&lease, &reply).await.unwrap();
     // Released: the next question may begin, and its title stays the first.
     let later = Timestamp::from_millis(now.millis() + 10);
-    let next = store.begin_answer(&conversation, later, LEASE).await.unwrap();
+    let next = store
+        .begin_answer(&conversation, later, LEASE)
+        .await
+        .unwrap();
     let follow_up = Message::new(&conversation.id, Role::User, "And cards?".into(), later);
     store
         .add_question(&next, &follow_up, "And cards?")
@@ -145,7 +148,10 @@ pub async fn one_answer_at_a_time_and_every_message_counted_in_order(store: Arc<
     assert_eq!(stored.title.as_deref(), Some("How long?"));
     let all = store.messages(&conversation.id, 0, 10).await.unwrap();
     assert_eq!(all, vec![question, reply, follow_up, half.clone()]);
-    assert_eq!(store.messages(&conversation.id, 1, 2).await.unwrap(), all[1..3]);
+    assert_eq!(
+        store.messages(&conversation.id, 1, 2).await.unwrap(),
+        all[1..3]
+    );
     let recent = store.recent_messages(&conversation.id, 2).await.unwrap();
     assert_eq!(recent, vec![half, all[2].clone()]);
 }
@@ -195,17 +201,29 @@ pub async fn a_deleted_conversation_is_gone_at_once_and_purged_after(store: Arc<
         .create_conversation(new(&ws, &bot.id, &owner, Some("Hi"), now.millis()))
         .await
         .unwrap();
-    assert!(matches!(
-        store.purge_conversation(&conversation.id).await,
-        Err(StoreError::Conflict(_))
-    ), "a live conversation is never purged");
+    assert!(
+        matches!(
+            store.purge_conversation(&conversation.id).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "a live conversation is never purged"
+    );
     let lease = store.begin_answer(&conversation, now, LEASE).await.unwrap();
     store.delete_conversation(&conversation).await.unwrap();
     assert_eq!(
-        store.get_conversation(&ws.id, &conversation.id).await.unwrap(),
+        store
+            .get_conversation(&ws.id, &conversation.id)
+            .await
+            .unwrap(),
         None
     );
-    assert!(store.conversations_of(&ws.id, &owner.id).await.unwrap().is_empty());
+    assert!(
+        store
+            .conversations_of(&ws.id, &owner.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(store.conversations_with(&bot.id).await.unwrap().is_empty());
     let question = Message::new(&conversation.id, Role::User, "still there?".into(), now);
     assert!(
@@ -218,7 +236,13 @@ pub async fn a_deleted_conversation_is_gone_at_once_and_purged_after(store: Arc<
     ));
     assert!(store.purge_conversation(&conversation.id).await.unwrap() >= 2);
     assert_eq!(store.purge_conversation(&conversation.id).await.unwrap(), 0);
-    assert!(store.messages(&conversation.id, 0, 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .messages(&conversation.id, 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn the_cascade_removes_an_assistants_conversations_and_their_messages(
@@ -241,8 +265,14 @@ pub async fn the_cascade_removes_an_assistants_conversations_and_their_messages(
         .delete_children(&ws.id, &AccessTarget::Assistant(bot.id.clone()))
         .await
         .unwrap();
-    assert!(removed >= 4, "the conversation, its message, two listings: {removed}");
-    assert_eq!(store.get_conversation(&ws.id, &doomed.id).await.unwrap(), None);
+    assert!(
+        removed >= 4,
+        "the conversation, its message, two listings: {removed}"
+    );
+    assert_eq!(
+        store.get_conversation(&ws.id, &doomed.id).await.unwrap(),
+        None
+    );
     assert!(store.messages(&doomed.id, 0, 10).await.unwrap().is_empty());
     assert!(store.conversations_with(&bot.id).await.unwrap().is_empty());
     let mine: Vec<_> = store

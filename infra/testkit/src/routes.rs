@@ -600,5 +600,113 @@ pub fn routes() -> Vec<Route> {
             round_trips: [3, 3, 2, 2, 1],
             once: false,
         },
+        Route {
+            name: "start a conversation",
+            method: Method::POST,
+            path: |f| format!("/api/workspaces/{}/conversations", f.ws()),
+            body: Some(|f| json!({"assistantId": f.public_assistant})),
+            statuses: [201, 201, 201, 403, 404],
+            round_trips: [3, 3, 3, 2, 1],
+            once: false,
+        },
+        Route {
+            name: "list own conversations",
+            method: Method::GET,
+            path: |f| format!("/api/workspaces/{}/conversations", f.ws()),
+            body: None,
+            statuses: [200, 200, 200, 200, 404],
+            round_trips: [3, 3, 3, 2, 1],
+            once: false,
+        },
+        Route {
+            name: "get a member's conversation",
+            method: Method::GET,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/conversations/{}",
+                    f.ws(),
+                    f.member_conversation
+                )
+            },
+            body: None,
+            statuses: [200, 200, 200, 404, 404],
+            round_trips: [3, 3, 3, 2, 1],
+            once: false,
+        },
+        Route {
+            name: "get the owner's conversation",
+            method: Method::GET,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/conversations/{}",
+                    f.ws(),
+                    f.owner_conversation
+                )
+            },
+            body: None,
+            statuses: [200, 200, 404, 404, 404],
+            round_trips: [3, 3, 2, 2, 1],
+            once: false,
+        },
+        Route {
+            name: "list a conversation's messages",
+            method: Method::GET,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/conversations/{}/messages",
+                    f.ws(),
+                    f.member_conversation
+                )
+            },
+            body: None,
+            statuses: [200, 200, 200, 404, 404],
+            round_trips: [4, 4, 4, 2, 1],
+            once: false,
+        },
+        Route {
+            name: "ask in a conversation",
+            method: Method::POST,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/conversations/{}/messages",
+                    f.ws(),
+                    f.member_conversation
+                )
+            },
+            body: Some(|_| json!({"content": "How long do refunds take?"})),
+            statuses: [403, 403, 201, 404, 404],
+            round_trips: [3, 3, 8, 2, 1],
+            once: false,
+        },
+        Route {
+            name: "delete a conversation",
+            method: Method::DELETE,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/conversations/{}",
+                    f.ws(),
+                    f.member_conversation
+                )
+            },
+            body: None,
+            statuses: [204, 204, 204, 404, 404],
+            round_trips: [4, 4, 4, 2, 1],
+            once: true,
+        },
+        Route {
+            name: "list an assistant's conversations",
+            method: Method::GET,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/assistants/{}/conversations",
+                    f.ws(),
+                    f.private_assistant
+                )
+            },
+            body: None,
+            statuses: [200, 200, 403, 404, 404],
+            round_trips: [4, 4, 2, 2, 1],
+            once: false,
+        },
     ]
 }

@@ -139,10 +139,7 @@ pub async fn an_inbound_message_is_recorded_once_however_concurrent(store: Arc<d
         .unwrap();
     assert_eq!((traffic.inbound, traffic.unique_contacts), (1, 1));
     let conversation = conversation_of(&outcomes[0]).unwrap();
-    let messages = store
-        .recent_messages(&conversation, 10)
-        .await
-        .unwrap();
+    let messages = store.recent_messages(&conversation, 10).await.unwrap();
     assert_eq!(messages.len(), 1);
 }
 

@@ -84,7 +84,10 @@ impl ChatEngine {
                 ),
                 other => other.into(),
             })?;
-        match self.open(conversation, assistant, question, now, &lease).await {
+        match self
+            .open(conversation, assistant, question, now, &lease)
+            .await
+        {
             Ok((question, sources, stream)) => Ok(Answering {
                 question,
                 sources,

@@ -19,8 +19,7 @@ use std::collections::HashSet;
 pub const GUESTS_CANNOT_CHAT: &str = "guests cannot chat with assistants";
 pub const ONLY_THE_CREATOR_POSTS: &str =
     "only the member who started this conversation may post in it";
-pub const MANAGERS_ONLY: &str =
-    "only owners and admins may read an assistant's conversations";
+pub const MANAGERS_ONLY: &str = "only owners and admins may read an assistant's conversations";
 
 pub fn may_chat(actor: &Actor) -> Result<(), ApiError> {
     guard::allowed(actor.role != Role::Guest, GUESTS_CANNOT_CHAT)

@@ -298,14 +298,21 @@ mod tests {
 
     #[test]
     fn a_short_question_is_its_own_title() {
-        assert_eq!(title_from("  How long do\nrefunds take?  "), "How long do refunds take?");
+        assert_eq!(
+            title_from("  How long do\nrefunds take?  "),
+            "How long do refunds take?"
+        );
     }
 
     #[test]
     fn a_long_question_is_cut_at_the_last_word_within_sixty_characters() {
-        let question = "Where can I find the warranty terms for the espresso machine I bought last spring?";
+        let question =
+            "Where can I find the warranty terms for the espresso machine I bought last spring?";
         let title = title_from(question);
-        assert_eq!(title, "Where can I find the warranty terms for the espresso machine");
+        assert_eq!(
+            title,
+            "Where can I find the warranty terms for the espresso machine"
+        );
         assert!(title.chars().count() <= TITLE_CHARS);
         let exact = "a".repeat(59) + " b";
         assert_eq!(title_from(&exact), exact.trim_end());
@@ -338,8 +345,17 @@ mod tests {
     #[test]
     fn a_question_must_have_content_and_at_most_sixteen_thousand_characters() {
         use serde_json::json;
-        assert_eq!(question_from_json(json!({"content": " hi "})).unwrap(), " hi ");
-        for bad in [json!({}), json!({"content": "  "}), json!({"content": 3}), json!({"content": "x".repeat(16_001)}), json!({"content": "x", "role": "assistant"})] {
+        assert_eq!(
+            question_from_json(json!({"content": " hi "})).unwrap(),
+            " hi "
+        );
+        for bad in [
+            json!({}),
+            json!({"content": "  "}),
+            json!({"content": 3}),
+            json!({"content": "x".repeat(16_001)}),
+            json!({"content": "x", "role": "assistant"}),
+        ] {
             assert!(question_from_json(bad).is_err());
         }
         assert!(question_from_json(json!({"content": "x".repeat(16_000)})).is_ok());

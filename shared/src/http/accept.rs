@@ -104,7 +104,10 @@ mod tests {
     #[test]
     fn a_client_that_accepts_neither_form_is_told_which_there_are() {
         for accept in ["text/html", "application/json;q=0, text/event-stream;q=0"] {
-            assert!(matches!(form(Some(accept)), Err(ApiError::NotAcceptable(_))));
+            assert!(matches!(
+                form(Some(accept)),
+                Err(ApiError::NotAcceptable(_))
+            ));
         }
     }
 }

@@ -10,7 +10,7 @@ use super::member::Member;
 use super::paging::{Page, Paging};
 use super::path::ApiPath;
 use super::state::ChatState;
-use super::views::{ConversationView, MessageView, SourceView, SourcesView};
+use super::views::{ConversationView, ExchangeView, MessageView, SourceView, SourcesView};
 use crate::app::chat::AnswerEvent;
 use crate::app::conversations::{self, MANAGERS_ONLY, ONLY_THE_CREATOR_POSTS};
 use crate::app::guard;
@@ -77,9 +77,7 @@ async fn create(
             assistant_id: assistant.id,
             created_by: actor.user_id,
             title: request.title,
-            welcome: assistant
-                .welcome_message
-                .filter(|w| !w.trim().is_empty()),
+            welcome: assistant.welcome_message.filter(|w| !w.trim().is_empty()),
             at: Timestamp::now(),
         })
         .await?;
@@ -256,22 +254,20 @@ async fn ask(
     match form {
         AnswerForm::Json => {
             drop(received);
-            let outcome = running
-                .await
-                .map_err(|e| ApiError::Internal(Box::new(e)))?;
+            let outcome = running.await.map_err(|e| ApiError::Internal(Box::new(e)))?;
             match outcome {
                 AnswerEvent::Done(answer) => Ok((
                     StatusCode::CREATED,
-                    Json(json!({
-                        "userMessage": MessageView::from(&question),
-                        "assistantMessage": MessageView::from(&answer),
-                    })),
+                    Json(ExchangeView {
+                        user_message: MessageView::from(&question),
+                        assistant_message: MessageView::from(&answer),
+                    }),
                 )
                     .into_response()),
                 AnswerEvent::Failed { error, code, .. } => Err(failure(error, code)),
-                AnswerEvent::Delta(_) => Err(ApiError::Internal(
-                    "the answer ended on a delta".into(),
-                )),
+                AnswerEvent::Delta(_) => {
+                    Err(ApiError::Internal("the answer ended on a delta".into()))
+                }
             }
         }
         AnswerForm::Stream => {

@@ -2,8 +2,8 @@
 //! workspace-member extractor, JSON bodies, paging, the error mapping, and
 //! the routers. Routes are composed here and only here.
 
-pub mod access;
 mod accept;
+pub mod access;
 pub mod api_keys;
 pub mod assistants;
 pub mod auth;

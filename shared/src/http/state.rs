@@ -7,8 +7,8 @@ use crate::app::chat::{ANSWER_LEASE, ChatEngine};
 use crate::app::documents::DocumentService;
 use crate::jobs::{CleanupJob, IngestJob};
 use crate::ports::{
-    AssistantStore, BlobStore, ChatModel, ConnectionStore, ConversationStore, GrantStore,
-    JobQueue, KeyStore, PassageSearch, ProjectStore, SecretCipher, SmsGateway, SmsStore, Store,
+    AssistantStore, BlobStore, ChatModel, ConnectionStore, ConversationStore, GrantStore, JobQueue,
+    KeyStore, PassageSearch, ProjectStore, SecretCipher, SmsGateway, SmsStore, Store,
     WorkspaceStore,
 };
 use axum::extract::FromRef;

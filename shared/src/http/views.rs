@@ -391,3 +391,11 @@ impl<'a> From<&'a Message> for MessageView<'a> {
 pub struct SourcesView<'a> {
     pub sources: Vec<SourceView<'a>>,
 }
+
+/// The JSON form of an answer: the question and the answer, both stored.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExchangeView<'a> {
+    pub user_message: MessageView<'a>,
+    pub assistant_message: MessageView<'a>,
+}

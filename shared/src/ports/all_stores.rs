@@ -33,6 +33,6 @@ impl<T> Store for T where
         + DocumentStore
         + CascadeStore
         + SmsStore
-    + ConversationStore
+        + ConversationStore
 {
 }

@@ -27,7 +27,7 @@ pub const NO_ANSWER: &str = "I could not find that in the documents I have.";
 #[derive(Clone, Debug, Default)]
 pub struct ChatEmulator {
     pub latency: Latency,
-    pub pace: StreamPace,
+    pace: Arc<Mutex<StreamPace>>,
     faults: Arc<Mutex<VecDeque<u16>>>,
     /// Streams that fail after this many text chunks, next first.
     cut_offs: Arc<Mutex<VecDeque<usize>>>,
@@ -106,9 +106,14 @@ impl ChatEmulator {
             .extend(chunks);
     }
 
-    pub fn with_pace(mut self, pace: StreamPace) -> Self {
-        self.pace = pace;
+    pub fn with_pace(self, pace: StreamPace) -> Self {
+        self.set_pace(pace);
         self
+    }
+
+    /// How streams come out from now on.
+    pub fn set_pace(&self, pace: StreamPace) {
+        *self.pace.lock().unwrap_or_else(|p| p.into_inner()) = pace;
     }
 
     /// Every request body received, oldest first.
@@ -283,7 +288,8 @@ async fn complete(State(chat): State<ChatEmulator>, body: axum::body::Bytes) -> 
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .pop_front();
-        return stream(&request.model, &answer, finish, usage, chat.pace, cut_off);
+        let pace = *chat.pace.lock().unwrap_or_else(|p| p.into_inner());
+        return stream(&request.model, &answer, finish, usage, pace, cut_off);
     }
     Json(json!({
         "id": "chatcmpl-local", "object": "chat.completion", "created": 0,

@@ -5,9 +5,11 @@
 mod assistants_api;
 mod assistants_events;
 mod authorization;
+mod chat_answers;
 mod chat_streaming;
 mod cleanup_events;
 mod connections_api;
+mod conversations_api;
 mod failures;
 mod ingest_events;
 mod ingest_redelivery;

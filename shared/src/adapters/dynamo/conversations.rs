@@ -14,9 +14,7 @@ use crate::domain::conversation::{
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, UserId, WorkspaceId};
 use crate::domain::sms::PhoneNumber;
 use crate::domain::time::Timestamp;
-use crate::ports::{
-    AnswerLease, ConversationRef, ConversationStore, NewConversation, StoreError,
-};
+use crate::ports::{AnswerLease, ConversationRef, ConversationStore, NewConversation, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use std::collections::HashMap;
@@ -209,7 +207,10 @@ fn reference_from(item: &Item) -> Result<ConversationRef, StoreError> {
 
 impl DynamoStore {
     /// A new conversation's item and listings, as transaction items.
-    pub(super) fn new_conversation_items(&self, conversation: &Conversation) -> Vec<TransactWriteItem> {
+    pub(super) fn new_conversation_items(
+        &self,
+        conversation: &Conversation,
+    ) -> Vec<TransactWriteItem> {
         std::iter::once(conversation_item(conversation))
             .chain(listing_items(conversation))
             .map(|item| self.put_item(item, "attribute_not_exists(PK)"))
@@ -379,7 +380,9 @@ impl ConversationStore for DynamoStore {
         new: NewConversation,
     ) -> Result<(Conversation, Option<Message>), StoreError> {
         let id = ConversationId::generate();
-        let welcome = new.welcome.map(|text| Message::new(&id, Role::Assistant, text, new.at));
+        let welcome = new
+            .welcome
+            .map(|text| Message::new(&id, Role::Assistant, text, new.at));
         let conversation = Conversation {
             id,
             workspace_id: new.workspace_id.clone(),

@@ -180,8 +180,7 @@ impl ConversationStore for MemoryStore {
         id: &ConversationId,
     ) -> Result<Option<Conversation>, StoreError> {
         self.run(Call::Read, |t| {
-            Ok(t
-                .conversations
+            Ok(t.conversations
                 .open(id)
                 .filter(|c| &c.workspace_id == ws)
                 .cloned())
@@ -207,8 +206,7 @@ impl ConversationStore for MemoryStore {
         assistant: &AssistantId,
     ) -> Result<Vec<ConversationRef>, StoreError> {
         self.run(Call::Read, |t| {
-            Ok(t
-                .conversations
+            Ok(t.conversations
                 .listed_newest_first(|c| &c.assistant_id == assistant))
         })
         .await
@@ -276,7 +274,11 @@ impl ConversationStore for MemoryStore {
     ) -> Result<AnswerLease, StoreError> {
         self.run(Call::Write, |t| {
             let stored = t.conversations.open_mut(&conversation.id)?;
-            if stored.lease.as_ref().is_some_and(|(_, until)| *until >= now) {
+            if stored
+                .lease
+                .as_ref()
+                .is_some_and(|(_, until)| *until >= now)
+            {
                 return Err(StoreError::Conflict(
                     "another answer is being written in this conversation".into(),
                 ));
@@ -295,7 +297,10 @@ impl ConversationStore for MemoryStore {
     async fn abandon_answer(&self, lease: &AnswerLease) -> Result<(), StoreError> {
         self.run(Call::Write, |t| {
             if let Some(stored) = t.conversations.stored.get_mut(&lease.conversation_id)
-                && stored.lease.as_ref().is_some_and(|(token, _)| token == &lease.token)
+                && stored
+                    .lease
+                    .as_ref()
+                    .is_some_and(|(token, _)| token == &lease.token)
             {
                 stored.lease = None;
             }

@@ -265,7 +265,10 @@ impl ChatModel for OpenAiChat {
 
     async fn complete(&self, request: &ChatRequest) -> Result<ChatAnswer, ProviderError> {
         let body = request_body(request);
-        let completion: Completion = send_json(PROVIDER, self.retry, || self.post(&body, self.config.timeout)).await?;
+        let completion: Completion = send_json(PROVIDER, self.retry, || {
+            self.post(&body, self.config.timeout)
+        })
+        .await?;
         let choice = completion
             .choices
             .and_then(|c| c.into_iter().next())

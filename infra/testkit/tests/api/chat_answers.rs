@@ -1,0 +1,260 @@
+//! Answers on the chat API, read by a real SSE client: the events in
+//! order, deltas that add up to the stored answer, the JSON form, the
+//! model failing before and during the answer, one answer at a time, and
+//! a client that leaves before the end.
+
+use axum::http::{Method, StatusCode};
+use devtools::emulators::chat::StreamPace;
+use serde_json::{Value, json};
+use std::time::Duration;
+use testkit::api::read_events;
+use testkit::{Fixture, MemoryStack};
+
+const QUESTION: &str = "How long do refunds take?";
+const GROUNDED: &str = "Refunds take five business days.";
+
+fn messages(f: &Fixture) -> String {
+    format!(
+        "/api/workspaces/{}/conversations/{}/messages",
+        f.ws(),
+        f.member_conversation
+    )
+}
+
+/// The fixture, with its FAQ indexed for the private assistant.
+async fn grounded() -> (MemoryStack, Fixture) {
+    let stack = MemoryStack::start().await;
+    let f = stack.fixture().await;
+    stack.run_ingest().await;
+    (stack, f)
+}
+
+fn deltas(events: &[(String, Value)]) -> String {
+    events
+        .iter()
+        .filter(|(name, _)| name == "delta")
+        .map(|(_, data)| data["text"].as_str().expect("a delta has text"))
+        .collect()
+}
+
+async fn stored(stack: &MemoryStack, f: &Fixture) -> Vec<Value> {
+    let (status, page) = stack
+        .call(Method::GET, &messages(f), Some(f.key("member")), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    page["data"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn an_answer_streams_its_question_sources_words_then_the_stored_answer() {
+    let (stack, f) = grounded().await;
+    let response = stack
+        .open_stream(&messages(&f), f.key("member"), QUESTION)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(header("content-type").as_deref(), Some("text/event-stream"));
+    assert_eq!(header("cache-control").as_deref(), Some("no-cache"));
+    assert_eq!(header("x-accel-buffering").as_deref(), Some("no"));
+    let events = read_events(response, usize::MAX).await;
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(&names[..2], ["message", "sources"], "{names:?}");
+    assert_eq!(names.last(), Some(&"done"));
+    assert!(
+        names[2..names.len() - 1].iter().all(|n| *n == "delta") && names.len() > 4,
+        "words arrive one delta at a time: {names:?}"
+    );
+    let question = &events[0].1;
+    assert_eq!(question["role"], "user");
+    assert_eq!(question["content"], QUESTION);
+    assert_eq!(question["status"], "completed");
+    let sources = events[1].1["sources"].as_array().unwrap();
+    assert_eq!(sources[0]["documentName"], "faq.md");
+    assert_eq!(sources[0]["projectId"], f.project.as_str());
+    assert!(
+        sources[0]["documentId"]
+            .as_str()
+            .unwrap()
+            .starts_with("doc_")
+    );
+    assert!(sources[0]["score"].as_f64().unwrap() > 0.0);
+    let done = &events.last().unwrap().1;
+    let text = deltas(&events);
+    assert!(text.contains(GROUNDED), "{text}");
+    assert_eq!(
+        done["content"],
+        text.as_str(),
+        "the stored answer is the deltas"
+    );
+    assert_eq!(done["role"], "assistant");
+    assert_eq!(done["status"], "completed");
+    assert!(done["usage"]["promptTokens"].as_u64().unwrap() > 0);
+    assert!(done["usage"]["completionTokens"].as_u64().unwrap() > 0);
+    assert_eq!(done["sources"], events[1].1["sources"]);
+    let history = stored(&stack, &f).await;
+    assert_eq!(history.len(), 2);
+    assert_eq!(&history[0], question);
+    assert_eq!(&history[1], done);
+    let prompt = stack.sms.chat.requests().pop().unwrap();
+    assert_eq!(prompt["stream"], true);
+    assert_eq!(prompt["stream_options"]["include_usage"], true);
+    assert!(
+        prompt["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Markdown"),
+        "the web channel's rules"
+    );
+}
+
+#[tokio::test]
+async fn the_json_form_answers_both_messages_once_the_answer_is_complete() {
+    let (stack, f) = grounded().await;
+    let (status, body) = stack
+        .call(
+            Method::POST,
+            &messages(&f),
+            Some(f.key("member")),
+            Some(json!({ "content": QUESTION })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["userMessage"]["content"], QUESTION);
+    let answer = &body["assistantMessage"];
+    assert_eq!(answer["status"], "completed");
+    assert!(answer["content"].as_str().unwrap().contains(GROUNDED));
+    assert_eq!(
+        stored(&stack, &f).await,
+        vec![body["userMessage"].clone(), answer.clone()]
+    );
+}
+
+#[tokio::test]
+async fn a_model_down_before_the_first_word_is_a_503_and_stores_nothing() {
+    let (stack, f) = grounded().await;
+    stack.sms.chat.fail_next([500, 503, 500]);
+    let (status, events) = stack
+        .ask_streaming(&messages(&f), f.key("member"), QUESTION)
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{events:?}");
+    assert_eq!(events[0].1["code"], "unavailable:api");
+    assert!(stored(&stack, &f).await.is_empty(), "not even the question");
+    // One 429 is retried within the answer; the lease was given back.
+    stack.sms.chat.fail_next([429]);
+    let (status, events) = stack
+        .ask_streaming(&messages(&f), f.key("member"), QUESTION)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(events.last().unwrap().0, "done", "{events:?}");
+    assert_eq!(stored(&stack, &f).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_model_that_fails_mid_answer_ends_the_stream_with_an_error_and_keeps_what_it_said() {
+    let (stack, f) = grounded().await;
+    stack.sms.chat.cut_off_after([2]);
+    let (status, events) = stack
+        .ask_streaming(&messages(&f), f.key("member"), QUESTION)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["message", "sources", "delta", "delta", "error"]);
+    let error = &events[4].1;
+    assert_eq!(error["code"], "unavailable:api");
+    assert!(
+        error["error"].as_str().unwrap().contains("part way"),
+        "{error}"
+    );
+    let history = stored(&stack, &f).await;
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1]["status"], "failed");
+    assert_eq!(history[1]["content"], deltas(&events).as_str());
+    assert!(history[1].get("usage").is_none());
+    // The JSON form says the same with a 503.
+    stack.sms.chat.cut_off_after([1]);
+    let (status, body) = stack
+        .call(
+            Method::POST,
+            &messages(&f),
+            Some(f.key("member")),
+            Some(json!({ "content": QUESTION })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(stored(&stack, &f).await.len(), 4);
+}
+
+#[tokio::test]
+async fn a_second_question_while_an_answer_streams_is_a_409() {
+    let (stack, f) = grounded().await;
+    stack.sms.chat.set_pace(StreamPace {
+        words_per_chunk: 1,
+        first_token: Duration::from_millis(50),
+        between: Duration::from_millis(40),
+    });
+    let streaming = stack
+        .open_stream(&messages(&f), f.key("member"), QUESTION)
+        .await;
+    assert_eq!(streaming.status(), StatusCode::OK);
+    let (status, body) = stack
+        .call(
+            Method::POST,
+            &messages(&f),
+            Some(f.key("member")),
+            Some(json!({ "content": "And exchanges?" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["code"], "conflict:api");
+    let events = read_events(streaming, usize::MAX).await;
+    assert_eq!(events.last().unwrap().0, "done");
+    let (status, _) = stack
+        .call(
+            Method::POST,
+            &messages(&f),
+            Some(f.key("member")),
+            Some(json!({ "content": "And exchanges?" })),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "free again once the answer is stored"
+    );
+    assert_eq!(stored(&stack, &f).await.len(), 4);
+}
+
+#[tokio::test]
+async fn a_client_that_leaves_mid_answer_still_gets_the_whole_answer_stored() {
+    let (stack, f) = grounded().await;
+    stack.sms.chat.set_pace(StreamPace {
+        words_per_chunk: 1,
+        first_token: Duration::ZERO,
+        between: Duration::from_millis(30),
+    });
+    let response = stack
+        .open_stream(&messages(&f), f.key("member"), QUESTION)
+        .await;
+    let seen = read_events(response, 3).await;
+    assert_eq!(seen.last().unwrap().0, "delta", "{seen:?}");
+    // The response is dropped here: the client has gone.
+    let mut history = Vec::new();
+    for _ in 0..200 {
+        history = stored(&stack, &f).await;
+        if history.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(history.len(), 2, "the answer was stored");
+    assert_eq!(history[1]["status"], "completed");
+    let content = history[1]["content"].as_str().unwrap();
+    assert!(content.contains(GROUNDED), "{content}");
+    assert!(content.starts_with(seen[2].1["text"].as_str().unwrap()));
+}
