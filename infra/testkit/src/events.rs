@@ -15,6 +15,8 @@ pub const EVENT_KEY_ID: &str = "key_kkkkkkkkkkkkkkkk0001";
 pub const EVENT_PROJECT: &str = "proj_pppppppppppppppp0001";
 pub const EVENT_SPARE_PROJECT: &str = "proj_pppppppppppppppp0002";
 pub const EVENT_DOCUMENT: &str = "doc_dddddddddddddddd0001";
+/// Stands for the owner's conversation (the events act as the owner).
+pub const EVENT_CONVERSATION: &str = "conv_cccccccccccccccc0001";
 pub const EVENT_API_KEY: &str = "ic_EXAMPLEkeyEXAMPLEkeyEXAMPLEkeyEXAMPLEkey";
 
 /// Feeds an API Gateway event file through `lambda_http`'s own
@@ -30,12 +32,26 @@ pub async fn replay_event(router: Router, event: &str, fixture: &Fixture) -> (St
         .replace(EVENT_PROJECT, &fixture.project)
         .replace(EVENT_SPARE_PROJECT, &fixture.spare_project)
         .replace(EVENT_DOCUMENT, &fixture.document)
+        .replace(EVENT_CONVERSATION, &fixture.owner_conversation)
         .replace(EVENT_API_KEY, fixture.key("owner"));
     let request = lambda_http::request::from_str(&event).expect("a valid API Gateway event");
     let response = shared::http::lambda::handle(router, request)
         .await
         .expect("the router never fails");
     let status = response.status();
+    if response
+        .headers()
+        .get("content-type")
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"))
+    {
+        // A stream reads as its events: `[{"event", "data"}, ...]`.
+        let events = crate::api::read_events(response, usize::MAX).await;
+        let events = events
+            .into_iter()
+            .map(|(event, data)| serde_json::json!({ "event": event, "data": data }))
+            .collect();
+        return (status, Value::Array(events));
+    }
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
         .expect("the body is readable");

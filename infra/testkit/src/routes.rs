@@ -615,7 +615,9 @@ pub fn routes() -> Vec<Route> {
             path: |f| format!("/api/workspaces/{}/conversations", f.ws()),
             body: None,
             statuses: [200, 200, 200, 200, 404],
-            round_trips: [3, 3, 3, 2, 1],
+            // The listing and the assistants in parallel, then the page
+            // (none for a caller with no conversation).
+            round_trips: [4, 3, 4, 3, 1],
             once: false,
         },
         Route {

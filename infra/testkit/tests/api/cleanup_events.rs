@@ -5,9 +5,9 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use cleanup_worker::handle_batch;
 use shared::adapters::memory::Fault;
 use shared::domain::access::AccessTarget;
-use shared::ports::{AssistantStore, GrantStore};
+use shared::ports::{AssistantStore, CascadeStore, GrantStore};
 use testkit::MemoryStack;
-use testkit::events::{EVENT_ASSISTANT, EVENT_WORKSPACE, event_files};
+use testkit::events::{EVENT_ASSISTANT, EVENT_CONVERSATION, EVENT_WORKSPACE, event_files};
 
 fn event(name: &str) -> String {
     event_files("cleanup-worker")
@@ -37,6 +37,66 @@ async fn a_deleted_assistants_grants_are_removed_and_the_message_acknowledged() 
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_conversations_messages_are_purged_and_the_message_acknowledged() {
+    let stack = MemoryStack::start().await;
+    let fixture = stack.fixture().await;
+    let (status, _) = stack
+        .call(
+            axum::http::Method::DELETE,
+            &format!(
+                "/api/workspaces/{}/conversations/{}",
+                fixture.ws(),
+                fixture.owner_conversation
+            ),
+            Some(fixture.key("owner")),
+            None,
+        )
+        .await;
+    assert_eq!(status, axum::http::StatusCode::NO_CONTENT);
+    let json = event("conversation-deleted.json")
+        .replace(EVENT_WORKSPACE, fixture.ws())
+        .replace(EVENT_CONVERSATION, &fixture.owner_conversation);
+    let sqs: SqsEvent = serde_json::from_str(&json).unwrap();
+    let response = handle_batch(stack.store.as_ref(), sqs).await;
+    assert!(response.batch_item_failures.is_empty());
+    let id = shared::domain::ids::ConversationId::parse(&fixture.owner_conversation).unwrap();
+    assert_eq!(
+        stack.store.purge_conversation(&id).await.unwrap(),
+        0,
+        "nothing is left of it"
+    );
+}
+
+#[tokio::test]
+async fn a_purge_of_a_live_conversation_is_refused_and_dropped() {
+    let stack = MemoryStack::start().await;
+    let fixture = stack.fixture().await;
+    let json = event("conversation-deleted.json")
+        .replace(EVENT_WORKSPACE, fixture.ws())
+        .replace(EVENT_CONVERSATION, &fixture.owner_conversation);
+    let sqs: SqsEvent = serde_json::from_str(&json).unwrap();
+    let response = handle_batch(stack.store.as_ref(), sqs).await;
+    assert!(response.batch_item_failures.is_empty(), "not retried");
+    let (status, _) = stack
+        .call(
+            axum::http::Method::GET,
+            &format!(
+                "/api/workspaces/{}/conversations/{}/messages",
+                fixture.ws(),
+                fixture.owner_conversation
+            ),
+            Some(fixture.key("owner")),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status,
+        axum::http::StatusCode::OK,
+        "the conversation is untouched"
     );
 }
 

@@ -6,6 +6,7 @@ mod assistants_api;
 mod assistants_events;
 mod authorization;
 mod chat_answers;
+mod chat_events;
 mod chat_streaming;
 mod cleanup_events;
 mod connections_api;

@@ -95,7 +95,32 @@ fn every_api_route_in_the_template_has_a_sample_event_and_no_event_lacks_a_route
     from_events.extend(event_routes("workspaces-api", "WorkspacesApiFunction"));
     from_events.extend(event_routes("projects-api", "ProjectsApiFunction"));
     from_events.extend(event_routes("sms-api", "SmsApiFunction"));
+    from_events.extend(event_routes("chat-api", "ChatApiFunction"));
     assert_eq!(template_routes(&template()), from_events);
+}
+
+#[test]
+fn every_chat_route_is_invoked_with_response_streaming() {
+    let template = template();
+    let (_, chat) = of_type(&template, "AWS::Serverless::Function")
+        .into_iter()
+        .find(|(name, _)| name == "ChatApiFunction")
+        .expect("the chat function");
+    let events = chat["Properties"]["Events"].as_mapping().unwrap();
+    assert_eq!(events.len(), 7);
+    // Its runtime writes every answer in the streaming format, so every
+    // route must be invoked with InvokeWithResponseStream.
+    for (name, event) in events {
+        assert_eq!(
+            event["Properties"]["ResponseTransferMode"].as_str(),
+            Some("RESPONSE_STREAM"),
+            "{name:?}"
+        );
+    }
+    assert!(
+        number(&chat["Properties"]["Timeout"]) >= 150,
+        "outlasts the answer lease"
+    );
 }
 
 #[test]
