@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use shared::app::answer::PASSAGE_MARKER;
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What the local model says when no passage shares a word with the
 /// question.
@@ -31,7 +31,17 @@ pub struct ChatEmulator {
     faults: Arc<Mutex<VecDeque<u16>>>,
     /// Streams that fail after this many text chunks, next first.
     cut_offs: Arc<Mutex<VecDeque<usize>>>,
+    timings: Arc<Mutex<Vec<StreamTiming>>>,
     requests: Arc<Mutex<Vec<Value>>>,
+}
+
+/// When a streamed request arrived and when each of its text chunks was
+/// handed to the connection: what a benchmark subtracts to find the time
+/// spent between the model and the client.
+#[derive(Clone, Debug)]
+pub struct StreamTiming {
+    pub received: Instant,
+    pub chunks: Vec<Instant>,
 }
 
 /// How a streamed answer comes out: `words_per_chunk` words per chunk, the
@@ -114,6 +124,14 @@ impl ChatEmulator {
     /// How streams come out from now on.
     pub fn set_pace(&self, pace: StreamPace) {
         *self.pace.lock().unwrap_or_else(|p| p.into_inner()) = pace;
+    }
+
+    /// Every stream's timing, oldest first.
+    pub fn timings(&self) -> Vec<StreamTiming> {
+        self.timings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Every request body received, oldest first.
@@ -218,6 +236,7 @@ fn error(status: StatusCode, kind: &str, message: &str) -> Response {
 }
 
 async fn complete(State(chat): State<ChatEmulator>, body: axum::body::Bytes) -> Response {
+    let received = Instant::now();
     chat.latency.wait().await;
     if let Some(status) = chat
         .faults
@@ -289,7 +308,23 @@ async fn complete(State(chat): State<ChatEmulator>, body: axum::body::Bytes) -> 
             .unwrap_or_else(|p| p.into_inner())
             .pop_front();
         let pace = *chat.pace.lock().unwrap_or_else(|p| p.into_inner());
-        return stream(&request.model, &answer, finish, usage, pace, cut_off);
+        let timing = {
+            let mut timings = chat.timings.lock().unwrap_or_else(|p| p.into_inner());
+            timings.push(StreamTiming {
+                received,
+                chunks: Vec::new(),
+            });
+            Timing {
+                log: Arc::clone(&chat.timings),
+                index: timings.len() - 1,
+            }
+        };
+        let shape = Shape {
+            pace,
+            cut_off,
+            timing,
+        };
+        return stream(&request.model, &answer, finish, usage, shape);
     }
     Json(json!({
         "id": "chatcmpl-local", "object": "chat.completion", "created": 0,
@@ -304,14 +339,26 @@ async fn complete(State(chat): State<ChatEmulator>, body: axum::body::Bytes) -> 
 /// The answer as OpenAI streams it: a role chunk, a chunk per few words,
 /// the finish chunk, the usage chunk, `[DONE]`; or, cut off, an error
 /// event after `cut_off` text chunks.
-fn stream(
-    model: &str,
-    answer: &str,
-    finish: &str,
-    usage: Value,
+/// Where a stream's chunk times go.
+struct Timing {
+    log: Arc<Mutex<Vec<StreamTiming>>>,
+    index: usize,
+}
+
+/// How one stream comes out: its pace, where it is cut off, where its
+/// timing is recorded.
+struct Shape {
     pace: StreamPace,
     cut_off: Option<usize>,
-) -> Response {
+    timing: Timing,
+}
+
+fn stream(model: &str, answer: &str, finish: &str, usage: Value, shape: Shape) -> Response {
+    let Shape {
+        pace,
+        cut_off,
+        timing,
+    } = shape;
     let chunk = |delta: Value, finish: Value| {
         json!({"id": "chatcmpl-local", "object": "chat.completion.chunk", "created": 0,
                "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
@@ -340,12 +387,14 @@ fn stream(
         Value::Null,
     )];
     let mut failed = false;
+    let mut text_frames = 0;
     for (i, text) in texts.iter().enumerate() {
         if cut_off == Some(i) {
             failed = true;
             break;
         }
         events.push(chunk(json!({"content": text}), Value::Null));
+        text_frames += 1;
     }
     let mut frames: Vec<String> = events.iter().map(|e| format!("data: {e}\n\n")).collect();
     if failed || cut_off.is_some_and(|n| n >= texts.len()) {
@@ -362,20 +411,25 @@ fn stream(
         ));
         frames.push("data: [DONE]\n\n".to_owned());
     }
-    // The role chunk goes at once; each text chunk waits its turn.
+    // The role chunk and the closing frames go at once; each text chunk
+    // waits its turn.
     let paced = futures_util::stream::unfold(
-        (frames.into_iter().enumerate(), pace),
-        |(mut frames, pace)| async move {
+        (frames.into_iter().enumerate(), timing),
+        move |(mut frames, timing)| async move {
             let (i, frame) = frames.next()?;
             let wait = match i {
-                0 => Duration::ZERO,
-                1 => pace.first_token,
-                _ => pace.between,
+                1 if text_frames > 0 => pace.first_token,
+                i if i > 1 && i <= text_frames => pace.between,
+                _ => Duration::ZERO,
             };
             if !wait.is_zero() {
                 tokio::time::sleep(wait).await;
             }
-            Some((Ok::<_, std::convert::Infallible>(frame), (frames, pace)))
+            if (1..=text_frames).contains(&i) {
+                let mut log = timing.log.lock().unwrap_or_else(|p| p.into_inner());
+                log[timing.index].chunks.push(Instant::now());
+            }
+            Some((Ok::<_, std::convert::Infallible>(frame), (frames, timing)))
         },
     );
     (

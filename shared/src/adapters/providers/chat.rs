@@ -4,12 +4,13 @@
 //! `max_tokens`).
 
 use super::http::{RetryPolicy, open_stream, send_json};
-use super::sse::SseDecoder;
 use crate::domain::conversation::Usage;
 use crate::ports::{
     ChatAnswer, ChatEvent, ChatModel, ChatRequest, ChatStream, ProviderError, Speaker,
 };
 use async_trait::async_trait;
+use eventsource_stream2::Eventsource;
+use futures_util::StreamExt;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
@@ -130,11 +131,13 @@ struct ChunkChoice {
     finish_reason: Option<String>,
 }
 
-/// A stream being read: the response, the decoder, what is decoded but not
-/// yet handed out, and what the end will report.
+/// The response body as bytes, read as they arrive.
+type Body = futures_util::stream::BoxStream<'static, Result<bytes::Bytes, reqwest::Error>>;
+
+/// A stream being read: its events as the SSE parser finds them, what is
+/// decoded but not yet handed out, and what the end will report.
 struct Reading {
-    response: reqwest::Response,
-    decoder: SseDecoder,
+    events: eventsource_stream2::EventStream<Body>,
     ready: VecDeque<Result<ChatEvent, ProviderError>>,
     usage: Usage,
     finish: Option<String>,
@@ -207,32 +210,33 @@ impl Reading {
             if self.ended {
                 return None;
             }
-            match self.response.chunk().await {
-                Ok(Some(bytes)) => {
-                    for event in self.decoder.feed(&bytes) {
-                        if event.name.as_deref() == Some("error") {
-                            self.ended = true;
-                            self.ready
-                                .push_back(Err(cut_off("the model failed mid-answer")));
-                            break;
-                        }
-                        self.take(&event.data);
-                        if self.ended {
-                            break;
-                        }
-                    }
+            match self.events.next().await {
+                // An `event: error` or an `error` object in the data: the
+                // provider failed part way.
+                Some(Ok(event)) if event.event == "error" => {
+                    self.ended = true;
+                    self.ready
+                        .push_back(Err(cut_off("the model failed mid-answer")));
+                }
+                Some(Ok(event)) => self.take(&event.data),
+                Some(Err(error)) if error.is_transport() => {
+                    self.ended = true;
+                    self.ready.push_back(Err(cut_off("the stream was cut off")));
+                }
+                Some(Err(error)) => {
+                    self.ended = true;
+                    self.ready.push_back(Err(ProviderError::Malformed {
+                        provider: PROVIDER,
+                        detail: format!("the stream is not valid SSE: {error}"),
+                    }));
                 }
                 // A body that ends without `[DONE]` still ended cleanly if
                 // the model said why it stopped.
-                Ok(None) if self.finish.is_some() => self.end(),
-                Ok(None) => {
+                None if self.finish.is_some() => self.end(),
+                None => {
                     self.ended = true;
                     self.ready
                         .push_back(Err(cut_off("the stream ended mid-answer")));
-                }
-                Err(_) => {
-                    self.ended = true;
-                    self.ready.push_back(Err(cut_off("the stream was cut off")));
                 }
             }
         }
@@ -249,9 +253,18 @@ impl ChatModel for OpenAiChat {
             self.post(&body, self.config.stream_timeout)
         })
         .await?;
-        let reading = Reading {
+        let body: Body = Box::pin(futures_util::stream::unfold(
             response,
-            decoder: SseDecoder::default(),
+            |mut response| async move {
+                match response.chunk().await {
+                    Ok(Some(bytes)) => Some((Ok(bytes), response)),
+                    Ok(None) => None,
+                    Err(error) => Some((Err(error), response)),
+                }
+            },
+        ));
+        let reading = Reading {
+            events: body.eventsource(),
             ready: VecDeque::new(),
             usage: Usage::default(),
             finish: None,

@@ -5,6 +5,5 @@ pub mod chat;
 pub mod embeddings;
 mod http;
 pub mod pinecone;
-pub mod sse;
 
 pub use http::RetryPolicy;
