@@ -14,8 +14,10 @@ use super::views::{ConversationView, ExchangeView, MessageView, SourceView, Sour
 use crate::app::chat::AnswerEvent;
 use crate::app::conversations::{self, MANAGERS_ONLY, ONLY_THE_CREATOR_POSTS};
 use crate::app::guard;
+use crate::domain::assistant::Assistant;
 use crate::domain::conversation::{Conversation, NewConversationRequest, question_from_json};
 use crate::domain::ids::WorkspaceId;
+use crate::domain::policy::Actor;
 use crate::domain::time::Timestamp;
 use crate::jobs::{CleanupJob, Job};
 use crate::ports::{ConversationRef, NewConversation};
@@ -32,6 +34,25 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use tokio::sync::mpsc;
+
+impl ChatState {
+    /// The conversation and its assistant, if the actor may read it.
+    async fn readable(
+        &self,
+        ws: &WorkspaceId,
+        raw_id: &str,
+        actor: &Actor,
+    ) -> Result<(Conversation, Assistant), ApiError> {
+        conversations::readable(
+            self.conversations.as_ref(),
+            self.assistants.as_ref(),
+            ws,
+            raw_id,
+            actor,
+        )
+        .await
+    }
+}
 
 pub fn routes() -> Router<ChatState> {
     Router::new()
@@ -152,14 +173,9 @@ async fn get_one(
     Member { workspace, actor }: Member,
     ApiPath((_, conversation_id)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let (conversation, _) = conversations::readable(
-        state.conversations.as_ref(),
-        state.assistants.as_ref(),
-        &workspace.id,
-        &conversation_id,
-        &actor,
-    )
-    .await?;
+    let (conversation, _) = state
+        .readable(&workspace.id, &conversation_id, &actor)
+        .await?;
     Ok(Json(ConversationView::from(&conversation)).into_response())
 }
 
@@ -168,14 +184,9 @@ async fn delete(
     Member { workspace, actor }: Member,
     ApiPath((_, conversation_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let (conversation, _) = conversations::readable(
-        state.conversations.as_ref(),
-        state.assistants.as_ref(),
-        &workspace.id,
-        &conversation_id,
-        &actor,
-    )
-    .await?;
+    let (conversation, _) = state
+        .readable(&workspace.id, &conversation_id, &actor)
+        .await?;
     state
         .conversations
         .delete_conversation(&conversation)
@@ -198,14 +209,9 @@ async fn list_messages(
     ApiPath((_, conversation_id)): ApiPath<(String, String)>,
     paging: Paging,
 ) -> Result<Response, ApiError> {
-    let (conversation, _) = conversations::readable(
-        state.conversations.as_ref(),
-        state.assistants.as_ref(),
-        &workspace.id,
-        &conversation_id,
-        &actor,
-    )
-    .await?;
+    let (conversation, _) = state
+        .readable(&workspace.id, &conversation_id, &actor)
+        .await?;
     let messages = state
         .conversations
         .messages(&conversation.id, paging.offset, paging.limit)
@@ -228,14 +234,9 @@ async fn ask(
 ) -> Result<Response, ApiError> {
     let form = answer_form(&headers)?;
     let question = question_from_json(body).map_err(ApiError::invalid)?;
-    let (conversation, assistant) = conversations::readable(
-        state.conversations.as_ref(),
-        state.assistants.as_ref(),
-        &workspace.id,
-        &conversation_id,
-        &actor,
-    )
-    .await?;
+    let (conversation, assistant) = state
+        .readable(&workspace.id, &conversation_id, &actor)
+        .await?;
     conversations::may_chat(&actor)?;
     guard::allowed(
         conversation.created_by.as_ref() == Some(&actor.user_id),

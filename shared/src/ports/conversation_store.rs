@@ -4,7 +4,7 @@
 //! question meanwhile a conflict (and a crashed answer frees it on expiry).
 
 use super::store::StoreError;
-use crate::domain::conversation::{Conversation, Message};
+use crate::domain::conversation::{Channel, Conversation, Message, Role};
 use crate::domain::ids::{AssistantId, ConversationId, UserId, WorkspaceId};
 use crate::domain::time::Timestamp;
 use async_trait::async_trait;
@@ -20,6 +20,30 @@ pub struct NewConversation {
     /// The assistant's welcome message, stored as the first message.
     pub welcome: Option<String>,
     pub at: Timestamp,
+}
+
+impl NewConversation {
+    /// The conversation as first stored, and its welcome message: decided
+    /// here once for every store.
+    pub fn start(self) -> (Conversation, Option<Message>) {
+        let id = ConversationId::generate();
+        let welcome = self
+            .welcome
+            .map(|text| Message::new(&id, Role::Assistant, text, self.at));
+        let conversation = Conversation {
+            id,
+            workspace_id: self.workspace_id,
+            assistant_id: self.assistant_id,
+            channel: Channel::Api,
+            contact: None,
+            created_by: Some(self.created_by),
+            title: self.title,
+            message_count: u32::from(welcome.is_some()),
+            created_at: self.at,
+            updated_at: self.at,
+        };
+        (conversation, welcome)
+    }
 }
 
 /// Which conversation a listing names, newest first: enough to filter

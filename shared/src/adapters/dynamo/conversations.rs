@@ -379,23 +379,8 @@ impl ConversationStore for DynamoStore {
         &self,
         new: NewConversation,
     ) -> Result<(Conversation, Option<Message>), StoreError> {
-        let id = ConversationId::generate();
-        let welcome = new
-            .welcome
-            .map(|text| Message::new(&id, Role::Assistant, text, new.at));
-        let conversation = Conversation {
-            id,
-            workspace_id: new.workspace_id.clone(),
-            assistant_id: new.assistant_id.clone(),
-            channel: Channel::Api,
-            contact: None,
-            created_by: Some(new.created_by),
-            title: new.title,
-            message_count: u32::from(welcome.is_some()),
-            created_at: new.at,
-            updated_at: new.at,
-        };
-        let (apk, ask) = keys::assistant(&new.workspace_id, &new.assistant_id);
+        let (conversation, welcome) = new.start();
+        let (apk, ask) = keys::assistant(&conversation.workspace_id, &conversation.assistant_id);
         let mut items = vec![self.require_exists(key(apk, ask))];
         items.extend(self.new_conversation_items(&conversation));
         if let Some(message) = &welcome {

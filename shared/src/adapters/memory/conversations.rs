@@ -4,7 +4,7 @@
 
 use super::faults::Call;
 use super::store::MemoryStore;
-use crate::domain::conversation::{Channel, Conversation, Message, Role};
+use crate::domain::conversation::{Conversation, Message};
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, UserId, WorkspaceId};
 use crate::domain::time::Timestamp;
 use crate::ports::{AnswerLease, ConversationRef, ConversationStore, NewConversation, StoreError};
@@ -57,6 +57,13 @@ impl ConversationTables {
             .or_default()
             .push(message);
         Ok(())
+    }
+
+    /// Its messages as DynamoDB sorts them: by time, then id.
+    fn in_order(&self, id: &ConversationId) -> Vec<Message> {
+        let mut messages = self.messages.get(id).cloned().unwrap_or_default();
+        messages.sort_by_key(|m| (m.created_at, m.id.clone()));
+        messages
     }
 
     fn open(&self, id: &ConversationId) -> Option<&Conversation> {
@@ -144,21 +151,10 @@ impl ConversationStore for MemoryStore {
             {
                 return Err(StoreError::NotFound("assistant"));
             }
-            let id = ConversationId::generate();
-            let welcome = new
-                .welcome
-                .map(|text| Message::new(&id, Role::Assistant, text, new.at));
+            let (conversation, welcome) = new.start();
             let conversation = Conversation {
-                id,
-                workspace_id: new.workspace_id,
-                assistant_id: new.assistant_id,
-                channel: Channel::Api,
-                contact: None,
-                created_by: Some(new.created_by),
-                title: new.title,
                 message_count: 0,
-                created_at: new.at,
-                updated_at: new.at,
+                ..conversation
             };
             t.conversations.start(conversation.clone());
             if let Some(message) = &welcome {
@@ -235,14 +231,12 @@ impl ConversationStore for MemoryStore {
         limit: usize,
     ) -> Result<Vec<Message>, StoreError> {
         self.run(Call::Read, |t| {
-            let mut messages = t
-                .conversations
-                .messages
-                .get(conversation)
-                .cloned()
-                .unwrap_or_default();
-            messages.sort_by_key(|m| (m.created_at, m.id.clone()));
-            Ok(messages.into_iter().skip(offset).take(limit).collect())
+            Ok(t.conversations
+                .in_order(conversation)
+                .into_iter()
+                .skip(offset)
+                .take(limit)
+                .collect())
         })
         .await
     }
@@ -253,15 +247,12 @@ impl ConversationStore for MemoryStore {
         limit: usize,
     ) -> Result<Vec<Message>, StoreError> {
         self.run(Call::Read, |t| {
-            let mut messages = t
-                .conversations
-                .messages
-                .get(conversation)
-                .cloned()
-                .unwrap_or_default();
-            messages.sort_by_key(|m| std::cmp::Reverse((m.created_at, m.id.clone())));
-            messages.truncate(limit);
-            Ok(messages)
+            Ok(t.conversations
+                .in_order(conversation)
+                .into_iter()
+                .rev()
+                .take(limit)
+                .collect())
         })
         .await
     }
