@@ -121,3 +121,18 @@ cargo run -q -p devtools --bin text -- --assistant ast_... --from +15551234567 "
 "#
     )
 }
+
+/// The chat walkthrough: a conversation as the member, the answer streamed.
+pub fn chat_examples(seed: &Seed) -> String {
+    let base = &seed.base_url;
+    let ws = &seed.workspace_id;
+    let member = &seed.keys["member"];
+    format!(
+        r#"# chat, as the member: start a conversation, then watch the answer stream in
+curl -s -X POST "{base}/api/workspaces/{ws}/conversations" \
+  -H "Authorization: Bearer {member}" -H "Content-Type: application/json" -d '{{"assistantId": "ast_..."}}'
+curl -sN -X POST "{base}/api/workspaces/{ws}/conversations/conv_.../messages" \
+  -H "Authorization: Bearer {member}" -H "Content-Type: application/json" -d '{{"content": "When do you open?"}}'
+"#
+    )
+}

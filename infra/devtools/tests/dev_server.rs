@@ -283,10 +283,11 @@ async fn the_admin_cli_bootstraps_a_workspace_whose_key_works() {
     assert!(err.contains("workspace not found"), "{err}");
 }
 
-/// The README's SMS walkthrough, as a new user runs it: a document, an
-/// assistant connected to it, the demo Twilio account, then `text`.
+/// The README's SMS and chat walkthroughs, as a new user runs them: a
+/// document, an assistant connected to it, the demo Twilio account, then
+/// `text`; then a member's conversation whose answer streams in.
 #[tokio::test]
-async fn a_text_to_the_dev_server_gets_an_answer_from_the_connected_project() {
+async fn a_text_and_a_chat_to_the_dev_server_are_answered_from_the_connected_project() {
     let (_server, seed, names) = start_dev_server().await;
     let base = seed["baseUrl"].as_str().unwrap();
     let ws = seed["workspaceId"].as_str().unwrap();
@@ -394,5 +395,51 @@ async fn a_text_to_the_dev_server_gets_an_answer_from_the_connected_project() {
     assert!(
         printed.contains("Refunds reach the original card within five business days."),
         "{printed}"
+    );
+
+    // Chat, as the member: the answer arrives over real HTTP as it is
+    // written, not in one piece at the end.
+    let member = seed["keys"]["member"].as_str().unwrap();
+    let conversation: Value = http
+        .post(format!("{api}/conversations"))
+        .bearer_auth(member)
+        .header("Content-Type", "application/json")
+        .body(json!({"assistantId": assistant}).to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let conversation = conversation["id"].as_str().unwrap();
+    let mut answer = http
+        .post(format!("{api}/conversations/{conversation}/messages"))
+        .bearer_auth(member)
+        .header("Content-Type", "application/json")
+        .body(json!({"content": "How long do refunds take?"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(answer.headers()["content-type"], "text/event-stream");
+    let mut reads = Vec::new();
+    while let Some(bytes) = answer.chunk().await.unwrap() {
+        reads.push(String::from_utf8_lossy(&bytes).into_owned());
+    }
+    let first_delta = reads
+        .iter()
+        .position(|r| r.contains("event: delta"))
+        .expect("a delta arrived");
+    let done = reads
+        .iter()
+        .position(|r| r.contains("event: done"))
+        .expect("the answer ended");
+    assert!(
+        first_delta < done,
+        "the first words came before the end: {reads:?}"
+    );
+    assert!(
+        reads[done].contains("Refunds reach the original card within five business days."),
+        "{reads:?}"
     );
 }

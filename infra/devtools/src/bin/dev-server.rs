@@ -10,7 +10,7 @@ use devtools::emulators::twilio::{DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_NUMBER
 use devtools::emulators::{Emulators, LOCAL_DIMENSIONS, Latency, local_retriever};
 use devtools::local::{LocalStack, ResourceNames, require_loopback_endpoint};
 use devtools::queue_driver::drive_queue;
-use devtools::seed::{curl_examples, seed_demo, sms_examples};
+use devtools::seed::{chat_examples, curl_examples, seed_demo, sms_examples};
 use shared::adapters::sqs::SqsQueue;
 use shared::adapters::twilio::TwilioGateway;
 use shared::app::cleanup::handle_message;
@@ -166,6 +166,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("chat model: {chat_base}\n");
     println!("{}", sms_examples(&seed));
+    println!("{}", chat_examples(&seed));
     println!("Ctrl-C stops everything.");
 
     let webhook = SmsWebhook::new(
