@@ -13,6 +13,7 @@ use crate::domain::conversation::{
     Channel, Conversation, Message, MessageStatus, Role, Source, history_within, sources_of,
     title_from,
 };
+use crate::domain::passage::Passage;
 use crate::domain::time::Timestamp;
 use crate::ports::{
     AnswerLease, ChatEvent, ChatModel, ChatStream, ConnectionStore, ConversationStore,
@@ -72,22 +73,49 @@ impl ChatEngine {
         question: String,
     ) -> Result<Answering, ApiError> {
         let now = Timestamp::now();
-        let lease = self
-            .conversations
-            .begin_answer(conversation, now, self.lease)
-            .await
-            .map_err(|error| match error {
-                StoreError::Conflict(_) => ApiError::Conflict(
-                    "an answer is already being written in this conversation; \
-                     wait for it to finish"
-                        .into(),
-                ),
-                other => other.into(),
-            })?;
-        match self
-            .open(conversation, assistant, question, now, &lease)
-            .await
-        {
+        // Retrieval needs nothing of the conversation, so it runs while the
+        // lease is taken and the history read; the history is read only
+        // once the lease is held, so it includes the answer before it.
+        let held = async {
+            let lease = self
+                .conversations
+                .begin_answer(conversation, now, self.lease)
+                .await?;
+            let recent = self
+                .conversations
+                .recent_messages(&conversation.id, HISTORY_MESSAGES)
+                .await;
+            Ok::<_, StoreError>((lease, recent))
+        };
+        let (held, passages) = tokio::join!(held, self.retrieve(conversation, &question));
+        let (lease, recent) = held.map_err(|error| match error {
+            StoreError::Conflict(_) => ApiError::Conflict(
+                "an answer is already being written in this conversation; \
+                 wait for it to finish"
+                    .into(),
+            ),
+            other => other.into(),
+        })?;
+        // The model's stream opened, then the question stored.
+        let opened = async {
+            let (recent, passages) = (recent?, passages?);
+            let history = history_within(&recent, HISTORY_TOKEN_BUDGET);
+            let request = answer::prompt(assistant, Channel::Api, &passages, &history, &question);
+            let stream = self.chat.stream(&request).await?;
+            let title = title_from(&question);
+            let question = Message::new(&conversation.id, Role::User, question, now);
+            self.conversations
+                .add_question(&lease, &question, &title)
+                .await?;
+            tracing::info!(
+                conversation_id = %conversation.id,
+                passages = passages.len(),
+                history = history.len(),
+                "answer started"
+            );
+            Ok::<_, ApiError>((question, sources_of(&passages), stream))
+        };
+        match opened.await {
             Ok((question, sources, stream)) => Ok(Answering {
                 question,
                 sources,
@@ -104,39 +132,20 @@ impl ChatEngine {
         }
     }
 
-    async fn open(
+    /// The passages of the assistant's projects that answer `question`.
+    async fn retrieve(
         &self,
         conversation: &Conversation,
-        assistant: &Assistant,
-        question: String,
-        now: Timestamp,
-        lease: &AnswerLease,
-    ) -> Result<(Message, Vec<Source>, ChatStream), ApiError> {
-        let (recent, projects) = tokio::try_join!(
-            self.conversations
-                .recent_messages(&conversation.id, HISTORY_MESSAGES),
-            self.connections
-                .connected_project_ids(&conversation.workspace_id, &conversation.assistant_id),
-        )?;
-        let history = history_within(&recent, HISTORY_TOKEN_BUDGET);
-        let passages = self
+        question: &str,
+    ) -> Result<Vec<Passage>, ApiError> {
+        let projects = self
+            .connections
+            .connected_project_ids(&conversation.workspace_id, &conversation.assistant_id)
+            .await?;
+        Ok(self
             .search
-            .search(&projects, &question, PASSAGES_PER_ANSWER)
-            .await?;
-        let request = answer::prompt(assistant, Channel::Api, &passages, &history, &question);
-        let stream = self.chat.stream(&request).await?;
-        let title = title_from(&question);
-        let question = Message::new(&conversation.id, Role::User, question, now);
-        self.conversations
-            .add_question(lease, &question, &title)
-            .await?;
-        tracing::info!(
-            conversation_id = %conversation.id,
-            passages = passages.len(),
-            history = history.len(),
-            "answer started"
-        );
-        Ok((question, sources_of(&passages), stream))
+            .search(&projects, question, PASSAGES_PER_ANSWER)
+            .await?)
     }
 }
 
