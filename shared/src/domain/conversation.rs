@@ -314,8 +314,10 @@ mod tests {
             "Where can I find the warranty terms for the espresso machine"
         );
         assert!(title.chars().count() <= TITLE_CHARS);
-        let exact = "a".repeat(59) + " b";
-        assert_eq!(title_from(&exact), exact.trim_end());
+        let exact = "a".repeat(58) + " b";
+        assert_eq!(title_from(&exact), exact, "sixty characters are kept whole");
+        let one_more = "a".repeat(59) + " b";
+        assert_eq!(title_from(&one_more), "a".repeat(59));
     }
 
     #[test]
