@@ -46,6 +46,7 @@ macro_rules! store_contract {
             keywords_set_the_opt_out_and_join_no_conversation,
             a_reply_is_decided_once_and_parts_move_only_from_their_state,
             the_cascade_removes_an_assistants_sms_traffic,
+            deleting_a_texters_conversation_closes_their_session,
         );
         $crate::store_contract!(@conversations $make;
             a_conversation_needs_its_assistant_and_lists_newest_first,

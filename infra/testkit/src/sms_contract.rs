@@ -373,3 +373,65 @@ pub async fn the_cascade_removes_an_assistants_sms_traffic(store: Arc<dyn Store>
         .unwrap();
     assert_eq!(traffic.inbound, 0);
 }
+
+pub async fn deleting_a_texters_conversation_closes_their_session(store: Arc<dyn Store>) {
+    let (ws, owner) = workspace_of(store.as_ref()).await;
+    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
+    let cfg = store
+        .save_sms_config(config(&ws, &bot, &crate::sms::fresh_number()))
+        .await
+        .unwrap();
+    let now = Timestamp::now();
+    let texter = "+15550004444";
+    let first = store
+        .record_inbound(&inbound(&cfg, texter, "How long do refunds take?", now))
+        .await
+        .unwrap();
+    let id = conversation_of(&first).unwrap();
+    let conversation = store
+        .get_conversation(&ws.id, &id)
+        .await
+        .unwrap()
+        .expect("the text started a conversation");
+    assert_eq!(conversation.contact, Some(number(texter)));
+    assert_eq!(
+        conversation.title.as_deref(),
+        Some("How long do refunds take?")
+    );
+    assert_eq!(store.conversations_with(&bot.id).await.unwrap().len(), 1);
+    store.delete_conversation(&conversation).await.unwrap();
+    // Within the session timeout, yet a new conversation.
+    let next = store
+        .record_inbound(&inbound(
+            &cfg,
+            texter,
+            "Still there?",
+            now.plus(Duration::from_secs(60)),
+        ))
+        .await
+        .unwrap();
+    let next_id = conversation_of(&next).unwrap();
+    assert_ne!(next_id, id);
+    let listed: Vec<_> = store
+        .conversations_with(&bot.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(listed, vec![next_id.clone()]);
+    let again = store
+        .record_inbound(&inbound(
+            &cfg,
+            texter,
+            "Hello?",
+            now.plus(Duration::from_secs(120)),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        conversation_of(&again),
+        Some(next_id),
+        "the new session continues"
+    );
+}
