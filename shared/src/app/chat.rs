@@ -103,7 +103,8 @@ impl ChatEngine {
             let request = answer::prompt(assistant, Channel::Api, &passages, &history, &question);
             let stream = self.chat.stream(&request).await?;
             let title = title_from(&question);
-            let question = Message::new(&conversation.id, Role::User, question, now);
+            // Timed once the lease is held, so after the answer before it.
+            let question = Message::new(&conversation.id, Role::User, question, Timestamp::now());
             self.conversations
                 .add_question(&lease, &question, &title)
                 .await?;
