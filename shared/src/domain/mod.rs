@@ -15,4 +15,5 @@ pub mod project;
 pub mod role;
 pub mod sms;
 pub mod time;
+pub mod widget;
 pub mod workspace;

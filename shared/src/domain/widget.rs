@@ -1,0 +1,374 @@
+//! The embeddable widget's settings: which web origins may embed an
+//! assistant, how the widget looks, and the limits that keep a public,
+//! unauthenticated surface from being abused. Origins are parsed with the
+//! `url` crate (WHATWG rules, the browser's own) and kept in the form a
+//! browser sends in `Origin`, so matching is a plain comparison.
+
+use super::fields::{FieldErrors, FieldReader, trimmed_text};
+use serde_json::Value;
+
+/// An origin a widget may run on: `scheme://host[:port]`, `http` or
+/// `https`, as a browser serialises it (lower-case host, punycode, no
+/// default port).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AllowedOrigin(String);
+
+impl AllowedOrigin {
+    /// An entry of `allowedOrigins`: exactly an origin, nothing more (no
+    /// path, not even `/`, no query, no credentials, no wildcard).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        const SHAPE: &str = "must be an origin, scheme://host[:port], with no path";
+        let raw = raw.trim();
+        if raw.contains('*') {
+            return Err("must name one origin exactly; wildcards are not allowed".into());
+        }
+        let (scheme, rest) = raw.split_once("://").ok_or(SHAPE)?;
+        if rest.is_empty() || rest.contains(['/', '?', '#', '@']) {
+            return Err(SHAPE.into());
+        }
+        if !matches!(scheme.to_ascii_lowercase().as_str(), "http" | "https") {
+            return Err("must be an http or https origin".into());
+        }
+        let url = url::Url::parse(raw).map_err(|_| SHAPE.to_owned())?;
+        Self::of(&url).ok_or_else(|| SHAPE.to_owned())
+    }
+
+    /// The origin a request came from: its `Origin` header, or without one
+    /// the origin of its `Referer`. `None` when neither names an http(s)
+    /// origin (an opaque `null` origin included).
+    pub fn of_request(origin: Option<&str>, referer: Option<&str>) -> Option<Self> {
+        let source = match origin {
+            Some(origin) => origin,
+            None => referer?,
+        };
+        let url = url::Url::parse(source.trim()).ok()?;
+        Self::of(&url)
+    }
+
+    fn of(url: &url::Url) -> Option<Self> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return None;
+        }
+        let origin = url.origin();
+        origin
+            .is_tuple()
+            .then(|| Self(origin.ascii_serialization()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Position {
+    Left,
+    Right,
+}
+
+impl Position {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Left => "left",
+            Self::Right => "right",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "left" => Some(Self::Left),
+            "right" => Some(Self::Right),
+            _ => None,
+        }
+    }
+}
+
+/// What keeps the public widget from being abused, per assistant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WidgetLimits {
+    pub inits_per_minute_per_ip: u32,
+    pub messages_per_session_per_hour: u32,
+    pub messages_per_month: u32,
+}
+
+impl Default for WidgetLimits {
+    /// The product's defaults.
+    fn default() -> Self {
+        Self {
+            inits_per_minute_per_ip: 5,
+            messages_per_session_per_hour: 60,
+            messages_per_month: 10_000,
+        }
+    }
+}
+
+pub const DEFAULT_PRIMARY_COLOR: &str = "#2563eb";
+pub const MAX_ORIGINS: usize = 50;
+pub const TITLE_MAX_CHARS: usize = 100;
+
+/// An assistant's widget settings. Before the first `PUT` they are the
+/// defaults, with no origin allowed (so the widget runs nowhere).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WidgetSettings {
+    pub allowed_origins: Vec<AllowedOrigin>,
+    /// Shown in the panel's header; the assistant's name when absent.
+    pub title: Option<String>,
+    pub primary_color: String,
+    pub position: Position,
+    pub limits: WidgetLimits,
+}
+
+impl Default for WidgetSettings {
+    fn default() -> Self {
+        Self {
+            allowed_origins: Vec::new(),
+            title: None,
+            primary_color: DEFAULT_PRIMARY_COLOR.into(),
+            position: Position::Right,
+            limits: WidgetLimits::default(),
+        }
+    }
+}
+
+fn parse_origins(value: Value) -> Result<Vec<AllowedOrigin>, String> {
+    let Value::Array(entries) = value else {
+        return Err("must be a list of origins".into());
+    };
+    if entries.len() > MAX_ORIGINS {
+        return Err(format!("must list at most {MAX_ORIGINS} origins"));
+    }
+    let mut origins: Vec<AllowedOrigin> = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let raw = entry
+            .as_str()
+            .ok_or_else(|| format!("entry {i} must be a string"))?;
+        let origin = AllowedOrigin::parse(raw).map_err(|why| format!("entry {i} ({raw}) {why}"))?;
+        if !origins.contains(&origin) {
+            origins.push(origin);
+        }
+    }
+    Ok(origins)
+}
+
+fn parse_color(value: Value) -> Result<String, String> {
+    let text = value.as_str().unwrap_or_default();
+    let hex = text.strip_prefix('#').unwrap_or_default();
+    if hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(text.to_ascii_lowercase())
+    } else {
+        Err("must be a colour as #rrggbb".into())
+    }
+}
+
+fn parse_position(value: Value) -> Result<Position, String> {
+    value
+        .as_str()
+        .and_then(Position::parse)
+        .ok_or_else(|| "must be left or right".into())
+}
+
+fn limit(value: Value, max: u32) -> Result<u32, String> {
+    value
+        .as_u64()
+        .filter(|n| (1..=u64::from(max)).contains(n))
+        .map(|n| n as u32)
+        .ok_or_else(|| format!("must be a whole number from 1 to {max}"))
+}
+
+fn parse_limits(value: Value) -> Result<WidgetLimits, String> {
+    let mut reader = FieldReader::new(value, &[]).map_err(|_| "must be an object".to_owned())?;
+    let defaults = WidgetLimits::default();
+    let inits = reader.optional("initsPerMinutePerIp", |v| limit(v, 1_000));
+    let per_session = reader.optional("messagesPerSessionPerHour", |v| limit(v, 10_000));
+    let per_month = reader.optional("messagesPerMonth", |v| limit(v, 100_000_000));
+    reader.finish().map_err(|errors| {
+        errors
+            .iter()
+            .map(|(field, problem)| format!("{field} {problem}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
+    Ok(WidgetLimits {
+        inits_per_minute_per_ip: inits.unwrap_or(defaults.inits_per_minute_per_ip),
+        messages_per_session_per_hour: per_session
+            .unwrap_or(defaults.messages_per_session_per_hour),
+        messages_per_month: per_month.unwrap_or(defaults.messages_per_month),
+    })
+}
+
+impl WidgetSettings {
+    /// The body of `PUT .../widget`: the settings whole (what is left out
+    /// takes its default), every bad or unknown field named.
+    pub fn from_json(body: Value) -> Result<Self, FieldErrors> {
+        let mut reader = FieldReader::new(body, &["assistantId", "updatedAt"])?;
+        let origins = reader.required("allowedOrigins", parse_origins);
+        let title = reader
+            .nullable("title", |v| trimmed_text(v, 1, TITLE_MAX_CHARS))
+            .flatten();
+        let color = reader.optional("primaryColor", parse_color);
+        let position = reader.optional("position", parse_position);
+        let limits = reader.optional("limits", parse_limits);
+        reader.finish()?;
+        let defaults = Self::default();
+        Ok(Self {
+            allowed_origins: origins
+                .ok_or_else(|| FieldErrors::single("allowedOrigins", "is required"))?,
+            title,
+            primary_color: color.unwrap_or(defaults.primary_color),
+            position: position.unwrap_or(defaults.position),
+            limits: limits.unwrap_or(defaults.limits),
+        })
+    }
+
+    /// Whether a request from `origin` may use the widget: listed exactly.
+    pub fn allows(&self, origin: Option<&AllowedOrigin>) -> bool {
+        origin.is_some_and(|o| self.allowed_origins.contains(o))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_origin_is_kept_as_a_browser_sends_it() {
+        for (raw, kept) in [
+            ("https://shop.example.com", "https://shop.example.com"),
+            ("HTTPS://Shop.Example.COM", "https://shop.example.com"),
+            ("https://shop.example.com:443", "https://shop.example.com"),
+            ("http://localhost:8080", "http://localhost:8080"),
+            ("http://127.0.0.1", "http://127.0.0.1"),
+            ("https://bücher.example", "https://xn--bcher-kva.example"),
+        ] {
+            assert_eq!(AllowedOrigin::parse(raw).unwrap().as_str(), kept, "{raw}");
+        }
+    }
+
+    #[test]
+    fn anything_but_exactly_an_origin_is_refused_saying_why() {
+        for raw in [
+            "https://shop.example.com/",
+            "https://shop.example.com/path",
+            "https://shop.example.com?x=1",
+            "https://*.example.com",
+            "*",
+            "shop.example.com",
+            "ftp://shop.example.com",
+            "javascript://alert(1)",
+            "https://user:pw@shop.example.com",
+            "https://",
+            "null",
+        ] {
+            assert!(AllowedOrigin::parse(raw).is_err(), "{raw}");
+        }
+        assert!(
+            AllowedOrigin::parse("https://*.example.com")
+                .unwrap_err()
+                .contains("wildcard")
+        );
+    }
+
+    #[test]
+    fn a_requests_origin_comes_from_origin_else_from_the_referers_origin() {
+        let shop = AllowedOrigin::parse("https://shop.example.com").unwrap();
+        let of = AllowedOrigin::of_request;
+        assert_eq!(
+            of(Some("https://shop.example.com"), None),
+            Some(shop.clone())
+        );
+        assert_eq!(
+            of(None, Some("https://shop.example.com/cart?item=3#top")),
+            Some(shop.clone())
+        );
+        // An Origin header wins over the Referer, even when it is opaque.
+        assert_eq!(of(Some("null"), Some("https://shop.example.com/")), None);
+        assert_eq!(of(None, None), None);
+        assert_eq!(of(Some("file:///tmp/page.html"), None), None);
+    }
+
+    #[test]
+    fn only_listed_origins_are_allowed_and_an_empty_list_allows_nothing() {
+        let settings = WidgetSettings::default();
+        let shop = AllowedOrigin::parse("https://shop.example.com").unwrap();
+        assert!(!settings.allows(Some(&shop)));
+        let listed = WidgetSettings {
+            allowed_origins: vec![shop.clone()],
+            ..WidgetSettings::default()
+        };
+        assert!(listed.allows(Some(&shop)));
+        assert!(!listed.allows(None));
+        let other = AllowedOrigin::parse("http://shop.example.com").unwrap();
+        assert!(
+            !listed.allows(Some(&other)),
+            "another scheme is another origin"
+        );
+        let port = AllowedOrigin::parse("https://shop.example.com:8443").unwrap();
+        assert!(
+            !listed.allows(Some(&port)),
+            "another port is another origin"
+        );
+    }
+
+    #[test]
+    fn a_put_body_takes_defaults_for_what_it_leaves_out() {
+        let settings = WidgetSettings::from_json(json!({
+            "allowedOrigins": ["https://shop.example.com", "https://SHOP.example.com"],
+        }))
+        .unwrap();
+        assert_eq!(settings.allowed_origins.len(), 1, "duplicates collapse");
+        assert_eq!(settings.primary_color, DEFAULT_PRIMARY_COLOR);
+        assert_eq!(settings.position, Position::Right);
+        assert_eq!(settings.limits, WidgetLimits::default());
+        assert_eq!(settings.title, None);
+        let full = WidgetSettings::from_json(json!({
+            "allowedOrigins": [],
+            "title": " Ask Acme ",
+            "primaryColor": "#FF8800",
+            "position": "left",
+            "limits": {"initsPerMinutePerIp": 10, "messagesPerMonth": 500},
+        }))
+        .unwrap();
+        assert_eq!(full.title.as_deref(), Some("Ask Acme"));
+        assert_eq!(full.primary_color, "#ff8800");
+        assert_eq!(full.position, Position::Left);
+        assert_eq!(full.limits.inits_per_minute_per_ip, 10);
+        assert_eq!(full.limits.messages_per_session_per_hour, 60);
+        assert_eq!(full.limits.messages_per_month, 500);
+    }
+
+    #[test]
+    fn every_bad_field_of_a_put_body_is_named() {
+        let errors = WidgetSettings::from_json(json!({
+            "allowedOrigins": ["https://ok.example.com", "https://bad.example.com/path"],
+            "primaryColor": "blue",
+            "position": "top",
+            "limits": {"initsPerMinutePerIp": 0, "burst": 3},
+            "theme": "dark",
+        }))
+        .unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "allowedOrigins",
+                "limits",
+                "position",
+                "primaryColor",
+                "theme"
+            ]
+        );
+        let map = errors.into_map();
+        assert!(map["allowedOrigins"].contains("entry 1"), "{map:?}");
+        assert!(map["limits"].contains("initsPerMinutePerIp"), "{map:?}");
+        assert!(map["limits"].contains("burst"), "{map:?}");
+        assert!(
+            WidgetSettings::from_json(json!({})).is_err(),
+            "origins are required"
+        );
+        let many: Vec<String> = (0..51)
+            .map(|i| format!("https://s{i}.example.com"))
+            .collect();
+        assert!(WidgetSettings::from_json(json!({ "allowedOrigins": many })).is_err());
+    }
+}
