@@ -37,12 +37,9 @@ pub enum AnswerEvent {
     Delta(String),
     /// The answer, stored `completed`.
     Done(Message),
-    /// The model failed part way: what it had said is stored `failed`.
-    Failed {
-        message: Option<Message>,
-        error: String,
-        code: &'static str,
-    },
+    /// The answer ended without one: the model failed part way (what it
+    /// had said is stored `failed`), or the answer could not be stored.
+    Failed { error: String, code: &'static str },
 }
 
 #[derive(Clone)]
@@ -152,8 +149,9 @@ impl ChatEngine {
 
 impl Answering {
     /// Reads the answer to its end, telling `events` each step (a listener
-    /// that has gone is no reason to stop), and stores it once.
-    pub async fn run(mut self, events: mpsc::Sender<AnswerEvent>) -> AnswerEvent {
+    /// that has gone is no reason to stop), and stores it once. Answers
+    /// the stored answer, or why there is none to give.
+    pub async fn run(mut self, events: mpsc::Sender<AnswerEvent>) -> Result<Message, ApiError> {
         let conversation = self.question.conversation_id.clone();
         let mut text = String::new();
         let mut usage = None;
@@ -207,25 +205,30 @@ impl Answering {
             ..Message::new(&conversation, Role::Assistant, text, at)
         };
         let stored = self.conversations.finish_answer(&self.lease, &answer).await;
-        let outcome = match (stored, failure) {
-            (Ok(()), None) => AnswerEvent::Done(answer),
-            (Ok(()), Some(error)) => AnswerEvent::Failed {
-                message: Some(answer),
-                error: error.into(),
-                code: "unavailable:api",
-            },
+        // The event says why in the words a reader needs; the error is what
+        // a JSON client is answered.
+        let (event, outcome) = match (stored, failure) {
+            (Ok(()), None) => (AnswerEvent::Done(answer.clone()), Ok(answer)),
+            (Ok(()), Some(reason)) => {
+                let error = ApiError::Unavailable(reason.into());
+                let event = AnswerEvent::Failed {
+                    error: reason.into(),
+                    code: error.code(),
+                };
+                (event, Err(error))
+            }
             (Err(error), _) => {
                 tracing::error!(conversation_id = %conversation, error = %error, "answer not stored");
                 let _ = self.conversations.abandon_answer(&self.lease).await;
-                let api = ApiError::from(error);
-                AnswerEvent::Failed {
-                    message: None,
-                    error: api.to_string(),
-                    code: api.code(),
-                }
+                let error = ApiError::from(error);
+                let event = AnswerEvent::Failed {
+                    error: error.to_string(),
+                    code: error.code(),
+                };
+                (event, Err(error))
             }
         };
-        let _ = events.send(outcome.clone()).await;
+        let _ = events.send(event).await;
         outcome
     }
 }

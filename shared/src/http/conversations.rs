@@ -255,21 +255,17 @@ async fn ask(
     match form {
         AnswerForm::Json => {
             drop(received);
-            let outcome = running.await.map_err(|e| ApiError::Internal(Box::new(e)))?;
-            match outcome {
-                AnswerEvent::Done(answer) => Ok((
-                    StatusCode::CREATED,
-                    Json(ExchangeView {
-                        user_message: MessageView::from(&question),
-                        assistant_message: MessageView::from(&answer),
-                    }),
-                )
-                    .into_response()),
-                AnswerEvent::Failed { error, code, .. } => Err(failure(error, code)),
-                AnswerEvent::Delta(_) => {
-                    Err(ApiError::Internal("the answer ended on a delta".into()))
-                }
-            }
+            let answer = running
+                .await
+                .map_err(|e| ApiError::Internal(Box::new(e)))??;
+            Ok((
+                StatusCode::CREATED,
+                Json(ExchangeView {
+                    user_message: MessageView::from(&question),
+                    assistant_message: MessageView::from(&answer),
+                }),
+            )
+                .into_response())
         }
         AnswerForm::Stream => {
             let head = vec![
@@ -298,13 +294,6 @@ async fn ask(
     }
 }
 
-fn failure(error: String, code: &'static str) -> ApiError {
-    match code {
-        "unavailable:api" => ApiError::Unavailable(error.into()),
-        _ => ApiError::Internal(error.into()),
-    }
-}
-
 fn named(name: &'static str, data: &impl Serialize) -> Event {
     Event::default()
         .event(name)
@@ -316,7 +305,7 @@ fn sse_event(event: &AnswerEvent) -> Event {
     match event {
         AnswerEvent::Delta(text) => named("delta", &json!({ "text": text })),
         AnswerEvent::Done(answer) => named("done", &MessageView::from(answer)),
-        AnswerEvent::Failed { error, code, .. } => {
+        AnswerEvent::Failed { error, code } => {
             named("error", &json!({ "error": error, "code": code }))
         }
     }

@@ -6,7 +6,7 @@
 use super::codec::{self, n, s, time};
 use super::keys;
 use super::requests::UpdateSpec;
-use super::{BATCH_WRITE_MAX, DynamoStore, Item, key};
+use super::{BATCH_WRITE_MAX, DynamoStore, Item, is_conflict, key};
 use crate::adapters::contention::WRITE_ATTEMPTS;
 use crate::domain::conversation::{
     Channel, Conversation, Message, MessageStatus, Role, Source, Usage,
@@ -27,10 +27,6 @@ const CONTACT_MOVED: &str = "the texter moved on";
 
 /// A conversation that can still take messages.
 const OPEN: &str = "attribute_exists(PK) AND attribute_not_exists(deletedAt)";
-
-fn is_conflict(error: &StoreError, marker: &str) -> bool {
-    matches!(error, StoreError::Conflict(message) if message == marker)
-}
 
 fn source_value(source: &Source) -> AttributeValue {
     AttributeValue::M(HashMap::from([
@@ -243,27 +239,30 @@ impl DynamoStore {
         items.iter().map(reference_from).collect()
     }
 
-    /// Marks the conversation deleted (no message can join it after this)
-    /// and, with `unlist`, removes its listings in the same write. For an
-    /// SMS conversation its texter's session is closed too, so their next
-    /// text starts a new conversation.
-    async fn bury(&self, conversation: &Conversation, unlist: bool) -> Result<(), StoreError> {
+    /// The mark that no message can join the conversation any more, as a
+    /// transaction item.
+    fn mark_deleted(&self, id: &ConversationId) -> TransactWriteItem {
+        let (pk, sk) = keys::conversation(id);
+        self.update_item(UpdateSpec {
+            key: key(pk, sk),
+            expression: "SET deletedAt = :now",
+            condition: Some(OPEN),
+            names: &[],
+            values: vec![(":now", time(Timestamp::now()))],
+        })
+    }
+
+    /// Marks the conversation deleted and removes its listings in the same
+    /// write. For an SMS conversation its texter's session is closed too,
+    /// so their next text starts a new conversation.
+    async fn bury(&self, conversation: &Conversation) -> Result<(), StoreError> {
         for _ in 0..WRITE_ATTEMPTS {
-            let (pk, sk) = keys::conversation(&conversation.id);
-            let mut items = vec![self.update_item(UpdateSpec {
-                key: key(pk, sk),
-                expression: "SET deletedAt = :now",
-                condition: Some(OPEN),
-                names: &[],
-                values: vec![(":now", time(Timestamp::now()))],
-            })];
-            if unlist {
-                items.extend(
-                    listing_keys(conversation)
-                        .into_iter()
-                        .map(|k| self.delete_item(k, "attribute_exists(PK)")),
-                );
-            }
+            let mut items = vec![self.mark_deleted(&conversation.id)];
+            items.extend(
+                listing_keys(conversation)
+                    .into_iter()
+                    .map(|k| self.delete_item(k, "attribute_exists(PK)")),
+            );
             let mut contact_index = None;
             if let Some(phone) = &conversation.contact {
                 let (cpk, csk) = keys::contact(&conversation.assistant_id, phone.as_str());
@@ -311,19 +310,40 @@ impl DynamoStore {
         let listed = self
             .query_partition(&keys::assistant_listing_partition(assistant), "")
             .await?;
+        let ids = listed
+            .iter()
+            .map(|entry| codec::parsed(entry, "conversationId", ConversationId::parse))
+            .collect::<Result<Vec<_>, _>>()?;
+        // Every conversation read in as few round trips as keys allow.
+        let metas = ids
+            .iter()
+            .map(|id| {
+                let (pk, sk) = keys::conversation(id);
+                key(pk, sk)
+            })
+            .collect();
+        let mut found: HashMap<String, Item> = HashMap::new();
+        for item in self.batch_get(metas).await? {
+            found.insert(codec::text(&item, "id")?.to_owned(), item);
+        }
         let mut removed = 0;
-        for entry in &listed {
-            let id = codec::parsed(entry, "conversationId", ConversationId::parse)?;
-            let (pk, sk) = keys::conversation(&id);
-            if let Some(item) = self.get(pk, sk).await? {
-                let conversation = conversation_from(&item)?;
-                if !is_deleted(&item) {
-                    match self.bury(&conversation, false).await {
+        for (entry, id) in listed.iter().zip(&ids) {
+            if let Some(item) = found.get(id.as_str()) {
+                let conversation = conversation_from(item)?;
+                // The texter's session goes with the SMS partition: only the
+                // mark is needed, so no late message lands during the purge.
+                if !is_deleted(item) {
+                    match self
+                        .transact(vec![self.mark_deleted(id)], |_| {
+                            StoreError::NotFound("conversation")
+                        })
+                        .await
+                    {
                         Err(StoreError::NotFound(_)) | Ok(()) => {}
                         Err(e) => return Err(e),
                     }
                 }
-                removed += self.purge(&id).await?;
+                removed += self.purge(id).await?;
                 let rest: Vec<Item> = listing_keys(&conversation);
                 removed += rest.len();
                 self.batch_delete(rest).await?;
@@ -624,6 +644,6 @@ impl ConversationStore for DynamoStore {
     }
 
     async fn delete_conversation(&self, conversation: &Conversation) -> Result<(), StoreError> {
-        self.bury(conversation, true).await
+        self.bury(conversation).await
     }
 }

@@ -7,7 +7,7 @@ use super::codec::{self, n, s, time};
 use super::conversations::message_item;
 use super::keys::{self, DAY_CONTACT_PREFIX};
 use super::requests::UpdateSpec;
-use super::{DynamoStore, Item, key};
+use super::{DynamoStore, Item, is_conflict, key};
 use crate::adapters::contention::WRITE_ATTEMPTS;
 use crate::domain::conversation::{Message, Role};
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, WorkspaceId};
@@ -28,10 +28,6 @@ use std::time::Duration;
 /// How a cancelled transaction says which condition failed.
 const DUPLICATE: &str = "already recorded";
 const CHANGED: &str = "changed meanwhile";
-
-fn is_conflict(error: &StoreError, marker: &str) -> bool {
-    matches!(error, StoreError::Conflict(message) if message == marker)
-}
 
 fn config_from(item: &Item) -> Result<SmsConfig, StoreError> {
     let sealed = item
