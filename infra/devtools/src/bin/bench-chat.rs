@@ -121,9 +121,11 @@ async fn ask(http: &reqwest::Client, chat: &ChatEmulator, url: &str, key: &str) 
     }
 }
 
-async fn measure(label: &str, backends: Backends, chat: &ChatEmulator, seed_store: Seeder) {
+async fn measure(label: &str, backends: Backends, chat: &ChatEmulator) {
     let api = serve_on_loopback(all_routes_router(&backends)).await;
-    let seed = seed_store.seed(&api).await;
+    let seed = seed_demo(backends.store.as_ref(), &api)
+        .await
+        .expect("the seed is written");
     let ws = format!("{api}/api/workspaces/{}", seed.workspace_id);
     let owner = seed.keys["owner"].clone();
     let member = seed.keys["member"].clone();
@@ -208,22 +210,6 @@ async fn measure(label: &str, backends: Backends, chat: &ChatEmulator, seed_stor
     );
 }
 
-/// Writes the demo seed into the store behind a backends.
-enum Seeder {
-    Memory(Arc<MemoryStore>),
-    Local(Arc<shared::adapters::dynamo::DynamoStore>),
-}
-
-impl Seeder {
-    async fn seed(&self, api: &str) -> devtools::seed::Seed {
-        match self {
-            Self::Memory(store) => seed_demo(store.as_ref(), api).await,
-            Self::Local(store) => seed_demo(store.as_ref(), api).await,
-        }
-        .expect("the seed is written")
-    }
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     require_loopback_endpoint()?;
@@ -254,7 +240,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         auth: Arc::new(Authenticator::new(memory.clone())),
         sms: local_sms_backends(&base, Arc::new(MemoryCipher::new()), "http://bench"),
     };
-    measure("in-memory store", backends, &chat, Seeder::Memory(memory)).await;
+    measure("in-memory store", backends, &chat).await;
 
     let aws = shared::config::load_aws().await;
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
@@ -265,12 +251,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Arc::new(local_chat(&base)),
         sms,
     );
-    measure(
-        "local AWS server",
-        backends,
-        &chat,
-        Seeder::Local(local.store.clone()),
-    )
-    .await;
+    measure("local AWS server", backends, &chat).await;
     Ok(())
 }

@@ -6,6 +6,7 @@
 //!
 //! Run with `./infra/bench` (starts the local server, builds optimised).
 
+use devtools::emulators::twilio::signed_webhook_request;
 use devtools::emulators::{
     Emulators, Latency, local_chat, local_retriever, local_twilio, serve_on_loopback,
 };
@@ -20,7 +21,7 @@ use shared::app::sms_config;
 use shared::app::sms_webhook::SmsWebhook;
 use shared::domain::assistant::AssistantChanges;
 use shared::domain::project::ProjectChanges;
-use shared::domain::sms::{AccountSid, Credentials, PhoneNumber, SmsSettings, signature};
+use shared::domain::sms::{AccountSid, Credentials, PhoneNumber, SmsSettings};
 use shared::http::{WebhookState, sms_webhook_router};
 use shared::jobs::MessageOutcome;
 use shared::ports::{
@@ -169,16 +170,8 @@ async fn text_once(url: &str, n: usize) -> Result<(), Box<dyn std::error::Error>
         &format!("+1666{:07}", n % 10_000_000),
         "How long do refunds take?",
     );
-    let signed = signature::sign(&SecretString::from(TOKEN.to_owned()), url, &params);
-    let response = reqwest::Client::new()
-        .post(url)
-        .header("X-Twilio-Signature", signed)
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(
-            form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(params.iter())
-                .finish(),
-        )
+    let token = SecretString::from(TOKEN.to_owned());
+    let response = signed_webhook_request(&reqwest::Client::new(), url, &token, &params)
         .send()
         .await?;
     if !response.status().is_success() {
@@ -203,20 +196,10 @@ async fn flood(label: &str, url: &str, base: usize) -> Result<(), Box<dyn std::e
             &format!("+1555{:07}", n),
             "When does the shop open?",
         );
-        let signed = signature::sign(&token, &url, &params);
+        let request = signed_webhook_request(&http, &url, &token, &params);
         async move {
             let started = Instant::now();
-            let response = http
-                .post(&url)
-                .header("X-Twilio-Signature", signed)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(
-                    form_urlencoded::Serializer::new(String::new())
-                        .extend_pairs(params.iter())
-                        .finish(),
-                )
-                .send()
-                .await;
+            let response = request.send().await;
             let ok = match response {
                 Ok(r) => {
                     r.status().is_success()

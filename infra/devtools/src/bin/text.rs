@@ -7,13 +7,13 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use clap::Parser;
-use devtools::emulators::twilio::{inbound_params, random_sid};
+use devtools::emulators::twilio::{inbound_params, random_sid, signed_webhook_request};
 use devtools::local::StackFile;
 use secrecy::ExposeSecret;
 use shared::adapters::dynamo::DynamoStore;
 use shared::adapters::kms::KmsCipher;
 use shared::domain::ids::AssistantId;
-use shared::domain::sms::{PhoneNumber, signature};
+use shared::domain::sms::PhoneNumber;
 use shared::ports::{SecretCipher, SecretContext, SmsStore};
 use std::time::{Duration, Instant};
 
@@ -105,16 +105,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         config.phone_number.as_str(),
         &args.body,
     );
-    let signed = signature::sign(&token, &url, &params);
-    let answer = http
-        .post(&url)
-        .header("X-Twilio-Signature", signed)
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(
-            form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(params.iter())
-                .finish(),
-        )
+    let answer = signed_webhook_request(&http, &url, &token, &params)
         .send()
         .await?;
     let status = answer.status();

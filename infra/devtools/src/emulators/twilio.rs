@@ -227,15 +227,7 @@ impl TwilioEmulator {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect();
-                let signed = signature::sign(&token, &url, &params);
-                let body = form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(params.iter())
-                    .finish();
-                let sent = http
-                    .post(&url)
-                    .header("X-Twilio-Signature", signed)
-                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(body)
+                let sent = signed_webhook_request(&http, &url, &token, &params)
                     .timeout(Duration::from_secs(5))
                     .send()
                     .await;
@@ -279,6 +271,24 @@ pub fn random_sid(prefix: &str) -> String {
 
 /// The fields Twilio posts to a number's webhook for an inbound text,
 /// blank geo fields included, as Twilio sends them.
+/// A webhook request as Twilio sends one: `params` as the form body, and
+/// their `X-Twilio-Signature` for `url` under the account's `token`.
+pub fn signed_webhook_request(
+    http: &reqwest::Client,
+    url: &str,
+    token: &SecretString,
+    params: &[(String, String)],
+) -> reqwest::RequestBuilder {
+    http.post(url)
+        .header("X-Twilio-Signature", signature::sign(token, url, params))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(
+            form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(params.iter())
+                .finish(),
+        )
+}
+
 pub fn inbound_params(
     sid: &str,
     account: &str,
