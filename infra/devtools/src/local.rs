@@ -5,8 +5,10 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use shared::adapters::dynamo::{DynamoStore, schema};
 use shared::adapters::kms::KmsCipher;
 use shared::adapters::s3::S3Blobs;
+use shared::adapters::secrets;
 use shared::adapters::sqs::SqsQueue;
 use shared::app::authentication::Authenticator;
+use shared::app::widget_tokens::WidgetTokens;
 use shared::http::{Backends, SmsBackends};
 use shared::ports::{ChatModel, PassageSearch, StoreError};
 use std::sync::Arc;
@@ -21,6 +23,13 @@ pub struct ResourceNames {
     pub bucket: String,
     /// The alias of the key that seals Twilio Auth Tokens.
     pub sms_key_alias: String,
+    /// The secret the widget's tokens are signed with.
+    #[serde(default = "default_widget_secret")]
+    pub widget_secret: String,
+}
+
+fn default_widget_secret() -> String {
+    "illumichat-widget-signing".into()
 }
 
 impl ResourceNames {
@@ -38,6 +47,8 @@ impl ResourceNames {
                 .unwrap_or_else(|_| "illumichat-documents".into()),
             sms_key_alias: std::env::var("SMS_KEY_ALIAS")
                 .unwrap_or_else(|_| "alias/illumichat-sms".into()),
+            widget_secret: std::env::var("WIDGET_SIGNING_SECRET")
+                .unwrap_or_else(|_| default_widget_secret()),
         }
     }
 
@@ -55,6 +66,7 @@ impl ResourceNames {
             reply_queue: format!("{tag}-replies-{suffix}"),
             bucket: format!("{tag}-documents-{suffix}"),
             sms_key_alias: format!("alias/{tag}-sms-{suffix}"),
+            widget_secret: format!("{tag}-widget-{suffix}"),
         }
     }
 }
@@ -143,6 +155,9 @@ pub struct LocalStack {
     pub reply_queue_url: String,
     pub blobs: Arc<S3Blobs>,
     pub cipher: Arc<KmsCipher>,
+    /// Signs the widget's tokens with the key in the local secret store,
+    /// read as the widget function reads it.
+    pub widget_tokens: Arc<WidgetTokens>,
 }
 
 impl LocalStack {
@@ -171,6 +186,11 @@ impl LocalStack {
                 .await?;
         let kms = aws_sdk_kms::Client::new(&aws);
         let key_id = sms_key(&kms, &names.sms_key_alias).await?;
+        let secrets = aws_sdk_secretsmanager::Client::new(&aws);
+        ensure_widget_secret(&secrets, &names.widget_secret).await?;
+        let widget_tokens = secrets::widget_tokens(&secrets, &names.widget_secret)
+            .await
+            .map_err(|e| ProvisionError::Queue(e.to_string()))?;
         // The local server answers S3 on its own host, not on bucket
         // subdomains: path-style addressing.
         let s3 = aws_sdk_s3::Client::from_conf(
@@ -201,6 +221,7 @@ impl LocalStack {
             reply_queue_url,
             blobs: Arc::new(S3Blobs::new(s3, &names.bucket)),
             cipher: Arc::new(KmsCipher::new(kms, key_id)),
+            widget_tokens: Arc::new(widget_tokens),
         })
     }
 
@@ -221,8 +242,44 @@ impl LocalStack {
             chat,
             auth: Arc::new(Authenticator::new(self.store.clone())),
             sms,
+            widget_tokens: self.widget_tokens.clone(),
         }
     }
+}
+
+/// The widget's signing secret, created with a random key unless it is
+/// there already (as the template's `GenerateSecretString` creates it).
+async fn ensure_widget_secret(
+    client: &aws_sdk_secretsmanager::Client,
+    name: &str,
+) -> Result<(), ProvisionError> {
+    if client
+        .describe_secret()
+        .secret_id(name)
+        .send()
+        .await
+        .is_ok()
+    {
+        return Ok(());
+    }
+    let key: String = rand::Rng::sample_iter(rand::rng(), rand::distr::Alphanumeric)
+        .take(64)
+        .map(char::from)
+        .collect();
+    client
+        .create_secret()
+        .name(name)
+        .description("Signs the widget's session tokens (local)")
+        .secret_string(key)
+        .send()
+        .await
+        .map_err(|e| {
+            ProvisionError::Queue(format!(
+                "the widget's signing secret: {}",
+                aws_sdk_secretsmanager::error::DisplayErrorContext(e)
+            ))
+        })?;
+    Ok(())
 }
 
 /// The key that seals Auth Tokens, found by its alias or created with it.

@@ -55,6 +55,20 @@ macro_rules! store_contract {
             a_deleted_conversation_is_gone_at_once_and_purged_after,
             the_cascade_removes_an_assistants_conversations_and_their_messages,
         );
+        $crate::store_contract!(@widget $make;
+            an_assistant_has_default_widget_settings_until_they_are_saved,
+            a_session_is_stored_with_its_conversation_and_takes_a_lead_and_feedback,
+            a_limit_holds_under_concurrent_uses_and_counts_all_windows_or_none,
+            the_cascade_removes_an_assistants_widget_and_its_sessions,
+        );
+    };
+    (@widget $make:expr; $($check:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $check() {
+                $crate::widget_contract::$check($make.await).await;
+            }
+        )*
     };
     (@conversations $make:expr; $($check:ident),* $(,)?) => {
         $(
@@ -405,7 +419,8 @@ pub async fn grants_need_both_the_target_and_the_member_and_the_cascade_removes_
     ));
     store.delete_assistant(&ws.id, &bot.id).await.unwrap();
     assert!(!store.target_exists(&ws.id, &target).await.unwrap());
-    assert_eq!(store.delete_children(&ws.id, &target).await.unwrap(), 30);
+    // The 30 grants, and the assistant's widget settings.
+    assert_eq!(store.delete_children(&ws.id, &target).await.unwrap(), 31);
     assert!(store.list_grants(&ws.id, &target).await.unwrap().is_empty());
     assert_eq!(store.delete_children(&ws.id, &target).await.unwrap(), 0);
     // The other assistant's grant is untouched.
@@ -531,7 +546,10 @@ pub async fn a_connection_is_counted_once_and_both_halves_go_with_either_side(
         .delete_children(&ws.id, &AccessTarget::Assistant(bot.id.clone()))
         .await
         .unwrap();
-    assert_eq!(removed, 2, "the connection's two halves");
+    assert_eq!(
+        removed, 3,
+        "the connection's two halves and the widget's settings"
+    );
     assert_eq!(
         store
             .delete_children(&ws.id, &AccessTarget::Project(spare.id.clone()))

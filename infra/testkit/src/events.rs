@@ -18,6 +18,16 @@ pub const EVENT_DOCUMENT: &str = "doc_dddddddddddddddd0001";
 /// Stands for the owner's conversation (the events act as the owner).
 pub const EVENT_CONVERSATION: &str = "conv_cccccccccccccccc0001";
 pub const EVENT_API_KEY: &str = "ic_EXAMPLEkeyEXAMPLEkeyEXAMPLEkeyEXAMPLEkey";
+/// Stands for a widget token from `init` (the widget's events).
+pub const EVENT_WIDGET_TOKEN: &str = "EXAMPLE_WIDGET_TOKEN";
+/// Stands for an answer in the widget session's conversation.
+pub const EVENT_MESSAGE: &str = "msg_mmmmmmmmmmmmmmmm0001";
+
+/// What a replay swaps into an event beyond the fixture's ids.
+pub type Substitutions = Vec<(&'static str, String)>;
+/// Prepares a fixture for a folder's events, answering what to swap in.
+pub type Prepare =
+    for<'a> fn(&'a MemoryStack, &'a Fixture) -> futures_util::future::BoxFuture<'a, Substitutions>;
 
 /// Feeds an API Gateway event file through `lambda_http`'s own
 /// deserialization and the function's router, as Lambda would, with the
@@ -120,6 +130,20 @@ pub async fn assert_every_event_answers(
     router: fn(&MemoryStack) -> Router,
     expected: &[Expected],
 ) {
+    assert_every_prepared_event_answers(folder, router, expected, |_, _| {
+        Box::pin(async { Vec::new() })
+    })
+    .await;
+}
+
+/// [`assert_every_event_answers`], with each fixture prepared first and
+/// what `prepare` answers swapped into every event.
+pub async fn assert_every_prepared_event_answers(
+    folder: &str,
+    router: fn(&MemoryStack) -> Router,
+    expected: &[Expected],
+    prepare: Prepare,
+) {
     let stack = MemoryStack::start().await;
     let files = event_files(folder);
     let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
@@ -129,7 +153,11 @@ pub async fn assert_every_event_answers(
         let fixture = stack.fixture().await;
         // The fixture's document indexed, so that search finds it.
         stack.run_ingest().await;
-        let (got, body) = replay_event(router(&stack), event, &fixture).await;
+        let mut event = event.clone();
+        for (placeholder, value) in prepare(&stack, &fixture).await {
+            event = event.replace(placeholder, &value);
+        }
+        let (got, body) = replay_event(router(&stack), &event, &fixture).await;
         assert_eq!(got.as_u16(), expect.status, "{name}: {body}");
         if got == StatusCode::NO_CONTENT {
             assert_eq!(body, Value::Null, "{name}");

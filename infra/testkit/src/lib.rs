@@ -14,6 +14,8 @@ pub mod routes;
 pub mod scenarios;
 pub mod sms;
 pub mod sms_contract;
+pub mod widget;
+pub mod widget_contract;
 
 pub use api::{Api, Fixture};
 pub use local::TestStack;

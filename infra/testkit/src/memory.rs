@@ -18,6 +18,7 @@ use shared::adapters::memory::{MemoryBlobs, MemoryCipher, MemoryQueue, MemorySto
 use shared::adapters::providers::embeddings::OpenAiEmbedder;
 use shared::adapters::providers::pinecone::PineconeIndex;
 use shared::app::authentication::Authenticator;
+use shared::app::widget_tokens::WidgetTokens;
 use shared::http::{Backends, all_routes_router};
 use shared::ingest::worker::{DEFAULT_CONCURRENCY, Ingestor};
 use shared::jobs::{CleanupJob, IngestJob, Job, MessageOutcome, ReplyJob};
@@ -98,6 +99,7 @@ impl MemoryStack {
             chat: Arc::new(devtools::emulators::local_chat(&base)),
             auth: Arc::new(Authenticator::new(store.clone())),
             sms: local_sms_backends(&base, cipher.clone(), &sms.webhook_url),
+            widget_tokens: Arc::new(WidgetTokens::with_random_key()),
         };
         let ingestor = Ingestor {
             store: store.clone(),

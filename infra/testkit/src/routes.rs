@@ -520,6 +520,36 @@ pub fn routes() -> Vec<Route> {
             once: false,
         },
         Route {
+            name: "get widget settings",
+            method: Method::GET,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/assistants/{}/widget",
+                    f.ws(),
+                    f.private_assistant
+                )
+            },
+            body: None,
+            statuses: [200, 200, 403, 404, 404],
+            round_trips: [3, 3, 2, 2, 1],
+            once: false,
+        },
+        Route {
+            name: "update widget settings",
+            method: Method::PUT,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/assistants/{}/widget",
+                    f.ws(),
+                    f.private_assistant
+                )
+            },
+            body: Some(|_| json!({"allowedOrigins": ["https://shop.example.com"]})),
+            statuses: [200, 200, 403, 404, 404],
+            round_trips: [2, 2, 2, 2, 1],
+            once: false,
+        },
+        Route {
             name: "get SMS config",
             method: Method::GET,
             path: |f| {

@@ -11,6 +11,8 @@ pub mod providers;
 pub mod round_trips;
 pub mod s3;
 pub mod sdk_errors;
+#[cfg(feature = "secrets")]
+pub mod secrets;
 pub mod sqs;
 #[cfg(feature = "sms")]
 pub mod twilio;

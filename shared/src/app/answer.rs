@@ -27,6 +27,11 @@ fn channel_rules(channel: Channel) -> &'static str {
              Markdown, no lists, no headings, no links unless asked."
         }
         Channel::Api => "Answer in Markdown when it helps the reader.",
+        // The widget draws plain text: a visitor would see the asterisks.
+        Channel::Widget => {
+            "You are answering a visitor in a chat window on a website. Be concise \
+             and friendly. Plain text only: no Markdown, no headings, no tables."
+        }
     }
 }
 

@@ -10,8 +10,7 @@ use super::answer::{self, HISTORY_MESSAGES, HISTORY_TOKEN_BUDGET, PASSAGES_PER_A
 use super::error::ApiError;
 use crate::domain::assistant::Assistant;
 use crate::domain::conversation::{
-    Channel, Conversation, Message, MessageStatus, Role, Source, history_within, sources_of,
-    title_from,
+    Conversation, Message, MessageStatus, Role, Source, history_within, sources_of, title_from,
 };
 use crate::domain::passage::Passage;
 use crate::domain::time::Timestamp;
@@ -61,6 +60,21 @@ pub struct Answering {
 }
 
 impl ChatEngine {
+    /// Every store port from one store, with the answer lease of production.
+    pub fn over(
+        store: Arc<dyn crate::ports::Store>,
+        search: Arc<dyn PassageSearch>,
+        chat: Arc<dyn ChatModel>,
+    ) -> Self {
+        Self {
+            connections: store.clone(),
+            conversations: store,
+            search,
+            chat,
+            lease: ANSWER_LEASE,
+        }
+    }
+
     /// Takes the conversation's lease and opens the answer to `question`.
     /// On any failure the lease is given back and nothing is stored.
     pub async fn begin(
@@ -97,7 +111,13 @@ impl ChatEngine {
         let opened = async {
             let (recent, passages) = (recent?, passages?);
             let history = history_within(&recent, HISTORY_TOKEN_BUDGET);
-            let request = answer::prompt(assistant, Channel::Api, &passages, &history, &question);
+            let request = answer::prompt(
+                assistant,
+                conversation.channel,
+                &passages,
+                &history,
+                &question,
+            );
             let stream = self.chat.stream(&request).await?;
             let title = title_from(&question);
             // Timed once the lease is held, so after the answer before it.

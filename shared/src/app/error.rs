@@ -12,6 +12,10 @@ use std::collections::BTreeMap;
 pub enum ApiError {
     #[error("a valid API key is required: send 'Authorization: Bearer <key>'")]
     Unauthorized,
+    /// The widget's routes: a missing, forged, expired or misdirected
+    /// widget token.
+    #[error("{0}")]
+    WidgetUnauthorized(&'static str),
     #[error("{0}")]
     Forbidden(&'static str),
     #[error("{0} not found")]
@@ -26,6 +30,13 @@ pub enum ApiError {
     /// `hint` says where a larger body can go, if anywhere.
     #[error("the request body is larger than {limit} bytes{hint}")]
     PayloadTooLarge { limit: usize, hint: &'static str },
+    /// A limit was reached; the client may try again after `retry_after`
+    /// seconds. The message is written to be shown to a visitor as it is.
+    #[error("{message}")]
+    TooManyRequests {
+        message: &'static str,
+        retry_after: u64,
+    },
     #[error("{0} is not allowed on this resource")]
     MethodNotAllowed(String),
     /// The client accepts none of the representations this route has.
@@ -71,7 +82,8 @@ impl ApiError {
     /// The documented `code` of the error body.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Unauthorized => "unauthorized:api",
+            Self::Unauthorized | Self::WidgetUnauthorized(_) => "unauthorized:api",
+            Self::TooManyRequests { .. } => "rate_limit:api",
             Self::Forbidden(_) => "forbidden:api",
             Self::NotFound(_) => "not_found:api",
             Self::BadRequest { .. } | Self::MethodNotAllowed(_) => "bad_request:api",

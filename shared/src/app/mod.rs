@@ -16,3 +16,5 @@ pub mod members;
 pub mod reply;
 pub mod sms_config;
 pub mod sms_webhook;
+pub mod widget;
+pub mod widget_tokens;

@@ -1,18 +1,21 @@
 //! Conversations and their messages. An SMS session is a conversation on
 //! the `sms` channel, with the texter as its contact; an API conversation
-//! belongs to the member who started it.
+//! belongs to the member who started it; a widget conversation belongs to
+//! a visitor's session and carries their lead once they leave one.
 
 use super::fields::{FieldErrors, FieldReader, string, trimmed_text};
 use super::ids::{AssistantId, ConversationId, MessageId, UserId, WorkspaceId};
 use super::passage::Passage;
 use super::sms::PhoneNumber;
 use super::time::Timestamp;
+use super::visitor::{Feedback, Lead};
 use serde_json::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Channel {
     Api,
     Sms,
+    Widget,
 }
 
 impl Channel {
@@ -20,6 +23,7 @@ impl Channel {
         match self {
             Self::Api => "api",
             Self::Sms => "sms",
+            Self::Widget => "widget",
         }
     }
 
@@ -27,6 +31,7 @@ impl Channel {
         match value {
             "api" => Some(Self::Api),
             "sms" => Some(Self::Sms),
+            "widget" => Some(Self::Widget),
             _ => None,
         }
     }
@@ -43,6 +48,8 @@ pub struct Conversation {
     /// The member who started it, on the API channel.
     pub created_by: Option<UserId>,
     pub title: Option<String>,
+    /// The visitor's contact details, on the widget channel, once given.
+    pub lead: Option<Lead>,
     pub message_count: u32,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -112,6 +119,8 @@ pub struct Message {
     pub usage: Option<Usage>,
     /// For an answer: the documents it was grounded on.
     pub sources: Vec<Source>,
+    /// For an answer: what the reader thought of it, if they said.
+    pub feedback: Option<Feedback>,
 }
 
 impl Message {
@@ -125,6 +134,7 @@ impl Message {
             created_at: at,
             usage: None,
             sources: Vec::new(),
+            feedback: None,
         }
     }
 }
@@ -280,6 +290,7 @@ mod tests {
             created_at: Timestamp::from_millis(at),
             usage: None,
             sources: Vec::new(),
+            feedback: None,
         }
     }
 

@@ -105,6 +105,12 @@ prefixed_id!(
     "msg_"
 );
 prefixed_id!(
+    /// A visitor's widget session: one browser's conversation with one
+    /// assistant, kept across page loads.
+    WidgetSessionId,
+    "wss_"
+);
+prefixed_id!(
     /// The public handle of an API key (never the secret itself).
     ApiKeyId,
     "key_"

@@ -15,5 +15,6 @@ pub mod project;
 pub mod role;
 pub mod sms;
 pub mod time;
+pub mod visitor;
 pub mod widget;
 pub mod workspace;

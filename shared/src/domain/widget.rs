@@ -5,7 +5,10 @@
 //! browser sends in `Origin`, so matching is a plain comparison.
 
 use super::fields::{FieldErrors, FieldReader, trimmed_text};
+use super::ids::WidgetSessionId;
+use super::time::Timestamp;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 /// An origin a widget may run on: `scheme://host[:port]`, `http` or
 /// `https`, as a browser serialises it (lower-case host, punycode, no
@@ -226,6 +229,153 @@ impl WidgetSettings {
     }
 }
 
+/// What a page may tell about itself at `init` (the page's URL, a
+/// locale): at most this many entries, strings only.
+pub const METADATA_MAX_ENTRIES: usize = 20;
+pub const METADATA_MAX_VALUE_CHARS: usize = 500;
+
+/// The body of `POST /api/widget/{id}/init` (an empty body is `{}`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct InitRequest {
+    /// The session this browser holds, as sent: one that names no live
+    /// session of this assistant and origin starts a new one.
+    pub session_id: Option<String>,
+    /// `metadata` as compact JSON, if any was sent.
+    pub metadata: Option<String>,
+}
+
+fn parse_metadata(value: Value) -> Result<String, String> {
+    let Value::Object(entries) = &value else {
+        return Err("must be an object of strings".into());
+    };
+    if entries.len() > METADATA_MAX_ENTRIES {
+        return Err(format!("must have at most {METADATA_MAX_ENTRIES} entries"));
+    }
+    for (name, entry) in entries {
+        let text = entry
+            .as_str()
+            .ok_or_else(|| format!("{name} must be a string"))?;
+        if name.chars().count() > 100 || text.chars().count() > METADATA_MAX_VALUE_CHARS {
+            return Err(format!(
+                "{name} must be at most {METADATA_MAX_VALUE_CHARS} characters"
+            ));
+        }
+    }
+    Ok(value.to_string())
+}
+
+impl InitRequest {
+    pub fn from_json(body: Value) -> Result<Self, FieldErrors> {
+        let mut reader = FieldReader::new(body, &[])?;
+        let session_id = reader
+            .nullable("sessionId", super::fields::string)
+            .flatten();
+        let metadata = reader.nullable("metadata", parse_metadata).flatten();
+        reader.finish()?;
+        Ok(Self {
+            session_id,
+            metadata,
+        })
+    }
+}
+
+/// Which of an assistant's widget limits a window counts toward.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    InitsPerMinutePerIp,
+    MessagesPerSessionPerHour,
+    MessagesPerMonth,
+}
+
+impl Limit {
+    /// What the widget shows the visitor who reached it, as it is.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::InitsPerMinutePerIp => {
+                "Too many chats were started from your network just now. Please try again in a minute."
+            }
+            Self::MessagesPerSessionPerHour => {
+                "You have sent as many messages as this chat allows for now. Please try again later."
+            }
+            Self::MessagesPerMonth => {
+                "This assistant has answered all the questions it can this month. Please try again later."
+            }
+        }
+    }
+}
+
+/// One fixed window of one limit: the store counts uses under `key` (no
+/// personal data in it) and refuses the use that would pass `allowed`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UseWindow {
+    pub limit: Limit,
+    pub key: String,
+    pub allowed: u32,
+    pub ends_at: Timestamp,
+}
+
+impl UseWindow {
+    /// Whole seconds until the window ends, at least one.
+    pub fn retry_after(&self, now: Timestamp) -> u64 {
+        let left = self.ends_at.millis().saturating_sub(now.millis()).max(0) as u64;
+        left.div_ceil(1000).max(1)
+    }
+}
+
+const MINUTE_MS: i64 = 60_000;
+const HOUR_MS: i64 = 3_600_000;
+
+/// The first instant of the calendar month (UTC) after the one `now` is in.
+fn next_month(now: Timestamp) -> Timestamp {
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now.millis()) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let (year, month) = match at.month() {
+        time::Month::December => (at.year() + 1, time::Month::January),
+        month => (at.year(), month.next()),
+    };
+    let start = time::Date::from_calendar_date(year, month, 1)
+        .map(|d| d.midnight().assume_utc())
+        .unwrap_or(at);
+    Timestamp::from_millis((start.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+impl WidgetLimits {
+    /// The `init` window of this minute for one client address; the
+    /// address is kept only as a hash.
+    pub fn init_window(&self, client_ip: &str, now: Timestamp) -> UseWindow {
+        let minute = now.millis().div_euclid(MINUTE_MS);
+        let hashed = Sha256::digest(client_ip.as_bytes());
+        let hex: String = hashed[..12].iter().map(|b| format!("{b:02x}")).collect();
+        UseWindow {
+            limit: Limit::InitsPerMinutePerIp,
+            key: format!("INIT#{hex}#{minute}"),
+            allowed: self.inits_per_minute_per_ip,
+            ends_at: Timestamp::from_millis((minute + 1) * MINUTE_MS),
+        }
+    }
+
+    /// The windows one more message counts toward: its session's hour and
+    /// its assistant's month, counted together or not at all.
+    pub fn message_windows(&self, session: &WidgetSessionId, now: Timestamp) -> Vec<UseWindow> {
+        let hour = now.millis().div_euclid(HOUR_MS);
+        let month_ends = next_month(now);
+        vec![
+            UseWindow {
+                limit: Limit::MessagesPerSessionPerHour,
+                key: format!("SESSION#{session}#{hour}"),
+                allowed: self.messages_per_session_per_hour,
+                ends_at: Timestamp::from_millis((hour + 1) * HOUR_MS),
+            },
+            UseWindow {
+                limit: Limit::MessagesPerMonth,
+                key: format!("MONTH#{}", month_ends.millis()),
+                allowed: self.messages_per_month,
+                ends_at: month_ends,
+            },
+        ]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,5 +520,30 @@ mod tests {
             .map(|i| format!("https://s{i}.example.com"))
             .collect();
         assert!(WidgetSettings::from_json(json!({ "allowedOrigins": many })).is_err());
+    }
+
+    #[test]
+    fn limits_count_in_fixed_windows_that_say_when_to_retry() {
+        let limits = WidgetLimits::default();
+        // 2026-12-31T23:59:30Z: the minute, the hour and the month all end
+        // 30 seconds later.
+        let now = Timestamp::from_millis(1_798_761_570_000);
+        let init = limits.init_window("203.0.113.9", now);
+        assert_eq!(init.allowed, 5);
+        assert_eq!(init.retry_after(now), 30);
+        assert!(!init.key.contains("203.0.113.9"), "no address in a key");
+        assert_ne!(init.key, limits.init_window("203.0.113.10", now).key);
+        let session = WidgetSessionId::generate();
+        let windows = limits.message_windows(&session, now);
+        assert_eq!(windows[0].retry_after(now), 30);
+        assert_eq!(windows[1].retry_after(now), 30);
+        assert_eq!(windows[1].ends_at.to_iso8601(), "2027-01-01T00:00:00Z");
+        let mid_month = Timestamp::from_millis(1_796_083_200_000); // 2026-12-01
+        assert_eq!(
+            limits.message_windows(&session, mid_month)[1]
+                .ends_at
+                .to_iso8601(),
+            "2027-01-01T00:00:00Z"
+        );
     }
 }

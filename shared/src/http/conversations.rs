@@ -11,7 +11,7 @@ use super::paging::{Page, Paging};
 use super::path::ApiPath;
 use super::state::ChatState;
 use super::views::{ConversationView, ExchangeView, MessageView, SourceView, SourcesView};
-use crate::app::chat::AnswerEvent;
+use crate::app::chat::{AnswerEvent, Answering};
 use crate::app::conversations::{self, MANAGERS_ONLY, ONLY_THE_CREATOR_POSTS};
 use crate::app::guard;
 use crate::domain::assistant::Assistant;
@@ -212,8 +212,17 @@ async fn list_messages(
     let (conversation, _) = state
         .readable(&workspace.id, &conversation_id, &actor)
         .await?;
-    let messages = state
-        .conversations
+    message_page(state.conversations.as_ref(), &conversation, paging).await
+}
+
+/// A page of a conversation's messages, oldest first: the chat API's
+/// list and the widget's history.
+pub(super) async fn message_page(
+    conversations: &dyn crate::ports::ConversationStore,
+    conversation: &Conversation,
+    paging: Paging,
+) -> Result<Response, ApiError> {
+    let messages = conversations
         .messages(&conversation.id, paging.offset, paging.limit)
         .await?;
     Ok(Json(Page {
@@ -246,6 +255,16 @@ async fn ask(
         .engine
         .begin(&conversation, &assistant, question)
         .await?;
+    answer_in(form, answering).await
+}
+
+/// An answer that has begun, as the client asked for it: an SSE stream
+/// (`message`, `sources`, `delta`..., `done` | `error`) or, once it is
+/// complete, one JSON body. Every channel that chats answers this way.
+pub(super) async fn answer_in(
+    form: AnswerForm,
+    answering: Answering,
+) -> Result<Response, ApiError> {
     let question = answering.question.clone();
     let sources = answering.sources.clone();
     let (events, mut received) = mpsc::channel(EVENTS_IN_FLIGHT);

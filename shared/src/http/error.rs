@@ -11,7 +11,8 @@ use serde_json::json;
 
 fn status_of(error: &ApiError) -> StatusCode {
     match error {
-        ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+        ApiError::Unauthorized | ApiError::WidgetUnauthorized(_) => StatusCode::UNAUTHORIZED,
+        ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
         ApiError::NotFound(_) => StatusCode::NOT_FOUND,
         ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
@@ -39,8 +40,25 @@ impl IntoResponse for ApiError {
         {
             body["details"] = json!(details);
         }
+        let retry_after = match &self {
+            Self::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        };
+        let widget = matches!(self, Self::WidgetUnauthorized(_));
         let mut response = (status, Json(body)).into_response();
         match status {
+            StatusCode::TOO_MANY_REQUESTS => {
+                let seconds = retry_after.unwrap_or(1).max(1);
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from_str(&seconds.to_string()).expect("digits"),
+                );
+            }
+            StatusCode::UNAUTHORIZED if widget => {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Widget"));
+            }
             StatusCode::SERVICE_UNAVAILABLE => {
                 response.headers_mut().insert(
                     header::RETRY_AFTER,

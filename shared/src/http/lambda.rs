@@ -6,6 +6,7 @@
 //! environment variable being right in every deployment, the router is fed
 //! the path exactly as API Gateway sent it in the event's `path`.
 
+use super::client_ip::ClientIp;
 use axum::Router;
 use lambda_http::RequestExt;
 use lambda_http::tower::ServiceExt;
@@ -31,12 +32,28 @@ pub fn without_stage(request: lambda_http::Request) -> lambda_http::Request {
     lambda_http::Request::from_parts(parts, body)
 }
 
+/// The request with the address API Gateway saw it come from
+/// (`requestContext.identity.sourceIp`), for the limits per client.
+pub fn with_client_ip(mut request: lambda_http::Request) -> lambda_http::Request {
+    #[allow(unreachable_patterns)] // one variant when built with one feature
+    let source_ip = match request.request_context_ref() {
+        Some(lambda_http::request::RequestContext::ApiGatewayV1(context)) => {
+            context.identity.source_ip.clone()
+        }
+        _ => None,
+    };
+    if let Some(ip) = source_ip {
+        request.extensions_mut().insert(ClientIp(ip));
+    }
+    request
+}
+
 /// Answers one request through the router, as Lambda does.
 pub async fn handle(
     router: Router,
     request: lambda_http::Request,
 ) -> Result<axum::response::Response, std::convert::Infallible> {
-    router.oneshot(without_stage(request)).await
+    router.oneshot(with_client_ip(without_stage(request))).await
 }
 
 /// Serves the router as this Lambda function until the runtime stops it.

@@ -8,6 +8,7 @@ pub mod api_keys;
 pub mod assistants;
 pub mod auth;
 pub mod body;
+pub mod client_ip;
 pub mod connections;
 pub mod conversations;
 pub mod documents;
@@ -25,6 +26,8 @@ pub mod state;
 mod trace;
 pub mod uploads;
 pub mod views;
+pub mod widget;
+pub mod widget_settings;
 pub mod workspaces;
 
 use axum::Router;
@@ -34,7 +37,7 @@ use error::ApiError;
 pub use sms_webhook::WebhookState;
 pub use state::{
     AssistantsState, Backends, ChatState, Edge, ProjectsState, SearchState, SmsBackends, SmsState,
-    WorkspacesState,
+    WidgetState, WorkspacesState,
 };
 
 /// Finishes a function's router: JSON 404 and 405 answers, request spans.
@@ -96,6 +99,18 @@ pub fn chat_router(state: ChatState) -> Router {
     finish(conversations::routes().with_state(state))
 }
 
+fn widget_routes(state: WidgetState) -> Router {
+    widget_settings::routes()
+        .merge(widget::routes(state.clone()))
+        .with_state(state)
+}
+
+/// The widget function's router: an assistant's widget settings, and the
+/// public widget routes (origin-checked, CORS, answers streamed).
+pub fn widget_router(state: WidgetState) -> Router {
+    finish(widget_routes(state))
+}
+
 /// The webhook function's router (a Function URL): Twilio's inbound texts
 /// and delivery status.
 pub fn sms_webhook_router(state: WebhookState) -> Router {
@@ -110,6 +125,7 @@ pub fn all_routes_router(backends: &Backends) -> Router {
             .merge(assistants_routes(backends.assistants()))
             .merge(projects_routes(backends.projects(), backends.search()))
             .merge(sms::routes().with_state(backends.sms()))
-            .merge(conversations::routes().with_state(backends.chat())),
+            .merge(conversations::routes().with_state(backends.chat()))
+            .merge(widget_routes(backends.widget())),
     )
 }

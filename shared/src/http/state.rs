@@ -3,12 +3,14 @@
 //! dependency its routes use.
 
 use crate::app::authentication::Authenticator;
-use crate::app::chat::{ANSWER_LEASE, ChatEngine};
+use crate::app::chat::ChatEngine;
 use crate::app::documents::DocumentService;
+use crate::app::widget::WidgetService;
+use crate::app::widget_tokens::WidgetTokens;
 use crate::jobs::{CleanupJob, IngestJob};
 use crate::ports::{
     AssistantStore, BlobStore, ChatModel, ConnectionStore, ConversationStore, GrantStore, JobQueue,
-    KeyStore, PassageSearch, ProjectStore, SecretCipher, SmsGateway, SmsStore, Store,
+    KeyStore, PassageSearch, ProjectStore, SecretCipher, SmsGateway, SmsStore, Store, WidgetStore,
     WorkspaceStore,
 };
 use axum::extract::FromRef;
@@ -107,14 +109,45 @@ impl ChatState {
             edge,
             assistants: store.clone(),
             conversations: store.clone(),
-            engine: ChatEngine {
-                connections: store.clone(),
-                conversations: store,
-                search,
-                chat,
-                lease: ANSWER_LEASE,
-            },
+            engine: ChatEngine::over(store, search, chat),
             cleanup,
+        }
+    }
+}
+
+/// The widget function: an assistant's widget settings (members) and the
+/// public widget (visitors).
+#[derive(Clone)]
+pub struct WidgetState {
+    pub edge: Edge,
+    pub assistants: Arc<dyn AssistantStore>,
+    pub widgets: Arc<dyn WidgetStore>,
+    pub conversations: Arc<dyn ConversationStore>,
+    pub service: WidgetService,
+    pub engine: ChatEngine,
+}
+
+impl WidgetState {
+    /// Every port from one store, with the answer lease of production.
+    pub fn over(
+        store: Arc<dyn Store>,
+        edge: Edge,
+        search: Arc<dyn PassageSearch>,
+        chat: Arc<dyn ChatModel>,
+        tokens: Arc<WidgetTokens>,
+    ) -> Self {
+        Self {
+            edge,
+            assistants: store.clone(),
+            widgets: store.clone(),
+            conversations: store.clone(),
+            service: WidgetService {
+                widgets: store.clone(),
+                assistants: store.clone(),
+                conversations: store.clone(),
+                tokens,
+            },
+            engine: ChatEngine::over(store, search, chat),
         }
     }
 }
@@ -134,7 +167,8 @@ edge_of!(
     ProjectsState,
     SearchState,
     SmsState,
-    ChatState
+    ChatState,
+    WidgetState
 );
 
 /// Every dependency of every API function, for a process that serves them
@@ -150,6 +184,8 @@ pub struct Backends {
     pub chat: Arc<dyn ChatModel>,
     pub auth: Arc<Authenticator>,
     pub sms: SmsBackends,
+    /// Signs and checks the widget's session tokens.
+    pub widget_tokens: Arc<WidgetTokens>,
 }
 
 /// What the SMS routes add: the key that seals Auth Tokens, Twilio, and
@@ -224,6 +260,16 @@ impl Backends {
             Arc::clone(&self.search),
             Arc::clone(&self.chat),
             Arc::clone(&self.cleanup),
+        )
+    }
+
+    pub fn widget(&self) -> WidgetState {
+        WidgetState::over(
+            self.store.clone(),
+            self.edge(),
+            Arc::clone(&self.search),
+            Arc::clone(&self.chat),
+            Arc::clone(&self.widget_tokens),
         )
     }
 

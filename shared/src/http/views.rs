@@ -13,6 +13,7 @@ use crate::domain::project::Connection;
 use crate::domain::project::Project;
 use crate::domain::role::{MemberStatus, Role};
 use crate::domain::time::Timestamp;
+use crate::domain::visitor::{Feedback, Lead};
 use crate::domain::workspace::Workspace;
 use serde::Serialize;
 
@@ -304,6 +305,10 @@ pub struct ConversationView<'a> {
     channel: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     contact: Option<&'a str>,
+    /// On the widget channel: the visitor's lead, `null` until they give
+    /// one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lead: Option<Option<LeadView<'a>>>,
     message_count: u32,
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -317,6 +322,8 @@ impl<'a> From<&'a Conversation> for ConversationView<'a> {
             title: c.title.as_deref(),
             channel: c.channel.as_str(),
             contact: c.contact.as_ref().map(|p| p.as_str()),
+            lead: (c.channel == crate::domain::conversation::Channel::Widget)
+                .then(|| c.lead.as_ref().map(LeadView::from)),
             message_count: c.message_count,
             created_at: c.created_at,
             updated_at: c.updated_at,
@@ -365,6 +372,8 @@ pub struct MessageView<'a> {
     sources: Option<Vec<SourceView<'a>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     usage: Option<UsageView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    feedback: Option<FeedbackView<'a>>,
 }
 
 impl<'a> From<&'a Message> for MessageView<'a> {
@@ -382,6 +391,7 @@ impl<'a> From<&'a Message> for MessageView<'a> {
                 prompt_tokens: u.prompt_tokens,
                 completion_tokens: u.completion_tokens,
             }),
+            feedback: m.feedback.as_ref().map(FeedbackView::from),
         }
     }
 }
@@ -398,4 +408,44 @@ pub struct SourcesView<'a> {
 pub struct ExchangeView<'a> {
     pub user_message: MessageView<'a>,
     pub assistant_message: MessageView<'a>,
+}
+
+/// A widget visitor's contact details.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeadView<'a> {
+    email: &'a str,
+    name: Option<&'a str>,
+    phone: Option<&'a str>,
+    created_at: Timestamp,
+}
+
+impl<'a> From<&'a Lead> for LeadView<'a> {
+    fn from(l: &'a Lead) -> Self {
+        Self {
+            email: l.email.as_str(),
+            name: l.name.as_deref(),
+            phone: l.phone.as_ref().map(|p| p.as_str()),
+            created_at: l.at,
+        }
+    }
+}
+
+/// What a reader thought of an answer.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedbackView<'a> {
+    rating: &'static str,
+    comment: Option<&'a str>,
+    created_at: Timestamp,
+}
+
+impl<'a> From<&'a Feedback> for FeedbackView<'a> {
+    fn from(f: &'a Feedback) -> Self {
+        Self {
+            rating: f.rating.as_str(),
+            comment: f.comment.as_deref(),
+            created_at: f.at,
+        }
+    }
 }

@@ -7,6 +7,7 @@ use super::store::{
     AssistantStore, CascadeStore, ConnectionStore, DocumentStore, GrantStore, KeyStore,
     ProjectStore, WorkspaceStore,
 };
+use super::widget_store::WidgetStore;
 
 /// Every store port at once: what one backing store provides.
 pub trait Store:
@@ -20,6 +21,7 @@ pub trait Store:
     + CascadeStore
     + SmsStore
     + ConversationStore
+    + WidgetStore
 {
 }
 
@@ -34,5 +36,6 @@ impl<T> Store for T where
         + CascadeStore
         + SmsStore
         + ConversationStore
+        + WidgetStore
 {
 }

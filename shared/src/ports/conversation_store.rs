@@ -38,6 +38,7 @@ impl NewConversation {
             contact: None,
             created_by: Some(self.created_by),
             title: self.title,
+            lead: None,
             message_count: u32::from(welcome.is_some()),
             created_at: self.at,
             updated_at: self.at,

@@ -67,6 +67,7 @@ impl InboundSms {
             contact: Some(self.from.clone()),
             created_by: None,
             title: Some(title_from(&self.body)),
+            lead: None,
             message_count: 1,
             created_at: self.received_at,
             updated_at: self.received_at,

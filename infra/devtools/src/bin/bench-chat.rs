@@ -23,6 +23,7 @@ use eventsource_stream2::Eventsource;
 use futures_util::StreamExt;
 use shared::adapters::memory::{MemoryBlobs, MemoryCipher, MemoryQueue, MemoryStore};
 use shared::app::authentication::Authenticator;
+use shared::app::widget_tokens::WidgetTokens;
 use shared::http::{Backends, all_routes_router};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -239,6 +240,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         chat: Arc::new(local_chat(&base)),
         auth: Arc::new(Authenticator::new(memory.clone())),
         sms: local_sms_backends(&base, Arc::new(MemoryCipher::new()), "http://bench"),
+        widget_tokens: Arc::new(WidgetTokens::with_random_key()),
     };
     measure("in-memory store", backends, &chat).await;
 

@@ -207,13 +207,13 @@ async fn deleting_an_assistant_leaves_no_half_connection_behind() {
     let assistant = AssistantId::parse(&fixture.private_assistant).unwrap();
     let store = &stack.store;
     store.delete_assistant(&ws, &assistant).await.unwrap();
-    // member grant + the connection's two halves + the fixture's two
-    // conversations, each with its two listings
+    // member grant + the connection's two halves + its widget's settings
+    // + the fixture's two conversations, each with its two listings
     let removed = store
         .delete_children(&ws, &AccessTarget::Assistant(assistant.clone()))
         .await
         .unwrap();
-    assert_eq!(removed, 3 + 2 * 3);
+    assert_eq!(removed, 4 + 2 * 3);
     let project = shared::domain::ids::ProjectId::parse(&fixture.project).unwrap();
     let removed = store
         .delete_children(&ws, &AccessTarget::Project(project))

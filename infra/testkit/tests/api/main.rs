@@ -24,5 +24,8 @@ mod sms_events;
 mod sms_privacy_and_analytics;
 mod sms_replies;
 mod sms_webhook;
+mod widget_access;
+mod widget_events;
+mod widget_visitors;
 mod workspaces_api;
 mod workspaces_events;

@@ -96,31 +96,34 @@ fn every_api_route_in_the_template_has_a_sample_event_and_no_event_lacks_a_route
     from_events.extend(event_routes("projects-api", "ProjectsApiFunction"));
     from_events.extend(event_routes("sms-api", "SmsApiFunction"));
     from_events.extend(event_routes("chat-api", "ChatApiFunction"));
+    from_events.extend(event_routes("widget-api", "WidgetApiFunction"));
     assert_eq!(template_routes(&template()), from_events);
 }
 
 #[test]
-fn every_chat_route_is_invoked_with_response_streaming() {
+fn every_chat_and_widget_route_is_invoked_with_response_streaming() {
     let template = template();
-    let (_, chat) = of_type(&template, "AWS::Serverless::Function")
-        .into_iter()
-        .find(|(name, _)| name == "ChatApiFunction")
-        .expect("the chat function");
-    let events = chat["Properties"]["Events"].as_mapping().unwrap();
-    assert_eq!(events.len(), 7);
-    // Its runtime writes every answer in the streaming format, so every
-    // route must be invoked with InvokeWithResponseStream.
-    for (name, event) in events {
-        assert_eq!(
-            event["Properties"]["ResponseTransferMode"].as_str(),
-            Some("RESPONSE_STREAM"),
-            "{name:?}"
+    for (function, routes) in [("ChatApiFunction", 7), ("WidgetApiFunction", 14)] {
+        let (_, chat) = of_type(&template, "AWS::Serverless::Function")
+            .into_iter()
+            .find(|(name, _)| name == function)
+            .expect("the function");
+        let events = chat["Properties"]["Events"].as_mapping().unwrap();
+        assert_eq!(events.len(), routes, "{function}");
+        // Its runtime writes every answer in the streaming format, so every
+        // route must be invoked with InvokeWithResponseStream.
+        for (name, event) in events {
+            assert_eq!(
+                event["Properties"]["ResponseTransferMode"].as_str(),
+                Some("RESPONSE_STREAM"),
+                "{name:?}"
+            );
+        }
+        assert!(
+            number(&chat["Properties"]["Timeout"]) >= 150,
+            "{function} outlasts the answer lease"
         );
     }
-    assert!(
-        number(&chat["Properties"]["Timeout"]) >= 150,
-        "outlasts the answer lease"
-    );
 }
 
 #[test]

@@ -39,6 +39,11 @@ impl AssistantStore for DynamoStore {
         let (wpk, wsk) = keys::workspace(ws);
         let items = vec![
             self.put_item(item, "attribute_not_exists(PK)"),
+            // Its widget, found by assistant alone, with the defaults.
+            self.put_item(
+                super::widget::default_site_item(ws, &assistant.id),
+                "attribute_not_exists(PK)",
+            ),
             self.update_item(UpdateSpec {
                 key: key(wpk, wsk),
                 expression: "SET assistantCount = assistantCount + :one",
@@ -48,7 +53,7 @@ impl AssistantStore for DynamoStore {
             }),
         ];
         self.transact(items, |i| match i {
-            0 => StoreError::Conflict("assistant id collision".into()),
+            0 | 1 => StoreError::Conflict("assistant id collision".into()),
             _ => StoreError::NotFound("workspace"),
         })
         .await?;

@@ -63,6 +63,7 @@ impl CascadeStore for DynamoStore {
         }
         if let AccessTarget::Assistant(assistant) = of {
             removed += self.delete_sms_traffic(assistant).await?;
+            removed += self.delete_widget(assistant).await?;
             removed += self.delete_assistant_conversations(assistant).await?;
         }
         removed += plain.len();

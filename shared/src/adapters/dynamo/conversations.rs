@@ -12,8 +12,10 @@ use crate::domain::conversation::{
     Channel, Conversation, Message, MessageStatus, Role, Source, Usage,
 };
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, UserId, WorkspaceId};
+use crate::domain::member::Email;
 use crate::domain::sms::PhoneNumber;
 use crate::domain::time::Timestamp;
+use crate::domain::visitor::{Feedback, Lead, Rating};
 use crate::ports::{AnswerLease, ConversationRef, ConversationStore, NewConversation, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
@@ -47,6 +49,58 @@ fn source_from(item: &Item, value: &AttributeValue) -> Result<Source, StoreError
     })
 }
 
+pub(super) fn lead_value(lead: &Lead) -> AttributeValue {
+    let mut map = HashMap::from([
+        ("email".to_owned(), s(lead.email.as_str())),
+        ("at".to_owned(), time(lead.at)),
+    ]);
+    if let Some(name) = &lead.name {
+        map.insert("name".to_owned(), s(name.clone()));
+    }
+    if let Some(phone) = &lead.phone {
+        map.insert("phone".to_owned(), s(phone.as_str()));
+    }
+    AttributeValue::M(map)
+}
+
+fn lead_from(item: &Item) -> Result<Option<Lead>, StoreError> {
+    let Some(value) = item.get("lead") else {
+        return Ok(None);
+    };
+    let map = value.as_m().map_err(|_| codec::corrupt(item, "lead"))?;
+    Ok(Some(Lead {
+        email: codec::parsed(map, "email", Email::parse)?,
+        name: codec::optional_text(map, "name"),
+        phone: codec::optional_text(map, "phone")
+            .map(|p| PhoneNumber::parse(&p).ok_or_else(|| codec::corrupt(item, "lead")))
+            .transpose()?,
+        at: codec::timestamp(map, "at")?,
+    }))
+}
+
+pub(super) fn feedback_value(feedback: &Feedback) -> AttributeValue {
+    let mut map = HashMap::from([
+        ("rating".to_owned(), s(feedback.rating.as_str())),
+        ("at".to_owned(), time(feedback.at)),
+    ]);
+    if let Some(comment) = &feedback.comment {
+        map.insert("comment".to_owned(), s(comment.clone()));
+    }
+    AttributeValue::M(map)
+}
+
+fn feedback_from(item: &Item) -> Result<Option<Feedback>, StoreError> {
+    let Some(value) = item.get("feedback") else {
+        return Ok(None);
+    };
+    let map = value.as_m().map_err(|_| codec::corrupt(item, "feedback"))?;
+    Ok(Some(Feedback {
+        rating: codec::parsed(map, "rating", Rating::parse)?,
+        comment: codec::optional_text(map, "comment"),
+        at: codec::timestamp(map, "at")?,
+    }))
+}
+
 pub(super) fn message_from(item: &Item) -> Result<Message, StoreError> {
     let usage = match (
         codec::number(item, "promptTokens"),
@@ -76,6 +130,7 @@ pub(super) fn message_from(item: &Item) -> Result<Message, StoreError> {
         created_at: codec::timestamp(item, "createdAt")?,
         usage,
         sources,
+        feedback: feedback_from(item)?,
     })
 }
 
@@ -101,6 +156,9 @@ pub(super) fn message_item(message: &Message) -> Item {
         item.insert("promptTokens".to_owned(), n(usage.prompt_tokens));
         item.insert("completionTokens".to_owned(), n(usage.completion_tokens));
     }
+    if let Some(feedback) = &message.feedback {
+        item.insert("feedback".to_owned(), feedback_value(feedback));
+    }
     if !message.sources.is_empty() {
         item.insert(
             "sources".to_owned(),
@@ -110,7 +168,7 @@ pub(super) fn message_item(message: &Message) -> Item {
     item
 }
 
-fn conversation_from(item: &Item) -> Result<Conversation, StoreError> {
+pub(super) fn conversation_from(item: &Item) -> Result<Conversation, StoreError> {
     Ok(Conversation {
         id: codec::parsed(item, "id", ConversationId::parse)?,
         workspace_id: codec::parsed(item, "workspaceId", WorkspaceId::parse)?,
@@ -123,6 +181,7 @@ fn conversation_from(item: &Item) -> Result<Conversation, StoreError> {
             .map(|u| UserId::parse(&u).ok_or_else(|| codec::corrupt(item, "createdBy")))
             .transpose()?,
         title: codec::optional_text(item, "title"),
+        lead: lead_from(item)?,
         message_count: codec::number(item, "messageCount")?,
         created_at: codec::timestamp(item, "createdAt")?,
         updated_at: codec::timestamp(item, "updatedAt")?,
@@ -160,6 +219,9 @@ pub(super) fn conversation_item(conversation: &Conversation) -> Item {
     }
     if let Some(title) = &conversation.title {
         item.insert("title".to_owned(), s(title.clone()));
+    }
+    if let Some(lead) = &conversation.lead {
+        item.insert("lead".to_owned(), lead_value(lead));
     }
     item
 }

@@ -26,6 +26,9 @@
 //! | its messages      | `CONV#{conv}`    | `MSG#{ms}#{msg}`            |               |                 |
 //! | creator's listing | `USER#{usr}`     | `CONV#{ws}#{ms}#{conv}`     |               |                 |
 //! | assistant's listing | `CONVS#{ast}`  | `CONV#{ms}#{conv}`          |               |                 |
+//! | widget settings   | `WIDGET#{ast}`   | `SITE`                      |               |                 |
+//! | widget session    | `WIDGET#{ast}`   | `SESSION#{wss}`             |               |                 |
+//! | widget use counter | `WIDGET#{ast}`  | `USE#{window}`              |               |                 |
 //!
 //! Access patterns, each one `GetItem`, `BatchGetItem` or `Query`:
 //! key -> user (`GetItem`/`UpdateItem` on the hash); a caller's workspace and
@@ -45,6 +48,13 @@
 //! holds its counters and one attribute per texter, so analytics reads at
 //! most 90 items in one `BatchGetItem` and never queries.
 //!
+//! The widget keeps an assistant's settings, sessions and use counters in
+//! a partition keyed by assistant alone (the public routes name no
+//! workspace); its settings item is written with the assistant, so the
+//! public routes find the workspace in one read. Counters are updated
+//! conditionally, so a limit holds across every container at once, and
+//! carry `expiresAt` (epoch seconds) for the table's TTL.
+//!
 //! Each conversation (every channel) is a partition of its own, so reading
 //! a page of messages is one `Query` and no conversation's traffic heats
 //! another's. The two listings are entries in the base table, written in
@@ -55,7 +65,8 @@
 use crate::domain::access::AccessTarget;
 use crate::domain::api_key::ApiKeyHash;
 use crate::domain::ids::{
-    ApiKeyId, AssistantId, ConversationId, DocumentId, MessageId, ProjectId, UserId, WorkspaceId,
+    ApiKeyId, AssistantId, ConversationId, DocumentId, MessageId, ProjectId, UserId,
+    WidgetSessionId, WorkspaceId,
 };
 use crate::domain::member::Email;
 
@@ -278,6 +289,24 @@ pub fn contact(assistant: &AssistantId, phone: &str) -> (String, String) {
         sms_partition(assistant),
         format!("CONTACT#{}", contact_hash(phone)),
     )
+}
+
+pub fn widget_partition(assistant: &AssistantId) -> String {
+    format!("WIDGET#{assistant}")
+}
+
+pub fn widget_site(assistant: &AssistantId) -> (String, String) {
+    (widget_partition(assistant), "SITE".into())
+}
+
+pub fn widget_session(assistant: &AssistantId, session: &WidgetSessionId) -> (String, String) {
+    (widget_partition(assistant), format!("SESSION#{session}"))
+}
+
+/// `window` is a [`UseWindow`](crate::domain::widget::UseWindow)'s key,
+/// which holds no personal data.
+pub fn widget_use(assistant: &AssistantId, window: &str) -> (String, String) {
+    (widget_partition(assistant), format!("USE#{window}"))
 }
 
 pub fn conversation_partition(conversation: &ConversationId) -> String {

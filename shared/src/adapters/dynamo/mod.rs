@@ -14,6 +14,7 @@ mod projects;
 mod requests;
 pub mod schema;
 mod sms;
+mod widget;
 mod workspaces;
 
 #[cfg(test)]

@@ -4,9 +4,10 @@
 
 use super::faults::Call;
 use super::store::MemoryStore;
-use crate::domain::conversation::{Conversation, Message};
+use crate::domain::conversation::{Conversation, Message, Role};
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, UserId, WorkspaceId};
 use crate::domain::time::Timestamp;
+use crate::domain::visitor::{Feedback, Lead};
 use crate::ports::{AnswerLease, ConversationRef, ConversationStore, NewConversation, StoreError};
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -66,7 +67,7 @@ impl ConversationTables {
         messages
     }
 
-    fn open(&self, id: &ConversationId) -> Option<&Conversation> {
+    pub(super) fn open(&self, id: &ConversationId) -> Option<&Conversation> {
         self.stored
             .get(id)
             .filter(|s| !s.deleted)
@@ -127,6 +128,37 @@ impl ConversationTables {
             removed += self.purge(&id).unwrap_or(0);
         }
         removed
+    }
+
+    /// The visitor's lead on an open conversation.
+    pub(super) fn set_lead(
+        &mut self,
+        id: &ConversationId,
+        lead: &Lead,
+    ) -> Result<Conversation, StoreError> {
+        let stored = self.open_mut(id)?;
+        stored.conversation.lead = Some(lead.clone());
+        stored.conversation.updated_at = lead.at;
+        Ok(stored.conversation.clone())
+    }
+
+    /// A reader's rating of one answer of the conversation.
+    pub(super) fn rate(
+        &mut self,
+        id: &ConversationId,
+        message: &MessageId,
+        feedback: &Feedback,
+    ) -> Result<Message, StoreError> {
+        const NOT_FOUND: StoreError = StoreError::NotFound("message");
+        self.stored.get(id).ok_or(NOT_FOUND)?;
+        let rated = self
+            .messages
+            .get_mut(id)
+            .and_then(|all| all.iter_mut().find(|m| &m.id == message))
+            .filter(|m| m.role == Role::Assistant)
+            .ok_or(NOT_FOUND)?;
+        rated.feedback = Some(feedback.clone());
+        Ok(rated.clone())
     }
 
     /// Closes the session of the texter whose conversation this was.

@@ -8,6 +8,7 @@ mod faults;
 mod queue;
 mod sms;
 mod store;
+mod widget;
 
 pub use blobs::MemoryBlobs;
 pub use cipher::MemoryCipher;

@@ -47,6 +47,7 @@ pub(super) struct Tables {
     documents: HashMap<(WorkspaceId, ProjectId, DocumentId), Document>,
     pub(super) sms: super::sms::SmsTables,
     pub(super) conversations: super::conversations::ConversationTables,
+    pub(super) widgets: super::widget::WidgetTables,
 }
 
 #[derive(Debug, Default)]
@@ -519,6 +520,7 @@ impl AssistantStore for MemoryStore {
             let assistant = Assistant::create(ws.clone(), config, creator);
             t.assistants
                 .insert((ws.clone(), assistant.id.clone()), assistant.clone());
+            t.widgets.open_site(ws, &assistant.id);
             Ok(assistant)
         })
         .await
@@ -1021,6 +1023,7 @@ impl CascadeStore for MemoryStore {
             }
             if let AccessTarget::Assistant(assistant) = of {
                 removed += t.sms.forget_traffic(assistant);
+                removed += t.widgets.forget(assistant);
                 removed += t.conversations.forget_assistant(assistant);
             }
             Ok(removed)

@@ -1,0 +1,234 @@
+//! The public widget's rules, for every route of it:
+//!
+//! - an assistant is reachable only while it is `public` and
+//!   `widgetEnabled` (404 otherwise, read fresh on every request);
+//! - only from an origin its settings list exactly (403 otherwise, and for
+//!   a request that names no origin);
+//! - a visitor acts through a token from `init`, bound to the assistant,
+//!   the session and the origin (401 for anything else);
+//! - `init` calls per client address per minute, messages per session per
+//!   hour and per assistant per month are counted in the store, all or
+//!   none, and refused with a 429 saying when to try again.
+
+use super::error::ApiError;
+use super::widget_tokens::{TokenError, WidgetClaims, WidgetTokens};
+use crate::domain::assistant::{Assistant, Visibility};
+use crate::domain::conversation::Conversation;
+use crate::domain::ids::{AssistantId, WidgetSessionId};
+use crate::domain::time::Timestamp;
+use crate::domain::widget::{AllowedOrigin, InitRequest, UseWindow};
+use crate::ports::{
+    Admission, AssistantStore, ConversationStore, NewWidgetSession, WidgetSession, WidgetSite,
+    WidgetStore,
+};
+use std::sync::Arc;
+
+pub const ORIGIN_REQUIRED: &str =
+    "the widget runs only on a web page: this request names no origin";
+pub const ORIGIN_NOT_ALLOWED: &str = "this website is not allowed to embed the assistant; add its origin to the widget's allowedOrigins";
+
+#[derive(Clone)]
+pub struct WidgetService {
+    pub widgets: Arc<dyn WidgetStore>,
+    pub assistants: Arc<dyn AssistantStore>,
+    pub conversations: Arc<dyn ConversationStore>,
+    pub tokens: Arc<WidgetTokens>,
+}
+
+/// An assistant's widget, open to a request from an allowed origin.
+#[derive(Clone, Debug)]
+pub struct OpenWidget {
+    pub site: WidgetSite,
+    pub assistant: Assistant,
+    pub origin: AllowedOrigin,
+}
+
+/// A visitor whose token held: their session and its conversation.
+#[derive(Clone, Debug)]
+pub struct Visitor {
+    pub session: WidgetSession,
+    pub conversation: Conversation,
+}
+
+/// A session handed to a browser.
+#[derive(Clone, Debug)]
+pub struct Admitted {
+    pub session: WidgetSession,
+    pub token: String,
+    pub expires_at: Timestamp,
+}
+
+/// Whether the assistant takes visitors at all.
+pub fn serves_the_widget(assistant: &Assistant) -> bool {
+    assistant.visibility == Visibility::Public && assistant.widget_enabled
+}
+
+fn refused(window: &UseWindow, now: Timestamp) -> ApiError {
+    ApiError::TooManyRequests {
+        message: window.limit.message(),
+        retry_after: window.retry_after(now),
+    }
+}
+
+impl WidgetService {
+    /// The widget of `raw_assistant`, for a request from `origin`.
+    pub async fn open(
+        &self,
+        raw_assistant: &str,
+        origin: Option<AllowedOrigin>,
+    ) -> Result<OpenWidget, ApiError> {
+        const NOT_FOUND: ApiError = ApiError::NotFound("widget");
+        let id = AssistantId::parse(raw_assistant).ok_or(NOT_FOUND)?;
+        let site = self.widgets.widget_site(&id).await?.ok_or(NOT_FOUND)?;
+        let assistant = self
+            .assistants
+            .get_assistant(&site.workspace_id, &id)
+            .await?
+            .filter(serves_the_widget)
+            .ok_or(NOT_FOUND)?;
+        let origin = origin.ok_or(ApiError::Forbidden(ORIGIN_REQUIRED))?;
+        if !site.settings.allows(Some(&origin)) {
+            return Err(ApiError::Forbidden(ORIGIN_NOT_ALLOWED));
+        }
+        Ok(OpenWidget {
+            site,
+            assistant,
+            origin,
+        })
+    }
+
+    /// Counts one `init` from `client_ip`, then resumes the session the
+    /// browser holds (if it is still this assistant's, from this origin,
+    /// with its conversation) or starts one; a new token either way.
+    pub async fn init(
+        &self,
+        open: &OpenWidget,
+        client_ip: &str,
+        request: InitRequest,
+        now: Timestamp,
+    ) -> Result<Admitted, ApiError> {
+        let window = open.site.settings.limits.init_window(client_ip, now);
+        if let Admission::Refused(_) = self
+            .widgets
+            .count_use(&open.assistant.id, std::slice::from_ref(&window))
+            .await?
+        {
+            return Err(refused(&window, now));
+        }
+        let session = match self.resumable(open, request.session_id.as_deref()).await? {
+            Some(session) => session,
+            None => {
+                let (session, _, _) = self
+                    .widgets
+                    .start_widget_session(NewWidgetSession {
+                        workspace_id: open.site.workspace_id.clone(),
+                        assistant_id: open.assistant.id.clone(),
+                        origin: open.origin.clone(),
+                        metadata: request.metadata,
+                        welcome: open
+                            .assistant
+                            .welcome_message
+                            .clone()
+                            .filter(|w| !w.trim().is_empty()),
+                        at: now,
+                    })
+                    .await?;
+                tracing::info!(session_id = %session.id, conversation_id = %session.conversation_id, "widget session started");
+                session
+            }
+        };
+        let (token, expires_at) =
+            self.tokens
+                .issue(&open.assistant.id, &session.id, &open.origin, now);
+        Ok(Admitted {
+            session,
+            token,
+            expires_at,
+        })
+    }
+
+    async fn resumable(
+        &self,
+        open: &OpenWidget,
+        raw: Option<&str>,
+    ) -> Result<Option<WidgetSession>, ApiError> {
+        let Some(id) = raw.and_then(WidgetSessionId::parse) else {
+            return Ok(None);
+        };
+        let Some(session) = self
+            .widgets
+            .widget_session(&open.assistant.id, &id)
+            .await?
+            .filter(|s| s.origin == open.origin)
+        else {
+            return Ok(None);
+        };
+        let live = self
+            .conversations
+            .get_conversation(&session.workspace_id, &session.conversation_id)
+            .await?
+            .is_some();
+        Ok(live.then_some(session))
+    }
+
+    /// The visitor an `Authorization: Widget <token>` header names, on this
+    /// widget and origin.
+    pub async fn visitor(
+        &self,
+        open: &OpenWidget,
+        authorization: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Visitor, ApiError> {
+        let unauthorized = |e: TokenError| ApiError::WidgetUnauthorized(e.message());
+        let token = authorization
+            .and_then(|h| {
+                let (scheme, token) = h.trim().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("widget").then(|| token.trim())
+            })
+            .ok_or(unauthorized(TokenError::Missing))?;
+        let WidgetClaims {
+            assistant_id,
+            session_id,
+            origin,
+            ..
+        } = self.tokens.verify(token, now).map_err(unauthorized)?;
+        if assistant_id != open.assistant.id || origin != open.origin {
+            return Err(unauthorized(TokenError::Misdirected));
+        }
+        // A session whose conversation was deleted has ended: the widget
+        // starts another with a new init.
+        let session = self
+            .widgets
+            .widget_session(&assistant_id, &session_id)
+            .await?
+            .ok_or(unauthorized(TokenError::Invalid))?;
+        let conversation = self
+            .conversations
+            .get_conversation(&session.workspace_id, &session.conversation_id)
+            .await?
+            .ok_or(unauthorized(TokenError::Invalid))?;
+        Ok(Visitor {
+            session,
+            conversation,
+        })
+    }
+
+    /// Counts one message of the visitor toward their session's hour and
+    /// the assistant's month, both or neither.
+    pub async fn count_message(
+        &self,
+        open: &OpenWidget,
+        visitor: &Visitor,
+        now: Timestamp,
+    ) -> Result<(), ApiError> {
+        let windows = open
+            .site
+            .settings
+            .limits
+            .message_windows(&visitor.session.id, now);
+        match self.widgets.count_use(&open.assistant.id, &windows).await? {
+            Admission::Admitted => Ok(()),
+            Admission::Refused(i) => Err(refused(&windows[i], now)),
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! `/api/workspaces/{ws}/assistants/{id}/widget`: which websites may embed
+//! an assistant, how its widget looks, and its limits, for owners and
+//! admins. Before the first `PUT` the settings are the defaults, with no
+//! origin allowed.
+
+use super::body::JsonBody;
+use super::error::ApiError;
+use super::member::Member;
+use super::path::ApiPath;
+use super::state::WidgetState;
+use crate::app::guard;
+use crate::domain::ids::AssistantId;
+use crate::domain::time::Timestamp;
+use crate::domain::widget::WidgetSettings;
+use crate::ports::WidgetSite;
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+
+pub fn routes() -> Router<WidgetState> {
+    Router::new().route(
+        "/api/workspaces/{workspace_id}/assistants/{assistant_id}/widget",
+        get(get_settings).put(put_settings),
+    )
+}
+
+const MANAGE_ONLY: &str = "only owners and admins can manage an assistant's widget";
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LimitsView {
+    inits_per_minute_per_ip: u32,
+    messages_per_session_per_hour: u32,
+    messages_per_month: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WidgetSettingsView<'a> {
+    assistant_id: &'a AssistantId,
+    allowed_origins: Vec<&'a str>,
+    title: Option<&'a str>,
+    primary_color: &'a str,
+    position: &'static str,
+    limits: LimitsView,
+    /// `null` while the settings are the defaults.
+    updated_at: Option<Timestamp>,
+}
+
+impl<'a> From<&'a WidgetSite> for WidgetSettingsView<'a> {
+    fn from(site: &'a WidgetSite) -> Self {
+        let settings = &site.settings;
+        Self {
+            assistant_id: &site.assistant_id,
+            allowed_origins: settings
+                .allowed_origins
+                .iter()
+                .map(|o| o.as_str())
+                .collect(),
+            title: settings.title.as_deref(),
+            primary_color: &settings.primary_color,
+            position: settings.position.as_str(),
+            limits: LimitsView {
+                inits_per_minute_per_ip: settings.limits.inits_per_minute_per_ip,
+                messages_per_session_per_hour: settings.limits.messages_per_session_per_hour,
+                messages_per_month: settings.limits.messages_per_month,
+            },
+            updated_at: site.updated_at,
+        }
+    }
+}
+
+/// The assistant, once the caller may manage its widget.
+async fn managed(
+    state: &WidgetState,
+    member: &Member,
+    assistant_id: &str,
+) -> Result<AssistantId, ApiError> {
+    guard::managed_assistant(
+        state.assistants.as_ref(),
+        &member.workspace.id,
+        assistant_id,
+        &member.actor,
+        MANAGE_ONLY,
+    )
+    .await
+}
+
+async fn get_settings(
+    State(state): State<WidgetState>,
+    member: Member,
+    ApiPath((_, assistant_id)): ApiPath<(String, String)>,
+) -> Result<Response, ApiError> {
+    let id = managed(&state, &member, &assistant_id).await?;
+    let ws = &member.workspace.id;
+    let (site, assistant) = tokio::try_join!(
+        state.widgets.widget_site(&id),
+        state.assistants.get_assistant(ws, &id),
+    )?;
+    assistant.ok_or(ApiError::NotFound("assistant"))?;
+    // An assistant from before widgets had settings reads as the defaults.
+    let site = site
+        .filter(|s| &s.workspace_id == ws)
+        .unwrap_or_else(|| WidgetSite {
+            workspace_id: ws.clone(),
+            assistant_id: id.clone(),
+            settings: WidgetSettings::default(),
+            updated_at: None,
+        });
+    Ok(Json(WidgetSettingsView::from(&site)).into_response())
+}
+
+async fn put_settings(
+    State(state): State<WidgetState>,
+    member: Member,
+    ApiPath((_, assistant_id)): ApiPath<(String, String)>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let id = managed(&state, &member, &assistant_id).await?;
+    let settings = WidgetSettings::from_json(body).map_err(ApiError::invalid)?;
+    let site = state
+        .widgets
+        .save_widget_settings(&member.workspace.id, &id, settings, Timestamp::now())
+        .await?;
+    tracing::info!(assistant_id = %id, origins = site.settings.allowed_origins.len(), "widget settings saved");
+    Ok(Json(WidgetSettingsView::from(&site)).into_response())
+}
