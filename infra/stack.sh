@@ -9,6 +9,7 @@
 MOTO_VERSION="5.2.1"
 CFN_LINT_VERSION="1.51.0"
 SAM_CLI_VERSION="1.170.0"
+SELENIUM_VERSION="4.27.1"
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEV_DIR="$REPO_ROOT/.dev"
@@ -33,6 +34,24 @@ ensure_local_aws() { ensure_python_tool moto "moto[server]==$MOTO_VERSION"; }
 ensure_linters() {
   ensure_python_tool cfn-lint "cfn-lint==$CFN_LINT_VERSION"
   ensure_python_tool sam "aws-sam-cli==$SAM_CLI_VERSION"
+}
+
+# Debian's Chromium and its chromedriver, for the widget's browser test
+# (a test tool's own browser download cannot work on a closed network).
+ensure_chromium() {
+  if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+    return 0
+  fi
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null; then sudo="sudo"; else
+      echo "the browser test needs Debian's chromium and chromium-driver: install them as root" >&2
+      return 1
+    fi
+  fi
+  echo "installing chromium and chromium-driver (Debian packages) ..." >&2
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver >&2
 }
 
 free_port() {

@@ -8,3 +8,4 @@ pub mod local;
 pub mod queue_driver;
 pub mod samples;
 pub mod seed;
+pub mod widget_demo;

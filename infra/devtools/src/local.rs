@@ -8,7 +8,7 @@ use shared::adapters::s3::S3Blobs;
 use shared::adapters::secrets;
 use shared::adapters::sqs::SqsQueue;
 use shared::app::authentication::Authenticator;
-use shared::app::widget_tokens::WidgetTokens;
+use shared::domain::widget_token::WidgetTokens;
 use shared::http::{Backends, SmsBackends};
 use shared::ports::{ChatModel, PassageSearch, StoreError};
 use std::sync::Arc;
@@ -81,6 +81,14 @@ pub struct StackFile {
     pub api_base_url: String,
     pub webhook_base_url: String,
     pub twilio_api_base_url: String,
+    /// The widget demo: the page on the allowed origin, the same page on
+    /// the API's own (disallowed) origin, and the assistant they embed.
+    #[serde(default)]
+    pub widget_demo_url: String,
+    #[serde(default)]
+    pub widget_disallowed_url: String,
+    #[serde(default)]
+    pub widget_assistant_id: String,
 }
 
 impl StackFile {

@@ -136,3 +136,22 @@ curl -sN -X POST "{base}/api/workspaces/{ws}/conversations/conv_.../messages" \
 "#
     )
 }
+
+/// The widget walkthrough: its settings, and a visitor's calls from the
+/// demo origin.
+pub fn widget_examples(seed: &Seed, demo: &crate::widget_demo::WidgetDemo) -> String {
+    let base = &seed.base_url;
+    let ws = &seed.workspace_id;
+    let owner = &seed.keys["owner"];
+    let ast = &demo.assistant_id;
+    let origin = &demo.demo_origin;
+    format!(
+        r#"# the widget's settings (owner or admin)
+curl -s "{base}/api/workspaces/{ws}/assistants/{ast}/widget" -H "Authorization: Bearer {owner}"
+# a visitor, as the demo page's browser: a session, then a streamed answer
+curl -s -X POST "{base}/api/widget/{ast}/init" -H "Origin: {origin}" -H "Content-Type: application/json" -d '{{}}'
+curl -sN -X POST "{base}/api/widget/{ast}/chat" -H "Origin: {origin}" -H "Authorization: Widget <token>" \
+  -H "Content-Type: application/json" -d '{{"content": "When are you open?"}}'
+"#
+    )
+}

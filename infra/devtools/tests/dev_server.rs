@@ -35,6 +35,8 @@ async fn start_dev_server() -> (Running, Value, ResourceNames) {
     let child = Command::new(env!("CARGO_BIN_EXE_dev-server"))
         .env("PORT", free_port().to_string())
         .env("WEBHOOK_PORT", free_port().to_string())
+        .env("DEMO_PORT", free_port().to_string())
+        .env("WIDGET_SIGNING_SECRET", &names.widget_secret)
         .env("TABLE_NAME", &names.table)
         .env("CLEANUP_QUEUE_NAME", &names.cleanup_queue)
         .env("INGEST_QUEUE_NAME", &names.ingest_queue)
@@ -116,7 +118,8 @@ async fn the_documented_examples_work_against_the_dev_server() {
     let listed: Value = listed.json().await.unwrap();
     assert_eq!(listed["limit"], 10);
     assert_eq!(listed["offset"], 0);
-    assert_eq!(listed["total"], 1);
+    // The new one, and the widget demo's assistant the dev server seeds.
+    assert_eq!(listed["total"], 2);
     assert_eq!(
         listed["data"][0],
         json!({

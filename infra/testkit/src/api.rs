@@ -329,6 +329,10 @@ impl Api {
                 fixture.private_assistant
             ),
             format!(
+                "/api/workspaces/{ws}/assistants/{}/widget",
+                fixture.private_assistant
+            ),
+            format!(
                 "/api/workspaces/{ws}/assistants/{}/access",
                 fixture.private_assistant
             ),

@@ -18,7 +18,7 @@ use shared::adapters::memory::{MemoryBlobs, MemoryCipher, MemoryQueue, MemorySto
 use shared::adapters::providers::embeddings::OpenAiEmbedder;
 use shared::adapters::providers::pinecone::PineconeIndex;
 use shared::app::authentication::Authenticator;
-use shared::app::widget_tokens::WidgetTokens;
+use shared::domain::widget_token::WidgetTokens;
 use shared::http::{Backends, all_routes_router};
 use shared::ingest::worker::{DEFAULT_CONCURRENCY, Ingestor};
 use shared::jobs::{CleanupJob, IngestJob, Job, MessageOutcome, ReplyJob};

@@ -2,7 +2,7 @@
 //! start: never through a Lambda environment variable, which anyone who
 //! may read the function's configuration can read.
 
-use crate::app::widget_tokens::{MIN_KEY_BYTES, WidgetTokens};
+use crate::domain::widget_token::{MIN_KEY_BYTES, WidgetTokens};
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 use secrecy::{ExposeSecret, SecretString};

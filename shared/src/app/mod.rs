@@ -17,4 +17,3 @@ pub mod reply;
 pub mod sms_config;
 pub mod sms_webhook;
 pub mod widget;
-pub mod widget_tokens;

@@ -11,12 +11,12 @@
 //!   none, and refused with a 429 saying when to try again.
 
 use super::error::ApiError;
-use super::widget_tokens::{TokenError, WidgetClaims, WidgetTokens};
 use crate::domain::assistant::{Assistant, Visibility};
 use crate::domain::conversation::Conversation;
 use crate::domain::ids::{AssistantId, WidgetSessionId};
 use crate::domain::time::Timestamp;
 use crate::domain::widget::{AllowedOrigin, InitRequest, UseWindow};
+use crate::domain::widget_token::{TokenError, WidgetClaims, WidgetTokens};
 use crate::ports::{
     Admission, AssistantStore, ConversationStore, NewWidgetSession, WidgetSession, WidgetSite,
     WidgetStore,

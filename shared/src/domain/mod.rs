@@ -17,4 +17,5 @@ pub mod sms;
 pub mod time;
 pub mod visitor;
 pub mod widget;
+pub mod widget_token;
 pub mod workspace;

@@ -6,7 +6,7 @@ use crate::app::authentication::Authenticator;
 use crate::app::chat::ChatEngine;
 use crate::app::documents::DocumentService;
 use crate::app::widget::WidgetService;
-use crate::app::widget_tokens::WidgetTokens;
+use crate::domain::widget_token::WidgetTokens;
 use crate::jobs::{CleanupJob, IngestJob};
 use crate::ports::{
     AssistantStore, BlobStore, ChatModel, ConnectionStore, ConversationStore, GrantStore, JobQueue,

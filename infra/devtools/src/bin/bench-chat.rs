@@ -23,7 +23,7 @@ use eventsource_stream2::Eventsource;
 use futures_util::StreamExt;
 use shared::adapters::memory::{MemoryBlobs, MemoryCipher, MemoryQueue, MemoryStore};
 use shared::app::authentication::Authenticator;
-use shared::app::widget_tokens::WidgetTokens;
+use shared::domain::widget_token::WidgetTokens;
 use shared::http::{Backends, all_routes_router};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

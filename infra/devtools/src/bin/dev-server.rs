@@ -1,5 +1,6 @@
-//! The dev server: every API route and the workers on one port, and the SMS
-//! webhook on a port of its own, as API Gateway, the Function URL and the
+//! The dev server: every API route and the workers on one port, the SMS
+//! webhook on a port of its own, the widget's demo page on a third (a
+//! second web origin), as API Gateway, the Function URL and the
 //! event source mappings run them in AWS. Provisions the local resources,
 //! seeds a demo workspace, prints how to call it.
 
@@ -10,7 +11,8 @@ use devtools::emulators::twilio::{DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_NUMBER
 use devtools::emulators::{Emulators, LOCAL_DIMENSIONS, Latency, local_retriever};
 use devtools::local::{LocalStack, ResourceNames, require_loopback_endpoint};
 use devtools::queue_driver::drive_queue;
-use devtools::seed::{chat_examples, curl_examples, seed_demo, sms_examples};
+use devtools::seed::{chat_examples, curl_examples, seed_demo, sms_examples, widget_examples};
+use devtools::widget_demo::{demo_site, disallowed_page, seed_widget_demo};
 use shared::adapters::sqs::SqsQueue;
 use shared::adapters::twilio::TwilioGateway;
 use shared::app::cleanup::handle_message;
@@ -47,14 +49,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     require_loopback_endpoint()?;
     let port = port_from_env("PORT", 3000)?;
     let webhook_port = port_from_env("WEBHOOK_PORT", port.saturating_add(1))?;
+    let demo_port = port_from_env("DEMO_PORT", port.saturating_add(2))?;
     let aws = shared::config::load_aws().await;
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     let local = LocalStack::provision(aws, dynamo, &ResourceNames::from_env_or_defaults()).await?;
 
     let listener = listen(port, "PORT").await?;
     let webhook_listener = listen(webhook_port, "WEBHOOK_PORT").await?;
+    let demo_listener = listen(demo_port, "DEMO_PORT").await?;
     let base_url = format!("http://127.0.0.1:{port}");
     let webhook_base_url = format!("http://127.0.0.1:{webhook_port}");
+    // A second origin, so the widget's origin check is the browser's own.
+    let demo_origin = format!("http://127.0.0.1:{demo_port}");
 
     let seed = seed_demo(local.store.as_ref(), &base_url).await?;
     let seed_path =
@@ -143,6 +149,39 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
     ));
 
+    let webhook = SmsWebhook::new(
+        local.store.clone(),
+        local.cipher.clone(),
+        Arc::new(SqsQueue::new(local.sqs.clone(), &local.reply_queue_url)),
+    );
+    let webhook_app = sms_webhook_router(WebhookState {
+        webhook: Arc::new(webhook),
+        public_base_url: Some(webhook_base_url.clone()),
+    });
+    let sms = SmsBackends {
+        cipher: local.cipher.clone(),
+        gateway,
+        public_base_url: webhook_base_url.clone(),
+    };
+    let api = all_routes_router(&local.backends(retriever, chat, sms));
+    let demo = seed_widget_demo(
+        &api,
+        seed.workspace_id.as_str(),
+        &seed.keys["owner"],
+        &demo_origin,
+    )
+    .await?;
+    let app = api
+        .merge(disallowed_page(&base_url, &demo.assistant_id))
+        .nest(
+            "/_local",
+            devtools::emulators::router(Emulators {
+                embeddings: EmbeddingsEmulator::new(LOCAL_DIMENSIONS, Latency::default()),
+                pinecone: PineconeEmulator::new(LOCAL_DIMENSIONS, Latency::default()),
+                chat: ChatEmulator::new(Latency::default()).with_pace(StreamPace::visible()),
+                twilio: TwilioEmulator::with_demo_account(),
+            }),
+        );
     // Where this stack lives, for the `text` command in another terminal.
     let stack = devtools::local::StackFile {
         aws_endpoint_url: require_loopback_endpoint()?,
@@ -150,6 +189,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         api_base_url: base_url.clone(),
         webhook_base_url: webhook_base_url.clone(),
         twilio_api_base_url: twilio_base.clone(),
+        widget_demo_url: format!("{demo_origin}/"),
+        widget_disallowed_url: format!("{base_url}/widget/demo"),
+        widget_assistant_id: demo.assistant_id.clone(),
     };
     stack.write()?;
 
@@ -167,31 +209,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("chat model: {chat_base}\n");
     println!("{}", sms_examples(&seed));
     println!("{}", chat_examples(&seed));
+    println!(
+        "# the widget: open {demo_origin}/ in a browser and chat with Acme Help ({}), which answers from its FAQ project;\n# {base_url}/widget/demo is the same page on an origin the widget does not allow: no widget there",
+        demo.assistant_id
+    );
+    println!("{}", widget_examples(&seed, &demo));
     println!("Ctrl-C stops everything.");
-
-    let webhook = SmsWebhook::new(
-        local.store.clone(),
-        local.cipher.clone(),
-        Arc::new(SqsQueue::new(local.sqs.clone(), &local.reply_queue_url)),
-    );
-    let webhook_app = sms_webhook_router(WebhookState {
-        webhook: Arc::new(webhook),
-        public_base_url: Some(webhook_base_url.clone()),
+    let demo_app = demo_site(&base_url, &demo.assistant_id);
+    let mut demo_stopped = stopped.clone();
+    let demo_server = tokio::spawn(async move {
+        let _ = axum::serve(demo_listener, demo_app)
+            .with_graceful_shutdown(async move {
+                let _ = demo_stopped.changed().await;
+            })
+            .await;
     });
-    let sms = SmsBackends {
-        cipher: local.cipher.clone(),
-        gateway,
-        public_base_url: webhook_base_url,
-    };
-    let app = all_routes_router(&local.backends(retriever, chat, sms)).nest(
-        "/_local",
-        devtools::emulators::router(Emulators {
-            embeddings: EmbeddingsEmulator::new(LOCAL_DIMENSIONS, Latency::default()),
-            pinecone: PineconeEmulator::new(LOCAL_DIMENSIONS, Latency::default()),
-            chat: ChatEmulator::new(Latency::default()).with_pace(StreamPace::visible()),
-            twilio: TwilioEmulator::with_demo_account(),
-        }),
-    );
     let mut webhook_stopped = stopped;
     let webhook_server = tokio::spawn(async move {
         let _ = axum::serve(webhook_listener, webhook_app)
@@ -200,14 +232,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             })
             .await;
     });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(stop_requested())
-        .await?;
+    // The TCP peer is each request's client address (API Gateway's
+    // sourceIp in AWS), which the widget's limits count by.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(stop_requested())
+    .await?;
     let _ = stop.send(true);
     let _ = cleanup_worker.await;
     let _ = ingest_worker.await;
     let _ = reply_worker.await;
     let _ = webhook_server.await;
+    let _ = demo_server.await;
     Ok(())
 }
 
