@@ -1,7 +1,7 @@
 //! Assistants: their configuration, its rules, and how a create or update
 //! request becomes a valid change.
 
-use super::fields::{FieldErrors, FieldReader, boolean, string, text_up_to, trimmed_text};
+use super::fields::{FieldErrors, FieldReader, boolean, display_name, string, text_up_to};
 use super::ids::{AssistantId, UserId, WorkspaceId};
 use super::time::Timestamp;
 use super::workspace::ModelSettings;
@@ -130,7 +130,7 @@ impl AssistantChanges {
         name_required: bool,
     ) -> Result<Self, FieldErrors> {
         let mut reader = FieldReader::new(body, READ_ONLY)?;
-        let name_parser = |v| trimmed_text(v, 1, NAME_MAX);
+        let name_parser = |v| display_name(v, 1, NAME_MAX);
         let changes = Self {
             name: if name_required {
                 reader.required("name", name_parser)

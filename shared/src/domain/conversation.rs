@@ -3,7 +3,7 @@
 //! belongs to the member who started it; a widget conversation belongs to
 //! a visitor's session and carries their lead once they leave one.
 
-use super::fields::{FieldErrors, FieldReader, string, trimmed_text};
+use super::fields::{FieldErrors, FieldReader, display_name, string};
 use super::ids::{AssistantId, ConversationId, MessageId, UserId, WorkspaceId};
 use super::passage::Passage;
 use super::sms::PhoneNumber;
@@ -212,7 +212,7 @@ impl NewConversationRequest {
         let mut reader = FieldReader::new(body, READ_ONLY)?;
         let assistant_id = reader.required("assistantId", string);
         let title = reader
-            .nullable("title", |v| trimmed_text(v, 1, TITLE_MAX_CHARS))
+            .nullable("title", |v| display_name(v, 1, TITLE_MAX_CHARS))
             .flatten();
         reader.finish()?;
         let assistant_id =

@@ -1,6 +1,6 @@
 //! Documents: files uploaded to a project, and their way through ingest.
 
-use super::fields::{FieldErrors, FieldReader, string};
+use super::fields::{FieldErrors, FieldReader, readable, string};
 use super::ids::{DocumentId, ProjectId, WorkspaceId};
 use super::time::Timestamp;
 use serde_json::Value;
@@ -178,14 +178,15 @@ impl Document {
     }
 }
 
-/// A file name as a document name: the last path segment, trimmed, capped.
+/// A file name as a document name: the last path segment, trimmed, capped;
+/// none if nothing readable is left (see [`readable`]).
 pub fn document_name(file_name: &str) -> Option<String> {
     let base = file_name
         .rsplit(['/', '\\'])
         .next()
         .unwrap_or(file_name)
         .trim();
-    (!base.is_empty()).then(|| base.chars().take(NAME_MAX).collect())
+    (!base.is_empty() && readable(base).is_ok()).then(|| base.chars().take(NAME_MAX).collect())
 }
 
 /// `POST .../documents/uploads`: the file's name and exact size in bytes,
@@ -302,5 +303,16 @@ mod tests {
         );
         assert_eq!(document_name("docs/faq.md").as_deref(), Some("faq.md"));
         assert_eq!(document_name("  "), None);
+        assert_eq!(
+            document_name("\u{200B}.pdf").as_deref(),
+            Some("\u{200B}.pdf")
+        );
+        assert_eq!(document_name("\u{200B}\u{FEFF}"), None, "nothing visible");
+        assert_eq!(
+            document_name("invoice\u{202E}fdp.exe"),
+            None,
+            "a bidi override"
+        );
+        assert_eq!(document_name("a\u{0000}.md"), None, "a control character");
     }
 }

@@ -174,6 +174,56 @@ pub fn trimmed_text(value: Value, min: usize, max: usize) -> Result<String, Stri
     }
 }
 
+/// Characters a name can hold that no one can see: zero-width spaces and
+/// joiners, the word joiner, the byte-order mark, the soft hyphen, the
+/// Mongolian vowel separator, the Hangul fillers and the braille blank.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200D}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+        )
+}
+
+/// Characters that have no place in a name: controls (NUL, BEL, line
+/// breaks, tabs, DEL, C1) and the bidirectional overrides and isolates
+/// that make text read differently from how it is stored.
+fn is_forbidden_in_a_name(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A name or title a person reads: [`trimmed_text`], holding at least one
+/// visible character and no control character or bidi override.
+pub fn display_name(value: Value, min: usize, max: usize) -> Result<String, String> {
+    let text = trimmed_text(value, min, max)?;
+    readable(&text)?;
+    Ok(text)
+}
+
+/// Why `text` cannot be a name a person reads, if it cannot.
+pub fn readable(text: &str) -> Result<(), String> {
+    if let Some(bad) = text.chars().find(|c| is_forbidden_in_a_name(*c)) {
+        return Err(format!(
+            "must not contain control or text-direction characters (found U+{:04X})",
+            bad as u32
+        ));
+    }
+    if text.chars().all(is_invisible) {
+        return Err("must contain a visible character".into());
+    }
+    Ok(())
+}
+
 /// A string kept as sent, at most `max` characters.
 pub fn text_up_to(value: Value, max: usize) -> Result<String, String> {
     let text = string(value)?;
@@ -217,6 +267,38 @@ mod tests {
     fn length_counts_characters_not_bytes() {
         assert!(trimmed_text(json!("é".repeat(100)), 1, 100).is_ok());
         assert!(trimmed_text(json!("é".repeat(101)), 1, 100).is_err());
+    }
+
+    #[test]
+    fn a_name_needs_a_visible_character_and_no_control_or_bidi_override() {
+        for bad in [
+            "\u{200B}\u{200B}",
+            "\u{FEFF}",
+            " \u{3164} ",
+            "a\u{0000}b",
+            "bell\u{0007}",
+            "two\nlines",
+            "tab\tbed",
+            "evil\u{202E}txt.exe",
+            "\u{2066}isolated\u{2069}",
+        ] {
+            assert!(display_name(json!(bad), 1, 100).is_err(), "{bad:?}");
+        }
+        for good in [
+            "Support Bot",
+            "Ünïcödé",
+            "日本語",
+            "محادثة",
+            "a\u{200D}b",
+            "👩\u{200D}💻 team",
+        ] {
+            assert_eq!(display_name(json!(good), 1, 100).unwrap(), good);
+        }
+        assert!(
+            display_name(json!("\u{200B}"), 1, 100)
+                .unwrap_err()
+                .contains("visible")
+        );
     }
 
     #[test]

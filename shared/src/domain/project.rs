@@ -1,7 +1,7 @@
 //! Knowledge projects: named collections of documents that assistants draw
 //! on once connected.
 
-use super::fields::{FieldErrors, FieldReader, string, text_up_to, trimmed_text};
+use super::fields::{FieldErrors, FieldReader, display_name, string, text_up_to};
 use super::ids::{ProjectId, UserId, WorkspaceId};
 use super::time::Timestamp;
 use serde_json::Value;
@@ -107,7 +107,7 @@ impl ProjectChanges {
 
     pub fn from_json(body: Value, name_required: bool) -> Result<Self, FieldErrors> {
         let mut reader = FieldReader::new(body, READ_ONLY)?;
-        let name = |v| trimmed_text(v, 1, NAME_MAX);
+        let name = |v| display_name(v, 1, NAME_MAX);
         let changes = Self {
             name: if name_required {
                 reader.required("name", name)

@@ -2,7 +2,7 @@
 //! and what they thought of an answer. Both are personal data: never
 //! logged, shown only to the workspace's owners and admins.
 
-use super::fields::{FieldErrors, FieldReader, string, text_up_to, trimmed_text};
+use super::fields::{FieldErrors, FieldReader, display_name, string, text_up_to};
 use super::member::Email;
 use super::sms::PhoneNumber;
 use super::time::Timestamp;
@@ -39,7 +39,7 @@ impl Lead {
             Email::parse(&string(v)?).ok_or_else(|| "must be an email address".to_owned())
         });
         let name = reader
-            .nullable("name", |v| trimmed_text(v, 1, LEAD_NAME_MAX_CHARS))
+            .nullable("name", |v| display_name(v, 1, LEAD_NAME_MAX_CHARS))
             .flatten();
         let phone = reader
             .nullable("phone", |v| {

@@ -4,7 +4,7 @@
 //! `url` crate (WHATWG rules, the browser's own) and kept in the form a
 //! browser sends in `Origin`, so matching is a plain comparison.
 
-use super::fields::{FieldErrors, FieldReader, trimmed_text};
+use super::fields::{FieldErrors, FieldReader, display_name};
 use super::ids::WidgetSessionId;
 use super::time::Timestamp;
 use serde_json::Value;
@@ -206,7 +206,7 @@ impl WidgetSettings {
         let mut reader = FieldReader::new(body, &["assistantId", "updatedAt"])?;
         let origins = reader.required("allowedOrigins", parse_origins);
         let title = reader
-            .nullable("title", |v| trimmed_text(v, 1, TITLE_MAX_CHARS))
+            .nullable("title", |v| display_name(v, 1, TITLE_MAX_CHARS))
             .flatten();
         let color = reader.optional("primaryColor", parse_color);
         let position = reader.optional("position", parse_position);

@@ -1,6 +1,6 @@
 //! Workspaces: the tenant, its settings and its counters.
 
-use super::fields::{FieldErrors, FieldReader, string, trimmed_text};
+use super::fields::{FieldErrors, FieldReader, display_name, string};
 use super::ids::WorkspaceId;
 use super::time::Timestamp;
 use serde_json::Value;
@@ -106,7 +106,7 @@ pub struct WorkspaceChanges {
 impl NewWorkspace {
     pub fn from_json(body: Value) -> Result<Self, FieldErrors> {
         let mut reader = FieldReader::new(body, READ_ONLY)?;
-        let name = reader.required("name", |v| trimmed_text(v, 1, NAME_MAX));
+        let name = reader.required("name", |v| display_name(v, 1, NAME_MAX));
         let slug = reader.optional("slug", parse_slug);
         let allowed = reader.optional("allowedModels", parse_models);
         let default = reader.optional("defaultModel", string);
@@ -132,7 +132,7 @@ impl WorkspaceChanges {
     pub fn from_json(body: Value) -> Result<Self, FieldErrors> {
         let mut reader = FieldReader::new(body, READ_ONLY)?;
         let changes = Self {
-            name: reader.optional("name", |v| trimmed_text(v, 1, NAME_MAX)),
+            name: reader.optional("name", |v| display_name(v, 1, NAME_MAX)),
             slug: reader.optional("slug", parse_slug),
             allowed_models: reader.optional("allowedModels", parse_models),
             default_model: reader.optional("defaultModel", string),

@@ -8,7 +8,7 @@ use super::path::ApiPath;
 use super::state::WorkspacesState;
 use super::views::{ApiKeyView, NewApiKeyView};
 use crate::domain::api_key::NAME_MAX;
-use crate::domain::fields::{FieldReader, trimmed_text};
+use crate::domain::fields::{FieldReader, display_name};
 use crate::domain::ids::ApiKeyId;
 use axum::Json;
 use axum::Router;
@@ -41,7 +41,7 @@ async fn create_key(
 ) -> Result<Response, ApiError> {
     let mut reader =
         FieldReader::new(body, &["id", "prefix", "createdAt", "key"]).map_err(ApiError::invalid)?;
-    let name = reader.required("name", |v| trimmed_text(v, 1, NAME_MAX));
+    let name = reader.required("name", |v| display_name(v, 1, NAME_MAX));
     reader.finish().map_err(ApiError::invalid)?;
     let (key, secret) = state
         .keys

@@ -188,3 +188,62 @@ async fn odd_query_strings_and_headers_are_client_errors_at_worst() {
         "an offset past the end is an empty page"
     );
 }
+
+#[tokio::test]
+async fn names_no_one_can_read_are_refused_naming_the_field_and_nothing_is_stored() {
+    let stack = MemoryStack::start().await;
+    let f = stack.fixture().await;
+    let owner = f.key("owner");
+    let ws = f.ws();
+    let before = stack.snapshot(&f).await;
+    let routes = [
+        (Method::POST, "/api/workspaces".to_owned(), "name"),
+        (Method::PATCH, format!("/api/workspaces/{ws}"), "name"),
+        (
+            Method::POST,
+            format!("/api/workspaces/{ws}/assistants"),
+            "name",
+        ),
+        (
+            Method::PATCH,
+            format!("/api/workspaces/{ws}/assistants/{}", f.public_assistant),
+            "name",
+        ),
+        (
+            Method::POST,
+            format!("/api/workspaces/{ws}/projects"),
+            "name",
+        ),
+        (
+            Method::PATCH,
+            format!("/api/workspaces/{ws}/projects/{}", f.project),
+            "name",
+        ),
+        (Method::POST, "/api/api-keys".to_owned(), "name"),
+        (
+            Method::POST,
+            format!("/api/workspaces/{ws}/conversations"),
+            "title",
+        ),
+    ];
+    for unreadable in [
+        "\u{200B}\u{200B}",
+        "\u{FEFF}\u{3164}",
+        "bell\u{0007}",
+        "nul\u{0000}",
+        "invoice\u{202E}fdp.exe",
+    ] {
+        for (method, path, field) in &routes {
+            let mut body = serde_json::json!({ *field: unreadable });
+            if *field == "title" {
+                body["assistantId"] = serde_json::json!(f.public_assistant);
+            }
+            let (status, answer) = stack
+                .call(method.clone(), path, Some(owner), Some(body))
+                .await;
+            assert_eq!(status, 400, "{method} {path} {unreadable:?}: {answer}");
+            assert!(answer["details"][field].is_string(), "{answer}");
+        }
+    }
+    assert_eq!(stack.snapshot(&f).await, before, "nothing was stored");
+}
