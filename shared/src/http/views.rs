@@ -122,7 +122,10 @@ impl<'a> WorkspaceView<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct MemberView {
     user_id: UserId,
-    email: String,
+    /// Left out for a guest reading the list: guests see who is in the
+    /// workspace (names and roles), not how to reach them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
     name: String,
     role: Role,
     status: MemberStatus,
@@ -133,12 +136,23 @@ impl From<Membership> for MemberView {
     fn from(m: Membership) -> Self {
         Self {
             user_id: m.user_id,
-            email: m.email.as_str().to_owned(),
+            email: Some(m.email.as_str().to_owned()),
             name: m.name,
             role: m.role,
             status: m.status,
             joined_at: m.joined_at,
         }
+    }
+}
+
+impl MemberView {
+    /// The member as `reader` may see them.
+    pub fn for_reader(m: Membership, reader: Role) -> Self {
+        let mut view = Self::from(m);
+        if reader == Role::Guest {
+            view.email = None;
+        }
+        view
     }
 }
 

@@ -118,11 +118,14 @@ async fn update_workspace(
 
 async fn list_members(
     State(state): State<WorkspacesState>,
-    Member { workspace, .. }: Member,
+    Member { workspace, actor }: Member,
     paging: Paging,
 ) -> Result<Json<Page<MemberView>>, ApiError> {
     let members = state.edge.workspaces.list_members(&workspace.id).await?;
-    let views = members.into_iter().map(MemberView::from).collect();
+    let views = members
+        .into_iter()
+        .map(|m| MemberView::for_reader(m, actor.role))
+        .collect();
     Ok(Json(paging.page(views)))
 }
 

@@ -399,3 +399,31 @@ async fn a_key_revoked_elsewhere_dies_once_the_cache_forgets_it() {
         "a container without it in cache refuses it"
     );
 }
+
+#[tokio::test]
+async fn a_guest_sees_members_names_and_roles_but_not_their_emails() {
+    let stack = MemoryStack::start().await;
+    let fixture = stack.fixture().await;
+    let members = format!("/api/workspaces/{}/members", fixture.ws());
+    for (role, sees_emails) in [
+        ("owner", true),
+        ("admin", true),
+        ("member", true),
+        ("guest", false),
+    ] {
+        let (status, page) = stack
+            .call(Method::GET, &members, Some(fixture.key(role)), None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let data = page["data"].as_array().unwrap();
+        assert_eq!(data.len(), 4, "{page}");
+        for member in data {
+            assert!(member["name"].is_string() && member["role"].is_string());
+            assert_eq!(
+                member.get("email").is_some(),
+                sees_emails,
+                "{role}: {member}"
+            );
+        }
+    }
+}
