@@ -31,6 +31,7 @@ macro_rules! store_contract {
             members_are_counted_and_the_last_active_owner_stays,
             a_change_to_a_member_read_before_another_change_is_a_conflict,
             grants_need_both_the_target_and_the_member_and_the_cascade_removes_them_all,
+            granting_again_answers_the_grant_as_first_stored,
             assistant_counts_follow_creates_and_deletes_and_never_go_negative,
             an_update_writes_only_the_fields_it_names,
             a_connection_is_counted_once_and_both_halves_go_with_either_side,
@@ -369,6 +370,31 @@ pub async fn a_change_to_a_member_read_before_another_change_is_a_conflict(store
     ));
     let now = store.get_member(&ws.id, &guest.id).await.unwrap().unwrap();
     assert_eq!(now.role, Role::Member);
+}
+
+pub async fn granting_again_answers_the_grant_as_first_stored(store: Arc<dyn Store>) {
+    let (ws, owner) = workspace(store.as_ref()).await;
+    let bot = assistant(store.as_ref(), &ws, &owner).await;
+    let target = AccessTarget::Assistant(bot.id.clone());
+    let guest = member(store.as_ref(), &ws, Role::Guest).await;
+    let first = store
+        .grant_access(&ws.id, &target, &guest.id)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let again = store
+        .grant_access(&ws.id, &target, &guest.id)
+        .await
+        .unwrap();
+    assert_eq!(again, first, "the stored grant, not this call's time");
+    let listed = store.list_grants(&ws.id, &target).await.unwrap();
+    assert_eq!(listed, vec![first]);
+    assert!(matches!(
+        store
+            .grant_access(&ws.id, &target, &UserId::generate())
+            .await,
+        Err(StoreError::NotFound("member"))
+    ));
 }
 
 pub async fn grants_need_both_the_target_and_the_member_and_the_cascade_removes_them_all(

@@ -2,8 +2,7 @@
 
 use super::codec::{self, s, time};
 use super::keys::{self, SortKey};
-use super::requests::UpdateSpec;
-use super::{DynamoStore, Item, key};
+use super::{DynamoStore, Item, is_conflict, key};
 use crate::domain::access::{AccessGrant, AccessTarget};
 use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::time::Timestamp;
@@ -68,6 +67,9 @@ impl DynamoStore {
     }
 }
 
+/// How a cancelled grant says the member already holds it.
+const ALREADY_GRANTED: &str = "the access grant exists";
+
 #[async_trait]
 impl GrantStore for DynamoStore {
     /// Grants a member access. Both the target and the membership must
@@ -82,26 +84,42 @@ impl GrantStore for DynamoStore {
         let (mpk, msk) = keys::member(ws, user);
         let (gpk, gsk) = keys::grant(ws, on, user);
         let now = Timestamp::now();
+        let mut grant = key(gpk.clone(), gsk.clone());
+        grant.extend([
+            ("grantedAt".to_owned(), time(now)),
+            ("userId".to_owned(), s(user.as_str())),
+        ]);
         let items = vec![
             self.require_exists(key(tpk, tsk)),
             self.require_exists(key(mpk, msk)),
-            self.update_item(UpdateSpec {
-                key: key(gpk, gsk),
-                expression: "SET grantedAt = if_not_exists(grantedAt, :now), userId = :user",
-                condition: None,
-                names: &[],
-                values: vec![(":now", time(now)), (":user", s(user.as_str()))],
-            }),
+            self.put_item(grant, "attribute_not_exists(PK)"),
         ];
-        self.transact(items, |i| match i {
-            0 => not_found(on),
-            _ => StoreError::NotFound("member"),
-        })
-        .await?;
-        Ok(AccessGrant {
-            user_id: user.clone(),
-            granted_at: now,
-        })
+        let written = self
+            .transact(items, |i| match i {
+                0 => not_found(on),
+                1 => StoreError::NotFound("member"),
+                _ => StoreError::Conflict(ALREADY_GRANTED.into()),
+            })
+            .await;
+        match written {
+            Ok(()) => Ok(AccessGrant {
+                user_id: user.clone(),
+                granted_at: now,
+            }),
+            // Granted before: the answer is the grant as stored, first time
+            // and all.
+            Err(e) if is_conflict(&e, ALREADY_GRANTED) => {
+                let stored = self
+                    .get(gpk, gsk)
+                    .await?
+                    .ok_or_else(|| StoreError::Transient("the grant changed meanwhile".into()))?;
+                Ok(AccessGrant {
+                    user_id: user.clone(),
+                    granted_at: codec::timestamp(&stored, "grantedAt")?,
+                })
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn revoke_access(

@@ -612,15 +612,14 @@ impl GrantStore for MemoryStore {
             if !t.members.contains_key(&(ws.clone(), user.clone())) {
                 return Err(StoreError::NotFound("member"));
             }
-            let now = Timestamp::now();
-            t.grants
+            // The first grant's time stays, and is what every grant answers.
+            let granted_at = *t
+                .grants
                 .entry((ws.clone(), on.clone(), user.clone()))
-                .or_insert(now);
-            // As in DynamoDB: the answer carries this call's time, the store
-            // keeps the first.
+                .or_insert_with(Timestamp::now);
             Ok(AccessGrant {
                 user_id: user.clone(),
-                granted_at: now,
+                granted_at,
             })
         })
         .await
