@@ -31,7 +31,7 @@ impl Config {
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
     let config = Config::from_env(&Env::process())?;
-    let http = reqwest::Client::new();
+    let http = shared::adapters::outbound_http::client();
     let aws = load_aws().await;
     let store = Arc::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&aws),

@@ -32,7 +32,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     // once in the container's init, not in its first document.
     shared::ingest::chunker::count_tokens("warm up");
     let config = Config::from_env(&Env::process())?;
-    let retriever = config.providers.retriever(reqwest::Client::new());
+    let retriever = config
+        .providers
+        .retriever(shared::adapters::outbound_http::client());
     let aws = load_aws().await;
     let ingestor = Arc::new(Ingestor {
         store: Arc::new(DynamoStore::new(

@@ -62,7 +62,11 @@ async fn main() -> Result<(), lambda_http::Error> {
         edge,
         assistants: store.clone(),
         connections: store,
-        search: Arc::new(config.providers.retriever(reqwest::Client::new())),
+        search: Arc::new(
+            config
+                .providers
+                .retriever(shared::adapters::outbound_http::client()),
+        ),
     };
     shared::http::lambda::run(projects_router(state, search)).await
 }

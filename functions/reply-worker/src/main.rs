@@ -40,7 +40,7 @@ impl Config {
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::telemetry::init();
     let config = Config::from_env(&Env::process())?;
-    let http = reqwest::Client::new();
+    let http = shared::adapters::outbound_http::client();
     let aws = load_aws().await;
     let worker = Arc::new(ReplyWorker {
         store: Arc::new(DynamoStore::new(

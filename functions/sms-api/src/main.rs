@@ -47,7 +47,7 @@ async fn main() -> Result<(), lambda_http::Error> {
             config.sms_key_id,
         )),
         gateway: Arc::new(TwilioGateway::new(
-            reqwest::Client::new(),
+            shared::adapters::outbound_http::client(),
             config.twilio_api_base_url,
             Duration::from_secs(10),
         )),

@@ -32,7 +32,7 @@ impl Config {
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
     let config = Config::from_env(&Env::process())?;
-    let http = reqwest::Client::new();
+    let http = shared::adapters::outbound_http::client();
     let aws = load_aws().await;
     // Read once per container: the key never passes through the
     // function's configuration.

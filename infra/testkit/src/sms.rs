@@ -105,7 +105,7 @@ impl SmsRig {
             chat,
             worker,
             webhook_url,
-            http: reqwest::Client::new(),
+            http: shared::adapters::outbound_http::client(),
         }
     }
 

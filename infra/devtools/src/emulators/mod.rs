@@ -78,7 +78,7 @@ pub fn local_retriever(base: &str) -> shared::rag::Retriever {
     use shared::adapters::providers::RetryPolicy;
     use shared::adapters::providers::embeddings::{EmbeddingsConfig, OpenAiEmbedder};
     use shared::adapters::providers::pinecone::{PineconeConfig, PineconeIndex};
-    let http = reqwest::Client::new();
+    let http = shared::adapters::outbound_http::client();
     shared::rag::RetrieverOf {
         embedder: OpenAiEmbedder::new(
             http.clone(),
@@ -107,7 +107,7 @@ pub fn local_retriever(base: &str) -> shared::rag::Retriever {
 /// Twilio through the production adapter, at the emulator under `base`.
 pub fn local_twilio(base: &str) -> shared::adapters::twilio::TwilioGateway {
     shared::adapters::twilio::TwilioGateway::new(
-        reqwest::Client::new(),
+        shared::adapters::outbound_http::client(),
         format!("{base}/twilio"),
         Duration::from_secs(10),
     )
@@ -119,7 +119,7 @@ pub fn local_chat(base: &str) -> shared::adapters::providers::chat::OpenAiChat {
     use shared::adapters::providers::RetryPolicy;
     use shared::adapters::providers::chat::{ChatConfig, OpenAiChat};
     OpenAiChat::new(
-        reqwest::Client::new(),
+        shared::adapters::outbound_http::client(),
         ChatConfig {
             base_url: format!("{base}/openai/v1"),
             api_key: SecretString::from("local"),

@@ -81,7 +81,7 @@ impl Default for TwilioEmulator {
     fn default() -> Self {
         Self {
             inner: Arc::default(),
-            http: reqwest::Client::new(),
+            http: shared::adapters::outbound_http::client(),
             callback_delay: Duration::from_millis(200),
         }
     }

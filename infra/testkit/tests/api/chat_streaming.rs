@@ -16,7 +16,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn client(base_url: String) -> OpenAiChat {
     OpenAiChat::new(
-        reqwest::Client::new(),
+        shared::adapters::outbound_http::client(),
         ChatConfig {
             base_url,
             api_key: SecretString::from("sk-never-shown".to_owned()),

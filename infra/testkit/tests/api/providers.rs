@@ -38,7 +38,7 @@ fn embedder(base_url: String) -> OpenAiEmbedder {
 
 fn embedder_timing_out_after(base_url: String, timeout: Duration) -> OpenAiEmbedder {
     OpenAiEmbedder::new(
-        reqwest::Client::new(),
+        shared::adapters::outbound_http::client(),
         EmbeddingsConfig {
             base_url,
             api_key: SecretString::from(SECRET),
@@ -52,7 +52,7 @@ fn embedder_timing_out_after(base_url: String, timeout: Duration) -> OpenAiEmbed
 
 fn index(host: String) -> PineconeIndex {
     PineconeIndex::new(
-        reqwest::Client::new(),
+        shared::adapters::outbound_http::client(),
         PineconeConfig {
             index_host: host,
             api_key: SecretString::from(SECRET),
@@ -321,4 +321,35 @@ async fn vectors_are_asked_for_in_base64_and_decoded_exactly() {
         matches!(error, ProviderError::Malformed { .. }),
         "two bytes are not a float: {error}"
     );
+}
+
+#[tokio::test]
+async fn a_provider_that_redirects_is_refused_and_its_key_goes_nowhere_else() {
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"matches": []})))
+        .expect(0)
+        .mount(&elsewhere)
+        .await;
+    let provider = MockServer::start().await;
+    for status in [301, 302, 307, 308] {
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(status)
+                    .insert_header("location", format!("{}/query", elsewhere.uri())),
+            )
+            .up_to_n_times(1)
+            .mount(&provider)
+            .await;
+        let answer = index(provider.uri())
+            .query("proj_x", &[0.5; DIMENSIONS], 3, None)
+            .await;
+        assert!(
+            matches!(answer, Err(ProviderError::Rejected { .. })),
+            "{status}: {answer:?}"
+        );
+        let embedded = embedder(provider.uri()).embed(&["a".to_owned()]).await;
+        assert!(embedded.is_err(), "{status}");
+    }
+    // `expect(0)` on `elsewhere` is checked when it drops: no request, no key.
 }
