@@ -241,3 +241,34 @@ fn each_workers_queue_outlives_it_six_times_and_redrives_when_it_gives_up() {
     }
     assert_eq!(workers, 3, "the ingest, reply and cleanup workers");
 }
+
+/// Every bucket refuses plain HTTP in its policy, no browser origin is
+/// `*`, and no function may set an object's ACL.
+#[test]
+fn buckets_take_only_tls_from_named_origins_and_no_function_touches_acls() {
+    let template = template();
+    let policies = of_type(&template, "AWS::S3::BucketPolicy");
+    for (bucket, resource) in of_type(&template, "AWS::S3::Bucket") {
+        let policy = policies
+            .iter()
+            .find(|(_, p)| referenced(&p["Properties"]["Bucket"]) == bucket)
+            .unwrap_or_else(|| panic!("{bucket} has no bucket policy"));
+        let statements = policy.1["Properties"]["PolicyDocument"]["Statement"]
+            .as_sequence()
+            .unwrap();
+        assert!(
+            statements.iter().any(|s| s["Effect"].as_str() == Some("Deny")
+                && s["Condition"]["Bool"]["aws:SecureTransport"].as_str() == Some("false")),
+            "{bucket} must deny requests without TLS"
+        );
+        let cors = serde_json::to_string(&resource["Properties"]["CorsConfiguration"]).unwrap();
+        assert!(!cors.contains("\"*\""), "{bucket} allows every origin: {cors}");
+    }
+    let functions = serde_json::to_string(&of_type(&template, "AWS::Serverless::Function"))
+        .unwrap();
+    assert!(!functions.contains("PutObjectAcl"), "a function may set ACLs");
+    assert!(
+        !functions.contains("S3CrudPolicy"),
+        "SAM's S3CrudPolicy grants PutObjectAcl"
+    );
+}
