@@ -84,6 +84,18 @@ pub struct ApiKey {
     pub revoked_at: Option<Timestamp>,
 }
 
+/// How stale a key's `lastUsedAt` may get before a use writes it again: a
+/// hot key costs one write an hour, not one per request.
+pub const LAST_USED_EVERY_MS: i64 = 3_600_000;
+
+impl ApiKey {
+    /// Whether a use at `now` should be recorded.
+    pub fn use_is_news(&self, now: Timestamp) -> bool {
+        self.last_used_at
+            .is_none_or(|at| now.millis() - at.millis() >= LAST_USED_EVERY_MS)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -101,3 +101,50 @@ async fn every_route_costs_each_caller_exactly_its_round_trips() {
     }
     assert!(mismatches.is_empty(), "\n{}", mismatches.join("\n"));
 }
+
+#[tokio::test]
+async fn a_made_up_key_costs_one_read_and_no_write() {
+    let stack = TestStack::start().await;
+    let fixture = stack.fixture().await;
+    let made_up = shared::domain::api_key::ApiKeySecret::generate().reveal_once();
+    let path = format!("/api/workspaces/{}", fixture.ws());
+    for _ in 0..3 {
+        stack.round_trips.reset();
+        let (status, _) = stack.call(Method::GET, &path, Some(&made_up), None).await;
+        assert_eq!(status.as_u16(), 401);
+        assert_eq!(
+            stack.round_trips.operations(),
+            ["DynamoDB_20120810.GetItem"],
+            "one read, no write"
+        );
+    }
+    // A real key's use is recorded, but at most once an hour.
+    let fresh = stack.fixture().await;
+    let key = fresh.key("guest").to_owned();
+    let other_path = format!("/api/workspaces/{}", fresh.ws());
+    let uncached = stack.with_backends(shared::http::Backends {
+        auth: std::sync::Arc::new(shared::app::authentication::Authenticator::new(
+            stack.local.store.clone(),
+        )),
+        ..stack.backends.clone()
+    });
+    uncached
+        .call(Method::GET, &other_path, Some(&key), None)
+        .await;
+    let again = stack.with_backends(shared::http::Backends {
+        auth: std::sync::Arc::new(shared::app::authentication::Authenticator::new(
+            stack.local.store.clone(),
+        )),
+        ..stack.backends.clone()
+    });
+    stack.round_trips.reset();
+    let (status, _) = again.call(Method::GET, &other_path, Some(&key), None).await;
+    assert_eq!(status.as_u16(), 200);
+    let writes = stack
+        .round_trips
+        .operations()
+        .into_iter()
+        .filter(|op| op.ends_with("UpdateItem"))
+        .count();
+    assert_eq!(writes, 0, "a use within the hour writes nothing");
+}

@@ -257,18 +257,55 @@ fn buckets_take_only_tls_from_named_origins_and_no_function_touches_acls() {
             .as_sequence()
             .unwrap();
         assert!(
-            statements.iter().any(|s| s["Effect"].as_str() == Some("Deny")
-                && s["Condition"]["Bool"]["aws:SecureTransport"].as_str() == Some("false")),
+            statements
+                .iter()
+                .any(|s| s["Effect"].as_str() == Some("Deny")
+                    && s["Condition"]["Bool"]["aws:SecureTransport"].as_str() == Some("false")),
             "{bucket} must deny requests without TLS"
         );
         let cors = serde_json::to_string(&resource["Properties"]["CorsConfiguration"]).unwrap();
-        assert!(!cors.contains("\"*\""), "{bucket} allows every origin: {cors}");
+        assert!(
+            !cors.contains("\"*\""),
+            "{bucket} allows every origin: {cors}"
+        );
     }
-    let functions = serde_json::to_string(&of_type(&template, "AWS::Serverless::Function"))
-        .unwrap();
-    assert!(!functions.contains("PutObjectAcl"), "a function may set ACLs");
+    let functions =
+        serde_json::to_string(&of_type(&template, "AWS::Serverless::Function")).unwrap();
+    assert!(
+        !functions.contains("PutObjectAcl"),
+        "a function may set ACLs"
+    );
     assert!(
         !functions.contains("S3CrudPolicy"),
         "SAM's S3CrudPolicy grants PutObjectAcl"
     );
+}
+
+#[test]
+fn the_api_stage_throttles_every_route_by_the_stacks_parameters() {
+    let template = template();
+    let [(_, api)] = of_type(&template, "AWS::Serverless::Api")
+        .try_into()
+        .unwrap();
+    let settings = api["Properties"]["MethodSettings"].as_sequence().unwrap();
+    let all = settings
+        .iter()
+        .find(|s| s["ResourcePath"].as_str() == Some("/*") && s["HttpMethod"].as_str() == Some("*"))
+        .expect("a setting for every route");
+    assert_eq!(
+        referenced(&all["ThrottlingRateLimit"]),
+        "ApiThrottlingRateLimit"
+    );
+    assert_eq!(
+        referenced(&all["ThrottlingBurstLimit"]),
+        "ApiThrottlingBurstLimit"
+    );
+    for parameter in ["ApiThrottlingRateLimit", "ApiThrottlingBurstLimit"] {
+        assert!(
+            template["Parameters"][parameter]["Default"]
+                .as_u64()
+                .unwrap()
+                > 0
+        );
+    }
 }

@@ -10,7 +10,6 @@ use crate::ports::{KeyStore, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::ReturnValue;
 
 #[async_trait]
 impl KeyStore for DynamoStore {
@@ -49,38 +48,47 @@ impl KeyStore for DynamoStore {
 
     /// Looks a key up by its hash and records its use, in one round trip.
     /// `None` for unknown and revoked keys alike.
+    /// One consistent read; a write only when the key's `lastUsedAt` is
+    /// an hour stale, so a made-up key costs one read and nothing else.
     async fn authenticate(&self, hash: &ApiKeyHash) -> Result<Option<KeyOwner>, StoreError> {
         let (pk, sk) = keys::api_key(hash);
-        let updated = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(pk, sk)))
-            .update_expression("SET lastUsedAt = :now")
-            .condition_expression("attribute_exists(PK) AND attribute_not_exists(revokedAt)")
-            .expression_attribute_values(":now", time(Timestamp::now()))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match updated {
-            Ok(output) => {
-                let item = output.attributes.unwrap_or_default();
-                let record = codec::api_key(&item)?;
-                Ok(Some(KeyOwner {
-                    user_id: record.user_id,
-                    key_id: record.id,
-                }))
-            }
-            Err(SdkError::ServiceError(service))
-                if matches!(
-                    service.err(),
-                    UpdateItemError::ConditionalCheckFailedException(_)
-                ) =>
-            {
-                Ok(None)
-            }
-            Err(err) => Err(classify(err)),
+        let Some(item) = self.get(pk.clone(), sk.clone()).await? else {
+            return Ok(None);
+        };
+        let record = codec::api_key(&item)?;
+        if record.revoked_at.is_some() {
+            return Ok(None);
         }
+        let now = Timestamp::now();
+        if record.use_is_news(now) {
+            let touched = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(pk, sk)))
+                .update_expression("SET lastUsedAt = :now")
+                .condition_expression("attribute_exists(PK) AND attribute_not_exists(revokedAt)")
+                .expression_attribute_values(":now", time(now))
+                .send()
+                .await;
+            match touched {
+                Ok(_) => {}
+                // Revoked between the read and the write.
+                Err(SdkError::ServiceError(service))
+                    if matches!(
+                        service.err(),
+                        UpdateItemError::ConditionalCheckFailedException(_)
+                    ) =>
+                {
+                    return Ok(None);
+                }
+                Err(err) => return Err(classify(err)),
+            }
+        }
+        Ok(Some(KeyOwner {
+            user_id: record.user_id,
+            key_id: record.id,
+        }))
     }
 
     async fn list_api_keys(&self, user_id: &UserId) -> Result<Vec<ApiKey>, StoreError> {

@@ -464,7 +464,10 @@ impl KeyStore for MemoryStore {
                 .get_mut(hash)
                 .filter(|key| key.revoked_at.is_none())
                 .map(|key| {
-                    key.last_used_at = Some(Timestamp::now());
+                    let now = Timestamp::now();
+                    if key.use_is_news(now) {
+                        key.last_used_at = Some(now);
+                    }
                     KeyOwner {
                         user_id: key.user_id.clone(),
                         key_id: key.id.clone(),
