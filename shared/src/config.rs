@@ -16,10 +16,18 @@ pub enum ConfigError {
 }
 
 /// The variables a function reads: the process environment in Lambda, a
-/// map in tests.
-#[derive(Clone, Debug, Default)]
+/// map in tests. Some hold keys, so `Debug` shows the names only.
+#[derive(Clone, Default)]
 pub struct Env {
     vars: HashMap<String, String>,
+}
+
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&String> = self.vars.keys().collect();
+        names.sort();
+        f.debug_struct("Env").field("names", &names).finish()
+    }
 }
 
 impl Env {
@@ -36,6 +44,18 @@ impl Env {
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect(),
         }
+    }
+
+    /// The same variables, with `values` set over them (keys read from the
+    /// secret store at cold start).
+    pub fn overlaid(mut self, values: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.vars.extend(values);
+        self
+    }
+
+    /// A setting that may be absent.
+    pub fn optional(&self, name: &str) -> Option<String> {
+        self.value(name).map(str::to_owned)
     }
 
     fn value(&self, name: &str) -> Option<&str> {

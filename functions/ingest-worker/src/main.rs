@@ -31,11 +31,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     // Loading the tokenizer's vocabulary takes tens of milliseconds: pay it
     // once in the container's init, not in its first document.
     shared::ingest::chunker::count_tokens("warm up");
-    let config = Config::from_env(&Env::process())?;
+    let aws = load_aws().await;
+    // The provider keys come from Secrets Manager, once per container.
+    let env = shared::adapters::secrets::with_provider_keys(&aws, Env::process()).await?;
+    let config = Config::from_env(&env)?;
     let retriever = config
         .providers
         .retriever(shared::adapters::outbound_http::client());
-    let aws = load_aws().await;
     let ingestor = Arc::new(Ingestor {
         store: Arc::new(DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&aws),

@@ -33,8 +33,10 @@ impl Config {
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
-    let config = Config::from_env(&Env::process())?;
     let aws = load_aws().await;
+    // The provider keys come from Secrets Manager, once per container.
+    let env = shared::adapters::secrets::with_provider_keys(&aws, Env::process()).await?;
+    let config = Config::from_env(&env)?;
     let sqs = aws_sdk_sqs::Client::new(&aws);
     let store = Arc::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&aws),
@@ -61,6 +63,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let search = SearchState {
         edge,
         assistants: store.clone(),
+        projects: store.clone(),
         connections: store,
         search: Arc::new(
             config

@@ -32,6 +32,7 @@ macro_rules! store_contract {
             a_change_to_a_member_read_before_another_change_is_a_conflict,
             grants_need_both_the_target_and_the_member_and_the_cascade_removes_them_all,
             granting_again_answers_the_grant_as_first_stored,
+            removing_a_member_removes_their_grants_in_that_workspace,
             assistant_counts_follow_creates_and_deletes_and_never_go_negative,
             an_update_writes_only_the_fields_it_names,
             a_connection_is_counted_once_and_both_halves_go_with_either_side,
@@ -370,6 +371,31 @@ pub async fn a_change_to_a_member_read_before_another_change_is_a_conflict(store
     ));
     let now = store.get_member(&ws.id, &guest.id).await.unwrap().unwrap();
     assert_eq!(now.role, Role::Member);
+}
+
+pub async fn removing_a_member_removes_their_grants_in_that_workspace(store: Arc<dyn Store>) {
+    let (ws, owner) = workspace(store.as_ref()).await;
+    let bot = assistant(store.as_ref(), &ws, &owner).await;
+    let on_bot = AccessTarget::Assistant(bot.id.clone());
+    let leaving = member(store.as_ref(), &ws, Role::Member).await;
+    let staying = member(store.as_ref(), &ws, Role::Member).await;
+    for user in [&leaving, &staying] {
+        store.grant_access(&ws.id, &on_bot, &user.id).await.unwrap();
+    }
+    let membership = store
+        .get_member(&ws.id, &leaving.id)
+        .await
+        .unwrap()
+        .unwrap();
+    store.remove_member(&membership).await.unwrap();
+    let left: Vec<_> = store
+        .list_grants(&ws.id, &on_bot)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| g.user_id)
+        .collect();
+    assert_eq!(left, vec![staying.id.clone()]);
 }
 
 pub async fn granting_again_answers_the_grant_as_first_stored(store: Arc<dyn Store>) {

@@ -95,7 +95,7 @@ pub fn routes() -> Vec<Route> {
             path: |f| format!("/api/workspaces/{}/members/{}", f.ws(), f.user("guest")),
             body: None,
             statuses: [204, 204, 403, 403, 404],
-            round_trips: [3, 3, 1, 1, 1],
+            round_trips: [4, 4, 1, 1, 1],
             once: true,
         },
         Route {
@@ -471,7 +471,7 @@ pub fn routes() -> Vec<Route> {
             },
             body: None,
             statuses: [200, 200, 200, 404, 404],
-            round_trips: [4, 4, 4, 2, 1],
+            round_trips: [4, 4, 5, 2, 1],
             once: false,
         },
         Route {
@@ -517,7 +517,7 @@ pub fn routes() -> Vec<Route> {
             },
             body: Some(|_| json!({"query": "how long do refunds take?"})),
             statuses: [200, 200, 200, 404, 404],
-            round_trips: [3, 3, 3, 2, 1],
+            round_trips: [3, 3, 4, 2, 1],
             once: false,
         },
         Route {

@@ -2,6 +2,7 @@
 //! start: never through a Lambda environment variable, which anyone who
 //! may read the function's configuration can read.
 
+use crate::config::Env;
 use crate::domain::widget_token::{MIN_KEY_BYTES, WidgetTokens};
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
@@ -18,6 +19,60 @@ pub enum SecretError {
         "the secret {id} is shorter than {MIN_KEY_BYTES} bytes; a signing key needs at least that"
     )]
     TooShort { id: String },
+    #[error("the secret {id} {problem}")]
+    Malformed { id: String, problem: String },
+}
+
+/// Where the provider keys are, when the function is deployed: the
+/// secret's ARN or name. Unset (locally), the keys are plain variables.
+pub const PROVIDER_KEYS_SECRET: &str = "PROVIDER_KEYS_SECRET_ID";
+
+/// The provider-keys secret's fields, and the setting each one fills.
+pub const PROVIDER_KEYS: [(&str, &str); 4] = [
+    ("embeddingsApiKey", "EMBEDDINGS_API_KEY"),
+    ("pineconeApiKey", "PINECONE_API_KEY"),
+    ("chatApiKey", "CHAT_API_KEY"),
+    ("chatRoutes", "CHAT_ROUTES"),
+];
+
+/// The settings a provider-keys secret's JSON fills in: each known field
+/// that is there (a string, or for `chatRoutes` the JSON list itself);
+/// other fields are ignored. Never says what a value was.
+pub fn provider_keys(id: &str, secret: &str) -> Result<Vec<(String, String)>, SecretError> {
+    let malformed = |problem: String| SecretError::Malformed {
+        id: id.to_owned(),
+        problem,
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(secret).map_err(|_| malformed("is not a JSON object".into()))?;
+    let fields = value
+        .as_object()
+        .ok_or_else(|| malformed("is not a JSON object".into()))?;
+    let mut found = Vec::new();
+    for (field, setting) in PROVIDER_KEYS {
+        match fields.get(field) {
+            None | Some(serde_json::Value::Null) => {}
+            Some(serde_json::Value::String(text)) => found.push((setting.to_owned(), text.clone())),
+            Some(list @ serde_json::Value::Array(_)) if field == "chatRoutes" => {
+                found.push((setting.to_owned(), list.to_string()));
+            }
+            Some(_) => return Err(malformed(format!("has a {field} that is not a string"))),
+        }
+    }
+    Ok(found)
+}
+
+/// The environment with the provider keys read from the secret that
+/// [`PROVIDER_KEYS_SECRET`] names, once at cold start: the keys are never
+/// in the function's configuration, which anyone allowed to read it could
+/// read. Without that variable (locally) the environment is as it is.
+pub async fn with_provider_keys(aws: &aws_config::SdkConfig, env: Env) -> Result<Env, SecretError> {
+    let Some(id) = env.optional(PROVIDER_KEYS_SECRET) else {
+        return Ok(env);
+    };
+    let secret = read_secret(&Client::new(aws), &id).await?;
+    let keys = provider_keys(&id, secret.expose_secret())?;
+    Ok(env.overlaid(keys))
 }
 
 /// The text value of a secret (its ARN or name).
@@ -42,4 +97,40 @@ pub async fn widget_tokens(client: &Client, id: &str) -> Result<WidgetTokens, Se
     let secret = read_secret(client, id).await?;
     let key: Vec<u8> = secret.expose_secret().as_bytes().to_vec();
     WidgetTokens::new(key.into()).ok_or_else(|| SecretError::TooShort { id: id.to_owned() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_provider_keys_secret_fills_the_key_settings_and_nothing_else() {
+        let keys = provider_keys(
+            "illumichat/provider-keys",
+            r#"{"embeddingsApiKey": "sk-e", "pineconeApiKey": "pc", "chatApiKey": "xai",
+                "chatRoutes": [{"prefix": "gpt-", "baseUrl": "https://api.openai.com/v1", "apiKey": "sk-o"}],
+                "note": "ignored"}"#,
+        )
+        .unwrap();
+        let names: Vec<&str> = keys.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "EMBEDDINGS_API_KEY",
+                "PINECONE_API_KEY",
+                "CHAT_API_KEY",
+                "CHAT_ROUTES"
+            ]
+        );
+        assert!(keys[3].1.starts_with('['));
+        let partial = provider_keys("s", r#"{"embeddingsApiKey": "sk-e"}"#).unwrap();
+        assert_eq!(partial.len(), 1);
+        for bad in ["not json", "[]", r#"{"pineconeApiKey": 7}"#] {
+            let error = provider_keys("s", bad).unwrap_err().to_string();
+            assert!(
+                !error.contains('7') || error.contains("pineconeApiKey"),
+                "{error}"
+            );
+        }
+    }
 }

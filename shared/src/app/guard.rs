@@ -134,3 +134,25 @@ pub fn visible_newest_first<T>(
     visible.sort_by_cached_key(|item| std::cmp::Reverse(created(item)));
     visible
 }
+
+/// The projects the actor may read, or `None` for all of them (owners and
+/// admins): what lists and searches through an assistant may show them.
+/// Answers still draw on every connected project: connecting is how an
+/// owner shares knowledge through an assistant.
+pub async fn readable_projects(
+    store: &dyn ProjectStore,
+    ws: &WorkspaceId,
+    actor: &Actor,
+) -> Result<Option<std::collections::HashSet<ProjectId>>, ApiError> {
+    if actor.can_manage_workspace() {
+        return Ok(None);
+    }
+    let projects = store.list_projects_for(ws, &actor.user_id).await?;
+    Ok(Some(
+        projects
+            .into_iter()
+            .filter(|p| actor.can_view_project(&p.item, p.granted))
+            .map(|p| p.item.id)
+            .collect(),
+    ))
+}

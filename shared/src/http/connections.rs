@@ -44,11 +44,23 @@ async fn list_connections(
         &actor,
     )
     .await?;
-    let connections = state
-        .connections
-        .list_connections(&workspace.id, &assistant.id)
-        .await?;
-    let data: Vec<ConnectionView> = connections.into_iter().map(ConnectionView::from).collect();
+    let (connections, readable) = tokio::try_join!(
+        async {
+            Ok::<_, ApiError>(
+                state
+                    .connections
+                    .list_connections(&workspace.id, &assistant.id)
+                    .await?,
+            )
+        },
+        guard::readable_projects(state.projects.as_ref(), &workspace.id, &actor),
+    )?;
+    // A project the caller may not read is not shown, not even its name.
+    let data: Vec<ConnectionView> = connections
+        .into_iter()
+        .filter(|c| readable.as_ref().is_none_or(|r| r.contains(&c.project.id)))
+        .map(ConnectionView::from)
+        .collect();
     Ok(Json(json!({ "data": data })).into_response())
 }
 

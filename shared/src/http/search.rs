@@ -45,10 +45,22 @@ async fn search(
         _ => Err(format!("must be an integer between 1 and {MAX_TOP_K}")),
     });
     reader.finish().map_err(ApiError::invalid)?;
-    let projects = state
-        .connections
-        .connected_project_ids(&workspace.id, &assistant.id)
-        .await?;
+    let (connected, readable) = tokio::try_join!(
+        async {
+            Ok::<_, ApiError>(
+                state
+                    .connections
+                    .connected_project_ids(&workspace.id, &assistant.id)
+                    .await?,
+            )
+        },
+        guard::readable_projects(state.projects.as_ref(), &workspace.id, &actor),
+    )?;
+    // The raw passages: only of projects the caller may read.
+    let projects: Vec<_> = connected
+        .into_iter()
+        .filter(|p| readable.as_ref().is_none_or(|r| r.contains(p)))
+        .collect();
     let passages = state
         .search
         .search(

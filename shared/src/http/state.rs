@@ -69,6 +69,7 @@ pub struct ProjectsState {
 pub struct SearchState {
     pub edge: Edge,
     pub assistants: Arc<dyn AssistantStore>,
+    pub projects: Arc<dyn ProjectStore>,
     pub connections: Arc<dyn ConnectionStore>,
     pub search: Arc<dyn PassageSearch>,
 }
@@ -277,6 +278,7 @@ impl Backends {
         SearchState {
             edge: self.edge(),
             assistants: self.store.clone(),
+            projects: self.store.clone(),
             connections: self.store.clone(),
             search: Arc::clone(&self.search),
         }

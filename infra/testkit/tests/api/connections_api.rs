@@ -221,3 +221,61 @@ async fn deleting_an_assistant_leaves_no_half_connection_behind() {
         .unwrap();
     assert_eq!(removed, 2, "the project's grant and its document's record");
 }
+
+#[tokio::test]
+async fn a_private_project_stays_hidden_through_an_assistant_its_reader_may_not_read_it_by() {
+    let stack = MemoryStack::start().await;
+    let f = stack.fixture().await;
+    stack.run_ingest().await;
+    let ws = f.ws();
+    let public = format!("/api/workspaces/{ws}/assistants/{}", f.public_assistant);
+    let (status, _) = stack
+        .call(
+            Method::POST,
+            &format!("{public}/projects"),
+            Some(f.key("owner")),
+            Some(json!({"projectId": f.project})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    // The guest sees the public assistant but holds no grant on the private
+    // project; the member does.
+    for (role, sees) in [
+        ("owner", true),
+        ("admin", true),
+        ("member", true),
+        ("guest", false),
+    ] {
+        let (status, listed) = stack
+            .call(
+                Method::GET,
+                &format!("{public}/projects"),
+                Some(f.key(role)),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let shown = listed["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == f.project.as_str());
+        assert_eq!(shown, sees, "{role} listing: {listed}");
+        let (status, found) = stack
+            .call(
+                Method::POST,
+                &format!("{public}/search"),
+                Some(f.key(role)),
+                Some(json!({"query": "How long do refunds take?"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let passages = found["data"].as_array().unwrap();
+        assert_eq!(!passages.is_empty(), sees, "{role} search: {found}");
+        assert!(
+            passages
+                .iter()
+                .all(|p| sees || p["projectId"] != f.project.as_str())
+        );
+    }
+}

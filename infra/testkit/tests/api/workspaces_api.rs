@@ -427,3 +427,56 @@ async fn a_guest_sees_members_names_and_roles_but_not_their_emails() {
         }
     }
 }
+
+#[tokio::test]
+async fn removing_a_member_removes_their_grants_so_adding_them_back_grants_nothing() {
+    let stack = MemoryStack::start().await;
+    let f = stack.fixture().await;
+    let ws = f.ws();
+    let owner = f.key("owner");
+    let member = f.user("member").to_owned();
+    let private = format!("/api/workspaces/{ws}/assistants/{}", f.private_assistant);
+    let project = format!("/api/workspaces/{ws}/projects/{}", f.project);
+    for path in [&private, &project] {
+        let (status, _) = stack
+            .call(Method::GET, path, Some(f.key("member")), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "the grant works: {path}");
+    }
+    let (status, _) = stack
+        .call(
+            Method::DELETE,
+            &format!("/api/workspaces/{ws}/members/{member}"),
+            Some(owner),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = stack
+        .call(
+            Method::POST,
+            &format!("/api/workspaces/{ws}/members"),
+            Some(owner),
+            Some(json!({"email": "member@demo.illumichat.local", "role": "member"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["userId"], member.as_str(), "the same person");
+    for path in [&private, &project] {
+        let (status, _) = stack
+            .call(Method::GET, path, Some(f.key("member")), None)
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "no old grant: {path}");
+        let (_, grants) = stack
+            .call(Method::GET, &format!("{path}/access"), Some(owner), None)
+            .await;
+        assert!(
+            grants["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|g| g["userId"] != member.as_str()),
+            "{grants}"
+        );
+    }
+}

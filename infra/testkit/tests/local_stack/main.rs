@@ -8,6 +8,7 @@ mod direct_uploads;
 mod dynamo_store_contract;
 mod ingest_loop;
 mod round_trips;
+mod secrets;
 mod sms_loop;
 mod template;
 mod unreachable_database;

@@ -309,3 +309,37 @@ fn the_api_stage_throttles_every_route_by_the_stacks_parameters() {
         );
     }
 }
+
+/// No key is in any function's configuration (where anyone who may read
+/// the configuration could read it): each function that calls a provider
+/// names the secret, may read that secret alone, and reads it at start.
+#[test]
+fn provider_keys_are_read_from_the_secret_store_never_from_the_configuration() {
+    let template = template();
+    for (name, function) in of_type(&template, "AWS::Serverless::Function") {
+        let text = serde_json::to_string(&function).unwrap();
+        assert!(
+            !text.contains("resolve:secretsmanager"),
+            "{name} carries a key in its configuration"
+        );
+        let variables = &function["Properties"]["Environment"]["Variables"];
+        let calls_providers = ["EMBEDDINGS_BASE_URL", "CHAT_BASE_URL"]
+            .iter()
+            .any(|v| !variables[*v].is_null());
+        if calls_providers {
+            assert_eq!(
+                referenced(&variables["PROVIDER_KEYS_SECRET_ID"]),
+                "ProviderKeysSecretName",
+                "{name}"
+            );
+            assert!(
+                text.contains("AWSSecretsManagerGetSecretValuePolicy"),
+                "{name}"
+            );
+            assert!(
+                text.contains("secret:${ProviderKeysSecretName}-??????"),
+                "{name}"
+            );
+        }
+    }
+}

@@ -154,6 +154,11 @@ pub fn grant(ws: &WorkspaceId, on: &AccessTarget, user: &UserId) -> (String, Str
     )
 }
 
+/// How every grant of `user` ends, on any target.
+pub fn grant_suffix(user: &UserId) -> String {
+    format!("{GRANT_INFIX}{user}")
+}
+
 pub fn grants_prefix(on: &AccessTarget) -> String {
     format!("{}{GRANT_INFIX}", target_sort_key(on))
 }

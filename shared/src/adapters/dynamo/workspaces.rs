@@ -435,7 +435,28 @@ impl WorkspaceStore for DynamoStore {
     }
 
     /// Removes a membership; the last active owner cannot be removed.
+    /// The member's grants go first: if that fails, the member is still
+    /// there to remove again; once the membership is gone, no grant of
+    /// theirs is left for the same person to find when added back.
     async fn remove_member(&self, current: &Membership) -> Result<(), StoreError> {
+        let suffix = keys::grant_suffix(&current.user_id);
+        let grants: Vec<Item> = self
+            .query_partition(&keys::workspace_partition(&current.workspace_id), "")
+            .await?
+            .iter()
+            .filter_map(|item| {
+                let sk = codec::text(item, keys::SK).ok()?;
+                sk.ends_with(&suffix).then(|| {
+                    key(
+                        keys::workspace_partition(&current.workspace_id),
+                        sk.to_owned(),
+                    )
+                })
+            })
+            .collect();
+        for chunk in grants.chunks(super::BATCH_WRITE_MAX) {
+            self.batch_delete(chunk.to_vec()).await?;
+        }
         let (pk, sk) = keys::member(&current.workspace_id, &current.user_id);
         let member_key = key(pk, sk);
         let mut condition_values = vec![

@@ -428,6 +428,9 @@ impl WorkspaceStore for MemoryStore {
             }
             workspace.member_count = workspace.member_count.saturating_sub(1);
             t.members.remove(&key);
+            // Their grants in this workspace go with them.
+            t.grants
+                .retain(|(w, _, u), _| !(w == &current.workspace_id && u == &current.user_id));
             Ok(())
         })
         .await
