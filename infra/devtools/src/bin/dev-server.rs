@@ -86,7 +86,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
         (
             "CHAT_API_KEY".into(),
-            std::env::var("CHAT_API_KEY").unwrap_or_else(|_| "local".into()),
+            std::env::var("CHAT_API_KEY").unwrap_or_else(|_| devtools::emulators::LOCAL_KEY.into()),
         ),
     ];
     if let Ok(routes) = std::env::var("CHAT_ROUTES") {

@@ -61,13 +61,71 @@ pub fn local_sms_backends(
     }
 }
 
+/// The key the local adapters send, and the only one the emulators take:
+/// like their real counterparts, they refuse a request without it (401 in
+/// each provider's own shape), so a client that forgets its key fails here
+/// as it would in production.
+pub const LOCAL_KEY: &str = "local";
+
+async fn openai_key(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let expected = format!("Bearer {LOCAL_KEY}");
+    let sent = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok());
+    if sent == Some(expected.as_str()) {
+        return next.run(request).await;
+    }
+    (
+        axum::http::StatusCode::UNAUTHORIZED,
+        axum::Json(serde_json::json!({"error": {
+            "message": "Incorrect API key provided.",
+            "type": "invalid_request_error", "param": null, "code": "invalid_api_key"
+        }})),
+    )
+        .into_response()
+}
+
+async fn pinecone_key(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let sent = request
+        .headers()
+        .get("api-key")
+        .and_then(|v| v.to_str().ok());
+    if sent == Some(LOCAL_KEY) {
+        return next.run(request).await;
+    }
+    (
+        axum::http::StatusCode::UNAUTHORIZED,
+        axum::Json(serde_json::json!({"error": {"code": "UNAUTHENTICATED", "message": "Invalid API Key"}, "status": 401})),
+    )
+        .into_response()
+}
+
 pub fn router(emulators: Emulators) -> axum::Router {
     axum::Router::new()
         .nest(
             "/openai/v1",
-            emulators.embeddings.router().merge(emulators.chat.router()),
+            emulators
+                .embeddings
+                .router()
+                .merge(emulators.chat.router())
+                .layer(axum::middleware::from_fn(openai_key)),
         )
-        .nest("/pinecone", emulators.pinecone.router())
+        .nest(
+            "/pinecone",
+            emulators
+                .pinecone
+                .router()
+                .layer(axum::middleware::from_fn(pinecone_key)),
+        )
         .nest("/twilio", emulators.twilio.router())
 }
 
@@ -84,7 +142,7 @@ pub fn local_retriever(base: &str) -> shared::rag::Retriever {
             http.clone(),
             EmbeddingsConfig {
                 base_url: format!("{base}/openai/v1"),
-                api_key: SecretString::from("local"),
+                api_key: SecretString::from(LOCAL_KEY),
                 model: "local-lexical".into(),
                 dimensions: None,
                 timeout: Duration::from_secs(30),
@@ -95,7 +153,7 @@ pub fn local_retriever(base: &str) -> shared::rag::Retriever {
             http,
             PineconeConfig {
                 index_host: format!("{base}/pinecone"),
-                api_key: SecretString::from("local"),
+                api_key: SecretString::from(LOCAL_KEY),
                 timeout: Duration::from_secs(30),
             },
             RetryPolicy::default(),
@@ -122,7 +180,7 @@ pub fn local_chat(base: &str) -> shared::adapters::providers::chat::OpenAiChat {
         shared::adapters::outbound_http::client(),
         ChatConfig {
             base_url: format!("{base}/openai/v1"),
-            api_key: SecretString::from("local"),
+            api_key: SecretString::from(LOCAL_KEY),
             timeout: Duration::from_secs(30),
             stream_timeout: Duration::from_secs(120),
         },

@@ -15,11 +15,15 @@ use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn client(base_url: String) -> OpenAiChat {
+    client_with_key(base_url, "sk-never-shown")
+}
+
+fn client_with_key(base_url: String, key: &str) -> OpenAiChat {
     OpenAiChat::new(
         shared::adapters::outbound_http::client(),
         ChatConfig {
             base_url,
-            api_key: SecretString::from("sk-never-shown".to_owned()),
+            api_key: SecretString::from(key.to_owned()),
             timeout: Duration::from_secs(5),
             stream_timeout: Duration::from_secs(5),
         },
@@ -62,7 +66,7 @@ async fn a_streamed_answer_adds_up_to_the_whole_answer_and_ends_with_its_usage()
         ..Emulators::local(Latency::default())
     }))
     .await;
-    let chat = client(format!("{base}/openai/v1"));
+    let chat = client_with_key(format!("{base}/openai/v1"), devtools::emulators::LOCAL_KEY);
     let whole = chat.complete(&request()).await.unwrap();
     let events = collect(&chat).await;
     let mut text = String::new();

@@ -57,8 +57,9 @@ async fn connecting_lists_the_project_as_documented_and_counts_it_once() {
         1
     );
 
+    // As the member, who may read the (private) project.
     let (status, listed) = stack
-        .call(Method::GET, &path, Some(fixture.key("guest")), None)
+        .call(Method::GET, &path, Some(fixture.key("member")), None)
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(

@@ -353,3 +353,47 @@ async fn a_provider_that_redirects_is_refused_and_its_key_goes_nowhere_else() {
     }
     // `expect(0)` on `elsewhere` is checked when it drops: no request, no key.
 }
+
+#[tokio::test]
+async fn the_local_emulators_refuse_a_request_without_the_key_their_real_counterparts_require() {
+    use devtools::emulators::{Emulators, LOCAL_KEY, router};
+    let base = serve_on_loopback(router(Emulators::local(Latency::default()))).await;
+    let http = reqwest::Client::new();
+    for (path, header_name, good) in [
+        (
+            "/openai/v1/embeddings",
+            "authorization",
+            format!("Bearer {LOCAL_KEY}"),
+        ),
+        (
+            "/openai/v1/chat/completions",
+            "authorization",
+            format!("Bearer {LOCAL_KEY}"),
+        ),
+        ("/pinecone/query", "api-key", LOCAL_KEY.to_owned()),
+    ] {
+        for sent in [None, Some("wrong".to_owned())] {
+            let mut request = http.post(format!("{base}{path}")).json(&json!({}));
+            if let Some(value) = sent {
+                request = request.header(header_name, value);
+            }
+            let answer = request.send().await.unwrap();
+            assert_eq!(answer.status(), 401, "{path}");
+        }
+        let answer = http
+            .post(format!("{base}{path}"))
+            .header(header_name, good)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(answer.status(), 401, "{path} with its key");
+    }
+    // The local adapters send it.
+    let embedded = devtools::emulators::local_retriever(&base)
+        .embedder
+        .embed(&["refunds".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(embedded.len(), 1);
+}
