@@ -158,9 +158,12 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
             .await
         {
             Ok(Some(document)) => document,
+            // Gone: an earlier delivery may have written vectors before the
+            // delete, and the delete's own cleanup may have run first, so
+            // this one takes them back. Deleted means never served again.
             Ok(None) => {
-                tracing::info!(message_id, %document_id, "document deleted before ingest");
-                return MessageOutcome::Done;
+                tracing::info!(message_id, %document_id, "document deleted; forgetting its vectors");
+                return self.forget(message_id, &project_id, &document_id).await;
             }
             Err(error) => {
                 tracing::warn!(message_id, %error, "could not read the document record");
@@ -231,9 +234,11 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
                 tracing::warn!(message_id, %error, "forgetting a document failed; will retry");
                 MessageOutcome::Retry
             }
+            // Never dropped: retried until the dead-letter queue keeps it
+            // (14 days) for a redrive once the index takes it.
             Err(error) => {
-                tracing::error!(message_id, %error, "the index refused to forget a document");
-                MessageOutcome::Poison
+                tracing::error!(message_id, %error, "the index refused to forget a document; retrying, then the dead-letter queue");
+                MessageOutcome::Retry
             }
         }
     }

@@ -157,3 +157,123 @@ async fn a_job_redelivered_after_failing_half_way_leaves_the_vectors_of_a_clean_
     assert_eq!(redelivered.len() as u64, total);
     assert_eq!(redelivered, expected);
 }
+
+#[tokio::test]
+async fn a_job_redelivered_after_its_document_was_deleted_takes_back_the_vectors_it_wrote() {
+    let stack = MemoryStack::start().await;
+    let fixture = stack.fixture().await;
+    stack.run_ingest().await;
+    let path = format!(
+        "/api/workspaces/{}/projects/{}/documents",
+        fixture.ws(),
+        fixture.spare_project
+    );
+    let (_, created) = stack
+        .upload(
+            fixture.key("owner"),
+            &path,
+            "billing.txt",
+            filler(300).as_bytes(),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let [job] = stack.ingest.take().try_into().unwrap();
+    let flaky = Ingestor {
+        store: stack.store.clone(),
+        blobs: stack.blobs.clone(),
+        embedder: stack.retriever.embedder.clone(),
+        index: HalfThenFail {
+            inner: stack.retriever.index.clone(),
+            failed: AtomicBool::new(false),
+        },
+        concurrency: DEFAULT_CONCURRENCY,
+    };
+    assert_eq!(
+        flaky.handle_message("first", &job.to_message(), 1).await,
+        MessageOutcome::Retry
+    );
+    assert!(stack.pinecone.vector_count(&fixture.spare_project) > 0);
+    // The record goes while the job waits to be redelivered, and the
+    // delete's own cleanup is lost (a crash).
+    let ws = shared::domain::ids::WorkspaceId::parse(fixture.ws()).unwrap();
+    let project = shared::domain::ids::ProjectId::parse(&fixture.spare_project).unwrap();
+    let document_id = shared::domain::ids::DocumentId::parse(&id).unwrap();
+    use shared::ports::DocumentStore;
+    let record = stack
+        .store
+        .get_document(&ws, &project, &document_id)
+        .await
+        .unwrap()
+        .unwrap();
+    stack.store.delete_document(&record).await.unwrap();
+    assert_eq!(
+        stack
+            .ingestor
+            .handle_message("again", &job.to_message(), 2)
+            .await,
+        MessageOutcome::Done
+    );
+    assert_eq!(
+        stack.pinecone.vector_count(&fixture.spare_project),
+        0,
+        "nothing of a deleted document stays searchable"
+    );
+}
+
+/// An index that refuses to delete, as a misconfigured one would.
+struct RefusesDeletes<V>(V);
+
+impl<V: VectorIndex> VectorIndex for RefusesDeletes<V> {
+    async fn upsert(&self, namespace: &str, records: &[VectorRecord]) -> Result<(), ProviderError> {
+        self.0.upsert(namespace, records).await
+    }
+
+    async fn query(
+        &self,
+        namespace: &str,
+        vector: &[f32],
+        top_k: usize,
+        filter: Option<Value>,
+    ) -> Result<Vec<VectorMatch>, ProviderError> {
+        self.0.query(namespace, vector, top_k, filter).await
+    }
+
+    async fn delete_ids(&self, namespace: &str, ids: &[String]) -> Result<(), ProviderError> {
+        self.0.delete_ids(namespace, ids).await
+    }
+
+    async fn delete_matching(&self, _: &str, _: Value) -> Result<(), ProviderError> {
+        Err(ProviderError::Rejected {
+            provider: "the vector index",
+            status: 400,
+        })
+    }
+
+    async fn delete_namespace(&self, namespace: &str) -> Result<(), ProviderError> {
+        self.0.delete_namespace(namespace).await
+    }
+}
+
+#[tokio::test]
+async fn a_refused_vector_delete_is_retried_into_the_dead_letter_queue_not_dropped() {
+    let stack = MemoryStack::start().await;
+    let refusing = Ingestor {
+        store: stack.store.clone(),
+        blobs: stack.blobs.clone(),
+        embedder: stack.retriever.embedder.clone(),
+        index: RefusesDeletes(stack.retriever.index.clone()),
+        concurrency: DEFAULT_CONCURRENCY,
+    };
+    let forget = shared::jobs::IngestJob::Forget {
+        project_id: shared::domain::ids::ProjectId::generate(),
+        document_id: shared::domain::ids::DocumentId::generate(),
+    };
+    for delivery in [1, 5] {
+        assert_eq!(
+            refusing
+                .handle_message("m", &forget.to_message(), delivery)
+                .await,
+            MessageOutcome::Retry
+        );
+    }
+}
