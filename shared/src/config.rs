@@ -273,6 +273,31 @@ impl ChatSettings {
     }
 }
 
+/// Where the provider keys are, when the function is deployed: the
+/// secret's ARN or name. Unset (locally), the keys are plain variables.
+pub const PROVIDER_KEYS_SECRET: &str = "PROVIDER_KEYS_SECRET_ID";
+
+#[cfg(feature = "secrets")]
+/// The environment with the provider keys read from the secret that
+/// [`PROVIDER_KEYS_SECRET`] names, once at cold start: the keys are never
+/// in the function's configuration, which anyone allowed to read it could
+/// read. Without that variable (locally) the environment is as it is.
+pub async fn with_provider_keys(
+    aws: &aws_config::SdkConfig,
+    env: Env,
+) -> Result<Env, crate::adapters::secrets::SecretError> {
+    let Some(id) = env.optional(PROVIDER_KEYS_SECRET) else {
+        return Ok(env);
+    };
+    let client = aws_sdk_secretsmanager::Client::new(aws);
+    let secret = crate::adapters::secrets::read_secret(&client, &id).await?;
+    let keys = crate::adapters::secrets::provider_keys(
+        &id,
+        secrecy::ExposeSecret::expose_secret(&secret),
+    )?;
+    Ok(env.overlaid(keys))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

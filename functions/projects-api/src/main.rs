@@ -35,7 +35,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
     let aws = load_aws().await;
     // The provider keys come from Secrets Manager, once per container.
-    let env = shared::adapters::secrets::with_provider_keys(&aws, Env::process()).await?;
+    let env = shared::config::with_provider_keys(&aws, Env::process()).await?;
     let config = Config::from_env(&env)?;
     let sqs = aws_sdk_sqs::Client::new(&aws);
     let store = Arc::new(DynamoStore::new(

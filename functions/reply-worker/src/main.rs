@@ -41,7 +41,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     shared::telemetry::init();
     let aws = load_aws().await;
     // The provider keys come from Secrets Manager, once per container.
-    let env = shared::adapters::secrets::with_provider_keys(&aws, Env::process()).await?;
+    let env = shared::config::with_provider_keys(&aws, Env::process()).await?;
     let config = Config::from_env(&env)?;
     let http = shared::adapters::outbound_http::client();
     let worker = Arc::new(ReplyWorker {

@@ -2,7 +2,6 @@
 //! start: never through a Lambda environment variable, which anyone who
 //! may read the function's configuration can read.
 
-use crate::config::Env;
 use crate::domain::widget_token::{MIN_KEY_BYTES, WidgetTokens};
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
@@ -22,10 +21,6 @@ pub enum SecretError {
     #[error("the secret {id} {problem}")]
     Malformed { id: String, problem: String },
 }
-
-/// Where the provider keys are, when the function is deployed: the
-/// secret's ARN or name. Unset (locally), the keys are plain variables.
-pub const PROVIDER_KEYS_SECRET: &str = "PROVIDER_KEYS_SECRET_ID";
 
 /// The provider-keys secret's fields, and the setting each one fills.
 pub const PROVIDER_KEYS: [(&str, &str); 4] = [
@@ -60,19 +55,6 @@ pub fn provider_keys(id: &str, secret: &str) -> Result<Vec<(String, String)>, Se
         }
     }
     Ok(found)
-}
-
-/// The environment with the provider keys read from the secret that
-/// [`PROVIDER_KEYS_SECRET`] names, once at cold start: the keys are never
-/// in the function's configuration, which anyone allowed to read it could
-/// read. Without that variable (locally) the environment is as it is.
-pub async fn with_provider_keys(aws: &aws_config::SdkConfig, env: Env) -> Result<Env, SecretError> {
-    let Some(id) = env.optional(PROVIDER_KEYS_SECRET) else {
-        return Ok(env);
-    };
-    let secret = read_secret(&Client::new(aws), &id).await?;
-    let keys = provider_keys(&id, secret.expose_secret())?;
-    Ok(env.overlaid(keys))
 }
 
 /// The text value of a secret (its ARN or name).

@@ -156,7 +156,8 @@ async fn a_file_over_the_api_limit_goes_straight_to_s3_and_is_indexed_and_found(
                 fixture.ws(),
                 fixture.public_assistant
             ),
-            Some(fixture.key("member")),
+            // The spare project is private: an admin may read it.
+            Some(fixture.key("admin")),
             Some(json!({"query": "where are returned goods inspected?"})),
         )
         .await;

@@ -32,7 +32,9 @@ async fn search(stack: &TestStack, fixture: &Fixture, assistant: &str, query: &s
                 "/api/workspaces/{}/assistants/{assistant}/search",
                 fixture.ws()
             ),
-            Some(fixture.key("member")),
+            // An admin reads every project (the raw search shows a caller
+            // only the projects they may read).
+            Some(fixture.key("admin")),
             Some(json!({"query": query, "topK": 3})),
         )
         .await;

@@ -1,8 +1,8 @@
 //! Keys read from the local secret store as a deployed function reads them
 //! at cold start.
 
-use shared::adapters::secrets::{PROVIDER_KEYS_SECRET, with_provider_keys};
 use shared::config::Env;
+use shared::config::{PROVIDER_KEYS_SECRET, with_provider_keys};
 
 #[tokio::test]
 async fn a_function_reads_its_provider_keys_from_the_secret_store_at_start() {
