@@ -26,36 +26,28 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use axum::{Extension, Json};
 use serde::Serialize;
 
 pub fn routes(state: WidgetState) -> Router<WidgetState> {
-    Router::new()
-        .route(
-            "/api/widget/{assistant_id}/config",
-            get(config).options(preflight),
-        )
-        .route(
-            "/api/widget/{assistant_id}/init",
-            post(init).options(preflight),
-        )
-        .route(
-            "/api/widget/{assistant_id}/history",
-            get(history).options(preflight),
-        )
-        .route(
-            "/api/widget/{assistant_id}/chat",
-            post(chat).options(preflight),
-        )
-        .route(
-            "/api/widget/{assistant_id}/feedback",
-            post(feedback).options(preflight),
-        )
-        .route(
-            "/api/widget/{assistant_id}/lead",
-            post(lead).options(preflight),
-        )
+    let answered: [(&str, MethodRouter<WidgetState>); 6] = [
+        ("config", get(config)),
+        ("init", post(init)),
+        ("history", get(history)),
+        ("chat", post(chat)),
+        ("feedback", post(feedback)),
+        ("lead", post(lead)),
+    ];
+    // Every route answers its browser's preflight too.
+    answered
+        .into_iter()
+        .fold(Router::new(), |routes, (name, route)| {
+            routes.route(
+                &format!("/api/widget/{{assistant_id}}/{name}"),
+                route.options(preflight),
+            )
+        })
         .route_layer(middleware::from_fn_with_state(state, gate))
 }
 

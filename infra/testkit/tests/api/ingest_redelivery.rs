@@ -54,6 +54,20 @@ impl<V: VectorIndex> VectorIndex for HalfThenFail<V> {
     }
 }
 
+/// The stack's ingest worker, writing to `index` instead.
+fn over<V: VectorIndex>(
+    stack: &MemoryStack,
+    index: V,
+) -> Ingestor<shared::adapters::providers::embeddings::OpenAiEmbedder, V> {
+    Ingestor {
+        store: stack.store.clone(),
+        blobs: stack.blobs.clone(),
+        embedder: stack.retriever.embedder.clone(),
+        index,
+        concurrency: DEFAULT_CONCURRENCY,
+    }
+}
+
 fn filler(sentences: usize) -> String {
     (0..sentences)
         .map(|i| format!("Paragraph {i} explains billing in general terms for customers."))
@@ -120,16 +134,13 @@ async fn a_job_redelivered_after_failing_half_way_leaves_the_vectors_of_a_clean_
 
     let flaky_id = upload(&fixture.spare_project).await;
     let [job] = stack.ingest.take().try_into().unwrap();
-    let flaky = Ingestor {
-        store: stack.store.clone(),
-        blobs: stack.blobs.clone(),
-        embedder: stack.retriever.embedder.clone(),
-        index: HalfThenFail {
+    let flaky = over(
+        &stack,
+        HalfThenFail {
             inner: stack.retriever.index.clone(),
             failed: AtomicBool::new(false),
         },
-        concurrency: DEFAULT_CONCURRENCY,
-    };
+    );
     assert_eq!(
         flaky.handle_message("first", &job.to_message(), 1).await,
         MessageOutcome::Retry
@@ -178,16 +189,13 @@ async fn a_job_redelivered_after_its_document_was_deleted_takes_back_the_vectors
         .await;
     let id = created["id"].as_str().unwrap().to_owned();
     let [job] = stack.ingest.take().try_into().unwrap();
-    let flaky = Ingestor {
-        store: stack.store.clone(),
-        blobs: stack.blobs.clone(),
-        embedder: stack.retriever.embedder.clone(),
-        index: HalfThenFail {
+    let flaky = over(
+        &stack,
+        HalfThenFail {
             inner: stack.retriever.index.clone(),
             failed: AtomicBool::new(false),
         },
-        concurrency: DEFAULT_CONCURRENCY,
-    };
+    );
     assert_eq!(
         flaky.handle_message("first", &job.to_message(), 1).await,
         MessageOutcome::Retry
@@ -257,13 +265,7 @@ impl<V: VectorIndex> VectorIndex for RefusesDeletes<V> {
 #[tokio::test]
 async fn a_refused_vector_delete_is_retried_into_the_dead_letter_queue_not_dropped() {
     let stack = MemoryStack::start().await;
-    let refusing = Ingestor {
-        store: stack.store.clone(),
-        blobs: stack.blobs.clone(),
-        embedder: stack.retriever.embedder.clone(),
-        index: RefusesDeletes(stack.retriever.index.clone()),
-        concurrency: DEFAULT_CONCURRENCY,
-    };
+    let refusing = over(&stack, RefusesDeletes(stack.retriever.index.clone()));
     let forget = shared::jobs::IngestJob::Forget {
         project_id: shared::domain::ids::ProjectId::generate(),
         document_id: shared::domain::ids::DocumentId::generate(),
