@@ -12,6 +12,7 @@ use std::sync::Arc;
 struct Config {
     table_name: String,
     documents_bucket: String,
+    dead_letter_queue_arn: String,
     providers: ProviderSettings,
 }
 
@@ -20,6 +21,7 @@ impl Config {
         Ok(Self {
             table_name: env.required("TABLE_NAME")?,
             documents_bucket: env.required("DOCUMENTS_BUCKET")?,
+            dead_letter_queue_arn: env.required("INGEST_DEAD_LETTER_QUEUE_ARN")?,
             providers: ProviderSettings::from_env(env)?,
         })
     }
@@ -38,11 +40,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let retriever = config
         .providers
         .retriever(shared::adapters::outbound_http::client());
+    let store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        config.table_name,
+    ));
     let ingestor = Arc::new(Ingestor {
-        store: Arc::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&aws),
-            config.table_name,
-        )),
+        store: store.clone(),
+        projects: store,
         blobs: Arc::new(S3Blobs::new(
             aws_sdk_s3::Client::new(&aws),
             config.documents_bucket,
@@ -51,10 +55,16 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         index: retriever.index,
         concurrency: DEFAULT_CONCURRENCY,
     });
+    let dead_letters: Arc<str> = config.dead_letter_queue_arn.into();
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| {
             let ingestor = Arc::clone(&ingestor);
-            async move { Ok::<_, lambda_runtime::Error>(handle_batch(&ingestor, event.payload).await) }
+            let dead_letters = Arc::clone(&dead_letters);
+            async move {
+                Ok::<_, lambda_runtime::Error>(
+                    handle_batch(&ingestor, event.payload, &dead_letters).await,
+                )
+            }
         },
     ))
     .await

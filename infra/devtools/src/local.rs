@@ -12,6 +12,7 @@ use shared::domain::widget_token::WidgetTokens;
 use shared::http::{Backends, SmsBackends};
 use shared::ports::{ChatModel, PassageSearch, StoreError};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Names of the local resources; `template.yaml` declares the same ones.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -160,12 +161,17 @@ pub struct LocalStack {
     pub cleanup_queue_url: String,
     pub dead_letter_queue_url: String,
     pub ingest_queue_url: String,
+    /// Ingest jobs out of deliveries, which the ingest worker also reads.
+    pub ingest_dead_letter_queue_url: String,
     pub reply_queue_url: String,
     pub blobs: Arc<S3Blobs>,
     pub cipher: Arc<KmsCipher>,
     /// Signs the widget's tokens with the key in the local secret store,
     /// read as the widget function reads it.
     pub widget_tokens: Arc<WidgetTokens>,
+    /// The longest a queued job waits before a worker sees it: a few
+    /// seconds on the dev server, none for tests that read the queue.
+    pub longest_queue_delay: Duration,
 }
 
 impl LocalStack {
@@ -186,7 +192,7 @@ impl LocalStack {
             CLEANUP_VISIBILITY_TIMEOUT_SECONDS,
         )
         .await?;
-        let (ingest_queue_url, _) =
+        let (ingest_queue_url, ingest_dead_letter_queue_url) =
             queue_with_dead_letters(&sqs, &names.ingest_queue, INGEST_VISIBILITY_TIMEOUT_SECONDS)
                 .await?;
         let (reply_queue_url, _) =
@@ -226,10 +232,12 @@ impl LocalStack {
             cleanup_queue_url: queue_url,
             dead_letter_queue_url: dlq_url,
             ingest_queue_url,
+            ingest_dead_letter_queue_url,
             reply_queue_url,
             blobs: Arc::new(S3Blobs::new(s3, &names.bucket)),
             cipher: Arc::new(KmsCipher::new(kms, key_id)),
             widget_tokens: Arc::new(widget_tokens),
+            longest_queue_delay: Duration::from_secs(5),
         })
     }
 
@@ -244,8 +252,14 @@ impl LocalStack {
         Backends {
             store: self.store.clone(),
             blobs: self.blobs.clone(),
-            cleanup: Arc::new(SqsQueue::new(self.sqs.clone(), &self.cleanup_queue_url)),
-            ingest: Arc::new(SqsQueue::new(self.sqs.clone(), &self.ingest_queue_url)),
+            cleanup: Arc::new(
+                SqsQueue::new(self.sqs.clone(), &self.cleanup_queue_url)
+                    .with_longest_delay(self.longest_queue_delay),
+            ),
+            ingest: Arc::new(
+                SqsQueue::new(self.sqs.clone(), &self.ingest_queue_url)
+                    .with_longest_delay(self.longest_queue_delay),
+            ),
             search,
             chat,
             auth: Arc::new(Authenticator::new(self.store.clone())),

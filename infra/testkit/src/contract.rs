@@ -40,6 +40,7 @@ macro_rules! store_contract {
             documents_are_counted_and_a_deleted_one_cannot_come_back,
             a_direct_upload_completes_once,
             a_project_is_seen_with_the_callers_grant,
+            a_deleted_project_leaves_a_tombstone_and_the_cascade_spares_a_live_one,
         );
         $crate::store_contract!(@sms $make;
             one_number_serves_one_assistant_and_deleting_frees_it,
@@ -854,4 +855,45 @@ pub async fn a_project_is_seen_with_the_callers_grant(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(updated.name, "Renamed");
     assert_eq!(updated.visibility, ProjectVisibility::Private);
+}
+
+pub async fn a_deleted_project_leaves_a_tombstone_and_the_cascade_spares_a_live_one(
+    store: Arc<dyn Store>,
+) {
+    let (ws, owner) = workspace(store.as_ref()).await;
+    let bot = assistant(store.as_ref(), &ws, &owner).await;
+    let docs = project(store.as_ref(), &ws, &owner).await;
+    store.connect(&ws.id, &bot.id, &docs.id).await.unwrap();
+    // A cascade queued for a delete that did not happen removes nothing.
+    assert_eq!(
+        store
+            .delete_children(&ws.id, &AccessTarget::Project(docs.id.clone()))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(project_count(store.as_ref(), &ws, &owner, &bot.id).await, 1);
+    assert!(store.project_exists(&ws.id, &docs.id).await.unwrap());
+    assert!(!store.project_was_deleted(&ws.id, &docs.id).await.unwrap());
+
+    store.delete_project(&ws.id, &docs.id).await.unwrap();
+    assert!(!store.project_exists(&ws.id, &docs.id).await.unwrap());
+    assert!(store.project_was_deleted(&ws.id, &docs.id).await.unwrap());
+    assert_eq!(project_count(store.as_ref(), &ws, &owner, &bot.id).await, 0);
+    // Deleting it again finishes nothing more and is no error; a project
+    // that never existed is not found.
+    store.delete_project(&ws.id, &docs.id).await.unwrap();
+    assert_eq!(project_count(store.as_ref(), &ws, &owner, &bot.id).await, 0);
+    assert!(matches!(
+        store.delete_project(&ws.id, &ProjectId::generate()).await,
+        Err(StoreError::NotFound("project"))
+    ));
+    // The tombstone belongs to its workspace alone.
+    let (other, _) = workspace(store.as_ref()).await;
+    assert!(
+        !store
+            .project_was_deleted(&other.id, &docs.id)
+            .await
+            .unwrap()
+    );
 }

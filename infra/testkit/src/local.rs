@@ -19,6 +19,7 @@ use shared::ingest::worker::{DEFAULT_CONCURRENCY, Ingestor};
 use shared::jobs::MessageOutcome;
 use shared::rag::Retriever;
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Clone)]
 pub struct TestStack {
@@ -56,9 +57,11 @@ impl TestStack {
                 .interceptor(round_trips.clone())
                 .build(),
         );
-        let local = LocalStack::provision(aws, dynamo, &ResourceNames::unique("test"))
+        let mut local = LocalStack::provision(aws, dynamo, &ResourceNames::unique("test"))
             .await
             .expect("the local stack accepts the resources");
+        // Tests read the queues as soon as a route returns.
+        local.longest_queue_delay = Duration::ZERO;
         let pinecone = PineconeEmulator::new(LOCAL_DIMENSIONS, Latency::default());
         let twilio = devtools::emulators::twilio::TwilioEmulator::with_demo_account();
         let base = serve_on_loopback(emulators::router(Emulators {
@@ -71,6 +74,7 @@ impl TestStack {
         let retriever = Arc::new(local_retriever(&base));
         let ingestor = Ingestor {
             store: local.store.clone(),
+            projects: local.store.clone(),
             blobs: local.blobs.clone(),
             embedder: retriever.embedder.clone(),
             index: retriever.index.clone(),

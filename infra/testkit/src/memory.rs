@@ -103,6 +103,7 @@ impl MemoryStack {
         };
         let ingestor = Ingestor {
             store: store.clone(),
+            projects: store.clone(),
             blobs: blobs.clone(),
             embedder: retriever.embedder.clone(),
             index: retriever.index.clone(),
@@ -170,6 +171,19 @@ impl MemoryStack {
         seed_demo(self.store.as_ref(), "http://test")
             .await
             .expect("the demo seed is written")
+    }
+
+    /// The owner's key is cached and the membership read let through, so
+    /// the next fault lands on the operation itself.
+    pub async fn aim_past_the_membership(&self, fixture: &Fixture) {
+        self.call(
+            axum::http::Method::GET,
+            "/api/workspaces",
+            Some(fixture.key("owner")),
+            None,
+        )
+        .await;
+        self.store.faults().pass_next(1);
     }
 
     pub async fn fixture(&self) -> Fixture {

@@ -207,15 +207,19 @@ impl DocumentService {
         Ok(())
     }
 
-    /// A deleted project's vectors and files, through the ingest worker. A
-    /// failed enqueue leaves only unreachable leftovers, so it is logged.
-    pub async fn forget_project(&self, ws: &WorkspaceId, project: &ProjectId) {
+    /// Queues the removal of a project's vectors and files by the ingest
+    /// worker, to run after `delay`: it is queued before the project's
+    /// delete, and does nothing if the project still exists by then.
+    pub async fn forget_project_later(
+        &self,
+        ws: &WorkspaceId,
+        project: &ProjectId,
+        delay: Duration,
+    ) -> Result<(), ApiError> {
         let forget = IngestJob::ForgetProject {
             workspace_id: ws.clone(),
             project_id: project.clone(),
         };
-        if let Err(error) = self.ingest.enqueue(&forget).await {
-            tracing::error!(job = %forget.to_message(), %error, "project vectors not queued for removal");
-        }
+        Ok(self.ingest.enqueue_delayed(&forget, delay).await?)
     }
 }

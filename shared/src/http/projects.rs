@@ -9,13 +9,14 @@ use super::state::ProjectsState;
 use super::views::ProjectView;
 use crate::app::guard;
 use crate::domain::project::ProjectChanges;
-use crate::jobs::{CleanupJob, Job};
+use crate::jobs::CleanupJob;
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use std::time::Duration;
 
 pub fn routes() -> Router<ProjectsState> {
     Router::new()
@@ -104,6 +105,10 @@ async fn update_project(
     Ok(Json(ProjectView::from(&project)).into_response())
 }
 
+/// How long a deleted project's background jobs wait before a worker sees
+/// them: longer than any request may run (API Gateway's 29 s).
+const DELETE_SETTLE: Duration = Duration::from_secs(60);
+
 async fn delete_project(
     State(state): State<ProjectsState>,
     Member { workspace, actor }: Member,
@@ -117,18 +122,32 @@ async fn delete_project(
         MANAGE_ONLY,
     )
     .await?;
-    state.projects.delete_project(&workspace.id, &id).await?;
-    // The project and its connections are already gone; its grants and
-    // document records go through the cleanup worker, its vectors and files
-    // through the ingest worker (which holds the index and the bucket). A
-    // failed enqueue leaves only unreachable leftovers.
-    state.documents.forget_project(&workspace.id, &id).await;
-    let job = CleanupJob::ProjectDeleted {
-        workspace_id: workspace.id,
-        project_id: id,
-    };
-    if let Err(error) = state.cleanup.enqueue(&job).await {
-        tracing::error!(job = %job.to_message(), error = %error, "cleanup job not queued");
+    // Managers were let through unread: queue nothing for a project that
+    // never was (a retry's project is gone, its tombstone still there).
+    let known = state.projects.project_exists(&workspace.id, &id).await?
+        || state
+            .projects
+            .project_was_deleted(&workspace.id, &id)
+            .await?;
+    if !known {
+        return Err(ApiError::NotFound("project"));
     }
+    // The background jobs are queued first, delayed past the route's
+    // deadline: a delete cut short after this point is finished by them (and
+    // by a retry, which the tombstone answers 204), and one that never
+    // happens leaves jobs that find the project and do nothing.
+    state
+        .documents
+        .forget_project_later(&workspace.id, &id, DELETE_SETTLE)
+        .await?;
+    let cleanup = CleanupJob::ProjectDeleted {
+        workspace_id: workspace.id.clone(),
+        project_id: id.clone(),
+    };
+    state
+        .cleanup
+        .enqueue_delayed(&cleanup, DELETE_SETTLE)
+        .await?;
+    state.projects.delete_project(&workspace.id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

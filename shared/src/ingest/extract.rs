@@ -6,17 +6,34 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 use std::io::{Cursor, Read};
 
-/// The most text one document may yield: far beyond any real 50 MB file's
-/// text, and a bound on a zip bomb.
-const MAX_TEXT_BYTES: u64 = 64 * 1024 * 1024;
+/// The most text one document may yield: what one message can embed and
+/// index within its budget (about 4 million tokens), and a bound on a zip
+/// bomb. A larger text is refused with a reason, never half indexed.
+pub const MAX_TEXT_BYTES: u64 = 16 * 1024 * 1024;
 
 pub fn extract_text(kind: DocumentKind, bytes: &[u8]) -> Result<String, String> {
-    match kind {
-        DocumentKind::Text | DocumentKind::Markdown => String::from_utf8(bytes.to_vec())
-            .map_err(|_| "the file is not valid UTF-8 text".to_owned()),
-        DocumentKind::Docx => docx_text(bytes),
-        DocumentKind::Pdf => pdf_text(bytes),
+    let text = match kind {
+        DocumentKind::Text | DocumentKind::Markdown => {
+            if bytes.len() as u64 > MAX_TEXT_BYTES {
+                return Err(too_much_text());
+            }
+            String::from_utf8(bytes.to_vec())
+                .map_err(|_| "the file is not valid UTF-8 text".to_owned())?
+        }
+        DocumentKind::Docx => docx_text(bytes)?,
+        DocumentKind::Pdf => pdf_text(bytes)?,
+    };
+    if text.len() as u64 > MAX_TEXT_BYTES {
+        return Err(too_much_text());
     }
+    Ok(text)
+}
+
+fn too_much_text() -> String {
+    format!(
+        "the document holds more than {} MB of text; split it into smaller files",
+        MAX_TEXT_BYTES / (1024 * 1024)
+    )
 }
 
 /// Pages are read in layout order and joined as paragraphs, so a sentence
@@ -50,9 +67,14 @@ fn docx_text(bytes: &[u8]) -> Result<String, String> {
     archive
         .by_name("word/document.xml")
         .map_err(|_| unreadable())?
-        .take(MAX_TEXT_BYTES)
+        // Markup outweighs its text several times over; past this, the
+        // text is over its cap too.
+        .take(4 * MAX_TEXT_BYTES + 1)
         .read_to_string(&mut xml)
         .map_err(|_| unreadable())?;
+    if xml.len() as u64 > 4 * MAX_TEXT_BYTES {
+        return Err(too_much_text());
+    }
     let mut reader = Reader::from_str(&xml);
     let mut text = String::new();
     let mut in_run_text = false;
@@ -107,6 +129,18 @@ pub(crate) mod tests {
         .unwrap();
         zip.write_all(xml.as_bytes()).unwrap();
         zip.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn a_text_over_the_cap_is_refused_with_a_reason_rather_than_half_indexed() {
+        let big = vec![b'a'; MAX_TEXT_BYTES as usize + 1];
+        let refusal = extract_text(DocumentKind::Text, &big).unwrap_err();
+        assert!(refusal.contains("more than 16 MB of text"), "{refusal}");
+        let words = "word ".repeat(MAX_TEXT_BYTES as usize / 5 + 1);
+        let refusal = extract_text(DocumentKind::Docx, &docx(&[&words])).unwrap_err();
+        assert!(refusal.contains("split it"), "{refusal}");
+        let just = vec![b'a'; MAX_TEXT_BYTES as usize];
+        assert!(extract_text(DocumentKind::Markdown, &just).is_ok());
     }
 
     #[test]

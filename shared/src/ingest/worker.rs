@@ -15,8 +15,8 @@ use crate::domain::document::{Document, DocumentKind, DocumentStatus};
 use crate::domain::ids::{DocumentId, ProjectId, WorkspaceId};
 use crate::jobs::{IngestJob, Job, MessageOutcome};
 use crate::ports::{
-    BlobError, BlobStore, DocumentStore, Embedder, ProviderError, StoreError, VectorIndex,
-    VectorRecord,
+    BlobError, BlobStore, DocumentStore, Embedder, ProjectStore, ProviderError, StoreError,
+    VectorIndex, VectorRecord,
 };
 use crate::rag::{metadata, namespace};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
@@ -34,7 +34,14 @@ pub const LAST_DELIVERY: u32 = 5;
 /// How long reading one file's text may take. Far beyond a real 50 MB file;
 /// a crafted file that loops gives up here instead of holding the message
 /// until the Lambda timeout and every redelivery after it.
-const READ_TIMEOUT: Duration = Duration::from_secs(120);
+const READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// The whole of one message's work, reading included: well inside the
+/// function's 150 s timeout (one message per invocation), so the worker
+/// itself records the outcome rather than being stopped mid-write.
+pub const MESSAGE_BUDGET: Duration = Duration::from_secs(120);
+/// What a document says when its job reached the dead-letter queue: every
+/// delivery ended without an outcome (the worker ran out of time or memory).
+pub const DEAD_LETTER_REASON: &str = "indexing did not finish after 5 attempts (the file took too long or too much memory to process); split it into smaller files and upload them";
 
 #[derive(Debug, thiserror::Error)]
 enum IngestError {
@@ -47,10 +54,14 @@ enum IngestError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Blob(#[from] BlobError),
+    #[error("the message's {}-second budget ran out", MESSAGE_BUDGET.as_secs())]
+    OutOfTime,
 }
 
 pub struct Ingestor<E, V> {
     pub store: Arc<dyn DocumentStore>,
+    /// Only to see whether a project whose removal was queued still exists.
+    pub projects: Arc<dyn ProjectStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub embedder: E,
     pub index: V,
@@ -173,7 +184,10 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
         if document.status == DocumentStatus::Completed {
             return MessageOutcome::Done;
         }
-        match self.ingest(&document).await {
+        let ingested = tokio::time::timeout(MESSAGE_BUDGET, self.ingest(&document))
+            .await
+            .unwrap_or(Err(IngestError::OutOfTime));
+        match ingested {
             Ok(chunks) => {
                 tracing::info!(message_id, document_id = %document.id, chunks, "document ingested");
                 MessageOutcome::Done
@@ -201,6 +215,13 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
                 )
                 .await
             }
+            Err(IngestError::OutOfTime) if delivery >= LAST_DELIVERY => {
+                tracing::error!(
+                    message_id,
+                    "ingest ran out of time on every delivery; giving up"
+                );
+                self.fail(&document, DEAD_LETTER_REASON).await
+            }
             Err(error) if delivery >= LAST_DELIVERY => {
                 tracing::error!(message_id, %error, "ingest kept failing; giving up");
                 self.fail(
@@ -211,6 +232,48 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
             }
             Err(error) => {
                 tracing::warn!(message_id, %error, delivery, "ingest failed; will retry");
+                MessageOutcome::Retry
+            }
+        }
+    }
+
+    /// One message from the dead-letter queue: its deliveries ran out,
+    /// some perhaps cut off by the function's timeout or memory before the
+    /// worker could record anything. An index job's document ends `failed`
+    /// with the reason (unless it got indexed after all); a removal is
+    /// tried again, since deleted must mean gone, and stays in the
+    /// dead-letter queue while the index refuses it.
+    pub async fn handle_dead_letter(&self, message_id: &str, body: &str) -> MessageOutcome {
+        let job = match IngestJob::from_message(body) {
+            Ok(job) => job,
+            Err(error) => {
+                tracing::error!(message_id, %error, "dead letter is not a job; dropping it");
+                return MessageOutcome::Poison;
+            }
+        };
+        let IngestJob::Index {
+            workspace_id,
+            project_id,
+            document_id,
+        } = job
+        else {
+            return self.handle_message(message_id, body, LAST_DELIVERY).await;
+        };
+        match self
+            .store
+            .get_document(&workspace_id, &project_id, &document_id)
+            .await
+        {
+            Ok(Some(document)) if document.status == DocumentStatus::Completed => {
+                MessageOutcome::Done
+            }
+            Ok(Some(document)) => {
+                tracing::error!(message_id, %document_id, "ingest job dead-lettered; the document is marked failed");
+                self.fail(&document, DEAD_LETTER_REASON).await
+            }
+            Ok(None) => self.forget(message_id, &project_id, &document_id).await,
+            Err(error) => {
+                tracing::warn!(message_id, %error, "could not read the document record");
                 MessageOutcome::Retry
             }
         }
@@ -250,12 +313,26 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
         workspace: &WorkspaceId,
         project: &ProjectId,
     ) -> MessageOutcome {
+        // The job is queued before the project's delete: if the project is
+        // still here, the delete did not happen.
+        match self.projects.project_exists(workspace, project).await {
+            Ok(false) => {}
+            Ok(true) => {
+                tracing::info!(message_id, "the project was not deleted; nothing to forget");
+                return MessageOutcome::Done;
+            }
+            Err(error) => {
+                tracing::warn!(message_id, %error, "could not read the project; will retry");
+                return MessageOutcome::Retry;
+            }
+        }
         if let Err(error) = self.index.delete_namespace(&namespace(project)).await {
             if error.is_transient() {
                 tracing::warn!(message_id, %error, "forgetting a project failed; will retry");
-                return MessageOutcome::Retry;
+            } else {
+                tracing::error!(message_id, %error, "the index refused to forget a project; retrying, then the dead-letter queue");
             }
-            tracing::error!(message_id, %error, "the index refused to forget a project");
+            return MessageOutcome::Retry;
         }
         match self
             .blobs

@@ -16,6 +16,9 @@ pub struct Message {
     pub body: String,
     /// SQS's `ApproximateReceiveCount`: 1 on the first delivery.
     pub delivery: u32,
+    /// The queue it came from (`eventSourceARN`): one function may consume
+    /// a queue and its dead-letter queue.
+    pub source: String,
 }
 
 /// Runs `handle` over every message of the batch, at most `concurrency` at
@@ -33,6 +36,7 @@ where
             .unwrap_or(1),
         id: record.message_id.unwrap_or_default(),
         body: record.body.unwrap_or_default(),
+        source: record.event_source_arn.unwrap_or_default(),
     });
     let handle = &handle;
     let outcomes: Vec<(String, MessageOutcome)> = stream::iter(messages)

@@ -3,6 +3,7 @@
 
 use crate::jobs::Job;
 use async_trait::async_trait;
+use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 #[error("could not queue the job")]
@@ -16,4 +17,8 @@ pub struct QueueError {
 #[async_trait]
 pub trait JobQueue<J: Job>: Send + Sync {
     async fn enqueue(&self, job: &J) -> Result<(), QueueError>;
+    /// Queues a job that no consumer sees before `delay` has passed (at
+    /// most 15 minutes, SQS's limit): a job written before the change it
+    /// follows up on, so a failed change leaves the job, never the reverse.
+    async fn enqueue_delayed(&self, job: &J, delay: Duration) -> Result<(), QueueError>;
 }

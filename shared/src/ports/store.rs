@@ -227,9 +227,21 @@ pub trait ProjectStore: Send + Sync {
         id: &ProjectId,
         changes: &ProjectChanges,
     ) -> Result<Project, StoreError>;
-    /// The project goes, then each of its connections with its assistant's
-    /// count; grants and documents are left for the cascade.
+    /// The project goes together with a tombstone that outlives it for a
+    /// week, then each of its connections goes with its assistant's count;
+    /// grants and documents are left for the cascade. Deleting a project
+    /// whose tombstone stands finishes the disconnections again, so a
+    /// delete cut short is completed by its retry; with neither, `NotFound`.
     async fn delete_project(&self, ws: &WorkspaceId, id: &ProjectId) -> Result<(), StoreError>;
+    /// Whether the project exists now: the background jobs queued before
+    /// its delete do nothing while it does (the delete did not happen).
+    async fn project_exists(&self, ws: &WorkspaceId, id: &ProjectId) -> Result<bool, StoreError>;
+    /// Whether the project was deleted in the last week (its tombstone).
+    async fn project_was_deleted(
+        &self,
+        ws: &WorkspaceId,
+        id: &ProjectId,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Which projects an assistant draws on. Both halves of a connection and the
@@ -307,7 +319,8 @@ pub trait CascadeStore: Send + Sync {
     /// Grants, both halves of each connection (uncounting surviving
     /// assistants), a project's document records, an assistant's SMS
     /// traffic and conversations (every channel, with their messages).
-    /// Idempotent; returns how many records went.
+    /// Nothing while the target still exists (a job queued before a delete
+    /// that did not happen). Idempotent; returns how many records went.
     async fn delete_children(
         &self,
         ws: &WorkspaceId,

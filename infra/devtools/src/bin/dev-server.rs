@@ -104,6 +104,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ));
     let ingestor = Arc::new(Ingestor {
         store: local.store.clone(),
+        projects: local.store.clone(),
         blobs: local.blobs.clone(),
         embedder: retriever.embedder.clone(),
         index: retriever.index.clone(),
@@ -130,6 +131,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             async move { handle_message(store.as_ref(), &id, &body).await }
         },
     ));
+    // Lambda's second event source mapping on the ingest worker.
+    let dead_ingest_jobs = {
+        let ingestor = Arc::clone(&ingestor);
+        tokio::spawn(drive_queue(
+            local.sqs.clone(),
+            local.ingest_dead_letter_queue_url.clone(),
+            stopped.clone(),
+            move |id, body, _| {
+                let ingestor = Arc::clone(&ingestor);
+                async move { ingestor.handle_dead_letter(&id, &body).await }
+            },
+        ))
+    };
     let ingest_worker = tokio::spawn(drive_queue(
         local.sqs.clone(),
         local.ingest_queue_url.clone(),
@@ -243,6 +257,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _ = stop.send(true);
     let _ = cleanup_worker.await;
     let _ = ingest_worker.await;
+    let _ = dead_ingest_jobs.await;
     let _ = reply_worker.await;
     let _ = webhook_server.await;
     let _ = demo_server.await;

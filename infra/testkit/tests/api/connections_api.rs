@@ -5,7 +5,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::domain::access::AccessTarget;
 use shared::domain::ids::{AssistantId, WorkspaceId};
-use shared::ports::{AssistantStore, CascadeStore};
+use shared::ports::{AssistantStore, CascadeStore, ProjectStore};
 use testkit::{Fixture, MemoryStack};
 
 fn connections(fixture: &Fixture, assistant: &str) -> String {
@@ -216,6 +216,7 @@ async fn deleting_an_assistant_leaves_no_half_connection_behind() {
         .unwrap();
     assert_eq!(removed, 4 + 2 * 3);
     let project = shared::domain::ids::ProjectId::parse(&fixture.project).unwrap();
+    store.delete_project(&ws, &project).await.unwrap();
     let removed = store
         .delete_children(&ws, &AccessTarget::Project(project))
         .await

@@ -52,20 +52,6 @@ async fn assistants_seen(stack: &MemoryStack, fixture: &Fixture) -> (u64, Vec<St
     (workspace["assistantCount"].as_u64().unwrap(), names)
 }
 
-/// The caller's key is cached and the membership read is let through, so
-/// the next fault lands on the operation itself.
-async fn aim_past_the_membership(stack: &MemoryStack, fixture: &Fixture) {
-    stack
-        .call(
-            Method::GET,
-            "/api/workspaces",
-            Some(fixture.key("owner")),
-            None,
-        )
-        .await;
-    stack.store.faults().pass_next(1);
-}
-
 #[tokio::test]
 async fn a_create_that_meets_two_transaction_conflicts_succeeds() {
     let stack = MemoryStack::start().await;
@@ -121,7 +107,7 @@ async fn a_create_that_keeps_meeting_conflicts_answers_503_and_writes_nothing() 
 async fn a_503_says_when_to_try_again() {
     let stack = MemoryStack::start().await;
     let fixture = stack.fixture().await;
-    aim_past_the_membership(&stack, &fixture).await;
+    stack.aim_past_the_membership(&fixture).await;
     stack
         .store
         .faults()
@@ -182,7 +168,7 @@ async fn an_unreachable_store_fails_authentication_membership_and_writes_alike_w
     assert_unavailable(status, &body);
     // The operation's own write, after the membership read.
     let before = assistants_seen(&stack, &fixture).await;
-    aim_past_the_membership(&stack, &fixture).await;
+    stack.aim_past_the_membership(&fixture).await;
     stack.store.faults().fail_next(1, Fault::Unavailable);
     let (status, body) = stack
         .call(

@@ -7,6 +7,11 @@ use ingest_worker::handle_batch;
 use testkit::events::{EVENT_DOCUMENT, EVENT_PROJECT, EVENT_WORKSPACE, event_files};
 use testkit::{Fixture, MemoryStack};
 
+/// The dead-letter queue's ARN, as the function is configured with it (the
+/// one in `dead-lettered-index-job.json`).
+const DEAD_LETTERS: &str =
+    "arn:aws:sqs:us-east-1:123456789012:illumichat-IngestDeadLetterQueue-GhIjKl";
+
 fn event(name: &str, fixture: &Fixture) -> SqsEvent {
     let (_, text) = event_files("ingest-worker")
         .into_iter()
@@ -37,7 +42,12 @@ async fn an_index_job_completes_the_document() {
     let stack = MemoryStack::start().await;
     let fixture = stack.fixture().await;
     assert_eq!(status(&stack, &fixture).await["status"], "pending");
-    let response = handle_batch(&stack.ingestor, event("index-document.json", &fixture)).await;
+    let response = handle_batch(
+        &stack.ingestor,
+        event("index-document.json", &fixture),
+        DEAD_LETTERS,
+    )
+    .await;
     assert!(response.batch_item_failures.is_empty());
     let document = status(&stack, &fixture).await;
     assert_eq!(document["status"], "completed", "{document}");
@@ -50,7 +60,7 @@ async fn a_malformed_body_does_not_fail_its_batch() {
     let fixture = stack.fixture().await;
     let sqs = event("batch-with-malformed-body.json", &fixture);
     assert_eq!(sqs.records.len(), 3);
-    let response = handle_batch(&stack.ingestor, sqs).await;
+    let response = handle_batch(&stack.ingestor, sqs, DEAD_LETTERS).await;
     assert!(
         response.batch_item_failures.is_empty(),
         "poison is acknowledged, the rest done"
@@ -58,4 +68,48 @@ async fn a_malformed_body_does_not_fail_its_batch() {
     // The batch indexed the document, then its forget job removed the vectors.
     assert_eq!(status(&stack, &fixture).await["status"], "completed");
     assert_eq!(stack.pinecone.vector_count(&fixture.project), 0);
+}
+
+#[tokio::test]
+async fn a_dead_lettered_index_job_marks_its_document_failed_with_the_reason() {
+    let stack = MemoryStack::start().await;
+    let fixture = stack.fixture().await;
+    // Every delivery was cut off before the worker could record anything:
+    // the document still says it is waiting.
+    let response = handle_batch(
+        &stack.ingestor,
+        event("dead-lettered-index-job.json", &fixture),
+        DEAD_LETTERS,
+    )
+    .await;
+    assert!(response.batch_item_failures.is_empty());
+    let document = status(&stack, &fixture).await;
+    assert_eq!(document["status"], "failed", "{document}");
+    assert_eq!(
+        document["error"],
+        shared::ingest::worker::DEAD_LETTER_REASON,
+        "the reason says what to do"
+    );
+    assert_eq!(stack.pinecone.vector_count(&fixture.project), 0);
+}
+
+#[tokio::test]
+async fn a_dead_letter_for_a_document_indexed_after_all_changes_nothing() {
+    let stack = MemoryStack::start().await;
+    let fixture = stack.fixture().await;
+    handle_batch(
+        &stack.ingestor,
+        event("index-document.json", &fixture),
+        DEAD_LETTERS,
+    )
+    .await;
+    let response = handle_batch(
+        &stack.ingestor,
+        event("dead-lettered-index-job.json", &fixture),
+        DEAD_LETTERS,
+    )
+    .await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(status(&stack, &fixture).await["status"], "completed");
+    assert_eq!(stack.pinecone.vector_count(&fixture.project), 1);
 }

@@ -17,6 +17,7 @@ mod ingest_redelivery;
 mod key_cache;
 mod malformed_requests;
 mod memory_store_contract;
+mod project_deletion;
 mod projects_events;
 mod providers;
 mod sms_config_api;

@@ -13,13 +13,17 @@ use async_trait::async_trait;
 
 #[async_trait]
 impl CascadeStore for DynamoStore {
-    /// Removes every item that belongs to a deleted assistant or project.
-    /// Returns how many items were removed.
+    /// Removes every item that belongs to a deleted assistant or project,
+    /// and nothing while it still exists. Returns how many items went.
     async fn delete_children(
         &self,
         ws: &WorkspaceId,
         of: &AccessTarget,
     ) -> Result<usize, StoreError> {
+        let (pk, sk) = keys::target(ws, of);
+        if self.get(pk, sk).await?.is_some() {
+            return Ok(0);
+        }
         let children = self
             .query_partition(&keys::workspace_partition(ws), &keys::children_prefix(of))
             .await?;

@@ -167,6 +167,12 @@ pub fn project(ws: &WorkspaceId, id: &ProjectId) -> (String, String) {
     (workspace_partition(ws), format!("{PROJECT_PREFIX}{id}"))
 }
 
+/// A deleted project's tombstone: a partition of its own, so no query of
+/// the workspace ever meets it, gone by the table's TTL.
+pub fn project_tombstone(ws: &WorkspaceId, id: &ProjectId) -> (String, String) {
+    (format!("DELETED#{ws}#{id}"), "TOMBSTONE".into())
+}
+
 pub fn connection(
     ws: &WorkspaceId,
     assistant: &AssistantId,

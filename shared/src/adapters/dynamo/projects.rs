@@ -6,9 +6,14 @@ use super::{DynamoStore, key};
 use crate::domain::access::{AccessTarget, WithGrant};
 use crate::domain::ids::{ProjectId, UserId, WorkspaceId};
 use crate::domain::project::{Project, ProjectChanges};
+use crate::domain::time::Timestamp;
 use crate::ports::{ProjectStore, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
+
+/// How long a deleted project's tombstone stands: a retried delete within
+/// it answers 204, not 404.
+const TOMBSTONE_SECONDS: i64 = 7 * 24 * 3600;
 
 /// The stored attributes a change names (none of a project's can be removed).
 fn project_attributes(changes: &ProjectChanges) -> Vec<(&'static str, Option<AttributeValue>)> {
@@ -106,16 +111,36 @@ impl ProjectStore for DynamoStore {
         codec::project(&item)
     }
 
-    /// Deletes the project, then each of its connections with its
-    /// assistant's count. Grants (and a connection made in the meantime) are
-    /// left for the cleanup job, which runs [`Store::delete_children`].
+    /// Deletes the project and writes its tombstone in one transaction,
+    /// then each of its connections with its assistant's count. Grants (and
+    /// a connection made in the meantime) are left for the cleanup job,
+    /// which runs [`Store::delete_children`].
     async fn delete_project(&self, ws: &WorkspaceId, id: &ProjectId) -> Result<(), StoreError> {
         let (pk, sk) = keys::project(ws, id);
-        self.transact(
-            vec![self.delete_item(key(pk, sk), "attribute_exists(PK)")],
-            |_| StoreError::NotFound("project"),
-        )
-        .await?;
+        let (tpk, tsk) = keys::project_tombstone(ws, id);
+        let now = Timestamp::now();
+        let mut tombstone = key(tpk, tsk);
+        tombstone.extend([
+            ("deletedAt".to_owned(), time(now)),
+            (
+                "expiresAt".to_owned(),
+                n(now.millis() / 1000 + TOMBSTONE_SECONDS),
+            ),
+        ]);
+        let deleted = self
+            .transact(
+                vec![
+                    self.delete_item(key(pk, sk), "attribute_exists(PK)"),
+                    self.put_item(tombstone, "attribute_not_exists(PK)"),
+                ],
+                |_| StoreError::NotFound("project"),
+            )
+            .await;
+        match deleted {
+            Ok(()) => {}
+            Err(StoreError::NotFound(_)) if self.project_was_deleted(ws, id).await? => {}
+            Err(error) => return Err(error),
+        }
         let children = self
             .query_partition(
                 &keys::workspace_partition(ws),
@@ -130,5 +155,19 @@ impl ProjectStore for DynamoStore {
             }
         }
         Ok(())
+    }
+
+    async fn project_exists(&self, ws: &WorkspaceId, id: &ProjectId) -> Result<bool, StoreError> {
+        let (pk, sk) = keys::project(ws, id);
+        Ok(self.get(pk, sk).await?.is_some())
+    }
+
+    async fn project_was_deleted(
+        &self,
+        ws: &WorkspaceId,
+        id: &ProjectId,
+    ) -> Result<bool, StoreError> {
+        let (pk, sk) = keys::project_tombstone(ws, id);
+        Ok(self.get(pk, sk).await?.is_some())
     }
 }

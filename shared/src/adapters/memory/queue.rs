@@ -6,6 +6,7 @@ use crate::ports::{JobQueue, QueueError};
 use async_trait::async_trait;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 #[derive(Debug)]
 pub struct MemoryQueue<J> {
@@ -61,5 +62,11 @@ impl<J: Job + Clone> JobQueue<J> for MemoryQueue<J> {
             .unwrap_or_else(|p| p.into_inner())
             .push(job.clone());
         Ok(())
+    }
+
+    /// Tests hand queued jobs to workers when they choose, so a delay
+    /// changes nothing here.
+    async fn enqueue_delayed(&self, job: &J, _delay: Duration) -> Result<(), QueueError> {
+        self.enqueue(job).await
     }
 }

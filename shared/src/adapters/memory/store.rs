@@ -24,7 +24,7 @@ use crate::ports::{
     ProjectStore, StoreError, WorkspaceStore,
 };
 use async_trait::async_trait;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
 /// How often a derived slug that is taken gets a new random suffix (as in
@@ -43,6 +43,8 @@ pub(super) struct Tables {
     pub(super) assistants: HashMap<(WorkspaceId, AssistantId), Assistant>,
     grants: HashMap<(WorkspaceId, AccessTarget, UserId), Timestamp>,
     projects: HashMap<(WorkspaceId, ProjectId), Project>,
+    /// Deleted projects' tombstones (the memory store never expires them).
+    deleted_projects: HashSet<(WorkspaceId, ProjectId)>,
     connections: BTreeMap<(WorkspaceId, AssistantId, ProjectId), Timestamp>,
     documents: HashMap<(WorkspaceId, ProjectId, DocumentId), Document>,
     pub(super) sms: super::sms::SmsTables,
@@ -739,11 +741,22 @@ impl ProjectStore for MemoryStore {
         .await
     }
 
+    /// Two calls, as on DynamoDB (the delete with its tombstone, then the
+    /// disconnections), so a fault can cut the delete short between them.
     async fn delete_project(&self, ws: &WorkspaceId, id: &ProjectId) -> Result<(), StoreError> {
+        let project = (ws.clone(), id.clone());
         self.run(Call::Transaction, |t| {
-            t.projects
-                .remove(&(ws.clone(), id.clone()))
-                .ok_or(StoreError::NotFound("project"))?;
+            if t.projects.remove(&project).is_some() {
+                t.deleted_projects.insert(project.clone());
+            }
+            if t.deleted_projects.contains(&project) {
+                Ok(())
+            } else {
+                Err(StoreError::NotFound("project"))
+            }
+        })
+        .await?;
+        self.run(Call::Write, |t| {
             let connected: Vec<AssistantId> = t
                 .connections
                 .keys()
@@ -754,6 +767,24 @@ impl ProjectStore for MemoryStore {
                 t.disconnect(ws, &assistant, id);
             }
             Ok(())
+        })
+        .await
+    }
+
+    async fn project_exists(&self, ws: &WorkspaceId, id: &ProjectId) -> Result<bool, StoreError> {
+        self.run(Call::Read, |t| {
+            Ok(t.projects.contains_key(&(ws.clone(), id.clone())))
+        })
+        .await
+    }
+
+    async fn project_was_deleted(
+        &self,
+        ws: &WorkspaceId,
+        id: &ProjectId,
+    ) -> Result<bool, StoreError> {
+        self.run(Call::Read, |t| {
+            Ok(t.deleted_projects.contains(&(ws.clone(), id.clone())))
         })
         .await
     }
@@ -999,6 +1030,9 @@ impl CascadeStore for MemoryStore {
         of: &AccessTarget,
     ) -> Result<usize, StoreError> {
         self.run(Call::Write, |t| {
+            if t.target_exists(ws, of) {
+                return Ok(0);
+            }
             let grants_before = t.grants.len();
             t.grants
                 .retain(|(w, target, _), _| !(w == ws && target == of));
