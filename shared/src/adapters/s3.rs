@@ -1,7 +1,7 @@
 //! Raw document bytes in S3: never through SQS or in a DynamoDB item.
 
 use crate::domain::time::Timestamp;
-use crate::ports::{BlobError, BlobStore, PresignedUpload};
+use crate::ports::{BlobError, BlobStore, BlobVersion, PresignedUpload};
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
@@ -37,6 +37,14 @@ where
         transient: is_transient(&error),
         source: Box::new(error),
     }
+}
+
+/// S3's answer to a condition on a file another write has replaced.
+fn replaced<E, R>(error: &SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    matches!(error, SdkError::ServiceError(service) if service.err().code() == Some("PreconditionFailed"))
 }
 
 /// A refusal that happened before anything was sent (say, a size that does
@@ -111,7 +119,7 @@ impl BlobStore for S3Blobs {
         })
     }
 
-    async fn size_of(&self, key: &str) -> Result<Option<u64>, BlobError> {
+    async fn version_of(&self, key: &str) -> Result<Option<BlobVersion>, BlobError> {
         match self
             .client
             .head_object()
@@ -120,33 +128,80 @@ impl BlobStore for S3Blobs {
             .send()
             .await
         {
-            Ok(head) => Ok(Some(
-                head.content_length()
+            Ok(head) => Ok(Some(BlobVersion {
+                size: head
+                    .content_length()
                     .and_then(|n| u64::try_from(n).ok())
                     .unwrap_or(0),
-            )),
+                etag: head.e_tag().unwrap_or_default().to_owned(),
+            })),
             Err(error) if error.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
             Err(error) => Err(failed("look up a file")(error)),
         }
     }
 
-    async fn get_range(&self, key: &str, start: u64, end: u64) -> Result<Vec<u8>, BlobError> {
-        let object = self
+    async fn get_range_of(
+        &self,
+        key: &str,
+        version: &BlobVersion,
+        start: u64,
+        end: u64,
+    ) -> Result<Option<Vec<u8>>, BlobError> {
+        let object = match self
             .client
             .get_object()
             .bucket(&self.bucket)
             .key(key)
+            .if_match(&version.etag)
             // HTTP ranges are inclusive.
             .range(format!("bytes={start}-{}", end.saturating_sub(1)))
             .send()
             .await
-            .map_err(failed("read a file"))?;
+        {
+            Ok(object) => object,
+            Err(error) if replaced(&error) => return Ok(None),
+            Err(error) => return Err(failed("read a file")(error)),
+        };
         let bytes = object.body.collect().await.map_err(|e| BlobError {
             action: "read a file",
             transient: true,
             source: Box::new(e),
         })?;
-        Ok(bytes.into_bytes().to_vec())
+        Ok(Some(bytes.into_bytes().to_vec()))
+    }
+
+    /// Conditional on the source's entity tag where S3 checks it, and the
+    /// copy's own tag compared after, so a store that ignores the condition
+    /// still never keeps a file other than the one checked.
+    async fn copy_version(
+        &self,
+        from: &str,
+        version: &BlobVersion,
+        to: &str,
+    ) -> Result<bool, BlobError> {
+        let copied = match self
+            .client
+            .copy_object()
+            .bucket(&self.bucket)
+            .copy_source(format!("{}/{from}", self.bucket))
+            .copy_source_if_match(&version.etag)
+            .key(to)
+            .send()
+            .await
+        {
+            Ok(copied) => copied,
+            Err(error) if replaced(&error) => return Ok(false),
+            Err(error) => return Err(failed("copy a file")(error)),
+        };
+        let tag = copied
+            .copy_object_result()
+            .and_then(|result| result.e_tag())
+            .unwrap_or_default();
+        if tag.trim_matches('"') == version.etag.trim_matches('"') {
+            return Ok(true);
+        }
+        self.delete(to).await?;
+        Ok(false)
     }
 
     async fn get(&self, key: &str) -> Result<Vec<u8>, BlobError> {

@@ -116,7 +116,7 @@ impl DocumentService {
         // Signing is local and has no effect; do it before anything is stored.
         let upload = self
             .blobs
-            .presign_put(&document.blob_key(), document.size, UPLOAD_URL_VALID_FOR)
+            .presign_put(&document.staging_key(), document.size, UPLOAD_URL_VALID_FOR)
             .await?;
         self.documents.create_document(&document).await?;
         tracing::info!(document_id = %document.id, size = document.size, "direct upload started");
@@ -132,13 +132,14 @@ impl DocumentService {
                 "the upload of this document is already complete".into(),
             ));
         }
-        let key = document.blob_key();
-        let size = self.blobs.size_of(&key).await?.ok_or_else(|| {
+        let staged = document.staging_key();
+        let version = self.blobs.version_of(&staged).await?.ok_or_else(|| {
             ApiError::Conflict(
                 "no file has been uploaded for this document yet: PUT it to the upload URL first"
                     .into(),
             )
         })?;
+        let size = version.size;
         if size != document.size {
             return Err(invalid_file(format!(
                 "is {size} bytes but the upload was created for {} bytes; PUT the right file again",
@@ -147,19 +148,38 @@ impl DocumentService {
         }
         let tail = async {
             if size > SNIFF_BYTES {
-                self.blobs.get_range(&key, size - SNIFF_BYTES, size).await
+                self.blobs
+                    .get_range_of(&staged, &version, size - SNIFF_BYTES, size)
+                    .await
             } else {
-                Ok(Vec::new())
+                Ok(Some(Vec::new()))
             }
         };
-        let (head, tail) = tokio::try_join!(self.blobs.get_range(&key, 0, SNIFF_BYTES), tail)?;
+        let (head, tail) = tokio::try_join!(
+            self.blobs.get_range_of(&staged, &version, 0, SNIFF_BYTES),
+            tail
+        )?;
+        let (Some(head), Some(tail)) = (head, tail) else {
+            return Err(replaced_while_checked());
+        };
         let kind = DocumentKind::sniff_ends(&document.name, &head, &tail, size <= SNIFF_BYTES)
             .ok_or_else(|| {
                 invalid_file(format!(
                     "must be {ACCEPTED_TYPES}; PUT another file to the upload URL"
                 ))
             })?;
+        // The checked version, and only it, becomes the document's file.
+        if !self
+            .blobs
+            .copy_version(&staged, &version, &document.blob_key())
+            .await?
+        {
+            return Err(replaced_while_checked());
+        }
         let document = self.documents.complete_upload(document, kind, size).await?;
+        if let Err(error) = self.blobs.delete(&staged).await {
+            tracing::warn!(document_id = %document.id, %error, "staged upload left for the bucket's expiry");
+        }
         self.queue_ingest(&document).await?;
         tracing::info!(document_id = %document.id, size, "direct upload completed");
         Ok(document)
@@ -222,4 +242,11 @@ impl DocumentService {
         };
         Ok(self.ingest.enqueue_delayed(&forget, delay).await?)
     }
+}
+
+fn replaced_while_checked() -> ApiError {
+    ApiError::Conflict(
+        "another file was PUT to the upload URL while this one was being checked; complete the upload again"
+            .into(),
+    )
 }

@@ -10,6 +10,9 @@ use serde_json::Value;
 pub const MAX_UPLOAD_BYTES: usize = 4 * 1024 * 1024;
 /// The largest file accepted through a presigned S3 upload, which does not
 /// pass through Lambda.
+/// Staged direct uploads (the bucket expires them after a day).
+pub const STAGING_PREFIX: &str = "uploads/";
+
 pub const MAX_DIRECT_UPLOAD_BYTES: u64 = 50 * 1024 * 1024;
 /// How much of each end of a directly uploaded file is read to recognise
 /// it: the start holds a PDF's or zip's signature and the first text, the
@@ -175,6 +178,13 @@ impl Document {
     /// Where the raw bytes live in the bucket.
     pub fn blob_key(&self) -> String {
         format!("{}/{}/{}", self.workspace_id, self.project_id, self.id)
+    }
+
+    /// Where a direct upload's presigned URL puts the file: never read by
+    /// the worker. Completing copies the checked version to
+    /// [`Self::blob_key`], so a later PUT to the URL changes nothing.
+    pub fn staging_key(&self) -> String {
+        format!("{STAGING_PREFIX}{}", self.blob_key())
     }
 }
 

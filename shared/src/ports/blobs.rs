@@ -24,6 +24,14 @@ pub struct PresignedUpload {
     pub expires_at: Timestamp,
 }
 
+/// One state of a file: what a check saw, so what it acts on is the same.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlobVersion {
+    pub size: u64,
+    /// The store's entity tag, changed by every write.
+    pub etag: String,
+}
+
 #[async_trait]
 pub trait BlobStore: Send + Sync {
     async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), BlobError>;
@@ -35,10 +43,26 @@ pub trait BlobStore: Send + Sync {
         size: u64,
         valid_for: Duration,
     ) -> Result<PresignedUpload, BlobError>;
-    /// The size of the file at `key`, or `None` if there is none.
-    async fn size_of(&self, key: &str) -> Result<Option<u64>, BlobError>;
-    /// Bytes `start..end` of the file (fewer if it is shorter).
-    async fn get_range(&self, key: &str, start: u64, end: u64) -> Result<Vec<u8>, BlobError>;
+    /// The file at `key` as it is now, or `None` if there is none.
+    async fn version_of(&self, key: &str) -> Result<Option<BlobVersion>, BlobError>;
+    /// Bytes `start..end` of the file (fewer if it is shorter), if it is
+    /// still `version`; `None` once another file has replaced it.
+    async fn get_range_of(
+        &self,
+        key: &str,
+        version: &BlobVersion,
+        start: u64,
+        end: u64,
+    ) -> Result<Option<Vec<u8>>, BlobError>;
+    /// Copies the file at `from` to `to` if it is still `version`; `false`
+    /// (and nothing at `to`) once another file has replaced it. What was
+    /// checked is what is copied.
+    async fn copy_version(
+        &self,
+        from: &str,
+        version: &BlobVersion,
+        to: &str,
+    ) -> Result<bool, BlobError>;
     async fn get(&self, key: &str) -> Result<Vec<u8>, BlobError>;
     /// Deletes every file whose key starts with `prefix`; returns how many.
     async fn delete_prefix(&self, prefix: &str) -> Result<usize, BlobError>;

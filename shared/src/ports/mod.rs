@@ -17,7 +17,7 @@ pub mod store;
 pub mod widget_store;
 
 pub use all_stores::Store;
-pub use blobs::{BlobError, BlobStore, PresignedUpload};
+pub use blobs::{BlobError, BlobStore, BlobVersion, PresignedUpload};
 pub use chat::{ChatAnswer, ChatEvent, ChatModel, ChatRequest, ChatStream, Speaker, Turn};
 pub use cipher::{CipherError, SecretCipher, SecretContext};
 pub use clock::{Clock, SystemClock};

@@ -281,3 +281,84 @@ async fn two_completes_at_once_queue_the_document_once() {
     assert_eq!(stack.run_ingest().await, 1, "one ingest job");
     assert_eq!(document(&stack, &fixture, &id).await["status"], "completed");
 }
+
+#[tokio::test]
+async fn a_file_put_to_the_upload_url_after_completing_is_never_indexed() {
+    let stack = TestStack::start().await;
+    let fixture = stack.fixture().await;
+    stack.run_ingest().await;
+    let checked = b"Parcels ship from the Leeds warehouse every weekday.".to_vec();
+    let swapped = b"Parcels ship from the Paris warehouse every weekday.".to_vec();
+    assert_eq!(checked.len(), swapped.len());
+    let (_, started) = start_upload(&stack, &fixture, "shipping.txt", checked.len()).await;
+    let id = started["document"]["id"].as_str().unwrap().to_owned();
+    assert!(
+        started["upload"]["url"]
+            .as_str()
+            .unwrap()
+            .contains("/uploads/"),
+        "the URL writes to the staging prefix"
+    );
+    assert!(put(&started["upload"], checked).await.is_success());
+    let (status, body) = complete(&stack, &fixture, &id).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The URL still accepts a PUT until it expires; the worker never
+    // reads where it writes.
+    assert!(put(&started["upload"], swapped).await.is_success());
+    assert_eq!(stack.run_ingest().await, 1);
+    assert_eq!(document(&stack, &fixture, &id).await["status"], "completed");
+    let text: String = stack
+        .pinecone
+        .metadata(&fixture.spare_project)
+        .values()
+        .map(|metadata| metadata["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(text.contains("Leeds"), "{text}");
+    assert!(!text.contains("Paris"), "{text}");
+}
+
+#[tokio::test]
+async fn a_file_replaced_while_it_is_checked_is_neither_read_nor_copied() {
+    use shared::ports::BlobStore;
+    let stack = TestStack::start().await;
+    let blobs = stack.local.blobs.as_ref();
+    blobs
+        .put("uploads/a/b/c", b"first version".to_vec(), "text/plain")
+        .await
+        .unwrap();
+    let checked = blobs.version_of("uploads/a/b/c").await.unwrap().unwrap();
+    assert_eq!(checked.size, 13);
+    assert_eq!(
+        blobs
+            .get_range_of("uploads/a/b/c", &checked, 0, 5)
+            .await
+            .unwrap(),
+        Some(b"first".to_vec())
+    );
+    blobs
+        .put("uploads/a/b/c", b"other version".to_vec(), "text/plain")
+        .await
+        .unwrap();
+    assert_eq!(
+        blobs
+            .get_range_of("uploads/a/b/c", &checked, 0, 5)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        !blobs
+            .copy_version("uploads/a/b/c", &checked, "a/b/c")
+            .await
+            .unwrap()
+    );
+    assert_eq!(blobs.version_of("a/b/c").await.unwrap(), None);
+    let current = blobs.version_of("uploads/a/b/c").await.unwrap().unwrap();
+    assert!(
+        blobs
+            .copy_version("uploads/a/b/c", &current, "a/b/c")
+            .await
+            .unwrap()
+    );
+    assert_eq!(blobs.get("a/b/c").await.unwrap(), b"other version");
+}

@@ -1,11 +1,22 @@
 //! Files in memory, for tests of the upload routes without a local server.
 
 use crate::domain::time::Timestamp;
-use crate::ports::{BlobError, BlobStore, PresignedUpload};
+use crate::ports::{BlobError, BlobStore, BlobVersion, PresignedUpload};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
+
+/// A file's version as S3 would tag it: by its content.
+fn version(bytes: &[u8]) -> BlobVersion {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    BlobVersion {
+        size: bytes.len() as u64,
+        etag: format!("{:016x}", hasher.finish()),
+    }
+}
 
 #[derive(Debug, Default)]
 pub struct MemoryBlobs {
@@ -77,15 +88,44 @@ impl BlobStore for MemoryBlobs {
         })
     }
 
-    async fn size_of(&self, key: &str) -> Result<Option<u64>, BlobError> {
+    async fn version_of(&self, key: &str) -> Result<Option<BlobVersion>, BlobError> {
         self.check("look up a file")?;
-        Ok(self.lock().get(key).map(|bytes| bytes.len() as u64))
+        Ok(self.lock().get(key).map(|bytes| version(bytes)))
     }
 
-    async fn get_range(&self, key: &str, start: u64, end: u64) -> Result<Vec<u8>, BlobError> {
+    async fn get_range_of(
+        &self,
+        key: &str,
+        wanted: &BlobVersion,
+        start: u64,
+        end: u64,
+    ) -> Result<Option<Vec<u8>>, BlobError> {
         let bytes = self.get(key).await?;
+        if version(&bytes) != *wanted {
+            return Ok(None);
+        }
         let clamp = |n: u64| usize::try_from(n).unwrap_or(usize::MAX).min(bytes.len());
-        Ok(bytes[clamp(start)..clamp(end).max(clamp(start))].to_vec())
+        Ok(Some(
+            bytes[clamp(start)..clamp(end).max(clamp(start))].to_vec(),
+        ))
+    }
+
+    async fn copy_version(
+        &self,
+        from: &str,
+        wanted: &BlobVersion,
+        to: &str,
+    ) -> Result<bool, BlobError> {
+        self.check("copy a file")?;
+        let mut files = self.lock();
+        match files.get(from) {
+            Some(bytes) if version(bytes) == *wanted => {
+                let copy = bytes.clone();
+                files.insert(to.to_owned(), copy);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     async fn get(&self, key: &str) -> Result<Vec<u8>, BlobError> {
