@@ -64,7 +64,8 @@ async fn main() -> Result<(), lambda_http::Error> {
         edge,
         assistants: store.clone(),
         projects: store.clone(),
-        connections: store,
+        connections: store.clone(),
+        documents: store,
         search: Arc::new(
             config
                 .providers

@@ -335,7 +335,10 @@ pub fn routes() -> Vec<Route> {
             path: |f| format!("/api/workspaces/{}/projects/{}", f.ws(), f.project),
             body: None,
             statuses: [204, 204, 403, 404, 404],
-            round_trips: [4, 4, 2, 2, 1],
+            // The membership, whether the project exists (or was just
+            // deleted: its jobs are queued first), the delete with its
+            // tombstone, its connections, and the disconnection.
+            round_trips: [5, 5, 2, 2, 1],
             once: true,
         },
         Route {

@@ -8,6 +8,7 @@
 
 use super::answer::{self, HISTORY_MESSAGES, HISTORY_TOKEN_BUDGET, PASSAGES_PER_ANSWER};
 use super::error::ApiError;
+use crate::app::retrieval::stored_passages;
 use crate::domain::assistant::Assistant;
 use crate::domain::conversation::{
     Conversation, Message, MessageStatus, Role, Source, history_within, sources_of, title_from,
@@ -16,7 +17,7 @@ use crate::domain::passage::Passage;
 use crate::domain::time::Timestamp;
 use crate::ports::{
     AnswerLease, ChatEvent, ChatModel, ChatStream, ConnectionStore, ConversationStore,
-    PassageSearch, StoreError,
+    DocumentStore, PassageSearch, StoreError,
 };
 use std::future::poll_fn;
 use std::sync::Arc;
@@ -44,6 +45,7 @@ pub enum AnswerEvent {
 #[derive(Clone)]
 pub struct ChatEngine {
     pub connections: Arc<dyn ConnectionStore>,
+    pub documents: Arc<dyn DocumentStore>,
     pub conversations: Arc<dyn ConversationStore>,
     pub search: Arc<dyn PassageSearch>,
     pub chat: Arc<dyn ChatModel>,
@@ -68,6 +70,7 @@ impl ChatEngine {
     ) -> Self {
         Self {
             connections: store.clone(),
+            documents: store.clone(),
             conversations: store,
             search,
             chat,
@@ -160,10 +163,15 @@ impl ChatEngine {
             .connections
             .connected_project_ids(&conversation.workspace_id, &conversation.assistant_id)
             .await?;
-        Ok(self
-            .search
-            .search(&projects, question, PASSAGES_PER_ANSWER)
-            .await?)
+        Ok(stored_passages(
+            self.search.as_ref(),
+            self.documents.as_ref(),
+            &conversation.workspace_id,
+            &projects,
+            question,
+            PASSAGES_PER_ANSWER,
+        )
+        .await?)
     }
 }
 

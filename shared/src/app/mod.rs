@@ -14,6 +14,7 @@ pub mod error;
 pub mod guard;
 pub mod members;
 pub mod reply;
+pub mod retrieval;
 pub mod sms_config;
 pub mod sms_webhook;
 pub mod widget;

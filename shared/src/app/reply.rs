@@ -4,6 +4,7 @@
 //! worker that dies after the send never sends it again).
 
 use super::answer::{self, HISTORY_MESSAGES, HISTORY_TOKEN_BUDGET, PASSAGES_PER_ANSWER};
+use crate::app::retrieval::{RetrievalError, stored_passages};
 use crate::domain::conversation::{Channel, history_within};
 use crate::domain::sms::segments::{segments, split_for_sms};
 use crate::domain::sms::{Credentials, SmsConfig};
@@ -73,6 +74,15 @@ impl From<ProviderError> for ReplyError {
             Self::Transient(error.to_string())
         } else {
             Self::Permanent(error.to_string())
+        }
+    }
+}
+
+impl From<RetrievalError> for ReplyError {
+    fn from(error: RetrievalError) -> Self {
+        match error {
+            RetrievalError::Search(error) => error.into(),
+            RetrievalError::Store(error) => error.into(),
         }
     }
 }
@@ -246,10 +256,15 @@ impl ReplyWorker {
             .cloned()
             .collect();
         let history = history_within(&earlier, HISTORY_TOKEN_BUDGET);
-        let passages = self
-            .search
-            .search(&projects, &question, PASSAGES_PER_ANSWER)
-            .await?;
+        let passages = stored_passages(
+            self.search.as_ref(),
+            self.store.as_ref(),
+            &config.workspace_id,
+            &projects,
+            &question,
+            PASSAGES_PER_ANSWER,
+        )
+        .await?;
         let request = answer::prompt(&assistant, Channel::Sms, &passages, &history, &question);
         let answer = self.chat.complete(&request).await?;
         let parts = split_for_sms(&answer.text);

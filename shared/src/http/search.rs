@@ -7,6 +7,7 @@ use super::member::Member;
 use super::path::ApiPath;
 use super::state::SearchState;
 use crate::app::guard;
+use crate::app::retrieval::stored_passages;
 use crate::domain::fields::{FieldReader, trimmed_text};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -61,13 +62,14 @@ async fn search(
         .into_iter()
         .filter(|p| readable.as_ref().is_none_or(|r| r.contains(p)))
         .collect();
-    let passages = state
-        .search
-        .search(
-            &projects,
-            &query.unwrap_or_default(),
-            top_k.unwrap_or(DEFAULT_TOP_K),
-        )
-        .await?;
+    let passages = stored_passages(
+        state.search.as_ref(),
+        state.documents.as_ref(),
+        &workspace.id,
+        &projects,
+        &query.unwrap_or_default(),
+        top_k.unwrap_or(DEFAULT_TOP_K),
+    )
+    .await?;
     Ok(Json(json!({ "data": passages })).into_response())
 }

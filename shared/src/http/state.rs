@@ -9,9 +9,9 @@ use crate::app::widget::WidgetService;
 use crate::domain::widget_token::WidgetTokens;
 use crate::jobs::{CleanupJob, IngestJob};
 use crate::ports::{
-    AssistantStore, BlobStore, ChatModel, ConnectionStore, ConversationStore, GrantStore, JobQueue,
-    KeyStore, PassageSearch, ProjectStore, SecretCipher, SmsGateway, SmsStore, Store, WidgetStore,
-    WorkspaceStore,
+    AssistantStore, BlobStore, ChatModel, ConnectionStore, ConversationStore, DocumentStore,
+    GrantStore, JobQueue, KeyStore, PassageSearch, ProjectStore, SecretCipher, SmsGateway,
+    SmsStore, Store, WidgetStore, WorkspaceStore,
 };
 use axum::extract::FromRef;
 use std::sync::Arc;
@@ -71,6 +71,7 @@ pub struct SearchState {
     pub assistants: Arc<dyn AssistantStore>,
     pub projects: Arc<dyn ProjectStore>,
     pub connections: Arc<dyn ConnectionStore>,
+    pub documents: Arc<dyn DocumentStore>,
     pub search: Arc<dyn PassageSearch>,
 }
 
@@ -280,6 +281,7 @@ impl Backends {
             assistants: self.store.clone(),
             projects: self.store.clone(),
             connections: self.store.clone(),
+            documents: self.store.clone(),
             search: Arc::clone(&self.search),
         }
     }

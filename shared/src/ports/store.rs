@@ -22,6 +22,7 @@ use crate::domain::role::Role;
 use crate::domain::time::Timestamp;
 use crate::domain::workspace::{ModelSettings, NewWorkspace, Workspace, WorkspaceChanges};
 use async_trait::async_trait;
+use std::collections::HashSet;
 
 type Cause = Box<dyn std::error::Error + Send + Sync>;
 
@@ -310,6 +311,14 @@ pub trait DocumentStore: Send + Sync {
         size: u64,
     ) -> Result<Document, StoreError>;
     async fn delete_document(&self, document: &Document) -> Result<(), StoreError>;
+    /// Which of these documents are still stored (in one read): retrieval
+    /// serves no passage of a deleted one, whose vectors may outlive it for
+    /// as long as their removal takes.
+    async fn stored_documents(
+        &self,
+        ws: &WorkspaceId,
+        documents: &[(ProjectId, DocumentId)],
+    ) -> Result<HashSet<DocumentId>, StoreError>;
 }
 
 /// What a background cascade removes once an assistant, a project or a

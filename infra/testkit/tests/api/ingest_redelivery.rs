@@ -280,3 +280,55 @@ async fn a_refused_vector_delete_is_retried_into_the_dead_letter_queue_not_dropp
         );
     }
 }
+
+#[tokio::test]
+async fn a_deleted_documents_passages_are_never_served_while_its_vectors_await_removal() {
+    let stack = MemoryStack::start().await;
+    let f = stack.fixture().await;
+    stack.run_ingest().await;
+    let search = format!(
+        "/api/workspaces/{}/assistants/{}/search",
+        f.ws(),
+        f.private_assistant
+    );
+    let query = Some(serde_json::json!({"query": "How long do refunds take?"}));
+    let (_, found) = stack
+        .call(Method::POST, &search, Some(f.key("member")), query.clone())
+        .await;
+    assert_eq!(
+        found["data"][0]["documentId"],
+        f.document.as_str(),
+        "{found}"
+    );
+
+    // Deleted; its removal job is queued but has not run (or keeps failing).
+    let document = format!(
+        "/api/workspaces/{}/projects/{}/documents/{}",
+        f.ws(),
+        f.project,
+        f.document
+    );
+    let (status, _) = stack
+        .call(Method::DELETE, &document, Some(f.key("owner")), None)
+        .await;
+    assert_eq!(status, axum::http::StatusCode::NO_CONTENT);
+    assert_eq!(stack.pinecone.vector_count(&f.project), 1, "still indexed");
+
+    let (_, found) = stack
+        .call(Method::POST, &search, Some(f.key("member")), query)
+        .await;
+    assert_eq!(found["data"], serde_json::json!([]), "{found}");
+    let messages = format!(
+        "/api/workspaces/{}/conversations/{}/messages",
+        f.ws(),
+        f.member_conversation
+    );
+    let (_, events) = stack
+        .ask_streaming(&messages, f.key("member"), "How long do refunds take?")
+        .await;
+    let sources = events
+        .iter()
+        .find(|(name, _)| name == "sources")
+        .map(|(_, data)| data["sources"].clone());
+    assert_eq!(sources, Some(serde_json::json!([])), "{events:?}");
+}

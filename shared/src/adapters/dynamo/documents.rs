@@ -11,6 +11,7 @@ use crate::domain::ids::{DocumentId, ProjectId, WorkspaceId};
 use crate::domain::time::Timestamp;
 use crate::ports::{DocumentStore, StoreError};
 use async_trait::async_trait;
+use std::collections::{BTreeSet, HashSet};
 
 #[async_trait]
 impl DocumentStore for DynamoStore {
@@ -171,5 +172,28 @@ impl DocumentStore for DynamoStore {
             _ => StoreError::NotFound("project"),
         })
         .await
+    }
+
+    async fn stored_documents(
+        &self,
+        ws: &WorkspaceId,
+        documents: &[(ProjectId, DocumentId)],
+    ) -> Result<HashSet<DocumentId>, StoreError> {
+        let unique: BTreeSet<&(ProjectId, DocumentId)> = documents.iter().collect();
+        let keys = unique
+            .into_iter()
+            .map(|(project, id)| {
+                let (pk, sk) = keys::document(ws, project, id);
+                key(pk, sk)
+            })
+            .collect();
+        self.batch_get(keys)
+            .await?
+            .iter()
+            .map(|item| {
+                DocumentId::parse(codec::text(item, "id")?)
+                    .ok_or_else(|| StoreError::Corrupt("a document's id".into()))
+            })
+            .collect()
     }
 }

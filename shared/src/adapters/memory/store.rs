@@ -1020,6 +1020,24 @@ impl DocumentStore for MemoryStore {
         })
         .await
     }
+
+    async fn stored_documents(
+        &self,
+        ws: &WorkspaceId,
+        documents: &[(ProjectId, DocumentId)],
+    ) -> Result<HashSet<DocumentId>, StoreError> {
+        self.run(Call::Read, |t| {
+            Ok(documents
+                .iter()
+                .filter(|(project, id)| {
+                    t.documents
+                        .contains_key(&(ws.clone(), project.clone(), id.clone()))
+                })
+                .map(|(_, id)| id.clone())
+                .collect())
+        })
+        .await
+    }
 }
 
 #[async_trait]
