@@ -119,6 +119,35 @@ pub async fn load_aws() -> aws_config::SdkConfig {
     aws_config::defaults(BehaviorVersion::latest()).load().await
 }
 
+/// Whose provider calls these are. A route's calls share API Gateway's
+/// 29 s with everything else the route does (retrieval's embedding and
+/// query, then the model's first byte, within the route deadline's 26 s),
+/// so each has its own budget, every try included; a worker's calls have
+/// the function's timeout and the default tries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Caller {
+    Route,
+    Worker,
+}
+
+#[cfg(feature = "rag")]
+const EMBEDDINGS_ROUTE_BUDGET: std::time::Duration = std::time::Duration::from_secs(6);
+#[cfg(feature = "rag")]
+const INDEX_ROUTE_BUDGET: std::time::Duration = std::time::Duration::from_secs(5);
+#[cfg(feature = "rag")]
+const CHAT_OPEN_ROUTE_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
+
+#[cfg(feature = "rag")]
+impl Caller {
+    fn policy(self, route_budget: std::time::Duration) -> crate::adapters::providers::RetryPolicy {
+        use crate::adapters::providers::RetryPolicy;
+        match self {
+            Self::Route => RetryPolicy::within(route_budget),
+            Self::Worker => RetryPolicy::default(),
+        }
+    }
+}
+
 /// The embeddings API and the vector index: base URL, key, model (and
 /// optional dimensions) of an OpenAI-compatible API, and the Pinecone index
 /// host and key. Keys are secrets: they come from the deployment's secret
@@ -147,8 +176,7 @@ impl ProviderSettings {
 
     /// The production retriever over these providers.
     #[cfg(feature = "rag")]
-    pub fn retriever(&self, http: reqwest::Client) -> crate::rag::Retriever {
-        use crate::adapters::providers::RetryPolicy;
+    pub fn retriever(&self, http: reqwest::Client, caller: Caller) -> crate::rag::Retriever {
         use crate::adapters::providers::embeddings::{EmbeddingsConfig, OpenAiEmbedder};
         use crate::adapters::providers::pinecone::{PineconeConfig, PineconeIndex};
         use std::time::Duration;
@@ -162,7 +190,7 @@ impl ProviderSettings {
                 dimensions: self.embeddings_dimensions,
                 timeout: Duration::from_secs(20),
             },
-            RetryPolicy::default(),
+            caller.policy(EMBEDDINGS_ROUTE_BUDGET),
         );
         let index = PineconeIndex::new(
             http,
@@ -171,7 +199,7 @@ impl ProviderSettings {
                 api_key: self.pinecone_api_key.clone(),
                 timeout: Duration::from_secs(10),
             },
-            RetryPolicy::default(),
+            caller.policy(INDEX_ROUTE_BUDGET),
         );
         crate::rag::RetrieverOf {
             embedder,
@@ -245,8 +273,8 @@ impl ChatSettings {
     pub fn chat_model(
         &self,
         http: reqwest::Client,
+        caller: Caller,
     ) -> crate::adapters::providers::chat::ChatRouter {
-        use crate::adapters::providers::RetryPolicy;
         use crate::adapters::providers::chat::{ChatConfig, ChatRouter, OpenAiChat};
         use std::time::Duration;
         let client = |base_url: &str, api_key: &SecretString| {
@@ -260,7 +288,7 @@ impl ChatSettings {
                     // engine's lease outlasts this.
                     stream_timeout: Duration::from_secs(120),
                 },
-                RetryPolicy::default(),
+                caller.policy(CHAT_OPEN_ROUTE_BUDGET),
             )
         };
         ChatRouter::new(

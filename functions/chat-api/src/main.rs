@@ -4,7 +4,7 @@
 
 use shared::adapters::dynamo::DynamoStore;
 use shared::adapters::sqs::SqsQueue;
-use shared::config::{ChatSettings, ConfigError, Env, ProviderSettings, load_aws};
+use shared::config::{Caller, ChatSettings, ConfigError, Env, ProviderSettings, load_aws};
 use shared::http::{ChatState, Edge, chat_router};
 use std::sync::Arc;
 
@@ -42,8 +42,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     let state = ChatState::over(
         store.clone(),
         Edge::over(store),
-        Arc::new(config.providers.retriever(http.clone())),
-        Arc::new(config.chat.chat_model(http)),
+        Arc::new(config.providers.retriever(http.clone(), Caller::Route)),
+        Arc::new(config.chat.chat_model(http, Caller::Route)),
         Arc::new(SqsQueue::new(
             aws_sdk_sqs::Client::new(&aws),
             config.cleanup_queue_url,

@@ -5,7 +5,7 @@ use ingest_worker::handle_batch;
 use lambda_runtime::{LambdaEvent, service_fn};
 use shared::adapters::dynamo::DynamoStore;
 use shared::adapters::s3::S3Blobs;
-use shared::config::{ConfigError, Env, ProviderSettings, load_aws};
+use shared::config::{Caller, ConfigError, Env, ProviderSettings, load_aws};
 use shared::ingest::worker::{DEFAULT_CONCURRENCY, Ingestor};
 use std::sync::Arc;
 
@@ -39,7 +39,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = Config::from_env(&env)?;
     let retriever = config
         .providers
-        .retriever(shared::adapters::outbound_http::client());
+        .retriever(shared::adapters::outbound_http::client(), Caller::Worker);
     let store = Arc::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&aws),
         config.table_name,

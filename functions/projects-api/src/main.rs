@@ -6,7 +6,7 @@ use shared::adapters::dynamo::DynamoStore;
 use shared::adapters::s3::S3Blobs;
 use shared::adapters::sqs::SqsQueue;
 use shared::app::documents::DocumentService;
-use shared::config::{ConfigError, Env, ProviderSettings, load_aws};
+use shared::config::{Caller, ConfigError, Env, ProviderSettings, load_aws};
 use shared::http::{Edge, ProjectsState, SearchState, projects_router};
 use std::sync::Arc;
 
@@ -69,7 +69,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         search: Arc::new(
             config
                 .providers
-                .retriever(shared::adapters::outbound_http::client()),
+                .retriever(shared::adapters::outbound_http::client(), Caller::Route),
         ),
     };
     shared::http::lambda::run(projects_router(state, search)).await

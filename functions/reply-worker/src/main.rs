@@ -8,7 +8,7 @@ use shared::adapters::dynamo::DynamoStore;
 use shared::adapters::kms::KmsCipher;
 use shared::adapters::twilio::TwilioGateway;
 use shared::app::reply::{ReplyWorker, SendRetry};
-use shared::config::{ChatSettings, ConfigError, Env, ProviderSettings, load_aws};
+use shared::config::{Caller, ChatSettings, ConfigError, Env, ProviderSettings, load_aws};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -49,8 +49,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             aws_sdk_dynamodb::Client::new(&aws),
             config.table_name,
         )),
-        search: Arc::new(config.providers.retriever(http.clone())),
-        chat: Arc::new(config.chat.chat_model(http.clone())),
+        search: Arc::new(config.providers.retriever(http.clone(), Caller::Worker)),
+        chat: Arc::new(config.chat.chat_model(http.clone(), Caller::Worker)),
         gateway: Arc::new(TwilioGateway::new(
             http,
             config.twilio_api_base_url,

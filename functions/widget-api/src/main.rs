@@ -5,7 +5,7 @@
 
 use shared::adapters::dynamo::DynamoStore;
 use shared::adapters::secrets;
-use shared::config::{ChatSettings, ConfigError, Env, ProviderSettings, load_aws};
+use shared::config::{Caller, ChatSettings, ConfigError, Env, ProviderSettings, load_aws};
 use shared::http::{Edge, WidgetState, widget_router};
 use std::sync::Arc;
 
@@ -50,8 +50,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     let state = WidgetState::over(
         store.clone(),
         Edge::over(store),
-        Arc::new(config.providers.retriever(http.clone())),
-        Arc::new(config.chat.chat_model(http)),
+        Arc::new(config.providers.retriever(http.clone(), Caller::Route)),
+        Arc::new(config.chat.chat_model(http, Caller::Route)),
         Arc::new(tokens),
     );
     shared::http::lambda::run_streaming(widget_router(state)).await

@@ -11,6 +11,7 @@ pub mod body;
 pub mod client_ip;
 pub mod connections;
 pub mod conversations;
+pub mod deadline;
 pub mod documents;
 pub mod error;
 #[cfg(feature = "lambda")]
@@ -40,13 +41,15 @@ pub use state::{
     WidgetState, WorkspacesState,
 };
 
-/// Finishes a function's router: JSON 404 and 405 answers, request spans.
+/// Finishes a function's router: JSON 404 and 405 answers, request spans,
+/// and a JSON 503 for a route that would outlive API Gateway's timeout.
 pub fn finish(routes: Router) -> Router {
     routes
         .fallback(|| async { ApiError::NotFound("route").into_response() })
         .method_not_allowed_fallback(|request: Request| async move {
             ApiError::MethodNotAllowed(request.method().to_string()).into_response()
         })
+        .route_layer(axum::middleware::from_fn(deadline::within_deadline))
         .route_layer(axum::middleware::from_fn(trace::trace_request))
 }
 

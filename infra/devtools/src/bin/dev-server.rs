@@ -96,7 +96,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         chat_env.iter().map(|(k, v)| (k.as_str(), v.as_str())),
     ))?;
     let chat_base = chat_settings.base_url.clone();
-    let chat = Arc::new(chat_settings.chat_model(shared::adapters::outbound_http::client()));
+    let chat = Arc::new(chat_settings.chat_model(
+        shared::adapters::outbound_http::client(),
+        shared::config::Caller::Route,
+    ));
     let gateway = Arc::new(TwilioGateway::new(
         shared::adapters::outbound_http::client(),
         &twilio_base,

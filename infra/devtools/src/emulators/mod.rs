@@ -188,6 +188,7 @@ pub fn local_chat(base: &str) -> shared::adapters::providers::chat::OpenAiChat {
             attempts: 3,
             first_backoff: Duration::from_millis(50),
             max_backoff: Duration::from_millis(500),
+            deadline: None,
         },
     )
 }

@@ -31,6 +31,7 @@ fn client_with_key(base_url: String, key: &str) -> OpenAiChat {
             attempts: 3,
             first_backoff: Duration::from_millis(10),
             max_backoff: Duration::from_millis(50),
+            deadline: None,
         },
     )
 }

@@ -314,3 +314,54 @@ async fn a_provider_that_is_down_is_a_503() {
     assert_unavailable(status, &body);
     assert!(!body.to_string().contains("timed out"));
 }
+
+/// A search port that answers long after API Gateway would have given up.
+struct HangingSearch;
+
+#[async_trait]
+impl PassageSearch for HangingSearch {
+    async fn search(
+        &self,
+        _projects: &[ProjectId],
+        _question: &str,
+        _top_k: usize,
+    ) -> Result<Vec<Passage>, ProviderError> {
+        tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+        Ok(Vec::new())
+    }
+}
+
+#[tokio::test]
+async fn a_route_whose_dependency_hangs_answers_a_json_503_before_api_gateway_gives_up() {
+    let stack = MemoryStack::with_search(Arc::new(HangingSearch)).await;
+    let fixture = stack.fixture().await;
+    // Virtual time from here: the wait costs the test nothing.
+    tokio::time::pause();
+    let started = tokio::time::Instant::now();
+    let request = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri(format!(
+            "{}/{}/search",
+            assistants(&fixture),
+            fixture.private_assistant
+        ))
+        .header("authorization", format!("Bearer {}", fixture.key("owner")))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(r#"{"query": "refunds"}"#))
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(stack.router(), request)
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(29),
+        "answered inside API Gateway's 29 s"
+    );
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()["retry-after"], "2");
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_unavailable(StatusCode::SERVICE_UNAVAILABLE, &body);
+}

@@ -25,6 +25,7 @@ fn fast_retries() -> RetryPolicy {
         attempts: 3,
         first_backoff: Duration::from_millis(10),
         max_backoff: Duration::from_millis(50),
+        deadline: None,
     }
 }
 
@@ -37,6 +38,10 @@ fn embedder(base_url: String) -> OpenAiEmbedder {
 }
 
 fn embedder_timing_out_after(base_url: String, timeout: Duration) -> OpenAiEmbedder {
+    embedder_with(base_url, timeout, fast_retries())
+}
+
+fn embedder_with(base_url: String, timeout: Duration, policy: RetryPolicy) -> OpenAiEmbedder {
     OpenAiEmbedder::new(
         shared::adapters::outbound_http::client(),
         EmbeddingsConfig {
@@ -46,7 +51,7 @@ fn embedder_timing_out_after(base_url: String, timeout: Duration) -> OpenAiEmbed
             dimensions: None,
             timeout,
         },
-        fast_retries(),
+        policy,
     )
 }
 
@@ -213,6 +218,29 @@ async fn a_provider_that_stays_down_is_unavailable_after_a_bounded_budget() {
     assert!(error.is_transient());
     assert!(!error.to_string().contains(SECRET));
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_route_budget_gives_up_on_a_slow_provider_within_it_without_more_tries() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    // Each try may take 10 s, five tries are allowed: the 400 ms budget
+    // ends the call during the first.
+    let embedder = embedder_with(
+        server.uri(),
+        Duration::from_secs(10),
+        RetryPolicy::within(Duration::from_millis(400)),
+    );
+    let error = embedder.embed(&["hi".to_owned()]).await.unwrap_err();
+    assert!(error.is_transient(), "{error}");
+    assert!(
+        error.to_string().contains("timed out after 1 tries"),
+        "{error}"
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
 
 #[tokio::test]
