@@ -116,7 +116,24 @@ impl Env {
 /// The AWS settings from the standard chain (region, credentials, and
 /// `AWS_ENDPOINT_URL` for the local stack). Loaded once per process.
 pub async fn load_aws() -> aws_config::SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).load().await
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(aws_timeouts())
+        .load()
+        .await
+}
+
+/// Every AWS call is bounded, its retries included (the SDK's standard
+/// retry mode tells throttling and 5xx from refusals): a route's DynamoDB,
+/// S3, SQS, KMS and Secrets Manager calls end well inside its deadline, and
+/// an unreachable endpoint fails fast instead of hanging a container. A
+/// streamed body (an S3 download) is read outside these bounds.
+pub fn aws_timeouts() -> aws_config::timeout::TimeoutConfig {
+    use std::time::Duration;
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .operation_attempt_timeout(Duration::from_secs(4))
+        .operation_timeout(Duration::from_secs(10))
+        .build()
 }
 
 /// Whose provider calls these are. A route's calls share API Gateway's
