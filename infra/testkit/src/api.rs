@@ -17,6 +17,7 @@ pub struct Api {
 
 impl Api {
     pub fn new(router: Router) -> Self {
+        crate::logs::install();
         Self { router }
     }
 
@@ -111,6 +112,7 @@ impl Api {
         key: &str,
         content: &str,
     ) -> axum::response::Response {
+        crate::logs::forbid("a question", content);
         let request = Request::builder()
             .method(Method::POST)
             .uri(path)
@@ -141,12 +143,18 @@ impl Api {
         let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
             .await
             .expect("the body is readable");
+        crate::logs::assert_no_secret_in_response(&String::from_utf8_lossy(&bytes));
         let json = if bytes.is_empty() {
             Value::Null
         } else {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| panic!("the body is JSON: {}", String::from_utf8_lossy(&bytes)))
         };
+        // A key is shown once, when it is made: never again, anywhere.
+        if let Some(key) = json["key"].as_str() {
+            crate::logs::forbid("an API key", key);
+        }
+        crate::logs::assert_clean();
         (status, json)
     }
 }
@@ -189,6 +197,9 @@ impl Fixture {
 impl Api {
     /// The fixture on top of a fresh seed.
     pub async fn fixture_for(&self, seed: Seed) -> Fixture {
+        for (role, key) in &seed.keys {
+            crate::logs::forbid(&format!("the {role}'s API key"), key);
+        }
         let owner = seed.keys["owner"].clone();
         let ws = seed.workspace_id.to_string();
         let create = |visibility: &'static str| {

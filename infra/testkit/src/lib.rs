@@ -9,6 +9,7 @@ pub mod contract;
 pub mod conversation_contract;
 pub mod events;
 pub mod local;
+pub mod logs;
 pub mod memory;
 pub mod routes;
 pub mod scenarios;

@@ -7,6 +7,7 @@ use crate::api::{Api, Fixture};
 use crate::sms::SmsRig;
 use devtools::emulators::chat::ChatEmulator;
 use devtools::emulators::embeddings::EmbeddingsEmulator;
+use devtools::emulators::outages::Outages;
 use devtools::emulators::pinecone::PineconeEmulator;
 use devtools::emulators::twilio::TwilioEmulator;
 use devtools::emulators::{
@@ -37,6 +38,8 @@ pub struct MemoryStack {
     pub retriever: Arc<Retriever>,
     pub ingestor: Arc<Ingestor<OpenAiEmbedder, PineconeIndex>>,
     pub pinecone: PineconeEmulator,
+    /// Failures to queue for the embeddings API and the index.
+    pub outages: Outages,
     pub cipher: Arc<MemoryCipher>,
     pub replies: Arc<MemoryQueue<ReplyJob>>,
     pub sms: SmsRig,
@@ -65,11 +68,13 @@ impl MemoryStack {
         let pinecone = PineconeEmulator::new(LOCAL_DIMENSIONS, Latency::default());
         let twilio = TwilioEmulator::with_demo_account();
         let chat = ChatEmulator::new(Latency::default());
+        let outages = Outages::default();
         let base = serve_on_loopback(emulators::router(Emulators {
             embeddings: EmbeddingsEmulator::new(LOCAL_DIMENSIONS, Latency::default()),
             pinecone: pinecone.clone(),
             chat: chat.clone(),
             twilio: twilio.clone(),
+            outages: outages.clone(),
         }))
         .await;
         let retriever = Arc::new(local_retriever(&base));
@@ -119,6 +124,7 @@ impl MemoryStack {
             retriever,
             ingestor: Arc::new(ingestor),
             pinecone,
+            outages,
             cipher,
             replies,
             sms,

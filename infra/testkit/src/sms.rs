@@ -156,6 +156,13 @@ impl SmsRig {
 
     /// A text from `from` to the assistant, as Twilio delivers it.
     pub async fn text(&self, assistant: &str, sid: &str, from: &str, body: &str) -> (u16, String) {
+        crate::logs::forbid("a texter's number", from);
+        crate::logs::forbid("a texter's number, encoded", &from.replace('+', "%2B"));
+        // Keywords (STOP, HELP) are words a log may name; what people
+        // write is not.
+        if body.len() > 8 {
+            crate::logs::forbid("a text's body", body);
+        }
         self.post_signed(
             &format!("/api/sms/webhook/{assistant}"),
             &inbound_params(sid, from, body),

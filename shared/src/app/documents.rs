@@ -94,10 +94,27 @@ impl DocumentService {
         self.blobs
             .put(&document.blob_key(), bytes, kind.content_type())
             .await?;
-        self.documents.create_document(&document).await?;
-        self.queue_ingest(&document).await?;
+        if let Err(error) = self.documents.create_document(&document).await {
+            self.forget_file(&document).await;
+            return Err(error.into());
+        }
+        if let Err(error) = self.ingest.enqueue(&ingest_job(&document)).await {
+            // Nothing of the upload stays, so the client's retry starts
+            // clean; if even that fails, the document says what happened.
+            match self.documents.delete_document(&document).await {
+                Ok(()) => self.forget_file(&document).await,
+                Err(_) => self.mark_unqueued(&document).await,
+            }
+            return Err(error.into());
+        }
         tracing::info!(document_id = %document.id, size = document.size, "document uploaded");
         Ok(document)
+    }
+
+    async fn forget_file(&self, document: &Document) {
+        if let Err(error) = self.blobs.delete(&document.blob_key()).await {
+            tracing::warn!(document_id = %document.id, %error, "an unrecorded file was left behind");
+        }
     }
 
     /// A document awaiting its bytes (`uploading`), and where to PUT them.
@@ -187,26 +204,25 @@ impl DocumentService {
 
     /// Hands a document whose bytes are stored to the ingest worker.
     async fn queue_ingest(&self, document: &Document) -> Result<(), ApiError> {
-        let job = IngestJob::Index {
-            workspace_id: document.workspace_id.clone(),
-            project_id: document.project_id.clone(),
-            document_id: document.id.clone(),
-        };
-        if let Err(error) = self.ingest.enqueue(&job).await {
-            // Without its job the document would wait forever: say so now.
-            let _ = self
-                .documents
-                .set_document_progress(
-                    document,
-                    DocumentStatus::Failed,
-                    0,
-                    0,
-                    Some("could not be queued for indexing; upload it again"),
-                )
-                .await;
+        if let Err(error) = self.ingest.enqueue(&ingest_job(document)).await {
+            self.mark_unqueued(document).await;
             return Err(error.into());
         }
         Ok(())
+    }
+
+    /// Without its job the document would wait forever: say so now.
+    async fn mark_unqueued(&self, document: &Document) {
+        let _ = self
+            .documents
+            .set_document_progress(
+                document,
+                DocumentStatus::Failed,
+                0,
+                0,
+                Some("could not be queued for indexing; upload it again"),
+            )
+            .await;
     }
 
     /// The record goes at once (and its count); vectors (through the ingest
@@ -249,4 +265,12 @@ fn replaced_while_checked() -> ApiError {
         "another file was PUT to the upload URL while this one was being checked; complete the upload again"
             .into(),
     )
+}
+
+fn ingest_job(document: &Document) -> IngestJob {
+    IngestJob::Index {
+        workspace_id: document.workspace_id.clone(),
+        project_id: document.project_id.clone(),
+        document_id: document.id.clone(),
+    }
 }

@@ -197,6 +197,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 pinecone: PineconeEmulator::new(LOCAL_DIMENSIONS, Latency::default()),
                 chat: ChatEmulator::new(Latency::default()).with_pace(StreamPace::visible()),
                 twilio: TwilioEmulator::with_demo_account(),
+                outages: Default::default(),
             }),
         );
     // Where this stack lives, for the `text` command in another terminal.

@@ -4,6 +4,7 @@
 
 pub mod chat;
 pub mod embeddings;
+pub mod outages;
 pub mod pinecone;
 pub mod twilio;
 
@@ -33,6 +34,8 @@ pub struct Emulators {
     pub pinecone: pinecone::PineconeEmulator,
     pub chat: chat::ChatEmulator,
     pub twilio: twilio::TwilioEmulator,
+    /// Failures queued for the embeddings API and the index.
+    pub outages: outages::Outages,
 }
 
 impl Emulators {
@@ -44,6 +47,7 @@ impl Emulators {
             pinecone: pinecone::PineconeEmulator::new(LOCAL_DIMENSIONS, latency),
             chat: chat::ChatEmulator::new(latency),
             twilio: twilio::TwilioEmulator::with_demo_account(),
+            outages: outages::Outages::default(),
         }
     }
 }
@@ -65,7 +69,7 @@ pub fn local_sms_backends(
 /// like their real counterparts, they refuse a request without it (401 in
 /// each provider's own shape), so a client that forgets its key fails here
 /// as it would in production.
-pub const LOCAL_KEY: &str = "local";
+pub const LOCAL_KEY: &str = "local-provider-key-0emulator";
 
 async fn openai_key(
     request: axum::extract::Request,
@@ -110,6 +114,7 @@ async fn pinecone_key(
 }
 
 pub fn router(emulators: Emulators) -> axum::Router {
+    let outages = emulators.outages;
     axum::Router::new()
         .nest(
             "/openai/v1",
@@ -117,6 +122,10 @@ pub fn router(emulators: Emulators) -> axum::Router {
                 .embeddings
                 .router()
                 .merge(emulators.chat.router())
+                .layer(axum::middleware::from_fn_with_state(
+                    outages.clone(),
+                    outages::embeddings,
+                ))
                 .layer(axum::middleware::from_fn(openai_key)),
         )
         .nest(
@@ -124,6 +133,10 @@ pub fn router(emulators: Emulators) -> axum::Router {
             emulators
                 .pinecone
                 .router()
+                .layer(axum::middleware::from_fn_with_state(
+                    outages,
+                    outages::pinecone,
+                ))
                 .layer(axum::middleware::from_fn(pinecone_key)),
         )
         .nest("/twilio", emulators.twilio.router())

@@ -206,15 +206,36 @@ async fn an_upload_while_the_file_store_is_down_is_a_503_and_stores_nothing() {
 }
 
 #[tokio::test]
-async fn an_upload_that_cannot_be_queued_is_a_503_and_its_document_says_why() {
+async fn an_upload_that_cannot_be_queued_is_a_503_and_leaves_nothing_behind() {
     let stack = MemoryStack::start().await;
     let fixture = stack.fixture().await;
     let owner = fixture.key("owner");
+    let before = stack.snapshot(&fixture).await;
     stack.ingest.set_unavailable(true);
     let (status, body) = stack
         .upload(owner, &documents(&fixture), "notes.md", b"# Notes\n\nText.")
         .await;
     assert_unavailable(status, &body);
+    stack.ingest.set_unavailable(false);
+    assert_eq!(stack.snapshot(&fixture).await, before);
+}
+
+#[tokio::test]
+async fn an_upload_that_can_be_neither_queued_nor_undone_says_why_on_its_document() {
+    let stack = MemoryStack::start().await;
+    let fixture = stack.fixture().await;
+    let owner = fixture.key("owner");
+    stack.ingest.set_unavailable(true);
+    // The project's read and the record's write pass; taking the record
+    // back meets an unreachable database.
+    stack.aim_past_the_membership(&fixture).await;
+    stack.store.faults().pass_next(2);
+    stack.store.faults().fail_next(1, Fault::Unavailable);
+    let (status, body) = stack
+        .upload(owner, &documents(&fixture), "notes.md", b"# Notes\n\nText.")
+        .await;
+    assert_unavailable(status, &body);
+    assert_eq!(stack.store.faults().remaining(), 0);
     let (_, listed) = stack
         .call(Method::GET, &documents(&fixture), Some(owner), None)
         .await;
