@@ -66,6 +66,8 @@ struct Inner {
     /// (recipient, sender) pairs where the recipient replied STOP.
     opted_out: HashSet<(String, String)>,
     faults: VecDeque<SendFault>,
+    /// Statuses the next number lookups answer (a Twilio outage).
+    lookup_faults: VecDeque<u16>,
     sends: usize,
 }
 
@@ -139,6 +141,11 @@ impl TwilioEmulator {
 
     pub fn fail_next_sends(&self, faults: impl IntoIterator<Item = SendFault>) {
         self.lock().faults.extend(faults);
+    }
+
+    /// The next number lookups (a credential check) answer these statuses.
+    pub fn fail_next_lookups(&self, statuses: impl IntoIterator<Item = u16>) {
+        self.lock().lookup_faults.extend(statuses);
     }
 
     /// Every accepted message, oldest first.
@@ -353,6 +360,11 @@ async fn numbers(
 ) -> Response {
     if let Some(refused) = twilio.refusal(&account, &headers) {
         return refused;
+    }
+    let fault = twilio.lock().lookup_faults.pop_front();
+    if let Some(status) = fault {
+        let code = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        return twilio_error(code, 20000 + u32::from(status), "Service unavailable");
     }
     let wanted = query_param(query.as_deref(), "PhoneNumber");
     let inner = twilio.lock();

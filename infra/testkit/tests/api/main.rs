@@ -12,6 +12,7 @@ mod cleanup_events;
 mod connections_api;
 mod conversations_api;
 mod failures;
+mod fault_matrix;
 mod ingest_events;
 mod ingest_redelivery;
 mod key_cache;
