@@ -30,7 +30,7 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 /// Deliveries after which a transient failure is final (the queue's
 /// `maxReceiveCount`): the document is marked failed rather than left
 /// processing when the message goes to the dead-letter queue.
-pub const LAST_DELIVERY: u32 = 5;
+pub const LAST_DELIVERY: u32 = crate::jobs::LAST_DELIVERY;
 /// How long reading one file's text may take. Far beyond a real 50 MB file;
 /// a crafted file that loops gives up here instead of holding the message
 /// until the Lambda timeout and every redelivery after it.

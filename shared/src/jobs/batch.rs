@@ -44,9 +44,22 @@ where
             let span =
                 tracing::info_span!("message", message_id = %message.id, delivery = message.delivery);
             let id = message.id.clone();
+            let delivery = message.delivery;
             // Boxed: the handlers' nested futures are deep enough to exceed
             // the compiler's layout recursion limit when inlined.
-            async move { (id, Box::pin(handle(message)).await) }.instrument(span)
+            async move {
+                let outcome = Box::pin(handle(message)).await;
+                if outcome == MessageOutcome::Retry && delivery >= super::LAST_DELIVERY {
+                    // The handler logged why this delivery failed, with ids.
+                    tracing::error!(
+                        message_id = %id,
+                        delivery,
+                        "no delivery left: the queue moves this message to its dead-letter queue"
+                    );
+                }
+                (id, outcome)
+            }
+            .instrument(span)
         })
         .buffer_unordered(concurrency.max(1))
         .collect()

@@ -90,6 +90,10 @@ pub struct ReplyJob {
 
 impl Job for ReplyJob {}
 
+/// Deliveries of a message before its queue moves it to the dead-letter
+/// queue (every queue's `maxReceiveCount`).
+pub const LAST_DELIVERY: u32 = 5;
+
 /// The outcome of one queue message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MessageOutcome {

@@ -258,3 +258,45 @@ async fn a_malformed_reply_job_is_dropped_without_failing_its_batch() {
         .await;
     assert_eq!(outcome, MessageOutcome::Poison);
 }
+
+#[tokio::test]
+async fn a_reply_out_of_deliveries_goes_to_the_dead_letter_queue_with_its_reason_logged() {
+    let stack = MemoryStack::start().await;
+    let (_, assistant) = stack.sms_fixture().await;
+    stack
+        .sms
+        .text(&assistant, &message_sid(), TEXTER, QUESTION)
+        .await;
+    let job = stack.replies.take().pop().unwrap();
+    stack
+        .sms
+        .twilio
+        .fail_next_sends((0..3).map(|_| SendFault::Status(503, 20503)));
+    let message_id = "dead-letter-bound-message";
+    let event: aws_lambda_events::event::sqs::SqsEvent =
+        serde_json::from_value(serde_json::json!({
+            "Records": [{
+                "messageId": message_id,
+                "body": shared::jobs::Job::to_message(&job),
+                "attributes": {"ApproximateReceiveCount": shared::jobs::LAST_DELIVERY.to_string()},
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:illumichat-ReplyQueue-AbCdEf",
+            }]
+        }))
+        .unwrap();
+    let response = reply_worker::handle_batch(&stack.sms.worker, event).await;
+    assert_eq!(
+        response.batch_item_failures[0].item_identifier, message_id,
+        "reported, so the queue moves it to its dead-letter queue"
+    );
+    let said = testkit::logs::lines_containing(message_id);
+    assert!(
+        said.iter().any(|l| l.contains("dead-letter queue")),
+        "{said:?}"
+    );
+    assert!(
+        said.iter()
+            .any(|l| l.contains("will retry") && l.contains("503")),
+        "the reason, with the message's id: {said:?}"
+    );
+    assert!(stack.sms.sent_to(TEXTER).is_empty());
+}
