@@ -814,6 +814,23 @@ pub async fn a_direct_upload_completes_once(store: Arc<dyn Store>) {
         (read.status, read.kind, read.size),
         (DocumentStatus::Pending, Some(DocumentKind::Pdf), 100)
     );
+    // A completion whose job could not be queued is taken back, once.
+    store.reopen_upload(&completed).await.unwrap();
+    let read = store
+        .get_document(&ws.id, &docs.id, &waiting.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((read.status, read.kind), (DocumentStatus::Uploading, None));
+    assert!(matches!(
+        store.reopen_upload(&completed).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let again = store
+        .complete_upload(&read, DocumentKind::Pdf, 100)
+        .await
+        .unwrap();
+    assert_eq!(again.status, DocumentStatus::Pending);
 }
 
 pub async fn a_project_is_seen_with_the_callers_grant(store: Arc<dyn Store>) {

@@ -194,21 +194,19 @@ impl DocumentService {
             return Err(replaced_while_checked());
         }
         let document = self.documents.complete_upload(document, kind, size).await?;
+        if let Err(error) = self.ingest.enqueue(&ingest_job(&document)).await {
+            // Back to `uploading`, the staged file kept: the client's retry
+            // completes it again. Only if that fails does it say why.
+            if self.documents.reopen_upload(&document).await.is_err() {
+                self.mark_unqueued(&document).await;
+            }
+            return Err(error.into());
+        }
         if let Err(error) = self.blobs.delete(&staged).await {
             tracing::warn!(document_id = %document.id, %error, "staged upload left for the bucket's expiry");
         }
-        self.queue_ingest(&document).await?;
         tracing::info!(document_id = %document.id, size, "direct upload completed");
         Ok(document)
-    }
-
-    /// Hands a document whose bytes are stored to the ingest worker.
-    async fn queue_ingest(&self, document: &Document) -> Result<(), ApiError> {
-        if let Err(error) = self.ingest.enqueue(&ingest_job(document)).await {
-            self.mark_unqueued(document).await;
-            return Err(error.into());
-        }
-        Ok(())
     }
 
     /// Without its job the document would wait forever: say so now.

@@ -310,6 +310,10 @@ pub trait DocumentStore: Send + Sync {
         kind: DocumentKind,
         size: u64,
     ) -> Result<Document, StoreError>;
+    /// Takes back a completion whose ingest job could not be queued: the
+    /// document is `uploading` again (no type), so completing it again
+    /// works; a conflict once anything else has moved it on.
+    async fn reopen_upload(&self, document: &Document) -> Result<(), StoreError>;
     async fn delete_document(&self, document: &Document) -> Result<(), StoreError>;
     /// Which of these documents are still stored (in one read): retrieval
     /// serves no passage of a deleted one, whose vectors may outlive it for

@@ -386,3 +386,55 @@ async fn a_route_whose_dependency_hangs_answers_a_json_503_before_api_gateway_gi
     let body: Value = serde_json::from_slice(&body).unwrap();
     assert_unavailable(StatusCode::SERVICE_UNAVAILABLE, &body);
 }
+
+#[tokio::test]
+async fn a_direct_upload_whose_job_cannot_be_queued_can_be_completed_again() {
+    let stack = MemoryStack::start().await;
+    let fixture = stack.fixture().await;
+    let owner = Some(fixture.key("owner"));
+    let text = b"Gift cards never expire.".to_vec();
+    let (status, started) = stack
+        .call(
+            Method::POST,
+            &format!("{}/uploads", documents(&fixture)),
+            owner,
+            Some(json!({"name": "gift-cards.txt", "size": text.len()})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    let id = started["document"]["id"].as_str().unwrap();
+    // The client's PUT to the presigned URL.
+    stack.blobs.upload(
+        &format!("uploads/{}/{}/{id}", fixture.ws(), fixture.project),
+        text,
+    );
+    let complete = format!("{}/{id}/complete", documents(&fixture));
+    stack.ingest.set_unavailable(true);
+    let (status, body) = stack.call(Method::POST, &complete, owner, None).await;
+    assert_unavailable(status, &body);
+    stack.ingest.set_unavailable(false);
+    let (_, document) = stack
+        .call(
+            Method::GET,
+            &format!("{}/{id}", documents(&fixture)),
+            owner,
+            None,
+        )
+        .await;
+    assert_eq!(document["status"], "uploading", "{document}");
+    assert_eq!(document["contentType"], Value::Null);
+    // The retry the 503 asked for.
+    let (status, body) = stack.call(Method::POST, &complete, owner, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "pending");
+    stack.run_ingest().await;
+    let (_, document) = stack
+        .call(
+            Method::GET,
+            &format!("{}/{id}", documents(&fixture)),
+            owner,
+            None,
+        )
+        .await;
+    assert_eq!(document["status"], "completed", "{document}");
+}

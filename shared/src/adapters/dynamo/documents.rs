@@ -153,6 +153,25 @@ impl DocumentStore for DynamoStore {
         })
     }
 
+    async fn reopen_upload(&self, document: &Document) -> Result<(), StoreError> {
+        let (pk, sk) = keys::document(&document.workspace_id, &document.project_id, &document.id);
+        self.transact(
+            vec![self.update_item(UpdateSpec {
+                key: key(pk, sk),
+                expression: "SET #status = :uploading, updatedAt = :now REMOVE contentType",
+                condition: Some("#status = :pending"),
+                names: &[("#status", "status")],
+                values: vec![
+                    (":pending", s(DocumentStatus::Pending.as_str())),
+                    (":uploading", s(DocumentStatus::Uploading.as_str())),
+                    (":now", time(Timestamp::now())),
+                ],
+            })],
+            |_| StoreError::Conflict("the document is no longer waiting to be indexed".into()),
+        )
+        .await
+    }
+
     /// Deletes the record and uncounts it on its project, atomically.
     async fn delete_document(&self, document: &Document) -> Result<(), StoreError> {
         let (pk, sk) = keys::document(&document.workspace_id, &document.project_id, &document.id);

@@ -1003,6 +1003,23 @@ impl DocumentStore for MemoryStore {
         .await
     }
 
+    async fn reopen_upload(&self, document: &Document) -> Result<(), StoreError> {
+        self.run(Call::Transaction, |t| {
+            let stored = t
+                .documents
+                .get_mut(&document_key(document))
+                .filter(|d| d.status == DocumentStatus::Pending)
+                .ok_or_else(|| {
+                    StoreError::Conflict("the document is no longer waiting to be indexed".into())
+                })?;
+            stored.kind = None;
+            stored.status = DocumentStatus::Uploading;
+            stored.updated_at = Timestamp::now();
+            Ok(())
+        })
+        .await
+    }
+
     async fn delete_document(&self, document: &Document) -> Result<(), StoreError> {
         self.run(Call::Transaction, |t| {
             let key = document_key(document);
