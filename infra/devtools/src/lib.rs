@@ -6,6 +6,7 @@ pub mod admin;
 pub mod emulators;
 pub mod local;
 pub mod queue_driver;
+pub mod runtime_api;
 pub mod samples;
 pub mod seed;
 pub mod widget_demo;
