@@ -135,24 +135,36 @@ pub fn visible_newest_first<T>(
     visible
 }
 
-/// The projects the actor may read, or `None` for all of them (owners and
-/// admins): what lists and searches through an assistant may show them.
-/// Answers still draw on every connected project: connecting is how an
-/// owner shares knowledge through an assistant.
+/// The projects an actor may read: what lists and searches through an
+/// assistant may show them. Answers still draw on every connected project:
+/// connecting is how an owner shares knowledge through an assistant.
+pub struct ReadableProjects(
+    /// `None` for owners and admins, who may read them all.
+    Option<std::collections::HashSet<ProjectId>>,
+);
+
+impl ReadableProjects {
+    pub fn includes(&self, project: &ProjectId) -> bool {
+        self.0
+            .as_ref()
+            .is_none_or(|readable| readable.contains(project))
+    }
+}
+
 pub async fn readable_projects(
     store: &dyn ProjectStore,
     ws: &WorkspaceId,
     actor: &Actor,
-) -> Result<Option<std::collections::HashSet<ProjectId>>, ApiError> {
+) -> Result<ReadableProjects, ApiError> {
     if actor.can_manage_workspace() {
-        return Ok(None);
+        return Ok(ReadableProjects(None));
     }
     let projects = store.list_projects_for(ws, &actor.user_id).await?;
-    Ok(Some(
+    Ok(ReadableProjects(Some(
         projects
             .into_iter()
             .filter(|p| actor.can_view_project(&p.item, p.granted))
             .map(|p| p.item.id)
             .collect(),
-    ))
+    )))
 }

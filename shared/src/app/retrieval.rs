@@ -26,22 +26,24 @@ pub async fn stored_passages(
     top_k: usize,
 ) -> Result<Vec<Passage>, RetrievalError> {
     let found = search.search(projects, question, top_k).await?;
-    let sources: Vec<(ProjectId, DocumentId)> = found
+    let sources: Vec<Option<(ProjectId, DocumentId)>> = found
         .iter()
-        .filter_map(|p| {
+        .map(|p| {
             Some((
                 ProjectId::parse(&p.project_id)?,
                 DocumentId::parse(&p.document_id)?,
             ))
         })
         .collect();
-    if sources.is_empty() {
+    let named: Vec<(ProjectId, DocumentId)> = sources.iter().flatten().cloned().collect();
+    if named.is_empty() {
         return Ok(Vec::new());
     }
-    let stored = documents.stored_documents(ws, &sources).await?;
-    let served: Vec<Passage> = found
+    let stored = documents.stored_documents(ws, &named).await?;
+    Ok(found
         .into_iter()
-        .filter(|p| DocumentId::parse(&p.document_id).is_some_and(|id| stored.contains(&id)))
-        .collect();
-    Ok(served)
+        .zip(sources)
+        .filter(|(_, source)| source.as_ref().is_some_and(|(_, id)| stored.contains(id)))
+        .map(|(passage, _)| passage)
+        .collect())
 }

@@ -58,7 +58,7 @@ async fn list_connections(
     // A project the caller may not read is not shown, not even its name.
     let data: Vec<ConnectionView> = connections
         .into_iter()
-        .filter(|c| readable.as_ref().is_none_or(|r| r.contains(&c.project.id)))
+        .filter(|c| readable.includes(&c.project.id))
         .map(ConnectionView::from)
         .collect();
     Ok(Json(json!({ "data": data })).into_response())

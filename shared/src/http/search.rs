@@ -60,7 +60,7 @@ async fn search(
     // The raw passages: only of projects the caller may read.
     let projects: Vec<_> = connected
         .into_iter()
-        .filter(|p| readable.as_ref().is_none_or(|r| r.contains(p)))
+        .filter(|p| readable.includes(p))
         .collect();
     let passages = stored_passages(
         state.search.as_ref(),

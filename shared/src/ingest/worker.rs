@@ -128,6 +128,14 @@ fn record(document: &Document, chunk: &Chunk, values: Vec<f32>) -> VectorRecord 
     }
 }
 
+/// A message body as a job, or poison (recorded and acknowledged).
+fn decode(message_id: &str, body: &str) -> Result<IngestJob, MessageOutcome> {
+    IngestJob::from_message(body).map_err(|error| {
+        tracing::error!(message_id, %error, "ingest message is not a job; dropping it");
+        MessageOutcome::Poison
+    })
+}
+
 impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
     /// One queue message, decoded on its own. `delivery` is SQS's
     /// `ApproximateReceiveCount`.
@@ -137,13 +145,13 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
         body: &str,
         delivery: u32,
     ) -> MessageOutcome {
-        let job = match IngestJob::from_message(body) {
-            Ok(job) => job,
-            Err(error) => {
-                tracing::error!(message_id, %error, "ingest message is not a job; dropping it");
-                return MessageOutcome::Poison;
-            }
-        };
+        match decode(message_id, body) {
+            Ok(job) => self.run(message_id, job, delivery).await,
+            Err(poison) => poison,
+        }
+    }
+
+    async fn run(&self, message_id: &str, job: IngestJob, delivery: u32) -> MessageOutcome {
         let (workspace_id, project_id, document_id) = match job {
             IngestJob::Index {
                 workspace_id,
@@ -164,22 +172,11 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
             }
         };
         let document = match self
-            .store
-            .get_document(&workspace_id, &project_id, &document_id)
+            .document_of(message_id, &workspace_id, &project_id, &document_id)
             .await
         {
-            Ok(Some(document)) => document,
-            // Gone: an earlier delivery may have written vectors before the
-            // delete, and the delete's own cleanup may have run first, so
-            // this one takes them back. Deleted means never served again.
-            Ok(None) => {
-                tracing::info!(message_id, %document_id, "document deleted; forgetting its vectors");
-                return self.forget(message_id, &project_id, &document_id).await;
-            }
-            Err(error) => {
-                tracing::warn!(message_id, %error, "could not read the document record");
-                return MessageOutcome::Retry;
-            }
+            Ok(document) => document,
+            Err(outcome) => return outcome,
         };
         if document.status == DocumentStatus::Completed {
             return MessageOutcome::Done;
@@ -244,12 +241,9 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
     /// tried again, since deleted must mean gone, and stays in the
     /// dead-letter queue while the index refuses it.
     pub async fn handle_dead_letter(&self, message_id: &str, body: &str) -> MessageOutcome {
-        let job = match IngestJob::from_message(body) {
+        let job = match decode(message_id, body) {
             Ok(job) => job,
-            Err(error) => {
-                tracing::error!(message_id, %error, "dead letter is not a job; dropping it");
-                return MessageOutcome::Poison;
-            }
+            Err(poison) => return poison,
         };
         let IngestJob::Index {
             workspace_id,
@@ -257,24 +251,45 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
             document_id,
         } = job
         else {
-            return self.handle_message(message_id, body, LAST_DELIVERY).await;
+            return self.run(message_id, job, LAST_DELIVERY).await;
         };
         match self
-            .store
-            .get_document(&workspace_id, &project_id, &document_id)
+            .document_of(message_id, &workspace_id, &project_id, &document_id)
             .await
         {
-            Ok(Some(document)) if document.status == DocumentStatus::Completed => {
-                MessageOutcome::Done
-            }
-            Ok(Some(document)) => {
+            Ok(document) if document.status == DocumentStatus::Completed => MessageOutcome::Done,
+            Ok(document) => {
                 tracing::error!(message_id, %document_id, "ingest job dead-lettered; the document is marked failed");
                 self.fail(&document, DEAD_LETTER_REASON).await
             }
-            Ok(None) => self.forget(message_id, &project_id, &document_id).await,
+            Err(outcome) => outcome,
+        }
+    }
+
+    /// The job's document, or what the message comes to without it. Gone:
+    /// an earlier delivery may have written vectors before the delete, and
+    /// the delete's own cleanup may have run first, so this one takes them
+    /// back. Deleted means never served again.
+    async fn document_of(
+        &self,
+        message_id: &str,
+        workspace_id: &WorkspaceId,
+        project_id: &ProjectId,
+        document_id: &DocumentId,
+    ) -> Result<Document, MessageOutcome> {
+        match self
+            .store
+            .get_document(workspace_id, project_id, document_id)
+            .await
+        {
+            Ok(Some(document)) => Ok(document),
+            Ok(None) => {
+                tracing::info!(message_id, %document_id, "document deleted; forgetting its vectors");
+                Err(self.forget(message_id, project_id, document_id).await)
+            }
             Err(error) => {
                 tracing::warn!(message_id, %error, "could not read the document record");
-                MessageOutcome::Retry
+                Err(MessageOutcome::Retry)
             }
         }
     }
