@@ -408,19 +408,13 @@ async fn a_direct_upload_whose_job_cannot_be_queued_can_be_completed_again() {
         &format!("uploads/{}/{}/{id}", fixture.ws(), fixture.project),
         text,
     );
-    let complete = format!("{}/{id}/complete", documents(&fixture));
+    let path = format!("{}/{id}", documents(&fixture));
+    let complete = format!("{path}/complete");
     stack.ingest.set_unavailable(true);
     let (status, body) = stack.call(Method::POST, &complete, owner, None).await;
     assert_unavailable(status, &body);
     stack.ingest.set_unavailable(false);
-    let (_, document) = stack
-        .call(
-            Method::GET,
-            &format!("{}/{id}", documents(&fixture)),
-            owner,
-            None,
-        )
-        .await;
+    let (_, document) = stack.call(Method::GET, &path, owner, None).await;
     assert_eq!(document["status"], "uploading", "{document}");
     assert_eq!(document["contentType"], Value::Null);
     // The retry the 503 asked for.
@@ -428,13 +422,6 @@ async fn a_direct_upload_whose_job_cannot_be_queued_can_be_completed_again() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "pending");
     stack.run_ingest().await;
-    let (_, document) = stack
-        .call(
-            Method::GET,
-            &format!("{}/{id}", documents(&fixture)),
-            owner,
-            None,
-        )
-        .await;
+    let (_, document) = stack.call(Method::GET, &path, owner, None).await;
     assert_eq!(document["status"], "completed", "{document}");
 }
