@@ -249,7 +249,7 @@ fn parse_temperature(value: Value) -> Result<f64, String> {
 
 fn parse_max_tokens(value: Value) -> Result<u32, String> {
     let message = || format!("must be an integer between 1 and {MAX_TOKENS_MAX}");
-    match value.as_u64() {
+    match super::fields::whole_number(&value) {
         Some(n) if (1..=u64::from(MAX_TOKENS_MAX)).contains(&n) => {
             u32::try_from(n).map_err(|_| message())
         }

@@ -217,7 +217,7 @@ impl UploadRequest {
             let too_big = format!(
                 "must be a whole number of bytes from 1 to {MAX_DIRECT_UPLOAD_BYTES} (50 MB)"
             );
-            match v.as_u64() {
+            match super::fields::whole_number(&v) {
                 Some(size) if (1..=MAX_DIRECT_UPLOAD_BYTES).contains(&size) => Ok(size),
                 _ => Err(too_big),
             }

@@ -149,25 +149,38 @@ pub fn string(value: Value) -> Result<String, String> {
     }
 }
 
+/// A whole number 0 or more, written as JSON writes it: `3`, and also
+/// `3.0` or `3e0`, which JSON (and JSON Schema's `integer`) calls the same
+/// number. Fractions, negatives and anything past `u64` are not one.
+pub fn whole_number(value: &Value) -> Option<u64> {
+    if let Some(n) = value.as_u64() {
+        return Some(n);
+    }
+    let n = value.as_f64()?;
+    // 2^64 itself is the first f64 `as u64` would saturate on.
+    (n >= 0.0 && n.fract() == 0.0 && n < 18_446_744_073_709_551_616.0).then_some(n as u64)
+}
+
 pub fn boolean(value: Value) -> Result<bool, String> {
     value
         .as_bool()
         .ok_or_else(|| "must be true or false".into())
 }
 
-/// A string trimmed of surrounding white space, between `min` and `max`
-/// characters (not bytes: names are often not ASCII).
+/// A string trimmed of surrounding white space, at least `min` characters
+/// once trimmed and at most `max` as sent (characters, not bytes: names are
+/// often not ASCII). The limit is on what was sent so that it is the
+/// `maxLength` the API document states.
 pub fn trimmed_text(value: Value, min: usize, max: usize) -> Result<String, String> {
     let text = string(value)?;
     let trimmed = text.trim();
-    let length = trimmed.chars().count();
-    if length < min {
+    if trimmed.chars().count() < min {
         Err(if min == 1 {
             "must not be empty".into()
         } else {
             format!("must be at least {min} characters")
         })
-    } else if length > max {
+    } else if text.chars().count() > max {
         Err(format!("must be at most {max} characters"))
     } else {
         Ok(trimmed.to_owned())
@@ -264,6 +277,16 @@ mod tests {
     }
 
     #[test]
+    fn a_whole_number_may_be_written_with_a_fraction_of_zero() {
+        assert_eq!(whole_number(&json!(3)), Some(3));
+        assert_eq!(whole_number(&json!(3.0)), Some(3));
+        assert_eq!(whole_number(&json!(3.5)), None);
+        assert_eq!(whole_number(&json!(-1)), None);
+        assert_eq!(whole_number(&json!("3")), None);
+        assert_eq!(whole_number(&json!(1e300)), None);
+    }
+
+    #[test]
     fn length_counts_characters_not_bytes() {
         assert!(trimmed_text(json!("é".repeat(100)), 1, 100).is_ok());
         assert!(trimmed_text(json!("é".repeat(101)), 1, 100).is_err());
@@ -299,6 +322,12 @@ mod tests {
                 .unwrap_err()
                 .contains("visible")
         );
+    }
+
+    #[test]
+    fn the_length_limit_counts_what_was_sent_white_space_included() {
+        assert!(trimmed_text(json!(format!(" {} ", "a".repeat(98))), 1, 100).is_ok());
+        assert!(trimmed_text(json!(format!(" {} ", "a".repeat(99))), 1, 100).is_err());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use super::role::{MemberStatus, Role};
 use super::time::Timestamp;
 use serde_json::Value;
 
-const EMAIL_MAX: usize = 254;
+pub const EMAIL_MAX: usize = 254;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {
@@ -21,8 +21,10 @@ pub struct User {
 pub struct Email(String);
 
 impl Email {
-    /// A deliberately small check (one `@`, a dotted domain, no spaces): the
-    /// address is an invitation handle, never used to send mail from here.
+    /// A deliberately small check (one `@`, a dotted domain, no spaces, no
+    /// control or text-direction characters, since the part before the `@`
+    /// is a new member's first name): the address is an invitation handle,
+    /// never used to send mail from here.
     pub fn parse(value: &str) -> Option<Self> {
         let email = value.trim().to_lowercase();
         let (local, domain) = email.split_once('@')?;
@@ -32,7 +34,8 @@ impl Email {
             && !domain.ends_with('.')
             && !domain.contains('@')
             && email.len() <= EMAIL_MAX
-            && !email.chars().any(char::is_whitespace);
+            && !email.chars().any(char::is_whitespace)
+            && super::fields::readable(&email).is_ok();
         plausible.then_some(Self(email))
     }
 
@@ -143,6 +146,9 @@ mod tests {
             "ann@localhost",
             "a b@x.com",
             "a@x.com.",
+            "f\u{16}@x.com",
+            "ann@x\u{1b}.com",
+            "ann\u{202e}@x.com",
         ] {
             assert!(Email::parse(bad).is_none(), "{bad}");
         }

@@ -171,8 +171,7 @@ fn parse_position(value: Value) -> Result<Position, String> {
 }
 
 fn limit(value: Value, max: u32) -> Result<u32, String> {
-    value
-        .as_u64()
+    super::fields::whole_number(&value)
         .filter(|n| (1..=u64::from(max)).contains(n))
         .map(|n| n as u32)
         .ok_or_else(|| format!("must be a whole number from 1 to {max}"))

@@ -10,6 +10,10 @@ use std::collections::HashMap;
 
 pub const DEFAULT_LIMIT: usize = 25;
 pub const MAX_LIMIT: usize = 100;
+/// The largest `limit` or `offset` taken (a `limit` above `MAX_LIMIT` is
+/// read as `MAX_LIMIT`): one bound every client's integers can hold, and
+/// the `maximum` the API document states.
+pub const MAX_NUMBER: usize = i32::MAX as usize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Paging {
@@ -43,10 +47,16 @@ impl Paging {
         let mut errors = FieldErrors::default();
         let mut read = |name: &str, default: usize| match query.get(name) {
             None => default,
-            Some(raw) => raw.trim().parse::<usize>().unwrap_or_else(|_| {
-                errors.add(name, "must be a whole number, 0 or more");
-                default
-            }),
+            Some(raw) => match raw.trim().parse::<usize>() {
+                Ok(n) if n <= MAX_NUMBER => n,
+                _ => {
+                    errors.add(
+                        name,
+                        format!("must be a whole number from 0 to {MAX_NUMBER}"),
+                    );
+                    default
+                }
+            },
         };
         let limit = read("limit", DEFAULT_LIMIT);
         let offset = read("offset", 0);
@@ -114,6 +124,18 @@ mod tests {
     #[test]
     fn a_limit_above_100_is_clamped_not_refused() {
         assert_eq!(parse(&[("limit", "500")]).unwrap().limit, 100);
+    }
+
+    #[test]
+    fn paging_numbers_past_the_documented_maximum_are_refused_by_name() {
+        assert_eq!(
+            parse(&[("offset", "2147483647")]).unwrap().offset,
+            2_147_483_647
+        );
+        let errors = parse(&[("limit", "2147483648"), ("offset", "18446744073709551999")])
+            .unwrap_err()
+            .into_map();
+        assert_eq!(errors.len(), 2, "{errors:?}");
     }
 
     #[test]

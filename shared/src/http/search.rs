@@ -8,14 +8,14 @@ use super::path::ApiPath;
 use super::state::SearchState;
 use crate::app::guard;
 use crate::app::retrieval::stored_passages;
-use crate::domain::fields::{FieldReader, trimmed_text};
+use crate::domain::fields::{FieldReader, trimmed_text, whole_number};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::json;
 
-const QUERY_MAX: usize = 2_000;
+pub const QUERY_MAX: usize = 2_000;
 pub const DEFAULT_TOP_K: usize = 5;
 pub const MAX_TOP_K: usize = 50;
 
@@ -41,7 +41,7 @@ async fn search(
     .await?;
     let mut reader = FieldReader::new(body, &[]).map_err(ApiError::invalid)?;
     let query = reader.required("query", |v| trimmed_text(v, 1, QUERY_MAX));
-    let top_k = reader.optional("topK", |v| match v.as_u64() {
+    let top_k = reader.optional("topK", |v| match whole_number(&v) {
         Some(n) if (1..=MAX_TOP_K as u64).contains(&n) => Ok(n as usize),
         _ => Err(format!("must be an integer between 1 and {MAX_TOP_K}")),
     });

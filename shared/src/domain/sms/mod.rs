@@ -146,7 +146,7 @@ pub struct Credentials {
 const READ_ONLY: &[&str] = &["webhookUrl", "createdAt", "updatedAt"];
 /// Twilio Auth Tokens are 32 characters; a generous cap still keeps a
 /// pasted document out of KMS (which takes at most 4 KB).
-const AUTH_TOKEN_MAX: usize = 256;
+pub const AUTH_TOKEN_MAX: usize = 256;
 
 fn parse_account_sid(value: Value) -> Result<AccountSid, String> {
     AccountSid::parse(&string(value)?)
@@ -154,11 +154,11 @@ fn parse_account_sid(value: Value) -> Result<AccountSid, String> {
 }
 
 fn parse_auth_token(value: Value) -> Result<SecretString, String> {
-    let token = string(value)?;
-    let token = token.trim();
+    let sent = string(value)?;
+    let token = sent.trim();
     if token.is_empty() {
         Err("must not be empty".into())
-    } else if token.chars().count() > AUTH_TOKEN_MAX {
+    } else if sent.chars().count() > AUTH_TOKEN_MAX {
         Err(format!("must be at most {AUTH_TOKEN_MAX} characters"))
     } else {
         Ok(SecretString::from(token.to_owned()))
@@ -171,8 +171,7 @@ fn parse_phone_number(value: Value) -> Result<PhoneNumber, String> {
 }
 
 fn parse_session_timeout(value: Value) -> Result<u32, String> {
-    value
-        .as_u64()
+    crate::domain::fields::whole_number(&value)
         .filter(|m| (1..=u64::from(SESSION_TIMEOUT_MAX)).contains(m))
         .map(|m| m as u32)
         .ok_or_else(|| format!("must be a whole number of minutes from 1 to {SESSION_TIMEOUT_MAX}"))
