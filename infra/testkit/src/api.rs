@@ -18,7 +18,9 @@ pub struct Api {
 impl Api {
     pub fn new(router: Router) -> Self {
         crate::logs::install();
-        Self { router }
+        Self {
+            router: held_to_the_document(router),
+        }
     }
 
     pub fn router(&self) -> Router {
@@ -156,6 +158,39 @@ impl Api {
         }
         crate::logs::assert_clean();
         (status, json)
+    }
+}
+
+/// `router`, with every answer held to the OpenAPI document.
+pub fn held_to_the_document(router: Router) -> Router {
+    router.layer(axum::middleware::from_fn(documented_answers_only))
+}
+
+async fn documented_answers_only(
+    request: Request<Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let (method, path) = (
+        request.method().to_string(),
+        request.uri().path().to_owned(),
+    );
+    let response = next.run(request).await;
+    assert_documented(&method, &path, response.status());
+    response
+}
+
+/// Every answer a test sees is one the OpenAPI document lists for its
+/// operation; a path no operation serves may only be a 404 or 405.
+pub fn assert_documented(method: &str, path: &str, status: StatusCode) {
+    match shared::http::openapi::documented_statuses(method, path) {
+        Some(listed) => assert!(
+            listed.contains(&status.as_u16()),
+            "{method} {path} answered {status}, which the OpenAPI document does not list ({listed:?})"
+        ),
+        None => assert!(
+            matches!(status.as_u16(), 404 | 405),
+            "{method} {path} answered {status} but no operation of the OpenAPI document serves it"
+        ),
     }
 }
 

@@ -79,10 +79,10 @@ impl SmsRig {
             .expect("a free loopback port");
         let webhook_url = format!("http://{}", listener.local_addr().expect("an address"));
         let webhook = SmsWebhook::new(store.clone(), cipher.clone(), replies);
-        let router = sms_webhook_router(WebhookState {
+        let router = crate::api::held_to_the_document(sms_webhook_router(WebhookState {
             webhook: Arc::new(webhook),
             public_base_url: Some(webhook_url.clone()),
-        });
+        }));
         tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });

@@ -25,6 +25,16 @@ fn is_valid(prefix: &str, value: &str) -> bool {
     })
 }
 
+/// An id as the OpenAPI document describes it: its prefix and alphabet.
+#[cfg(feature = "openapi")]
+fn id_schema(prefix: &str) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(format!("^{prefix}[a-z0-9]{{{RANDOM_LEN}}}$")))
+        .into()
+}
+
 macro_rules! prefixed_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
         $(#[$doc])*
@@ -69,6 +79,16 @@ macro_rules! prefixed_id {
                 s.serialize_str(&self.0)
             }
         }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                id_schema($prefix)
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
     };
 }
 

@@ -2,6 +2,7 @@ use serde::Serialize;
 
 /// A member's role in one workspace, most powerful first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Owner,
@@ -41,6 +42,7 @@ impl Role {
 /// Suspended members keep their record (and role) but are treated as
 /// non-members everywhere.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum MemberStatus {
     Active,

@@ -8,8 +8,8 @@ use serde_json::Value;
 pub const NAME_MAX: usize = 100;
 pub const MODELS_MAX: usize = 50;
 pub const MODEL_ID_MAX: usize = 100;
-const SLUG_MIN: usize = 3;
-const SLUG_MAX: usize = 48;
+pub const SLUG_MIN: usize = 3;
+pub const SLUG_MAX: usize = 48;
 
 /// Models a new workspace allows when its creator names none. A product
 /// choice, the same in every deployment; owners change it per workspace.

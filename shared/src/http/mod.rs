@@ -17,6 +17,8 @@ pub mod error;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod member;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod paging;
 pub mod path;
 pub mod projects;

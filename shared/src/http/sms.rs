@@ -45,6 +45,7 @@ struct Data<T> {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 struct SmsConfigView {
     enabled: bool,
@@ -56,6 +57,7 @@ struct SmsConfigView {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 struct CredentialView {
     valid: bool,
@@ -66,6 +68,7 @@ struct CredentialView {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 struct CapabilitiesView {
     sms: bool,
     mms: bool,
@@ -73,6 +76,7 @@ struct CapabilitiesView {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 struct AnalyticsView {
     total_messages: u64,

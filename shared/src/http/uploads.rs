@@ -36,9 +36,11 @@ pub fn routes() -> Router<ProjectsState> {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 struct UploadView {
     url: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::http::openapi::kinds::upload_method))]
     method: &'static str,
     /// Headers the PUT must carry exactly: they are part of the signature.
     headers: BTreeMap<String, String>,
@@ -46,6 +48,7 @@ struct UploadView {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 struct CreatedUpload<'a> {
     document: DocumentView<'a>,
     upload: UploadView,

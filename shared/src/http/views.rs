@@ -19,6 +19,7 @@ use serde::Serialize;
 
 /// The full assistant object (get, create, update).
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AssistantView<'a> {
     id: &'a AssistantId,
@@ -26,6 +27,7 @@ pub struct AssistantView<'a> {
     name: &'a str,
     instructions: &'a str,
     model: &'a str,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::http::openapi::kinds::assistant_visibility))]
     visibility: &'static str,
     temperature: f64,
     max_tokens: u32,
@@ -60,11 +62,13 @@ impl<'a> From<&'a Assistant> for AssistantView<'a> {
 
 /// An assistant in a list, exactly the fields the documentation shows.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AssistantSummaryView {
     id: AssistantId,
     name: String,
     model: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::http::openapi::kinds::assistant_visibility))]
     visibility: &'static str,
     widget_enabled: bool,
     project_count: u32,
@@ -86,6 +90,7 @@ impl From<Assistant> for AssistantSummaryView {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WorkspaceView<'a> {
     id: &'a WorkspaceId,
@@ -119,6 +124,7 @@ impl<'a> WorkspaceView<'a> {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MemberView {
     user_id: UserId,
@@ -158,6 +164,7 @@ impl MemberView {
 
 /// A key as listed: never the secret, only the prefix that tells keys apart.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyView {
     id: ApiKeyId,
@@ -183,6 +190,7 @@ impl From<ApiKey> for ApiKeyView {
 
 /// A key just created: the one response that carries the secret.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewApiKeyView {
     #[serde(flatten)]
@@ -193,6 +201,7 @@ pub struct NewApiKeyView {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AccessGrantView {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -224,12 +233,14 @@ impl AccessGrantView {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectView<'a> {
     id: &'a ProjectId,
     workspace_id: &'a WorkspaceId,
     name: &'a str,
     description: &'a str,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::http::openapi::kinds::project_visibility))]
     visibility: &'static str,
     document_count: u32,
     created_by: &'a UserId,
@@ -255,6 +266,7 @@ impl<'a> From<&'a Project> for ProjectView<'a> {
 
 /// A project as connected to an assistant: the documented fields.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionView {
     id: ProjectId,
@@ -275,14 +287,17 @@ impl From<Connection> for ConnectionView {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DocumentView<'a> {
     id: &'a DocumentId,
     project_id: &'a ProjectId,
     name: &'a str,
     /// Null until a direct upload is completed.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::http::openapi::kinds::content_type))]
     content_type: Option<&'static str>,
     size: u64,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::http::openapi::kinds::document_status))]
     status: &'static str,
     chunk_count: u32,
     chunks_done: u32,
@@ -311,11 +326,13 @@ impl<'a> From<&'a Document> for DocumentView<'a> {
 
 /// A conversation, on any channel; `contact` only on SMS.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationView<'a> {
     id: &'a ConversationId,
     assistant_id: &'a AssistantId,
     title: Option<&'a str>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::http::openapi::kinds::channel))]
     channel: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     contact: Option<&'a str>,
@@ -346,6 +363,7 @@ impl<'a> From<&'a Conversation> for ConversationView<'a> {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SourceView<'a> {
     document_id: &'a str,
@@ -366,6 +384,7 @@ impl<'a> From<&'a Source> for SourceView<'a> {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UsageView {
     prompt_tokens: u32,
@@ -374,12 +393,15 @@ pub struct UsageView {
 
 /// A message; answers also show their sources and usage.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MessageView<'a> {
     id: &'a MessageId,
     conversation_id: &'a ConversationId,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::http::openapi::kinds::message_role))]
     role: &'static str,
     content: &'a str,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::http::openapi::kinds::message_status))]
     status: &'static str,
     created_at: Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -412,12 +434,14 @@ impl<'a> From<&'a Message> for MessageView<'a> {
 
 /// `sources` as its own SSE event.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SourcesView<'a> {
     pub sources: Vec<SourceView<'a>>,
 }
 
 /// The JSON form of an answer: the question and the answer, both stored.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ExchangeView<'a> {
     pub user_message: MessageView<'a>,
@@ -426,6 +450,7 @@ pub struct ExchangeView<'a> {
 
 /// A widget visitor's contact details.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LeadView<'a> {
     email: &'a str,
@@ -447,8 +472,10 @@ impl<'a> From<&'a Lead> for LeadView<'a> {
 
 /// What a reader thought of an answer.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FeedbackView<'a> {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::http::openapi::kinds::rating))]
     rating: &'static str,
     comment: Option<&'a str>,
     created_at: Timestamp,

@@ -117,6 +117,7 @@ async fn preflight() -> StatusCode {
 
 /// What a page needs to draw the widget.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 struct ConfigView<'a> {
     assistant_id: &'a str,
@@ -124,6 +125,7 @@ struct ConfigView<'a> {
     title: &'a str,
     welcome_message: Option<&'a str>,
     primary_color: &'a str,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::http::openapi::kinds::position))]
     position: &'static str,
 }
 
@@ -146,6 +148,7 @@ impl<'a> From<&'a OpenWidget> for ConfigView<'a> {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 struct SessionView<'a> {
     session_id: &'a WidgetSessionId,
@@ -245,6 +248,7 @@ async fn chat(
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 struct RatedView<'a> {
     message_id: &'a MessageId,

@@ -30,6 +30,7 @@ pub fn routes() -> Router<WidgetState> {
 const MANAGE_ONLY: &str = "only owners and admins can manage an assistant's widget";
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 struct LimitsView {
     inits_per_minute_per_ip: u32,
@@ -38,12 +39,14 @@ struct LimitsView {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WidgetSettingsView<'a> {
     assistant_id: &'a AssistantId,
     allowed_origins: Vec<&'a str>,
     title: Option<&'a str>,
     primary_color: &'a str,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::http::openapi::kinds::position))]
     position: &'static str,
     limits: LimitsView,
     /// `null` while the settings are the defaults.

@@ -35,6 +35,14 @@ fn port_from_env(name: &str, default: u16) -> Result<u16, String> {
     }
 }
 
+/// The API's OpenAPI document, as committed in `infra/openapi.json`.
+async fn openapi_document() -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        shared::http::openapi::document_json(),
+    )
+}
+
 async fn listen(port: u16, setting: &str) -> Result<tokio::net::TcpListener, String> {
     tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
         .await
@@ -189,6 +197,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )
     .await?;
     let app = api
+        .route("/api/openapi.json", axum::routing::get(openapi_document))
         .merge(disallowed_page(&base_url, &demo.assistant_id))
         .nest(
             "/_local",

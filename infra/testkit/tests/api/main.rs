@@ -18,6 +18,7 @@ mod ingest_redelivery;
 mod key_cache;
 mod malformed_requests;
 mod memory_store_contract;
+mod openapi_document;
 mod project_deletion;
 mod projects_events;
 mod providers;

@@ -1,0 +1,420 @@
+//! Request bodies as the domain's field readers take them. Each schema is
+//! built from the same limits the readers check, field by field; unknown
+//! and read-only fields are refused, so no schema allows more properties.
+
+use super::kinds::{FORBIDDEN_IN_A_NAME, INVISIBLE, WHITE_SPACE, display_name, not_blank, text};
+use crate::domain::{
+    api_key, assistant, conversation, document, member, project, sms, visitor, widget, workspace,
+};
+use crate::http::search;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type,
+};
+
+/// A closed object: these properties and no others.
+fn object(properties: &[(&str, RefOr<Schema>)], required: &[&str]) -> RefOr<Schema> {
+    let mut schema = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    for (name, property) in properties {
+        schema = schema.property(*name, property.clone());
+    }
+    for name in required {
+        schema = schema.required(*name);
+    }
+    schema.into()
+}
+
+fn nullable(schema: ObjectBuilder) -> RefOr<Schema> {
+    schema
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .into()
+}
+
+fn integer(min: u64, max: u64) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(min as f64))
+        .maximum(Some(max as f64))
+        .into()
+}
+
+fn boolean() -> RefOr<Schema> {
+    ObjectBuilder::new().schema_type(Type::Boolean).into()
+}
+
+fn one_of(values: &[&str]) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values.iter().copied()))
+        .into()
+}
+
+fn pattern(regex: String) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(regex))
+}
+
+/// `member::Email::parse`: trimmed, one `@`, a dotted domain, no spaces
+/// and no control or text-direction characters.
+fn email() -> ObjectBuilder {
+    let w = WHITE_SPACE;
+    let c = format!("{w}@{FORBIDDEN_IN_A_NAME}");
+    pattern(format!(
+        "^[{w}]*[^{c}]+@[^{c}.][^{c}]*\\.[^{c}]*[^{c}.][{w}]*$"
+    ))
+    .max_length(Some(member::EMAIL_MAX))
+}
+
+/// `sms::PhoneNumber::parse` after a trim: E.164.
+fn phone_number() -> ObjectBuilder {
+    let w = WHITE_SPACE;
+    pattern(format!("^[{w}]*\\+[1-9][0-9]{{7,14}}[{w}]*$"))
+}
+
+fn roles() -> RefOr<Schema> {
+    one_of(&["owner", "admin", "member", "guest"])
+}
+
+fn model_list() -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .items(not_blank(workspace::MODEL_ID_MAX))
+        .min_items(Some(1))
+        .max_items(Some(workspace::MODELS_MAX))
+        .unique_items(true)
+        .into()
+}
+
+fn slug() -> RefOr<Schema> {
+    let (min, max) = (workspace::SLUG_MIN - 2, workspace::SLUG_MAX - 2);
+    pattern(format!("^[a-z0-9][a-z0-9-]{{{min},{max}}}[a-z0-9]$")).into()
+}
+
+/// A model id, which must be one of the workspace's `allowedModels` (a
+/// rule between fields or with stored data, checked by the domain).
+fn allowed_model(what: &str) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(what))
+        .into()
+}
+
+fn workspace_fields() -> Vec<(&'static str, RefOr<Schema>)> {
+    vec![
+        ("name", display_name(workspace::NAME_MAX).into()),
+        ("slug", slug()),
+        ("allowedModels", model_list()),
+        (
+            "defaultModel",
+            allowed_model("One of `allowedModels` (those sent, or the workspace's)"),
+        ),
+    ]
+}
+
+pub fn new_workspace() -> RefOr<Schema> {
+    object(&workspace_fields(), &["name"])
+}
+
+pub fn workspace_changes() -> RefOr<Schema> {
+    object(&workspace_fields(), &[])
+}
+
+pub fn new_member() -> RefOr<Schema> {
+    object(
+        &[("email", email().into()), ("role", roles())],
+        &["email", "role"],
+    )
+}
+
+pub fn member_changes() -> RefOr<Schema> {
+    object(
+        &[
+            ("role", roles()),
+            ("status", one_of(&["active", "suspended"])),
+        ],
+        &[],
+    )
+}
+
+pub fn new_api_key() -> RefOr<Schema> {
+    object(
+        &[("name", display_name(api_key::NAME_MAX).into())],
+        &["name"],
+    )
+}
+
+fn assistant_fields() -> Vec<(&'static str, RefOr<Schema>)> {
+    vec![
+        ("name", display_name(assistant::NAME_MAX).into()),
+        ("instructions", text(assistant::INSTRUCTIONS_MAX).into()),
+        (
+            "model",
+            allowed_model("One of the workspace's `allowedModels`"),
+        ),
+        ("visibility", one_of(&["public", "workspace", "private"])),
+        (
+            "temperature",
+            ObjectBuilder::new()
+                .schema_type(Type::Number)
+                .minimum(Some(0.0))
+                .maximum(Some(assistant::TEMPERATURE_MAX))
+                .into(),
+        ),
+        (
+            "maxTokens",
+            integer(1, u64::from(assistant::MAX_TOKENS_MAX)),
+        ),
+        (
+            "welcomeMessage",
+            nullable(text(assistant::WELCOME_MESSAGE_MAX)),
+        ),
+        ("widgetEnabled", boolean()),
+    ]
+}
+
+pub fn new_assistant() -> RefOr<Schema> {
+    object(&assistant_fields(), &["name"])
+}
+
+pub fn assistant_changes() -> RefOr<Schema> {
+    object(&assistant_fields(), &[])
+}
+
+fn project_fields() -> Vec<(&'static str, RefOr<Schema>)> {
+    vec![
+        ("name", display_name(project::NAME_MAX).into()),
+        ("description", text(project::DESCRIPTION_MAX).into()),
+        ("visibility", one_of(&["workspace", "private"])),
+    ]
+}
+
+pub fn new_project() -> RefOr<Schema> {
+    object(&project_fields(), &["name"])
+}
+
+pub fn project_changes() -> RefOr<Schema> {
+    object(&project_fields(), &[])
+}
+
+pub fn connection() -> RefOr<Schema> {
+    object(
+        &[(
+            "projectId",
+            <crate::domain::ids::ProjectId as utoipa::PartialSchema>::schema(),
+        )],
+        &["projectId"],
+    )
+}
+
+pub fn search() -> RefOr<Schema> {
+    object(
+        &[
+            ("query", not_blank(search::QUERY_MAX).into()),
+            ("topK", integer(1, search::MAX_TOP_K as u64)),
+        ],
+        &["query"],
+    )
+}
+
+pub fn new_conversation() -> RefOr<Schema> {
+    object(
+        &[
+            (
+                "assistantId",
+                ObjectBuilder::new().schema_type(Type::String).into(),
+            ),
+            (
+                "title",
+                nullable(display_name(conversation::TITLE_MAX_CHARS)),
+            ),
+        ],
+        &["assistantId"],
+    )
+}
+
+pub fn question() -> RefOr<Schema> {
+    object(
+        &[("content", not_blank(conversation::CONTENT_MAX_CHARS).into())],
+        &["content"],
+    )
+}
+
+/// A document name as `document::document_name` reads one: the last path
+/// segment must hold a visible character and no control character.
+fn file_name() -> ObjectBuilder {
+    let (w, forbidden, invisible) = (WHITE_SPACE, FORBIDDEN_IN_A_NAME, INVISIBLE);
+    pattern(format!(
+        "^(?:[\\s\\S]*[/\\\\])?[{w}]*[^/\\\\{forbidden}]*[^/\\\\{forbidden}{w}{invisible}][^/\\\\{forbidden}]*[{w}]*$"
+    ))
+}
+
+pub fn upload_request() -> RefOr<Schema> {
+    object(
+        &[
+            ("name", file_name().into()),
+            ("size", integer(1, document::MAX_DIRECT_UPLOAD_BYTES)),
+        ],
+        &["name", "size"],
+    )
+}
+
+pub fn multipart_file() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property(
+            "file",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .content_media_type("application/octet-stream"),
+        )
+        .required("file")
+        .into()
+}
+
+fn credential_fields() -> Vec<(&'static str, RefOr<Schema>)> {
+    vec![
+        (
+            "twilioAccountSid",
+            pattern("^AC[0-9a-fA-F]{32}$".into()).into(),
+        ),
+        ("twilioAuthToken", not_blank(sms::AUTH_TOKEN_MAX).into()),
+        ("phoneNumber", phone_number().into()),
+    ]
+}
+
+pub fn sms_settings() -> RefOr<Schema> {
+    let mut fields = credential_fields();
+    fields.push(("enabled", boolean()));
+    fields.push((
+        "sessionTimeoutMinutes",
+        integer(1, u64::from(sms::SESSION_TIMEOUT_MAX)),
+    ));
+    object(
+        &fields,
+        &[
+            "enabled",
+            "twilioAccountSid",
+            "twilioAuthToken",
+            "phoneNumber",
+        ],
+    )
+}
+
+pub fn sms_credentials() -> RefOr<Schema> {
+    object(
+        &credential_fields(),
+        &["twilioAccountSid", "twilioAuthToken", "phoneNumber"],
+    )
+}
+
+/// `widget::AllowedOrigin::parse`, narrowed to the origins it reads the
+/// same way in every case: lower-case host names (no `xn--` labels, whose
+/// punycode the parser checks), an optional port.
+fn origin() -> ObjectBuilder {
+    // No label has a hyphen third (which rules out `xn--`), and the last
+    // starts with a letter: one of digits would make the host an IPv4
+    // address to the URL parser.
+    let rest = "(?:[a-z0-9-]?[a-z0-9]|[a-z0-9-][a-z0-9][a-z0-9-]{0,59}[a-z0-9])?";
+    let (label, last) = (format!("[a-z0-9]{rest}"), format!("[a-z]{rest}"));
+    pattern(format!(
+        "^https?://(?:{label}\\.)*{last}(?::[1-9][0-9]{{0,3}})?$"
+    ))
+}
+
+pub fn widget_settings() -> RefOr<Schema> {
+    let limits = object(
+        &[
+            ("initsPerMinutePerIp", integer(1, 1_000)),
+            ("messagesPerSessionPerHour", integer(1, 10_000)),
+            ("messagesPerMonth", integer(1, 100_000_000)),
+        ],
+        &[],
+    );
+    object(
+        &[
+            (
+                "allowedOrigins",
+                ArrayBuilder::new()
+                    .items(origin())
+                    .max_items(Some(widget::MAX_ORIGINS))
+                    .into(),
+            ),
+            ("title", nullable(display_name(widget::TITLE_MAX_CHARS))),
+            ("primaryColor", pattern("^#[0-9a-fA-F]{6}$".into()).into()),
+            ("position", one_of(&["left", "right"])),
+            ("limits", limits),
+        ],
+        &["allowedOrigins"],
+    )
+}
+
+pub fn widget_init() -> RefOr<Schema> {
+    let metadata = ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+        .max_properties(Some(widget::METADATA_MAX_ENTRIES))
+        .property_names(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(100)),
+        ))
+        .additional_properties(Some(AdditionalProperties::RefOr(
+            text(widget::METADATA_MAX_VALUE_CHARS).into(),
+        )));
+    object(
+        &[
+            (
+                "sessionId",
+                nullable(ObjectBuilder::new().schema_type(Type::String)),
+            ),
+            ("metadata", metadata.into()),
+        ],
+        &[],
+    )
+}
+
+pub fn feedback() -> RefOr<Schema> {
+    object(
+        &[
+            (
+                "messageId",
+                ObjectBuilder::new().schema_type(Type::String).into(),
+            ),
+            ("rating", one_of(&["up", "down"])),
+            (
+                "comment",
+                nullable(text(visitor::FEEDBACK_COMMENT_MAX_CHARS)),
+            ),
+        ],
+        &["messageId", "rating"],
+    )
+}
+
+pub fn lead() -> RefOr<Schema> {
+    object(
+        &[
+            ("email", email().into()),
+            ("name", nullable(display_name(visitor::LEAD_NAME_MAX_CHARS))),
+            ("phone", nullable(phone_number())),
+        ],
+        &["email"],
+    )
+}
+
+/// The form Twilio posts to the webhooks: its fields are Twilio's to add
+/// to, so any others are allowed.
+pub fn twilio_form() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("MessageSid", ObjectBuilder::new().schema_type(Type::String))
+        .property("AccountSid", ObjectBuilder::new().schema_type(Type::String))
+        .property("From", ObjectBuilder::new().schema_type(Type::String))
+        .property("To", ObjectBuilder::new().schema_type(Type::String))
+        .property("Body", ObjectBuilder::new().schema_type(Type::String))
+        .property(
+            "MessageStatus",
+            ObjectBuilder::new().schema_type(Type::String),
+        )
+        .into()
+}

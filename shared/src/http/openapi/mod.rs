@@ -1,0 +1,546 @@
+//! The OpenAPI 3.1 document of every route, built with utoipa: answers
+//! from the views' derived schemas, bodies from the domain's limits
+//! (`bodies`), operations listed in `operations`. The dev server serves it at
+//! `/api/openapi.json`; `infra/openapi.json` is the committed copy.
+
+mod bodies;
+pub mod kinds;
+mod operations;
+
+use std::collections::BTreeSet;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::link::LinkBuilder;
+use utoipa::openapi::path::{OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{ArrayBuilder, ComponentsBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
+};
+use utoipa::openapi::{
+    ContentBuilder, HttpMethod, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, RefOr, Required,
+};
+use utoipa::{PartialSchema, ToSchema};
+
+const JSON: &str = "application/json";
+const EVENT_STREAM: &str = "text/event-stream";
+
+/// One operation being described.
+pub struct Op {
+    pub method: HttpMethod,
+    pub path: String,
+    operation: OperationBuilder,
+    responses: Vec<(String, ResponseBuilder)>,
+    schemas: Vec<(String, RefOr<Schema>)>,
+    /// Where links go: the first success answer added.
+    linked: Option<String>,
+}
+
+fn schema_ref<T: ToSchema>() -> RefOr<Schema> {
+    RefOr::Ref(Ref::from_schema_name(T::name()))
+}
+
+fn error_schema() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property(
+            "error",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some("What went wrong, for a person")),
+        )
+        .property(
+            "code",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some("`<type>:<context>`, e.g. `not_found:api`")),
+        )
+        .property(
+            "details",
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some("Field name -> what is wrong with it (400s only)"))
+                .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::RefOr(
+                    ObjectBuilder::new().schema_type(Type::String).into(),
+                ))),
+        )
+        .required("error")
+        .required("code")
+        .into()
+}
+
+fn content(schema: impl Into<RefOr<Schema>>) -> ContentBuilder {
+    ContentBuilder::new().schema(Some(schema))
+}
+
+fn parameter(
+    name: &str,
+    place: ParameterIn,
+    required: bool,
+    schema: impl Into<RefOr<Schema>>,
+) -> ParameterBuilder {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(place)
+        .required(if required {
+            Required::True
+        } else {
+            Required::False
+        })
+        .schema(Some(schema))
+}
+
+fn error_response(status: u16) -> ResponseBuilder {
+    let description = match status {
+        400 => "The request is malformed; `details` names each bad field",
+        401 => "No valid credentials",
+        403 => "Authenticated, but not allowed",
+        404 => "Nothing there the caller may see",
+        406 => "None of the accepted media types can be answered",
+        409 => "The request conflicts with what is stored",
+        413 => "The body is too large",
+        429 => "Too many requests; try again after `Retry-After` when given",
+        502 => "An outside service answered something unusable",
+        503 => "A dependency is unavailable; try again after `Retry-After`",
+        _ => "An error",
+    };
+    let response = ResponseBuilder::new()
+        .description(description)
+        .content(JSON, content(Ref::from_schema_name("Error")).build());
+    let seconds = || {
+        HeaderBuilder::new().schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1.0)),
+        ))
+    };
+    match status {
+        503 => response.header("Retry-After", seconds().build()),
+        429 => response.header("Retry-After", seconds().build()),
+        401 => response.header(
+            "WWW-Authenticate",
+            HeaderBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build(),
+        ),
+        _ => response,
+    }
+}
+
+/// The schema of a path parameter, by its name in the route.
+fn path_parameter(name: &str) -> RefOr<Schema> {
+    use crate::domain::ids::*;
+    match name {
+        "workspace_id" => WorkspaceId::schema(),
+        "assistant_id" => AssistantId::schema(),
+        "project_id" => ProjectId::schema(),
+        "document_id" => DocumentId::schema(),
+        "conversation_id" => ConversationId::schema(),
+        "user_id" => UserId::schema(),
+        "key_id" => ApiKeyId::schema(),
+        other => unreachable!("no schema for the path parameter {other}"),
+    }
+}
+
+fn string_list<T: ToSchema>() -> RefOr<Schema> {
+    ArrayBuilder::new().items(schema_ref::<T>()).into()
+}
+
+impl Op {
+    fn new(method: HttpMethod, path: &str, id: &str, summary: &str) -> Self {
+        let tag = path
+            .trim_start_matches("/api/")
+            .split('/')
+            .filter(|s| !s.starts_with('{'))
+            .find(|s| {
+                *s != "workspaces" || path == "/api/workspaces" || !path.contains("{workspace_id}/")
+            })
+            .unwrap_or("workspaces")
+            .to_owned();
+        let mut operation = OperationBuilder::new()
+            .operation_id(Some(id))
+            .summary(Some(summary))
+            .tag(tag);
+        for name in path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+        {
+            operation = operation.parameter(parameter(
+                name,
+                ParameterIn::Path,
+                true,
+                path_parameter(name),
+            ));
+        }
+        Self {
+            method,
+            path: path.to_owned(),
+            operation,
+            responses: Vec::new(),
+            schemas: Vec::new(),
+            linked: None,
+        }
+    }
+
+    fn respond(mut self, status: u16, response: ResponseBuilder) -> Self {
+        if (200..300).contains(&status) && self.linked.is_none() {
+            self.linked = Some(status.to_string());
+        }
+        self.responses.push((status.to_string(), response));
+        self
+    }
+
+    pub fn errors(mut self, statuses: &[u16]) -> Self {
+        for status in statuses {
+            self = self.respond(*status, error_response(*status));
+        }
+        self
+    }
+
+    /// Any valid API key (`Authorization: Bearer ic_...`).
+    fn signed_in(mut self) -> Self {
+        self.operation = self
+            .operation
+            .security(SecurityRequirement::new("apiKey", Vec::<String>::new()));
+        self.errors(&[401, 429, 503])
+    }
+
+    /// An active member of the workspace in the path.
+    fn member(self) -> Self {
+        self.signed_in().errors(&[404])
+    }
+
+    /// Owners and admins only (or what the route's rules allow).
+    fn managed(self) -> Self {
+        self.errors(&[403])
+    }
+
+    /// The public widget: the assistant must serve it to the request's
+    /// origin.
+    fn widget(self) -> Self {
+        self.errors(&[403, 404, 429, 503])
+    }
+
+    /// A visitor's widget session token.
+    fn visitor(mut self) -> Self {
+        self.operation = self.operation.security(SecurityRequirement::new(
+            "widgetToken",
+            Vec::<String>::new(),
+        ));
+        self.errors(&[401])
+    }
+
+    /// Twilio's signed form posts.
+    fn twilio(mut self) -> Self {
+        self.operation = self.operation.parameter(parameter(
+            "X-Twilio-Signature",
+            ParameterIn::Header,
+            true,
+            ObjectBuilder::new().schema_type(Type::String),
+        ));
+        self = self.body(
+            "application/x-www-form-urlencoded",
+            bodies::twilio_form(),
+            true,
+        );
+        self.errors(&[400, 403, 404, 413, 503])
+    }
+
+    fn query(mut self, name: &str, schema: impl Into<RefOr<Schema>>) -> Self {
+        self.operation =
+            self.operation
+                .parameter(parameter(name, ParameterIn::Query, false, schema));
+        self
+    }
+
+    /// `limit` (default 25, above 100 taken as 100) and `offset`.
+    fn paged(self) -> Self {
+        let count = || {
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0.0))
+                .maximum(Some(crate::http::paging::MAX_NUMBER as f64))
+        };
+        self.query("limit", count())
+            .query("offset", count())
+            .errors(&[400])
+    }
+
+    fn query_enum(self, name: &str, values: &[&str]) -> Self {
+        self.query(
+            name,
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(values.iter().copied())),
+        )
+    }
+
+    fn query_string(self, name: &str) -> Self {
+        self.query(name, ObjectBuilder::new().schema_type(Type::String))
+    }
+
+    fn body(mut self, content_type: &str, schema: RefOr<Schema>, required: bool) -> Self {
+        self.operation = self.operation.request_body(Some(
+            RequestBodyBuilder::new()
+                .required(Some(if required {
+                    Required::True
+                } else {
+                    Required::False
+                }))
+                .content(content_type, content(schema).build())
+                .build(),
+        ));
+        self
+    }
+
+    fn json(self, schema: RefOr<Schema>) -> Self {
+        self.body(JSON, schema, true).errors(&[400, 413])
+    }
+
+    fn optional_json(self, schema: RefOr<Schema>) -> Self {
+        self.body(JSON, schema, false)
+    }
+
+    fn multipart(self, schema: RefOr<Schema>) -> Self {
+        self.body("multipart/form-data", schema, true)
+    }
+
+    fn register<T: ToSchema>(&mut self) {
+        self.schemas.push((T::name().into_owned(), T::schema()));
+        T::schemas(&mut self.schemas);
+    }
+
+    fn json_answer(self, status: u16, description: &str, schema: RefOr<Schema>) -> Self {
+        self.respond(
+            status,
+            ResponseBuilder::new()
+                .description(description)
+                .content(JSON, content(schema).build()),
+        )
+    }
+
+    fn ok<T: ToSchema>(mut self) -> Self {
+        self.register::<T>();
+        self.json_answer(200, "OK", schema_ref::<T>())
+    }
+
+    fn created<T: ToSchema>(mut self) -> Self {
+        self.register::<T>();
+        self.json_answer(201, "Created", schema_ref::<T>())
+    }
+
+    /// The list envelope `{data, total, limit, offset}`.
+    fn ok_page<T: ToSchema>(mut self) -> Self {
+        self.register::<T>();
+        let count = || {
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0.0))
+        };
+        let page = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property("data", string_list::<T>())
+            .property("total", count())
+            .property("limit", count())
+            .property("offset", count())
+            .required("data")
+            .required("total")
+            .required("limit")
+            .required("offset");
+        self.json_answer(200, "One page of the list", page.into())
+    }
+
+    /// `{data: [...]}`, unpaged.
+    fn ok_list<T: ToSchema>(mut self) -> Self {
+        self.register::<T>();
+        let list = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property("data", string_list::<T>())
+            .required("data");
+        self.json_answer(200, "The list", list.into())
+    }
+
+    fn ok_untyped(self, description: &str) -> Self {
+        self.json_answer(
+            200,
+            description,
+            ObjectBuilder::new().schema_type(Type::Object).into(),
+        )
+    }
+
+    fn created_untyped(self, description: &str) -> Self {
+        self.json_answer(
+            201,
+            description,
+            ObjectBuilder::new().schema_type(Type::Object).into(),
+        )
+    }
+
+    fn no_content(self) -> Self {
+        self.no_content_as("Done; no body")
+    }
+
+    fn no_content_as(self, description: &str) -> Self {
+        self.respond(204, ResponseBuilder::new().description(description))
+    }
+
+    /// Twilio's expected answer: empty TwiML (nothing texted back here).
+    fn twiml(self, description: &str) -> Self {
+        self.respond(
+            200,
+            ResponseBuilder::new().description(description).content(
+                "text/xml",
+                content(ObjectBuilder::new().schema_type(Type::String)).build(),
+            ),
+        )
+    }
+
+    /// An answer: streamed as Server-Sent Events (200), or whole as JSON
+    /// (201) when the request accepts only `application/json`.
+    fn answered<T: ToSchema>(mut self) -> Self {
+        self.register::<T>();
+        let stream = ResponseBuilder::new()
+            .description(
+                "The answer as it is written: `sources`, `delta`..., then `done` (or `error`)",
+            )
+            .content(
+                EVENT_STREAM,
+                content(ObjectBuilder::new().schema_type(Type::String)).build(),
+            );
+        self.respond(200, stream).json_answer(
+            201,
+            "The question and the answer, both stored",
+            schema_ref::<T>(),
+        )
+    }
+
+    /// A link from the success answer to another operation.
+    fn link(mut self, operation_id: &str, parameters: &[(&str, &str)]) -> Self {
+        let status = self
+            .linked
+            .clone()
+            .expect("a link follows a success answer");
+        let mut link = LinkBuilder::new().operation_id(operation_id);
+        for (name, value) in parameters {
+            link = link.parameter(*name, *value);
+        }
+        let at = self
+            .responses
+            .iter()
+            .position(|(s, _)| *s == status)
+            .expect("the linked answer is listed");
+        let (status, response) = self.responses.remove(at);
+        self.responses
+            .insert(at, (status, response.link(operation_id, link.build())));
+        self
+    }
+}
+
+/// Every operation, as (method, path) pairs: what the drift tests hold the
+/// routers to.
+pub fn operations() -> BTreeSet<(String, String)> {
+    operations::all()
+        .into_iter()
+        .map(|op| (method_name(&op.method).to_owned(), op.path))
+        .collect()
+}
+
+/// The statuses the document lists for the operation that serves
+/// `method` on the concrete `path` (the template matching most literal
+/// segments), or `None` when no operation serves it.
+pub fn documented_statuses(method: &str, path: &str) -> Option<BTreeSet<u16>> {
+    use std::sync::OnceLock;
+    type Listed = Vec<(String, Vec<String>, BTreeSet<u16>)>;
+    static LISTED: OnceLock<Listed> = OnceLock::new();
+    let listed = LISTED.get_or_init(|| {
+        operations::all()
+            .into_iter()
+            .map(|op| {
+                let statuses = op
+                    .responses
+                    .iter()
+                    .filter_map(|(s, _)| s.parse().ok())
+                    .collect();
+                let segments = op.path.split('/').map(str::to_owned).collect();
+                (method_name(&op.method).to_owned(), segments, statuses)
+            })
+            .collect()
+    });
+    let path = path.split('?').next().unwrap_or(path);
+    let segments: Vec<&str> = path.split('/').collect();
+    listed
+        .iter()
+        .filter(|(m, template, _)| {
+            m == method
+                && template.len() == segments.len()
+                && template
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| t.starts_with('{') || t == s)
+        })
+        .max_by_key(|(_, template, _)| template.iter().filter(|t| !t.starts_with('{')).count())
+        .map(|(_, _, statuses)| statuses.clone())
+}
+
+pub fn method_name(method: &HttpMethod) -> &'static str {
+    match method {
+        HttpMethod::Get => "GET",
+        HttpMethod::Post => "POST",
+        HttpMethod::Put => "PUT",
+        HttpMethod::Patch => "PATCH",
+        HttpMethod::Delete => "DELETE",
+        HttpMethod::Options => "OPTIONS",
+        HttpMethod::Head => "HEAD",
+        HttpMethod::Trace => "TRACE",
+    }
+}
+
+/// The whole document.
+pub fn document() -> OpenApi {
+    let mut paths = Paths::new();
+    let mut components = ComponentsBuilder::new()
+        .schema("Error", error_schema())
+        .security_scheme(
+            "apiKey",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        )
+        .security_scheme(
+            "widgetToken",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "`Widget <token>`, the token `init` answered",
+            ))),
+        );
+    for op in operations::all() {
+        for (name, schema) in op.schemas {
+            components = components.schema(name, schema);
+        }
+        let mut operation = op.operation;
+        for (status, response) in op.responses {
+            operation = operation.response(status, response.build());
+        }
+        paths.add_path_operation(&op.path, vec![op.method], operation.build());
+    }
+    let info = InfoBuilder::new()
+        .title("IllumiChat API")
+        .version(env!("CARGO_PKG_VERSION"))
+        .description(Some(
+            "Assistants, knowledge projects, conversations and their SMS and widget channels. \
+             Every route but the widget's and Twilio's needs `Authorization: Bearer <API key>`.",
+        ))
+        .build();
+    OpenApiBuilder::new()
+        .info(info)
+        .paths(paths)
+        .components(Some(components.build()))
+        .build()
+}
+
+/// The document as served and committed: pretty JSON, one trailing newline.
+pub fn document_json() -> String {
+    let mut json = document()
+        .to_pretty_json()
+        .expect("the document serialises");
+    json.push('\n');
+    json
+}
