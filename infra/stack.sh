@@ -10,6 +10,8 @@ MOTO_VERSION="5.2.1"
 CFN_LINT_VERSION="1.51.0"
 SAM_CLI_VERSION="1.170.0"
 SELENIUM_VERSION="4.27.1"
+# The schema-driven fuzzer (infra/fuzz-test).
+SCHEMATHESIS_VERSION="4.32.5"
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEV_DIR="$REPO_ROOT/.dev"

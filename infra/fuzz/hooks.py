@@ -1,0 +1,72 @@
+"""Test data for the schema-driven fuzzer (./infra/fuzz-test).
+
+Two kinds of rule the OpenAPI document cannot state, kept here so that a
+request the document calls valid is valid on the server:
+
+* An assistant's `model` must be one of its workspace's `allowedModels`,
+  and a workspace's `defaultModel` one of its own `allowedModels`. Before a
+  call with valid data, those fields are set from the workspace as it is
+  now (the fuzzer itself changes its models as it goes).
+* The fuzzer acts as one owner. Removing, demoting or suspending that
+  owner, or revoking its own key, would leave every later case a 401 or a
+  404 that tests nothing, so those cases are not generated.
+"""
+
+import json
+import os
+import urllib.request
+
+import schemathesis
+
+BASE_URL = os.environ["FUZZ_BASE_URL"]
+KEY = os.environ["FUZZ_API_KEY"]
+OWN_USER = os.environ["FUZZ_USER_ID"]
+OWN_KEY = os.environ["FUZZ_KEY_ID"]
+DEFAULT_ALLOWED_MODELS = ["gpt-4o", "gpt-4o-mini", "grok-2"]
+
+
+def allowed_models(workspace_id):
+    request = urllib.request.Request(
+        f"{BASE_URL}/api/workspaces/{workspace_id}",
+        headers={"Authorization": f"Bearer {KEY}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)["allowedModels"]
+    except Exception:
+        return DEFAULT_ALLOWED_MODELS
+
+
+@schemathesis.hook
+def filter_path_parameters(ctx, path_parameters):
+    return (path_parameters or {}).get("user_id") != OWN_USER and (
+        path_parameters or {}
+    ).get("key_id") != OWN_KEY
+
+
+def is_positive(case):
+    meta = getattr(case, "meta", None)
+    return meta is not None and meta.generation.mode.is_positive
+
+
+ASSISTANT_WRITES = {
+    "POST /api/workspaces/{workspace_id}/assistants",
+    "PATCH /api/workspaces/{workspace_id}/assistants/{assistant_id}",
+}
+WORKSPACE_WRITES = {"POST /api/workspaces", "PATCH /api/workspaces/{workspace_id}"}
+
+
+@schemathesis.hook
+def before_call(ctx, case, **kwargs):
+    body = case.body
+    if not is_positive(case) or not isinstance(body, dict):
+        return
+    operation = case.operation.label
+    workspace_id = (case.path_parameters or {}).get("workspace_id")
+    if operation in ASSISTANT_WRITES and "model" in body:
+        body["model"] = allowed_models(workspace_id)[0]
+    if operation in WORKSPACE_WRITES and "defaultModel" in body:
+        models = body.get("allowedModels")
+        if not models:
+            models = allowed_models(workspace_id) if workspace_id else DEFAULT_ALLOWED_MODELS
+        body["defaultModel"] = models[0]
