@@ -47,7 +47,7 @@ struct Data<T> {
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
-struct SmsConfigView {
+pub(crate) struct SmsConfigView {
     enabled: bool,
     phone_number: String,
     twilio_account_sid: String,
@@ -59,7 +59,7 @@ struct SmsConfigView {
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
-struct CredentialView {
+pub(crate) struct CredentialView {
     valid: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     phone_number_capabilities: Option<CapabilitiesView>,
@@ -69,7 +69,7 @@ struct CredentialView {
 
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-struct CapabilitiesView {
+pub(crate) struct CapabilitiesView {
     sms: bool,
     mms: bool,
     voice: bool,
@@ -78,7 +78,7 @@ struct CapabilitiesView {
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
-struct AnalyticsView {
+pub(crate) struct AnalyticsView {
     total_messages: u64,
     inbound: u64,
     outbound: u64,

@@ -38,7 +38,7 @@ pub fn routes() -> Router<ProjectsState> {
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
-struct UploadView {
+pub(crate) struct UploadView {
     url: String,
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::http::openapi::kinds::upload_method))]
     method: &'static str,
@@ -49,7 +49,7 @@ struct UploadView {
 
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-struct CreatedUpload<'a> {
+pub(crate) struct CreatedUpload<'a> {
     document: DocumentView<'a>,
     upload: UploadView,
 }

@@ -119,7 +119,7 @@ async fn preflight() -> StatusCode {
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
-struct ConfigView<'a> {
+pub(crate) struct ConfigView<'a> {
     assistant_id: &'a str,
     name: &'a str,
     title: &'a str,
@@ -150,7 +150,7 @@ impl<'a> From<&'a OpenWidget> for ConfigView<'a> {
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
-struct SessionView<'a> {
+pub(crate) struct SessionView<'a> {
     session_id: &'a WidgetSessionId,
     token: &'a str,
     expires_at: Timestamp,
@@ -250,7 +250,7 @@ async fn chat(
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
-struct RatedView<'a> {
+pub(crate) struct RatedView<'a> {
     message_id: &'a MessageId,
     #[serde(flatten)]
     feedback: FeedbackView<'a>,

@@ -32,7 +32,7 @@ const MANAGE_ONLY: &str = "only owners and admins can manage an assistant's widg
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
-struct LimitsView {
+pub(crate) struct LimitsView {
     inits_per_minute_per_ip: u32,
     messages_per_session_per_hour: u32,
     messages_per_month: u32,

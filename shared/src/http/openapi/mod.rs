@@ -350,6 +350,16 @@ impl Op {
         self.json_answer(200, "One page of the list", page.into())
     }
 
+    /// The SMS routes' envelope, `{data: T}`, as the seed shows it.
+    fn ok_data<T: ToSchema>(mut self) -> Self {
+        self.register::<T>();
+        let envelope = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property("data", schema_ref::<T>())
+            .required("data");
+        self.json_answer(200, "OK, in `data`", envelope.into())
+    }
+
     /// `{data: [...]}`, unpaged.
     fn ok_list<T: ToSchema>(mut self) -> Self {
         self.register::<T>();
@@ -360,20 +370,14 @@ impl Op {
         self.json_answer(200, "The list", list.into())
     }
 
-    fn ok_untyped(self, description: &str) -> Self {
-        self.json_answer(
-            200,
-            description,
-            ObjectBuilder::new().schema_type(Type::Object).into(),
-        )
+    fn ok_as<T: ToSchema>(mut self, description: &str) -> Self {
+        self.register::<T>();
+        self.json_answer(200, description, schema_ref::<T>())
     }
 
-    fn created_untyped(self, description: &str) -> Self {
-        self.json_answer(
-            201,
-            description,
-            ObjectBuilder::new().schema_type(Type::Object).into(),
-        )
+    fn created_as<T: ToSchema>(mut self, description: &str) -> Self {
+        self.register::<T>();
+        self.json_answer(201, description, schema_ref::<T>())
     }
 
     fn no_content(self) -> Self {

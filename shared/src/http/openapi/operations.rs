@@ -5,11 +5,16 @@
 
 use super::Op;
 use super::bodies;
+use crate::domain::passage::Passage;
+use crate::http::sms::{AnalyticsView, CredentialView, SmsConfigView};
+use crate::http::uploads::CreatedUpload;
 use crate::http::views::{
     AccessGrantView, ApiKeyView, AssistantSummaryView, AssistantView, ConnectionView,
-    ConversationView, DocumentView, ExchangeView, MemberView, MessageView, NewApiKeyView,
+    ConversationView, DocumentView, ExchangeView, LeadView, MemberView, MessageView, NewApiKeyView,
     ProjectView, WorkspaceView,
 };
+use crate::http::widget::{ConfigView, RatedView, SessionView};
+use crate::http::widget_settings::WidgetSettingsView;
 use utoipa::openapi::HttpMethod::{Delete, Get, Options, Patch, Post, Put};
 
 const WS: &str = "/api/workspaces/{workspace_id}";
@@ -283,7 +288,7 @@ fn projects() -> Vec<Op> {
             .member()
             .managed()
             .json(bodies::upload_request())
-            .created_untyped("The new document and where to PUT its file"),
+            .created_as::<CreatedUpload>("The new document and where to PUT its file"),
         Op::new(Post, &at("/projects/{project_id}/documents/{document_id}/complete"), "completeUpload", "Check a directly uploaded file and queue it for indexing")
             .member()
             .managed()
@@ -338,7 +343,7 @@ fn connections() -> Vec<Op> {
         )
         .member()
         .json(bodies::search())
-        .ok_untyped("The passages found, best first")
+        .ok_list::<Passage>()
         .errors(&[502]),
     ]
 }
@@ -354,7 +359,7 @@ fn sms() -> Vec<Op> {
         )
         .member()
         .managed()
-        .ok_untyped("The configuration, in `data`"),
+        .ok_data::<SmsConfigView>(),
         Op::new(
             Put,
             &config,
@@ -364,7 +369,7 @@ fn sms() -> Vec<Op> {
         .member()
         .managed()
         .json(bodies::sms_settings())
-        .ok_untyped("The configuration, in `data`")
+        .ok_data::<SmsConfigView>()
         .errors(&[409]),
         Op::new(
             Delete,
@@ -384,7 +389,7 @@ fn sms() -> Vec<Op> {
         .member()
         .managed()
         .json(bodies::sms_credentials())
-        .ok_untyped("Whether they work, in `data`")
+        .ok_data::<CredentialView>()
         .errors(&[502]),
         Op::new(
             Get,
@@ -395,7 +400,7 @@ fn sms() -> Vec<Op> {
         .member()
         .managed()
         .query_enum("period", &["7d", "30d", "90d"])
-        .ok_untyped("The counts, in `data`")
+        .ok_data::<AnalyticsView>()
         .errors(&[400]),
         Op::new(
             Post,
@@ -427,7 +432,7 @@ fn widget_settings() -> Vec<Op> {
         )
         .member()
         .managed()
-        .ok_untyped("The widget settings"),
+        .ok::<WidgetSettingsView>(),
         Op::new(
             Put,
             &settings,
@@ -437,7 +442,7 @@ fn widget_settings() -> Vec<Op> {
         .member()
         .managed()
         .json(bodies::widget_settings())
-        .ok_untyped("The widget settings"),
+        .ok::<WidgetSettingsView>(),
     ]
 }
 
@@ -496,7 +501,7 @@ fn widget() -> Vec<Op> {
             "What a page needs to draw the widget",
         )
         .widget()
-        .ok_untyped("The widget's look and welcome"),
+        .ok_as::<ConfigView>("The widget's look and welcome"),
         Op::new(
             Post,
             &path("init"),
@@ -505,8 +510,8 @@ fn widget() -> Vec<Op> {
         )
         .widget()
         .optional_json(bodies::widget_init())
-        .ok_untyped("The session resumed")
-        .created_untyped("A new session")
+        .ok_as::<SessionView>("The session resumed")
+        .created_as::<SessionView>("A new session")
         .errors(&[400, 413]),
         Op::new(
             Get,
@@ -538,7 +543,7 @@ fn widget() -> Vec<Op> {
         .widget()
         .visitor()
         .json(bodies::feedback())
-        .ok_untyped("The rating as stored"),
+        .ok_as::<RatedView>("The rating as stored"),
         Op::new(
             Post,
             &path("lead"),
@@ -548,7 +553,7 @@ fn widget() -> Vec<Op> {
         .widget()
         .visitor()
         .json(bodies::lead())
-        .ok_untyped("The lead as stored"),
+        .ok_as::<LeadView>("The lead as stored"),
     ];
     for name in ["config", "init", "history", "chat", "feedback", "lead"] {
         ops.push(
