@@ -39,9 +39,8 @@ def allowed_models(workspace_id):
 
 @schemathesis.hook
 def filter_path_parameters(ctx, path_parameters):
-    return (path_parameters or {}).get("user_id") != OWN_USER and (
-        path_parameters or {}
-    ).get("key_id") != OWN_KEY
+    path = path_parameters or {}
+    return path.get("user_id") != OWN_USER and path.get("key_id") != OWN_KEY
 
 
 def is_positive(case):

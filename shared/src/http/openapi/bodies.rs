@@ -2,11 +2,16 @@
 //! built from the same limits the readers check, field by field; unknown
 //! and read-only fields are refused, so no schema allows more properties.
 
-use super::kinds::{FORBIDDEN_IN_A_NAME, INVISIBLE, WHITE_SPACE, display_name, not_blank, text};
+use super::kinds::{
+    FORBIDDEN_IN_A_NAME, INVISIBLE, WHITE_SPACE, assistant_visibility, display_name, not_blank,
+    position, project_visibility, rating, text,
+};
+use crate::domain::role::{MemberStatus, Role};
 use crate::domain::{
     api_key, assistant, conversation, document, member, project, sms, visitor, widget, workspace,
 };
 use crate::http::search;
+use utoipa::PartialSchema;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{
     AdditionalProperties, ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type,
@@ -44,13 +49,6 @@ fn boolean() -> RefOr<Schema> {
     ObjectBuilder::new().schema_type(Type::Boolean).into()
 }
 
-fn one_of(values: &[&str]) -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(values.iter().copied()))
-        .into()
-}
-
 fn pattern(regex: String) -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::String)
@@ -75,7 +73,7 @@ fn phone_number() -> ObjectBuilder {
 }
 
 fn roles() -> RefOr<Schema> {
-    one_of(&["owner", "admin", "member", "guest"])
+    Role::schema()
 }
 
 fn model_list() -> RefOr<Schema> {
@@ -130,10 +128,7 @@ pub fn new_member() -> RefOr<Schema> {
 
 pub fn member_changes() -> RefOr<Schema> {
     object(
-        &[
-            ("role", roles()),
-            ("status", one_of(&["active", "suspended"])),
-        ],
+        &[("role", roles()), ("status", MemberStatus::schema())],
         &[],
     )
 }
@@ -153,7 +148,7 @@ fn assistant_fields() -> Vec<(&'static str, RefOr<Schema>)> {
             "model",
             allowed_model("One of the workspace's `allowedModels`"),
         ),
-        ("visibility", one_of(&["public", "workspace", "private"])),
+        ("visibility", assistant_visibility().into()),
         (
             "temperature",
             ObjectBuilder::new()
@@ -186,7 +181,7 @@ fn project_fields() -> Vec<(&'static str, RefOr<Schema>)> {
     vec![
         ("name", display_name(project::NAME_MAX).into()),
         ("description", text(project::DESCRIPTION_MAX).into()),
-        ("visibility", one_of(&["workspace", "private"])),
+        ("visibility", project_visibility().into()),
     ]
 }
 
@@ -343,7 +338,7 @@ pub fn widget_settings() -> RefOr<Schema> {
             ),
             ("title", nullable(display_name(widget::TITLE_MAX_CHARS))),
             ("primaryColor", pattern("^#[0-9a-fA-F]{6}$".into()).into()),
-            ("position", one_of(&["left", "right"])),
+            ("position", position().into()),
             ("limits", limits),
         ],
         &["allowedOrigins"],
@@ -381,7 +376,7 @@ pub fn feedback() -> RefOr<Schema> {
                 "messageId",
                 ObjectBuilder::new().schema_type(Type::String).into(),
             ),
-            ("rating", one_of(&["up", "down"])),
+            ("rating", rating().into()),
             (
                 "comment",
                 nullable(text(visitor::FEEDBACK_COMMENT_MAX_CHARS)),

@@ -32,8 +32,6 @@ pub struct Op {
     operation: OperationBuilder,
     responses: Vec<(String, ResponseBuilder)>,
     schemas: Vec<(String, RefOr<Schema>)>,
-    /// Where links go: the first success answer added.
-    linked: Option<String>,
 }
 
 fn schema_ref<T: ToSchema>() -> RefOr<Schema> {
@@ -142,19 +140,29 @@ fn path_parameter(name: &str) -> RefOr<Schema> {
     }
 }
 
-fn string_list<T: ToSchema>() -> RefOr<Schema> {
+fn list_of<T: ToSchema>() -> RefOr<Schema> {
     ArrayBuilder::new().items(schema_ref::<T>()).into()
+}
+
+/// `{data: ...}`: the envelope of unpaged lists and of the SMS answers.
+fn in_data(schema: RefOr<Schema>) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("data", schema)
+        .required("data")
 }
 
 impl Op {
     fn new(method: HttpMethod, path: &str, id: &str, summary: &str) -> Self {
-        let tag = path
-            .trim_start_matches("/api/")
+        // Grouped by what the path is about: its first named segment after
+        // the workspace, if it goes past the workspace.
+        let within = path
+            .strip_prefix(operations::WS)
+            .and_then(|rest| rest.strip_prefix('/'));
+        let tag = within
+            .unwrap_or(path.trim_start_matches("/api/"))
             .split('/')
-            .filter(|s| !s.starts_with('{'))
-            .find(|s| {
-                *s != "workspaces" || path == "/api/workspaces" || !path.contains("{workspace_id}/")
-            })
+            .next()
             .unwrap_or("workspaces")
             .to_owned();
         let mut operation = OperationBuilder::new()
@@ -178,14 +186,10 @@ impl Op {
             operation,
             responses: Vec::new(),
             schemas: Vec::new(),
-            linked: None,
         }
     }
 
     fn respond(mut self, status: u16, response: ResponseBuilder) -> Self {
-        if (200..300).contains(&status) && self.linked.is_none() {
-            self.linked = Some(status.to_string());
-        }
         self.responses.push((status.to_string(), response));
         self
     }
@@ -339,7 +343,7 @@ impl Op {
         };
         let page = ObjectBuilder::new()
             .schema_type(Type::Object)
-            .property("data", string_list::<T>())
+            .property("data", list_of::<T>())
             .property("total", count())
             .property("limit", count())
             .property("offset", count())
@@ -353,21 +357,13 @@ impl Op {
     /// The SMS routes' envelope, `{data: T}`, as the seed shows it.
     fn ok_data<T: ToSchema>(mut self) -> Self {
         self.register::<T>();
-        let envelope = ObjectBuilder::new()
-            .schema_type(Type::Object)
-            .property("data", schema_ref::<T>())
-            .required("data");
-        self.json_answer(200, "OK, in `data`", envelope.into())
+        self.json_answer(200, "OK, in `data`", in_data(schema_ref::<T>()).into())
     }
 
     /// `{data: [...]}`, unpaged.
     fn ok_list<T: ToSchema>(mut self) -> Self {
         self.register::<T>();
-        let list = ObjectBuilder::new()
-            .schema_type(Type::Object)
-            .property("data", string_list::<T>())
-            .required("data");
-        self.json_answer(200, "The list", list.into())
+        self.json_answer(200, "The list", in_data(list_of::<T>()).into())
     }
 
     fn ok_as<T: ToSchema>(mut self, description: &str) -> Self {
@@ -418,24 +414,19 @@ impl Op {
         )
     }
 
-    /// A link from the success answer to another operation.
+    /// A link from the first success answer to another operation.
     fn link(mut self, operation_id: &str, parameters: &[(&str, &str)]) -> Self {
-        let status = self
-            .linked
-            .clone()
-            .expect("a link follows a success answer");
         let mut link = LinkBuilder::new().operation_id(operation_id);
         for (name, value) in parameters {
             link = link.parameter(*name, *value);
         }
-        let at = self
+        let (_, success) = self
             .responses
-            .iter()
-            .position(|(s, _)| *s == status)
-            .expect("the linked answer is listed");
-        let (status, response) = self.responses.remove(at);
-        self.responses
-            .insert(at, (status, response.link(operation_id, link.build())));
+            .iter_mut()
+            .find(|(status, _)| status.starts_with('2'))
+            .expect("a link follows a success answer");
+        *success =
+            std::mem::replace(success, ResponseBuilder::new()).link(operation_id, link.build());
         self
     }
 }

@@ -17,7 +17,7 @@ use crate::http::widget::{ConfigView, RatedView, SessionView};
 use crate::http::widget_settings::WidgetSettingsView;
 use utoipa::openapi::HttpMethod::{Delete, Get, Options, Patch, Post, Put};
 
-const WS: &str = "/api/workspaces/{workspace_id}";
+pub(super) const WS: &str = "/api/workspaces/{workspace_id}";
 
 fn at(tail: &str) -> String {
     format!("{WS}{tail}")
