@@ -40,6 +40,7 @@ macro_rules! store_contract {
             documents_are_counted_and_a_deleted_one_cannot_come_back,
             a_direct_upload_completes_once,
             a_project_is_seen_with_the_callers_grant,
+            a_read_in_context_brings_the_readers_membership_and_grant,
             a_deleted_project_leaves_a_tombstone_and_the_cascade_spares_a_live_one,
         );
         $crate::store_contract!(@sms $make;
@@ -872,6 +873,48 @@ pub async fn a_project_is_seen_with_the_callers_grant(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(updated.name, "Renamed");
     assert_eq!(updated.visibility, ProjectVisibility::Private);
+}
+
+pub async fn a_read_in_context_brings_the_readers_membership_and_grant(store: Arc<dyn Store>) {
+    let (ws, owner) = workspace(store.as_ref()).await;
+    let (other_ws, outsider) = workspace(store.as_ref()).await;
+    let guest = member(store.as_ref(), &ws, Role::Guest).await;
+    let bot = assistant(store.as_ref(), &ws, &owner).await;
+    let docs = project(store.as_ref(), &ws, &owner).await;
+    store
+        .grant_access(&ws.id, &AccessTarget::Project(docs.id.clone()), &guest.id)
+        .await
+        .unwrap();
+
+    let read = store
+        .assistant_in_context(&ws.id, &bot.id, &guest.id)
+        .await
+        .unwrap();
+    let context = read.context.expect("the guest is a member");
+    assert_eq!(context.workspace.id, ws.id);
+    assert_eq!(context.membership.role, Role::Guest);
+    let found = read.found.expect("the assistant exists");
+    assert_eq!(found.item.id, bot.id);
+    assert!(!found.granted);
+
+    let read = store
+        .project_in_context(&ws.id, &docs.id, &guest.id)
+        .await
+        .unwrap();
+    assert!(read.context.is_some());
+    assert!(read.found.expect("the project exists").granted);
+
+    let read = store
+        .assistant_in_context(&ws.id, &bot.id, &outsider.id)
+        .await
+        .unwrap();
+    assert!(read.context.is_none(), "an outsider has no context here");
+    let missing = store
+        .project_in_context(&other_ws.id, &docs.id, &outsider.id)
+        .await
+        .unwrap();
+    assert!(missing.context.is_some(), "the outsider's own workspace");
+    assert!(missing.found.is_none(), "the project is not in it");
 }
 
 pub async fn a_deleted_project_leaves_a_tombstone_and_the_cascade_spares_a_live_one(

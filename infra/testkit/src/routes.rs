@@ -155,7 +155,7 @@ pub fn routes() -> Vec<Route> {
             },
             body: None,
             statuses: [200, 200, 200, 200, 404],
-            round_trips: [2, 2, 2, 2, 1],
+            round_trips: [1, 1, 1, 1, 1],
             once: false,
         },
         Route {
@@ -170,7 +170,7 @@ pub fn routes() -> Vec<Route> {
             },
             body: None,
             statuses: [200, 200, 200, 404, 404],
-            round_trips: [2, 2, 2, 2, 1],
+            round_trips: [1, 1, 1, 1, 1],
             once: false,
         },
         Route {
@@ -308,7 +308,7 @@ pub fn routes() -> Vec<Route> {
             path: |f| format!("/api/workspaces/{}/projects/{}", f.ws(), f.project),
             body: None,
             statuses: [200, 200, 200, 404, 404],
-            round_trips: [2, 2, 2, 2, 1],
+            round_trips: [1, 1, 1, 1, 1],
             once: false,
         },
         Route {
@@ -317,7 +317,7 @@ pub fn routes() -> Vec<Route> {
             path: |f| format!("/api/workspaces/{}/projects/{}", f.ws(), f.spare_project),
             body: None,
             statuses: [200, 200, 404, 404, 404],
-            round_trips: [2, 2, 2, 2, 1],
+            round_trips: [1, 1, 1, 1, 1],
             once: false,
         },
         Route {

@@ -8,12 +8,14 @@
 //!   itself reports a missing target.
 
 use super::error::ApiError;
-use crate::domain::access::WithGrant;
+use super::members::{active_member, member_of, workspace_id_in_path};
+use crate::domain::access::{InContext, WithGrant};
 use crate::domain::assistant::Assistant;
-use crate::domain::ids::{AssistantId, ProjectId, WorkspaceId};
+use crate::domain::ids::{AssistantId, ProjectId, UserId, WorkspaceId};
 use crate::domain::policy::Actor;
 use crate::domain::project::Project;
-use crate::ports::{AssistantStore, ProjectStore};
+use crate::domain::workspace::Workspace;
+use crate::ports::{AssistantStore, ProjectStore, StoreError, WorkspaceStore};
 use std::future::Future;
 
 /// What a read found, if the actor may see it; otherwise (or when missing)
@@ -92,6 +94,52 @@ pub async fn visible_project(
         |p, granted| actor.can_view_project(p, granted),
         "project",
     )
+}
+
+/// A member reading one assistant, checked and read in one round trip:
+/// the workspace, the caller acting in it, and the assistant if they may
+/// see it. Outsiders get the workspace's 404 before anything about the
+/// assistant, exactly as when the membership is checked first.
+pub async fn member_seeing_assistant(
+    workspaces: &dyn WorkspaceStore,
+    store: &dyn AssistantStore,
+    (raw_ws, raw_id): (&str, &str),
+    user: &UserId,
+) -> Result<(Workspace, Actor, Assistant), ApiError> {
+    let ws = workspace_id_in_path(raw_ws)?;
+    let Ok(id) = assistant_id(raw_id) else {
+        member_of(workspaces, raw_ws, user).await?;
+        return Err(ApiError::NotFound("assistant"));
+    };
+    let read = store.assistant_in_context(&ws, &id, user).await;
+    seen_by_member(read, Actor::can_view_assistant, "assistant")
+}
+
+/// A member reading one project, as [`member_seeing_assistant`].
+pub async fn member_seeing_project(
+    workspaces: &dyn WorkspaceStore,
+    store: &dyn ProjectStore,
+    (raw_ws, raw_id): (&str, &str),
+    user: &UserId,
+) -> Result<(Workspace, Actor, Project), ApiError> {
+    let ws = workspace_id_in_path(raw_ws)?;
+    let Ok(id) = project_id(raw_id) else {
+        member_of(workspaces, raw_ws, user).await?;
+        return Err(ApiError::NotFound("project"));
+    };
+    let read = store.project_in_context(&ws, &id, user).await;
+    seen_by_member(read, Actor::can_view_project, "project")
+}
+
+fn seen_by_member<T>(
+    read: Result<InContext<T>, StoreError>,
+    may_see: fn(&Actor, &T, bool) -> bool,
+    noun: &'static str,
+) -> Result<(Workspace, Actor, T), ApiError> {
+    let InContext { context, found } = read?;
+    let (workspace, actor) = active_member(context)?;
+    let item = seen(found, |item, granted| may_see(&actor, item, granted), noun)?;
+    Ok((workspace, actor, item))
 }
 
 /// The id of an assistant the actor may change; see [`managing`].

@@ -16,9 +16,18 @@ pub async fn member_of(
     workspace_id: &str,
     user: &UserId,
 ) -> Result<(Workspace, Actor), ApiError> {
-    let not_found = ApiError::NotFound("workspace");
-    let id = WorkspaceId::parse(workspace_id).ok_or(not_found)?;
-    match workspaces.workspace_context(&id, user).await? {
+    let id = workspace_id_in_path(workspace_id)?;
+    active_member(workspaces.workspace_context(&id, user).await?)
+}
+
+/// The workspace a path names; one that cannot be an id names nothing.
+pub fn workspace_id_in_path(raw: &str) -> Result<WorkspaceId, ApiError> {
+    WorkspaceId::parse(raw).ok_or(ApiError::NotFound("workspace"))
+}
+
+/// The caller acting in the workspace, if they are an active member of it.
+pub fn active_member(context: Option<WorkspaceContext>) -> Result<(Workspace, Actor), ApiError> {
+    match context {
         Some(WorkspaceContext {
             workspace,
             membership,

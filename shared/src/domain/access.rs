@@ -36,3 +36,13 @@ pub struct WithGrant<T> {
     pub item: T,
     pub granted: bool,
 }
+
+/// One assistant or project read with its reader's standing, all in one
+/// round trip: the caller's workspace context (absent for an outsider) and
+/// the item with their grant (absent when missing). A warm authenticated
+/// read costs one read this way, not two in a row.
+#[derive(Clone, Debug)]
+pub struct InContext<T> {
+    pub context: Option<super::member::WorkspaceContext>,
+    pub found: Option<WithGrant<T>>,
+}

@@ -1,11 +1,12 @@
 //! `/api/workspaces/{ws}/assistants[...]`: the Assistants API of the seed.
 
+use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::member::Member;
 use super::paging::{Page, Paging};
 use super::path::ApiPath;
-use super::state::AssistantsState;
+use super::state::{AssistantsState, Edge};
 use super::views::{AssistantSummaryView, AssistantView};
 use crate::app::guard;
 use crate::domain::assistant::AssistantChanges;
@@ -67,16 +68,19 @@ async fn create_assistant(
     Ok((StatusCode::CREATED, Json(AssistantView::from(&assistant))).into_response())
 }
 
+/// The membership and the assistant in one read: the warm path is one
+/// round trip.
 async fn get_assistant(
     State(state): State<AssistantsState>,
-    Member { workspace, actor }: Member,
-    ApiPath((_, assistant_id)): ApiPath<(String, String)>,
+    State(edge): State<Edge>,
+    caller: Caller,
+    ApiPath((workspace_id, assistant_id)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let assistant = guard::visible_assistant(
+    let (_, _, assistant) = guard::member_seeing_assistant(
+        edge.workspaces.as_ref(),
         state.assistants.as_ref(),
-        &workspace.id,
-        &assistant_id,
-        &actor,
+        (&workspace_id, &assistant_id),
+        &caller.user_id,
     )
     .await?;
     Ok(Json(AssistantView::from(&assistant)).into_response())

@@ -1,11 +1,12 @@
 //! `/api/workspaces/{ws}/projects[...]`: knowledge projects.
 
+use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::member::Member;
 use super::paging::{Page, Paging};
 use super::path::ApiPath;
-use super::state::ProjectsState;
+use super::state::{Edge, ProjectsState};
 use super::views::ProjectView;
 use crate::app::guard;
 use crate::domain::project::ProjectChanges;
@@ -73,13 +74,20 @@ async fn create_project(
     Ok((StatusCode::CREATED, Json(ProjectView::from(&project))).into_response())
 }
 
+/// The membership and the project in one read, as for an assistant.
 async fn get_project(
     State(state): State<ProjectsState>,
-    Member { workspace, actor }: Member,
-    ApiPath((_, project_id)): ApiPath<(String, String)>,
+    State(edge): State<Edge>,
+    caller: Caller,
+    ApiPath((workspace_id, project_id)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let project =
-        guard::visible_project(state.projects.as_ref(), &workspace.id, &project_id, &actor).await?;
+    let (_, _, project) = guard::member_seeing_project(
+        edge.workspaces.as_ref(),
+        state.projects.as_ref(),
+        (&workspace_id, &project_id),
+        &caller.user_id,
+    )
+    .await?;
     Ok(Json(ProjectView::from(&project)).into_response())
 }
 

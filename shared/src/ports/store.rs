@@ -9,7 +9,7 @@
 //! The traits are object-safe (`async_trait`) so each function's state holds
 //! `Arc<dyn Port>`: the routers compile once, not once per implementation.
 
-use crate::domain::access::{AccessGrant, AccessTarget, WithGrant};
+use crate::domain::access::{AccessGrant, AccessTarget, InContext, WithGrant};
 use crate::domain::api_key::{ApiKey, ApiKeyHash, ApiKeySecret, KeyOwner};
 use crate::domain::assistant::{Assistant, AssistantChanges, AssistantConfig};
 use crate::domain::document::{Document, DocumentKind, DocumentStatus};
@@ -153,6 +153,14 @@ pub trait AssistantStore: Send + Sync {
         id: &AssistantId,
         user: &UserId,
     ) -> Result<Option<WithGrant<Assistant>>, StoreError>;
+    /// The caller's workspace context and the assistant with their grant,
+    /// read together: a route's membership check and its read in one.
+    async fn assistant_in_context(
+        &self,
+        ws: &WorkspaceId,
+        id: &AssistantId,
+        user: &UserId,
+    ) -> Result<InContext<Assistant>, StoreError>;
     /// Every assistant of the workspace, each with whether `user` holds a
     /// grant on it (in no particular order).
     async fn list_assistants_for(
@@ -217,6 +225,14 @@ pub trait ProjectStore: Send + Sync {
         id: &ProjectId,
         user: &UserId,
     ) -> Result<Option<WithGrant<Project>>, StoreError>;
+    /// The caller's workspace context and the project with their grant,
+    /// read together, as [`AssistantStore::assistant_in_context`].
+    async fn project_in_context(
+        &self,
+        ws: &WorkspaceId,
+        id: &ProjectId,
+        user: &UserId,
+    ) -> Result<InContext<Project>, StoreError>;
     async fn list_projects_for(
         &self,
         ws: &WorkspaceId,

@@ -148,3 +148,36 @@ async fn a_made_up_key_costs_one_read_and_no_write() {
         .count();
     assert_eq!(writes, 0, "a use within the hour writes nothing");
 }
+
+#[tokio::test]
+async fn a_warm_read_of_an_assistant_or_a_project_is_one_batch_read() {
+    let stack = TestStack::start().await;
+    let fixture = stack.fixture().await;
+    let paths = [
+        format!(
+            "/api/workspaces/{}/assistants/{}",
+            fixture.ws(),
+            fixture.private_assistant
+        ),
+        format!(
+            "/api/workspaces/{}/projects/{}",
+            fixture.ws(),
+            fixture.project
+        ),
+    ];
+    for path in &paths {
+        for role in ["owner", "member", "guest", "outsider"] {
+            let key = fixture.key(role);
+            stack
+                .call(Method::GET, "/api/workspaces", Some(key), None)
+                .await;
+            stack.round_trips.reset();
+            stack.call(Method::GET, path, Some(key), None).await;
+            assert_eq!(
+                stack.round_trips.operations(),
+                ["DynamoDB_20120810.BatchGetItem"],
+                "{path} as {role}: the membership and the item in one read"
+            );
+        }
+    }
+}

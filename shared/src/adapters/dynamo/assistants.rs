@@ -1,10 +1,11 @@
 //! Assistants and their access grants.
 
 use super::codec::{self, n, s, time};
+use super::grants::decoded_with_grant;
 use super::keys;
 use super::requests::UpdateSpec;
 use super::{DynamoStore, key};
-use crate::domain::access::{AccessTarget, WithGrant};
+use crate::domain::access::{AccessTarget, InContext, WithGrant};
 use crate::domain::assistant::{Assistant, AssistantChanges, AssistantConfig};
 use crate::domain::ids::{AssistantId, UserId, WorkspaceId};
 use crate::ports::{AssistantStore, SmsStore, StoreError};
@@ -83,14 +84,22 @@ impl AssistantStore for DynamoStore {
         let (item, granted) = self
             .get_with_grant(ws, &AccessTarget::Assistant(id.clone()), user)
             .await?;
-        item.as_ref()
-            .map(|item| {
-                Ok(WithGrant {
-                    item: codec::assistant(item)?,
-                    granted,
-                })
-            })
-            .transpose()
+        decoded_with_grant(item, granted, codec::assistant)
+    }
+
+    /// The caller's context and the assistant with their grant, in one
+    /// round trip.
+    async fn assistant_in_context(
+        &self,
+        ws: &WorkspaceId,
+        id: &AssistantId,
+        user: &UserId,
+    ) -> Result<InContext<Assistant>, StoreError> {
+        let (context, item, granted) = self
+            .get_in_context(ws, &AccessTarget::Assistant(id.clone()), user)
+            .await?;
+        let found = decoded_with_grant(item, granted, codec::assistant)?;
+        Ok(InContext { context, found })
     }
 
     /// Every assistant of the workspace, with whether `user` holds a grant on

@@ -3,8 +3,9 @@
 use super::codec::{self, s, time};
 use super::keys::{self, SortKey};
 use super::{DynamoStore, Item, is_conflict, key};
-use crate::domain::access::{AccessGrant, AccessTarget};
+use crate::domain::access::{AccessGrant, AccessTarget, WithGrant};
 use crate::domain::ids::{UserId, WorkspaceId};
+use crate::domain::member::WorkspaceContext;
 use crate::domain::time::Timestamp;
 use crate::ports::{GrantStore, StoreError};
 use async_trait::async_trait;
@@ -15,6 +16,21 @@ fn not_found(target: &AccessTarget) -> StoreError {
         AccessTarget::Assistant(_) => StoreError::NotFound("assistant"),
         AccessTarget::Project(_) => StoreError::NotFound("project"),
     }
+}
+
+/// A target's item, decoded, with whether the reader holds a grant on it.
+pub(super) fn decoded_with_grant<T>(
+    item: Option<Item>,
+    granted: bool,
+    decode: impl Fn(&Item) -> Result<T, StoreError>,
+) -> Result<Option<WithGrant<T>>, StoreError> {
+    item.map(|item| {
+        Ok(WithGrant {
+            item: decode(&item)?,
+            granted,
+        })
+    })
+    .transpose()
 }
 
 impl DynamoStore {
@@ -38,6 +54,45 @@ impl DynamoStore {
             }
         }
         Ok((found, granted))
+    }
+
+    /// The caller's workspace and membership, the target's item and whether
+    /// `user` holds a grant on it: four keys of one partition in one
+    /// `BatchGetItem`, so a warm read behind a membership check costs one
+    /// round trip.
+    pub(super) async fn get_in_context(
+        &self,
+        ws: &WorkspaceId,
+        target: &AccessTarget,
+        user: &UserId,
+    ) -> Result<(Option<WorkspaceContext>, Option<Item>, bool), StoreError> {
+        let (wpk, wsk) = keys::workspace(ws);
+        let (mpk, msk) = keys::member(ws, user);
+        let (tpk, tsk) = keys::target(ws, target);
+        let (gpk, gsk) = keys::grant(ws, target, user);
+        let wanted = vec![key(wpk, wsk), key(mpk, msk), key(tpk, tsk), key(gpk, gsk)];
+        let (mut workspace, mut membership, mut found, mut granted) = (None, None, None, false);
+        for item in self.batch_get(wanted).await? {
+            let sk = codec::text(&item, keys::SK)?;
+            if sk == keys::WORKSPACE_SORT_KEY {
+                workspace = Some(codec::workspace(&item)?);
+            } else if sk.starts_with(keys::MEMBER_PREFIX) {
+                membership = Some(codec::membership(&item)?);
+            } else {
+                match keys::parse_sort_key(sk) {
+                    SortKey::Grant(..) => granted = true,
+                    SortKey::Assistant | SortKey::Project => found = Some(item),
+                    _ => {}
+                }
+            }
+        }
+        let context = workspace
+            .zip(membership)
+            .map(|(workspace, membership)| WorkspaceContext {
+                workspace,
+                membership,
+            });
+        Ok((context, found, granted))
     }
 
     /// Every assistant or project (by `prefix`) of the workspace, and the

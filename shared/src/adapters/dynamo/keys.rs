@@ -96,8 +96,10 @@ pub fn user_index(user: &UserId) -> String {
     format!("USER#{user}")
 }
 
+pub const WORKSPACE_SORT_KEY: &str = "META";
+
 pub fn workspace(id: &WorkspaceId) -> (String, String) {
-    (workspace_partition(id), "META".into())
+    (workspace_partition(id), WORKSPACE_SORT_KEY.into())
 }
 
 pub fn workspace_partition(id: &WorkspaceId) -> String {

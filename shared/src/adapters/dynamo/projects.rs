@@ -1,9 +1,10 @@
 //! Projects and their connections to assistants.
 
 use super::codec::{self, n, s, time};
+use super::grants::decoded_with_grant;
 use super::keys::{self, SortKey};
 use super::{DynamoStore, key};
-use crate::domain::access::{AccessTarget, WithGrant};
+use crate::domain::access::{AccessTarget, InContext, WithGrant};
 use crate::domain::ids::{ProjectId, UserId, WorkspaceId};
 use crate::domain::project::{Project, ProjectChanges};
 use crate::domain::time::Timestamp;
@@ -66,14 +67,22 @@ impl ProjectStore for DynamoStore {
         let (item, granted) = self
             .get_with_grant(ws, &AccessTarget::Project(id.clone()), user)
             .await?;
-        item.as_ref()
-            .map(|item| {
-                Ok(WithGrant {
-                    item: codec::project(item)?,
-                    granted,
-                })
-            })
-            .transpose()
+        decoded_with_grant(item, granted, codec::project)
+    }
+
+    /// The caller's context and the project with their grant, in one round
+    /// trip.
+    async fn project_in_context(
+        &self,
+        ws: &WorkspaceId,
+        id: &ProjectId,
+        user: &UserId,
+    ) -> Result<InContext<Project>, StoreError> {
+        let (context, item, granted) = self
+            .get_in_context(ws, &AccessTarget::Project(id.clone()), user)
+            .await?;
+        let found = decoded_with_grant(item, granted, codec::project)?;
+        Ok(InContext { context, found })
     }
 
     /// Every project of the workspace, with whether `user` holds a grant on

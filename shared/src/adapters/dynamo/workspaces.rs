@@ -219,7 +219,7 @@ impl WorkspaceStore for DynamoStore {
         let mut workspace = None;
         let mut membership = None;
         for item in &items {
-            if codec::text(item, keys::SK)? == "META" {
+            if codec::text(item, keys::SK)? == keys::WORKSPACE_SORT_KEY {
                 workspace = Some(codec::workspace(item)?);
             } else {
                 membership = Some(codec::membership(item)?);

@@ -5,7 +5,7 @@
 
 use super::faults::{Call, FaultPlan};
 use crate::adapters::contention::retry_contended;
-use crate::domain::access::{AccessGrant, AccessTarget, WithGrant};
+use crate::domain::access::{AccessGrant, AccessTarget, InContext, WithGrant};
 use crate::domain::api_key::{ApiKey, ApiKeyHash, ApiKeySecret, KeyOwner};
 use crate::domain::assistant::{Assistant, AssistantChanges, AssistantConfig};
 use crate::domain::document::{Document, DocumentKind, DocumentStatus};
@@ -97,6 +97,17 @@ impl Tables {
             AccessTarget::Assistant(id) => self.assistants.contains_key(&(ws.clone(), id.clone())),
             AccessTarget::Project(id) => self.projects.contains_key(&(ws.clone(), id.clone())),
         }
+    }
+
+    fn context(&self, ws: &WorkspaceId, user: &UserId) -> Option<WorkspaceContext> {
+        let workspace = self.workspaces.get(ws).map(|(w, _)| w.clone());
+        let membership = self.members.get(&(ws.clone(), user.clone())).cloned();
+        workspace
+            .zip(membership)
+            .map(|(workspace, membership)| WorkspaceContext {
+                workspace,
+                membership,
+            })
     }
 
     fn granted(&self, ws: &WorkspaceId, target: AccessTarget, user: &UserId) -> bool {
@@ -236,17 +247,7 @@ impl WorkspaceStore for MemoryStore {
         ws: &WorkspaceId,
         user: &UserId,
     ) -> Result<Option<WorkspaceContext>, StoreError> {
-        self.run(Call::Read, |t| {
-            let workspace = t.workspaces.get(ws).map(|(w, _)| w.clone());
-            let membership = t.members.get(&(ws.clone(), user.clone())).cloned();
-            Ok(workspace
-                .zip(membership)
-                .map(|(workspace, membership)| WorkspaceContext {
-                    workspace,
-                    membership,
-                }))
-        })
-        .await
+        self.run(Call::Read, |t| Ok(t.context(ws, user))).await
     }
 
     async fn list_workspaces_of(&self, user: &UserId) -> Result<Vec<WorkspaceContext>, StoreError> {
@@ -557,6 +558,21 @@ impl AssistantStore for MemoryStore {
         .await
     }
 
+    async fn assistant_in_context(
+        &self,
+        ws: &WorkspaceId,
+        id: &AssistantId,
+        user: &UserId,
+    ) -> Result<InContext<Assistant>, StoreError> {
+        self.run(Call::Read, |t| {
+            Ok(InContext {
+                context: t.context(ws, user),
+                found: t.one_with_grant(&t.assistants, ws, id, AccessTarget::Assistant, user),
+            })
+        })
+        .await
+    }
+
     async fn list_assistants_for(
         &self,
         ws: &WorkspaceId,
@@ -708,6 +724,21 @@ impl ProjectStore for MemoryStore {
     ) -> Result<Option<WithGrant<Project>>, StoreError> {
         self.run(Call::Read, |t| {
             Ok(t.one_with_grant(&t.projects, ws, id, AccessTarget::Project, user))
+        })
+        .await
+    }
+
+    async fn project_in_context(
+        &self,
+        ws: &WorkspaceId,
+        id: &ProjectId,
+        user: &UserId,
+    ) -> Result<InContext<Project>, StoreError> {
+        self.run(Call::Read, |t| {
+            Ok(InContext {
+                context: t.context(ws, user),
+                found: t.one_with_grant(&t.projects, ws, id, AccessTarget::Project, user),
+            })
         })
         .await
     }
