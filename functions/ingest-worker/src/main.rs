@@ -30,9 +30,9 @@ impl Config {
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::telemetry::init();
-    // Loading the tokenizer's vocabulary takes tens of milliseconds: pay it
-    // once in the container's init, not in its first document.
-    shared::ingest::chunker::count_tokens("warm up");
+    // The tokenizer's vocabulary is compiled in; only its pattern is built,
+    // a couple of milliseconds, in the init rather than the first document.
+    shared::ingest::cl100k::warm_up();
     let aws = load_aws().await;
     // The provider keys come from Secrets Manager, once per container.
     let env = shared::config::with_provider_keys(&aws, Env::process()).await?;

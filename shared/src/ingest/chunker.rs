@@ -5,8 +5,8 @@
 //! neighbours, split at the largest semantic boundary that fits (headings,
 //! paragraphs, sentences, words) by `text-splitter`.
 
+use super::cl100k;
 use text_splitter::{ChunkConfig, ChunkSizer, MarkdownSplitter, TextSplitter};
-use tiktoken_rs::CoreBPE;
 
 pub const CHUNK_MIN_TOKENS: usize = 400;
 pub const CHUNK_MAX_TOKENS: usize = 500;
@@ -29,12 +29,17 @@ pub enum TextKind {
     Plain,
 }
 
-fn tokenizer() -> &'static CoreBPE {
-    tiktoken_rs::cl100k_base_singleton()
+pub fn count_tokens(text: &str) -> usize {
+    cl100k::count(text)
 }
 
-pub fn count_tokens(text: &str) -> usize {
-    tokenizer().encode_ordinary(text).len()
+/// Sizes a chunk by tokenizing it alone.
+struct ExactTokens;
+
+impl ChunkSizer for ExactTokens {
+    fn size(&self, chunk: &str) -> usize {
+        count_tokens(chunk)
+    }
 }
 
 fn config<S: ChunkSizer>(sizer: S) -> ChunkConfig<S> {
@@ -60,17 +65,10 @@ struct SliceTokenCounter<'t> {
 
 impl<'t> SliceTokenCounter<'t> {
     fn new(text: &'t str) -> Self {
-        let bpe = tokenizer();
-        let mut end = 0;
-        let token_ends = bpe
-            .encode_ordinary(text)
-            .into_iter()
-            .map(|token| {
-                end += bpe.decode_bytes(&[token]).map_or(0, |bytes| bytes.len());
-                end
-            })
-            .collect();
-        Self { text, token_ends }
+        Self {
+            text,
+            token_ends: cl100k::token_ends(text),
+        }
     }
 
     fn token_start(&self, index: usize) -> usize {
@@ -126,7 +124,7 @@ pub fn chunk(text: &str, kind: TextKind) -> Vec<Chunk> {
             continue;
         }
         // Sized a token or two short at an edge: split again, exactly.
-        for (offset, part) in TextSplitter::new(config(tokenizer())).chunk_indices(piece) {
+        for (offset, part) in TextSplitter::new(config(ExactTokens)).chunk_indices(piece) {
             chunks.push((start + offset, part, count_tokens(part)));
         }
     }
@@ -217,7 +215,7 @@ mod tests {
                 )
             })
             .collect::<String>();
-        let exact: Vec<(usize, &str)> = MarkdownSplitter::new(config(tokenizer()))
+        let exact: Vec<(usize, &str)> = MarkdownSplitter::new(config(ExactTokens))
             .chunk_indices(&text)
             .collect();
         let fast: Vec<(usize, String)> = chunk(&text, TextKind::Markdown)
