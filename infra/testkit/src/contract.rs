@@ -39,6 +39,7 @@ macro_rules! store_contract {
             concurrent_connects_and_disconnects_leave_the_count_exact,
             documents_are_counted_and_a_deleted_one_cannot_come_back,
             a_direct_upload_completes_once,
+            documents_are_listed_newest_first_a_page_at_a_time,
             a_project_is_seen_with_the_callers_grant,
             a_read_in_context_brings_the_readers_membership_and_grant,
             a_deleted_project_leaves_a_tombstone_and_the_cascade_spares_a_live_one,
@@ -745,7 +746,7 @@ pub async fn documents_are_counted_and_a_deleted_one_cannot_come_back(store: Arc
         .unwrap()
         .unwrap();
     assert_eq!(read.error.as_deref(), Some("unreadable"));
-    let listed = store.list_documents(&ws.id, &docs.id).await.unwrap();
+    let listed = store.list_documents(&ws.id, &docs.id, 0, 25).await.unwrap();
     assert_eq!(listed.len(), 2);
     assert!(listed[0].created_at >= listed[1].created_at, "newest first");
     store.delete_document(&first).await.unwrap();
@@ -778,11 +779,68 @@ pub async fn documents_are_counted_and_a_deleted_one_cannot_come_back(store: Arc
     );
     assert!(
         store
-            .list_documents(&ws.id, &docs.id)
+            .list_documents(&ws.id, &docs.id, 0, 25)
             .await
             .unwrap()
             .is_empty()
     );
+}
+
+pub async fn documents_are_listed_newest_first_a_page_at_a_time(store: Arc<dyn Store>) {
+    let (ws, owner) = workspace(store.as_ref()).await;
+    let docs = project(store.as_ref(), &ws, &owner).await;
+    let mut created = Vec::new();
+    for i in 0..7 {
+        let document = Document::new(
+            ws.id.clone(),
+            docs.id.clone(),
+            format!("file-{i}.md"),
+            Some(DocumentKind::Markdown),
+            10,
+        );
+        store.create_document(&document).await.unwrap();
+        created.push(document.id);
+    }
+    let newest_first: Vec<shared::domain::ids::DocumentId> =
+        created.iter().rev().cloned().collect();
+    let page = |offset, limit| {
+        let (store, ws, docs) = (store.clone(), ws.id.clone(), docs.id.clone());
+        async move {
+            store
+                .list_documents(&ws, &docs, offset, limit)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|d| d.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(page(0, 3).await, newest_first[..3]);
+    assert_eq!(page(3, 3).await, newest_first[3..6]);
+    assert_eq!(page(6, 3).await, newest_first[6..]);
+    assert!(page(7, 3).await.is_empty());
+    assert!(page(0, 0).await.is_empty());
+    let second = store
+        .get_document(&ws.id, &docs.id, &newest_first[1])
+        .await
+        .unwrap()
+        .unwrap();
+    store.delete_document(&second).await.unwrap();
+    let mut remaining = newest_first.clone();
+    remaining.remove(1);
+    assert_eq!(
+        page(0, 25).await,
+        remaining,
+        "a deleted document leaves the listing"
+    );
+    let counted = store
+        .get_project_for(&ws.id, &docs.id, &owner.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .item
+        .document_count;
+    assert_eq!(counted, 6);
 }
 
 pub async fn a_direct_upload_completes_once(store: Arc<dyn Store>) {

@@ -394,7 +394,7 @@ pub fn routes() -> Vec<Route> {
             },
             body: None,
             statuses: [200, 200, 200, 404, 404],
-            round_trips: [3, 3, 3, 2, 1],
+            round_trips: [3, 3, 3, 1, 1],
             once: false,
         },
         Route {

@@ -63,12 +63,19 @@ impl DocumentService {
             .ok_or(ApiError::NotFound("document"))
     }
 
+    /// A page of the project's documents, newest first, and how many it
+    /// holds in all (its counter, moved in the same writes as they are).
     pub async fn list(
         &self,
-        ws: &WorkspaceId,
-        project: &ProjectId,
-    ) -> Result<Vec<Document>, ApiError> {
-        Ok(self.documents.list_documents(ws, project).await?)
+        project: &Project,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<Document>, usize), ApiError> {
+        let page = self
+            .documents
+            .list_documents(&project.workspace_id, &project.id, offset, limit)
+            .await?;
+        Ok((page, project.document_count as usize))
     }
 
     /// A file that came with the request: recognised by its content, stored,

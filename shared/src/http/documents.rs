@@ -2,11 +2,12 @@
 //! (multipart, field `file`), list, get, delete. The work is the document
 //! service's; this reads the form and shapes the answers.
 
+use super::auth::Caller;
 use super::error::ApiError;
 use super::member::Member;
 use super::paging::{Page, Paging};
 use super::path::ApiPath;
-use super::state::ProjectsState;
+use super::state::{Edge, ProjectsState};
 use super::views::DocumentView;
 use crate::app::documents::UPLOAD_ONLY;
 use crate::app::guard;
@@ -37,22 +38,31 @@ pub fn routes() -> Router<ProjectsState> {
         )
 }
 
+/// The membership and the project in one read, then the page: three
+/// round trips whatever the project's size.
 async fn list_documents(
     State(state): State<ProjectsState>,
-    Member { workspace, actor }: Member,
+    State(edge): State<Edge>,
+    caller: Caller,
     paging: Paging,
-    ApiPath((_, project_id)): ApiPath<(String, String)>,
+    ApiPath((workspace_id, project_id)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     let documents = &state.documents;
-    let project = documents
-        .readable_project(&workspace.id, &project_id, &actor)
+    let (_, _, project) = guard::member_seeing_project(
+        edge.workspaces.as_ref(),
+        state.projects.as_ref(),
+        (&workspace_id, &project_id),
+        &caller.user_id,
+    )
+    .await?;
+    let (page, total) = documents
+        .list(&project, paging.offset, paging.limit)
         .await?;
-    let page = paging.page(documents.list(&workspace.id, &project.id).await?);
     Ok(Json(Page {
-        data: page.data.iter().map(DocumentView::from).collect::<Vec<_>>(),
-        total: page.total,
-        limit: page.limit,
-        offset: page.offset,
+        data: page.iter().map(DocumentView::from).collect::<Vec<_>>(),
+        total,
+        limit: paging.limit,
+        offset: paging.offset,
     })
     .into_response())
 }

@@ -302,11 +302,14 @@ pub trait DocumentStore: Send + Sync {
         project: &ProjectId,
         id: &DocumentId,
     ) -> Result<Option<Document>, StoreError>;
-    /// Newest first.
+    /// The `limit` documents after the first `offset`, newest first; the
+    /// project's `documentCount` is how many there are in all.
     async fn list_documents(
         &self,
         ws: &WorkspaceId,
         project: &ProjectId,
+        offset: usize,
+        limit: usize,
     ) -> Result<Vec<Document>, StoreError>;
     /// Refused (not found) once the document is deleted, so a late worker
     /// cannot bring it back.

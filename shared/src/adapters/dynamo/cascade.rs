@@ -50,8 +50,12 @@ impl CascadeStore for DynamoStore {
                 _ => plain.push(key(codec::text(item, keys::PK)?.to_owned(), sk.to_owned())),
             }
         }
-        // A project's documents sit under their own prefix.
+        // A project's documents sit under their own prefix, with their
+        // places in its listing, which go too but are not counted: each is
+        // a document's shadow, not a record of its own.
+        let mut places = 0;
         if let AccessTarget::Project(project) = of {
+            let listing = keys::document_listing_prefix(project);
             for item in self
                 .query_partition(
                     &keys::workspace_partition(ws),
@@ -59,10 +63,11 @@ impl CascadeStore for DynamoStore {
                 )
                 .await?
             {
-                plain.push(key(
-                    codec::text(&item, keys::PK)?.to_owned(),
-                    codec::text(&item, keys::SK)?.to_owned(),
-                ));
+                let sk = codec::text(&item, keys::SK)?;
+                if sk.starts_with(&listing) {
+                    places += 1;
+                }
+                plain.push(key(codec::text(&item, keys::PK)?.to_owned(), sk.to_owned()));
             }
         }
         if let AccessTarget::Assistant(assistant) = of {
@@ -70,7 +75,7 @@ impl CascadeStore for DynamoStore {
             removed += self.delete_widget(assistant).await?;
             removed += self.delete_assistant_conversations(assistant).await?;
         }
-        removed += plain.len();
+        removed += plain.len() - places;
         for chunk in plain.chunks(BATCH_WRITE_MAX) {
             self.batch_delete(chunk.to_vec()).await?;
         }

@@ -11,7 +11,16 @@ use crate::domain::ids::{DocumentId, ProjectId, WorkspaceId};
 use crate::domain::time::Timestamp;
 use crate::ports::{DocumentStore, StoreError};
 use async_trait::async_trait;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+fn listing_key(document: &Document) -> (String, String) {
+    keys::document_listing(
+        &document.workspace_id,
+        &document.project_id,
+        document.created_at,
+        &document.id,
+    )
+}
 
 #[async_trait]
 impl DocumentStore for DynamoStore {
@@ -34,6 +43,7 @@ impl DocumentStore for DynamoStore {
             item.insert("contentType".to_owned(), s(kind.content_type()));
         }
         let (ppk, psk) = keys::project(&document.workspace_id, &document.project_id);
+        let (lpk, lsk) = listing_key(document);
         let items = vec![
             self.put_item(item, "attribute_not_exists(PK)"),
             self.update_item(UpdateSpec {
@@ -43,10 +53,11 @@ impl DocumentStore for DynamoStore {
                 names: &[],
                 values: vec![(":one", n(1))],
             }),
+            self.put_item(key(lpk, lsk), "attribute_not_exists(PK)"),
         ];
         self.transact(items, |i| match i {
-            0 => StoreError::Conflict("document id collision".into()),
-            _ => StoreError::NotFound("project"),
+            1 => StoreError::NotFound("project"),
+            _ => StoreError::Conflict("document id collision".into()),
         })
         .await
     }
@@ -65,27 +76,49 @@ impl DocumentStore for DynamoStore {
             .transpose()
     }
 
-    /// A project's documents, newest first.
+    /// A page of a project's documents, newest first: the page's places
+    /// in the listing, then the documents themselves, in two reads however
+    /// many documents the project holds.
     async fn list_documents(
         &self,
         ws: &WorkspaceId,
         project: &ProjectId,
+        offset: usize,
+        limit: usize,
     ) -> Result<Vec<Document>, StoreError> {
-        let mut documents: Vec<Document> = self
-            .query_partition(
+        let places = self
+            .query_first(
                 &keys::workspace_partition(ws),
-                &keys::documents_prefix(project),
+                &keys::document_listing_prefix(project),
+                false,
+                offset.saturating_add(limit),
             )
-            .await?
+            .await?;
+        let ids: Vec<DocumentId> = places
             .iter()
-            .map(codec::document)
+            .skip(offset)
+            .map(|place| {
+                let sk = codec::text(place, keys::SK)?;
+                sk.rsplit('#')
+                    .next()
+                    .and_then(DocumentId::parse)
+                    .ok_or_else(|| StoreError::Corrupt(format!("a document's place {sk}")))
+            })
             .collect::<Result<_, _>>()?;
-        documents.sort_by(|a, b| {
-            b.created_at
-                .cmp(&a.created_at)
-                .then_with(|| b.id.cmp(&a.id))
-        });
-        Ok(documents)
+        let wanted = ids
+            .iter()
+            .map(|id| {
+                let (pk, sk) = keys::document(ws, project, id);
+                key(pk, sk)
+            })
+            .collect();
+        let mut found: HashMap<DocumentId, Document> = HashMap::new();
+        for item in self.batch_get(wanted).await? {
+            let document = codec::document(&item)?;
+            found.insert(document.id.clone(), document);
+        }
+        // A document deleted between the two reads is left out of the page.
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 
     /// Records where ingest stands. Refused (not found) once the document
@@ -176,6 +209,7 @@ impl DocumentStore for DynamoStore {
     async fn delete_document(&self, document: &Document) -> Result<(), StoreError> {
         let (pk, sk) = keys::document(&document.workspace_id, &document.project_id, &document.id);
         let (ppk, psk) = keys::project(&document.workspace_id, &document.project_id);
+        let (lpk, lsk) = listing_key(document);
         let items = vec![
             self.delete_item(key(pk, sk), "attribute_exists(PK)"),
             self.update_item(UpdateSpec {
@@ -185,6 +219,9 @@ impl DocumentStore for DynamoStore {
                 names: &[],
                 values: vec![(":one", n(1))],
             }),
+            // Unconditional: the place goes with the document, and a
+            // missing place must not keep a document from being deleted.
+            self.delete_key(key(lpk, lsk)),
         ];
         self.transact(items, |i| match i {
             0 => StoreError::NotFound("document"),

@@ -15,6 +15,7 @@
 //! | connection        | `WS#{ws}`        | `AST#{ast}#PROJ#{proj}`     |               |                 |
 //! | connection (back) | `WS#{ws}`        | `PROJ#{proj}#AST#{ast}`     |               |                 |
 //! | document          | `WS#{ws}`        | `DOC#{proj}#{doc}`          |               |                 |
+//! | document's place  | `WS#{ws}`        | `DOC#{proj}#AT#{ms:013}#{doc}` |            |                 |
 //! | SMS configuration | `SMS#{ast}`      | `CONFIG`                    |               |                 |
 //! | number -> assistant | `PHONE#{e164}` | `PHONE`                     |               |                 |
 //! | inbound SMS       | `SMS#{ast}`      | `IN#{MessageSid}`           |               |                 |
@@ -37,7 +38,10 @@
 //! a workspace's assistants with their grants (`Query` PK, `begins_with AST#`);
 //! an assistant and the caller's grant (one `BatchGetItem`); everything that
 //! hangs off an assistant (`Query` PK, `begins_with AST#{ast}#`: grants and
-//! connections); the same three for projects under `PROJ#`. A connection is
+//! connections); the same three for projects under `PROJ#`; a page of a
+//! project's documents, newest first (`Query` PK, `begins_with
+//! DOC#{proj}#AT#` backwards, limited to the page's end, then one
+//! `BatchGetItem`), whatever the project's size. A connection is
 //! written twice, once under each side, in one transaction with the
 //! assistant's `projectCount`, so either side's cascade finds it. Ids have a
 //! fixed length, so no id's key is a prefix of another's.
@@ -69,6 +73,7 @@ use crate::domain::ids::{
     WidgetSessionId, WorkspaceId,
 };
 use crate::domain::member::Email;
+use crate::domain::time::Timestamp;
 
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
@@ -212,6 +217,30 @@ pub fn document(ws: &WorkspaceId, project: &ProjectId, id: &DocumentId) -> (Stri
 
 pub fn documents_prefix(project: &ProjectId) -> String {
     format!("DOC#{project}#")
+}
+
+/// A document's place in its project's listing, newest last by key: a
+/// second, key-only item written and deleted with the document, so a page
+/// of the newest is read without reading the rest. Under the documents'
+/// prefix (`AT#` cannot begin an id), so the project's cascade takes it.
+pub fn document_listing(
+    ws: &WorkspaceId,
+    project: &ProjectId,
+    created: Timestamp,
+    id: &DocumentId,
+) -> (String, String) {
+    (
+        workspace_partition(ws),
+        format!(
+            "{}{:013}#{id}",
+            document_listing_prefix(project),
+            created.millis().max(0)
+        ),
+    )
+}
+
+pub fn document_listing_prefix(project: &ProjectId) -> String {
+    format!("{}AT#", documents_prefix(project))
 }
 
 /// What an item under `AST#` or `PROJ#` is, read back from its sort key.

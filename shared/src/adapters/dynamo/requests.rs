@@ -252,6 +252,19 @@ impl DynamoStore {
             .build()
     }
 
+    /// A delete that holds whether or not the item is there.
+    pub(super) fn delete_key(&self, key: Item) -> TransactWriteItem {
+        TransactWriteItem::builder()
+            .delete(
+                Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key))
+                    .build()
+                    .expect("table and key are set"),
+            )
+            .build()
+    }
+
     /// The first `count` items of a table partition whose sort key starts
     /// with `prefix`, in sort-key order (`forward`) or reversed, read
     /// consistently: one page when it holds them.

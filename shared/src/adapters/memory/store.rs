@@ -964,6 +964,8 @@ impl DocumentStore for MemoryStore {
         &self,
         ws: &WorkspaceId,
         project: &ProjectId,
+        offset: usize,
+        limit: usize,
     ) -> Result<Vec<Document>, StoreError> {
         self.run(Call::Read, |t| {
             let mut documents: Vec<Document> = t
@@ -977,7 +979,7 @@ impl DocumentStore for MemoryStore {
                     .cmp(&a.created_at)
                     .then_with(|| b.id.cmp(&a.id))
             });
-            Ok(documents)
+            Ok(documents.into_iter().skip(offset).take(limit).collect())
         })
         .await
     }
