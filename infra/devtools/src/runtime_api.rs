@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
 
 const PREFIX: &str = "/2018-06-01/runtime";
@@ -98,6 +98,8 @@ struct Shared {
     next: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Invocation>>>,
     waiting: Arc<Mutex<HashMap<String, oneshot::Sender<Outcome>>>>,
     init_error: Arc<Mutex<Option<String>>>,
+    /// When the function first asked for an event: its init ended there.
+    first_asked: Arc<Mutex<Option<Instant>>>,
     function_arn: String,
 }
 
@@ -126,6 +128,7 @@ impl RuntimeApi {
             next: Arc::new(tokio::sync::Mutex::new(next)),
             waiting: Arc::default(),
             init_error: Arc::default(),
+            first_asked: Arc::default(),
             function_arn: format!("arn:aws:lambda:us-east-1:123456789012:function:{function_name}"),
         };
         let router = Router::new()
@@ -174,6 +177,12 @@ impl RuntimeApi {
         }
     }
 
+    /// When the function first asked for an event, which is when Lambda
+    /// counts its init as done.
+    pub fn first_asked(&self) -> Option<Instant> {
+        *lock(&self.shared.first_asked)
+    }
+
     /// What the function reported to `init/error`, if it failed to start.
     pub fn init_error(&self) -> Option<String> {
         lock(&self.shared.init_error).clone()
@@ -181,6 +190,7 @@ impl RuntimeApi {
 }
 
 async fn next_invocation(State(shared): State<Shared>) -> Response {
+    lock(&shared.first_asked).get_or_insert_with(Instant::now);
     let Some(invocation) = shared.next.lock().await.recv().await else {
         return StatusCode::GONE.into_response();
     };

@@ -21,7 +21,7 @@ use shared::app::sms_config;
 use shared::app::sms_webhook::SmsWebhook;
 use shared::domain::assistant::AssistantChanges;
 use shared::domain::project::ProjectChanges;
-use shared::domain::sms::{AccountSid, Credentials, PhoneNumber, SmsSettings};
+use shared::domain::sms::{Credentials, PhoneNumber};
 use shared::http::{WebhookState, sms_webhook_router};
 use shared::jobs::MessageOutcome;
 use shared::ports::{
@@ -266,7 +266,7 @@ async fn flood_in_memory() -> Result<(), Box<dyn std::error::Error>> {
         cipher.as_ref(),
         &ws.id,
         &assistant.id,
-        demo_settings()?,
+        devtools::emulators::twilio::demo_sms_settings(),
     )
     .await
     .map_err(|e| e.to_string())?;
@@ -289,18 +289,6 @@ async fn flood_in_memory() -> Result<(), Box<dyn std::error::Error>> {
         0,
     )
     .await
-}
-
-fn demo_settings() -> Result<SmsSettings, &'static str> {
-    Ok(SmsSettings {
-        enabled: true,
-        credentials: Credentials {
-            account_sid: AccountSid::parse(ACCOUNT).ok_or("sid")?,
-            auth_token: SecretString::from(TOKEN.to_owned()),
-            phone_number: PhoneNumber::parse(NUMBER).ok_or("number")?,
-        },
-        session_timeout_minutes: 30,
-    })
 }
 
 #[tokio::main]
@@ -355,15 +343,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .await?;
     store.connect(&ws, &assistant.id, &project.id).await?;
-    let settings = SmsSettings {
-        enabled: true,
-        credentials: Credentials {
-            account_sid: AccountSid::parse(ACCOUNT).ok_or("sid")?,
-            auth_token: SecretString::from(TOKEN.to_owned()),
-            phone_number: PhoneNumber::parse(NUMBER).ok_or("number")?,
-        },
-        session_timeout_minutes: 30,
-    };
+    let settings = devtools::emulators::twilio::demo_sms_settings();
     sms_config::save(
         store.as_ref(),
         local.cipher.as_ref(),

@@ -29,6 +29,21 @@ pub const DEMO_ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 pub const DEMO_AUTH_TOKEN: &str = "local0auth0token0f0r0the0emulator";
 pub const DEMO_NUMBER: &str = "+15005550006";
 
+/// SMS settings on the emulator's demo account and number, enabled, with a
+/// 30-minute session.
+pub fn demo_sms_settings() -> shared::domain::sms::SmsSettings {
+    use shared::domain::sms::{AccountSid, Credentials, PhoneNumber, SmsSettings};
+    SmsSettings {
+        enabled: true,
+        credentials: Credentials {
+            account_sid: AccountSid::parse(DEMO_ACCOUNT_SID).expect("a valid Account SID"),
+            auth_token: SecretString::from(DEMO_AUTH_TOKEN.to_owned()),
+            phone_number: PhoneNumber::parse(DEMO_NUMBER).expect("a valid E.164 number"),
+        },
+        session_timeout_minutes: 30,
+    }
+}
+
 /// A message the emulator accepted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordedMessage {
