@@ -20,6 +20,10 @@ const WARMUP: usize = 20;
 const SAMPLES: usize = 300;
 /// Assistants in the listed workspace.
 const LISTED: usize = 25;
+/// Assistants in the large workspace, and documents in its project.
+const LARGE: usize = 10_000;
+/// Samples of each list of the large sizes (each can read all of them).
+const LARGE_SAMPLES: usize = 10;
 
 struct Figures {
     median: Duration,
@@ -35,16 +39,24 @@ fn figures(mut samples: Vec<Duration>) -> Figures {
     }
 }
 
-async fn time<F, Fut>(mut run: F) -> Figures
+async fn time<F, Fut>(run: F) -> Figures
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    for _ in 0..WARMUP {
+    time_n(WARMUP, SAMPLES, run).await
+}
+
+async fn time_n<F, Fut>(warmup: usize, count: usize, mut run: F) -> Figures
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for _ in 0..warmup {
         run().await;
     }
-    let mut samples = Vec::with_capacity(SAMPLES);
-    for _ in 0..SAMPLES {
+    let mut samples = Vec::with_capacity(count);
+    for _ in 0..count {
         let started = Instant::now();
         run().await;
         samples.push(started.elapsed());
@@ -194,6 +206,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     })
     .await;
 
+    let lists = list_sizes(&router, &local, &dynamo).await?;
+
     println!(
         "API latency through the router, local stack, {SAMPLES} samples each (after {WARMUP} warm-up)"
     );
@@ -223,5 +237,250 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             f.median.as_secs_f64() / raw.median.as_secs_f64()
         );
     }
+    println!(
+        "\nLists, a page of 25 (the default), {LARGE_SAMPLES} samples each; the same page from {LISTED} and from {LARGE}:"
+    );
+    println!(
+        "{:<36} {:>10} {:>10} {:>12}",
+        "list",
+        &*format!("of {LISTED}"),
+        &*format!("of {LARGE}"),
+        "large/small"
+    );
+    for (name, small, large) in &lists {
+        println!(
+            "{:<36} {:>10} {:>10} {:>11.2}x",
+            name,
+            ms(small.median),
+            ms(large.median),
+            large.median.as_secs_f64() / small.median.as_secs_f64()
+        );
+    }
     Ok(())
+}
+
+/// A workspace of `size` assistants (one in ten private, made by the
+/// owner) and a project of `size` documents. The first of each goes
+/// through the store; the rest are copies of its stored item under new
+/// ids and times, written with `BatchWriteItem`, and the counters are set to
+/// match: the local server copies its whole table on every transaction, so
+/// 20,000 transactional creates would take it hours.
+async fn seeded_of(
+    store: &shared::adapters::dynamo::DynamoStore,
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+    size: usize,
+) -> Result<(devtools::seed::Seed, String), Box<dyn std::error::Error>> {
+    use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+    use shared::domain::assistant::AssistantChanges;
+    use shared::domain::document::{Document, DocumentKind};
+    use shared::domain::ids::{AssistantId, DocumentId};
+    use shared::domain::project::ProjectChanges;
+    use shared::ports::{AssistantStore, DocumentStore, ProjectStore, WorkspaceStore};
+    let seed = seed_demo(store, "http://bench").await?;
+    let owner = shared::domain::ids::UserId::parse(&seed.users["owner"]).ok_or("owner")?;
+    let ws = seed.workspace_id.clone();
+    let models = store
+        .workspace_context(&ws, &owner)
+        .await?
+        .ok_or("workspace")?
+        .workspace
+        .models;
+    let project = store
+        .create_project(
+            &ws,
+            ProjectChanges {
+                name: Some("Handbook".into()),
+                ..ProjectChanges::default()
+            },
+            &owner,
+        )
+        .await?;
+    let first = store
+        .create_assistant(
+            &ws,
+            AssistantChanges::from_json(serde_json::json!({"name": "assistant 0"}), &models, true)
+                .map_err(|e| format!("{e:?}"))?
+                .into_new_config(&models),
+            &owner,
+        )
+        .await?;
+    let document = Document::new(
+        ws.clone(),
+        project.id.clone(),
+        "file-0.md".into(),
+        Some(DocumentKind::Markdown),
+        100,
+    );
+    store.create_document(&document).await?;
+    let pk = format!("WS#{ws}");
+    let stored = |sk: String| {
+        let (dynamo, pk) = (dynamo.clone(), pk.clone());
+        async move {
+            dynamo
+                .get_item()
+                .table_name(table)
+                .key("PK", AttributeValue::S(pk))
+                .key("SK", AttributeValue::S(sk))
+                .send()
+                .await
+                .map_err(|e| format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(e)))?
+                .item
+                .ok_or_else(|| "the template item".to_owned())
+        }
+    };
+    let assistant_template = stored(format!("AST#{}", first.id)).await?;
+    let document_template = stored(format!("DOC#{}#{}", project.id, document.id)).await?;
+    let base = document.created_at.millis();
+    let mut items = Vec::new();
+    for i in 1..size {
+        let at = AttributeValue::N((base + i as i64).to_string());
+        let id = AssistantId::generate();
+        let mut assistant = assistant_template.clone();
+        assistant.insert("SK".into(), AttributeValue::S(format!("AST#{id}")));
+        assistant.insert("id".into(), AttributeValue::S(id.to_string()));
+        assistant.insert("name".into(), AttributeValue::S(format!("assistant {i}")));
+        assistant.insert("createdAt".into(), at.clone());
+        if i % 10 == 0 {
+            assistant.insert("visibility".into(), AttributeValue::S("private".into()));
+        }
+        items.push(assistant);
+        let id = DocumentId::generate();
+        let mut document = document_template.clone();
+        let prefix = format!("DOC#{}#", project.id);
+        document.insert("SK".into(), AttributeValue::S(format!("{prefix}{id}")));
+        document.insert("id".into(), AttributeValue::S(id.to_string()));
+        document.insert("createdAt".into(), at);
+        items.push(document);
+        let mut place = std::collections::HashMap::new();
+        place.insert("PK".to_owned(), AttributeValue::S(pk.clone()));
+        let sk = format!("{prefix}AT#{:013}#{id}", base + i as i64);
+        place.insert("SK".to_owned(), AttributeValue::S(sk));
+        items.push(place);
+    }
+    for chunk in items.chunks(25) {
+        let mut pending: Vec<WriteRequest> = chunk
+            .iter()
+            .map(|item| {
+                WriteRequest::builder()
+                    .put_request(
+                        PutRequest::builder()
+                            .set_item(Some(item.clone()))
+                            .build()
+                            .expect("an item"),
+                    )
+                    .build()
+            })
+            .collect();
+        while !pending.is_empty() {
+            let output = dynamo
+                .batch_write_item()
+                .request_items(table, pending)
+                .send()
+                .await
+                .map_err(|e| format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+            pending = output
+                .unprocessed_items
+                .and_then(|mut left| left.remove(table))
+                .unwrap_or_default();
+        }
+    }
+    for (sk, counter) in [
+        (String::from("META"), "assistantCount"),
+        (format!("PROJ#{}", project.id), "documentCount"),
+    ] {
+        dynamo
+            .update_item()
+            .table_name(table)
+            .key("PK", AttributeValue::S(pk.clone()))
+            .key("SK", AttributeValue::S(sk))
+            .update_expression("SET #count = :size")
+            .expression_attribute_names("#count", counter)
+            .expression_attribute_values(":size", AttributeValue::N(size.to_string()))
+            .send()
+            .await
+            .map_err(|e| format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+    }
+    Ok((seed, project.id.to_string()))
+}
+
+type ListFigures = Vec<(String, Figures, Figures)>;
+
+/// The same three pages from a workspace of `LISTED` and one of `LARGE`:
+/// assistants as an owner and as a member (who may not see the private
+/// ones), documents as the owner.
+async fn list_sizes(
+    router: &axum::Router,
+    local: &LocalStack,
+    dynamo: &aws_sdk_dynamodb::Client,
+) -> Result<ListFigures, Box<dyn std::error::Error>> {
+    let mut sizes = Vec::new();
+    for size in [LISTED, LARGE] {
+        let started = Instant::now();
+        let (seed, project) = seeded_of(local.store.as_ref(), dynamo, &local.table, size).await?;
+        eprintln!(
+            "seeded {size} assistants and documents in {:.0?}",
+            started.elapsed()
+        );
+        let ws = seed.workspace_id.to_string();
+        let mut figures = Vec::new();
+        for (name, role, path) in [
+            (
+                "assistants, as the owner",
+                "owner",
+                format!("/api/workspaces/{ws}/assistants"),
+            ),
+            (
+                "assistants, as a member",
+                "member",
+                format!("/api/workspaces/{ws}/assistants"),
+            ),
+            (
+                "documents of a project, as the owner",
+                "owner",
+                format!("/api/workspaces/{ws}/projects/{project}/documents"),
+            ),
+        ] {
+            let key = format!("Bearer {}", seed.keys[role]);
+            let refused = std::sync::atomic::AtomicUsize::new(0);
+            let f = time_n(1, LARGE_SAMPLES, || {
+                let request = Request::builder()
+                    .uri(&path)
+                    .header("authorization", &key)
+                    .body(Body::empty())
+                    .expect("a well-formed request");
+                let call = router.clone().oneshot(request);
+                let refused = &refused;
+                async move {
+                    let response = call.await.expect("the router answers");
+                    if response.status() != 200 {
+                        refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            })
+            .await;
+            let refused = refused.into_inner();
+            let name = if refused == 0 {
+                name.to_owned()
+            } else {
+                format!("{name} ({refused} of {} not 200)", LARGE_SAMPLES + 1)
+            };
+            figures.push((name, f));
+        }
+        sizes.push(figures);
+    }
+    let large = sizes.pop().ok_or("sizes")?;
+    let small = sizes.pop().ok_or("sizes")?;
+    Ok(small
+        .into_iter()
+        .zip(large)
+        .map(|((small_name, small), (large_name, large))| {
+            let name = if large_name.len() > small_name.len() {
+                large_name
+            } else {
+                small_name
+            };
+            (name, small, large)
+        })
+        .collect())
 }

@@ -12,6 +12,7 @@
 //! Run with `./infra/bench-coldstart`, which builds the release binaries
 //! and starts the local AWS server.
 
+use devtools::emulators::{self, Emulators, LOCAL_KEY, Latency, serve_on_loopback};
 use devtools::local::{LocalStack, ResourceNames, require_loopback_endpoint};
 use devtools::runtime_api::{Outcome, RuntimeApi};
 use std::path::{Path, PathBuf};
@@ -112,14 +113,20 @@ fn peak_rss_kb(pid: u32) -> Option<u64> {
         .ok()
 }
 
-/// What every function reads at init, pointed at the local stack, and the
-/// providers at a loopback port nothing listens on (no event here calls
-/// them).
-fn environment(local: &LocalStack, names: &ResourceNames) -> Vec<(String, String)> {
-    let nowhere = "http://127.0.0.1:9".to_owned();
+/// What every function reads at init, pointed at the local stack and at
+/// the providers' emulators under `providers`. `SSL_CERT_FILE` and
+/// `SSL_CERT_DIR` are passed on when set.
+fn environment(
+    local: &LocalStack,
+    names: &ResourceNames,
+    providers: &str,
+) -> Vec<(String, String)> {
     let mut vars: Vec<(String, String)> = std::env::vars()
-        .filter(|(name, _)| name.starts_with("AWS_") || name == "PATH")
+        .filter(|(name, _)| {
+            name.starts_with("AWS_") || name == "PATH" || name.starts_with("SSL_CERT_")
+        })
         .collect();
+    let openai = format!("{providers}/openai/v1");
     vars.extend(
         [
             ("TABLE_NAME", names.table.clone()),
@@ -136,14 +143,14 @@ fn environment(local: &LocalStack, names: &ResourceNames) -> Vec<(String, String
                     names.ingest_queue
                 ),
             ),
-            ("EMBEDDINGS_BASE_URL", nowhere.clone()),
-            ("EMBEDDINGS_API_KEY", "bench".into()),
-            ("EMBEDDINGS_MODEL", "text-embedding-3-small".into()),
-            ("PINECONE_INDEX_HOST", nowhere.clone()),
-            ("PINECONE_API_KEY", "bench".into()),
-            ("CHAT_BASE_URL", nowhere.clone()),
-            ("CHAT_API_KEY", "bench".into()),
-            ("TWILIO_API_BASE_URL", nowhere.clone()),
+            ("EMBEDDINGS_BASE_URL", openai.clone()),
+            ("EMBEDDINGS_API_KEY", LOCAL_KEY.into()),
+            ("EMBEDDINGS_MODEL", "local-lexical".into()),
+            ("PINECONE_INDEX_HOST", format!("{providers}/pinecone")),
+            ("PINECONE_API_KEY", LOCAL_KEY.into()),
+            ("CHAT_BASE_URL", openai),
+            ("CHAT_API_KEY", LOCAL_KEY.into()),
+            ("TWILIO_API_BASE_URL", format!("{providers}/twilio")),
             ("SMS_WEBHOOK_BASE_URL", "https://bench.example".into()),
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024".into()),
             ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
@@ -225,7 +232,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let names = ResourceNames::unique("coldstart");
     let local =
         LocalStack::provision(aws.clone(), aws_sdk_dynamodb::Client::new(&aws), &names).await?;
-    let environment = environment(&local, &names);
+    let providers =
+        serve_on_loopback(emulators::router(Emulators::local(Latency::default()))).await;
+    let environment = environment(&local, &names, &providers);
 
     let subjects: Vec<&Subject> = BASELINES.iter().chain(FUNCTIONS.iter()).collect();
     let mut events = Vec::new();
