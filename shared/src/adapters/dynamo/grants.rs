@@ -33,6 +33,50 @@ pub(super) fn decoded_with_grant<T>(
     .transpose()
 }
 
+/// What a `BatchGetItem` of a workspace's keys brought back, sorted by
+/// kind: one reading of sort keys for every read that combines them.
+#[derive(Default)]
+pub(super) struct Sorted {
+    workspace: Option<crate::domain::workspace::Workspace>,
+    membership: Option<crate::domain::member::Membership>,
+    target: Option<Item>,
+    granted: bool,
+}
+
+impl Sorted {
+    pub(super) fn from(items: Vec<Item>) -> Result<Self, StoreError> {
+        let mut sorted = Self::default();
+        for item in items {
+            let sk = codec::text(&item, keys::SK)?;
+            if sk == keys::WORKSPACE_SORT_KEY {
+                sorted.workspace = Some(codec::workspace(&item)?);
+            } else if sk.starts_with(keys::MEMBER_PREFIX) {
+                sorted.membership = Some(codec::membership(&item)?);
+            } else {
+                match keys::parse_sort_key(sk) {
+                    SortKey::Grant(..) => sorted.granted = true,
+                    SortKey::Assistant | SortKey::Project => sorted.target = Some(item),
+                    _ => {}
+                }
+            }
+        }
+        Ok(sorted)
+    }
+
+    /// The workspace with the caller's membership (when both were found),
+    /// the target's item, and whether the caller holds a grant on it.
+    pub(super) fn into_parts(self) -> (Option<WorkspaceContext>, Option<Item>, bool) {
+        let context = self
+            .workspace
+            .zip(self.membership)
+            .map(|(workspace, membership)| WorkspaceContext {
+                workspace,
+                membership,
+            });
+        (context, self.target, self.granted)
+    }
+}
+
 impl DynamoStore {
     /// An assistant's or project's item and whether `user` holds a grant on
     /// it, in one round trip.
@@ -44,16 +88,9 @@ impl DynamoStore {
     ) -> Result<(Option<Item>, bool), StoreError> {
         let (tpk, tsk) = keys::target(ws, target);
         let (gpk, gsk) = keys::grant(ws, target, user);
-        let mut found = None;
-        let mut granted = false;
-        for item in self.batch_get(vec![key(tpk, tsk), key(gpk, gsk)]).await? {
-            match keys::parse_sort_key(codec::text(&item, keys::SK)?) {
-                SortKey::Grant(..) => granted = true,
-                SortKey::Assistant | SortKey::Project => found = Some(item),
-                _ => {}
-            }
-        }
-        Ok((found, granted))
+        let read = Sorted::from(self.batch_get(vec![key(tpk, tsk), key(gpk, gsk)]).await?)?;
+        let (_, target, granted) = read.into_parts();
+        Ok((target, granted))
     }
 
     /// The caller's workspace and membership, the target's item and whether
@@ -71,28 +108,7 @@ impl DynamoStore {
         let (tpk, tsk) = keys::target(ws, target);
         let (gpk, gsk) = keys::grant(ws, target, user);
         let wanted = vec![key(wpk, wsk), key(mpk, msk), key(tpk, tsk), key(gpk, gsk)];
-        let (mut workspace, mut membership, mut found, mut granted) = (None, None, None, false);
-        for item in self.batch_get(wanted).await? {
-            let sk = codec::text(&item, keys::SK)?;
-            if sk == keys::WORKSPACE_SORT_KEY {
-                workspace = Some(codec::workspace(&item)?);
-            } else if sk.starts_with(keys::MEMBER_PREFIX) {
-                membership = Some(codec::membership(&item)?);
-            } else {
-                match keys::parse_sort_key(sk) {
-                    SortKey::Grant(..) => granted = true,
-                    SortKey::Assistant | SortKey::Project => found = Some(item),
-                    _ => {}
-                }
-            }
-        }
-        let context = workspace
-            .zip(membership)
-            .map(|(workspace, membership)| WorkspaceContext {
-                workspace,
-                membership,
-            });
-        Ok((context, found, granted))
+        Ok(Sorted::from(self.batch_get(wanted).await?)?.into_parts())
     }
 
     /// Every assistant or project (by `prefix`) of the workspace, and the

@@ -216,21 +216,7 @@ impl WorkspaceStore for DynamoStore {
         let (wpk, wsk) = keys::workspace(ws);
         let (mpk, msk) = keys::member(ws, user);
         let items = self.batch_get(vec![key(wpk, wsk), key(mpk, msk)]).await?;
-        let mut workspace = None;
-        let mut membership = None;
-        for item in &items {
-            if codec::text(item, keys::SK)? == keys::WORKSPACE_SORT_KEY {
-                workspace = Some(codec::workspace(item)?);
-            } else {
-                membership = Some(codec::membership(item)?);
-            }
-        }
-        Ok(workspace
-            .zip(membership)
-            .map(|(workspace, membership)| WorkspaceContext {
-                workspace,
-                membership,
-            }))
+        Ok(super::grants::Sorted::from(items)?.into_parts().0)
     }
 
     /// Every workspace the user is a member of (any status), with the
