@@ -40,6 +40,7 @@ macro_rules! store_contract {
             documents_are_counted_and_a_deleted_one_cannot_come_back,
             a_direct_upload_completes_once,
             documents_are_listed_newest_first_a_page_at_a_time,
+            a_document_written_again_as_stored_is_taken_as_written_once,
             a_project_is_seen_with_the_callers_grant,
             a_read_in_context_brings_the_readers_membership_and_grant,
             a_deleted_project_leaves_a_tombstone_and_the_cascade_spares_a_live_one,
@@ -784,6 +785,41 @@ pub async fn documents_are_counted_and_a_deleted_one_cannot_come_back(store: Arc
             .unwrap()
             .is_empty()
     );
+}
+
+/// What a resent request looks like to the store: the SDK resends an
+/// attempt that timed out, and a store that applied the first one must not
+/// refuse the second as an id collision (nor count the document twice);
+/// another document under the same id still is one.
+pub async fn a_document_written_again_as_stored_is_taken_as_written_once(store: Arc<dyn Store>) {
+    let (ws, owner) = workspace(store.as_ref()).await;
+    let docs = project(store.as_ref(), &ws, &owner).await;
+    let document = Document::new(
+        ws.id.clone(),
+        docs.id.clone(),
+        "a.md".into(),
+        Some(DocumentKind::Markdown),
+        10,
+    );
+    store.create_document(&document).await.unwrap();
+    store.create_document(&document).await.unwrap();
+    let impostor = Document {
+        name: "b.md".into(),
+        ..document.clone()
+    };
+    assert!(matches!(
+        store.create_document(&impostor).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let listed = store.list_documents(&ws.id, &docs.id, 0, 25).await.unwrap();
+    assert_eq!(listed, vec![document.clone()]);
+    let project = store
+        .get_project_for(&ws.id, &docs.id, &owner.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .item;
+    assert_eq!(project.document_count, 1);
 }
 
 pub async fn documents_are_listed_newest_first_a_page_at_a_time(store: Arc<dyn Store>) {

@@ -39,7 +39,7 @@ impl AssistantStore for DynamoStore {
         ]);
         let (wpk, wsk) = keys::workspace(ws);
         let items = vec![
-            self.put_item(item, "attribute_not_exists(PK)"),
+            self.put_fresh(item),
             // Its widget, found by assistant alone, with the defaults.
             self.put_item(
                 super::widget::default_site_item(ws, &assistant.id),

@@ -269,9 +269,12 @@ impl DynamoStore {
         &self,
         conversation: &Conversation,
     ) -> Vec<TransactWriteItem> {
-        std::iter::once(conversation_item(conversation))
-            .chain(listing_items(conversation))
-            .map(|item| self.put_item(item, "attribute_not_exists(PK)"))
+        std::iter::once(self.put_fresh(conversation_item(conversation)))
+            .chain(
+                listing_items(conversation)
+                    .into_iter()
+                    .map(|item| self.put_item(item, "attribute_not_exists(PK)")),
+            )
             .collect()
     }
 
@@ -466,7 +469,7 @@ impl ConversationStore for DynamoStore {
         let mut items = vec![self.require_exists(key(apk, ask))];
         items.extend(self.new_conversation_items(&conversation));
         if let Some(message) = &welcome {
-            items.push(self.put_item(message_item(message), "attribute_not_exists(PK)"));
+            items.push(self.put_fresh(message_item(message)));
         }
         self.transact(items, |i| match i {
             0 => StoreError::NotFound("assistant"),
@@ -654,7 +657,7 @@ impl ConversationStore for DynamoStore {
                     (":token", s(lease.token.clone())),
                 ],
             }),
-            self.put_item(message_item(question), "attribute_not_exists(PK)"),
+            self.put_fresh(message_item(question)),
         ];
         self.transact(items, |i| match i {
             0 => StoreError::Conflict(NOT_LEASED.into()),
@@ -681,7 +684,7 @@ impl ConversationStore for DynamoStore {
                     (":token", s(lease.token.clone())),
                 ],
             }),
-            self.put_item(message_item(answer), "attribute_not_exists(PK)"),
+            self.put_fresh(message_item(answer)),
         ];
         let explain = |i| match i {
             0 => StoreError::Conflict(NOT_LEASED.into()),
@@ -693,7 +696,7 @@ impl ConversationStore for DynamoStore {
             Err(e) if is_conflict(&e, NOT_LEASED) => {
                 let items = vec![
                     self.count_message(&lease.conversation_id, answer.created_at),
-                    self.put_item(message_item(answer), "attribute_not_exists(PK)"),
+                    self.put_fresh(message_item(answer)),
                 ];
                 self.transact(items, |i| match i {
                     0 => StoreError::NotFound("conversation"),

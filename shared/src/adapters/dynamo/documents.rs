@@ -45,7 +45,7 @@ impl DocumentStore for DynamoStore {
         let (ppk, psk) = keys::project(&document.workspace_id, &document.project_id);
         let (lpk, lsk) = listing_key(document);
         let items = vec![
-            self.put_item(item, "attribute_not_exists(PK)"),
+            self.put_fresh(item),
             self.update_item(UpdateSpec {
                 key: key(ppk, psk),
                 expression: "SET documentCount = documentCount + :one",
@@ -53,6 +53,7 @@ impl DocumentStore for DynamoStore {
                 names: &[],
                 values: vec![(":one", n(1))],
             }),
+            // Not fresh: a place says nothing of the write that made it.
             self.put_item(key(lpk, lsk), "attribute_not_exists(PK)"),
         ];
         self.transact(items, |i| match i {

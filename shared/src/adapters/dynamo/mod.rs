@@ -25,7 +25,9 @@ use crate::ports::StoreError;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, CancellationReason, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
 use std::collections::HashMap;
 
 type Item = HashMap<String, AttributeValue>;
@@ -115,6 +117,40 @@ fn cancellation(
         .filter_map(CancellationReason::code)
         .find(|code| RETRYABLE_CANCELLATIONS.contains(code))
         .map(|code| WriteFailure::Contended(code.to_owned()))
+}
+
+/// Whether a transaction was refused only because an earlier attempt of
+/// this very request had been applied: one of its fresh items (`put_fresh`)
+/// is stored exactly as this request writes it. The SDK resends an attempt
+/// that timed out with the same `ClientRequestToken`, which DynamoDB
+/// recognises; a local server that ignores the token evaluates the resend
+/// again and refuses it. A fresh id cannot have been written by anyone
+/// else, and a transaction lands whole, so the rest of it is in place too.
+fn already_applied(
+    err: &SdkError<TransactWriteItemsError, aws_smithy_runtime_api::http::Response>,
+    items: &[TransactWriteItem],
+) -> bool {
+    let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+        err.as_service_error()
+    else {
+        return false;
+    };
+    cancelled
+        .cancellation_reasons()
+        .iter()
+        .zip(items)
+        .any(|(reason, item)| {
+            let fresh = item.put().filter(|put| {
+                put.return_values_on_condition_check_failure()
+                    == Some(&ReturnValuesOnConditionCheckFailure::AllOld)
+            });
+            match (fresh, reason.item()) {
+                (Some(put), Some(stored)) => {
+                    reason.code() == Some("ConditionalCheckFailed") && put.item() == stored
+                }
+                _ => false,
+            }
+        })
 }
 
 /// Turns a failed `TransactWriteItems` into what the caller should do.

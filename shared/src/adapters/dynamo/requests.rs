@@ -5,8 +5,8 @@
 use super::codec::{self, s};
 use super::keys::GSI1;
 use super::{
-    BATCH_GET_MAX, BATCH_WRITE_MAX, DynamoStore, Item, classify, key, transaction_failure,
-    write_failure,
+    BATCH_GET_MAX, BATCH_WRITE_MAX, DynamoStore, Item, already_applied, classify, key,
+    transaction_failure, write_failure,
 };
 use crate::adapters::contention::retry_contended;
 use crate::ports::StoreError;
@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Delete, DeleteRequest, KeysAndAttributes, Put, ReturnValue,
-    TransactWriteItem, Update, WriteRequest,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
 };
 use rand::Rng;
 use rand::distr::Alphanumeric;
@@ -168,17 +168,16 @@ impl DynamoStore {
         }
     }
 
+    /// A new item under a fresh id (96 random bits, or a fresh timestamp
+    /// with one): if it is found already stored exactly as written, the
+    /// transaction it belongs to is a resend of one that landed (see
+    /// `already_applied`).
+    pub(super) fn put_fresh(&self, item: Item) -> TransactWriteItem {
+        self.put(item, "attribute_not_exists(PK)", Vec::new(), true)
+    }
+
     pub(super) fn put_item(&self, item: Item, condition: &str) -> TransactWriteItem {
-        TransactWriteItem::builder()
-            .put(
-                Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .condition_expression(condition)
-                    .build()
-                    .expect("table, item and condition are set"),
-            )
-            .build()
+        self.put(item, condition, Vec::new(), false)
     }
 
     /// A put whose condition reads values (`:name`).
@@ -188,17 +187,27 @@ impl DynamoStore {
         condition: &str,
         values: Vec<(&str, AttributeValue)>,
     ) -> TransactWriteItem {
-        TransactWriteItem::builder()
-            .put(
-                Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .condition_expression(condition)
-                    .set_expression_attribute_values(expression_values(values))
-                    .build()
-                    .expect("table, item and condition are set"),
+        self.put(item, condition, values, false)
+    }
+
+    fn put(
+        &self,
+        item: Item,
+        condition: &str,
+        values: Vec<(&str, AttributeValue)>,
+        fresh: bool,
+    ) -> TransactWriteItem {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_values(expression_values(values))
+            .set_return_values_on_condition_check_failure(
+                fresh.then_some(ReturnValuesOnConditionCheckFailure::AllOld),
             )
             .build()
+            .expect("table, item and condition are set");
+        TransactWriteItem::builder().put(put).build()
     }
 
     /// A delete whose condition reads values (`:name`).
@@ -330,7 +339,14 @@ impl DynamoStore {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|err| transaction_failure(err, &explain))
+                .or_else(|err| {
+                    if already_applied(&err, &items) {
+                        tracing::info!("a resent transaction had already been applied");
+                        Ok(())
+                    } else {
+                        Err(transaction_failure(err, &explain))
+                    }
+                })
         })
         .await
     }
@@ -345,19 +361,25 @@ impl DynamoStore {
                 .table_name(&self.table)
                 .set_item(Some(item.clone()))
                 .condition_expression("attribute_not_exists(PK)")
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
                 .send()
                 .await;
             match put {
                 Ok(_) => Ok(()),
-                Err(err)
-                    if matches!(
-                        err.as_service_error(),
-                        Some(PutItemError::ConditionalCheckFailedException(_))
-                    ) =>
-                {
-                    Err(StoreError::Conflict(format!("{what} id collision")).into())
-                }
-                Err(err) => Err(write_failure(err)),
+                Err(err) => match err.as_service_error() {
+                    // A resent attempt of a put that landed (as in `already_applied`).
+                    Some(PutItemError::ConditionalCheckFailedException(refused))
+                        if refused.item() == Some(&item) =>
+                    {
+                        Ok(())
+                    }
+                    Some(PutItemError::ConditionalCheckFailedException(_)) => {
+                        Err(StoreError::Conflict(format!("{what} id collision")).into())
+                    }
+                    _ => Err(write_failure(err)),
+                },
             }
         })
         .await

@@ -245,9 +245,9 @@ impl WidgetStore for DynamoStore {
         let mut items = vec![self.require_exists(key(apk, ask))];
         items.extend(self.new_conversation_items(&conversation));
         if let Some(message) = &welcome {
-            items.push(self.put_item(message_item(message), "attribute_not_exists(PK)"));
+            items.push(self.put_fresh(message_item(message)));
         }
-        items.push(self.put_item(session_item(&session), "attribute_not_exists(PK)"));
+        items.push(self.put_fresh(session_item(&session)));
         self.transact(items, |i| match i {
             0 => StoreError::NotFound("assistant"),
             _ => StoreError::Conflict("widget session id collision".into()),

@@ -175,7 +175,7 @@ impl WorkspaceStore for DynamoStore {
                 workspace.slug = slug_with_suffix(&base_slug);
             }
             let items = vec![
-                self.put_item(self.workspace_item(&workspace), "attribute_not_exists(PK)"),
+                self.put_fresh(self.workspace_item(&workspace)),
                 self.put_item(self.slug_item(&workspace), "attribute_not_exists(PK)"),
                 self.put_item(
                     self.member_item(&workspace.id, owner, Role::Owner, MemberStatus::Active, now),

@@ -932,8 +932,11 @@ impl DocumentStore for MemoryStore {
     async fn create_document(&self, document: &Document) -> Result<(), StoreError> {
         self.run(Call::Transaction, |t| {
             let key = document_key(document);
-            if t.documents.contains_key(&key) {
-                return Err(StoreError::Conflict("document id collision".into()));
+            match t.documents.get(&key) {
+                // A resent create that landed (as the DynamoDB store sees one).
+                Some(stored) if stored == document => return Ok(()),
+                Some(_) => return Err(StoreError::Conflict("document id collision".into())),
+                None => {}
             }
             let project = t
                 .projects
