@@ -2,6 +2,7 @@
 //! function's own typed `Config`. A missing or malformed setting stops the
 //! function there, naming the variable, rather than failing a request later.
 
+use crate::adapters::outbound_http::OutboundHttp;
 use aws_config::BehaviorVersion;
 use secrecy::SecretString;
 use std::collections::HashMap;
@@ -114,9 +115,11 @@ impl Env {
 }
 
 /// The AWS settings from the standard chain (region, credentials, and
-/// `AWS_ENDPOINT_URL` for the local stack). Loaded once per process.
-pub async fn load_aws() -> aws_config::SdkConfig {
+/// `AWS_ENDPOINT_URL` for the local stack), sending through `http`, the
+/// process's one client. Loaded once per process.
+pub async fn load_aws(http: &OutboundHttp) -> aws_config::SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http.clone())
         .timeout_config(aws_timeouts())
         .load()
         .await
@@ -193,7 +196,7 @@ impl ProviderSettings {
 
     /// The production retriever over these providers.
     #[cfg(feature = "rag")]
-    pub fn retriever(&self, http: reqwest::Client, caller: Caller) -> crate::rag::Retriever {
+    pub fn retriever(&self, http: OutboundHttp, caller: Caller) -> crate::rag::Retriever {
         use crate::adapters::providers::embeddings::{EmbeddingsConfig, OpenAiEmbedder};
         use crate::adapters::providers::pinecone::{PineconeConfig, PineconeIndex};
         use std::time::Duration;
@@ -289,7 +292,7 @@ impl ChatSettings {
     #[cfg(feature = "rag")]
     pub fn chat_model(
         &self,
-        http: reqwest::Client,
+        http: OutboundHttp,
         caller: Caller,
     ) -> crate::adapters::providers::chat::ChatRouter {
         use crate::adapters::providers::chat::{ChatConfig, ChatRouter, OpenAiChat};

@@ -33,13 +33,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     // The tokenizer's vocabulary is compiled in; only its pattern is built,
     // a couple of milliseconds, in the init rather than the first document.
     shared::ingest::cl100k::warm_up();
-    let aws = load_aws().await;
+    // One client for the SDK and the providers: one TLS setup, one pool.
+    let http = shared::adapters::outbound_http::client();
+    let aws = load_aws(&http).await;
     // The provider keys come from Secrets Manager, once per container.
     let env = shared::config::with_provider_keys(&aws, Env::process()).await?;
     let config = Config::from_env(&env)?;
-    let retriever = config
-        .providers
-        .retriever(shared::adapters::outbound_http::client(), Caller::Worker);
+    let retriever = config.providers.retriever(http.clone(), Caller::Worker);
     let store = Arc::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&aws),
         config.table_name,

@@ -33,7 +33,9 @@ impl Config {
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
-    let aws = load_aws().await;
+    // One client for the SDK and the providers: one TLS setup, one pool.
+    let http = shared::adapters::outbound_http::client();
+    let aws = load_aws(&http).await;
     // The provider keys come from Secrets Manager, once per container.
     let env = shared::config::with_provider_keys(&aws, Env::process()).await?;
     let config = Config::from_env(&env)?;
@@ -66,11 +68,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         projects: store.clone(),
         connections: store.clone(),
         documents: store,
-        search: Arc::new(
-            config
-                .providers
-                .retriever(shared::adapters::outbound_http::client(), Caller::Route),
-        ),
+        search: Arc::new(config.providers.retriever(http.clone(), Caller::Route)),
     };
     shared::http::lambda::run(projects_router(state, search)).await
 }

@@ -33,7 +33,9 @@ impl Config {
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
     let config = Config::from_env(&Env::process())?;
-    let aws = load_aws().await;
+    // One client for the SDK and the providers: one TLS setup, one pool.
+    let http = shared::adapters::outbound_http::client();
+    let aws = load_aws(&http).await;
     let store = Arc::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&aws),
         config.table_name,
@@ -47,7 +49,7 @@ async fn main() -> Result<(), lambda_http::Error> {
             config.sms_key_id,
         )),
         gateway: Arc::new(TwilioGateway::new(
-            shared::adapters::outbound_http::client(),
+            http.clone(),
             config.twilio_api_base_url,
             Duration::from_secs(10),
         )),

@@ -31,11 +31,12 @@ impl Config {
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
-    let aws = load_aws().await;
+    // One client for the SDK and the providers: one TLS setup, one pool.
+    let http = shared::adapters::outbound_http::client();
+    let aws = load_aws(&http).await;
     // The provider keys come from Secrets Manager, once per container.
     let env = shared::config::with_provider_keys(&aws, Env::process()).await?;
     let config = Config::from_env(&env)?;
-    let http = shared::adapters::outbound_http::client();
     // Read once per container: the key never passes through the
     // function's configuration.
     let tokens = secrets::widget_tokens(

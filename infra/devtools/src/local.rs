@@ -121,6 +121,7 @@ impl StackFile {
     /// The AWS settings of this stack: its endpoint, the local credentials.
     pub async fn aws(&self) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(shared::adapters::outbound_http::client())
             .endpoint_url(&self.aws_endpoint_url)
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(

@@ -50,7 +50,7 @@ impl TestStack {
         if let Err(problem) = require_loopback_endpoint() {
             panic!("{problem}");
         }
-        let aws = shared::config::load_aws().await;
+        let aws = shared::config::load_aws(&shared::adapters::outbound_http::client()).await;
         let round_trips = RoundTripCounter::default();
         let dynamo = aws_sdk_dynamodb::Client::from_conf(
             aws_sdk_dynamodb::config::Builder::from(&aws)

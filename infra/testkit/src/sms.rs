@@ -105,7 +105,7 @@ impl SmsRig {
             chat,
             worker,
             webhook_url,
-            http: shared::adapters::outbound_http::client(),
+            http: shared::adapters::outbound_http::client().reqwest().clone(),
         }
     }
 

@@ -6,7 +6,6 @@ pub mod dynamo;
 pub mod kms;
 #[cfg(feature = "memory")]
 pub mod memory;
-#[cfg(any(feature = "rag", feature = "sms"))]
 pub mod outbound_http;
 #[cfg(feature = "rag")]
 pub mod providers;

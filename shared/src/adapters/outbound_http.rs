@@ -1,13 +1,137 @@
-//! The one HTTP client every provider adapter (embeddings, Pinecone, the
-//! chat model, Twilio) is built on: it never follows a redirect, since
-//! reqwest would replay the request's key (`Api-Key`, `Authorization`) to
-//! wherever a `Location` points. A provider that answers 3xx is refused,
-//! like any other answer we did not ask for.
+//! The one HTTP client a process sends everything through: the AWS SDK's
+//! calls (DynamoDB, S3, SQS, KMS, Secrets Manager) and every provider's
+//! (embeddings, Pinecone, the chat model, Twilio). One TLS configuration,
+//! one connection pool, and the system's root certificates read once, on the
+//! first request rather than at cold start (the SDK's own client reads them
+//! lazily too; reqwest reads them when a client is built).
+//!
+//! It never follows a redirect, since reqwest would replay the request's
+//! key (`Api-Key`, `Authorization`, a SigV4 signature) to wherever a
+//! `Location` points. A provider that answers 3xx is refused, like any other
+//! answer we did not ask for.
+//!
+//! The SDK side is written here because neither crate that offers it fits:
+//! `aws-smithy-http-client-reqwest` 0.1 reports every failure as an
+//! unclassified error (so the SDK's retries cannot tell a timeout or a reset
+//! connection from a refusal), and `smithy-transport-reqwest` 0.1 builds a
+//! reqwest client of its own per setting, with its own roots.
 
-/// A client that keeps every request where it was sent.
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a client with no custom TLS or proxy settings always builds")
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+/// As the SDK's timeouts have it (`config::aws_timeouts`): an unreachable
+/// endpoint fails fast, for the providers too.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A handle on a process's client, cheap to clone; the client is built the
+/// first time a request needs it.
+#[derive(Clone, Debug, Default)]
+pub struct OutboundHttp {
+    client: Arc<OnceLock<reqwest::Client>>,
+}
+
+/// A new handle: build one per process (per test runtime: a pooled
+/// connection belongs to the runtime that opened it) and share it.
+pub fn client() -> OutboundHttp {
+    OutboundHttp::default()
+}
+
+impl OutboundHttp {
+    pub fn reqwest(&self) -> &reqwest::Client {
+        self.client.get_or_init(|| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(CONNECT_TIMEOUT)
+                .build()
+                .expect("a client with no custom TLS or proxy settings always builds")
+        })
+    }
+}
+
+impl HttpClient for OutboundHttp {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        _components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        // The connect timeout is the client's (the same 2 s the SDK is
+        // given); a read timeout, when one is set, bounds each attempt.
+        SharedHttpConnector::new(SdkConnector {
+            http: self.clone(),
+            read_timeout: settings.read_timeout(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct SdkConnector {
+    http: OutboundHttp,
+    read_timeout: Option<Duration>,
+}
+
+impl HttpConnector for SdkConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let client = self.http.reqwest().clone();
+        let read_timeout = self.read_timeout;
+        HttpConnectorFuture::new(async move {
+            let request = to_reqwest(request, read_timeout)?;
+            let response = client.execute(request).await.map_err(connector_error)?;
+            let response = http_body_response(response);
+            HttpResponse::try_from(response)
+                .map_err(|err| ConnectorError::other(Box::new(err), None))
+        })
+    }
+}
+
+fn to_reqwest(
+    request: HttpRequest,
+    read_timeout: Option<Duration>,
+) -> Result<reqwest::Request, ConnectorError> {
+    let refused =
+        |err: Box<dyn std::error::Error + Send + Sync>| ConnectorError::user(err).never_connected();
+    let (parts, body) = request
+        .try_into_http1x()
+        .map_err(|err| refused(Box::new(err)))?
+        .into_parts();
+    let url = reqwest::Url::parse(&parts.uri.to_string()).map_err(|err| refused(Box::new(err)))?;
+    let mut converted = reqwest::Request::new(parts.method, url);
+    *converted.headers_mut() = parts.headers;
+    // An in-memory body (every request but a streamed upload) goes as it
+    // is, so its length is known up front.
+    *converted.body_mut() = Some(match body.bytes() {
+        Some(bytes) => reqwest::Body::from(bytes.to_vec()),
+        None => reqwest::Body::wrap(body),
+    });
+    *converted.timeout_mut() = read_timeout;
+    Ok(converted)
+}
+
+/// The response as the SDK reads it, its body still streaming (an S3
+/// download is not held whole in memory).
+fn http_body_response(response: reqwest::Response) -> http_1x::Response<SdkBody> {
+    let (parts, body) = http_1x::Response::from(response).into_parts();
+    http_1x::Response::from_parts(parts, SdkBody::from_body_1_x(body))
+}
+
+/// What the SDK's retry strategy needs to know: a timeout and a broken
+/// connection are transient; a request that could not be built is ours.
+fn connector_error(err: reqwest::Error) -> ConnectorError {
+    if err.is_timeout() {
+        ConnectorError::timeout(Box::new(err))
+    } else if err.is_connect() {
+        ConnectorError::io(Box::new(err)).never_connected()
+    } else if err.is_builder() {
+        ConnectorError::user(Box::new(err)).never_connected()
+    } else if err.is_request() || err.is_body() {
+        ConnectorError::io(Box::new(err))
+    } else {
+        ConnectorError::other(Box::new(err), None)
+    }
 }

@@ -4,6 +4,7 @@
 //! the Rust Twilio crates are thin and unmaintained, and this is one GET and
 //! one form POST.
 
+use crate::adapters::outbound_http::OutboundHttp;
 use crate::domain::sms::{Credentials, PhoneNumber};
 use crate::ports::{Capabilities, GatewayError, NumberCheck, OutboundSms, SentSms, SmsGateway};
 use async_trait::async_trait;
@@ -14,14 +15,14 @@ use std::time::Duration;
 
 #[derive(Clone, Debug)]
 pub struct TwilioGateway {
-    http: reqwest::Client,
+    http: OutboundHttp,
     base_url: String,
     timeout: Duration,
 }
 
 impl TwilioGateway {
     /// `base_url`: `https://api.twilio.com` in production.
-    pub fn new(http: reqwest::Client, base_url: impl Into<String>, timeout: Duration) -> Self {
+    pub fn new(http: OutboundHttp, base_url: impl Into<String>, timeout: Duration) -> Self {
         Self {
             http,
             base_url: base_url.into().trim_end_matches('/').to_owned(),
@@ -121,6 +122,7 @@ impl SmsGateway for TwilioGateway {
         );
         let response = self
             .http
+            .reqwest()
             .get(url)
             .basic_auth(
                 credentials.account_sid.as_str(),
@@ -175,6 +177,7 @@ impl SmsGateway for TwilioGateway {
             .finish();
         let response = self
             .http
+            .reqwest()
             .post(self.account_url(credentials, "Messages.json"))
             .basic_auth(
                 credentials.account_sid.as_str(),

@@ -228,7 +228,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(DEFAULT_ROUNDS);
-    let aws = shared::config::load_aws().await;
+    let aws = shared::config::load_aws(&shared::adapters::outbound_http::client()).await;
     let names = ResourceNames::unique("coldstart");
     let local =
         LocalStack::provision(aws.clone(), aws_sdk_dynamodb::Client::new(&aws), &names).await?;

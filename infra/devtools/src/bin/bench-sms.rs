@@ -294,7 +294,7 @@ async fn flood_in_memory() -> Result<(), Box<dyn std::error::Error>> {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     require_loopback_endpoint()?;
-    let aws = shared::config::load_aws().await;
+    let aws = shared::config::load_aws(&shared::adapters::outbound_http::client()).await;
     // The worker's own client, counted apart from the webhook's (which also
     // hears the emulator's delivery callbacks).
     let round_trips = RoundTripCounter::default();

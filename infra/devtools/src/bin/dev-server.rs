@@ -58,7 +58,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port = port_from_env("PORT", 3000)?;
     let webhook_port = port_from_env("WEBHOOK_PORT", port.saturating_add(1))?;
     let demo_port = port_from_env("DEMO_PORT", port.saturating_add(2))?;
-    let aws = shared::config::load_aws().await;
+    let aws = shared::config::load_aws(&shared::adapters::outbound_http::client()).await;
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     let local = LocalStack::provision(aws, dynamo, &ResourceNames::from_env_or_defaults()).await?;
 

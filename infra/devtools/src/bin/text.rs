@@ -63,7 +63,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .await?;
 
-    let http = shared::adapters::outbound_http::client();
+    let http = shared::adapters::outbound_http::client().reqwest().clone();
     let list_url = format!(
         "{}/2010-04-01/Accounts/{}/Messages.json?To={}",
         stack.twilio_api_base_url,

@@ -98,7 +98,7 @@ impl Default for TwilioEmulator {
     fn default() -> Self {
         Self {
             inner: Arc::default(),
-            http: shared::adapters::outbound_http::client(),
+            http: shared::adapters::outbound_http::client().reqwest().clone(),
             callback_delay: Duration::from_millis(200),
         }
     }

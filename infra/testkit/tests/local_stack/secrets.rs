@@ -6,7 +6,7 @@ use shared::config::{PROVIDER_KEYS_SECRET, with_provider_keys};
 
 #[tokio::test]
 async fn a_function_reads_its_provider_keys_from_the_secret_store_at_start() {
-    let aws = shared::config::load_aws().await;
+    let aws = shared::config::load_aws(&shared::adapters::outbound_http::client()).await;
     let client = aws_sdk_secretsmanager::Client::new(&aws);
     let name = format!(
         "provider-keys-{}",

@@ -4,6 +4,7 @@
 //! `max_tokens`).
 
 use super::http::{RetryPolicy, open_stream, send_json};
+use crate::adapters::outbound_http::OutboundHttp;
 use crate::domain::conversation::Usage;
 use crate::ports::{
     ChatAnswer, ChatEvent, ChatModel, ChatRequest, ChatStream, ProviderError, Speaker,
@@ -32,13 +33,13 @@ pub struct ChatConfig {
 
 #[derive(Clone, Debug)]
 pub struct OpenAiChat {
-    http: reqwest::Client,
+    http: OutboundHttp,
     config: ChatConfig,
     retry: RetryPolicy,
 }
 
 impl OpenAiChat {
-    pub fn new(http: reqwest::Client, config: ChatConfig, retry: RetryPolicy) -> Self {
+    pub fn new(http: OutboundHttp, config: ChatConfig, retry: RetryPolicy) -> Self {
         Self {
             http,
             config,
@@ -88,6 +89,7 @@ impl OpenAiChat {
     /// The completions request with `body`, ready to send (again).
     fn post(&self, body: &serde_json::Value, timeout: Duration) -> reqwest::RequestBuilder {
         self.http
+            .reqwest()
             .post(format!(
                 "{}/chat/completions",
                 self.config.base_url.trim_end_matches('/')
@@ -348,7 +350,7 @@ mod tests {
 
     fn client(base: &str) -> OpenAiChat {
         OpenAiChat::new(
-            reqwest::Client::new(),
+            crate::adapters::outbound_http::client(),
             ChatConfig {
                 base_url: base.into(),
                 api_key: SecretString::from("k".to_owned()),

@@ -2,6 +2,7 @@
 //! local emulator; Ollama, vLLM and llama.cpp speak it too).
 
 use super::http::{RetryPolicy, send_json};
+use crate::adapters::outbound_http::OutboundHttp;
 use crate::ports::{Embedder, ProviderError};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -25,7 +26,7 @@ pub struct EmbeddingsConfig {
 
 #[derive(Clone, Debug)]
 pub struct OpenAiEmbedder {
-    http: reqwest::Client,
+    http: OutboundHttp,
     config: EmbeddingsConfig,
     retry: RetryPolicy,
 }
@@ -76,7 +77,7 @@ impl Encoded {
 }
 
 impl OpenAiEmbedder {
-    pub fn new(http: reqwest::Client, config: EmbeddingsConfig, retry: RetryPolicy) -> Self {
+    pub fn new(http: OutboundHttp, config: EmbeddingsConfig, retry: RetryPolicy) -> Self {
         Self {
             http,
             config,
@@ -101,6 +102,7 @@ impl Embedder for OpenAiEmbedder {
         let url = format!("{}/embeddings", self.config.base_url.trim_end_matches('/'));
         let response: EmbeddingsResponse = send_json(PROVIDER, self.retry, || {
             self.http
+                .reqwest()
                 .post(&url)
                 .bearer_auth(self.config.api_key.expose_secret())
                 .timeout(self.config.timeout)

@@ -2,6 +2,7 @@
 //! delete within a namespace (one namespace per project).
 
 use super::http::{RetryPolicy, send_json};
+use crate::adapters::outbound_http::OutboundHttp;
 use crate::ports::{ProviderError, VectorIndex, VectorMatch, VectorRecord};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -22,7 +23,7 @@ pub struct PineconeConfig {
 
 #[derive(Clone, Debug)]
 pub struct PineconeIndex {
-    http: reqwest::Client,
+    http: OutboundHttp,
     config: PineconeConfig,
     retry: RetryPolicy,
 }
@@ -42,7 +43,7 @@ struct QueryMatch {
 }
 
 impl PineconeIndex {
-    pub fn new(http: reqwest::Client, config: PineconeConfig, retry: RetryPolicy) -> Self {
+    pub fn new(http: OutboundHttp, config: PineconeConfig, retry: RetryPolicy) -> Self {
         Self {
             http,
             config,
@@ -54,6 +55,7 @@ impl PineconeIndex {
         let url = format!("{}{path}", self.config.index_host.trim_end_matches('/'));
         send_json(PROVIDER, self.retry, || {
             self.http
+                .reqwest()
                 .post(&url)
                 .header("Api-Key", self.config.api_key.expose_secret())
                 .header("X-Pinecone-API-Version", API_VERSION)
