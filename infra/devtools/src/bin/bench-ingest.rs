@@ -3,6 +3,9 @@
 //! latency per call, on the local stack. Prints chunks, request counts,
 //! wall time, and wall time over the lower bound
 //! `(embedding requests + upsert requests) / concurrency x latency`.
+//! Then a 10 MB document, with the process's peak resident memory while the
+//! worker handles it (the emulators run in this process too, so it is an
+//! upper bound on the worker's own).
 //!
 //! Run with `./infra/bench` (it runs this after the API benchmark).
 
@@ -23,6 +26,26 @@ use std::time::{Duration, Instant};
 
 const LATENCY: Duration = Duration::from_millis(50);
 const DOCUMENT_BYTES: usize = 1024 * 1024;
+const LARGE_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
+
+/// A `/proc/self/status` figure in kB (`VmRSS`, `VmHWM`).
+fn status_kb(field: &str) -> Option<u64> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()?
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Sets the peak (`VmHWM`) back to the current resident size, so the next
+/// reading is the peak of what follows (Linux's `clear_refs` value 5).
+fn reset_peak_memory() -> std::io::Result<()> {
+    std::fs::write("/proc/self/clear_refs", "5")
+}
 
 /// About 1 MB of Markdown: sections of varied sentences from a fixed
 /// vocabulary (deterministic, so runs compare).
@@ -214,6 +237,49 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "wall / critical path       {:.2}",
         wall.as_secs_f64() / critical_path.as_secs_f64()
+    );
+
+    let large = markdown(LARGE_DOCUMENT_BYTES);
+    let job = stage(&local, &seed.workspace_id, &project.id, &large).await?;
+    drop(large);
+    let IngestJob::Index { document_id, .. } = &job else {
+        unreachable!("stage() makes index jobs")
+    };
+    let resident_before = status_kb("VmRSS").ok_or("VmRSS in /proc/self/status")?;
+    reset_peak_memory()?;
+    let started = Instant::now();
+    let outcome = ingestor
+        .handle_message("bench-large", &job.to_message(), 1)
+        .await;
+    let wall = started.elapsed();
+    let peak = status_kb("VmHWM").ok_or("VmHWM in /proc/self/status")?;
+    let stored = local
+        .store
+        .get_document(&seed.workspace_id, &project.id, document_id)
+        .await?
+        .ok_or("the large document")?;
+    println!();
+    println!(
+        "Ingest of a {:.2} MB Markdown document",
+        LARGE_DOCUMENT_BYTES as f64 / 1_048_576.0
+    );
+    println!(
+        "outcome                    {outcome:?}, status {}, {} chunks",
+        stored.status.as_str(),
+        stored.chunk_count
+    );
+    println!(
+        "wall time                  {:.0} ms",
+        wall.as_secs_f64() * 1000.0
+    );
+    println!(
+        "resident before            {:.1} MB",
+        resident_before as f64 / 1024.0
+    );
+    println!(
+        "peak resident during       {:.1} MB (+{:.1} MB; the emulators included)",
+        peak as f64 / 1024.0,
+        peak.saturating_sub(resident_before) as f64 / 1024.0
     );
     Ok(())
 }
