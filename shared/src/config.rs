@@ -116,7 +116,8 @@ impl Env {
 
 /// The AWS settings from the standard chain (region, credentials, and
 /// `AWS_ENDPOINT_URL` for the local stack), sending through `http`, the
-/// process's one client. Loaded once per process.
+/// process's one client: hand the providers the same handle, for one TLS
+/// setup and one pool. Loaded once per process.
 pub async fn load_aws(http: &OutboundHttp) -> aws_config::SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .http_client(http.clone())
@@ -133,7 +134,7 @@ pub async fn load_aws(http: &OutboundHttp) -> aws_config::SdkConfig {
 pub fn aws_timeouts() -> aws_config::timeout::TimeoutConfig {
     use std::time::Duration;
     aws_config::timeout::TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(2))
+        .connect_timeout(crate::adapters::outbound_http::CONNECT_TIMEOUT)
         .operation_attempt_timeout(Duration::from_secs(4))
         .operation_timeout(Duration::from_secs(10))
         .build()

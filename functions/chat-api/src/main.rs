@@ -30,7 +30,6 @@ impl Config {
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
-    // One client for the SDK and the providers: one TLS setup, one pool.
     let http = shared::adapters::outbound_http::client();
     let aws = load_aws(&http).await;
     // The provider keys come from Secrets Manager, once per container.

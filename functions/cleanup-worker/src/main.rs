@@ -23,7 +23,6 @@ impl Config {
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::telemetry::init();
     let config = Config::from_env(&Env::process())?;
-    // One client for the SDK and the providers: one TLS setup, one pool.
     let http = shared::adapters::outbound_http::client();
     let aws = load_aws(&http).await;
     let store = Arc::new(DynamoStore::new(

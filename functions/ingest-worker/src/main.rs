@@ -33,7 +33,6 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     // The tokenizer's vocabulary is compiled in; only its pattern is built,
     // a couple of milliseconds, in the init rather than the first document.
     shared::ingest::cl100k::warm_up();
-    // One client for the SDK and the providers: one TLS setup, one pool.
     let http = shared::adapters::outbound_http::client();
     let aws = load_aws(&http).await;
     // The provider keys come from Secrets Manager, once per container.

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod emulators;
 pub mod local;
+pub mod proc_status;
 pub mod queue_driver;
 pub mod runtime_api;
 pub mod samples;

@@ -3,7 +3,8 @@
 //! (embeddings, Pinecone, the chat model, Twilio). One TLS configuration,
 //! one connection pool, and the system's root certificates read once, on the
 //! first request rather than at cold start (the SDK's own client reads them
-//! lazily too; reqwest reads them when a client is built).
+//! when the SDK clients are built, reqwest when a client is built, so the
+//! client is built on first use).
 //!
 //! It never follows a redirect, since reqwest would replay the request's
 //! key (`Api-Key`, `Authorization`, a SigV4 signature) to wherever a
@@ -26,9 +27,9 @@ use aws_smithy_types::body::SdkBody;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-/// As the SDK's timeouts have it (`config::aws_timeouts`): an unreachable
-/// endpoint fails fast, for the providers too.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// An unreachable endpoint fails fast, the providers' as the SDK's (whose
+/// timeouts, `config::aws_timeouts`, name this one).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A handle on a process's client, cheap to clone; the client is built the
 /// first time a request needs it.
@@ -61,8 +62,9 @@ impl HttpClient for OutboundHttp {
         settings: &HttpConnectorSettings,
         _components: &RuntimeComponents,
     ) -> SharedHttpConnector {
-        // The connect timeout is the client's (the same 2 s the SDK is
-        // given); a read timeout, when one is set, bounds each attempt.
+        // The connect timeout is the client's (`CONNECT_TIMEOUT`, which the
+        // SDK is given too); a read timeout, when one is set, bounds each
+        // attempt.
         SharedHttpConnector::new(SdkConnector {
             http: self.clone(),
             read_timeout: settings.read_timeout(),
@@ -96,19 +98,17 @@ fn to_reqwest(
 ) -> Result<reqwest::Request, ConnectorError> {
     let refused =
         |err: Box<dyn std::error::Error + Send + Sync>| ConnectorError::user(err).never_connected();
-    let (parts, body) = request
+    let request = request
         .try_into_http1x()
         .map_err(|err| refused(Box::new(err)))?
-        .into_parts();
-    let url = reqwest::Url::parse(&parts.uri.to_string()).map_err(|err| refused(Box::new(err)))?;
-    let mut converted = reqwest::Request::new(parts.method, url);
-    *converted.headers_mut() = parts.headers;
-    // An in-memory body (every request but a streamed upload) goes as it
-    // is, so its length is known up front.
-    *converted.body_mut() = Some(match body.bytes() {
-        Some(bytes) => reqwest::Body::from(bytes.to_vec()),
-        None => reqwest::Body::wrap(body),
-    });
+        // An in-memory body (every request but a streamed upload) goes as
+        // it is, so its length is known up front.
+        .map(|body| match body.bytes() {
+            Some(bytes) => reqwest::Body::from(bytes.to_vec()),
+            None => reqwest::Body::wrap(body),
+        });
+    let mut converted =
+        reqwest::Request::try_from(request).map_err(|err| refused(Box::new(err)))?;
     *converted.timeout_mut() = read_timeout;
     Ok(converted)
 }

@@ -100,19 +100,6 @@ fn median<T: Copy + Ord>(values: &[T]) -> Option<T> {
     sorted.get(sorted.len() / 2).copied()
 }
 
-/// The process's high-water mark of resident memory, in kB.
-fn peak_rss_kb(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
-}
-
 /// What every function reads at init, pointed at the local stack and at
 /// the providers' emulators under `providers`. `SSL_CERT_FILE` and
 /// `SSL_CERT_DIR` are passed on when set.
@@ -193,7 +180,9 @@ async fn start_once(
     };
     let outcome = api.invoke(event, ANSWER_WITHIN).await;
     let answered = Instant::now();
-    let rss = child.id().and_then(peak_rss_kb);
+    let rss = child
+        .id()
+        .and_then(|pid| devtools::proc_status::kb(&pid.to_string(), "VmHWM"));
     child.kill().await.ok();
     match (outcome, api.first_asked()) {
         (Ok(Outcome::Response { .. }), Some(asked)) => {

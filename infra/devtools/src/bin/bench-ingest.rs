@@ -14,6 +14,7 @@ use devtools::emulators::pinecone::PineconeEmulator;
 use devtools::emulators::serve_on_loopback;
 use devtools::emulators::{self, LOCAL_DIMENSIONS, Latency, local_retriever};
 use devtools::local::{LocalStack, ResourceNames, require_loopback_endpoint};
+use devtools::proc_status;
 use devtools::seed::seed_demo;
 use shared::domain::document::{Document, DocumentKind};
 use shared::domain::ids::{ProjectId, UserId, WorkspaceId};
@@ -27,25 +28,6 @@ use std::time::{Duration, Instant};
 const LATENCY: Duration = Duration::from_millis(50);
 const DOCUMENT_BYTES: usize = 1024 * 1024;
 const LARGE_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
-
-/// A `/proc/self/status` figure in kB (`VmRSS`, `VmHWM`).
-fn status_kb(field: &str) -> Option<u64> {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()?
-        .lines()
-        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
-}
-
-/// Sets the peak (`VmHWM`) back to the current resident size, so the next
-/// reading is the peak of what follows (Linux's `clear_refs` value 5).
-fn reset_peak_memory() -> std::io::Result<()> {
-    std::fs::write("/proc/self/clear_refs", "5")
-}
 
 /// About 1 MB of Markdown: sections of varied sentences from a fixed
 /// vocabulary (deterministic, so runs compare).
@@ -245,14 +227,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let IngestJob::Index { document_id, .. } = &job else {
         unreachable!("stage() makes index jobs")
     };
-    let resident_before = status_kb("VmRSS").ok_or("VmRSS in /proc/self/status")?;
-    reset_peak_memory()?;
+    let resident_before = proc_status::kb("self", "VmRSS").ok_or("VmRSS in /proc/self/status")?;
+    proc_status::reset_own_peak()?;
     let started = Instant::now();
     let outcome = ingestor
         .handle_message("bench-large", &job.to_message(), 1)
         .await;
     let wall = started.elapsed();
-    let peak = status_kb("VmHWM").ok_or("VmHWM in /proc/self/status")?;
+    let peak = proc_status::kb("self", "VmHWM").ok_or("VmHWM in /proc/self/status")?;
     let stored = local
         .store
         .get_document(&seed.workspace_id, &project.id, document_id)
