@@ -7,7 +7,9 @@
 # limits itself rather than relying on the server to.
 
 MOTO_VERSION="5.2.1"
-CFN_LINT_VERSION="1.51.0"
+# sam-cli depends on cfn-lint (>=1.52, <1.59 for this version): one
+# virtualenv holds both, cfn-lint pinned, rather than two copies of it.
+CFN_LINT_VERSION="1.58.0"
 SAM_CLI_VERSION="1.170.0"
 SELENIUM_VERSION="4.27.1"
 # The schema-driven fuzzer (infra/fuzz-test).
@@ -17,8 +19,10 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEV_DIR="$REPO_ROOT/.dev"
 TOOLS_DIR="$DEV_DIR/tools"
 
-# Installs one PyPI package into its own virtualenv, once per pinned version.
-# Separate virtualenvs because sam-cli and moto pin conflicting boto versions.
+# Installs PyPI packages (a space-separated list of pins) into their own
+# virtualenv, once per set of versions. Separate virtualenvs because sam-cli
+# and moto pin conflicting boto versions. No pip cache: the packages are
+# installed once, and a cached copy would double what they take on disk.
 ensure_python_tool() {
   local name="$1" spec="$2" venv="$TOOLS_DIR/$1"
   if [ -f "$venv/.installed" ] && [ "$(cat "$venv/.installed")" = "$spec" ]; then
@@ -27,15 +31,16 @@ ensure_python_tool() {
   echo "installing $spec into .dev/tools/$name ..." >&2
   rm -rf "$venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "$spec" >&2
+  local pins
+  read -r -a pins <<< "$spec" # split on spaces, never globbed (moto[server])
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-cache-dir "${pins[@]}" >&2
   echo "$spec" > "$venv/.installed"
 }
 
 ensure_local_aws() { ensure_python_tool moto "moto[server]==$MOTO_VERSION"; }
 
 ensure_linters() {
-  ensure_python_tool cfn-lint "cfn-lint==$CFN_LINT_VERSION"
-  ensure_python_tool sam "aws-sam-cli==$SAM_CLI_VERSION"
+  ensure_python_tool sam "aws-sam-cli==$SAM_CLI_VERSION cfn-lint==$CFN_LINT_VERSION"
 }
 
 # Debian's Chromium and its chromedriver, for the widget's browser test
