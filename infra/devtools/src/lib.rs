@@ -11,3 +11,17 @@ pub mod runtime_api;
 pub mod samples;
 pub mod seed;
 pub mod widget_demo;
+
+/// An HTTP client for the tools and tests, on the functions' TLS provider
+/// (reqwest is built without one of its own).
+pub fn http_client() -> reqwest::Client {
+    http_client_builder()
+        .build()
+        .expect("a client with no custom TLS or proxy settings always builds")
+}
+
+/// A client builder for tools that tune the pool or the timeouts.
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    shared::adapters::outbound_http::install_crypto();
+    reqwest::Client::builder()
+}

@@ -268,7 +268,7 @@ mod tests {
         address: &str,
         answer: impl FnOnce(&str, Vec<u8>) -> reqwest::RequestBuilder,
     ) {
-        let client = reqwest::Client::new();
+        let client = crate::http_client();
         let next = client
             .get(format!("http://{address}{PREFIX}/invocation/next"))
             .send()
@@ -291,7 +291,7 @@ mod tests {
         let runtime = tokio::spawn(async move {
             serve_one(&address, |id, event| {
                 assert_eq!(event, br#"{"ping":1}"#);
-                reqwest::Client::new()
+                crate::http_client()
                     .post(format!("http://{address}{PREFIX}/invocation/{id}/response"))
                     .body(r#"{"statusCode":201,"headers":{"a":"b"},"body":"eyJvayI6dHJ1ZX0=","isBase64Encoded":true}"#)
             })
@@ -319,14 +319,14 @@ mod tests {
                         .to_vec();
                 body.extend_from_slice(&PRELUDE_END);
                 body.extend_from_slice(b"event: done\ndata: {}\n\n");
-                reqwest::Client::new()
+                crate::http_client()
                     .post(format!("http://{address}{PREFIX}/invocation/{id}/response"))
                     .header("Lambda-Runtime-Function-Response-Mode", "streaming")
                     .body(body)
             })
             .await;
             serve_one(&address, |id, _| {
-                reqwest::Client::new()
+                crate::http_client()
                     .post(format!("http://{address}{PREFIX}/invocation/{id}/error"))
                     .body(r#"{"errorType":"Panic","errorMessage":"boom"}"#)
             })
@@ -349,7 +349,7 @@ mod tests {
             api.invoke(b"{}", Duration::from_millis(100)).await,
             Err(InvokeError::TimedOut(_))
         ));
-        reqwest::Client::new()
+        crate::http_client()
             .post(format!("http://{}{PREFIX}/init/error", api.address()))
             .body(r#"{"errorType":"Config","errorMessage":"TABLE_NAME is not set"}"#)
             .send()

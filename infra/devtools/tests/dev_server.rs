@@ -75,7 +75,7 @@ async fn the_documented_examples_work_against_the_dev_server() {
     let base = seed["baseUrl"].as_str().unwrap();
     let ws = seed["workspaceId"].as_str().unwrap();
     let owner = seed["keys"]["owner"].as_str().unwrap();
-    let http = reqwest::Client::new();
+    let http = devtools::http_client();
     let assistants = format!("{base}/api/workspaces/{ws}/assistants");
 
     let created = http
@@ -296,7 +296,7 @@ async fn a_text_and_a_chat_to_the_dev_server_are_answered_from_the_connected_pro
     let ws = seed["workspaceId"].as_str().unwrap();
     let owner = seed["keys"]["owner"].as_str().unwrap();
     let api = format!("{base}/api/workspaces/{ws}");
-    let http = reqwest::Client::new();
+    let http = devtools::http_client();
     let post = |path: String, body: Value| {
         http.post(format!("{api}{path}"))
             .bearer_auth(owner)

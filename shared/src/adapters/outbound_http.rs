@@ -47,6 +47,7 @@ pub fn client() -> OutboundHttp {
 impl OutboundHttp {
     pub fn reqwest(&self) -> &reqwest::Client {
         self.client.get_or_init(|| {
+            install_crypto();
             reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(CONNECT_TIMEOUT)
@@ -54,6 +55,14 @@ impl OutboundHttp {
                 .expect("a client with no custom TLS or proxy settings always builds")
         })
     }
+}
+
+/// Makes rustls's ring provider the process's default, which reqwest needs
+/// before it builds any client (it is compiled without a provider of its
+/// own). Idempotent, so every tool that builds a client may call it.
+pub fn install_crypto() {
+    // An error only says a provider is installed already, which is the goal.
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 impl HttpClient for OutboundHttp {

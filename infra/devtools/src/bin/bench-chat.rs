@@ -130,7 +130,7 @@ async fn measure(label: &str, backends: Backends, chat: &ChatEmulator) {
     let ws = format!("{api}/api/workspaces/{}", seed.workspace_id);
     let owner = seed.keys["owner"].clone();
     let member = seed.keys["member"].clone();
-    let http = reqwest::Client::new();
+    let http = devtools::http_client();
     let assistant = post(
         &http,
         &format!("{ws}/assistants"),

@@ -357,7 +357,7 @@ async fn main() -> Result<(), Failure> {
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
-    let http = reqwest::Client::builder()
+    let http = devtools::http_client_builder()
         .pool_max_idle_per_host(clients + 16)
         .timeout(Duration::from_secs(30))
         .build()?;

@@ -171,7 +171,7 @@ async fn text_once(url: &str, n: usize) -> Result<(), Box<dyn std::error::Error>
         "How long do refunds take?",
     );
     let token = SecretString::from(TOKEN.to_owned());
-    let response = signed_webhook_request(&reqwest::Client::new(), url, &token, &params)
+    let response = signed_webhook_request(&devtools::http_client(), url, &token, &params)
         .send()
         .await?;
     if !response.status().is_success() {
@@ -185,7 +185,7 @@ async fn text_once(url: &str, n: usize) -> Result<(), Box<dyn std::error::Error>
 async fn flood(label: &str, url: &str, base: usize) -> Result<(), Box<dyn std::error::Error>> {
     let token = SecretString::from(TOKEN.to_owned());
     let url = url.to_owned();
-    let http = reqwest::Client::builder()
+    let http = devtools::http_client_builder()
         .pool_max_idle_per_host(256)
         .build()?;
     let post = |n: usize| {

@@ -386,7 +386,7 @@ async fn a_provider_that_redirects_is_refused_and_its_key_goes_nowhere_else() {
 async fn the_local_emulators_refuse_a_request_without_the_key_their_real_counterparts_require() {
     use devtools::emulators::{Emulators, LOCAL_KEY, router};
     let base = serve_on_loopback(router(Emulators::local(Latency::default()))).await;
-    let http = reqwest::Client::new();
+    let http = devtools::http_client();
     for (path, header_name, good) in [
         (
             "/openai/v1/embeddings",

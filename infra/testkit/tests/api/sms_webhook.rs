@@ -80,7 +80,7 @@ async fn every_bad_signature_is_refused_and_nothing_is_stored_or_sent() {
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(params.iter())
         .finish();
-    let response = reqwest::Client::new()
+    let response = devtools::http_client()
         .post(&url)
         .header("X-Twilio-Signature", &good)
         .header(

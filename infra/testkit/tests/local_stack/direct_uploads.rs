@@ -35,7 +35,7 @@ async fn start_upload(
 /// headers (the HTTP client sets Content-Length from the body itself).
 async fn put(upload: &Value, bytes: Vec<u8>) -> reqwest::StatusCode {
     assert_eq!(upload["method"], "PUT");
-    let mut request = reqwest::Client::new().put(upload["url"].as_str().unwrap());
+    let mut request = devtools::http_client().put(upload["url"].as_str().unwrap());
     for (name, value) in upload["headers"].as_object().unwrap() {
         if !name.eq_ignore_ascii_case("content-length") {
             request = request.header(name, value.as_str().unwrap());
