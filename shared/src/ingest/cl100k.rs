@@ -9,7 +9,8 @@
 //! so the counts are tiktoken's; the tests compare them on every sample.
 
 use super::cl100k_table::{SLOTS, slot_of};
-use fancy_regex::Regex;
+use regex_automata::Input;
+use regex_automata::meta::Regex;
 use std::sync::LazyLock;
 
 /// `[count] [offsets; count + 1] [slots; SLOTS] [token bytes...]`.
@@ -17,7 +18,15 @@ static TABLE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/cl100k_base.tabl
 
 /// cl100k_base's pre-split: contractions, words with a leading non-letter,
 /// numbers of up to three digits, punctuation runs, line breaks, spaces.
-const PATTERN: &str = r"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s";
+///
+/// tiktoken's pattern is `...|\s++$|\s*[\r\n]|\s+(?!\S)|\s`, for a
+/// backtracking engine (fancy-regex). This is the same pattern without
+/// what the regex crate's engine (several times faster here) lacks: its
+/// possessive quantifiers are plain ones, which match the same in every
+/// alternative since nothing after them could make a greedy one give back;
+/// and its look-ahead `\s+(?!\S)`, a run of spaces that stops short of the
+/// word after it, is `\s+` here, shortened by `split_end`.
+const PATTERN: &str = r"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s+$|\s*[\r\n]|\s+|\s";
 
 static SPLIT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(PATTERN).expect("the cl100k pattern compiles"));
@@ -52,18 +61,37 @@ fn rank(bytes: &[u8]) -> Option<u32> {
     }
 }
 
+/// Where the piece matched at `start..end` really ends. A match that ends
+/// in a space or tab (not a line break) before the end of the text came from
+/// `\s+`, the only alternative that can end that way, and the text goes on
+/// with a non-space: tiktoken's `\s+(?!\S)` leaves that run's last space to
+/// the word after it, unless the run is one space (then `\s` takes it).
+fn split_end(text: &str, start: usize, end: usize) -> usize {
+    let matched = &text[start..end];
+    match matched.char_indices().next_back() {
+        Some((last, space))
+            if end < text.len() && last > 0 && space.is_whitespace() && !"\r\n".contains(space) =>
+        {
+            start + last
+        }
+        _ => end,
+    }
+}
+
 /// Calls `token` with each token's length in bytes, in order.
 fn each_token(text: &str, mut token: impl FnMut(usize)) {
+    let mut cache = SPLIT.create_cache();
     let mut done = 0;
-    for found in SPLIT.find_iter(text) {
-        let Ok(piece) = found else {
-            // The pattern's one look-ahead cannot run away, but should the
-            // matcher give up, the rest is merged whole rather than lost.
+    while done < text.len() {
+        let Some(found) = SPLIT.search_with(&mut cache, &Input::new(text).range(done..)) else {
+            // Every character matches some alternative, so this does not
+            // happen; should it, the rest is merged whole rather than lost.
             merge(&text.as_bytes()[done..], &mut token);
             return;
         };
-        merge(piece.as_str().as_bytes(), &mut token);
-        done = piece.end();
+        let end = split_end(text, found.start(), found.end());
+        merge(&text.as_bytes()[found.start()..end], &mut token);
+        done = end;
     }
 }
 
@@ -185,6 +213,13 @@ mod tests {
             "==================== ---- ***** ]]]]>>>>",
             "fn main() {\n    println!(\"{}\", x?);\n}\t\t\n",
             "tabs\tand\u{a0}no-break\u{2003}spaces",
+            // The look-ahead the pattern applies by hand: runs of spaces
+            // before a word, a line break, the end; one space alone.
+            "a  b   c\t\td \u{a0}e\u{2003}\u{2003}f",
+            "x \n  y\t\r\n z",
+            "end with  ",
+            "  ",
+            " x",
             "ZALGO z̵̢̛̲a̴̡̛l̸̨͓g̷̢o̵",
         ] {
             same_as_tiktoken(text);
@@ -204,7 +239,7 @@ mod tests {
             parts in prop::collection::vec(
                 prop_oneof![
                     "[a-zA-Z']{1,14}",
-                    "[ \t\r\n]{1,5}",
+                    "[ \t\r\n\u{a0}\u{2003}]{1,5}",
                     "[0-9.,]{1,8}",
                     "[!-/:-@\\[-`{-~]{1,6}",
                     "[àéîõüßçñ€]{1,4}",
