@@ -19,6 +19,7 @@ use crate::ports::{
     VectorIndex, VectorRecord,
 };
 use crate::rag::{metadata, namespace};
+use futures_util::TryFutureExt;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -386,26 +387,33 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
         let kind = document.kind.ok_or_else(|| {
             IngestError::Unusable("the upload was never completed; upload the file again".into())
         })?;
-        self.store
-            .set_document_progress(document, DocumentStatus::Processing, 0, 0, None)
-            .await?;
-        let bytes = self.blobs.get(&document.blob_key()).await?;
+        // Status writes go beside the work rather than before it: each is a
+        // round trip on the document's critical path otherwise.
+        let blob_key = document.blob_key();
+        let ((), bytes) = tokio::try_join!(
+            self.store
+                .set_document_progress(document, DocumentStatus::Processing, 0, 0, None)
+                .err_into::<IngestError>(),
+            self.blobs.get(&blob_key).err_into::<IngestError>(),
+        )?;
         let chunks = read_chunks(kind, bytes).await?;
         let total = u32::try_from(chunks.len()).unwrap_or(u32::MAX);
-        self.store
-            .set_document_progress(document, DocumentStatus::Processing, total, 0, None)
-            .await?;
 
         let tokens: Vec<usize> = chunks.iter().map(|c| c.tokens).collect();
         let batches = greedy(&tokens, EMBED_MAX_INPUTS, EMBED_MAX_TOKENS)
             .map_err(|e| IngestError::Unusable(format!("a passage is too long to index ({e})")))?;
-        let embedded: Vec<Vec<Vec<f32>>> = stream::iter(batches.into_iter().map(|range| {
+        let embedding = stream::iter(batches.into_iter().map(|range| {
             let inputs: Vec<String> = chunks[range].iter().map(|c| c.text.clone()).collect();
             async move { self.embedder.embed(&inputs).await }
         }))
         .buffered(self.concurrency.max(1))
-        .try_collect()
-        .await?;
+        .try_collect::<Vec<Vec<Vec<f32>>>>();
+        let ((), embedded) = tokio::try_join!(
+            self.store
+                .set_document_progress(document, DocumentStatus::Processing, total, 0, None)
+                .err_into::<IngestError>(),
+            embedding.err_into::<IngestError>(),
+        )?;
         let records: Vec<VectorRecord> = chunks
             .iter()
             .zip(embedded.into_iter().flatten())
