@@ -9,8 +9,8 @@
 //! so the counts are tiktoken's; the tests compare them on every sample.
 
 use super::cl100k_table::{SLOTS, slot_of};
-use regex_automata::{Anchored, Input};
 use regex_automata::meta::Regex;
+use regex_automata::{Anchored, Input};
 use std::sync::LazyLock;
 
 /// `[count] [offsets; count + 1] [slots; SLOTS] [token bytes...]`.

@@ -140,6 +140,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .handle_message("warm-up", &warm_up.to_message(), 1)
         .await;
     let (embeds_before, upserts_before) = (embeddings.requests(), pinecone.upsert_requests());
+    let (embed_times_before, upsert_times_before) = (
+        embeddings.service_times.all().len(),
+        pinecone.upsert_times.all().len(),
+    );
     let vectors_before = pinecone.vector_count(&project.id.to_string());
 
     let text = markdown(DOCUMENT_BYTES);
@@ -219,6 +223,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "wall / critical path       {:.2}",
         wall.as_secs_f64() / critical_path.as_secs_f64()
+    );
+    // The emulators work on this machine's cores, past their fixed latency
+    // (a real provider's own time, which no client can save): the embedding
+    // call's and the longest upsert's belong on the critical path too.
+    let embed_work: Duration = embeddings.service_times.all()[embed_times_before..]
+        .iter()
+        .sum();
+    let upsert_work = pinecone.upsert_times.all()[upsert_times_before..]
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or_default();
+    let served_path = critical_path + embed_work + upsert_work;
+    println!(
+        "the providers' own work    {:.0} ms (the embedding call {:.0} ms, the longest upsert {:.0} ms)",
+        (embed_work + upsert_work).as_secs_f64() * 1000.0,
+        embed_work.as_secs_f64() * 1000.0,
+        upsert_work.as_secs_f64() * 1000.0
+    );
+    println!(
+        "wall / critical path with it {:.2}",
+        wall.as_secs_f64() / served_path.as_secs_f64()
     );
 
     let large = markdown(LARGE_DOCUMENT_BYTES);

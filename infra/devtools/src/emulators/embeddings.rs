@@ -3,7 +3,7 @@
 //! dimension (with a sign), and the vector is normalised. Texts sharing words
 //! land close together, which is all retrieval tests need, with no model.
 
-use super::Latency;
+use super::{Latency, ServiceTimes};
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
@@ -25,6 +25,7 @@ pub const MAX_TOKENS_PER_REQUEST: usize = 300_000;
 pub struct EmbeddingsEmulator {
     pub dimensions: usize,
     pub latency: Latency,
+    pub service_times: ServiceTimes,
     requests: Arc<AtomicUsize>,
 }
 
@@ -33,6 +34,7 @@ impl EmbeddingsEmulator {
         Self {
             dimensions,
             latency,
+            service_times: ServiceTimes::default(),
             requests: Arc::default(),
         }
     }
@@ -126,6 +128,7 @@ async fn embeddings(
 ) -> Response {
     emulator.requests.fetch_add(1, Ordering::SeqCst);
     emulator.latency.wait().await;
+    let _timer = emulator.service_times.start();
     let inputs = match request.input {
         Input::One(text) => vec![text],
         Input::Many(texts) => texts,

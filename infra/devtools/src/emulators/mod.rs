@@ -23,6 +23,40 @@ impl Latency {
     }
 }
 
+/// How long an emulator worked on each call it answered, past its fixed
+/// latency: the provider's own time, which a benchmark counts on its
+/// critical path (here it runs on the benchmark's cores).
+#[derive(Clone, Debug, Default)]
+pub struct ServiceTimes(std::sync::Arc<std::sync::Mutex<Vec<Duration>>>);
+
+impl ServiceTimes {
+    /// Starts timing one call; the time is recorded when the guard drops,
+    /// after the handler's response is built.
+    pub fn start(&self) -> ServiceTimer {
+        ServiceTimer {
+            times: self.clone(),
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// Every call's time so far, in the order they finished.
+    pub fn all(&self) -> Vec<Duration> {
+        self.0.lock().expect("service times").clone()
+    }
+}
+
+pub struct ServiceTimer {
+    times: ServiceTimes,
+    started: std::time::Instant,
+}
+
+impl Drop for ServiceTimer {
+    fn drop(&mut self) {
+        let took = self.started.elapsed();
+        self.times.0.lock().expect("service times").push(took);
+    }
+}
+
 /// Dimensions of the local lexical embedding (and of the local index).
 pub const LOCAL_DIMENSIONS: usize = 1024;
 

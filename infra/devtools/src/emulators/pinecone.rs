@@ -4,7 +4,7 @@
 //! 40 KB metadata, no nulls, the index dimension), so tests catch an adapter
 //! or batcher that breaks them.
 
-use super::Latency;
+use super::{Latency, ServiceTimes};
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
@@ -28,6 +28,8 @@ type Namespace = BTreeMap<String, (Vec<f32>, Map<String, Value>)>;
 pub struct PineconeEmulator {
     pub dimension: usize,
     pub latency: Latency,
+    /// The upserts' times (the bench's critical path holds one).
+    pub upsert_times: ServiceTimes,
     namespaces: Arc<Mutex<HashMap<String, Namespace>>>,
     upserts: Arc<AtomicUsize>,
 }
@@ -37,6 +39,7 @@ impl PineconeEmulator {
         Self {
             dimension,
             latency,
+            upsert_times: ServiceTimes::default(),
             namespaces: Arc::default(),
             upserts: Arc::default(),
         }
@@ -131,6 +134,7 @@ fn vector_of(value: &Value, dimension: usize) -> Result<Vec<f32>, BadRequest> {
 async fn upsert(State(index): State<PineconeEmulator>, bytes: Bytes) -> Response {
     index.upserts.fetch_add(1, Ordering::SeqCst);
     index.latency.wait().await;
+    let _timer = index.upsert_times.start();
     let body = match parse(&bytes) {
         Ok(body) => body,
         Err(refusal) => return refusal.into_response(),
