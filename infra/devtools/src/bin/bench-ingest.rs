@@ -21,8 +21,8 @@ use shared::domain::ids::{ProjectId, UserId, WorkspaceId};
 use shared::domain::project::ProjectChanges;
 use shared::ingest::batches::{EMBED_MAX_INPUTS, EMBED_MAX_TOKENS};
 use shared::ingest::worker::{DEFAULT_CONCURRENCY, Ingestor};
-use shared::jobs::{IngestJob, Job};
-use shared::ports::{BlobStore, DocumentStore, ProjectStore};
+use shared::jobs::{IngestJob, Job, MessageOutcome};
+use shared::ports::{BlobStore, DocumentStore, Embedder, ProjectStore, VectorIndex};
 use std::time::{Duration, Instant};
 
 const LATENCY: Duration = Duration::from_millis(50);
@@ -67,21 +67,68 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-/// How long the emulators worked past their fixed latency since `before`
-/// (their calls recorded then): the embedding calls in all, and the longest
-/// upsert (they run side by side).
-fn providers_work(
-    embeddings: &EmbeddingsEmulator,
-    pinecone: &PineconeEmulator,
-    before: (usize, usize),
-) -> (Duration, Duration) {
-    let embed = embeddings.service_times.all()[before.0..].iter().sum();
-    let upsert = pinecone.upsert_times.all()[before.1..]
-        .iter()
-        .copied()
-        .max()
-        .unwrap_or_default();
-    (embed, upsert)
+/// One timed ingest of a staged document.
+struct Run {
+    outcome: MessageOutcome,
+    wall: Duration,
+    /// The CPU part on its own: chunking (tokenizing) the text again.
+    chunking: Duration,
+    /// The text's tokens over all its chunks.
+    tokens: usize,
+    /// How long the emulators worked past their fixed latency: the
+    /// embedding calls in all, and the longest upsert (they run side by
+    /// side).
+    embed_work: Duration,
+    upsert_work: Duration,
+}
+
+impl Run {
+    /// Upserts need the vectors, so at least one embedding call and one
+    /// upsert call happen one after the other, after the text is chunked.
+    fn critical_path(&self) -> Duration {
+        self.chunking + LATENCY * 2
+    }
+
+    fn over_critical_path(&self) -> f64 {
+        self.wall.as_secs_f64() / self.critical_path().as_secs_f64()
+    }
+
+    /// The emulators work on this machine's cores (a real provider's own
+    /// time, which no client can save), so theirs belongs on the critical
+    /// path too.
+    fn over_critical_path_with_providers(&self) -> f64 {
+        let path = self.critical_path() + self.embed_work + self.upsert_work;
+        self.wall.as_secs_f64() / path.as_secs_f64()
+    }
+}
+
+async fn ingest_once<E: Embedder, V: VectorIndex>(
+    ingestor: &Ingestor<E, V>,
+    (embeddings, pinecone): (&EmbeddingsEmulator, &PineconeEmulator),
+    label: &str,
+    job: &IngestJob,
+    text: &str,
+) -> Run {
+    let embeds_before = embeddings.service_times.all().len();
+    let upserts_before = pinecone.upsert_times.all().len();
+    let started = Instant::now();
+    let outcome = ingestor.handle_message(label, &job.to_message(), 1).await;
+    let wall = started.elapsed();
+    let chunking_started = Instant::now();
+    let chunks = shared::ingest::chunker::chunk(text, shared::ingest::chunker::TextKind::Markdown);
+    let chunking = chunking_started.elapsed();
+    Run {
+        outcome,
+        wall,
+        chunking,
+        tokens: chunks.iter().map(|c| c.tokens).sum(),
+        embed_work: embeddings.service_times.all()[embeds_before..].iter().sum(),
+        upsert_work: pinecone.upsert_times.all()[upserts_before..]
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or_default(),
+    }
 }
 
 /// Stores a Markdown document as an upload would and returns its job.
@@ -165,10 +212,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .handle_message("warm-up", &warm_up.to_message(), 1)
         .await;
     let (embeds_before, upserts_before) = (embeddings.requests(), pinecone.upsert_requests());
-    let (embed_times_before, upsert_times_before) = (
-        embeddings.service_times.all().len(),
-        pinecone.upsert_times.all().len(),
-    );
     let vectors_before = pinecone.vector_count(&project.id.to_string());
 
     let text = markdown(DOCUMENT_BYTES);
@@ -176,28 +219,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let IngestJob::Index { document_id, .. } = &job else {
         unreachable!("stage() makes index jobs")
     };
-    let document = local
-        .store
-        .get_document(&seed.workspace_id, &project.id, document_id)
-        .await?
-        .ok_or("the staged document")?;
-
-    let started = Instant::now();
-    let outcome = ingestor.handle_message("bench", &job.to_message(), 1).await;
-    let wall = started.elapsed();
+    let emulated = (&embeddings, &pinecone);
+    let run = ingest_once(&ingestor, emulated, "bench", &job, &text).await;
     let stored = local
         .store
-        .get_document(&document.workspace_id, &document.project_id, &document.id)
+        .get_document(&seed.workspace_id, &project.id, document_id)
         .await?
         .ok_or("the document")?;
 
     let chunks = stored.chunk_count as usize;
-    // The CPU part on its own: chunking (tokenizing) the megabyte.
-    let chunking_started = Instant::now();
-    let chunked =
-        shared::ingest::chunker::chunk(&text, shared::ingest::chunker::TextKind::Markdown);
-    let chunking = chunking_started.elapsed();
-    let tokens: usize = chunked.iter().map(|c| c.tokens).sum();
+    let tokens = run.tokens;
     let embed_requests = embeddings.requests() - embeds_before;
     let upserts = pinecone.upsert_requests() - upserts_before;
     let fewest_embeds = tokens
@@ -210,7 +241,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         LATENCY.as_millis()
     );
     println!(
-        "outcome                    {outcome:?}, status {}",
+        "outcome                    {:?}, status {}",
+        run.outcome,
         stored.status.as_str()
     );
     println!("chunks                     {chunks} ({tokens} tokens)");
@@ -224,7 +256,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!(
         "wall time                  {:.0} ms",
-        wall.as_secs_f64() * 1000.0
+        run.wall.as_secs_f64() * 1000.0
     );
     println!(
         "lower bound                {:.0} ms",
@@ -232,78 +264,49 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!(
         "wall / lower bound         {:.2}",
-        wall.as_secs_f64() / bound.as_secs_f64()
+        run.wall.as_secs_f64() / bound.as_secs_f64()
     );
     println!(
         "of which chunking (CPU)    {:.0} ms",
-        chunking.as_secs_f64() * 1000.0
+        run.chunking.as_secs_f64() * 1000.0
     );
-    // Upserts need the vectors, so at least one embedding call and one
-    // upsert call happen one after the other, after the text is chunked.
-    let critical_path = chunking + LATENCY * 2;
     println!(
         "critical path              {:.0} ms (chunking, then one embed call, then one upsert call)",
-        critical_path.as_secs_f64() * 1000.0
+        run.critical_path().as_secs_f64() * 1000.0
     );
-    println!(
-        "wall / critical path       {:.2}",
-        wall.as_secs_f64() / critical_path.as_secs_f64()
-    );
-    // The emulators work on this machine's cores, past their fixed latency
-    // (a real provider's own time, which no client can save): the embedding
-    // call's and the longest upsert's belong on the critical path too.
-    let (embed_work, upsert_work) = providers_work(
-        &embeddings,
-        &pinecone,
-        (embed_times_before, upsert_times_before),
-    );
-    let served_path = critical_path + embed_work + upsert_work;
+    println!("wall / critical path       {:.2}", run.over_critical_path());
     println!(
         "the providers' own work    {:.0} ms (the embedding call {:.0} ms, the longest upsert {:.0} ms)",
-        (embed_work + upsert_work).as_secs_f64() * 1000.0,
-        embed_work.as_secs_f64() * 1000.0,
-        upsert_work.as_secs_f64() * 1000.0
+        (run.embed_work + run.upsert_work).as_secs_f64() * 1000.0,
+        run.embed_work.as_secs_f64() * 1000.0,
+        run.upsert_work.as_secs_f64() * 1000.0
     );
     println!(
         "wall / critical path with it {:.2}",
-        wall.as_secs_f64() / served_path.as_secs_f64()
+        run.over_critical_path_with_providers()
     );
 
     // This machine's timings vary by a third from run to run: the same
     // document again, for medians.
-    let mut walls = vec![wall];
-    let mut ratios = vec![wall.as_secs_f64() / critical_path.as_secs_f64()];
-    let mut served_ratios = vec![wall.as_secs_f64() / served_path.as_secs_f64()];
-    for run in 0..REPEATS {
+    let mut runs = vec![run];
+    for n in 0..REPEATS {
         let job = stage(&local, &seed.workspace_id, &project.id, &text).await?;
-        let before = (
-            embeddings.service_times.all().len(),
-            pinecone.upsert_times.all().len(),
-        );
-        let started = Instant::now();
-        let outcome = ingestor
-            .handle_message(&format!("again-{run}"), &job.to_message(), 1)
-            .await;
-        let wall = started.elapsed();
-        if outcome != shared::jobs::MessageOutcome::Done {
-            return Err(format!("run {run} ended {outcome:?}").into());
+        let run = ingest_once(&ingestor, emulated, &format!("again-{n}"), &job, &text).await;
+        if run.outcome != MessageOutcome::Done {
+            return Err(format!("run {n} ended {:?}", run.outcome).into());
         }
-        let chunking_started = Instant::now();
-        shared::ingest::chunker::chunk(&text, shared::ingest::chunker::TextKind::Markdown);
-        let critical_path = chunking_started.elapsed() + LATENCY * 2;
-        let (embed_work, upsert_work) = providers_work(&embeddings, &pinecone, before);
-        walls.push(wall);
-        ratios.push(wall.as_secs_f64() / critical_path.as_secs_f64());
-        served_ratios
-            .push(wall.as_secs_f64() / (critical_path + embed_work + upsert_work).as_secs_f64());
+        runs.push(run);
     }
-    let runs = walls.len();
-    let walls_ms: Vec<f64> = walls.iter().map(|w| w.as_secs_f64() * 1000.0).collect();
     println!(
-        "over {runs} runs (medians)      wall {:.0} ms, / critical path {:.2}, with the providers' work {:.2}",
-        median(walls_ms),
-        median(ratios),
-        median(served_ratios)
+        "over {} runs (medians)      wall {:.0} ms, / critical path {:.2}, with the providers' work {:.2}",
+        runs.len(),
+        median(runs.iter().map(|r| r.wall.as_secs_f64() * 1000.0).collect()),
+        median(runs.iter().map(Run::over_critical_path).collect()),
+        median(
+            runs.iter()
+                .map(Run::over_critical_path_with_providers)
+                .collect()
+        )
     );
 
     let large = markdown(LARGE_DOCUMENT_BYTES);
