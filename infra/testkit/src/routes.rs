@@ -95,7 +95,8 @@ pub fn routes() -> Vec<Route> {
             path: |f| format!("/api/workspaces/{}/members/{}", f.ws(), f.user("guest")),
             body: None,
             statuses: [204, 204, 403, 403, 404],
-            round_trips: [4, 4, 1, 1, 1],
+            // Beside the workspace's items, the member's notes of their grants.
+            round_trips: [5, 5, 1, 1, 1],
             once: true,
         },
         Route {
@@ -131,7 +132,11 @@ pub fn routes() -> Vec<Route> {
             path: |f| format!("/api/workspaces/{}/assistants", f.ws()),
             body: None,
             statuses: [200, 200, 200, 200, 404],
-            round_trips: [2, 2, 2, 2, 1],
+            // The membership; the workspace's counts beside the listing's
+            // places (two for managers, the shared ones and the member's
+            // notes for the others); the page (and first, for a member
+            // with notes, the assistants they name).
+            round_trips: [5, 5, 6, 5, 1],
             once: false,
         },
         Route {

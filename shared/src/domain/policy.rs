@@ -30,9 +30,15 @@ impl Actor {
         match assistant.visibility {
             Visibility::Public | Visibility::Workspace => true,
             Visibility::Private => {
-                self.role.manages_workspace() || assistant.created_by == self.user_id || granted
+                self.sees_every_assistant() || assistant.created_by == self.user_id || granted
             }
         }
+    }
+
+    /// Owners and admins see private assistants they neither made nor were
+    /// granted; everyone else sees the private ones they did.
+    pub fn sees_every_assistant(&self) -> bool {
+        self.role.manages_workspace()
     }
 
     /// Owners and admins manage every project; a `workspace` project is

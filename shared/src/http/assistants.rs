@@ -34,21 +34,23 @@ pub fn routes() -> Router<AssistantsState> {
 
 const MANAGE_ONLY: &str = "only owners and admins can change assistants";
 
+/// The membership, then one page of what the caller may see: what it
+/// reads grows with the page, not with the workspace.
 async fn list_assistants(
     State(state): State<AssistantsState>,
     Member { workspace, actor }: Member,
     paging: Paging,
 ) -> Result<Json<Page<AssistantSummaryView>>, ApiError> {
-    let found = state
+    let (page, total) = state
         .assistants
-        .list_assistants_for(&workspace.id, &actor.user_id)
+        .list_assistants_page(&workspace.id, &actor, paging.offset, paging.limit)
         .await?;
-    let visible = guard::visible_newest_first(
-        found,
-        |a, granted| actor.can_view_assistant(a, granted),
-        |a| (a.created_at, a.id.to_string()),
-    );
-    Ok(Json(paging.page(visible).map(AssistantSummaryView::from)))
+    Ok(Json(Page {
+        data: page.into_iter().map(AssistantSummaryView::from).collect(),
+        total,
+        limit: paging.limit,
+        offset: paging.offset,
+    }))
 }
 
 async fn create_assistant(

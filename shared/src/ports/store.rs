@@ -17,6 +17,7 @@ use crate::domain::ids::{
     ApiKeyId, AssistantId, ConversationId, DocumentId, ProjectId, UserId, WorkspaceId,
 };
 use crate::domain::member::{Email, MemberChanges, Membership, User, WorkspaceContext};
+use crate::domain::policy::Actor;
 use crate::domain::project::{Connection, Project, ProjectChanges};
 use crate::domain::role::Role;
 use crate::domain::time::Timestamp;
@@ -161,6 +162,16 @@ pub trait AssistantStore: Send + Sync {
         id: &AssistantId,
         user: &UserId,
     ) -> Result<InContext<Assistant>, StoreError>;
+    /// The `limit` assistants after the first `offset` of those `viewer`
+    /// may see, newest first, and how many they may see in all; what it
+    /// reads does not grow with the workspace.
+    async fn list_assistants_page(
+        &self,
+        ws: &WorkspaceId,
+        viewer: &Actor,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<Assistant>, usize), StoreError>;
     /// Every assistant of the workspace, each with whether `user` holds a
     /// grant on it (in no particular order).
     async fn list_assistants_for(

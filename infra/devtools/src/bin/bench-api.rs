@@ -260,11 +260,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// A workspace of `size` assistants (one in ten private, made by the
-/// owner) and a project of `size` documents. The first of each goes
-/// through the store; the rest are copies of its stored item under new
-/// ids and times, written with `BatchWriteItem`, and the counters are set to
-/// match: the local server copies its whole table on every transaction, so
-/// 20,000 transactional creates would take it hours.
+/// owner) and a project of `size` documents, besides the demo's. The first
+/// of each goes through the store; the rest are copies of its stored items
+/// (the record, its place in the listing, its creator's note) under new ids
+/// and times, written with `BatchWriteItem`, and the counters moved to
+/// match: 20,000 transactional creates would take the local server longer
+/// than the rest of the benchmark.
 async fn seeded_of(
     store: &shared::adapters::dynamo::DynamoStore,
     dynamo: &aws_sdk_dynamodb::Client,
@@ -341,10 +342,17 @@ async fn seeded_of(
         assistant.insert("id".into(), AttributeValue::S(id.to_string()));
         assistant.insert("name".into(), AttributeValue::S(format!("assistant {i}")));
         assistant.insert("createdAt".into(), at.clone());
-        if i % 10 == 0 {
+        let private = i % 10 == 0;
+        if private {
             assistant.insert("visibility".into(), AttributeValue::S("private".into()));
         }
         items.push(assistant);
+        let listing = if private { "PRIVATE" } else { "SHARED" };
+        items.push(key_only(
+            format!("ASTS#{ws}"),
+            format!("{listing}#{:013}#{id}", base + i as i64),
+        ));
+        items.push(key_only(format!("SEES#{ws}#{owner}"), format!("MADE#{id}")));
         let id = DocumentId::generate();
         let mut document = document_template.clone();
         let prefix = format!("DOC#{}#", project.id);
@@ -352,11 +360,10 @@ async fn seeded_of(
         document.insert("id".into(), AttributeValue::S(id.to_string()));
         document.insert("createdAt".into(), at);
         items.push(document);
-        let mut place = std::collections::HashMap::new();
-        place.insert("PK".to_owned(), AttributeValue::S(pk.clone()));
-        let sk = format!("{prefix}AT#{:013}#{id}", base + i as i64);
-        place.insert("SK".to_owned(), AttributeValue::S(sk));
-        items.push(place);
+        items.push(key_only(
+            pk.clone(),
+            format!("{prefix}AT#{:013}#{id}", base + i as i64),
+        ));
     }
     for chunk in items.chunks(25) {
         let mut pending: Vec<WriteRequest> = chunk
@@ -385,23 +392,37 @@ async fn seeded_of(
                 .unwrap_or_default();
         }
     }
-    for (sk, counter) in [
-        (String::from("META"), "assistantCount"),
-        (format!("PROJ#{}", project.id), "documentCount"),
+    let copies = size - 1;
+    for (sk, counter, added) in [
+        (String::from("META"), "assistantCount", copies),
+        (String::from("META"), "privateAssistantCount", copies / 10),
+        (format!("PROJ#{}", project.id), "documentCount", copies),
     ] {
         dynamo
             .update_item()
             .table_name(table)
             .key("PK", AttributeValue::S(pk.clone()))
             .key("SK", AttributeValue::S(sk))
-            .update_expression("SET #count = :size")
+            .update_expression("ADD #count :added")
             .expression_attribute_names("#count", counter)
-            .expression_attribute_values(":size", AttributeValue::N(size.to_string()))
+            .expression_attribute_values(":added", AttributeValue::N(added.to_string()))
             .send()
             .await
             .map_err(|e| format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
     }
     Ok((seed, project.id.to_string()))
+}
+
+/// An item that is only its key: a place in a listing, a note.
+fn key_only(
+    pk: String,
+    sk: String,
+) -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    std::collections::HashMap::from([
+        ("PK".to_owned(), AttributeValue::S(pk)),
+        ("SK".to_owned(), AttributeValue::S(sk)),
+    ])
 }
 
 type ListFigures = Vec<(String, Figures, Figures)>;

@@ -1,15 +1,20 @@
-//! Assistants and their access grants.
+//! Assistants, their access grants, and their places in the workspace's
+//! listing.
 
 use super::codec::{self, n, s, time};
 use super::grants::decoded_with_grant;
 use super::keys;
 use super::requests::UpdateSpec;
-use super::{DynamoStore, key};
+use super::{DynamoStore, Item, is_conflict, key};
 use crate::domain::access::{AccessTarget, InContext, WithGrant};
-use crate::domain::assistant::{Assistant, AssistantChanges, AssistantConfig};
+use crate::domain::assistant::{Assistant, AssistantChanges, AssistantConfig, Visibility};
 use crate::domain::ids::{AssistantId, UserId, WorkspaceId};
-use crate::ports::{AssistantStore, SmsStore, StoreError};
+use crate::domain::policy::Actor;
+use crate::domain::sms::SmsConfig;
+use crate::domain::time::Timestamp;
+use crate::ports::{AssistantStore, StoreError};
 use async_trait::async_trait;
+use std::collections::{HashMap, HashSet};
 
 #[async_trait]
 impl AssistantStore for DynamoStore {
@@ -38,6 +43,9 @@ impl AssistantStore for DynamoStore {
             ("updatedAt".to_owned(), time(now)),
         ]);
         let (wpk, wsk) = keys::workspace(ws);
+        let private = is_private(&assistant);
+        let (lpk, lsk) = keys::assistant_place(ws, private, now, &assistant.id);
+        let (mpk, msk) = keys::made_by(ws, creator, &assistant.id);
         let items = vec![
             self.put_fresh(item),
             // Its widget, found by assistant alone, with the defaults.
@@ -47,15 +55,26 @@ impl AssistantStore for DynamoStore {
             ),
             self.update_item(UpdateSpec {
                 key: key(wpk, wsk),
-                expression: "SET assistantCount = assistantCount + :one",
+                expression: if private {
+                    "SET assistantCount = assistantCount + :one, \
+                     privateAssistantCount = if_not_exists(privateAssistantCount, :zero) + :one"
+                } else {
+                    "SET assistantCount = assistantCount + :one"
+                },
                 condition: Some("attribute_exists(PK)"),
                 names: &[],
-                values: vec![(":one", n(1))],
+                values: if private {
+                    vec![(":one", n(1)), (":zero", n(0))]
+                } else {
+                    vec![(":one", n(1))]
+                },
             }),
+            self.put_item(key(lpk, lsk), "attribute_not_exists(PK)"),
+            self.put_item(key(mpk, msk), "attribute_not_exists(PK)"),
         ];
         self.transact(items, |i| match i {
-            0 | 1 => StoreError::Conflict("assistant id collision".into()),
-            _ => StoreError::NotFound("workspace"),
+            2 => StoreError::NotFound("workspace"),
+            _ => StoreError::Conflict("assistant id collision".into()),
         })
         .await?;
         Ok(assistant)
@@ -102,6 +121,75 @@ impl AssistantStore for DynamoStore {
         Ok(InContext { context, found })
     }
 
+    /// A page of what `viewer` may see, from the listing (see `keys`): its
+    /// places and the workspace's counts, then the page's assistants, and
+    /// for a viewer who does not see every private one, what they made or
+    /// were granted and which of those are private.
+    async fn list_assistants_page(
+        &self,
+        ws: &WorkspaceId,
+        viewer: &Actor,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<Assistant>, usize), StoreError> {
+        let end = offset.saturating_add(limit);
+        let listing = keys::assistant_places_partition(ws);
+        let (wpk, wsk) = keys::workspace(ws);
+        let shared = self.query_first(&listing, keys::assistant_places_prefix(false), false, end);
+        if viewer.sees_every_assistant() {
+            let private =
+                self.query_first(&listing, keys::assistant_places_prefix(true), false, end);
+            let (workspace, shared, private) =
+                tokio::try_join!(self.get(wpk, wsk), shared, private)?;
+            let (all, _) = counts(workspace)?;
+            let places = shared
+                .iter()
+                .chain(&private)
+                .map(place)
+                .collect::<Result<Vec<_>, _>>()?;
+            let page = page_of(places, offset, limit);
+            let mut found = self.assistants_by_id(ws, &page).await?;
+            return Ok((page.iter().filter_map(|id| found.remove(id)).collect(), all));
+        }
+        let viewer_partition = keys::viewer_partition(ws, &viewer.user_id);
+        let seen = self.query_partition(&viewer_partition, "");
+        let (workspace, shared, seen) = tokio::try_join!(self.get(wpk, wsk), shared, seen)?;
+        let (all, private_count) = counts(workspace)?;
+        let mut granted = HashSet::new();
+        let mut candidates = Vec::new();
+        for item in &seen {
+            let sk = codec::text(item, keys::SK)?;
+            let id = keys::seen_assistant(sk)
+                .ok_or_else(|| StoreError::Corrupt(format!("a viewer's item {sk}")))?;
+            if sk.starts_with(keys::GRANTED_PREFIX) {
+                granted.insert(id.clone());
+            }
+            candidates.push(id);
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut loaded = self.assistants_by_id(ws, &candidates).await?;
+        loaded.retain(|id, a| is_private(a) && viewer.can_view_assistant(a, granted.contains(id)));
+        let total = all.saturating_sub(private_count) + loaded.len();
+        let mut places = shared.iter().map(place).collect::<Result<Vec<_>, _>>()?;
+        places.extend(
+            loaded
+                .values()
+                .map(|a| (keys::place_suffix(a.created_at, &a.id), a.id.clone())),
+        );
+        let page = page_of(places, offset, limit);
+        let unread: Vec<AssistantId> = page
+            .iter()
+            .filter(|id| !loaded.contains_key(*id))
+            .cloned()
+            .collect();
+        loaded.extend(self.assistants_by_id(ws, &unread).await?);
+        Ok((
+            page.iter().filter_map(|id| loaded.remove(id)).collect(),
+            total,
+        ))
+    }
+
     /// Every assistant of the workspace, with whether `user` holds a grant on
     /// each: one query, since grants live beside their assistant.
     async fn list_assistants_for(
@@ -125,7 +213,10 @@ impl AssistantStore for DynamoStore {
     }
 
     /// Writes only the fields a change names, in one conditional update, and
-    /// returns the assistant as stored afterwards.
+    /// returns the assistant as stored afterwards. A change of visibility is
+    /// made on the visibility it was read with, and one between private and
+    /// the rest moves the assistant's place and count in the same
+    /// transaction, so the listing never disagrees with the assistant.
     async fn update_assistant(
         &self,
         ws: &WorkspaceId,
@@ -133,43 +224,254 @@ impl AssistantStore for DynamoStore {
         changes: &AssistantChanges,
     ) -> Result<Assistant, StoreError> {
         let (pk, sk) = keys::assistant(ws, id);
-        let item = self
-            .update_fields(
-                key(pk, sk),
-                codec::assistant_attributes(changes),
-                "assistant",
-            )
-            .await?;
-        codec::assistant(&item)
+        let Some(visibility) = changes.visibility else {
+            let item = self
+                .update_fields(
+                    key(pk, sk),
+                    codec::assistant_attributes(changes),
+                    "assistant",
+                )
+                .await?;
+            return codec::assistant(&item);
+        };
+        for _ in 0..CHANGE_ATTEMPTS {
+            let current = self
+                .get_assistant(ws, id)
+                .await?
+                .ok_or(StoreError::NotFound("assistant"))?;
+            let expected = vec![("visibility", s(current.visibility.as_str()))];
+            let was_private = is_private(&current);
+            if was_private == (visibility == Visibility::Private) {
+                match self
+                    .update_fields_if(
+                        key(pk.clone(), sk.clone()),
+                        codec::assistant_attributes(changes),
+                        expected,
+                        "assistant",
+                    )
+                    .await
+                {
+                    Ok(item) => return codec::assistant(&item),
+                    // Gone, or its visibility changed meanwhile: read again.
+                    Err(StoreError::NotFound(_)) => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+            let now = Timestamp::now();
+            let (opk, osk) = keys::assistant_place(ws, was_private, current.created_at, id);
+            let (npk, nsk) = keys::assistant_place(ws, !was_private, current.created_at, id);
+            let (wpk, wsk) = keys::workspace(ws);
+            let items = vec![
+                self.update_fields_item(
+                    key(pk.clone(), sk.clone()),
+                    codec::assistant_attributes(changes),
+                    expected,
+                    now,
+                ),
+                self.delete_key(key(opk, osk)),
+                self.put_item(key(npk, nsk), "attribute_not_exists(PK)"),
+                self.update_item(private_count_change(wpk, wsk, !was_private)),
+            ];
+            match self
+                .transact(items, |i| match i {
+                    0 | 2 => StoreError::Conflict(CHANGED.into()),
+                    _ => StoreError::Corrupt("privateAssistantCount would go below zero".into()),
+                })
+                .await
+            {
+                Ok(()) => {
+                    let mut updated = current;
+                    changes.apply_to(&mut updated);
+                    updated.updated_at = now;
+                    return Ok(updated);
+                }
+                Err(e) if is_conflict(&e, CHANGED) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Conflict(KEPT_CHANGING.into()))
     }
 
-    /// Deletes the assistant and uncounts it, atomically. What hangs off it
-    /// (grants, connections, and later SMS and conversations) is removed by
-    /// [`Store::delete_children`], from the cleanup queue.
+    /// Deletes the assistant, its place in the listing and its creator's
+    /// note of it, and uncounts it, atomically, on the visibility it was
+    /// read with. What hangs off it (grants, connections, and later SMS and
+    /// conversations) is removed by [`Store::delete_children`], from the
+    /// cleanup queue.
     async fn delete_assistant(&self, ws: &WorkspaceId, id: &AssistantId) -> Result<(), StoreError> {
         let (apk, ask) = keys::assistant(ws, id);
         let (wpk, wsk) = keys::workspace(ws);
-        // Its phone number is free the moment it is gone: the SMS
-        // configuration and the number's claim go in the same write.
-        let sms = self.sms_config(id).await?.filter(|c| &c.workspace_id == ws);
-        let mut items = vec![
-            self.delete_item(key(apk, ask), "attribute_exists(PK)"),
-            self.update_item(UpdateSpec {
-                key: key(wpk, wsk),
-                expression: "SET assistantCount = assistantCount - :one",
-                condition: Some("assistantCount >= :one"),
-                names: &[],
-                values: vec![(":one", n(1))],
-            }),
-        ];
-        if let Some(config) = &sms {
-            items.extend(self.release_sms_items(config));
+        for _ in 0..CHANGE_ATTEMPTS {
+            // Its phone number is free the moment it is gone: the SMS
+            // configuration and the number's claim go in the same write.
+            let (current, sms) = self.assistant_and_sms(ws, id).await?;
+            let current = current.ok_or(StoreError::NotFound("assistant"))?;
+            let sms = sms.filter(|c| &c.workspace_id == ws);
+            let private = is_private(&current);
+            let (lpk, lsk) = keys::assistant_place(ws, private, current.created_at, id);
+            let (mpk, msk) = keys::made_by(ws, &current.created_by, id);
+            let mut items = vec![
+                self.delete_unless_changed(
+                    key(apk.clone(), ask.clone()),
+                    vec![("visibility", s(current.visibility.as_str()))],
+                ),
+                self.update_item(UpdateSpec {
+                    key: key(wpk.clone(), wsk.clone()),
+                    expression: if private {
+                        "SET assistantCount = assistantCount - :one, \
+                         privateAssistantCount = privateAssistantCount - :one"
+                    } else {
+                        "SET assistantCount = assistantCount - :one"
+                    },
+                    condition: Some(if private {
+                        "assistantCount >= :one AND privateAssistantCount >= :one"
+                    } else {
+                        "assistantCount >= :one"
+                    }),
+                    names: &[],
+                    values: vec![(":one", n(1))],
+                }),
+                self.delete_key(key(lpk, lsk)),
+                self.delete_key(key(mpk, msk)),
+            ];
+            if let Some(config) = &sms {
+                items.extend(self.release_sms_items(config));
+            }
+            let deleted = self
+                .transact(items, |i| match i {
+                    0 => StoreError::Conflict(CHANGED.into()),
+                    1 => StoreError::Corrupt("assistantCount would go below zero".into()),
+                    _ => StoreError::Conflict(CHANGED.into()),
+                })
+                .await;
+            match deleted {
+                Err(e) if is_conflict(&e, CHANGED) => continue,
+                done => return done,
+            }
         }
-        self.transact(items, |i| match i {
-            0 => StoreError::NotFound("assistant"),
-            1 => StoreError::Corrupt("assistantCount would go below zero".into()),
-            _ => StoreError::Conflict("the SMS configuration changed meanwhile; try again".into()),
+        Err(StoreError::Conflict(KEPT_CHANGING.into()))
+    }
+}
+
+/// How a cancelled write says the assistant (or its SMS configuration)
+/// changed between the read and the write; it is read again.
+const CHANGED: &str = "the assistant changed meanwhile";
+const KEPT_CHANGING: &str = "the assistant kept changing meanwhile; try again";
+/// Reads and writes of one change before it gives up on a busy assistant.
+const CHANGE_ATTEMPTS: usize = 3;
+
+fn is_private(assistant: &Assistant) -> bool {
+    assistant.visibility == Visibility::Private
+}
+
+/// The workspace's `assistantCount` and `privateAssistantCount` (absent on
+/// a workspace that has never had a private assistant).
+fn counts(workspace: Option<Item>) -> Result<(usize, usize), StoreError> {
+    let workspace = workspace.ok_or(StoreError::NotFound("workspace"))?;
+    let private = match workspace.get("privateAssistantCount") {
+        Some(_) => codec::number(&workspace, "privateAssistantCount")?,
+        None => 0,
+    };
+    Ok((codec::number(&workspace, "assistantCount")?, private))
+}
+
+/// A place in the listing as what orders it and the assistant it stands for.
+fn place(item: &Item) -> Result<(String, AssistantId), StoreError> {
+    let sk = codec::text(item, keys::SK)?;
+    let suffix = sk.split_once('#').map(|(_, rest)| rest);
+    suffix
+        .and_then(|rest| {
+            Some((
+                rest.to_owned(),
+                AssistantId::parse(rest.rsplit('#').next()?)?,
+            ))
         })
-        .await
+        .ok_or_else(|| StoreError::Corrupt(format!("an assistant's place {sk}")))
+}
+
+/// The page's assistants of places from every listing read, newest first.
+/// A place read as shared and an assistant read as private are one
+/// assistant changing between the reads: it is listed once.
+fn page_of(
+    mut places: Vec<(String, AssistantId)>,
+    offset: usize,
+    limit: usize,
+) -> Vec<AssistantId> {
+    places.sort_unstable_by(|a, b| b.cmp(a));
+    let mut listed = HashSet::new();
+    places.retain(|(_, id)| listed.insert(id.clone()));
+    places
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|(_, id)| id)
+        .collect()
+}
+
+/// One more private assistant (or one fewer) on the workspace.
+fn private_count_change(pk: String, sk: String, more: bool) -> UpdateSpec<'static> {
+    if more {
+        UpdateSpec {
+            key: key(pk, sk),
+            expression: "SET privateAssistantCount = if_not_exists(privateAssistantCount, :zero) + :one",
+            condition: Some("attribute_exists(PK)"),
+            names: &[],
+            values: vec![(":one", n(1)), (":zero", n(0))],
+        }
+    } else {
+        UpdateSpec {
+            key: key(pk, sk),
+            expression: "SET privateAssistantCount = privateAssistantCount - :one",
+            condition: Some("privateAssistantCount >= :one"),
+            names: &[],
+            values: vec![(":one", n(1))],
+        }
+    }
+}
+
+impl DynamoStore {
+    /// The assistant and its SMS configuration, in one batch read.
+    async fn assistant_and_sms(
+        &self,
+        ws: &WorkspaceId,
+        id: &AssistantId,
+    ) -> Result<(Option<Assistant>, Option<SmsConfig>), StoreError> {
+        let (apk, ask) = keys::assistant(ws, id);
+        let (cpk, csk) = keys::sms_config(id);
+        let (mut assistant, mut sms) = (None, None);
+        for item in self
+            .batch_get(vec![key(apk, ask), key(cpk.clone(), csk)])
+            .await?
+        {
+            if codec::text(&item, keys::PK)? == cpk {
+                sms = Some(super::sms::config_from(&item)?);
+            } else {
+                assistant = Some(codec::assistant(&item)?);
+            }
+        }
+        Ok((assistant, sms))
+    }
+
+    /// Assistants by id, in as few batch reads as the ids allow; those
+    /// gone are left out.
+    async fn assistants_by_id(
+        &self,
+        ws: &WorkspaceId,
+        ids: &[AssistantId],
+    ) -> Result<HashMap<AssistantId, Assistant>, StoreError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let wanted = ids
+            .iter()
+            .map(|id| {
+                let (pk, sk) = keys::assistant(ws, id);
+                key(pk, sk)
+            })
+            .collect();
+        self.batch_get(wanted)
+            .await?
+            .iter()
+            .map(|item| codec::assistant(item).map(|a| (a.id.clone(), a)))
+            .collect()
     }
 }

@@ -29,9 +29,19 @@ impl CascadeStore for DynamoStore {
             .await?;
         let mut plain = Vec::new();
         let mut removed = 0;
+        // Items that only mirror another (places in listings, grantees'
+        // notes of their grants) go without being counted.
+        let mut shadows = 0;
         for item in &children {
             let sk = codec::text(item, keys::SK)?;
             match keys::parse_sort_key(sk) {
+                SortKey::Grant(AccessTarget::Assistant(assistant), user) => {
+                    let (pk, sk) = keys::grant(ws, of, &user);
+                    plain.push(key(pk, sk));
+                    let (pk, sk) = keys::granted_to(ws, &user, &assistant);
+                    plain.push(key(pk, sk));
+                    shadows += 1;
+                }
                 // The assistant is gone: its connections go with their
                 // other halves, and no count is left to keep.
                 SortKey::Connection(assistant, project) => {
@@ -53,7 +63,6 @@ impl CascadeStore for DynamoStore {
         // A project's documents sit under their own prefix, with their
         // places in its listing, which go too but are not counted: each is
         // a document's shadow, not a record of its own.
-        let mut places = 0;
         if let AccessTarget::Project(project) = of {
             let listing = keys::document_listing_prefix(project);
             for item in self
@@ -65,7 +74,7 @@ impl CascadeStore for DynamoStore {
             {
                 let sk = codec::text(&item, keys::SK)?;
                 if sk.starts_with(&listing) {
-                    places += 1;
+                    shadows += 1;
                 }
                 plain.push(key(codec::text(&item, keys::PK)?.to_owned(), sk.to_owned()));
             }
@@ -75,7 +84,7 @@ impl CascadeStore for DynamoStore {
             removed += self.delete_widget(assistant).await?;
             removed += self.delete_assistant_conversations(assistant).await?;
         }
-        removed += plain.len() - places;
+        removed += plain.len() - shadows;
         for chunk in plain.chunks(BATCH_WRITE_MAX) {
             self.batch_delete(chunk.to_vec()).await?;
         }

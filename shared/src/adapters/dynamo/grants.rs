@@ -160,11 +160,16 @@ impl GrantStore for DynamoStore {
             ("grantedAt".to_owned(), time(now)),
             ("userId".to_owned(), s(user.as_str())),
         ]);
-        let items = vec![
+        let mut items = vec![
             self.require_exists(key(tpk, tsk)),
             self.require_exists(key(mpk, msk)),
             self.put_item(grant, "attribute_not_exists(PK)"),
         ];
+        // The grantee's note of it, which their list of assistants reads.
+        if let AccessTarget::Assistant(assistant) = on {
+            let (npk, nsk) = keys::granted_to(ws, user, assistant);
+            items.push(self.put_item(key(npk, nsk), "attribute_not_exists(PK)"));
+        }
         let written = self
             .transact(items, |i| match i {
                 0 => not_found(on),
@@ -200,11 +205,13 @@ impl GrantStore for DynamoStore {
         user: &UserId,
     ) -> Result<(), StoreError> {
         let (gpk, gsk) = keys::grant(ws, on, user);
-        self.transact(
-            vec![self.delete_item(key(gpk, gsk), "attribute_exists(PK)")],
-            |_| StoreError::NotFound("access grant"),
-        )
-        .await
+        let mut items = vec![self.delete_item(key(gpk, gsk), "attribute_exists(PK)")];
+        if let AccessTarget::Assistant(assistant) = on {
+            let (npk, nsk) = keys::granted_to(ws, user, assistant);
+            items.push(self.delete_key(key(npk, nsk)));
+        }
+        self.transact(items, |_| StoreError::NotFound("access grant"))
+            .await
     }
 
     async fn list_grants(

@@ -16,6 +16,8 @@
 //! | connection (back) | `WS#{ws}`        | `PROJ#{proj}#AST#{ast}`     |               |                 |
 //! | document          | `WS#{ws}`        | `DOC#{proj}#{doc}`          |               |                 |
 //! | document's place  | `WS#{ws}`        | `DOC#{proj}#AT#{ms:013}#{doc}` |            |                 |
+//! | assistant's place | `ASTS#{ws}`      | `SHARED#{ms:013}#{ast}` or `PRIVATE#{ms:013}#{ast}` |  |    |
+//! | who may see a private one | `SEES#{ws}#{usr}` | `MADE#{ast}` or `GRANT#{ast}` |         |                 |
 //! | SMS configuration | `SMS#{ast}`      | `CONFIG`                    |               |                 |
 //! | number -> assistant | `PHONE#{e164}` | `PHONE`                     |               |                 |
 //! | inbound SMS       | `SMS#{ast}`      | `IN#{MessageSid}`           |               |                 |
@@ -41,10 +43,27 @@
 //! connections); the same three for projects under `PROJ#`; a page of a
 //! project's documents, newest first (`Query` PK, `begins_with
 //! DOC#{proj}#AT#` backwards, limited to the page's end, then one
-//! `BatchGetItem`), whatever the project's size. A connection is
+//! `BatchGetItem`), whatever the project's size; a page of the assistants
+//! a member may see, newest first, the same way (below). A connection is
 //! written twice, once under each side, in one transaction with the
 //! assistant's `projectCount`, so either side's cascade finds it. Ids have a
 //! fixed length, so no id's key is a prefix of another's.
+//!
+//! A page of assistants reads their places in the workspace's listing,
+//! one key-only item per assistant, written and deleted in the assistant's
+//! own transactions and kept apart by visibility: `SHARED#` for `public`
+//! and `workspace` ones, which every member sees, `PRIVATE#` for the rest.
+//! Owners and admins see both, so their page is the newest of two backwards
+//! `Query`s limited to the page's end, and their `total` the workspace's
+//! `assistantCount`. Anyone else sees the shared ones and those private ones
+//! they made or were granted: the `SEES#` partition names those (one item
+//! per creation and per grant on an assistant, written with it), so their
+//! page merges the shared listing with the private ones among them, and
+//! their `total` is the shared count (`assistantCount` less
+//! `privateAssistantCount`) plus those. Nothing here grows with the
+//! workspace: only with the page's end and with what one member made or
+//! was granted. The listing has a partition of its own so that a page's
+//! reads and the workspace's other traffic do not share one key.
 //!
 //! The SMS channel keeps an assistant's traffic in a partition of its own,
 //! keyed by assistant alone because the webhook's URL names no workspace;
@@ -243,6 +262,59 @@ pub fn document_listing_prefix(project: &ProjectId) -> String {
     format!("{}AT#", documents_prefix(project))
 }
 
+/// An assistant's place in its workspace's listing, under the prefix of
+/// what its visibility lets every member see or not.
+pub fn assistant_place(
+    ws: &WorkspaceId,
+    private: bool,
+    created: Timestamp,
+    id: &AssistantId,
+) -> (String, String) {
+    (
+        assistant_places_partition(ws),
+        format!(
+            "{}{}",
+            assistant_places_prefix(private),
+            place_suffix(created, id)
+        ),
+    )
+}
+
+pub fn assistant_places_partition(ws: &WorkspaceId) -> String {
+    format!("ASTS#{ws}")
+}
+
+pub fn assistant_places_prefix(private: bool) -> &'static str {
+    if private { "PRIVATE#" } else { "SHARED#" }
+}
+
+/// What orders places, newest last: the creation time, then the id.
+pub fn place_suffix(created: Timestamp, id: &AssistantId) -> String {
+    format!("{:013}#{id}", created.millis().max(0))
+}
+
+/// The partition naming the assistants `user` made or was granted in `ws`:
+/// the private ones among them are those, besides the shared, they see.
+pub fn viewer_partition(ws: &WorkspaceId, user: &UserId) -> String {
+    format!("SEES#{ws}#{user}")
+}
+
+pub fn made_by(ws: &WorkspaceId, user: &UserId, id: &AssistantId) -> (String, String) {
+    (viewer_partition(ws, user), format!("MADE#{id}"))
+}
+
+pub const GRANTED_PREFIX: &str = "GRANT#";
+
+pub fn granted_to(ws: &WorkspaceId, user: &UserId, id: &AssistantId) -> (String, String) {
+    (viewer_partition(ws, user), format!("{GRANTED_PREFIX}{id}"))
+}
+
+/// The assistant a `SEES#` item names.
+pub fn seen_assistant(sk: &str) -> Option<AssistantId> {
+    sk.split_once('#')
+        .and_then(|(_, id)| AssistantId::parse(id))
+}
+
 /// What an item under `AST#` or `PROJ#` is, read back from its sort key.
 #[derive(Debug, PartialEq, Eq)]
 pub enum SortKey {
@@ -439,6 +511,28 @@ mod tests {
         assert!(grant_sk.starts_with(&children_prefix(&target)));
         assert!(connection_sk.starts_with(&children_prefix(&target)));
         assert!(!assistant_sk.starts_with(&children_prefix(&target)));
+    }
+
+    #[test]
+    fn places_order_newest_last_by_time_then_id_and_notes_name_their_assistant() {
+        let ws = WorkspaceId::generate();
+        let (a, b) = (AssistantId::generate(), AssistantId::generate());
+        let (older, newer) = (Timestamp::now(), Timestamp::now());
+        let (pk, first) = assistant_place(&ws, false, older, &a);
+        let (_, second) = assistant_place(&ws, false, newer, &b);
+        assert!(first < second);
+        assert!(first.starts_with(assistant_places_prefix(false)));
+        assert_ne!(pk, workspace_partition(&ws), "a partition of its own");
+        let (_, private) = assistant_place(&ws, true, older, &a);
+        assert!(private.starts_with(assistant_places_prefix(true)));
+        assert!(!private.starts_with(assistant_places_prefix(false)));
+        let user = UserId::generate();
+        let (made_pk, made) = made_by(&ws, &user, &a);
+        let (granted_pk, granted) = granted_to(&ws, &user, &b);
+        assert_eq!(made_pk, granted_pk);
+        assert_eq!(seen_assistant(&made), Some(a));
+        assert_eq!(seen_assistant(&granted), Some(b));
+        assert!(granted.starts_with(GRANTED_PREFIX) && !made.starts_with(GRANTED_PREFIX));
     }
 
     #[test]

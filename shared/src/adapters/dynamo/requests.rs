@@ -32,6 +32,65 @@ pub(super) struct UpdateSpec<'a> {
     pub values: Vec<(&'a str, AttributeValue)>,
 }
 
+/// The update of named fields (`None` removes one) and `updatedAt`, on an
+/// item that exists and still holds each `expected` (field, value).
+struct FieldUpdate {
+    expression: String,
+    condition: String,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl FieldUpdate {
+    fn new(
+        fields: Vec<(&'static str, Option<AttributeValue>)>,
+        expected: Vec<(&'static str, AttributeValue)>,
+        now: crate::domain::time::Timestamp,
+    ) -> Self {
+        let mut sets = vec!["updatedAt = :updatedAt".to_owned()];
+        let mut removes = Vec::new();
+        let mut names = HashMap::new();
+        let mut values = HashMap::from([(":updatedAt".to_owned(), codec::time(now))]);
+        for (field, value) in fields {
+            match value {
+                Some(value) => {
+                    sets.push(format!("#{field} = :{field}"));
+                    values.insert(format!(":{field}"), value);
+                }
+                None => removes.push(format!("#{field}")),
+            }
+            names.insert(format!("#{field}"), field.to_owned());
+        }
+        let condition = unchanged_condition(expected, &mut names, &mut values);
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        Self {
+            expression,
+            condition,
+            names,
+            values,
+        }
+    }
+}
+
+/// That an item exists and still holds each `expected` (field, value),
+/// adding the names and values the condition reads.
+fn unchanged_condition(
+    expected: Vec<(&'static str, AttributeValue)>,
+    names: &mut HashMap<String, String>,
+    values: &mut HashMap<String, AttributeValue>,
+) -> String {
+    let mut condition = "attribute_exists(PK)".to_owned();
+    for (field, value) in expected {
+        condition.push_str(&format!(" AND #{field} = :was_{field}"));
+        names.insert(format!("#{field}"), field.to_owned());
+        values.insert(format!(":was_{field}"), value);
+    }
+    condition
+}
+
 /// Expression values (`:name`) as the SDK takes them; none is no map.
 fn expression_values(
     values: Vec<(&str, AttributeValue)>,
@@ -217,15 +276,31 @@ impl DynamoStore {
         condition: &str,
         values: Vec<(&str, AttributeValue)>,
     ) -> TransactWriteItem {
+        self.delete(
+            key,
+            Some(condition.to_owned()),
+            HashMap::new(),
+            expression_values(values).unwrap_or_default(),
+        )
+    }
+
+    fn delete(
+        &self,
+        key: Item,
+        condition: Option<String>,
+        names: HashMap<String, String>,
+        values: HashMap<String, AttributeValue>,
+    ) -> TransactWriteItem {
         TransactWriteItem::builder()
             .delete(
                 Delete::builder()
                     .table_name(&self.table)
                     .set_key(Some(key))
-                    .condition_expression(condition)
-                    .set_expression_attribute_values(expression_values(values))
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_names((!names.is_empty()).then_some(names))
+                    .set_expression_attribute_values((!values.is_empty()).then_some(values))
                     .build()
-                    .expect("table, key and condition are set"),
+                    .expect("table and key are set"),
             )
             .build()
     }
@@ -249,29 +324,29 @@ impl DynamoStore {
     }
 
     pub(super) fn delete_item(&self, key: Item, condition: &str) -> TransactWriteItem {
-        TransactWriteItem::builder()
-            .delete(
-                Delete::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key))
-                    .condition_expression(condition)
-                    .build()
-                    .expect("table, key and condition are set"),
-            )
-            .build()
+        self.delete(
+            key,
+            Some(condition.to_owned()),
+            HashMap::new(),
+            HashMap::new(),
+        )
+    }
+
+    /// A delete of an item that exists and still holds each `expected`
+    /// (field, value).
+    pub(super) fn delete_unless_changed(
+        &self,
+        key: Item,
+        expected: Vec<(&'static str, AttributeValue)>,
+    ) -> TransactWriteItem {
+        let (mut names, mut values) = (HashMap::new(), HashMap::new());
+        let condition = unchanged_condition(expected, &mut names, &mut values);
+        self.delete(key, Some(condition), names, values)
     }
 
     /// A delete that holds whether or not the item is there.
     pub(super) fn delete_key(&self, key: Item) -> TransactWriteItem {
-        TransactWriteItem::builder()
-            .delete(
-                Delete::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key))
-                    .build()
-                    .expect("table and key are set"),
-            )
-            .build()
+        self.delete(key, None, HashMap::new(), HashMap::new())
     }
 
     /// The first `count` items of a table partition whose sort key starts
@@ -394,27 +469,20 @@ impl DynamoStore {
         fields: Vec<(&'static str, Option<AttributeValue>)>,
         what: &'static str,
     ) -> Result<Item, StoreError> {
-        let mut sets = vec!["updatedAt = :updatedAt".to_owned()];
-        let mut removes = Vec::new();
-        let mut names = HashMap::new();
-        let mut values = HashMap::from([(
-            ":updatedAt".to_owned(),
-            codec::time(crate::domain::time::Timestamp::now()),
-        )]);
-        for (field, value) in fields {
-            match value {
-                Some(value) => {
-                    sets.push(format!("#{field} = :{field}"));
-                    values.insert(format!(":{field}"), value);
-                }
-                None => removes.push(format!("#{field}")),
-            }
-            names.insert(format!("#{field}"), field.to_owned());
-        }
-        let mut expression = format!("SET {}", sets.join(", "));
-        if !removes.is_empty() {
-            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
-        }
+        self.update_fields_if(item_key, fields, Vec::new(), what)
+            .await
+    }
+
+    /// [`Self::update_fields`] on an item that must also still hold each of
+    /// `expected` (field, value); `NotFound(what)` if it does not.
+    pub(super) async fn update_fields_if(
+        &self,
+        item_key: Item,
+        fields: Vec<(&'static str, Option<AttributeValue>)>,
+        expected: Vec<(&'static str, AttributeValue)>,
+        what: &'static str,
+    ) -> Result<Item, StoreError> {
+        let update = FieldUpdate::new(fields, expected, crate::domain::time::Timestamp::now());
         let condition_failed = |err: &SdkError<UpdateItemError, _>| {
             matches!(
                 err.as_service_error(),
@@ -427,10 +495,12 @@ impl DynamoStore {
                 .update_item()
                 .table_name(&self.table)
                 .set_key(Some(item_key.clone()))
-                .update_expression(expression.clone())
-                .condition_expression("attribute_exists(PK)")
-                .set_expression_attribute_names((!names.is_empty()).then(|| names.clone()))
-                .set_expression_attribute_values(Some(values.clone()))
+                .update_expression(update.expression.clone())
+                .condition_expression(update.condition.clone())
+                .set_expression_attribute_names(
+                    (!update.names.is_empty()).then(|| update.names.clone()),
+                )
+                .set_expression_attribute_values(Some(update.values.clone()))
                 .return_values(ReturnValue::AllNew)
                 .send()
                 .await;
@@ -441,6 +511,28 @@ impl DynamoStore {
             }
         })
         .await
+    }
+
+    /// [`Self::update_fields_if`] as one item of a transaction, with the
+    /// `updatedAt` it writes.
+    pub(super) fn update_fields_item(
+        &self,
+        item_key: Item,
+        fields: Vec<(&'static str, Option<AttributeValue>)>,
+        expected: Vec<(&'static str, AttributeValue)>,
+        now: crate::domain::time::Timestamp,
+    ) -> TransactWriteItem {
+        let update = FieldUpdate::new(fields, expected, now);
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(item_key))
+            .update_expression(update.expression)
+            .condition_expression(update.condition)
+            .set_expression_attribute_names((!update.names.is_empty()).then_some(update.names))
+            .set_expression_attribute_values(Some(update.values))
+            .build()
+            .expect("table, key and expression are set");
+        TransactWriteItem::builder().update(update).build()
     }
 
     /// Deletes up to 25 items per call, retrying what the service leaves

@@ -29,7 +29,7 @@ use std::time::Duration;
 const DUPLICATE: &str = "already recorded";
 const CHANGED: &str = "changed meanwhile";
 
-fn config_from(item: &Item) -> Result<SmsConfig, StoreError> {
+pub(super) fn config_from(item: &Item) -> Result<SmsConfig, StoreError> {
     let sealed = item
         .get("sealedAuthToken")
         .and_then(|v| v.as_b().ok())

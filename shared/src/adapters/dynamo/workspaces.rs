@@ -426,20 +426,24 @@ impl WorkspaceStore for DynamoStore {
     /// theirs is left for the same person to find when added back.
     async fn remove_member(&self, current: &Membership) -> Result<(), StoreError> {
         let suffix = keys::grant_suffix(&current.user_id);
-        let grants: Vec<Item> = self
-            .query_partition(&keys::workspace_partition(&current.workspace_id), "")
-            .await?
+        let partition = keys::workspace_partition(&current.workspace_id);
+        // Their notes of the grants, which their list of assistants reads.
+        let notes = keys::viewer_partition(&current.workspace_id, &current.user_id);
+        let (everything, notes) = tokio::try_join!(
+            self.query_partition(&partition, ""),
+            self.query_partition(&notes, keys::GRANTED_PREFIX),
+        )?;
+        let grants: Vec<Item> = everything
             .iter()
-            .filter_map(|item| {
-                let sk = codec::text(item, keys::SK).ok()?;
-                sk.ends_with(&suffix).then(|| {
-                    key(
-                        keys::workspace_partition(&current.workspace_id),
-                        sk.to_owned(),
-                    )
-                })
+            .filter(|item| codec::text(item, keys::SK).is_ok_and(|sk| sk.ends_with(&suffix)))
+            .chain(&notes)
+            .map(|item| {
+                Ok(key(
+                    codec::text(item, keys::PK)?.to_owned(),
+                    codec::text(item, keys::SK)?.to_owned(),
+                ))
             })
-            .collect();
+            .collect::<Result<_, StoreError>>()?;
         for chunk in grants.chunks(super::BATCH_WRITE_MAX) {
             self.batch_delete(chunk.to_vec()).await?;
         }

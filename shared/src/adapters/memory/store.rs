@@ -13,6 +13,7 @@ use crate::domain::ids::{
     ApiKeyId, AssistantId, ConversationId, DocumentId, ProjectId, UserId, WorkspaceId,
 };
 use crate::domain::member::{Email, MemberChanges, Membership, User, WorkspaceContext};
+use crate::domain::policy::Actor;
 use crate::domain::project::{Connection, Project, ProjectChanges};
 use crate::domain::role::{MemberStatus, Role};
 use crate::domain::time::Timestamp;
@@ -569,6 +570,30 @@ impl AssistantStore for MemoryStore {
                 context: t.context(ws, user),
                 found: t.one_with_grant(&t.assistants, ws, id, AccessTarget::Assistant, user),
             })
+        })
+        .await
+    }
+
+    async fn list_assistants_page(
+        &self,
+        ws: &WorkspaceId,
+        viewer: &Actor,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<Assistant>, usize), StoreError> {
+        self.run(Call::Read, |t| {
+            let mut visible: Vec<Assistant> = t
+                .all_with_grants(&t.assistants, ws, AccessTarget::Assistant, &viewer.user_id)
+                .into_iter()
+                .filter(|seen| viewer.can_view_assistant(&seen.item, seen.granted))
+                .map(|seen| seen.item)
+                .collect();
+            visible.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+            let total = visible.len();
+            Ok((
+                visible.into_iter().skip(offset).take(limit).collect(),
+                total,
+            ))
         })
         .await
     }
