@@ -361,8 +361,8 @@ async fn seeded_of(
         document.insert("createdAt".into(), at);
         items.push(document);
         items.push(key_only(
-            pk.clone(),
-            format!("{prefix}AT#{:013}#{id}", base + i as i64),
+            format!("DOCS#{ws}#{}", project.id),
+            format!("AT#{:013}#{id}", base + i as i64),
         ));
     }
     for chunk in items.chunks(25) {

@@ -60,23 +60,23 @@ impl CascadeStore for DynamoStore {
                 _ => plain.push(key(codec::text(item, keys::PK)?.to_owned(), sk.to_owned())),
             }
         }
-        // A project's documents sit under their own prefix, with their
+        // A project's documents sit under their own prefix, and their
         // places in its listing, which go too but are not counted: each is
         // a document's shadow, not a record of its own.
         if let AccessTarget::Project(project) = of {
-            let listing = keys::document_listing_prefix(project);
-            for item in self
-                .query_partition(
-                    &keys::workspace_partition(ws),
-                    &keys::documents_prefix(project),
-                )
-                .await?
-            {
-                let sk = codec::text(&item, keys::SK)?;
-                if sk.starts_with(&listing) {
-                    shadows += 1;
-                }
-                plain.push(key(codec::text(&item, keys::PK)?.to_owned(), sk.to_owned()));
+            let partition = keys::workspace_partition(ws);
+            let listing = keys::document_listing_partition(ws, project);
+            let prefix = keys::documents_prefix(project);
+            let (documents, places) = tokio::try_join!(
+                self.query_partition(&partition, &prefix),
+                self.query_partition(&listing, ""),
+            )?;
+            shadows += places.len();
+            for item in documents.iter().chain(&places) {
+                plain.push(key(
+                    codec::text(item, keys::PK)?.to_owned(),
+                    codec::text(item, keys::SK)?.to_owned(),
+                ));
             }
         }
         if let AccessTarget::Assistant(assistant) = of {

@@ -89,8 +89,8 @@ impl DocumentStore for DynamoStore {
     ) -> Result<Vec<Document>, StoreError> {
         let places = self
             .query_first(
-                &keys::workspace_partition(ws),
-                &keys::document_listing_prefix(project),
+                &keys::document_listing_partition(ws, project),
+                keys::DOCUMENT_PLACE_PREFIX,
                 false,
                 offset.saturating_add(limit),
             )

@@ -15,7 +15,7 @@
 //! | connection        | `WS#{ws}`        | `AST#{ast}#PROJ#{proj}`     |               |                 |
 //! | connection (back) | `WS#{ws}`        | `PROJ#{proj}#AST#{ast}`     |               |                 |
 //! | document          | `WS#{ws}`        | `DOC#{proj}#{doc}`          |               |                 |
-//! | document's place  | `WS#{ws}`        | `DOC#{proj}#AT#{ms:013}#{doc}` |            |                 |
+//! | document's place  | `DOCS#{ws}#{proj}` | `AT#{ms:013}#{doc}`       |               |                 |
 //! | assistant's place | `ASTS#{ws}`      | `SHARED#{ms:013}#{ast}` or `PRIVATE#{ms:013}#{ast}` |  |    |
 //! | who may see a private one | `SEES#{ws}#{usr}` | `MADE#{ast}` or `GRANT#{ast}` |         |                 |
 //! | SMS configuration | `SMS#{ast}`      | `CONFIG`                    |               |                 |
@@ -41,9 +41,9 @@
 //! an assistant and the caller's grant (one `BatchGetItem`); everything that
 //! hangs off an assistant (`Query` PK, `begins_with AST#{ast}#`: grants and
 //! connections); the same three for projects under `PROJ#`; a page of a
-//! project's documents, newest first (`Query` PK, `begins_with
-//! DOC#{proj}#AT#` backwards, limited to the page's end, then one
-//! `BatchGetItem`), whatever the project's size; a page of the assistants
+//! project's documents, newest first (`Query` of the project's listing
+//! backwards, limited to the page's end, then one `BatchGetItem`), whatever
+//! the project's size; a page of the assistants
 //! a member may see, newest first, the same way (below). A connection is
 //! written twice, once under each side, in one transaction with the
 //! assistant's `projectCount`, so either side's cascade finds it. Ids have a
@@ -240,8 +240,9 @@ pub fn documents_prefix(project: &ProjectId) -> String {
 
 /// A document's place in its project's listing, newest last by key: a
 /// second, key-only item written and deleted with the document, so a page
-/// of the newest is read without reading the rest. Under the documents'
-/// prefix (`AT#` cannot begin an id), so the project's cascade takes it.
+/// of the newest is read without reading the rest. The listing is a
+/// partition of its own, so a page's read and the workspace's other
+/// traffic do not share one key; the project's cascade empties it.
 pub fn document_listing(
     ws: &WorkspaceId,
     project: &ProjectId,
@@ -249,18 +250,19 @@ pub fn document_listing(
     id: &DocumentId,
 ) -> (String, String) {
     (
-        workspace_partition(ws),
+        document_listing_partition(ws, project),
         format!(
-            "{}{:013}#{id}",
-            document_listing_prefix(project),
+            "{DOCUMENT_PLACE_PREFIX}{:013}#{id}",
             created.millis().max(0)
         ),
     )
 }
 
-pub fn document_listing_prefix(project: &ProjectId) -> String {
-    format!("{}AT#", documents_prefix(project))
+pub fn document_listing_partition(ws: &WorkspaceId, project: &ProjectId) -> String {
+    format!("DOCS#{ws}#{project}")
 }
+
+pub const DOCUMENT_PLACE_PREFIX: &str = "AT#";
 
 /// An assistant's place in its workspace's listing, under the prefix of
 /// what its visibility lets every member see or not.
