@@ -53,22 +53,7 @@ impl AssistantStore for DynamoStore {
                 super::widget::default_site_item(ws, &assistant.id),
                 "attribute_not_exists(PK)",
             ),
-            self.update_item(UpdateSpec {
-                key: key(wpk, wsk),
-                expression: if private {
-                    "SET assistantCount = assistantCount + :one, \
-                     privateAssistantCount = if_not_exists(privateAssistantCount, :zero) + :one"
-                } else {
-                    "SET assistantCount = assistantCount + :one"
-                },
-                condition: Some("attribute_exists(PK)"),
-                names: &[],
-                values: if private {
-                    vec![(":one", n(1)), (":zero", n(0))]
-                } else {
-                    vec![(":one", n(1))]
-                },
-            }),
+            self.update_item(count_change(wpk, wsk, Count::Added { private })),
             self.put_item(key(lpk, lsk), "attribute_not_exists(PK)"),
             self.put_item(key(mpk, msk), "attribute_not_exists(PK)"),
         ];
@@ -270,7 +255,13 @@ impl AssistantStore for DynamoStore {
                 ),
                 self.delete_key(key(opk, osk)),
                 self.put_item(key(npk, nsk), "attribute_not_exists(PK)"),
-                self.update_item(private_count_change(wpk, wsk, !was_private)),
+                self.update_item(count_change(
+                    wpk,
+                    wsk,
+                    Count::Moved {
+                        to_private: !was_private,
+                    },
+                )),
             ];
             match self
                 .transact(items, |i| match i {
@@ -314,22 +305,11 @@ impl AssistantStore for DynamoStore {
                     key(apk.clone(), ask.clone()),
                     vec![("visibility", s(current.visibility.as_str()))],
                 ),
-                self.update_item(UpdateSpec {
-                    key: key(wpk.clone(), wsk.clone()),
-                    expression: if private {
-                        "SET assistantCount = assistantCount - :one, \
-                         privateAssistantCount = privateAssistantCount - :one"
-                    } else {
-                        "SET assistantCount = assistantCount - :one"
-                    },
-                    condition: Some(if private {
-                        "assistantCount >= :one AND privateAssistantCount >= :one"
-                    } else {
-                        "assistantCount >= :one"
-                    }),
-                    names: &[],
-                    values: vec![(":one", n(1))],
-                }),
+                self.update_item(count_change(
+                    wpk.clone(),
+                    wsk.clone(),
+                    Count::Removed { private },
+                )),
                 self.delete_key(key(lpk, lsk)),
                 self.delete_key(key(mpk, msk)),
             ];
@@ -407,24 +387,55 @@ fn page_of(
         .collect()
 }
 
-/// One more private assistant (or one fewer) on the workspace.
-fn private_count_change(pk: String, sk: String, more: bool) -> UpdateSpec<'static> {
-    if more {
-        UpdateSpec {
-            key: key(pk, sk),
-            expression: "SET privateAssistantCount = if_not_exists(privateAssistantCount, :zero) + :one",
-            condition: Some("attribute_exists(PK)"),
-            names: &[],
-            values: vec![(":one", n(1)), (":zero", n(0))],
-        }
-    } else {
-        UpdateSpec {
-            key: key(pk, sk),
-            expression: "SET privateAssistantCount = privateAssistantCount - :one",
-            condition: Some("privateAssistantCount >= :one"),
-            names: &[],
-            values: vec![(":one", n(1))],
-        }
+/// How an assistant's write moves the workspace's counts.
+enum Count {
+    Added { private: bool },
+    Removed { private: bool },
+    Moved { to_private: bool },
+}
+
+/// The workspace's `assistantCount` and `privateAssistantCount` moved as
+/// `change` says, neither below zero (`privateAssistantCount` is absent on
+/// a workspace that has never had a private assistant).
+fn count_change(pk: String, sk: String, change: Count) -> UpdateSpec<'static> {
+    let (expression, condition) = match change {
+        Count::Added { private: false } => (
+            "SET assistantCount = assistantCount + :one",
+            "attribute_exists(PK)",
+        ),
+        Count::Added { private: true } => (
+            "SET assistantCount = assistantCount + :one, \
+             privateAssistantCount = if_not_exists(privateAssistantCount, :zero) + :one",
+            "attribute_exists(PK)",
+        ),
+        Count::Removed { private: false } => (
+            "SET assistantCount = assistantCount - :one",
+            "assistantCount >= :one",
+        ),
+        Count::Removed { private: true } => (
+            "SET assistantCount = assistantCount - :one, \
+             privateAssistantCount = privateAssistantCount - :one",
+            "assistantCount >= :one AND privateAssistantCount >= :one",
+        ),
+        Count::Moved { to_private: true } => (
+            "SET privateAssistantCount = if_not_exists(privateAssistantCount, :zero) + :one",
+            "attribute_exists(PK)",
+        ),
+        Count::Moved { to_private: false } => (
+            "SET privateAssistantCount = privateAssistantCount - :one",
+            "privateAssistantCount >= :one",
+        ),
+    };
+    let mut values = vec![(":one", n(1))];
+    if expression.contains(":zero") {
+        values.push((":zero", n(0)));
+    }
+    UpdateSpec {
+        key: key(pk, sk),
+        expression,
+        condition: Some(condition),
+        names: &[],
+        values,
     }
 }
 

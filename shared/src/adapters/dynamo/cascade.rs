@@ -36,8 +36,7 @@ impl CascadeStore for DynamoStore {
             let sk = codec::text(item, keys::SK)?;
             match keys::parse_sort_key(sk) {
                 SortKey::Grant(AccessTarget::Assistant(assistant), user) => {
-                    let (pk, sk) = keys::grant(ws, of, &user);
-                    plain.push(key(pk, sk));
+                    plain.push(key(codec::text(item, keys::PK)?.to_owned(), sk.to_owned()));
                     let (pk, sk) = keys::granted_to(ws, &user, &assistant);
                     plain.push(key(pk, sk));
                     shadows += 1;
