@@ -15,6 +15,7 @@ actions one by one, each only to its own item, and calls are serialized.
 """
 
 import argparse
+import bisect
 import copy
 import inspect
 import signal
@@ -105,9 +106,18 @@ def journaled(transact_write_items):
 
 
 def partition_only(query):
-    """A query of the table itself reads only its partition's items: moto
-    reads every item of the table and keeps those with the partition's key,
-    the same answer in time proportional to the whole table."""
+    """A query of the table itself reads only its partition's items, and
+    only the part of it the answer can come from.
+
+    moto reads every item of the table and keeps those with the partition's
+    key, then sorts them with comparisons written in Python (about 300 ms
+    for a partition of 10,000) before it applies the key condition and
+    `Limit`: time proportional to the whole table, where DynamoDB reads only
+    the page. Here a partition of string sort keys is sorted natively,
+    narrowed to a `begins_with` condition's range, and, for a first page,
+    cut to the `Limit` items it can return and the one after them (which is
+    how moto knows to answer a LastEvaluatedKey). moto still runs its own
+    query on what is left, so its answers, checks and errors are unchanged."""
     signature = inspect.signature(query)
 
     def partition_query(table, *args, **kwargs):
@@ -116,6 +126,9 @@ def partition_only(query):
         if call.get("index_name") or hash_key is None or not table.has_range_key:
             return query(table, *args, **kwargs)
         partition = list(table.items.get(hash_key, {}).values())
+        if all(item.range_key.type == "S" for item in partition):
+            partition.sort(key=lambda item: item.range_key.value)
+            partition = narrowed(partition, call)
         table.all_items = lambda: partition
         try:
             return query(table, *args, **kwargs)
@@ -123,6 +136,28 @@ def partition_only(query):
             del table.all_items
 
     return partition_query
+
+
+def narrowed(partition, call):
+    """The sorted partition cut to what a query's answer can come from."""
+    comparison, objects = call.get("range_comparison"), call.get("range_objs") or []
+    if comparison == "BEGINS_WITH" and objects and objects[0].type == "S":
+        prefix = objects[0].value
+        # The items with a prefix are one run of the sorted keys.
+        keys = [item.range_key.value for item in partition]
+        first = bisect.bisect_left(keys, prefix)
+        last = first
+        while last < len(keys) and keys[last].startswith(prefix):
+            last += 1
+        partition = partition[first:last]
+    elif comparison:
+        return partition
+    limit = call.get("limit")
+    if limit and call.get("exclusive_start_key") is None and not call.get("filter_kwargs"):
+        keep = limit + 1
+        forward = call.get("scan_index_forward", True) is not False
+        partition = partition[:keep] if forward else partition[-keep:]
+    return partition
 
 
 def main():
