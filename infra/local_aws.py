@@ -15,9 +15,11 @@ actions one by one, each only to its own item, and calls are serialized.
 """
 
 import argparse
+import base64
 import bisect
 import copy
 import inspect
+import json
 import signal
 import sys
 import threading
@@ -26,6 +28,7 @@ import moto.dynamodb.models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoResult
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
 
@@ -160,6 +163,52 @@ def narrowed(partition, call):
     return partition
 
 
+# The operations whose answers are items: their result is already DynamoDB's
+# JSON, so it is written out as it is.
+ITEM_OPERATIONS = frozenset(
+    {
+        "BatchGetItem",
+        "BatchWriteItem",
+        "DeleteItem",
+        "GetItem",
+        "PutItem",
+        "Query",
+        "Scan",
+        "TransactGetItems",
+        "TransactWriteItems",
+        "UpdateItem",
+    }
+)
+
+
+def wire(value):
+    """A DynamoDB result as its JSON: binary values in base64, absent
+    members left out."""
+    if isinstance(value, dict):
+        return {name: wire(member) for name, member in value.items() if member is not None}
+    if isinstance(value, list):
+        return [wire(member) for member in value]
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode("ascii")
+    return value
+
+
+def plain_json(execute_result):
+    """Items are written with `json.dumps`: moto's generic serializer walks
+    every attribute value against the API's model (about 70% of a
+    four-item BatchGetItem's time, so a batch read cost 1.8x a GetItem)
+    to produce the same JSON."""
+
+    def execute(result, context):
+        if context.operation_model.name not in ITEM_OPERATIONS:
+            return execute_result(result, context)
+        status = context.operation_model.http.get("responseCode", 200)
+        headers = {"Content-Type": "application/x-amz-json-1.0"}
+        return status, headers, json.dumps(wire(result.result), separators=(",", ":"))
+
+    return execute
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
@@ -168,6 +217,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     DynamoDBBackend.transact_write_items = journaled(DynamoDBBackend.transact_write_items)
     Table.query = partition_only(Table.query)
+    DynamoResult.execute_result = plain_json(DynamoResult.execute_result)
     app = SerializedDynamoDB(DomainDispatcherApplication(create_backend_app))
     run_simple(args.host, args.port, app, threaded=True)
 
