@@ -117,19 +117,80 @@ def journaled(transact_write_items):
     return transact
 
 
+class SortedPartition(dict):
+    """A partition's items by sort key that also keeps its sort keys in
+    order, sorted again only after a key comes or goes (an update of an
+    item's attributes leaves the order as it was)."""
+
+    _order = None  # (the keys' strings, the keys), in order; None: stale
+
+    def __setitem__(self, key, value):
+        if key not in self:
+            self._order = None
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key):
+        self._order = None
+        super().__delitem__(key)
+
+    def pop(self, *args):
+        self._order = None
+        return super().pop(*args)
+
+    def popitem(self):
+        self._order = None
+        return super().popitem()
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self._order = None
+        return super().setdefault(key, default)
+
+    def update(self, *args, **kwargs):
+        self._order = None
+        super().update(*args, **kwargs)
+
+    def clear(self):
+        self._order = None
+        super().clear()
+
+    def in_order(self):
+        """The sort keys' strings and the keys, in order; None when some
+        sort key is not a string (left to moto)."""
+        if self._order is None:
+            keys = list(self)
+            if not all(key.type == "S" for key in keys):
+                return None
+            keys.sort(key=lambda key: key.value)
+            self._order = ([key.value for key in keys], keys)
+        return self._order
+
+
+def sorted_partitions(init):
+    def table_init(table, *args, **kwargs):
+        init(table, *args, **kwargs)
+        table.items = collections.defaultdict(SortedPartition)
+
+    return table_init
+
+
 def partition_only(query):
-    """A query of the table itself reads only its partition's items, and
-    only the part of it the answer can come from.
+    """A query of the table itself reads only the part of its partition the
+    answer can come from.
 
     moto reads every item of the table and keeps those with the partition's
     key, then sorts them with comparisons written in Python (about 300 ms
     for a partition of 10,000) before it applies the key condition and
     `Limit`: time proportional to the whole table, where DynamoDB reads only
-    the page. Here a partition of string sort keys is sorted natively,
-    narrowed to a `begins_with` condition's range, and, for a first page,
-    cut to the `Limit` items it can return and the one after them (which is
-    how moto knows to answer a LastEvaluatedKey). moto still runs its own
-    query on what is left, so its answers, checks and errors are unchanged."""
+    the page. Here a partition's string sort keys are kept in order, a
+    `begins_with` condition is found in them by bisection, and a first page
+    is cut to the `Limit` items it can return and the one after them (which
+    is how moto knows to answer a LastEvaluatedKey). moto still runs its own
+    query on what is left, so its answers, checks and errors are unchanged
+    but for one: a page that ends at the condition's last key carries no
+    LastEvaluatedKey, where moto took one from the first key past the
+    condition (DynamoDB may answer either way; a reader follows it to an
+    empty page)."""
     signature = inspect.signature(query)
 
     def partition_query(table, *args, **kwargs):
@@ -137,11 +198,15 @@ def partition_only(query):
         hash_key = call.get("hash_key")
         if call.get("index_name") or hash_key is None or not table.has_range_key:
             return query(table, *args, **kwargs)
-        partition = list(table.items.get(hash_key, {}).values())
-        if all(item.range_key.type == "S" for item in partition):
-            partition.sort(key=lambda item: item.range_key.value)
-            partition = narrowed(partition, call)
-        table.all_items = lambda: partition
+        partition = table.items.get(hash_key, {})
+        order = partition.in_order() if isinstance(partition, SortedPartition) else None
+        if order is None:
+            candidates = list(partition.values())
+        else:
+            strings, keys = order
+            first, last = answerable(strings, call)
+            candidates = [partition[key] for key in keys[first:last]]
+        table.all_items = lambda: candidates
         try:
             return query(table, *args, **kwargs)
         finally:
@@ -150,26 +215,32 @@ def partition_only(query):
     return partition_query
 
 
-def narrowed(partition, call):
-    """The sorted partition cut to what a query's answer can come from."""
+def answerable(strings, call):
+    """The run of a partition's sorted sort keys a query's answer can come
+    from, as indices."""
+    first, last = 0, len(strings)
     comparison, objects = call.get("range_comparison"), call.get("range_objs") or []
     if comparison == "BEGINS_WITH" and objects and objects[0].type == "S":
         prefix = objects[0].value
-        # The items with a prefix are one run of the sorted keys.
-        keys = [item.range_key.value for item in partition]
-        first = bisect.bisect_left(keys, prefix)
+        first = bisect.bisect_left(strings, prefix)
         last = first
-        while last < len(keys) and keys[last].startswith(prefix):
-            last += 1
-        partition = partition[first:last]
+        # The keys with a prefix are one run; its end is where the next
+        # key without it would go.
+        if prefix:
+            after = prefix[:-1] + chr(ord(prefix[-1]) + 1) if ord(prefix[-1]) < 0x10FFFF else None
+            last = bisect.bisect_left(strings, after) if after else len(strings)
+        else:
+            last = len(strings)
     elif comparison:
-        return partition
+        return first, last
     limit = call.get("limit")
     if limit and call.get("exclusive_start_key") is None and not call.get("filter_kwargs"):
         keep = limit + 1
-        forward = call.get("scan_index_forward", True) is not False
-        partition = partition[:keep] if forward else partition[-keep:]
-    return partition
+        if call.get("scan_index_forward", True) is not False:
+            last = min(last, first + keep)
+        else:
+            first = max(first, last - keep)
+    return first, last
 
 
 # The operations whose answers are items: their result is already DynamoDB's
@@ -276,6 +347,7 @@ def main():
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     DynamoDBBackend.transact_write_items = journaled(DynamoDBBackend.transact_write_items)
+    Table.__init__ = sorted_partitions(Table.__init__)
     Table.query = partition_only(Table.query)
     DynamoHandler.transact_write_items = idempotent(DynamoHandler.transact_write_items)
     DynamoResult.execute_result = plain_json(DynamoResult.execute_result)
