@@ -13,6 +13,8 @@ use axum::http::{Method, Request};
 use devtools::local::{LocalStack, ResourceNames, require_loopback_endpoint};
 use devtools::seed::seed_demo;
 use shared::http::all_routes_router;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
 
@@ -22,8 +24,9 @@ const SAMPLES: usize = 300;
 const LISTED: usize = 25;
 /// Assistants in the large workspace, and documents in its project.
 const LARGE: usize = 10_000;
-/// Samples of each list of the large sizes (each can read all of them).
-const LARGE_SAMPLES: usize = 10;
+/// Samples of each list of the large sizes: enough for a median that a
+/// stray slow call on the local server does not move.
+const LARGE_SAMPLES: usize = 60;
 
 struct Figures {
     median: Duration,
@@ -62,6 +65,34 @@ where
         samples.push(started.elapsed());
     }
     figures(samples)
+}
+
+type Run<'a> = Box<dyn FnMut() -> Pin<Box<dyn Future<Output = ()> + 'a>> + 'a>;
+
+fn boxed<'a, F, Fut>(mut run: F) -> Run<'a>
+where
+    F: FnMut() -> Fut + 'a,
+    Fut: Future<Output = ()> + 'a,
+{
+    Box::new(move || Box::pin(run()))
+}
+
+/// Each operation's figures, from rounds that run each of them once.
+async fn in_turns<const N: usize>(mut runs: [Run<'_>; N]) -> [Figures; N] {
+    for _ in 0..WARMUP {
+        for run in runs.iter_mut() {
+            run().await;
+        }
+    }
+    let mut samples: [Vec<Duration>; N] = std::array::from_fn(|_| Vec::with_capacity(SAMPLES));
+    for _ in 0..SAMPLES {
+        for (run, taken) in runs.iter_mut().zip(samples.iter_mut()) {
+            let started = Instant::now();
+            run().await;
+            taken.push(started.elapsed());
+        }
+    }
+    samples.map(figures)
 }
 
 fn ms(d: Duration) -> String {
@@ -110,7 +141,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let get_path = format!("{list_path}/{assistant}");
 
-    let raw = time(|| {
+    let raw = boxed(|| {
         let dynamo = dynamo.clone();
         let table = local.table.to_owned();
         let ws = seed.workspace_id.to_string();
@@ -125,13 +156,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .send()
                 .await;
         }
-    })
-    .await;
+    });
     // What a warm get asks the store for, asked directly: the workspace, the
     // owner's membership, the assistant and the owner's grant on it, in
     // one BatchGetItem (the keys the adapter builds), so the API's own
     // share of the get's time can be told from the local server's.
-    let raw_batch = time(|| {
+    let raw_batch = boxed(|| {
         let ws = seed.workspace_id.to_string();
         let user = seed.users["owner"].clone();
         let key = |sk: String| {
@@ -155,9 +185,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         async move {
             let _ = read.await;
         }
-    })
-    .await;
-    let raw_query = time(|| {
+    });
+    let raw_query = boxed(|| {
         let query = dynamo
             .query()
             .table_name(&local.table)
@@ -169,9 +198,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         async move {
             let _ = query.await;
         }
-    })
-    .await;
-    let raw_transaction = time(|| {
+    });
+    let raw_transaction = boxed(|| {
         let put = TransactWriteItem::builder()
             .put(
                 Put::builder()
@@ -205,26 +233,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         async move {
             let _ = write.await;
         }
-    })
-    .await;
-    let get = time(|| {
+    });
+    let get = boxed(|| {
         let call = router
             .clone()
             .oneshot(request(Method::GET, &get_path, None));
         async move {
             let _ = call.await;
         }
-    })
-    .await;
-    let list = time(|| {
+    });
+    let list = boxed(|| {
         let call = router
             .clone()
             .oneshot(request(Method::GET, &list_path, None));
         async move {
             let _ = call.await;
         }
-    })
-    .await;
+    });
+    // Sampled in turns, one of each per round, so that each sees the same
+    // machine: this one's speed drifts by up to 2x within a minute, which
+    // timed one after another made the ratios swing (the get measured
+    // 0.9x to 1.8x a raw GetItem in back-to-back runs).
+    let [raw, raw_batch, raw_query, raw_transaction, get, list] =
+        in_turns([raw, raw_batch, raw_query, raw_transaction, get, list]).await;
     let create = time(|| {
         let body = r#"{"name": "bench", "temperature": 0.4}"#.to_owned();
         let call = router
@@ -239,7 +270,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let lists = list_sizes(&router, &local, &dynamo).await?;
 
     println!(
-        "API latency through the router, local stack, {SAMPLES} samples each (after {WARMUP} warm-up)"
+        "API latency through the router, local stack, {SAMPLES} samples each in turns (after {WARMUP} warm-up rounds)"
     );
     println!(
         "{:<28} {:>10} {:>10} {:>16}",
