@@ -15,6 +15,7 @@ use devtools::seed::seed_demo;
 use shared::http::all_routes_router;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
 
@@ -78,14 +79,18 @@ where
 }
 
 /// Each operation's figures, from rounds that run each of them once.
-async fn in_turns<const N: usize>(mut runs: [Run<'_>; N]) -> [Figures; N] {
-    for _ in 0..WARMUP {
+async fn in_turns<const N: usize>(
+    warmup: usize,
+    count: usize,
+    mut runs: [Run<'_>; N],
+) -> [Figures; N] {
+    for _ in 0..warmup {
         for run in runs.iter_mut() {
             run().await;
         }
     }
-    let mut samples: [Vec<Duration>; N] = std::array::from_fn(|_| Vec::with_capacity(SAMPLES));
-    for _ in 0..SAMPLES {
+    let mut samples: [Vec<Duration>; N] = std::array::from_fn(|_| Vec::with_capacity(count));
+    for _ in 0..count {
         for (run, taken) in runs.iter_mut().zip(samples.iter_mut()) {
             let started = Instant::now();
             run().await;
@@ -254,8 +259,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // machine: this one's speed drifts by up to 2x within a minute, which
     // timed one after another made the ratios swing (the get measured
     // 0.9x to 1.8x a raw GetItem in back-to-back runs).
-    let [raw, raw_batch, raw_query, raw_transaction, get, list] =
-        in_turns([raw, raw_batch, raw_query, raw_transaction, get, list]).await;
+    let [raw, raw_batch, raw_query, raw_transaction, get, list] = in_turns(
+        WARMUP,
+        SAMPLES,
+        [raw, raw_batch, raw_query, raw_transaction, get, list],
+    )
+    .await;
     let create = time(|| {
         let body = r#"{"name": "bench", "temperature": 0.4}"#.to_owned();
         let call = router
@@ -304,7 +313,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         get.median.as_secs_f64() / raw_batch.median.as_secs_f64()
     );
     println!(
-        "\nLists, a page of 25 (the default), {LARGE_SAMPLES} samples each; the same page from {LISTED} and from {LARGE}:"
+        "\nLists, a page of 25 (the default), {LARGE_SAMPLES} samples each, in turns; the same page from {LISTED} and from {LARGE}:"
     );
     println!(
         "{:<36} {:>10} {:>10} {:>12}",
@@ -501,7 +510,7 @@ async fn list_sizes(
     local: &LocalStack,
     dynamo: &aws_sdk_dynamodb::Client,
 ) -> Result<ListFigures, Box<dyn std::error::Error>> {
-    let mut sizes = Vec::new();
+    let mut seeded = Vec::new();
     for size in [LISTED, LARGE] {
         let started = Instant::now();
         let (seed, project) = seeded_of(local.store.as_ref(), dynamo, &local.table, size).await?;
@@ -509,65 +518,63 @@ async fn list_sizes(
             "seeded {size} assistants and documents in {:.0?}",
             started.elapsed()
         );
-        let ws = seed.workspace_id.to_string();
-        let mut figures = Vec::new();
-        for (name, role, path) in [
-            (
-                "assistants, as the owner",
-                "owner",
-                format!("/api/workspaces/{ws}/assistants"),
-            ),
-            (
-                "assistants, as a member",
-                "member",
-                format!("/api/workspaces/{ws}/assistants"),
-            ),
-            (
-                "documents of a project, as the owner",
-                "owner",
-                format!("/api/workspaces/{ws}/projects/{project}/documents"),
-            ),
-        ] {
-            let key = format!("Bearer {}", seed.keys[role]);
-            let refused = std::sync::atomic::AtomicUsize::new(0);
-            let f = time_n(1, LARGE_SAMPLES, || {
-                let request = Request::builder()
-                    .uri(&path)
-                    .header("authorization", &key)
-                    .body(Body::empty())
-                    .expect("a well-formed request");
-                let call = router.clone().oneshot(request);
-                let refused = &refused;
-                async move {
-                    let response = call.await.expect("the router answers");
-                    if response.status() != 200 {
-                        refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    }
-                }
-            })
-            .await;
-            let refused = refused.into_inner();
-            let name = if refused == 0 {
-                name.to_owned()
-            } else {
-                format!("{name} ({refused} of {} not 200)", LARGE_SAMPLES + 1)
-            };
-            figures.push((name, f));
-        }
-        sizes.push(figures);
+        seeded.push((seed, project));
     }
-    let large = sizes.pop().ok_or("sizes")?;
-    let small = sizes.pop().ok_or("sizes")?;
-    Ok(small
-        .into_iter()
-        .zip(large)
-        .map(|((small_name, small), (large_name, large))| {
-            let name = if large_name.len() > small_name.len() {
-                large_name
-            } else {
-                small_name
-            };
-            (name, small, large)
-        })
-        .collect())
+    type PathOf = fn(&str, &str) -> String;
+    let lists: [(&str, &str, PathOf); 3] = [
+        ("assistants, as the owner", "owner", |ws, _| {
+            format!("/api/workspaces/{ws}/assistants")
+        }),
+        ("assistants, as a member", "member", |ws, _| {
+            format!("/api/workspaces/{ws}/assistants")
+        }),
+        (
+            "documents of a project, as the owner",
+            "owner",
+            |ws, project| format!("/api/workspaces/{ws}/projects/{project}/documents"),
+        ),
+    ];
+    let mut figures = Vec::new();
+    for (name, role, path_of) in lists {
+        let refused = [AtomicUsize::new(0), AtomicUsize::new(0)];
+        let runs: Vec<Run<'_>> = seeded
+            .iter()
+            .zip(&refused)
+            .map(|((seed, project), refused)| {
+                let key = format!("Bearer {}", seed.keys[role]);
+                let path = path_of(&seed.workspace_id.to_string(), project);
+                boxed(move || {
+                    let request = Request::builder()
+                        .uri(&path)
+                        .header("authorization", &key)
+                        .body(Body::empty())
+                        .expect("a well-formed request");
+                    let call = router.clone().oneshot(request);
+                    async move {
+                        let response = call.await.expect("the router answers");
+                        if response.status() != 200 {
+                            refused.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                })
+            })
+            .collect();
+        let runs: [Run<'_>; 2] = runs.try_into().map_err(|_| "two sizes")?;
+        // In turns, like the operations above: a large page and a small
+        // one see the same machine.
+        let [small, large] = in_turns(1, LARGE_SAMPLES, runs).await;
+        let refused = refused.map(AtomicUsize::into_inner);
+        let name = if refused == [0, 0] {
+            name.to_owned()
+        } else {
+            format!(
+                "{name} (not 200: {} and {} of {})",
+                refused[0],
+                refused[1],
+                LARGE_SAMPLES + 1
+            )
+        };
+        figures.push((name, small, large));
+    }
+    Ok(figures)
 }
