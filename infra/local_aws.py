@@ -223,14 +223,9 @@ def answerable(strings, call):
     if comparison == "BEGINS_WITH" and objects and objects[0].type == "S":
         prefix = objects[0].value
         first = bisect.bisect_left(strings, prefix)
-        last = first
-        # The keys with a prefix are one run; its end is where the next
-        # key without it would go.
-        if prefix:
-            after = prefix[:-1] + chr(ord(prefix[-1]) + 1) if ord(prefix[-1]) < 0x10FFFF else None
-            last = bisect.bisect_left(strings, after) if after else len(strings)
-        else:
-            last = len(strings)
+        bound = past_prefix(prefix)
+        if bound is not None:
+            last = bisect.bisect_left(strings, bound, first)
     elif comparison:
         return first, last
     limit = call.get("limit")
@@ -241,6 +236,15 @@ def answerable(strings, call):
         else:
             first = max(first, last - keep)
     return first, last
+
+
+def past_prefix(prefix):
+    """The least string above every string that starts with `prefix`, which
+    is where their run in sorted order ends; None when no string is."""
+    prefix = prefix.rstrip(chr(0x10FFFF))
+    if not prefix:
+        return None
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 # The operations whose answers are items: their result is already DynamoDB's

@@ -43,31 +43,6 @@ fn figures(mut samples: Vec<Duration>) -> Figures {
     }
 }
 
-async fn time<F, Fut>(run: F) -> Figures
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    time_n(WARMUP, SAMPLES, run).await
-}
-
-async fn time_n<F, Fut>(warmup: usize, count: usize, mut run: F) -> Figures
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    for _ in 0..warmup {
-        run().await;
-    }
-    let mut samples = Vec::with_capacity(count);
-    for _ in 0..count {
-        let started = Instant::now();
-        run().await;
-        samples.push(started.elapsed());
-    }
-    figures(samples)
-}
-
 type Run<'a> = Box<dyn FnMut() -> Pin<Box<dyn Future<Output = ()> + 'a>> + 'a>;
 
 fn boxed<'a, F, Fut>(mut run: F) -> Run<'a>
@@ -265,15 +240,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         [raw, raw_batch, raw_query, raw_transaction, get, list],
     )
     .await;
-    let create = time(|| {
-        let body = r#"{"name": "bench", "temperature": 0.4}"#.to_owned();
-        let call = router
-            .clone()
-            .oneshot(request(Method::POST, &list_path, Some(body)));
-        async move {
-            let _ = call.await;
-        }
-    })
+    // Alone: each create grows the table the others read.
+    let [create] = in_turns(
+        WARMUP,
+        SAMPLES,
+        [boxed(|| {
+            let body = r#"{"name": "bench", "temperature": 0.4}"#.to_owned();
+            let call = router
+                .clone()
+                .oneshot(request(Method::POST, &list_path, Some(body)));
+            async move {
+                let _ = call.await;
+            }
+        })],
+    )
     .await;
 
     let lists = list_sizes(&router, &local, &dynamo).await?;
