@@ -1,7 +1,10 @@
 //! Configuration from the environment, read once at cold start into each
 //! function's own typed `Config`. A missing or malformed setting stops the
-//! function there, naming the variable, rather than failing a request later.
+//! function there, naming the variable, rather than failing a request later;
+//! only the provider settings that hold keys from Secrets Manager are read
+//! when a request first needs them (`provider_keys_on_first_use`).
 
+use crate::adapters::on_first_use::OnFirstUse;
 use crate::adapters::outbound_http::OutboundHttp;
 use aws_config::BehaviorVersion;
 use secrecy::SecretString;
@@ -328,7 +331,7 @@ pub const PROVIDER_KEYS_SECRET: &str = "PROVIDER_KEYS_SECRET_ID";
 
 #[cfg(feature = "secrets")]
 /// The environment with the provider keys read from the secret that
-/// [`PROVIDER_KEYS_SECRET`] names, once at cold start: the keys are never
+/// [`PROVIDER_KEYS_SECRET`] names: the keys are never
 /// in the function's configuration, which anyone allowed to read it could
 /// read. Without that variable (locally) the environment is as it is.
 pub async fn with_provider_keys(
@@ -345,6 +348,58 @@ pub async fn with_provider_keys(
         secrecy::ExposeSecret::expose_secret(&secret),
     )?;
     Ok(env.overlaid(keys))
+}
+
+impl From<ConfigError> for crate::ports::ProviderError {
+    fn from(error: ConfigError) -> Self {
+        Self::Unconfigured {
+            detail: error.to_string(),
+        }
+    }
+}
+
+/// The environment with the provider keys, read from their secret when an
+/// adapter first needs them (see `adapters::on_first_use`), once for every
+/// adapter of the process built over it.
+#[cfg(feature = "secrets")]
+pub fn provider_keys_on_first_use(
+    aws: &aws_config::SdkConfig,
+    env: Env,
+) -> std::sync::Arc<OnFirstUse<Env>> {
+    let aws = aws.clone();
+    std::sync::Arc::new(OnFirstUse::new(move || {
+        let (aws, env) = (aws.clone(), env.clone());
+        async move { Ok(with_provider_keys(&aws, env).await?) }
+    }))
+}
+
+/// The retriever, built with the keys on its first search.
+#[cfg(all(feature = "secrets", feature = "rag"))]
+pub fn retriever_on_first_use(
+    keys: &std::sync::Arc<OnFirstUse<Env>>,
+    http: OutboundHttp,
+    caller: Caller,
+) -> OnFirstUse<crate::rag::Retriever> {
+    let keys = keys.clone();
+    OnFirstUse::new(move || {
+        let (keys, http) = (keys.clone(), http.clone());
+        async move { Ok(ProviderSettings::from_env(keys.get().await?)?.retriever(http, caller)) }
+    })
+}
+
+/// The chat model, built with the keys (and `CHAT_ROUTES`) on its first
+/// question.
+#[cfg(all(feature = "secrets", feature = "rag"))]
+pub fn chat_model_on_first_use(
+    keys: &std::sync::Arc<OnFirstUse<Env>>,
+    http: OutboundHttp,
+    caller: Caller,
+) -> OnFirstUse<crate::adapters::providers::chat::ChatRouter> {
+    let keys = keys.clone();
+    OnFirstUse::new(move || {
+        let (keys, http) = (keys.clone(), http.clone());
+        async move { Ok(ChatSettings::from_env(keys.get().await?)?.chat_model(http, caller)) }
+    })
 }
 
 #[cfg(test)]

@@ -4,16 +4,16 @@
 
 use shared::adapters::dynamo::DynamoStore;
 use shared::adapters::sqs::SqsQueue;
-use shared::config::{Caller, ChatSettings, ConfigError, Env, ProviderSettings, load_aws};
+use shared::config::{
+    Caller, ConfigError, Env, chat_model_on_first_use, load_aws, provider_keys_on_first_use,
+    retriever_on_first_use,
+};
 use shared::http::{ChatState, Edge, chat_router};
 use std::sync::Arc;
 
 struct Config {
     table_name: String,
     cleanup_queue_url: String,
-    /// Any OpenAI-compatible servers: a default, and one per model prefix.
-    chat: ChatSettings,
-    providers: ProviderSettings,
 }
 
 impl Config {
@@ -21,8 +21,6 @@ impl Config {
         Ok(Self {
             table_name: env.required("TABLE_NAME")?,
             cleanup_queue_url: env.url("CLEANUP_QUEUE_URL")?,
-            chat: ChatSettings::from_env(env)?,
-            providers: ProviderSettings::from_env(env)?,
         })
     }
 }
@@ -32,9 +30,11 @@ async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
     let http = shared::adapters::outbound_http::client();
     let aws = load_aws(&http).await;
-    // The provider keys come from Secrets Manager, once per container.
-    let env = shared::config::with_provider_keys(&aws, Env::process()).await?;
+    let env = Env::process();
     let config = Config::from_env(&env)?;
+    // The providers' keys come from Secrets Manager, once per container,
+    // with the first answer: listing conversations never waits for them.
+    let keys = provider_keys_on_first_use(&aws, env);
     let store = Arc::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&aws),
         config.table_name,
@@ -42,8 +42,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     let state = ChatState::over(
         store.clone(),
         Edge::over(store),
-        Arc::new(config.providers.retriever(http.clone(), Caller::Route)),
-        Arc::new(config.chat.chat_model(http, Caller::Route)),
+        Arc::new(retriever_on_first_use(&keys, http.clone(), Caller::Route)),
+        Arc::new(chat_model_on_first_use(&keys, http, Caller::Route)),
         Arc::new(SqsQueue::new(
             aws_sdk_sqs::Client::new(&aws),
             config.cleanup_queue_url,

@@ -6,7 +6,9 @@ use shared::adapters::dynamo::DynamoStore;
 use shared::adapters::s3::S3Blobs;
 use shared::adapters::sqs::SqsQueue;
 use shared::app::documents::DocumentService;
-use shared::config::{Caller, ConfigError, Env, ProviderSettings, load_aws};
+use shared::config::{
+    Caller, ConfigError, Env, load_aws, provider_keys_on_first_use, retriever_on_first_use,
+};
 use shared::http::{Edge, ProjectsState, SearchState, projects_router};
 use std::sync::Arc;
 
@@ -15,7 +17,6 @@ struct Config {
     cleanup_queue_url: String,
     ingest_queue_url: String,
     documents_bucket: String,
-    providers: ProviderSettings,
 }
 
 impl Config {
@@ -25,7 +26,6 @@ impl Config {
             cleanup_queue_url: env.url("CLEANUP_QUEUE_URL")?,
             ingest_queue_url: env.url("INGEST_QUEUE_URL")?,
             documents_bucket: env.required("DOCUMENTS_BUCKET")?,
-            providers: ProviderSettings::from_env(env)?,
         })
     }
 }
@@ -35,9 +35,11 @@ async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
     let http = shared::adapters::outbound_http::client();
     let aws = load_aws(&http).await;
-    // The provider keys come from Secrets Manager, once per container.
-    let env = shared::config::with_provider_keys(&aws, Env::process()).await?;
+    let env = Env::process();
     let config = Config::from_env(&env)?;
+    // The providers' keys come from Secrets Manager, once per container,
+    // with the first search: the other routes never wait for them.
+    let keys = provider_keys_on_first_use(&aws, env);
     let sqs = aws_sdk_sqs::Client::new(&aws);
     let store = Arc::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&aws),
@@ -67,7 +69,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         projects: store.clone(),
         connections: store.clone(),
         documents: store,
-        search: Arc::new(config.providers.retriever(http.clone(), Caller::Route)),
+        search: Arc::new(retriever_on_first_use(&keys, http.clone(), Caller::Route)),
     };
     shared::http::lambda::run(projects_router(state, search)).await
 }

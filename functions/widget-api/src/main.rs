@@ -4,8 +4,12 @@
 //! transfer mode). Composition root only.
 
 use shared::adapters::dynamo::DynamoStore;
+use shared::adapters::on_first_use::OnFirstUse;
 use shared::adapters::secrets;
-use shared::config::{Caller, ChatSettings, ConfigError, Env, ProviderSettings, load_aws};
+use shared::config::{
+    Caller, ConfigError, Env, chat_model_on_first_use, load_aws, provider_keys_on_first_use,
+    retriever_on_first_use,
+};
 use shared::http::{Edge, WidgetState, widget_router};
 use std::sync::Arc;
 
@@ -13,8 +17,6 @@ struct Config {
     table_name: String,
     /// The Secrets Manager secret whose value signs the widget's tokens.
     signing_secret_id: String,
-    chat: ChatSettings,
-    providers: ProviderSettings,
 }
 
 impl Config {
@@ -22,8 +24,6 @@ impl Config {
         Ok(Self {
             table_name: env.required("TABLE_NAME")?,
             signing_secret_id: env.required("WIDGET_SIGNING_SECRET_ARN")?,
-            chat: ChatSettings::from_env(env)?,
-            providers: ProviderSettings::from_env(env)?,
         })
     }
 }
@@ -33,16 +33,19 @@ async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
     let http = shared::adapters::outbound_http::client();
     let aws = load_aws(&http).await;
-    // The provider keys come from Secrets Manager, once per container.
-    let env = shared::config::with_provider_keys(&aws, Env::process()).await?;
+    let env = Env::process();
     let config = Config::from_env(&env)?;
-    // Read once per container: the key never passes through the
-    // function's configuration.
-    let tokens = secrets::widget_tokens(
-        &aws_sdk_secretsmanager::Client::new(&aws),
-        &config.signing_secret_id,
-    )
-    .await?;
+    // Both secrets are read once per container, when a request first
+    // needs them: the signing key with a visitor's first init or message,
+    // the providers' keys with the first answer. The widget's settings
+    // routes need neither. No key passes through the configuration.
+    let keys = provider_keys_on_first_use(&aws, env);
+    let signing_secret = config.signing_secret_id;
+    let secrets_manager = aws_sdk_secretsmanager::Client::new(&aws);
+    let tokens = OnFirstUse::new(move || {
+        let (client, id) = (secrets_manager.clone(), signing_secret.clone());
+        async move { Ok(secrets::widget_tokens(&client, &id).await?) }
+    });
     let store = Arc::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&aws),
         config.table_name,
@@ -50,8 +53,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     let state = WidgetState::over(
         store.clone(),
         Edge::over(store),
-        Arc::new(config.providers.retriever(http.clone(), Caller::Route)),
-        Arc::new(config.chat.chat_model(http, Caller::Route)),
+        Arc::new(retriever_on_first_use(&keys, http.clone(), Caller::Route)),
+        Arc::new(chat_model_on_first_use(&keys, http, Caller::Route)),
         Arc::new(tokens),
     );
     shared::http::lambda::run_streaming(widget_router(state)).await

@@ -6,6 +6,7 @@ pub mod dynamo;
 pub mod kms;
 #[cfg(feature = "memory")]
 pub mod memory;
+pub mod on_first_use;
 pub mod outbound_http;
 #[cfg(feature = "rag")]
 pub mod providers;

@@ -1,8 +1,9 @@
-//! Secrets read from AWS Secrets Manager once per container, at cold
-//! start: never through a Lambda environment variable, which anyone who
-//! may read the function's configuration can read.
+//! Secrets read from AWS Secrets Manager once per container, when first
+//! needed (`on_first_use`): never through a Lambda environment variable,
+//! which anyone who may read the function's configuration can read.
 
 use crate::domain::widget_token::{MIN_KEY_BYTES, WidgetTokens};
+use crate::ports::ProviderError;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 use secrecy::{ExposeSecret, SecretString};
@@ -11,7 +12,13 @@ use secrecy::{ExposeSecret, SecretString};
 pub enum SecretError {
     /// The secret could not be read (names the secret, never its value).
     #[error("reading the secret {id} failed: {cause}")]
-    Unreadable { id: String, cause: String },
+    Unreadable {
+        id: String,
+        cause: String,
+        /// Throttled, or Secrets Manager unreachable or failing: worth
+        /// another try later, unlike a secret that is not there.
+        transient: bool,
+    },
     #[error("the secret {id} holds no text value")]
     Empty { id: String },
     #[error(
@@ -20,6 +27,25 @@ pub enum SecretError {
     TooShort { id: String },
     #[error("the secret {id} {problem}")]
     Malformed { id: String, problem: String },
+}
+
+/// Secrets Manager's codes for a failure of its own or a throttle.
+const TRANSIENT_CODES: &[&str] = &["ThrottlingException", "InternalServiceError"];
+
+impl From<SecretError> for ProviderError {
+    fn from(error: SecretError) -> Self {
+        match error {
+            SecretError::Unreadable {
+                transient: true, ..
+            } => Self::Unavailable {
+                provider: "Secrets Manager",
+                detail: error.to_string(),
+            },
+            _ => Self::Unconfigured {
+                detail: error.to_string(),
+            },
+        }
+    }
 }
 
 /// The provider-keys secret's fields, and the setting each one fills.
@@ -66,6 +92,7 @@ pub async fn read_secret(client: &Client, id: &str) -> Result<SecretString, Secr
         .await
         .map_err(|e| SecretError::Unreadable {
             id: id.to_owned(),
+            transient: crate::adapters::sdk_errors::is_transient(&e, TRANSIENT_CODES),
             cause: DisplayErrorContext(e).to_string(),
         })?;
     found
@@ -84,6 +111,27 @@ pub async fn widget_tokens(client: &Client, id: &str) -> Result<WidgetTokens, Se
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_throttled_or_unreachable_secret_store_is_worth_a_retry_and_a_missing_secret_is_not() {
+        let unreadable = |transient| SecretError::Unreadable {
+            id: "illumichat/provider-keys".into(),
+            cause: "dispatch failure".into(),
+            transient,
+        };
+        assert!(ProviderError::from(unreadable(true)).is_transient());
+        for permanent in [
+            unreadable(false),
+            SecretError::Empty { id: "s".into() },
+            SecretError::TooShort { id: "s".into() },
+        ] {
+            let error = ProviderError::from(permanent);
+            assert!(
+                matches!(error, ProviderError::Unconfigured { .. }),
+                "{error}"
+            );
+        }
+    }
 
     #[test]
     fn the_provider_keys_secret_fills_the_key_settings_and_nothing_else() {

@@ -155,6 +155,7 @@ impl From<ProviderError> for ApiError {
                 provider,
                 cause: Box::new(error),
             },
+            ProviderError::Unconfigured { .. } => Self::Internal(Box::new(error)),
         }
     }
 }

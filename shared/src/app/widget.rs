@@ -16,10 +16,10 @@ use crate::domain::conversation::Conversation;
 use crate::domain::ids::{AssistantId, WidgetSessionId};
 use crate::domain::time::Timestamp;
 use crate::domain::widget::{AllowedOrigin, InitRequest, UseWindow};
-use crate::domain::widget_token::{TokenError, WidgetClaims, WidgetTokens};
+use crate::domain::widget_token::{TokenError, WidgetClaims};
 use crate::ports::{
-    Admission, AssistantStore, ConversationStore, NewWidgetSession, WidgetSession, WidgetSite,
-    WidgetStore,
+    Admission, AssistantStore, ConversationStore, NewWidgetSession, WidgetSession, WidgetSigner,
+    WidgetSite, WidgetStore,
 };
 use std::sync::Arc;
 
@@ -32,7 +32,7 @@ pub struct WidgetService {
     pub widgets: Arc<dyn WidgetStore>,
     pub assistants: Arc<dyn AssistantStore>,
     pub conversations: Arc<dyn ConversationStore>,
-    pub tokens: Arc<WidgetTokens>,
+    pub tokens: Arc<dyn WidgetSigner>,
 }
 
 /// An assistant's widget, open to a request from an allowed origin.
@@ -107,6 +107,9 @@ impl WidgetService {
         request: InitRequest,
         now: Timestamp,
     ) -> Result<Admitted, ApiError> {
+        // Before anything is counted or stored: a session is no use to a
+        // browser without its token.
+        let signer = self.tokens.tokens().await?;
         let window = open.site.settings.limits.init_window(client_ip, now);
         if let Admission::Refused(_) = self
             .widgets
@@ -137,9 +140,7 @@ impl WidgetService {
                 session
             }
         };
-        let (token, expires_at) =
-            self.tokens
-                .issue(&open.assistant.id, &session.id, &open.origin, now);
+        let (token, expires_at) = signer.issue(&open.assistant.id, &session.id, &open.origin, now);
         Ok(Admitted {
             session,
             token,
@@ -191,7 +192,12 @@ impl WidgetService {
             session_id,
             origin,
             ..
-        } = self.tokens.verify(token, now).map_err(unauthorized)?;
+        } = self
+            .tokens
+            .tokens()
+            .await?
+            .verify(token, now)
+            .map_err(unauthorized)?;
         if assistant_id != open.assistant.id || origin != open.origin {
             return Err(unauthorized(TokenError::Misdirected));
         }

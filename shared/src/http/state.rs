@@ -11,7 +11,7 @@ use crate::jobs::{CleanupJob, IngestJob};
 use crate::ports::{
     AssistantStore, BlobStore, ChatModel, ConnectionStore, ConversationStore, DocumentStore,
     GrantStore, JobQueue, KeyStore, PassageSearch, ProjectStore, SecretCipher, SmsGateway,
-    SmsStore, Store, WidgetStore, WorkspaceStore,
+    SmsStore, Store, WidgetSigner, WidgetStore, WorkspaceStore,
 };
 use axum::extract::FromRef;
 use std::sync::Arc;
@@ -136,7 +136,7 @@ impl WidgetState {
         edge: Edge,
         search: Arc<dyn PassageSearch>,
         chat: Arc<dyn ChatModel>,
-        tokens: Arc<WidgetTokens>,
+        tokens: Arc<dyn WidgetSigner>,
     ) -> Self {
         Self {
             edge,
@@ -271,7 +271,7 @@ impl Backends {
             self.edge(),
             Arc::clone(&self.search),
             Arc::clone(&self.chat),
-            Arc::clone(&self.widget_tokens),
+            self.widget_tokens.clone(),
         )
     }
 

@@ -14,6 +14,7 @@ pub mod search;
 pub mod sms_gateway;
 pub mod sms_store;
 pub mod store;
+pub mod widget_signer;
 pub mod widget_store;
 
 pub use all_stores::Store;
@@ -34,4 +35,5 @@ pub use store::{
     AssistantStore, CascadeStore, ConnectionStore, DocumentStore, GrantStore, KeyStore,
     ProjectStore, StoreError, WorkspaceStore,
 };
+pub use widget_signer::WidgetSigner;
 pub use widget_store::{Admission, NewWidgetSession, WidgetSession, WidgetSite, WidgetStore};

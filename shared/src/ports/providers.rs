@@ -62,6 +62,11 @@ pub enum ProviderError {
         provider: &'static str,
         detail: String,
     },
+    /// The deployment's settings for a provider could not be made into a
+    /// client (a secret that is not there, or holds no usable keys): a bug
+    /// of the deployment, which no retry of the request fixes.
+    #[error("the provider settings are unusable: {detail}")]
+    Unconfigured { detail: String },
 }
 
 impl ProviderError {

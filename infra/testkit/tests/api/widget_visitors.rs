@@ -388,3 +388,80 @@ async fn deleting_the_assistant_closes_its_widget_at_once_and_removes_its_sessio
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn a_visitor_arriving_while_the_signing_key_cannot_be_read_is_told_to_retry_and_nothing_is_started()
+ {
+    use shared::adapters::on_first_use::OnFirstUse;
+    use shared::domain::widget_token::WidgetTokens;
+    use shared::http::{WidgetState, widget_router};
+    use shared::ports::ProviderError;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let (stack, f, ast) = open(json!({})).await;
+    // The key is read on the first visitor's request, as in a deployed
+    // widget function; Secrets Manager throttles until `readable` is set.
+    let readable = Arc::new(AtomicBool::new(false));
+    let flag = readable.clone();
+    let signer = OnFirstUse::new(move || {
+        let ready = flag.load(Ordering::SeqCst);
+        async move {
+            if ready {
+                Ok(WidgetTokens::with_random_key())
+            } else {
+                Err(ProviderError::Unavailable {
+                    provider: "Secrets Manager",
+                    detail: "ThrottlingException: rate exceeded".into(),
+                })
+            }
+        }
+    });
+    let b = &stack.backends;
+    let widget = Api::new(widget_router(WidgetState::over(
+        b.store.clone(),
+        b.edge(),
+        b.search.clone(),
+        b.chat.clone(),
+        Arc::new(signer),
+    )));
+    let conversations = || async {
+        let listing = format!("/api/workspaces/{}/assistants/{ast}/conversations", f.ws());
+        let (status, body) = stack
+            .call(Method::GET, &listing, Some(f.key("owner")), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["total"].as_u64().unwrap()
+    };
+
+    let before = conversations().await;
+    let refused = widget
+        .widget(WidgetRequest::new(Method::POST, &ast, "init").body(json!({})))
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        refused.body
+    );
+    assert_eq!(refused.body["code"], "unavailable:api");
+    assert!(refused.header("retry-after").is_some());
+    let said = refused.body.to_string();
+    assert!(
+        !said.contains("Secrets") && !said.contains("Throttling"),
+        "{said}"
+    );
+    assert_eq!(conversations().await, before, "no session was started");
+
+    readable.store(true, Ordering::SeqCst);
+    let (_, token) = widget.widget_session(&ast).await;
+    assert_eq!(conversations().await, before + 1);
+    let answer = widget
+        .widget(
+            WidgetRequest::new(Method::POST, &ast, "chat")
+                .token(&token)
+                .body(json!({"content": QUESTION})),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+}

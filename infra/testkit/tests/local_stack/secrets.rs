@@ -1,5 +1,5 @@
-//! Keys read from the local secret store as a deployed function reads them
-//! at cold start.
+//! Keys read from the local secret store as a deployed function reads them,
+//! when a request first needs them.
 
 use shared::config::Env;
 use shared::config::{PROVIDER_KEYS_SECRET, with_provider_keys};
@@ -53,4 +53,39 @@ async fn a_function_reads_its_provider_keys_from_the_secret_store_at_start() {
     .await
     .unwrap_err();
     assert!(missing.to_string().contains("no-such-secret"), "{missing}");
+}
+
+/// The settings a search function has in its configuration; the keys are
+/// in the secret.
+fn deployed(secret: &str) -> Env {
+    Env::from_pairs([
+        (PROVIDER_KEYS_SECRET, secret),
+        ("EMBEDDINGS_BASE_URL", "http://127.0.0.1:9/v1"),
+        ("EMBEDDINGS_MODEL", "text-embedding-3-small"),
+        ("PINECONE_INDEX_HOST", "http://127.0.0.1:9"),
+    ])
+}
+
+#[tokio::test]
+async fn a_provider_keys_secret_that_is_not_there_fails_the_search_as_a_deployment_error() {
+    use shared::app::error::ApiError;
+    use shared::config::{Caller, provider_keys_on_first_use, retriever_on_first_use};
+    use shared::domain::ids::ProjectId;
+    use shared::ports::{PassageSearch, ProviderError};
+
+    let http = shared::adapters::outbound_http::client();
+    let aws = shared::config::load_aws(&http).await;
+    // Building the search reads nothing: a container that serves no
+    // search never asks for the keys.
+    let keys = provider_keys_on_first_use(&aws, deployed("no-such-secret"));
+    let search = retriever_on_first_use(&keys, http, Caller::Route);
+    let missing = search
+        .search(&[ProjectId::generate()], "refunds", 3)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&missing, ProviderError::Unconfigured { detail } if detail.contains("no-such-secret")),
+        "{missing}"
+    );
+    assert!(matches!(ApiError::from(missing), ApiError::Internal(_)));
 }
