@@ -100,13 +100,38 @@ fn median<T: Copy + Ord>(values: &[T]) -> Option<T> {
     sorted.get(sorted.len() / 2).copied()
 }
 
+/// The provider keys, in a Secrets Manager secret as the template
+/// configures them (`ProviderKeysSecretName`): the functions that call a
+/// provider read it at init, and the figures should include that read.
+async fn provider_keys_secret(
+    aws: &aws_config::SdkConfig,
+    names: &ResourceNames,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let name = format!("{}-provider-keys", names.table);
+    let keys = serde_json::json!({
+        "embeddingsApiKey": LOCAL_KEY,
+        "pineconeApiKey": LOCAL_KEY,
+        "chatApiKey": LOCAL_KEY,
+    });
+    aws_sdk_secretsmanager::Client::new(aws)
+        .create_secret()
+        .name(&name)
+        .secret_string(keys.to_string())
+        .send()
+        .await
+        .map_err(|e| aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string())?;
+    Ok(name)
+}
+
 /// What every function reads at init, pointed at the local stack and at
-/// the providers' emulators under `providers`. `SSL_CERT_FILE` and
-/// `SSL_CERT_DIR` are passed on when set.
+/// the providers' emulators under `providers`, the keys in the secret
+/// `provider_keys` names. `SSL_CERT_FILE` and `SSL_CERT_DIR` are passed on
+/// when set.
 fn environment(
     local: &LocalStack,
     names: &ResourceNames,
     providers: &str,
+    provider_keys: String,
 ) -> Vec<(String, String)> {
     let mut vars: Vec<(String, String)> = std::env::vars()
         .filter(|(name, _)| {
@@ -131,12 +156,10 @@ fn environment(
                 ),
             ),
             ("EMBEDDINGS_BASE_URL", openai.clone()),
-            ("EMBEDDINGS_API_KEY", LOCAL_KEY.into()),
+            (shared::config::PROVIDER_KEYS_SECRET, provider_keys),
             ("EMBEDDINGS_MODEL", "local-lexical".into()),
             ("PINECONE_INDEX_HOST", format!("{providers}/pinecone")),
-            ("PINECONE_API_KEY", LOCAL_KEY.into()),
             ("CHAT_BASE_URL", openai),
-            ("CHAT_API_KEY", LOCAL_KEY.into()),
             ("TWILIO_API_BASE_URL", format!("{providers}/twilio")),
             ("SMS_WEBHOOK_BASE_URL", "https://bench.example".into()),
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024".into()),
@@ -223,7 +246,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         LocalStack::provision(aws.clone(), aws_sdk_dynamodb::Client::new(&aws), &names).await?;
     let providers =
         serve_on_loopback(emulators::router(Emulators::local(Latency::default()))).await;
-    let environment = environment(&local, &names, &providers);
+    let provider_keys = provider_keys_secret(&aws, &names).await?;
+    let environment = environment(&local, &names, &providers, provider_keys);
 
     let subjects: Vec<&Subject> = BASELINES.iter().chain(FUNCTIONS.iter()).collect();
     let mut events = Vec::new();
