@@ -89,3 +89,68 @@ async fn a_provider_keys_secret_that_is_not_there_fails_the_search_as_a_deployme
     );
     assert!(matches!(ApiError::from(missing), ApiError::Internal(_)));
 }
+
+#[tokio::test]
+async fn a_search_and_an_answer_read_the_provider_keys_from_the_secret_store_on_first_use() {
+    use devtools::emulators::{self, Emulators, LOCAL_KEY, Latency, serve_on_loopback};
+    use shared::config::{
+        Caller, chat_model_on_first_use, provider_keys_on_first_use, retriever_on_first_use,
+    };
+    use shared::domain::ids::ProjectId;
+    use shared::ports::{ChatModel, ChatRequest, PassageSearch, Speaker, Turn};
+
+    let http = shared::adapters::outbound_http::client();
+    let aws = shared::config::load_aws(&http).await;
+    // The emulators refuse any other key, as the providers do.
+    let providers =
+        serve_on_loopback(emulators::router(Emulators::local(Latency::default()))).await;
+    let name = format!(
+        "provider-keys-{}",
+        shared::domain::ids::WorkspaceId::generate()
+    );
+    aws_sdk_secretsmanager::Client::new(&aws)
+        .create_secret()
+        .name(&name)
+        .secret_string(
+            serde_json::json!({
+                "embeddingsApiKey": LOCAL_KEY,
+                "pineconeApiKey": LOCAL_KEY,
+                "chatApiKey": LOCAL_KEY,
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let openai = format!("{providers}/openai/v1");
+    let pinecone = format!("{providers}/pinecone");
+    let env = Env::from_pairs([
+        (PROVIDER_KEYS_SECRET, name.as_str()),
+        ("EMBEDDINGS_BASE_URL", openai.as_str()),
+        ("EMBEDDINGS_MODEL", "local-lexical"),
+        ("PINECONE_INDEX_HOST", pinecone.as_str()),
+        ("CHAT_BASE_URL", openai.as_str()),
+    ]);
+    let keys = provider_keys_on_first_use(&aws, env);
+    let search = retriever_on_first_use(&keys, http.clone(), Caller::Route);
+    let chat = chat_model_on_first_use(&keys, http, Caller::Route);
+
+    let found = search
+        .search(&[ProjectId::generate()], "How long do refunds take?", 3)
+        .await
+        .unwrap();
+    assert!(found.is_empty(), "a new project has no passages");
+    let answer = chat
+        .complete(&ChatRequest {
+            model: "grok-4".into(),
+            turns: vec![Turn {
+                speaker: Speaker::User,
+                content: "Say hello.".into(),
+            }],
+            temperature: 0.0,
+            max_tokens: 50,
+        })
+        .await
+        .unwrap();
+    assert!(!answer.text.is_empty());
+}
