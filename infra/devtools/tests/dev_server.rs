@@ -22,20 +22,16 @@ fn stack_file(names: &ResourceNames) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("{}-stack.json", names.table))
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
 async fn start_dev_server() -> (Running, Value, ResourceNames) {
     let names = ResourceNames::unique("e2e");
     let seed_file = std::env::temp_dir().join(format!("{}-seed.json", names.table));
     let child = Command::new(env!("CARGO_BIN_EXE_dev-server"))
-        .env("PORT", free_port().to_string())
-        .env("WEBHOOK_PORT", free_port().to_string())
-        .env("DEMO_PORT", free_port().to_string())
+        // Port 0: the server binds free ports itself and reports them in
+        // the seed and stack files (a port picked here could be taken by
+        // another process before the server bound it).
+        .env("PORT", "0")
+        .env("WEBHOOK_PORT", "0")
+        .env("DEMO_PORT", "0")
         .env("WIDGET_SIGNING_SECRET", &names.widget_secret)
         .env("TABLE_NAME", &names.table)
         .env("CLEANUP_QUEUE_NAME", &names.cleanup_queue)

@@ -65,10 +65,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = listen(port, "PORT").await?;
     let webhook_listener = listen(webhook_port, "WEBHOOK_PORT").await?;
     let demo_listener = listen(demo_port, "DEMO_PORT").await?;
-    let base_url = format!("http://127.0.0.1:{port}");
-    let webhook_base_url = format!("http://127.0.0.1:{webhook_port}");
+    // From what was bound rather than what was asked: port 0 (the tests)
+    // is whichever free port the system hands out, with no window in which
+    // another process can take it first.
+    let url_of = |listener: &tokio::net::TcpListener| {
+        listener
+            .local_addr()
+            .map(|address| format!("http://127.0.0.1:{}", address.port()))
+    };
+    let base_url = url_of(&listener)?;
+    let webhook_base_url = url_of(&webhook_listener)?;
     // A second origin, so the widget's origin check is the browser's own.
-    let demo_origin = format!("http://127.0.0.1:{demo_port}");
+    let demo_origin = url_of(&demo_listener)?;
 
     let seed = seed_demo(local.store.as_ref(), &base_url).await?;
     let seed_path =
