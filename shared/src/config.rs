@@ -373,6 +373,20 @@ pub fn provider_keys_on_first_use(
     }))
 }
 
+/// An adapter `build` makes from the environment once `keys` has read
+/// the provider keys into it.
+#[cfg(feature = "secrets")]
+fn built_with_keys<T: 'static>(
+    keys: &std::sync::Arc<OnFirstUse<Env>>,
+    build: impl Fn(&Env) -> Result<T, ConfigError> + Send + Sync + 'static,
+) -> OnFirstUse<T> {
+    let (keys, build) = (keys.clone(), std::sync::Arc::new(build));
+    OnFirstUse::new(move || {
+        let (keys, build) = (keys.clone(), build.clone());
+        async move { Ok(build(keys.get().await?)?) }
+    })
+}
+
 /// The retriever, built with the keys on its first search.
 #[cfg(all(feature = "secrets", feature = "rag"))]
 pub fn retriever_on_first_use(
@@ -380,10 +394,8 @@ pub fn retriever_on_first_use(
     http: OutboundHttp,
     caller: Caller,
 ) -> OnFirstUse<crate::rag::Retriever> {
-    let keys = keys.clone();
-    OnFirstUse::new(move || {
-        let (keys, http) = (keys.clone(), http.clone());
-        async move { Ok(ProviderSettings::from_env(keys.get().await?)?.retriever(http, caller)) }
+    built_with_keys(keys, move |env| {
+        Ok(ProviderSettings::from_env(env)?.retriever(http.clone(), caller))
     })
 }
 
@@ -395,10 +407,8 @@ pub fn chat_model_on_first_use(
     http: OutboundHttp,
     caller: Caller,
 ) -> OnFirstUse<crate::adapters::providers::chat::ChatRouter> {
-    let keys = keys.clone();
-    OnFirstUse::new(move || {
-        let (keys, http) = (keys.clone(), http.clone());
-        async move { Ok(ChatSettings::from_env(keys.get().await?)?.chat_model(http, caller)) }
+    built_with_keys(keys, move |env| {
+        Ok(ChatSettings::from_env(env)?.chat_model(http.clone(), caller))
     })
 }
 

@@ -4,7 +4,6 @@
 //! transfer mode). Composition root only.
 
 use shared::adapters::dynamo::DynamoStore;
-use shared::adapters::on_first_use::OnFirstUse;
 use shared::adapters::secrets;
 use shared::config::{
     Caller, ConfigError, Env, chat_model_on_first_use, load_aws, provider_keys_on_first_use,
@@ -40,12 +39,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     // the providers' keys with the first answer. The widget's settings
     // routes need neither. No key passes through the configuration.
     let keys = provider_keys_on_first_use(&aws, env);
-    let signing_secret = config.signing_secret_id;
-    let secrets_manager = aws_sdk_secretsmanager::Client::new(&aws);
-    let tokens = OnFirstUse::new(move || {
-        let (client, id) = (secrets_manager.clone(), signing_secret.clone());
-        async move { Ok(secrets::widget_tokens(&client, &id).await?) }
-    });
+    let tokens = secrets::widget_tokens_on_first_use(&aws, config.signing_secret_id);
     let store = Arc::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&aws),
         config.table_name,

@@ -101,6 +101,20 @@ pub async fn read_secret(client: &Client, id: &str) -> Result<SecretString, Secr
         .ok_or_else(|| SecretError::Empty { id: id.to_owned() })
 }
 
+/// The widget's token signer, its key read from the secret `id` names
+/// when a visitor first needs it (the client too is made then, not at
+/// cold start).
+pub fn widget_tokens_on_first_use(
+    aws: &aws_config::SdkConfig,
+    id: String,
+) -> crate::adapters::on_first_use::OnFirstUse<WidgetTokens> {
+    let aws = aws.clone();
+    crate::adapters::on_first_use::OnFirstUse::new(move || {
+        let (aws, id) = (aws.clone(), id.clone());
+        async move { Ok(widget_tokens(&Client::new(&aws), &id).await?) }
+    })
+}
+
 /// The widget's token signer, keyed by the secret `id` holds.
 pub async fn widget_tokens(client: &Client, id: &str) -> Result<WidgetTokens, SecretError> {
     let secret = read_secret(client, id).await?;

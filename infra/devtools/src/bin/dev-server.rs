@@ -56,8 +56,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     shared::telemetry::init();
     require_loopback_endpoint()?;
     let port = port_from_env("PORT", 3000)?;
-    let webhook_port = port_from_env("WEBHOOK_PORT", port.saturating_add(1))?;
-    let demo_port = port_from_env("DEMO_PORT", port.saturating_add(2))?;
+    // Beside the API's port by default; with PORT=0, free ones as well.
+    let beside = |offset: u16| {
+        if port == 0 {
+            0
+        } else {
+            port.saturating_add(offset)
+        }
+    };
+    let webhook_port = port_from_env("WEBHOOK_PORT", beside(1))?;
+    let demo_port = port_from_env("DEMO_PORT", beside(2))?;
     let aws = shared::config::load_aws(&shared::adapters::outbound_http::client()).await;
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     let local = LocalStack::provision(aws, dynamo, &ResourceNames::from_env_or_defaults()).await?;
