@@ -4,6 +4,7 @@
 //! only the provider settings that hold keys from Secrets Manager are read
 //! when a request first needs them (`provider_keys_on_first_use`).
 
+#[cfg(feature = "secrets")]
 use crate::adapters::on_first_use::OnFirstUse;
 use crate::adapters::outbound_http::OutboundHttp;
 use aws_config::BehaviorVersion;
@@ -114,6 +115,24 @@ impl Env {
                 })
             })
             .transpose()
+    }
+}
+
+/// `SMS_BURST_WINDOW_MS`: texts from one texter within this many
+/// milliseconds of each other are answered as one question (0 answers each
+/// alone; at most 60 s, so a job's delay stays far inside SQS's 15
+/// minutes). The webhook delays each reply job by it and the reply worker
+/// merges by it, so both read the same variable.
+pub fn sms_burst_window(env: &Env) -> Result<std::time::Duration, ConfigError> {
+    const NAME: &str = "SMS_BURST_WINDOW_MS";
+    const MAX_MS: u64 = 60_000;
+    match env.optional_number::<u64>(NAME)? {
+        None => Ok(crate::app::sms_webhook::DEFAULT_BURST_WINDOW),
+        Some(ms) if ms <= MAX_MS => Ok(std::time::Duration::from_millis(ms)),
+        Some(_) => Err(ConfigError::Malformed {
+            name: NAME,
+            problem: format!("must be at most {MAX_MS} milliseconds"),
+        }),
     }
 }
 

@@ -21,6 +21,8 @@ struct Config {
     /// Any OpenAI-compatible servers: a default, and one per model prefix.
     chat: ChatSettings,
     providers: ProviderSettings,
+    /// Texts of one texter this close together are answered as one.
+    burst_window: Duration,
 }
 
 impl Config {
@@ -32,6 +34,7 @@ impl Config {
             webhook_base_url: env.url("SMS_WEBHOOK_BASE_URL")?,
             chat: ChatSettings::from_env(env)?,
             providers: ProviderSettings::from_env(env)?,
+            burst_window: shared::config::sms_burst_window(env)?,
         })
     }
 }
@@ -62,6 +65,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         )),
         public_base_url: config.webhook_base_url,
         retry: SendRetry::default(),
+        burst_window: config.burst_window,
+        clock: Arc::new(shared::ports::SystemClock),
     });
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| {

@@ -17,6 +17,8 @@ struct Config {
     /// The URL Twilio is given, when it is not this Function URL's own
     /// (a custom domain in front of it).
     public_base_url: Option<String>,
+    /// Texts of one texter this close together are answered as one.
+    burst_window: std::time::Duration,
 }
 
 impl Config {
@@ -26,6 +28,7 @@ impl Config {
             sms_key_id: env.required("SMS_KEY_ID")?,
             reply_queue_url: env.url("REPLY_QUEUE_URL")?,
             public_base_url: env.optional_url("SMS_WEBHOOK_BASE_URL")?,
+            burst_window: shared::config::sms_burst_window(env)?,
         })
     }
 }
@@ -50,7 +53,8 @@ async fn main() -> Result<(), lambda_http::Error> {
             aws_sdk_sqs::Client::new(&aws),
             config.reply_queue_url,
         )),
-    );
+    )
+    .with_burst_window(config.burst_window);
     shared::http::lambda::run(sms_webhook_router(WebhookState {
         webhook: Arc::new(webhook),
         public_base_url: config.public_base_url,

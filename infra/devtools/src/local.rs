@@ -139,7 +139,7 @@ impl StackFile {
 /// What the template's visibility timeouts and redrive say, locally too.
 const CLEANUP_VISIBILITY_TIMEOUT_SECONDS: &str = "180";
 const INGEST_VISIBILITY_TIMEOUT_SECONDS: &str = "900";
-const REPLY_VISIBILITY_TIMEOUT_SECONDS: &str = "180";
+const REPLY_VISIBILITY_TIMEOUT_SECONDS: &str = "360";
 const MAX_RECEIVE_COUNT: u32 = 5;
 /// Dead letters are kept for the SQS maximum, 14 days, longer than the source.
 const DLQ_RETENTION_SECONDS: &str = "1209600";

@@ -231,7 +231,9 @@ impl Fixture {
 
 impl Api {
     /// The fixture on top of a fresh seed.
-    pub async fn fixture_for(&self, seed: Seed) -> Fixture {
+    /// The fixture on `seed`, its private assistant texting from
+    /// `sms_number` (a number the stack's Twilio holds).
+    pub async fn fixture_for(&self, seed: Seed, sms_number: &str) -> Fixture {
         for (role, key) in &seed.keys {
             crate::logs::forbid(&format!("the {role}'s API key"), key);
         }
@@ -274,7 +276,6 @@ impl Api {
         let project = create_project("Product Documentation").await;
         let spare_project = create_project("Spare").await;
         let member = seed.users["member"].clone();
-        let sms_number = crate::sms::fresh_number();
         for (path, method, body) in [
             (
                 format!("assistants/{private_assistant}/access/{member}"),
@@ -294,7 +295,7 @@ impl Api {
             (
                 format!("assistants/{private_assistant}/sms"),
                 Method::PUT,
-                Some(crate::sms::settings_for(&sms_number)),
+                Some(crate::sms::settings_for(sms_number)),
             ),
         ] {
             let (status, response) = self
@@ -348,7 +349,7 @@ impl Api {
             spare_project,
             document,
             owner_key_id,
-            sms_number,
+            sms_number: sms_number.to_owned(),
             member_conversation,
             owner_conversation,
         }

@@ -56,6 +56,11 @@ macro_rules! store_contract {
             a_reply_is_decided_once_and_parts_move_only_from_their_state,
             the_cascade_removes_an_assistants_sms_traffic,
             deleting_a_texters_conversation_closes_their_session,
+            texts_within_the_burst_window_are_answered_together_and_a_taken_one_alone,
+            limits_count_each_answer_once_and_refuse_over_them_until_the_window_ends,
+            concurrent_replies_to_one_text_store_one,
+            two_texts_from_one_texter_at_one_instant_join_one_session,
+            analytics_count_the_days_and_texters_of_7_30_and_90_days,
         );
         $crate::store_contract!(@conversations $make;
             a_conversation_needs_its_assistant_and_lists_newest_first,

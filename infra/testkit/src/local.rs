@@ -113,7 +113,8 @@ impl TestStack {
     }
 
     pub async fn fixture(&self) -> Fixture {
-        self.api.fixture_for(self.seed().await).await
+        let number = crate::sms::fresh_number_on(&self.twilio);
+        self.api.fixture_for(self.seed().await, &number).await
     }
 
     /// Runs the ingest worker over every message waiting in the ingest

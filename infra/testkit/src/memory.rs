@@ -4,7 +4,7 @@
 //! HTTP on loopback, so the production adapters are what searches.
 
 use crate::api::{Api, Fixture};
-use crate::sms::SmsRig;
+use crate::sms::{RigParts, SmsRig};
 use devtools::emulators::chat::ChatEmulator;
 use devtools::emulators::embeddings::EmbeddingsEmulator;
 use devtools::emulators::outages::Outages;
@@ -64,9 +64,23 @@ impl MemoryStack {
         Self::start_with(Some(search)).await
     }
 
+    /// A stack whose webhook answers a texter's texts within `window` of
+    /// each other together (every other stack answers each alone).
+    pub async fn with_burst_window(window: std::time::Duration) -> Self {
+        Self::start_configured(None, window).await
+    }
+
     async fn start_with(search: Option<Arc<dyn PassageSearch>>) -> Self {
+        Self::start_configured(search, std::time::Duration::ZERO).await
+    }
+
+    async fn start_configured(
+        search: Option<Arc<dyn PassageSearch>>,
+        burst_window: std::time::Duration,
+    ) -> Self {
         let pinecone = PineconeEmulator::new(LOCAL_DIMENSIONS, Latency::default());
-        let twilio = TwilioEmulator::with_demo_account();
+        let clock = Arc::new(shared::ports::ShiftedClock::new());
+        let twilio = TwilioEmulator::with_demo_account().with_clock(clock.clone());
         let chat = ChatEmulator::new(Latency::default());
         let outages = Outages::default();
         let base = serve_on_loopback(emulators::router(Emulators {
@@ -87,12 +101,16 @@ impl MemoryStack {
         let replies = Arc::new(MemoryQueue::new());
         let sms = SmsRig::start(
             &base,
-            twilio,
-            chat,
-            store.clone(),
-            cipher.clone(),
-            replies.clone(),
-            search.clone(),
+            RigParts {
+                twilio,
+                chat,
+                store: store.clone(),
+                cipher: cipher.clone(),
+                replies: replies.clone(),
+                search: search.clone(),
+                clock,
+                burst_window,
+            },
         )
         .await;
         let backends = Backends {
@@ -193,7 +211,8 @@ impl MemoryStack {
     }
 
     pub async fn fixture(&self) -> Fixture {
-        self.api.fixture_for(self.seed().await).await
+        let number = crate::sms::fresh_number_on(&self.sms.twilio);
+        self.api.fixture_for(self.seed().await, &number).await
     }
 
     /// What the API shows of the fixture (see [`Api::snapshot`]), and what

@@ -5,7 +5,7 @@
 
 use devtools::emulators::chat::ChatEmulator;
 use devtools::emulators::twilio::{DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_NUMBER, TwilioEmulator};
-use devtools::emulators::{local_chat, local_twilio};
+use devtools::emulators::{local_chat, local_twilio_timing_out_after};
 use rand::Rng;
 use secrecy::SecretString;
 use shared::app::reply::{ReplyWorker, SendRetry};
@@ -13,7 +13,7 @@ use shared::app::sms_webhook::SmsWebhook;
 use shared::domain::sms::signature;
 use shared::http::{WebhookState, sms_webhook_router};
 use shared::jobs::{Job, MessageOutcome, ReplyJob};
-use shared::ports::{JobQueue, PassageSearch, SecretCipher, Store};
+use shared::ports::{JobQueue, PassageSearch, SecretCipher, ShiftedClock, Store};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,6 +43,14 @@ pub fn fresh_number() -> String {
     format!("+1555{:07}", rand::rng().random_range(0..10_000_000))
 }
 
+/// A fresh number that `twilio`'s demo account holds, so a configuration
+/// naming it passes Twilio's check.
+pub fn fresh_number_on(twilio: &TwilioEmulator) -> String {
+    let number = fresh_number();
+    twilio.add_demo_number(&number);
+    number
+}
+
 /// A fresh `MessageSid`.
 pub fn message_sid() -> String {
     devtools::emulators::twilio::random_sid("SM")
@@ -53,6 +61,24 @@ pub fn inbound_params(sid: &str, from: &str, body: &str) -> Vec<(String, String)
     devtools::emulators::twilio::inbound_params(sid, ACCOUNT_SID, from, NUMBER, body)
 }
 
+/// How long the rig's worker waits for Twilio's answer to a send: short,
+/// since the tests make Twilio take a message and never answer.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// What the rig's webhook and worker share with the stack around them.
+pub struct RigParts {
+    pub twilio: TwilioEmulator,
+    pub chat: ChatEmulator,
+    pub store: Arc<dyn Store>,
+    pub cipher: Arc<dyn SecretCipher>,
+    pub replies: Arc<dyn JobQueue<ReplyJob>>,
+    pub search: Arc<dyn PassageSearch>,
+    /// The clock the webhook, the worker and the Twilio emulator read.
+    pub clock: Arc<ShiftedClock>,
+    /// Zero answers every text alone, as most tests want.
+    pub burst_window: Duration,
+}
+
 #[derive(Clone)]
 pub struct SmsRig {
     pub twilio: TwilioEmulator,
@@ -60,25 +86,22 @@ pub struct SmsRig {
     pub worker: Arc<ReplyWorker>,
     /// The webhook's base URL on loopback (`http://127.0.0.1:port`).
     pub webhook_url: String,
+    /// Moves time for the webhook, the worker and Twilio at once.
+    pub clock: Arc<ShiftedClock>,
     http: reqwest::Client,
 }
 
 impl SmsRig {
-    /// The emulators must already be served under `emulator_base`.
-    pub async fn start(
-        emulator_base: &str,
-        twilio: TwilioEmulator,
-        chat: ChatEmulator,
-        store: Arc<dyn Store>,
-        cipher: Arc<dyn SecretCipher>,
-        replies: Arc<dyn JobQueue<ReplyJob>>,
-        search: Arc<dyn PassageSearch>,
-    ) -> Self {
+    /// The emulators must already be served under `emulator_base`, the
+    /// Twilio emulator on `parts.clock`.
+    pub async fn start(emulator_base: &str, parts: RigParts) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a free loopback port");
         let webhook_url = format!("http://{}", listener.local_addr().expect("an address"));
-        let webhook = SmsWebhook::new(store.clone(), cipher.clone(), replies);
+        let webhook = SmsWebhook::new(parts.store.clone(), parts.cipher.clone(), parts.replies)
+            .with_burst_window(parts.burst_window)
+            .with_clock(parts.clock.clone());
         let router = crate::api::held_to_the_document(sms_webhook_router(WebhookState {
             webhook: Arc::new(webhook),
             public_base_url: Some(webhook_url.clone()),
@@ -87,11 +110,11 @@ impl SmsRig {
             let _ = axum::serve(listener, router).await;
         });
         let worker = Arc::new(ReplyWorker {
-            store,
-            search,
+            store: parts.store,
+            search: parts.search,
             chat: Arc::new(local_chat(emulator_base)),
-            gateway: Arc::new(local_twilio(emulator_base)),
-            cipher,
+            gateway: Arc::new(local_twilio_timing_out_after(emulator_base, SEND_TIMEOUT)),
+            cipher: parts.cipher,
             public_base_url: webhook_url.clone(),
             // Quick retries: the tests make Twilio fail on purpose.
             retry: SendRetry {
@@ -99,12 +122,15 @@ impl SmsRig {
                 first_backoff: Duration::from_millis(10),
                 max_backoff: Duration::from_millis(50),
             },
+            burst_window: parts.burst_window,
+            clock: parts.clock.clone(),
         });
         Self {
-            twilio,
-            chat,
+            twilio: parts.twilio,
+            chat: parts.chat,
             worker,
             webhook_url,
+            clock: parts.clock,
             http: shared::adapters::outbound_http::client().reqwest().clone(),
         }
     }

@@ -6,9 +6,14 @@
 use crate::contract::{assistant_of, workspace_of};
 use shared::domain::conversation::Usage;
 use shared::domain::ids::ConversationId;
-use shared::domain::sms::{AccountSid, Keyword, MessageSid, PhoneNumber, SmsConfig};
+use shared::domain::sms::{
+    AccountSid, Keyword, MessageSid, PhoneNumber, SmsConfig, SmsLimit, SmsLimits,
+};
 use shared::domain::time::Timestamp;
-use shared::ports::{InboundOutcome, InboundSms, PartState, ReplyDraft, Store, StoreError};
+use shared::ports::{
+    Decided, InboundOutcome, InboundRecord, InboundSms, PartState, ReplyDecision, ReplyDraft,
+    Store, StoreError,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,6 +38,8 @@ fn config(
         account_sid: AccountSid::parse(crate::sms::ACCOUNT_SID).unwrap(),
         phone_number: number(phone),
         session_timeout_minutes: 30,
+        max_segments_per_reply: 3,
+        limits: SmsLimits::default(),
         sealed_auth_token: vec![1, 2, 3],
         created_at: now,
         updated_at: now,
@@ -51,6 +58,23 @@ fn inbound(config: &SmsConfig, from: &str, body: &str, at: Timestamp) -> Inbound
         keyword: Keyword::of(body),
         received_at: at,
         session_timeout: TIMEOUT,
+        burst_window: Duration::ZERO,
+    }
+}
+
+const BURST: Duration = Duration::from_secs(3);
+
+/// A text recorded with the burst window on.
+fn burst_text(config: &SmsConfig, from: &str, body: &str, at: Timestamp) -> InboundSms {
+    InboundSms {
+        burst_window: BURST,
+        ..inbound(config, from, body, at)
+    }
+}
+
+fn record_of(outcome: InboundOutcome) -> InboundRecord {
+    match outcome {
+        InboundOutcome::Recorded(r) | InboundOutcome::Duplicate(r) => r,
     }
 }
 
@@ -259,35 +283,43 @@ pub async fn a_reply_is_decided_once_and_parts_move_only_from_their_state(store:
             completion_tokens: 5,
         },
     };
-    let (reply, created) = store.create_reply(draft("At nine.")).await.unwrap();
+    let now = Timestamp::now();
+    let (reply, created) = store.create_reply(draft("At nine."), now).await.unwrap();
     assert!(created);
-    assert_eq!(
-        reply.parts[0].state,
-        PartState::Sending,
-        "claimed for its creator"
-    );
+    let claim = PartState::Sending { since: now };
+    assert_eq!(reply.parts[0].state, claim, "claimed for its creator");
     assert_eq!(reply.parts[1].state, PartState::Pending);
     let (again, created) = store
-        .create_reply(draft("A different answer."))
+        .create_reply(draft("A different answer."), now)
         .await
         .unwrap();
     assert!(!created);
     assert_eq!(again, reply, "the first decision stands");
     let sid = &record.message_sid;
+    let later = PartState::Sending {
+        since: now.plus(Duration::from_secs(1)),
+    };
     assert!(
         !store
-            .move_part(&bot.id, sid, 0, "pending", &PartState::Sending)
+            .move_part(&bot.id, sid, 0, &PartState::Pending, &later, now)
             .await
             .unwrap(),
         "a claimed part cannot be claimed again"
     );
+    assert!(
+        !store
+            .move_part(&bot.id, sid, 0, &later, &PartState::Pending, now)
+            .await
+            .unwrap(),
+        "nor moved by a worker holding another claim"
+    );
     let sent = PartState::Sent {
         sid: crate::sms::message_sid(),
-        segments: 1,
+        segments: 2,
     };
     assert!(
         store
-            .move_part(&bot.id, sid, 0, "sending", &sent)
+            .move_part(&bot.id, sid, 0, &claim, &sent, now)
             .await
             .unwrap()
     );
@@ -297,8 +329,9 @@ pub async fn a_reply_is_decided_once_and_parts_move_only_from_their_state(store:
                 &bot.id,
                 sid,
                 1,
-                "pending",
-                &PartState::Failed { code: Some(21610) }
+                &PartState::Pending,
+                &PartState::Failed { code: Some(21610) },
+                now,
             )
             .await
             .unwrap()
@@ -320,11 +353,19 @@ pub async fn a_reply_is_decided_once_and_parts_move_only_from_their_state(store:
         .await
         .unwrap();
     assert_eq!((traffic.inbound, traffic.outbound), (1, 1));
+    assert_eq!(traffic.segments_out, 2);
     assert_eq!(traffic.active_sessions, 1);
     // Status callbacks only move forward.
     let PartState::Sent { sid: outbound, .. } = &stored.parts[0].state else {
         unreachable!()
     };
+    assert!(store.outbound_recorded(&bot.id, outbound).await.unwrap());
+    assert!(
+        !store
+            .outbound_recorded(&bot.id, &crate::sms::message_sid())
+            .await
+            .unwrap()
+    );
     store
         .record_delivery(&bot.id, outbound, "delivered", None)
         .await
@@ -434,4 +475,378 @@ pub async fn deleting_a_texters_conversation_closes_their_session(store: Arc<dyn
         Some(next_id),
         "the new session continues"
     );
+}
+
+pub async fn texts_within_the_burst_window_are_answered_together_and_a_taken_one_alone(
+    store: Arc<dyn Store>,
+) {
+    let (ws, owner) = workspace_of(store.as_ref()).await;
+    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
+    let cfg = store
+        .save_sms_config(config(&ws, &bot, &crate::sms::fresh_number()))
+        .await
+        .unwrap();
+    let texter = "+15550007777";
+    let start = Timestamp::now();
+    let at = |ms: u64| start.plus(Duration::from_millis(ms));
+    let first = record_of(
+        store
+            .record_inbound(&burst_text(&cfg, texter, "Hi,", at(0)))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(first.burst.len(), 1);
+    // Exactly at the window's edge still joins; the third joins the two.
+    let second = record_of(
+        store
+            .record_inbound(&burst_text(&cfg, texter, "do you", at(3_000)))
+            .await
+            .unwrap(),
+    );
+    let third = record_of(
+        store
+            .record_inbound(&burst_text(&cfg, texter, "ship abroad?", at(4_000)))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        third.burst.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
+        [&first, &second, &third]
+            .iter()
+            .map(|r| r.message_id.clone().unwrap())
+            .collect::<Vec<_>>(),
+        "the last text carries the whole burst, oldest first"
+    );
+    let (texter_windows, assistant_window) = windows(&cfg, texter, at(5_000));
+    for merged in [&first, &second] {
+        let stored = store
+            .inbound(&bot.id, &merged.message_sid)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(stored.merged_into.is_some());
+        assert_eq!(
+            store
+                .decide_reply(
+                    &bot.id,
+                    &merged.message_sid,
+                    &texter_windows,
+                    &assistant_window,
+                    at(5_000)
+                )
+                .await
+                .unwrap(),
+            Decided::Merged
+        );
+    }
+    assert_eq!(
+        store
+            .decide_reply(
+                &bot.id,
+                &third.message_sid,
+                &texter_windows,
+                &assistant_window,
+                at(5_000)
+            )
+            .await
+            .unwrap(),
+        Decided::Decision(ReplyDecision::Answer)
+    );
+    // One millisecond past the window: a burst of its own.
+    let fourth = record_of(
+        store
+            .record_inbound(&burst_text(&cfg, texter, "Thanks", at(7_001)))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(fourth.burst.len(), 1);
+    // Within the window of a text a worker already took: alone, and the
+    // taken text is not marked merged.
+    store
+        .decide_reply(
+            &bot.id,
+            &fourth.message_sid,
+            &texter_windows,
+            &assistant_window,
+            at(8_000),
+        )
+        .await
+        .unwrap();
+    let fifth = record_of(
+        store
+            .record_inbound(&burst_text(&cfg, texter, "Also...", at(8_000)))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(fifth.burst.len(), 1);
+    let taken = store
+        .inbound(&bot.id, &fourth.message_sid)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(taken.merged_into, None);
+    assert_eq!(taken.decision, Some(ReplyDecision::Answer));
+}
+
+fn windows(
+    cfg: &SmsConfig,
+    texter: &str,
+    at: Timestamp,
+) -> (
+    Vec<shared::domain::sms::SmsWindow>,
+    shared::domain::sms::SmsWindow,
+) {
+    (
+        cfg.limits.texter_windows(&number(texter), at),
+        cfg.limits.assistant_window(at),
+    )
+}
+
+pub async fn limits_count_each_answer_once_and_refuse_over_them_until_the_window_ends(
+    store: Arc<dyn Store>,
+) {
+    let (ws, owner) = workspace_of(store.as_ref()).await;
+    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
+    let mut cfg = config(&ws, &bot, &crate::sms::fresh_number());
+    cfg.limits = SmsLimits {
+        per_texter_per_hour: 2,
+        per_texter_per_day: 3,
+        per_assistant_per_day: 4,
+    };
+    let cfg = store.save_sms_config(cfg).await.unwrap();
+    // 2026-12-07T10:00:00Z: the hour, then the next, then the next day.
+    let hour = Timestamp::from_millis(1_796_637_600_000);
+    let decide = |texter: &'static str, at: Timestamp| {
+        let store = store.clone();
+        let cfg = cfg.clone();
+        async move {
+            let text = record_of(
+                store
+                    .record_inbound(&inbound(&cfg, texter, "a question", at))
+                    .await
+                    .unwrap(),
+            );
+            let (texter_windows, assistant_window) = windows(&cfg, texter, at);
+            let decided = store
+                .decide_reply(
+                    &cfg.assistant_id,
+                    &text.message_sid,
+                    &texter_windows,
+                    &assistant_window,
+                    at,
+                )
+                .await
+                .unwrap();
+            // Deciding again (a redelivered job) counts nothing again.
+            let again = store
+                .decide_reply(
+                    &cfg.assistant_id,
+                    &text.message_sid,
+                    &texter_windows,
+                    &assistant_window,
+                    at,
+                )
+                .await
+                .unwrap();
+            assert_eq!(decided, again);
+            decided
+        }
+    };
+    let answer = Decided::Decision(ReplyDecision::Answer);
+    let over = |limit| Decided::Decision(ReplyDecision::OverLimit(limit));
+    let a = "+15550008881";
+    assert_eq!(decide(a, hour).await, answer);
+    assert_eq!(decide(a, hour.plus(Duration::from_secs(60))).await, answer);
+    assert_eq!(
+        decide(a, hour.plus(Duration::from_secs(120))).await,
+        over(SmsLimit::PerTexterPerHour)
+    );
+    // The next hour has room; the day's third answer is the last.
+    let next_hour = hour.plus(Duration::from_secs(3_600));
+    assert_eq!(decide(a, next_hour).await, answer);
+    assert_eq!(
+        decide(a, next_hour.plus(Duration::from_secs(60))).await,
+        over(SmsLimit::PerTexterPerDay)
+    );
+    // Another texter meets the assistant's limit of four a day.
+    let b = "+15550008882";
+    assert_eq!(decide(b, next_hour).await, answer);
+    assert_eq!(
+        decide(b, next_hour.plus(Duration::from_secs(1))).await,
+        over(SmsLimit::PerAssistantPerDay)
+    );
+    // The next day both have room again.
+    let next_day = hour.plus(Duration::from_secs(86_400));
+    assert_eq!(decide(a, next_day).await, answer);
+    assert_eq!(decide(b, next_day).await, answer);
+    let traffic = store.traffic(&bot.id, 7, next_day, TIMEOUT).await.unwrap();
+    assert_eq!(traffic.inbound, 9);
+    assert_eq!(traffic.over_limit, 3);
+    // The notice's window: one a day.
+    let notice = [SmsLimits::notice_window(&number(a), next_day)];
+    assert_eq!(
+        store.count_sms_use(&bot.id, &notice).await.unwrap(),
+        shared::ports::Admission::Admitted
+    );
+    assert_eq!(
+        store.count_sms_use(&bot.id, &notice).await.unwrap(),
+        shared::ports::Admission::Refused(0)
+    );
+}
+
+pub async fn concurrent_replies_to_one_text_store_one(store: Arc<dyn Store>) {
+    let (ws, owner) = workspace_of(store.as_ref()).await;
+    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
+    let cfg = store
+        .save_sms_config(config(&ws, &bot, &crate::sms::fresh_number()))
+        .await
+        .unwrap();
+    let texter = "+15550009991";
+    let text = record_of(
+        store
+            .record_inbound(&inbound(&cfg, texter, "when?", Timestamp::now()))
+            .await
+            .unwrap(),
+    );
+    let attempts = (0..6).map(|i| {
+        let store = store.clone();
+        let draft = ReplyDraft {
+            workspace_id: ws.id.clone(),
+            assistant_id: bot.id.clone(),
+            inbound: text.message_sid.clone(),
+            conversation_id: text.conversation_id.clone().unwrap(),
+            to: number(texter),
+            answer: format!("answer {i}"),
+            parts: vec![format!("answer {i}")],
+            usage: Usage::default(),
+        };
+        tokio::spawn(async move { store.create_reply(draft, Timestamp::now()).await.unwrap() })
+    });
+    let outcomes = futures_join(attempts).await;
+    assert_eq!(outcomes.iter().filter(|(_, created)| *created).count(), 1);
+    let winner = &outcomes.iter().find(|(_, created)| *created).unwrap().0;
+    assert!(outcomes.iter().all(|(reply, _)| reply == winner));
+    let messages = store
+        .recent_messages(text.conversation_id.as_ref().unwrap(), 10)
+        .await
+        .unwrap();
+    assert_eq!(messages.len(), 2, "the question and one answer");
+}
+
+pub async fn two_texts_from_one_texter_at_one_instant_join_one_session(store: Arc<dyn Store>) {
+    let (ws, owner) = workspace_of(store.as_ref()).await;
+    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
+    let cfg = store
+        .save_sms_config(config(&ws, &bot, &crate::sms::fresh_number()))
+        .await
+        .unwrap();
+    let texter = "+15550009992";
+    let now = Timestamp::now();
+    // A session already open, so both texts race to join it.
+    store
+        .record_inbound(&inbound(&cfg, texter, "hello", now))
+        .await
+        .unwrap();
+    let at = now.plus(Duration::from_secs(10));
+    let texts = (0..2).map(|i| {
+        let store = store.clone();
+        let text = burst_text(&cfg, texter, &format!("question {i}"), at);
+        tokio::spawn(async move { record_of(store.record_inbound(&text).await.unwrap()) })
+    });
+    let records = futures_join(texts).await;
+    assert_eq!(records[0].conversation_id, records[1].conversation_id);
+    let messages = store
+        .recent_messages(records[0].conversation_id.as_ref().unwrap(), 10)
+        .await
+        .unwrap();
+    assert_eq!(messages.len(), 3, "every text kept");
+    // One of them closes a burst of both; the other is merged into it.
+    let merged = futures_join(records.iter().map(|r| {
+        let store = store.clone();
+        let (bot, sid) = (bot.id.clone(), r.message_sid.clone());
+        tokio::spawn(async move { store.inbound(&bot, &sid).await.unwrap().unwrap() })
+    }))
+    .await;
+    assert_eq!(merged.iter().filter(|r| r.merged_into.is_some()).count(), 1);
+    assert!(merged.iter().any(|r| r.burst.len() == 2));
+    let traffic = store.traffic(&bot.id, 1, at, TIMEOUT).await.unwrap();
+    assert_eq!((traffic.inbound, traffic.unique_contacts), (3, 1));
+}
+
+pub async fn analytics_count_the_days_and_texters_of_7_30_and_90_days(store: Arc<dyn Store>) {
+    let (ws, owner) = workspace_of(store.as_ref()).await;
+    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
+    let cfg = store
+        .save_sms_config(config(&ws, &bot, &crate::sms::fresh_number()))
+        .await
+        .unwrap();
+    let now = Timestamp::now();
+    let days_ago = |d: u64| Timestamp::from_millis(now.millis() - (d * 86_400_000) as i64);
+    // A texter 80 days ago; one 20 days ago who texts again today; one 3
+    // days ago; one 100 days ago (outside every period); a keyword today.
+    for (texter, ago, body) in [
+        ("+15550001001", 80, "one"),
+        ("+15550001002", 20, "two"),
+        ("+15550001002", 0, "two again"),
+        ("+15550001003", 3, "three"),
+        ("+15550001004", 100, "old"),
+        ("+15550001005", 0, "HELP"),
+    ] {
+        let text = record_of(
+            store
+                .record_inbound(&inbound(&cfg, texter, body, days_ago(ago)))
+                .await
+                .unwrap(),
+        );
+        if ago == 20 {
+            let draft = ReplyDraft {
+                workspace_id: ws.id.clone(),
+                assistant_id: bot.id.clone(),
+                inbound: text.message_sid.clone(),
+                conversation_id: text.conversation_id.clone().unwrap(),
+                to: number(texter),
+                answer: "An answer.".into(),
+                parts: vec!["An answer.".into()],
+                usage: Usage::default(),
+            };
+            let at = days_ago(ago);
+            let (reply, _) = store.create_reply(draft, at).await.unwrap();
+            store
+                .move_part(
+                    &bot.id,
+                    &text.message_sid,
+                    0,
+                    &reply.parts[0].state,
+                    &PartState::Sent {
+                        sid: crate::sms::message_sid(),
+                        segments: 3,
+                    },
+                    at,
+                )
+                .await
+                .unwrap();
+        }
+    }
+    let traffic = |days| {
+        let store = store.clone();
+        let bot = bot.id.clone();
+        async move { store.traffic(&bot, days, now, TIMEOUT).await.unwrap() }
+    };
+    let week = traffic(7).await;
+    assert_eq!(
+        (week.inbound, week.outbound, week.unique_contacts),
+        (3, 0, 3)
+    );
+    let month = traffic(30).await;
+    assert_eq!(
+        (month.inbound, month.outbound, month.segments_out),
+        (4, 1, 3)
+    );
+    assert_eq!(
+        month.unique_contacts, 3,
+        "the texter of 20 days ago counts once"
+    );
+    let quarter = traffic(90).await;
+    assert_eq!((quarter.inbound, quarter.unique_contacts), (5, 4));
+    assert_eq!(quarter.active_sessions, 1, "only today's question is open");
 }

@@ -51,9 +51,8 @@ impl<J: Job> JobQueue<J> for SqsQueue<J> {
     }
 
     async fn enqueue_delayed(&self, job: &J, delay: Duration) -> Result<(), QueueError> {
-        let seconds = delay
-            .min(self.longest_delay)
-            .as_secs()
+        // Whole seconds, rounded up: a job is never seen before its delay.
+        let seconds = (delay.min(self.longest_delay).as_millis().div_ceil(1000) as u64)
             .min(MAX_DELAY_SECONDS);
         self.send(job, Some(seconds as i32)).await
     }

@@ -124,6 +124,10 @@ mod tests {
         fn now(&self) -> Instant {
             self.0
         }
+
+        fn timestamp(&self) -> crate::domain::time::Timestamp {
+            crate::domain::time::Timestamp::now()
+        }
     }
 
     fn owner() -> KeyOwner {

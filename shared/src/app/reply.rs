@@ -1,21 +1,47 @@
-//! The reply worker: answers one inbound text, exactly once. The answer is
-//! decided and stored before anything is sent (so a retry sends the same
-//! text), and each part is marked `sending` before Twilio is called (so a
-//! worker that dies after the send never sends it again).
+//! The reply worker: answers an inbound text (or the burst of texts it
+//! closes), exactly once and within the customer's limits.
+//!
+//! Whether a text is answered is decided once, before the model is asked:
+//! a text a later one merged into is answered by that one's job, and a
+//! texter or an assistant over a limit gets no model call (at most one
+//! notice a day). The answer is then decided and stored before anything is
+//! sent, so a retry sends the same text, cut to the configured segment
+//! budget.
+//!
+//! Each part is claimed (`sending`, with the time) before Twilio is called.
+//! Twilio has no idempotency key for creating a message, so a send is
+//! tried again only when it provably did not reach Twilio; when its answer
+//! was lost, the part is looked for in Twilio's message list first, and
+//! sent again only if the list answers and it is not there. A claim older
+//! than any live worker can hold one ([`CLAIM_LEASE`]) is a worker that
+//! died mid-send: its part is looked for the same way, never sent blindly.
 
 use super::answer::{self, HISTORY_MESSAGES, HISTORY_TOKEN_BUDGET, PASSAGES_PER_ANSWER};
 use crate::app::retrieval::{RetrievalError, stored_passages};
 use crate::domain::conversation::{Channel, history_within};
-use crate::domain::sms::segments::{segments, split_for_sms};
-use crate::domain::sms::{Credentials, SmsConfig};
+use crate::domain::sms::segments::{fit_to_segments, segments, tokens_that_fit};
+use crate::domain::sms::{Credentials, OVER_LIMIT_NOTICE, SmsConfig, SmsLimit, SmsLimits};
+use crate::domain::time::Timestamp;
 use crate::jobs::{Job, MessageOutcome, ReplyJob};
 use crate::ports::sms_gateway::OPTED_OUT;
 use crate::ports::{
-    ChatModel, CipherError, GatewayError, InboundRecord, OutboundSms, PartState, PassageSearch,
-    ProviderError, Reply, ReplyDraft, SecretCipher, SecretContext, SmsGateway, Store, StoreError,
+    Admission, ChatModel, CipherError, Clock, Decided, GatewayError, InboundRecord, OutboundSms,
+    PartState, PassageSearch, ProviderError, Reply, ReplyDecision, ReplyDraft, SecretCipher,
+    SecretContext, SentSms, SmsGateway, Store, StoreError,
 };
 use std::sync::Arc;
 use std::time::Duration;
+
+/// How long a live worker can hold a claim on a part: more than the reply
+/// worker's whole invocation (60 s in the template), so a claim older than
+/// this belongs to a worker that is gone. The reply queue's visibility
+/// timeout (360 s) is longer than the invocation and this together, so a
+/// job redelivered after its worker died always finds the claim lapsed.
+pub const CLAIM_LEASE: Duration = Duration::from_secs(120);
+
+/// Twilio stamps a message to the second, by its own clock: a message
+/// created this long before the claim may still be the claimed send.
+const LOOKUP_SKEW: Duration = Duration::from_secs(5);
 
 /// Retries of a send inside one delivery: a few seconds at most, then the
 /// queue's own redelivery takes over.
@@ -47,6 +73,9 @@ pub enum Replied {
     Skipped(&'static str),
     /// Twilio refused the send for good, with this code.
     Refused(Option<u32>),
+    /// A limit was reached: no model call (and the day's notice, if it was
+    /// the texter's first).
+    OverLimit(SmsLimit),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -105,10 +134,35 @@ pub struct ReplyWorker {
     /// Where Twilio reports delivery: `{base}/api/sms/status/{assistant}`.
     pub public_base_url: String,
     pub retry: SendRetry,
+    /// The window the webhook merges a texter's texts in; their job comes
+    /// after it (see [`crate::app::sms_webhook`]).
+    pub burst_window: Duration,
+    pub clock: Arc<dyn Clock>,
 }
 
 /// Jobs answered at once per batch: each waits on the model for seconds.
 pub const REPLY_CONCURRENCY: usize = 5;
+
+/// How one claimed send ended.
+enum SendOutcome {
+    Sent(SentSms),
+    /// Twilio did not take it, or its list shows it is not there: the part
+    /// may be sent again later.
+    NotSent(String),
+    /// It may have been sent, and the list could not be read to tell.
+    Lost(String),
+    Refused {
+        status: u16,
+        code: Option<u32>,
+    },
+}
+
+/// Whether a lost send is on Twilio.
+enum Lookup {
+    Found(SentSms),
+    NotThere,
+    Unreadable(String),
+}
 
 impl ReplyWorker {
     /// One queue message, decoded on its own.
@@ -161,18 +215,54 @@ impl ReplyWorker {
         if inbound.keyword.is_some() {
             return Ok(Replied::Skipped("a compliance keyword is never answered"));
         }
-        let credentials = self.credentials(&config);
-        let (reply, claimed_first) = match existing {
-            Some(reply) => (reply, false),
-            None => {
-                if inbound.opted_out {
-                    return Ok(Replied::Skipped("the texter opted out"));
-                }
+        if inbound.merged_into.is_some() {
+            return Ok(Replied::Skipped(
+                "a later text of the same burst answers it",
+            ));
+        }
+        if let Some(reply) = existing {
+            let settled =
+                |p: &PartState| matches!(p, PartState::Sent { .. } | PartState::Failed { .. });
+            if reply.parts.iter().all(|p| settled(&p.state)) {
+                return Ok(Replied::AlreadyHandled);
+            }
+            let (credentials, opted_out) = tokio::try_join!(
+                self.credentials(&config),
+                self.opted_out_now(&config, &inbound)
+            )?;
+            if opted_out {
+                return Ok(Replied::Skipped("the texter opted out"));
+            }
+            return self.deliver(&config, &credentials, &reply, false).await;
+        }
+        if inbound.opted_out {
+            return Ok(Replied::Skipped("the texter opted out"));
+        }
+        self.wait_out_the_burst(&inbound).await;
+        let now = self.clock.timestamp();
+        let decided = self
+            .store
+            .decide_reply(
+                assistant,
+                &inbound.message_sid,
+                &config.limits.texter_windows(&inbound.from, now),
+                &config.limits.assistant_window(now),
+                now,
+            )
+            .await?;
+        match decided {
+            Decided::Merged => Ok(Replied::Skipped(
+                "a later text of the same burst answers it",
+            )),
+            Decided::Decision(ReplyDecision::OverLimit(limit)) => {
+                self.tell_over_limit(&config, &inbound, limit).await
+            }
+            Decided::Decision(ReplyDecision::Answer) => {
                 // The token opens, and the texter's opt-out is read again
                 // (a STOP may have come since), while the answer is composed.
                 let (draft, credentials, opted_out) = tokio::try_join!(
                     self.compose(&config, &inbound),
-                    credentials,
+                    self.credentials(&config),
                     self.opted_out_now(&config, &inbound),
                 )?;
                 if opted_out {
@@ -181,20 +271,66 @@ impl ReplyWorker {
                 let Some(draft) = draft else {
                     return Ok(Replied::Skipped("nothing to answer"));
                 };
-                let (reply, created) = self.store.create_reply(draft).await?;
-                return self.deliver(&config, &credentials, &reply, created).await;
+                let (reply, created) = self
+                    .store
+                    .create_reply(draft, self.clock.timestamp())
+                    .await?;
+                self.deliver(&config, &credentials, &reply, created).await
             }
+        }
+    }
+
+    /// A job the queue handed over before the burst window closed (SQS
+    /// delays are whole seconds, and not exact) waits out the rest, so a
+    /// text still arriving can merge into this one.
+    async fn wait_out_the_burst(&self, inbound: &InboundRecord) {
+        let closes = inbound.received_at.plus(self.burst_window);
+        let early = closes.millis() - self.clock.timestamp().millis();
+        if early > 0 {
+            let wait = Duration::from_millis(early as u64).min(self.burst_window);
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// A text over a limit: the texter's one notice of the day, if they
+    /// have not had it, and nothing else.
+    async fn tell_over_limit(
+        &self,
+        config: &SmsConfig,
+        inbound: &InboundRecord,
+        limit: SmsLimit,
+    ) -> Result<Replied, ReplyError> {
+        let now = self.clock.timestamp();
+        tracing::info!(assistant_id = %config.assistant_id, message_sid = %inbound.message_sid, limit = limit.as_str(), "text over an SMS limit; not answered");
+        let Some(conversation) = inbound.conversation_id.clone() else {
+            return Ok(Replied::OverLimit(limit));
         };
-        if !reply.parts.iter().any(|p| p.state == PartState::Pending) {
-            return Ok(Replied::AlreadyHandled);
+        if self.opted_out_now(config, inbound).await? {
+            return Ok(Replied::OverLimit(limit));
         }
-        let (credentials, opted_out) =
-            tokio::try_join!(credentials, self.opted_out_now(&config, &inbound))?;
-        if opted_out {
-            return Ok(Replied::Skipped("the texter opted out"));
+        let notice = SmsLimits::notice_window(&inbound.from, now);
+        if self
+            .store
+            .count_sms_use(&config.assistant_id, &[notice])
+            .await?
+            != Admission::Admitted
+        {
+            return Ok(Replied::OverLimit(limit));
         }
-        self.deliver(&config, &credentials, &reply, claimed_first)
-            .await
+        let draft = ReplyDraft {
+            workspace_id: config.workspace_id.clone(),
+            assistant_id: config.assistant_id.clone(),
+            inbound: inbound.message_sid.clone(),
+            conversation_id: conversation,
+            to: inbound.from.clone(),
+            answer: OVER_LIMIT_NOTICE.to_owned(),
+            parts: vec![OVER_LIMIT_NOTICE.to_owned()],
+            usage: Default::default(),
+        };
+        let credentials = self.credentials(config).await?;
+        let (reply, created) = self.store.create_reply(draft, now).await?;
+        self.deliver(config, &credentials, &reply, created).await?;
+        Ok(Replied::OverLimit(limit))
     }
 
     async fn opted_out_now(
@@ -221,7 +357,10 @@ impl ReplyWorker {
         })
     }
 
-    /// Retrieval, prompt and model: the answer, split for SMS.
+    /// Retrieval, prompt and model: the answer to the burst the text
+    /// closes, cut to the configured segments. The texts are read by
+    /// where they are, and the history is what came before the first of
+    /// them, however many messages came since.
     async fn compose(
         &self,
         config: &SmsConfig,
@@ -232,29 +371,38 @@ impl ReplyWorker {
         else {
             return Ok(None);
         };
-        let (assistant, recent, projects) = tokio::try_join!(
+        let burst = if inbound.burst.is_empty() {
+            // Recorded before bursts were: the text alone.
+            vec![crate::domain::conversation::MessageRef {
+                id: message_id.clone(),
+                at: inbound.received_at,
+            }]
+        } else {
+            inbound.burst.clone()
+        };
+        let first = burst.first().map_or(inbound.received_at, |m| m.at);
+        let (assistant, earlier, texts, projects) = tokio::try_join!(
             self.store
                 .get_assistant(&config.workspace_id, &config.assistant_id),
             self.store
-                .recent_messages(conversation, HISTORY_MESSAGES + 1),
+                .messages_before(conversation, first, HISTORY_MESSAGES),
+            self.store.find_messages(conversation, &burst),
             self.store
                 .connected_project_ids(&config.workspace_id, &config.assistant_id),
         )?;
         let Some(assistant) = assistant else {
             return Ok(None);
         };
-        let Some(question) = recent.iter().find(|m| &m.id == message_id) else {
+        if !texts.iter().any(|m| &m.id == message_id) {
             return Err(ReplyError::Permanent(
                 "the inbound message is not in its conversation".into(),
             ));
-        };
-        let question = question.content.clone();
-        // History is what came before the question.
-        let earlier: Vec<_> = recent
+        }
+        let question = texts
             .iter()
-            .filter(|m| &m.id != message_id && m.created_at <= inbound.received_at)
-            .cloned()
-            .collect();
+            .map(|m| m.content.trim())
+            .collect::<Vec<_>>()
+            .join("\n");
         let history = history_within(&earlier, HISTORY_TOKEN_BUDGET);
         let passages = stored_passages(
             self.search.as_ref(),
@@ -265,17 +413,22 @@ impl ReplyWorker {
             PASSAGES_PER_ANSWER,
         )
         .await?;
-        let request = answer::prompt(&assistant, Channel::Sms, &passages, &history, &question);
+        let mut request = answer::prompt(&assistant, Channel::Sms, &passages, &history, &question);
+        // Tokens that would be cut off are never asked for.
+        request.max_tokens = request
+            .max_tokens
+            .min(tokens_that_fit(config.max_segments_per_reply));
         let answer = self.chat.complete(&request).await?;
-        let parts = split_for_sms(&answer.text);
-        if parts.is_empty() {
+        let Some(body) = fit_to_segments(&answer.text, config.max_segments_per_reply) else {
             return Err(ReplyError::Permanent("the model answered nothing".into()));
-        }
+        };
         tracing::info!(
             assistant_id = %config.assistant_id,
             passages = passages.len(),
             history = history.len(),
-            parts = parts.len(),
+            texts = texts.len(),
+            segments = segments(&body),
+            cut = body.len() < answer.text.trim().len(),
             prompt_tokens = answer.usage.prompt_tokens,
             completion_tokens = answer.usage.completion_tokens,
             "answer composed"
@@ -286,13 +439,27 @@ impl ReplyWorker {
             inbound: inbound.message_sid.clone(),
             conversation_id: conversation.clone(),
             to: inbound.from.clone(),
-            answer: answer.text.trim().to_owned(),
-            parts,
+            // What the texter reads is what the conversation keeps.
+            answer: body.clone(),
+            parts: vec![body],
             usage: answer.usage,
         }))
     }
 
-    /// Sends every part still pending, in order. `claimed_first`: this
+    fn outbound(&self, config: &SmsConfig, reply: &Reply, body: &str) -> OutboundSms {
+        OutboundSms {
+            from: config.phone_number.clone(),
+            to: reply.to.clone(),
+            body: body.to_owned(),
+            status_callback: format!(
+                "{}/api/sms/status/{}",
+                self.public_base_url.trim_end_matches('/'),
+                config.assistant_id
+            ),
+        }
+    }
+
+    /// Sends every part not sent yet, in order. `claimed_first`: this
     /// worker created the reply, and with it the claim on its first part.
     async fn deliver(
         &self,
@@ -304,123 +471,243 @@ impl ReplyWorker {
         let assistant = &config.assistant_id;
         let mut sent = 0;
         for (index, part) in reply.parts.iter().enumerate() {
-            let claimed = claimed_first && index == 0;
-            match part.state {
+            let message = self.outbound(config, reply, &part.body);
+            let now = self.clock.timestamp();
+            let mine = claimed_first && index == 0;
+            let claimed = match &part.state {
                 PartState::Sent { .. } => continue,
-                PartState::Failed { code } => return Ok(Replied::Refused(code)),
-                PartState::Sending if claimed => {}
-                // Another worker is sending it, or one died while it did:
-                // sending again could send it twice.
-                PartState::Sending => return Ok(Replied::AlreadyHandled),
-                PartState::Pending => {
-                    if !self
-                        .store
-                        .move_part(
-                            assistant,
-                            &reply.inbound,
-                            index,
-                            "pending",
-                            &PartState::Sending,
-                        )
+                PartState::Failed { code } => return Ok(Replied::Refused(*code)),
+                PartState::Sending { .. } if mine => Some(part.state.clone()),
+                // Another worker is sending it right now.
+                PartState::Sending { since }
+                    if now.millis() - since.millis() < CLAIM_LEASE.as_millis() as i64 =>
+                {
+                    return Ok(Replied::AlreadyHandled);
+                }
+                // A worker died holding it, or its answer was lost: it may
+                // have been sent, so it is looked for before anything else.
+                PartState::Sending { since } | PartState::Unknown { since } => {
+                    match self
+                        .look_for(credentials, assistant, &message, *since)
                         .await?
                     {
-                        return Ok(Replied::AlreadyHandled);
+                        Lookup::Found(found) => {
+                            self.record_sent(
+                                assistant,
+                                reply,
+                                index,
+                                &part.state,
+                                found,
+                                &part.body,
+                            )
+                            .await?;
+                            sent += 1;
+                            continue;
+                        }
+                        Lookup::Unreadable(detail) => {
+                            return Err(ReplyError::Transient(format!(
+                                "Twilio's message list: {detail}"
+                            )));
+                        }
+                        Lookup::NotThere => {
+                            self.claim(assistant, reply, index, &part.state, now)
+                                .await?
+                        }
                     }
                 }
-            }
-            let message = OutboundSms {
-                from: config.phone_number.clone(),
-                to: reply.to.clone(),
-                body: part.body.clone(),
-                status_callback: format!(
-                    "{}/api/sms/status/{assistant}",
-                    self.public_base_url.trim_end_matches('/')
-                ),
+                PartState::Pending => {
+                    self.claim(assistant, reply, index, &part.state, now)
+                        .await?
+                }
             };
-            match self.send_with_retries(credentials, &message).await {
-                Ok(accepted) => {
-                    let state = PartState::Sent {
-                        sid: accepted.sid,
-                        segments: segments(&part.body),
-                    };
-                    self.store
-                        .move_part(assistant, &reply.inbound, index, "sending", &state)
+            let Some(claimed) = claimed else {
+                // Another worker moved it first.
+                return Ok(Replied::AlreadyHandled);
+            };
+            let since = claimed.since().unwrap_or(now);
+            match self
+                .send_claimed(credentials, assistant, &message, since)
+                .await?
+            {
+                SendOutcome::Sent(accepted) => {
+                    self.record_sent(assistant, reply, index, &claimed, accepted, &part.body)
                         .await?;
                     sent += 1;
                 }
-                Err(GatewayError::Transient { detail, .. }) => {
-                    // Twilio did not take it: the part may be sent again.
+                SendOutcome::NotSent(detail) => {
+                    // Twilio does not have it: the part may be sent again.
                     self.store
                         .move_part(
                             assistant,
                             &reply.inbound,
                             index,
-                            "sending",
+                            &claimed,
                             &PartState::Pending,
+                            now,
                         )
                         .await?;
                     return Err(ReplyError::Transient(format!("Twilio: {detail}")));
                 }
-                Err(GatewayError::Rejected { code, status }) => {
+                SendOutcome::Lost(detail) => {
+                    let unknown = PartState::Unknown { since };
+                    self.store
+                        .move_part(assistant, &reply.inbound, index, &claimed, &unknown, now)
+                        .await?;
+                    return Err(ReplyError::Transient(format!(
+                        "Twilio's answer was lost and its list could not be read: {detail}"
+                    )));
+                }
+                SendOutcome::Refused { status, code } => {
                     tracing::warn!(assistant_id = %assistant, status, code, "Twilio refused the reply");
+                    let mut from = claimed;
                     for rest in index..reply.parts.len() {
-                        let from = if rest == index { "sending" } else { "pending" };
                         self.store
                             .move_part(
                                 assistant,
                                 &reply.inbound,
                                 rest,
-                                from,
+                                &from,
                                 &PartState::Failed { code },
+                                now,
                             )
                             .await?;
+                        from = PartState::Pending;
                     }
                     if code == Some(OPTED_OUT) {
                         self.store.opt_out(assistant, &reply.to).await?;
                     }
                     return Ok(Replied::Refused(code));
                 }
-                Err(GatewayError::Malformed(detail)) => {
-                    // Twilio answered 2xx in a shape we cannot read: it most
-                    // likely took the message, so it is never sent again.
-                    tracing::error!(assistant_id = %assistant, detail, "unreadable answer from Twilio");
-                    return Err(ReplyError::Permanent(format!("Twilio: {detail}")));
-                }
             }
         }
         Ok(Replied::Sent(sent))
     }
 
-    /// One send, retried in-process on transient failures within a few
-    /// seconds (honouring `Retry-After` within that budget).
-    async fn send_with_retries(
+    /// Claims a part for this worker from exactly the state it was read
+    /// in; `None` when another worker moved it first.
+    async fn claim(
+        &self,
+        assistant: &crate::domain::ids::AssistantId,
+        reply: &Reply,
+        index: usize,
+        from: &PartState,
+        now: Timestamp,
+    ) -> Result<Option<PartState>, ReplyError> {
+        let claimed = PartState::Sending { since: now };
+        let moved = self
+            .store
+            .move_part(assistant, &reply.inbound, index, from, &claimed, now)
+            .await?;
+        Ok(moved.then_some(claimed))
+    }
+
+    async fn record_sent(
+        &self,
+        assistant: &crate::domain::ids::AssistantId,
+        reply: &Reply,
+        index: usize,
+        from: &PartState,
+        accepted: SentSms,
+        body: &str,
+    ) -> Result<(), ReplyError> {
+        let state = PartState::Sent {
+            sid: accepted.sid,
+            segments: segments(body),
+        };
+        self.store
+            .move_part(
+                assistant,
+                &reply.inbound,
+                index,
+                from,
+                &state,
+                self.clock.timestamp(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// One claimed part, sent: tried again in-process only when Twilio
+    /// provably did not take it (honouring `Retry-After` within the
+    /// budget), or when its answer was lost and its list shows it is not
+    /// there.
+    async fn send_claimed(
         &self,
         credentials: &Credentials,
+        assistant: &crate::domain::ids::AssistantId,
         message: &OutboundSms,
-    ) -> Result<crate::ports::SentSms, GatewayError> {
+        since: Timestamp,
+    ) -> Result<SendOutcome, ReplyError> {
         let mut backoff = self.retry.first_backoff;
         let mut attempt = 1;
         loop {
-            match self.gateway.send(credentials, message).await {
-                Err(GatewayError::Transient {
+            let wait = match self.gateway.send(credentials, message).await {
+                Ok(accepted) => return Ok(SendOutcome::Sent(accepted)),
+                Err(GatewayError::Rejected { status, code }) => {
+                    return Ok(SendOutcome::Refused { status, code });
+                }
+                Err(GatewayError::NotSent {
                     detail,
                     retry_after,
-                }) if attempt < self.retry.attempts => {
-                    let wait = retry_after
-                        .filter(|w| *w <= self.retry.max_backoff)
-                        .unwrap_or(backoff);
+                }) => {
+                    if attempt >= self.retry.attempts {
+                        return Ok(SendOutcome::NotSent(detail));
+                    }
                     tracing::info!(
                         attempt,
                         detail,
-                        wait_ms = wait.as_millis() as u64,
-                        "Twilio send will be retried"
+                        "Twilio did not take the send; it will be tried again"
                     );
-                    tokio::time::sleep(wait).await;
-                    backoff = (backoff * 2).min(self.retry.max_backoff);
-                    attempt += 1;
+                    retry_after
+                        .filter(|w| *w <= self.retry.max_backoff)
+                        .unwrap_or(backoff)
                 }
-                other => return other,
+                Err(error @ (GatewayError::Unknown { .. } | GatewayError::Malformed(_))) => {
+                    tracing::warn!(attempt, %error, "Twilio's answer to a send was lost; looking for it");
+                    match self
+                        .look_for(credentials, assistant, message, since)
+                        .await?
+                    {
+                        Lookup::Found(found) => return Ok(SendOutcome::Sent(found)),
+                        Lookup::Unreadable(detail) => return Ok(SendOutcome::Lost(detail)),
+                        Lookup::NotThere if attempt >= self.retry.attempts => {
+                            return Ok(SendOutcome::NotSent(error.to_string()));
+                        }
+                        Lookup::NotThere => backoff,
+                    }
+                }
+            };
+            tokio::time::sleep(wait).await;
+            backoff = (backoff * 2).min(self.retry.max_backoff);
+            attempt += 1;
+        }
+    }
+
+    /// Looks for a send claimed at `since` in Twilio's message list: the
+    /// earliest message with its body, sender and recipient created since
+    /// then that no other part already recorded as its own.
+    async fn look_for(
+        &self,
+        credentials: &Credentials,
+        assistant: &crate::domain::ids::AssistantId,
+        message: &OutboundSms,
+        since: Timestamp,
+    ) -> Result<Lookup, ReplyError> {
+        let from = Timestamp::from_millis(since.millis() - LOOKUP_SKEW.as_millis() as i64);
+        let candidates = match self.gateway.find_sent(credentials, message, from).await {
+            Ok(candidates) => candidates,
+            Err(error) => return Ok(Lookup::Unreadable(error.to_string())),
+        };
+        for candidate in candidates {
+            if !self
+                .store
+                .outbound_recorded(assistant, &candidate.sid)
+                .await?
+            {
+                tracing::info!(assistant_id = %assistant, message_sid = candidate.sid, "a lost send was found on Twilio");
+                return Ok(Lookup::Found(candidate));
             }
         }
+        Ok(Lookup::NotThere)
     }
 }

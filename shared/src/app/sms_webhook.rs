@@ -5,10 +5,10 @@
 use super::error::ApiError;
 use crate::domain::ids::AssistantId;
 use crate::domain::sms::{Keyword, MessageSid, PhoneNumber, SmsConfig, signature};
-use crate::domain::time::Timestamp;
 use crate::jobs::ReplyJob;
 use crate::ports::{
-    CipherError, InboundOutcome, InboundSms, JobQueue, SecretCipher, SecretContext, SmsStore,
+    CipherError, Clock, InboundOutcome, InboundSms, JobQueue, SecretCipher, SecretContext,
+    SmsStore, SystemClock,
 };
 use secrecy::SecretString;
 use std::collections::HashMap;
@@ -104,7 +104,14 @@ pub struct SmsWebhook {
     pub cipher: Arc<dyn SecretCipher>,
     pub replies: Arc<dyn JobQueue<ReplyJob>>,
     tokens: TokenCache,
+    burst_window: Duration,
+    clock: Arc<dyn Clock>,
 }
+
+/// Texts from one texter this close together are answered as one
+/// question: what a person typing a question in three texts needs, and
+/// what keeps eight texts in a second from costing eight answers.
+pub const DEFAULT_BURST_WINDOW: Duration = Duration::from_secs(3);
 
 const BAD_SIGNATURE: &str = "the X-Twilio-Signature header does not verify for this request";
 
@@ -119,7 +126,34 @@ impl SmsWebhook {
             cipher,
             replies,
             tokens: TokenCache::default(),
+            burst_window: DEFAULT_BURST_WINDOW,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Texts within `window` of the texter's previous one join its answer
+    /// (zero: every text is answered alone); each reply job is queued to
+    /// run once the window has passed.
+    pub fn with_burst_window(mut self, window: Duration) -> Self {
+        self.burst_window = window;
+        self
+    }
+
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// A reply job, after the burst window: by then any text that joins
+    /// this one has been recorded, and its own job answers them all.
+    async fn queue_reply(&self, job: &ReplyJob) -> Result<(), ApiError> {
+        if self.burst_window.is_zero() {
+            self.replies.enqueue(job).await?;
+        } else {
+            // SQS delays in whole seconds; the worker waits out any rest.
+            self.replies.enqueue_delayed(job, self.burst_window).await?;
+        }
+        Ok(())
     }
 
     /// The assistant's configuration, once the request proves it comes
@@ -183,8 +217,9 @@ impl SmsWebhook {
             from,
             body,
             keyword,
-            received_at: Timestamp::now(),
+            received_at: self.clock.timestamp(),
             session_timeout: config.session_timeout(),
+            burst_window: self.burst_window,
         };
         let outcome = self.store.record_inbound(&inbound).await?;
         let job = ReplyJob {
@@ -194,7 +229,7 @@ impl SmsWebhook {
         };
         let received = match outcome {
             InboundOutcome::Recorded(_) if answerable => {
-                self.replies.enqueue(&job).await?;
+                self.queue_reply(&job).await?;
                 Received::Queued
             }
             InboundOutcome::Recorded(_) => Received::Recorded,
@@ -209,7 +244,7 @@ impl SmsWebhook {
                         .await?
                         .is_none()
                 {
-                    self.replies.enqueue(&job).await?;
+                    self.queue_reply(&job).await?;
                 }
                 Received::Duplicate
             }

@@ -123,7 +123,22 @@ pub struct Message {
     pub feedback: Option<Feedback>,
 }
 
+/// Where a stored message is: enough to read it by its key, without a
+/// query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageRef {
+    pub id: MessageId,
+    pub at: Timestamp,
+}
+
 impl Message {
+    pub fn reference(&self) -> MessageRef {
+        MessageRef {
+            id: self.id.clone(),
+            at: self.created_at,
+        }
+    }
+
     pub fn new(conversation: &ConversationId, role: Role, content: String, at: Timestamp) -> Self {
         Self {
             id: MessageId::generate(),

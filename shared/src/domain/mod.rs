@@ -15,6 +15,7 @@ pub mod project;
 pub mod role;
 pub mod sms;
 pub mod time;
+pub mod use_window;
 pub mod visitor;
 pub mod widget;
 pub mod widget_token;

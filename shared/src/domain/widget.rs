@@ -7,6 +7,7 @@
 use super::fields::{FieldErrors, FieldReader, display_name};
 use super::ids::WidgetSessionId;
 use super::time::Timestamp;
+use super::use_window::HOUR_MS;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -303,40 +304,10 @@ impl Limit {
     }
 }
 
-/// One fixed window of one limit: the store counts uses under `key` (no
-/// personal data in it) and refuses the use that would pass `allowed`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UseWindow {
-    pub limit: Limit,
-    pub key: String,
-    pub allowed: u32,
-    pub ends_at: Timestamp,
-}
-
-impl UseWindow {
-    /// Whole seconds until the window ends, at least one.
-    pub fn retry_after(&self, now: Timestamp) -> u64 {
-        let left = self.ends_at.millis().saturating_sub(now.millis()).max(0) as u64;
-        left.div_ceil(1000).max(1)
-    }
-}
+/// One of the widget's windows.
+pub type UseWindow = super::use_window::UseWindow<Limit>;
 
 const MINUTE_MS: i64 = 60_000;
-const HOUR_MS: i64 = 3_600_000;
-
-/// The first instant of the calendar month (UTC) after the one `now` is in.
-fn next_month(now: Timestamp) -> Timestamp {
-    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now.millis()) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let (year, month) = match at.month() {
-        time::Month::December => (at.year() + 1, time::Month::January),
-        month => (at.year(), month.next()),
-    };
-    let start = time::Date::from_calendar_date(year, month, 1)
-        .map(|d| d.midnight().assume_utc())
-        .unwrap_or(at);
-    Timestamp::from_millis((start.unix_timestamp_nanos() / 1_000_000) as i64)
-}
 
 impl WidgetLimits {
     /// The `init` window of this minute for one client address; the
@@ -357,7 +328,7 @@ impl WidgetLimits {
     /// its assistant's month, counted together or not at all.
     pub fn message_windows(&self, session: &WidgetSessionId, now: Timestamp) -> Vec<UseWindow> {
         let hour = now.millis().div_euclid(HOUR_MS);
-        let month_ends = next_month(now);
+        let month_ends = super::use_window::next_month(now);
         vec![
             UseWindow {
                 limit: Limit::MessagesPerSessionPerHour,

@@ -53,7 +53,18 @@ pub(crate) struct SmsConfigView {
     twilio_account_sid: String,
     webhook_url: String,
     session_timeout_minutes: u32,
+    max_segments_per_reply: u32,
+    limits: LimitsView,
     created_at: Timestamp,
+}
+
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct LimitsView {
+    per_texter_per_hour: u32,
+    per_texter_per_day: u32,
+    per_assistant_per_day: u32,
 }
 
 #[derive(Serialize)]
@@ -84,6 +95,10 @@ pub(crate) struct AnalyticsView {
     outbound: u64,
     unique_contacts: u64,
     active_sessions: u64,
+    /// Segments Twilio billed for what was sent.
+    segments_out: u64,
+    /// Texts recorded but not answered because a limit was reached.
+    over_limit: u64,
     period: &'static str,
 }
 
@@ -99,6 +114,12 @@ fn view(state: &SmsState, config: &SmsConfig) -> Json<Data<SmsConfigView>> {
                 config.assistant_id
             ),
             session_timeout_minutes: config.session_timeout_minutes,
+            max_segments_per_reply: config.max_segments_per_reply,
+            limits: LimitsView {
+                per_texter_per_hour: config.limits.per_texter_per_hour,
+                per_texter_per_day: config.limits.per_texter_per_day,
+                per_assistant_per_day: config.limits.per_assistant_per_day,
+            },
             created_at: config.created_at,
         },
     })
@@ -141,6 +162,7 @@ async fn put_config(
     let config = sms_config::save(
         state.sms.as_ref(),
         state.cipher.as_ref(),
+        state.gateway.as_ref(),
         &member.workspace.id,
         &id,
         settings,
@@ -191,10 +213,10 @@ async fn test_credentials(
             }),
             reason: None,
         },
-        CredentialReport::Invalid(reason) => CredentialView {
+        CredentialReport::Invalid(refusal) => CredentialView {
             valid: false,
             phone_number_capabilities: None,
-            reason: Some(reason),
+            reason: Some(refusal.reason()),
         },
     };
     Ok(Json(Data { data }))
@@ -225,7 +247,8 @@ async fn analytics(
     let id = managed(&state, &member, &assistant_id).await?;
     let period = period_of(query.as_deref())?;
     let config = sms_config::find(state.sms.as_ref(), &member.workspace.id, &id).await?;
-    let traffic = sms_config::traffic(state.sms.as_ref(), &config, period).await?;
+    let traffic =
+        sms_config::traffic(state.sms.as_ref(), &config, period, Timestamp::now()).await?;
     Ok(Json(Data {
         data: AnalyticsView {
             total_messages: traffic.inbound + traffic.outbound,
@@ -233,6 +256,8 @@ async fn analytics(
             outbound: traffic.outbound,
             unique_contacts: traffic.unique_contacts,
             active_sessions: traffic.active_sessions,
+            segments_out: traffic.segments_out,
+            over_limit: traffic.over_limit,
             period: period.as_str(),
         },
     }))

@@ -4,7 +4,7 @@
 //! question meanwhile a conflict (and a crashed answer frees it on expiry).
 
 use super::store::StoreError;
-use crate::domain::conversation::{Channel, Conversation, Message, Role};
+use crate::domain::conversation::{Channel, Conversation, Message, MessageRef, Role};
 use crate::domain::ids::{AssistantId, ConversationId, UserId, WorkspaceId};
 use crate::domain::time::Timestamp;
 use async_trait::async_trait;
@@ -113,6 +113,23 @@ pub trait ConversationStore: Send + Sync {
     async fn recent_messages(
         &self,
         conversation: &ConversationId,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError>;
+
+    /// These messages, read where they are (no query, however many others
+    /// came since), in the order given; any not there is left out.
+    async fn find_messages(
+        &self,
+        conversation: &ConversationId,
+        refs: &[MessageRef],
+    ) -> Result<Vec<Message>, StoreError>;
+
+    /// The newest `limit` messages created before `before`, newest first:
+    /// the history of a question, whatever came after it.
+    async fn messages_before(
+        &self,
+        conversation: &ConversationId,
+        before: Timestamp,
         limit: usize,
     ) -> Result<Vec<Message>, StoreError>;
 

@@ -21,15 +21,15 @@ pub use all_stores::Store;
 pub use blobs::{BlobError, BlobStore, BlobVersion, PresignedUpload};
 pub use chat::{ChatAnswer, ChatEvent, ChatModel, ChatRequest, ChatStream, Speaker, Turn};
 pub use cipher::{CipherError, SecretCipher, SecretContext};
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, ShiftedClock, SystemClock};
 pub use conversation_store::{AnswerLease, ConversationRef, ConversationStore, NewConversation};
 pub use providers::{Embedder, ProviderError, VectorIndex, VectorMatch, VectorRecord};
 pub use queue::{JobQueue, QueueError};
 pub use search::PassageSearch;
 pub use sms_gateway::{Capabilities, GatewayError, NumberCheck, OutboundSms, SentSms, SmsGateway};
 pub use sms_store::{
-    Contact, InboundOutcome, InboundPlan, InboundRecord, InboundSms, Joins, PartState, Reply,
-    ReplyDraft, ReplyPart, SmsStore, TexterState,
+    Burst, Contact, Decided, InboundOutcome, InboundPlan, InboundRecord, InboundSms, Joins,
+    PartState, Reply, ReplyDecision, ReplyDraft, ReplyPart, SmsStore, TexterState,
 };
 pub use store::{
     AssistantStore, CascadeStore, ConnectionStore, DocumentStore, GrantStore, KeyStore,

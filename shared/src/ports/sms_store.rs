@@ -1,17 +1,29 @@
 //! What the SMS channel stores: each assistant's configuration (one phone
 //! number serves one assistant), inbound messages once per `MessageSid`,
-//! texters and their sessions, replies with the state of each part sent,
-//! delivery status, and the per-day counters analytics reads.
+//! texters and their sessions, whether each text is answered (limits,
+//! bursts), replies with the state of each part sent, delivery status, and
+//! the per-day counters analytics reads.
+//!
+//! Every write a store makes for one inbound text or one reply touches only
+//! that text's and that texter's items: counters every texter shares are
+//! added to apart from those writes, so a burst of texters to one number
+//! never contends on one item.
 
 use super::store::StoreError;
-use crate::domain::conversation::{Channel, Conversation, Usage, title_from};
+use super::widget_store::Admission;
+use crate::domain::conversation::{Channel, Conversation, MessageRef, Usage, title_from};
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, WorkspaceId};
 use crate::domain::sms::{
-    Keyword, MessageSid, PhoneNumber, SmsConfig, SmsTraffic, continues_session,
+    Keyword, MessageSid, PhoneNumber, SmsConfig, SmsLimit, SmsTraffic, SmsWindow, continues_session,
 };
 use crate::domain::time::Timestamp;
 use async_trait::async_trait;
 use std::time::Duration;
+
+/// Texts one answer takes together at most: a burst longer than this is
+/// answered in more than one reply, so no one can hold an answer back
+/// forever by texting every few seconds.
+pub const MAX_BURST_TEXTS: usize = 10;
 
 /// An inbound text whose signature verified.
 #[derive(Clone, Debug)]
@@ -25,6 +37,9 @@ pub struct InboundSms {
     pub received_at: Timestamp,
     /// Silence after which this message starts a new conversation.
     pub session_timeout: Duration,
+    /// Texts from one texter within this of each other are answered
+    /// together, as one question (zero: each alone).
+    pub burst_window: Duration,
 }
 
 /// A texter's state as a store keeps it.
@@ -34,6 +49,20 @@ pub struct TexterState {
     /// Their latest conversation, and when their last message joined it.
     pub conversation: Option<ConversationId>,
     pub last_message_at: Option<Timestamp>,
+    /// When they last texted anything, keywords included: what analytics
+    /// counts as a contact in a period.
+    pub last_seen_at: Option<Timestamp>,
+    /// Their latest text that joined a conversation, and the burst it
+    /// closes: what their next text joins while the window is open.
+    pub burst: Option<Burst>,
+}
+
+/// Texts of one texter answered as one question: every text's message,
+/// oldest first, and the `MessageSid` of the last, whose job answers them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Burst {
+    pub last: MessageSid,
+    pub messages: Vec<MessageRef>,
 }
 
 /// Which conversation an inbound message joins.
@@ -46,13 +75,18 @@ pub enum Joins {
 }
 
 /// What recording an inbound message writes, decided here once for every
-/// store: the record, the texter's new state, and the conversation it joins
-/// (none for a keyword, which is never shown to the model).
+/// store: the record, the texter's new state, the conversation it joins
+/// (none for a keyword, which is never shown to the model), and the
+/// earlier text it joins in one answer, if any.
 #[derive(Clone, Debug)]
 pub struct InboundPlan {
     pub record: InboundRecord,
     pub texter: TexterState,
     pub joins: Option<Joins>,
+    /// The texter's previous text, which this one is answered with: the
+    /// store marks it merged, but only while no worker has decided to
+    /// answer it; else it plans again with [`InboundSms::plan_alone`].
+    pub merges: Option<MessageSid>,
 }
 
 impl InboundSms {
@@ -77,8 +111,11 @@ impl InboundSms {
     pub fn plan(&self, texter: &TexterState) -> InboundPlan {
         let now = self.received_at;
         let mut next = texter.clone();
+        next.last_seen_at = Some(now);
         let mut joins = None;
         let mut message_id = None;
+        let mut merges = None;
+        let mut burst = Vec::new();
         match self.keyword {
             Some(Keyword::OptOut) => next.opted_out = true,
             Some(Keyword::OptIn) => next.opted_out = false,
@@ -94,10 +131,28 @@ impl InboundSms {
                 let id = match &conversation {
                     Joins::Continues(id) | Joins::Starts(id) => id.clone(),
                 };
+                let message = MessageRef {
+                    id: MessageId::generate(),
+                    at: now,
+                };
+                let earlier = texter
+                    .burst
+                    .as_ref()
+                    .filter(|_| matches!(conversation, Joins::Continues(_)))
+                    .filter(|b| self.joins_burst(b));
+                if let Some(earlier) = earlier {
+                    merges = Some(earlier.last.clone());
+                    burst.extend(earlier.messages.iter().cloned());
+                }
+                burst.push(message.clone());
                 next.conversation = Some(id);
                 next.last_message_at = Some(now);
+                next.burst = Some(Burst {
+                    last: self.message_sid.clone(),
+                    messages: burst.clone(),
+                });
                 joins = Some(conversation);
-                message_id = Some(MessageId::generate());
+                message_id = Some(message.id);
             }
         }
         InboundPlan {
@@ -109,11 +164,51 @@ impl InboundSms {
                 message_id,
                 received_at: now,
                 opted_out: next.opted_out,
+                burst,
+                merged_into: None,
+                decision: None,
             },
             texter: next,
             joins,
+            merges,
         }
     }
+
+    /// The plan when the texter's previous text is already being answered
+    /// on its own: this one starts a burst of its own.
+    pub fn plan_alone(&self, texter: &TexterState) -> InboundPlan {
+        self.plan(&TexterState {
+            burst: None,
+            ..texter.clone()
+        })
+    }
+
+    fn joins_burst(&self, burst: &Burst) -> bool {
+        let window = self.burst_window.as_millis() as i64;
+        window > 0
+            && burst.messages.len() < MAX_BURST_TEXTS
+            && burst
+                .messages
+                .last()
+                .is_some_and(|last| self.received_at.millis() - last.at.millis() <= window)
+    }
+}
+
+/// Whether an inbound text is answered, decided once by the worker that
+/// first takes it and stored with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyDecision {
+    Answer,
+    /// A limit was reached: recorded, counted, never shown to the model.
+    OverLimit(SmsLimit),
+}
+
+/// What deciding on a text came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decided {
+    /// A later text of the same burst answers it.
+    Merged,
+    Decision(ReplyDecision),
 }
 
 /// An inbound message as recorded.
@@ -129,6 +224,12 @@ pub struct InboundRecord {
     pub received_at: Timestamp,
     /// Whether the texter had opted out once this message was applied.
     pub opted_out: bool,
+    /// The messages this text is answered with, oldest first, its own last
+    /// (empty for a keyword).
+    pub burst: Vec<MessageRef>,
+    /// A later text of the same burst, whose job answers this one too.
+    pub merged_into: Option<MessageSid>,
+    pub decision: Option<ReplyDecision>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -160,9 +261,9 @@ pub struct ReplyDraft {
 }
 
 impl ReplyDraft {
-    /// The reply this draft becomes when stored first: its first part
-    /// claimed (`Sending`) for the worker that is about to send it.
-    pub fn new_reply(&self) -> Reply {
+    /// The reply this draft becomes when stored first at `at`: its first
+    /// part claimed (`Sending`) for the worker that is about to send it.
+    pub fn new_reply(&self, at: Timestamp) -> Reply {
         Reply {
             inbound: self.inbound.clone(),
             conversation_id: self.conversation_id.clone(),
@@ -175,7 +276,7 @@ impl ReplyDraft {
                 .map(|(i, body)| ReplyPart {
                     body: body.clone(),
                     state: if i == 0 {
-                        PartState::Sending
+                        PartState::Sending { since: at }
                     } else {
                         PartState::Pending
                     },
@@ -200,24 +301,48 @@ pub struct ReplyPart {
     pub state: PartState,
 }
 
-/// Where one SMS body of a reply is. `Sending` is written before the call
-/// to Twilio, so a worker that dies after sending leaves a part that is
-/// never sent again.
+/// Where one SMS body of a reply is. A part is claimed (`Sending`) before
+/// Twilio is called, so no two workers send it at once; a claim older than
+/// any live worker can hold one is a worker that died mid-send, and the
+/// part is looked for on Twilio before it is ever sent again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PartState {
     Pending,
-    Sending,
-    Sent { sid: String, segments: u32 },
-    Failed { code: Option<u32> },
+    /// Claimed at `since` by the worker sending it.
+    Sending {
+        since: Timestamp,
+    },
+    /// Sent at or after `since` with its answer lost, and not found on
+    /// Twilio yet (the list could not be read): looked for before any
+    /// other send.
+    Unknown {
+        since: Timestamp,
+    },
+    Sent {
+        sid: String,
+        segments: u32,
+    },
+    Failed {
+        code: Option<u32>,
+    },
 }
 
 impl PartState {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Pending => "pending",
-            Self::Sending => "sending",
+            Self::Sending { .. } => "sending",
+            Self::Unknown { .. } => "unknown",
             Self::Sent { .. } => "sent",
             Self::Failed { .. } => "failed",
+        }
+    }
+
+    /// When a claim or a lost send began.
+    pub fn since(&self) -> Option<Timestamp> {
+        match self {
+            Self::Sending { since } | Self::Unknown { since } => Some(*since),
+            _ => None,
         }
     }
 }
@@ -241,8 +366,10 @@ pub trait SmsStore: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// Records the message once per `MessageSid`, atomically with its
-    /// texter's state (opt-out, session), its conversation and the day's
-    /// counters. However many deliveries, however concurrent: one record.
+    /// texter's state (opt-out, session, burst), its conversation, and the
+    /// mark on the earlier text it merges into. However many deliveries,
+    /// however concurrent: one record. The day's counters are added to
+    /// apart from that write.
     async fn record_inbound(&self, inbound: &InboundSms) -> Result<InboundOutcome, StoreError>;
 
     async fn inbound(
@@ -261,12 +388,40 @@ pub trait SmsStore: Send + Sync {
     async fn opt_out(&self, assistant: &AssistantId, phone: &PhoneNumber)
     -> Result<(), StoreError>;
 
-    /// Stores the draft and the answer as the conversation's next message,
-    /// its first part already `Sending` (claimed for the caller, who sends
-    /// it next) and the rest `Pending`; answers `(reply, true)`. If a reply
-    /// to this inbound message exists already, answers that one, unchanged,
-    /// with `false`.
-    async fn create_reply(&self, draft: ReplyDraft) -> Result<(Reply, bool), StoreError>;
+    /// Decides once whether the text is answered. A text merged into a
+    /// later one is not ([`Decided::Merged`]), and once decided nothing
+    /// can merge into it. Else its answer is counted in every `texter`
+    /// window (all or none), then in the assistant's window; a full window
+    /// makes it [`ReplyDecision::OverLimit`] and counts it in the day's
+    /// analytics. A decision already stored is answered as it is, counted
+    /// nowhere again.
+    async fn decide_reply(
+        &self,
+        assistant: &AssistantId,
+        sid: &MessageSid,
+        texter: &[SmsWindow],
+        assistant_window: &SmsWindow,
+        at: Timestamp,
+    ) -> Result<Decided, StoreError>;
+
+    /// Counts one use in each window, all or none (the over-limit notice's
+    /// one a day). Atomic across every caller at once.
+    async fn count_sms_use(
+        &self,
+        assistant: &AssistantId,
+        windows: &[SmsWindow],
+    ) -> Result<Admission, StoreError>;
+
+    /// Stores the draft and the answer as the conversation's next message
+    /// at `at`, its first part already claimed for the caller (`Sending`
+    /// since `at`), who sends it next, and the rest `Pending`; answers
+    /// `(reply, true)`. If a reply to this inbound message exists already,
+    /// answers that one, unchanged, with `false`.
+    async fn create_reply(
+        &self,
+        draft: ReplyDraft,
+        at: Timestamp,
+    ) -> Result<(Reply, bool), StoreError>;
 
     async fn reply(
         &self,
@@ -274,16 +429,26 @@ pub trait SmsStore: Send + Sync {
         inbound: &MessageSid,
     ) -> Result<Option<Reply>, StoreError>;
 
-    /// Moves part `index` from a state named `from` to `to`, only if it is
-    /// still in `from`; `false` when it was not. Moving to `Sent` records
-    /// the outbound message and counts it, in the same write.
+    /// Moves part `index` from exactly `from` (its state and, for a claim
+    /// or a lost send, its `since`) to `to`; `false` when it was not in
+    /// `from` any more. Moving to `Sent` records the outbound message in
+    /// the same write, and counts it and its segments in the day of `at`.
     async fn move_part(
         &self,
         assistant: &AssistantId,
         inbound: &MessageSid,
         index: usize,
-        from: &'static str,
+        from: &PartState,
         to: &PartState,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    /// Whether `sid` is an outbound message already recorded as sent for
+    /// some part: a message found on Twilio that is one cannot be another.
+    async fn outbound_recorded(
+        &self,
+        assistant: &AssistantId,
+        sid: &str,
     ) -> Result<bool, StoreError>;
 
     /// A status callback: applied only when it moves the message forward.
@@ -296,8 +461,9 @@ pub trait SmsStore: Send + Sync {
         error_code: Option<u32>,
     ) -> Result<(), StoreError>;
 
-    /// Traffic over the `days` days up to `now` (today included), and the
-    /// sessions whose last message is within `session_timeout` of `now`.
+    /// Traffic over the `days` days up to `now` (today included): the
+    /// days' counters, the texters seen since the first day began, and
+    /// those whose last message is within `session_timeout` of `now`.
     async fn traffic(
         &self,
         assistant: &AssistantId,

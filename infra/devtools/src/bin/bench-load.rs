@@ -411,6 +411,7 @@ async fn main() -> Result<(), Failure> {
     sms_config::save(
         local.store.as_ref(),
         local.cipher.as_ref(),
+        &devtools::emulators::local_twilio(&emulators),
         &target.ws,
         &target.sms_assistant,
         devtools::emulators::twilio::demo_sms_settings(),

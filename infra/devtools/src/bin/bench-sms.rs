@@ -129,6 +129,19 @@ impl<G: SmsGateway> SmsGateway for Timed<G> {
             .time("Twilio send", self.inner.send(credentials, message))
             .await
     }
+    async fn find_sent(
+        &self,
+        credentials: &Credentials,
+        message: &OutboundSms,
+        since: shared::domain::time::Timestamp,
+    ) -> Result<Vec<SentSms>, GatewayError> {
+        self.calls
+            .time(
+                "Twilio list",
+                self.inner.find_sent(credentials, message, since),
+            )
+            .await
+    }
 }
 
 #[async_trait::async_trait]
@@ -261,9 +274,14 @@ async fn flood_in_memory() -> Result<(), Box<dyn std::error::Error>> {
             &owner.id,
         )
         .await?;
+    let emulators = serve_on_loopback(devtools::emulators::router(Emulators::local(
+        Latency::default(),
+    )))
+    .await;
     sms_config::save(
         store.as_ref(),
         cipher.as_ref(),
+        &local_twilio(&emulators),
         &ws.id,
         &assistant.id,
         devtools::emulators::twilio::demo_sms_settings(),
@@ -343,23 +361,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .await?;
     store.connect(&ws, &assistant.id, &project.id).await?;
-    let settings = devtools::emulators::twilio::demo_sms_settings();
-    sms_config::save(
-        store.as_ref(),
-        local.cipher.as_ref(),
-        &ws,
-        &assistant.id,
-        settings,
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-
     // Each provider answers after 50 ms, so the reply's critical path has
     // something real to be measured against.
     let emulators = serve_on_loopback(devtools::emulators::router(Emulators::local(Latency(
         PROVIDER_LATENCY,
     ))))
     .await;
+    let settings = devtools::emulators::twilio::demo_sms_settings();
+    sms_config::save(
+        store.as_ref(),
+        local.cipher.as_ref(),
+        &local_twilio(&emulators),
+        &ws,
+        &assistant.id,
+        settings,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let webhook_url = format!("http://{}", listener.local_addr()?);
     let webhook = SmsWebhook::new(
@@ -411,6 +429,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }),
         public_base_url: webhook_url.clone(),
         retry: SendRetry::default(),
+        burst_window: Duration::ZERO,
+        clock: Arc::new(shared::ports::SystemClock),
     };
     let job = |n: usize| {
         format!(

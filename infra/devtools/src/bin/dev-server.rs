@@ -137,6 +137,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         index: retriever.index.clone(),
         concurrency: DEFAULT_CONCURRENCY,
     });
+    // As the template sets it for the webhook and the reply worker.
+    let burst_window = shared::config::sms_burst_window(&shared::config::Env::process())?;
     let replier = Arc::new(ReplyWorker {
         store: local.store.clone(),
         search: retriever.clone(),
@@ -145,6 +147,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         cipher: local.cipher.clone(),
         public_base_url: webhook_base_url.clone(),
         retry: SendRetry::default(),
+        burst_window,
+        clock: Arc::new(shared::ports::SystemClock),
     });
 
     let (stop, stopped) = watch::channel(false);
@@ -194,7 +198,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         local.store.clone(),
         local.cipher.clone(),
         Arc::new(SqsQueue::new(local.sqs.clone(), &local.reply_queue_url)),
-    );
+    )
+    .with_burst_window(burst_window);
     let webhook_app = sms_webhook_router(WebhookState {
         webhook: Arc::new(webhook),
         public_base_url: Some(webhook_base_url.clone()),

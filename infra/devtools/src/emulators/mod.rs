@@ -211,10 +211,19 @@ pub fn local_retriever(base: &str) -> shared::rag::Retriever {
 
 /// Twilio through the production adapter, at the emulator under `base`.
 pub fn local_twilio(base: &str) -> shared::adapters::twilio::TwilioGateway {
+    local_twilio_timing_out_after(base, Duration::from_secs(10))
+}
+
+/// The same, giving up on an answer after `timeout`: tests whose Twilio
+/// takes a message and never answers.
+pub fn local_twilio_timing_out_after(
+    base: &str,
+    timeout: Duration,
+) -> shared::adapters::twilio::TwilioGateway {
     shared::adapters::twilio::TwilioGateway::new(
         shared::adapters::outbound_http::client(),
         format!("{base}/twilio"),
-        Duration::from_secs(10),
+        timeout,
     )
 }
 

@@ -1,9 +1,12 @@
 //! Twilio's REST API (2010-04-01) as far as the product uses it: Accounts,
-//! IncomingPhoneNumbers, Messages (send and list). It checks Basic auth
+//! IncomingPhoneNumbers, Messages (send, and the list filtered by `To`,
+//! `From` and `DateSent`, newest first, in pages). It checks Basic auth
 //! like Twilio (401 / 20003), refuses what Twilio refuses (21211, 21606,
-//! 21610, 21617), records every accepted message, and reports delivery to
-//! the message's `StatusCallback`, signed with the account's token, as
-//! Twilio does. Tests can make the next sends fail or hang.
+//! 21610, 21617), records every accepted message with its creation time
+//! (on a clock a test can move), and reports delivery to the message's
+//! `StatusCallback`, signed with the account's token, as Twilio does.
+//! Tests can make the next sends fail, hang, or be taken with their answer
+//! lost, and the next lists fail.
 
 use axum::Json;
 use axum::Router;
@@ -18,7 +21,8 @@ use serde_json::{Value, json};
 use shared::domain::sms::PhoneNumber;
 use shared::domain::sms::segments::segments;
 use shared::domain::sms::signature;
-use shared::ports::Capabilities;
+use shared::domain::time::Timestamp;
+use shared::ports::{Capabilities, Clock, SystemClock};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -41,6 +45,8 @@ pub fn demo_sms_settings() -> shared::domain::sms::SmsSettings {
             phone_number: PhoneNumber::parse(DEMO_NUMBER).expect("a valid E.164 number"),
         },
         session_timeout_minutes: 30,
+        max_segments_per_reply: shared::domain::sms::MAX_SEGMENTS_PER_REPLY_DEFAULT,
+        limits: Default::default(),
     }
 }
 
@@ -54,6 +60,7 @@ pub struct RecordedMessage {
     pub body: String,
     pub segments: u32,
     pub status_callback: Option<String>,
+    pub created_at: Timestamp,
 }
 
 /// What the next send meets instead of success.
@@ -83,7 +90,10 @@ struct Inner {
     faults: VecDeque<SendFault>,
     /// Statuses the next number lookups answer (a Twilio outage).
     lookup_faults: VecDeque<u16>,
+    /// Statuses the next message lists answer.
+    list_faults: VecDeque<u16>,
     sends: usize,
+    lists: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -92,6 +102,8 @@ pub struct TwilioEmulator {
     http: reqwest::Client,
     /// Delay before the `sent` and `delivered` callbacks.
     pub callback_delay: Duration,
+    /// Stamps each message's `date_created`, as Twilio's own clock would.
+    clock: Arc<dyn Clock>,
 }
 
 impl Default for TwilioEmulator {
@@ -100,6 +112,7 @@ impl Default for TwilioEmulator {
             inner: Arc::default(),
             http: shared::adapters::outbound_http::client().reqwest().clone(),
             callback_delay: Duration::from_millis(200),
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -125,6 +138,13 @@ impl TwilioEmulator {
         twilio
     }
 
+    /// The same emulator, its messages stamped by `clock` (a test's moved
+    /// clock, so Twilio and the worker agree on the time).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -146,6 +166,19 @@ impl TwilioEmulator {
             .insert(number.to_owned(), capabilities);
     }
 
+    /// Another SMS-capable number on the demo account.
+    pub fn add_demo_number(&self, number: &str) {
+        self.add_number(
+            DEMO_ACCOUNT_SID,
+            number,
+            Capabilities {
+                sms: true,
+                mms: false,
+                voice: true,
+            },
+        );
+    }
+
     /// Sends from `sender` to `recipient` fail with 21610 from now on, as
     /// after the recipient texted STOP.
     pub fn opt_out(&self, recipient: &str, sender: &str) {
@@ -161,6 +194,16 @@ impl TwilioEmulator {
     /// The next number lookups (a credential check) answer these statuses.
     pub fn fail_next_lookups(&self, statuses: impl IntoIterator<Item = u16>) {
         self.lock().lookup_faults.extend(statuses);
+    }
+
+    /// The next message lists answer these statuses (Twilio's 5xx).
+    pub fn fail_next_lists(&self, statuses: impl IntoIterator<Item = u16>) {
+        self.lock().list_faults.extend(statuses);
+    }
+
+    /// Message lists read so far.
+    pub fn lists(&self) -> usize {
+        self.lock().lists
     }
 
     /// Every accepted message, oldest first.
@@ -410,14 +453,49 @@ async fn numbers(
     .into_response()
 }
 
+/// A time as Twilio writes it: RFC 2822, to the second.
+fn rfc2822(at: Timestamp) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at.millis().div_euclid(1000))
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc2822)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
 fn message_json(m: &RecordedMessage, status: &str) -> Value {
     json!({
         "sid": m.sid, "account_sid": m.account_sid, "api_version": "2010-04-01",
         "from": m.from, "to": m.to, "body": m.body, "status": status,
         "num_segments": m.segments.to_string(), "num_media": "0", "direction": "outbound-api",
         "error_code": null, "error_message": null, "price": null,
+        "date_created": rfc2822(m.created_at), "date_updated": rfc2822(m.created_at),
+        "date_sent": rfc2822(m.created_at),
         "uri": format!("/2010-04-01/Accounts/{}/Messages/{}.json", m.account_sid, m.sid),
     })
+}
+
+/// Twilio's `DateSent` filter: a UTC day, as `DateSent` (that day),
+/// `DateSent<` (on or before it) or `DateSent>` (on or after it), which is
+/// how `DateSent<=` and `DateSent>=` arrive once the query is decoded.
+fn sent_on_filter(query: Option<&str>) -> impl Fn(Timestamp) -> bool {
+    let day = |name: &str| {
+        query_param(query, name).and_then(|value| {
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            time::Date::parse(&value, &format)
+                .ok()
+                .map(|d| d.midnight().assume_utc().unix_timestamp() * 1000)
+        })
+    };
+    let (on, before, after) = (day("DateSent"), day("DateSent<"), day("DateSent>"));
+    const DAY_MS: i64 = 86_400_000;
+    move |at: Timestamp| {
+        let at = at.millis();
+        on.is_none_or(|d| (d..d + DAY_MS).contains(&at))
+            && before.is_none_or(|d| at < d + DAY_MS)
+            && after.is_none_or(|d| at >= d)
+    }
 }
 
 async fn list_messages(
@@ -429,17 +507,62 @@ async fn list_messages(
     if let Some(refused) = twilio.refusal(&account, &headers) {
         return refused;
     }
-    let to = query_param(query.as_deref(), "To");
-    let messages: Vec<Value> = twilio
+    let fault = {
+        let mut inner = twilio.lock();
+        inner.lists += 1;
+        inner.list_faults.pop_front()
+    };
+    if let Some(status) = fault {
+        let code = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        return twilio_error(code, 20000 + u32::from(status), "Service unavailable");
+    }
+    let query = query.as_deref();
+    let (to, from) = (query_param(query, "To"), query_param(query, "From"));
+    let sent_on = sent_on_filter(query);
+    let page_size: usize = query_param(query, "PageSize")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(50)
+        .clamp(1, 1000);
+    let page: usize = query_param(query, "Page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    let matching: Vec<Value> = twilio
         .lock()
         .messages
         .iter()
         .rev()
-        .filter(|m| m.account_sid == account && to.as_deref().is_none_or(|t| m.to == t))
+        .filter(|m| {
+            m.account_sid == account
+                && to.as_deref().is_none_or(|t| m.to == t)
+                && from.as_deref().is_none_or(|f| m.from == f)
+                && sent_on(m.created_at)
+        })
         .map(|m| message_json(m, "delivered"))
         .collect();
-    Json(json!({ "messages": messages, "page": 0, "page_size": 50, "next_page_uri": null }))
-        .into_response()
+    let shown: Vec<Value> = matching
+        .iter()
+        .skip(page * page_size)
+        .take(page_size)
+        .cloned()
+        .collect();
+    let next_page_uri = (matching.len() > (page + 1) * page_size).then(|| {
+        let mut next = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+            if name != "Page" {
+                next.append_pair(&name, &value);
+            }
+        }
+        next.append_pair("Page", &(page + 1).to_string());
+        format!(
+            "/2010-04-01/Accounts/{account}/Messages.json?{}",
+            next.finish()
+        )
+    });
+    Json(json!({
+        "messages": shown, "page": page, "page_size": page_size,
+        "next_page_uri": next_page_uri,
+    }))
+    .into_response()
 }
 
 async fn send(
@@ -519,6 +642,7 @@ async fn send(
         to,
         body: text,
         status_callback: form.get("StatusCallback").cloned(),
+        created_at: twilio.clock.timestamp(),
     };
     twilio.lock().messages.push(message.clone());
     twilio.report_delivery(message.clone());

@@ -22,6 +22,10 @@ impl Clock for ManualClock {
     fn now(&self) -> Instant {
         self.start + *self.elapsed.lock().unwrap()
     }
+
+    fn timestamp(&self) -> shared::domain::time::Timestamp {
+        shared::domain::time::Timestamp::now().plus(*self.elapsed.lock().unwrap())
+    }
 }
 
 #[tokio::test]

@@ -380,7 +380,8 @@ async fn analytics_take_only_the_three_periods_and_need_a_config() {
     assert_eq!(
         default,
         json!({"data": {"totalMessages": 0, "inbound": 0, "outbound": 0,
-                         "uniqueContacts": 0, "activeSessions": 0, "period": "30d"}})
+                         "uniqueContacts": 0, "activeSessions": 0, "segmentsOut": 0,
+                         "overLimit": 0, "period": "30d"}})
     );
     for period in ["7d", "90d"] {
         let (_, body) = stack

@@ -41,7 +41,8 @@ fn function_url_router(stack: &MemoryStack) -> axum::Router {
         stack.store.clone(),
         stack.cipher.clone(),
         stack.replies.clone(),
-    );
+    )
+    .with_burst_window(std::time::Duration::ZERO);
     sms_webhook_router(WebhookState {
         webhook: Arc::new(webhook),
         public_base_url: None,

@@ -52,7 +52,8 @@ async fn a_scripted_day_shows_in_analytics_and_no_secret_or_texter_reaches_a_log
     assert_eq!(
         analytics,
         json!({"data": {"totalMessages": 9, "inbound": 6, "outbound": 3,
-                         "uniqueContacts": 3, "activeSessions": 2, "period": "7d"}})
+                         "uniqueContacts": 3, "activeSessions": 2, "segmentsOut": 3,
+                         "overLimit": 0, "period": "7d"}})
     );
 
     let (_, config) = stack

@@ -339,9 +339,15 @@ async fn the_token_is_opened_once_per_container_and_a_new_token_applies_at_once(
         1,
         "cached after the first text"
     );
-    let mut settings = testkit::sms::demo_settings();
-    settings["twilioAuthToken"] = serde_json::json!("a-rotated-token");
+    // The customer rotates the token in Twilio, then here.
+    testkit::logs::forbid("the rotated Twilio token", ROTATED);
     stack
+        .sms
+        .twilio
+        .add_account(testkit::sms::ACCOUNT_SID, ROTATED);
+    let mut settings = testkit::sms::demo_settings();
+    settings["twilioAuthToken"] = serde_json::json!(ROTATED);
+    let (status, _) = stack
         .call(
             Method::PUT,
             &format!("/api/workspaces/{}/assistants/{assistant}/sms", f.ws()),
@@ -349,6 +355,7 @@ async fn the_token_is_opened_once_per_container_and_a_new_token_applies_at_once(
             Some(settings),
         )
         .await;
+    assert_eq!(status, 200);
     let (status, _) = stack
         .sms
         .text(&assistant, &message_sid(), TEXTER, "hello")
@@ -359,8 +366,10 @@ async fn the_token_is_opened_once_per_container_and_a_new_token_applies_at_once(
         .post_signed(
             &format!("/api/sms/webhook/{assistant}"),
             &inbound_params(&message_sid(), TEXTER, "hello"),
-            "a-rotated-token",
+            ROTATED,
         )
         .await;
     assert_eq!(status, 200);
 }
+
+const ROTATED: &str = "a0rotated0token0for0the0emulator";

@@ -63,7 +63,8 @@ async fn a_text_is_answered_from_the_project_and_the_token_is_in_no_stored_item(
         stack.local.sqs.clone(),
         &stack.local.reply_queue_url,
     ));
-    let webhook = SmsWebhook::new(stack.local.store.clone(), stack.local.cipher.clone(), queue);
+    let webhook = SmsWebhook::new(stack.local.store.clone(), stack.local.cipher.clone(), queue)
+        .with_burst_window(std::time::Duration::ZERO);
     let router = sms_webhook_router(WebhookState {
         webhook: Arc::new(webhook),
         public_base_url: Some("https://hooks.example.com".into()),
@@ -110,6 +111,8 @@ async fn a_text_is_answered_from_the_project_and_the_token_is_in_no_stored_item(
         cipher: stack.local.cipher.clone(),
         public_base_url: "https://hooks.example.com".into(),
         retry: SendRetry::default(),
+        burst_window: std::time::Duration::ZERO,
+        clock: Arc::new(shared::ports::SystemClock),
     };
     let outcome = worker
         .handle_message(messages[0].message_id().unwrap(), body)

@@ -9,7 +9,7 @@ use super::requests::UpdateSpec;
 use super::{BATCH_WRITE_MAX, DynamoStore, Item, is_conflict, key};
 use crate::adapters::contention::WRITE_ATTEMPTS;
 use crate::domain::conversation::{
-    Channel, Conversation, Message, MessageStatus, Role, Source, Usage,
+    Channel, Conversation, Message, MessageRef, MessageStatus, Role, Source, Usage,
 };
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, UserId, WorkspaceId};
 use crate::domain::member::Email;
@@ -338,7 +338,7 @@ impl DynamoStore {
                 if current.as_deref() == Some(conversation.id.as_str()) {
                     items.push(self.update_item(UpdateSpec {
                         key: key(cpk, csk),
-                        expression: "SET version = version + :one REMOVE conversationId, lastMessageAt",
+                        expression: "SET version = version + :one REMOVE conversationId, lastMessageAt, burst, burstLast",
                         condition: Some("conversationId = :conv"),
                         names: &[],
                         values: vec![(":one", n(1)), (":conv", s(conversation.id.as_str()))],
@@ -562,6 +562,49 @@ impl ConversationStore for DynamoStore {
             .query_first(
                 &keys::conversation_partition(conversation),
                 keys::MESSAGES_PREFIX,
+                false,
+                limit,
+            )
+            .await?;
+        items.iter().map(message_from).collect()
+    }
+
+    async fn find_messages(
+        &self,
+        conversation: &ConversationId,
+        refs: &[MessageRef],
+    ) -> Result<Vec<Message>, StoreError> {
+        let wanted = refs
+            .iter()
+            .map(|r| {
+                let (pk, sk) = keys::conversation_message(conversation, r.at.millis(), &r.id);
+                key(pk, sk)
+            })
+            .collect();
+        let mut found = self
+            .batch_get(wanted)
+            .await?
+            .iter()
+            .map(message_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        // A batch read answers in no particular order.
+        found.sort_by_key(|m| refs.iter().position(|r| r.id == m.id));
+        Ok(found)
+    }
+
+    async fn messages_before(
+        &self,
+        conversation: &ConversationId,
+        before: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        // Every message sorts after the bare prefix, and one created at
+        // `before` sorts after its time's bare key.
+        let high = keys::messages_at(before.millis());
+        let items = self
+            .query_between(
+                &keys::conversation_partition(conversation),
+                (keys::MESSAGES_PREFIX, &high),
                 false,
                 limit,
             )

@@ -21,10 +21,11 @@
 //! | SMS configuration | `SMS#{ast}`      | `CONFIG`                    |               |                 |
 //! | number -> assistant | `PHONE#{e164}` | `PHONE`                     |               |                 |
 //! | inbound SMS       | `SMS#{ast}`      | `IN#{MessageSid}`           |               |                 |
-//! | texter            | `SMS#{ast}`      | `CONTACT#{sha256(phone)}`   |               |                 |
+//! | texter            | `SMS#{ast}`      | `CONTACT#{sha256(phone)}`   | `SMSSEEN#{ast}` | `{last seen ms:015}` |
 //! | reply             | `SMS#{ast}`      | `REPLY#{MessageSid}`        |               |                 |
 //! | outbound SMS      | `SMS#{ast}`      | `OUT#{MessageSid}`          |               |                 |
 //! | day of traffic    | `SMS#{ast}`      | `DAY#{days since epoch}`    |               |                 |
+//! | SMS limit window  | `SMS#{ast}`      | `USE#{window}`              |               |                 |
 //! | conversation      | `CONV#{conv}`    | `META`                      |               |                 |
 //! | its messages      | `CONV#{conv}`    | `MSG#{ms}#{msg}`            |               |                 |
 //! | creator's listing | `USER#{usr}`     | `CONV#{ws}#{ms}#{conv}`     |               |                 |
@@ -67,9 +68,14 @@
 //!
 //! The SMS channel keeps an assistant's traffic in a partition of its own,
 //! keyed by assistant alone because the webhook's URL names no workspace;
-//! a texter's number appears in no key (only its hash), and a day's item
-//! holds its counters and one attribute per texter, so analytics reads at
-//! most 90 items in one `BatchGetItem` and never queries.
+//! a texter's number appears in no key (only its hash). Everything one
+//! inbound text or one reply writes together is that text's and that
+//! texter's own items; a day's item holds only counters every texter
+//! shares, added to by plain atomic `ADD`s outside those writes, so no
+//! item grows with the texters and a burst to one number never contends
+//! on one. Analytics reads at most 90 day items in one `BatchGetItem` and
+//! counts the texters seen in the period, or with a session open, off the
+//! index (`Select: COUNT` over one key range of `SMSSEEN#{ast}`).
 //!
 //! The widget keeps an assistant's settings, sessions and use counters in
 //! a partition keyed by assistant alone (the public routes name no
@@ -407,6 +413,23 @@ pub fn contact(assistant: &AssistantId, phone: &str) -> (String, String) {
     )
 }
 
+/// The index partition of an assistant's texters, sorted by when each last
+/// texted ([`seen_at`]): a period's contacts are a count of one key range.
+pub fn texters_seen(assistant: &AssistantId) -> String {
+    format!("SMSSEEN#{assistant}")
+}
+
+/// A texter's place in [`texters_seen`]: zero-padded milliseconds.
+pub fn seen_at(at: Timestamp) -> String {
+    format!("{:015}", at.millis())
+}
+
+/// `window` is an [`SmsWindow`](crate::domain::sms::SmsWindow)'s key,
+/// which names a texter only by a hash.
+pub fn sms_use(assistant: &AssistantId, window: &str) -> (String, String) {
+    (sms_partition(assistant), format!("USE#{window}"))
+}
+
 pub fn widget_partition(assistant: &AssistantId) -> String {
     format!("WIDGET#{assistant}")
 }
@@ -443,8 +466,13 @@ pub fn conversation_message(
 ) -> (String, String) {
     (
         conversation_partition(conversation),
-        format!("{MESSAGES_PREFIX}{at_millis:015}#{message}"),
+        format!("{}#{message}", messages_at(at_millis)),
     )
+}
+
+/// Where the messages of one millisecond begin in their conversation.
+pub fn messages_at(at_millis: i64) -> String {
+    format!("{MESSAGES_PREFIX}{at_millis:015}")
 }
 
 /// The creator's listing: their conversations in one workspace sort by
@@ -494,9 +522,6 @@ pub fn outbound_sms(assistant: &AssistantId, sid: &str) -> (String, String) {
 pub fn traffic_day(assistant: &AssistantId, day: i64) -> (String, String) {
     (sms_partition(assistant), format!("DAY#{day}"))
 }
-
-/// The attribute of a day's item that holds a texter's last message time.
-pub const DAY_CONTACT_PREFIX: &str = "c_";
 
 #[cfg(test)]
 mod tests {

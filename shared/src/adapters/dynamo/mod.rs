@@ -7,6 +7,7 @@ mod cascade;
 mod codec;
 mod connections;
 mod conversations;
+mod counters;
 mod documents;
 mod grants;
 mod keys;
@@ -14,6 +15,7 @@ mod projects;
 mod requests;
 pub mod schema;
 mod sms;
+mod sms_replies;
 mod widget;
 mod workspaces;
 

@@ -359,6 +359,40 @@ impl DynamoStore {
         forward: bool,
         count: usize,
     ) -> Result<Vec<Item>, StoreError> {
+        self.query_first_where(
+            "PK = :pk AND begins_with(SK, :prefix)",
+            vec![(":pk", s(pk)), (":prefix", s(prefix))],
+            forward,
+            count,
+        )
+        .await
+    }
+
+    /// The first `count` items of the partition `pk` whose sort keys lie
+    /// between `low` and `high` (both included), in order or backwards.
+    pub(super) async fn query_between(
+        &self,
+        pk: &str,
+        (low, high): (&str, &str),
+        forward: bool,
+        count: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        self.query_first_where(
+            "PK = :pk AND SK BETWEEN :low AND :high",
+            vec![(":pk", s(pk)), (":low", s(low)), (":high", s(high))],
+            forward,
+            count,
+        )
+        .await
+    }
+
+    async fn query_first_where(
+        &self,
+        condition: &str,
+        values: Vec<(&str, AttributeValue)>,
+        forward: bool,
+        count: usize,
+    ) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
         let mut start = None;
         while items.len() < count {
@@ -366,9 +400,8 @@ impl DynamoStore {
                 .client
                 .query()
                 .table_name(&self.table)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-                .expression_attribute_values(":pk", s(pk))
-                .expression_attribute_values(":prefix", s(prefix))
+                .key_condition_expression(condition)
+                .set_expression_attribute_values(expression_values(values.clone()))
                 .scan_index_forward(forward)
                 .limit(i32::try_from(count - items.len()).unwrap_or(i32::MAX))
                 .consistent_read(true)

@@ -1,33 +1,67 @@
-//! The SMS channel's items (see the layout in [`keys`]): each write that
-//! must hold with another (a configuration and its number, an inbound
-//! message and its texter, session and counters, a reply and its message)
-//! is one transaction.
+//! The SMS channel's configuration, inbound texts, texters and traffic
+//! (see the layout in [`keys`]; replies are in `sms_replies`). A
+//! configuration and its number are one transaction; an inbound text, its
+//! texter, its conversation and the earlier text it merges into are one
+//! transaction of that text's and that texter's items only, and the day's
+//! counters are added to after it.
 
 use super::codec::{self, n, s, time};
 use super::conversations::message_item;
-use super::keys::{self, DAY_CONTACT_PREFIX};
+use super::keys;
 use super::requests::UpdateSpec;
 use super::{DynamoStore, Item, is_conflict, key};
 use crate::adapters::contention::WRITE_ATTEMPTS;
-use crate::domain::conversation::{Message, Role};
+use crate::domain::conversation::{Message, MessageRef, Role};
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, WorkspaceId};
 use crate::domain::sms::{
-    AccountSid, DayTraffic, Keyword, MessageSid, PhoneNumber, SmsConfig, SmsTraffic, day_of,
-    delivery_rank, traffic_over,
+    AccountSid, DayCounts, Keyword, MessageSid, PhoneNumber, SmsConfig, SmsLimit, SmsLimits,
+    SmsTraffic, day_of, period_days,
 };
 use crate::domain::time::Timestamp;
 use crate::ports::{
-    Contact, InboundOutcome, InboundPlan, InboundRecord, InboundSms, Joins, PartState, Reply,
-    ReplyDraft, ReplyPart, SmsStore, StoreError, TexterState,
+    Burst, Contact, InboundOutcome, InboundPlan, InboundRecord, InboundSms, Joins, ReplyDecision,
+    StoreError, TexterState,
 };
-use async_trait::async_trait;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// How a cancelled transaction says which condition failed.
-const DUPLICATE: &str = "already recorded";
-const CHANGED: &str = "changed meanwhile";
+pub(super) const DUPLICATE: &str = "already recorded";
+pub(super) const CHANGED: &str = "changed meanwhile";
+/// The earlier text a new one would merge into was decided meanwhile.
+const TAKEN: &str = "already being answered";
+
+fn limits_from(item: &Item) -> SmsLimits {
+    let defaults = SmsLimits::default();
+    let Some(limits) = item.get("limits").and_then(|v| v.as_m().ok()) else {
+        return defaults;
+    };
+    let read = |name: &str, default: u32| {
+        limits
+            .get(name)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    SmsLimits {
+        per_texter_per_hour: read("perTexterPerHour", defaults.per_texter_per_hour),
+        per_texter_per_day: read("perTexterPerDay", defaults.per_texter_per_day),
+        per_assistant_per_day: read("perAssistantPerDay", defaults.per_assistant_per_day),
+    }
+}
+
+fn limits_value(limits: &SmsLimits) -> AttributeValue {
+    AttributeValue::M(HashMap::from([
+        ("perTexterPerHour".to_owned(), n(limits.per_texter_per_hour)),
+        ("perTexterPerDay".to_owned(), n(limits.per_texter_per_day)),
+        (
+            "perAssistantPerDay".to_owned(),
+            n(limits.per_assistant_per_day),
+        ),
+    ]))
+}
 
 pub(super) fn config_from(item: &Item) -> Result<SmsConfig, StoreError> {
     let sealed = item
@@ -46,13 +80,66 @@ pub(super) fn config_from(item: &Item) -> Result<SmsConfig, StoreError> {
         account_sid: codec::parsed(item, "accountSid", AccountSid::parse)?,
         phone_number: codec::parsed(item, "phoneNumber", PhoneNumber::parse)?,
         session_timeout_minutes: codec::number(item, "sessionTimeoutMinutes")?,
+        // Configurations saved before the budget and the limits existed
+        // have the defaults.
+        max_segments_per_reply: codec::number(item, "maxSegmentsPerReply")
+            .unwrap_or(crate::domain::sms::MAX_SEGMENTS_PER_REPLY_DEFAULT),
+        limits: limits_from(item),
         sealed_auth_token: sealed,
         created_at: codec::timestamp(item, "createdAt")?,
         updated_at: codec::timestamp(item, "updatedAt")?,
     })
 }
 
-fn inbound_from(item: &Item) -> Result<InboundRecord, StoreError> {
+fn message_refs(item: &Item, field: &str) -> Result<Vec<MessageRef>, StoreError> {
+    let Some(list) = item.get(field).and_then(|v| v.as_l().ok()) else {
+        return Ok(Vec::new());
+    };
+    list.iter()
+        .map(|entry| {
+            let entry = entry.as_m().map_err(|_| codec::corrupt(item, field))?;
+            Ok(MessageRef {
+                id: codec::parsed(entry, "id", MessageId::parse)?,
+                at: codec::timestamp(entry, "at")?,
+            })
+        })
+        .collect()
+}
+
+fn message_refs_value(refs: &[MessageRef]) -> AttributeValue {
+    AttributeValue::L(
+        refs.iter()
+            .map(|r| {
+                AttributeValue::M(HashMap::from([
+                    ("id".to_owned(), s(r.id.as_str())),
+                    ("at".to_owned(), time(r.at)),
+                ]))
+            })
+            .collect(),
+    )
+}
+
+pub(super) fn decision_value(decision: ReplyDecision) -> AttributeValue {
+    s(match decision {
+        ReplyDecision::Answer => "answer".to_owned(),
+        ReplyDecision::OverLimit(limit) => format!("overLimit:{}", limit.as_str()),
+    })
+}
+
+fn decision_from(item: &Item) -> Result<Option<ReplyDecision>, StoreError> {
+    let Some(value) = codec::optional_text(item, "decision") else {
+        return Ok(None);
+    };
+    match value.strip_prefix("overLimit:") {
+        None if value == "answer" => Ok(Some(ReplyDecision::Answer)),
+        Some(limit) => SmsLimit::parse(limit)
+            .map(|l| Some(ReplyDecision::OverLimit(l)))
+            .ok_or_else(|| codec::corrupt(item, "decision")),
+        None => Err(codec::corrupt(item, "decision")),
+    }
+}
+
+pub(super) fn inbound_from(item: &Item) -> Result<InboundRecord, StoreError> {
     Ok(InboundRecord {
         message_sid: codec::parsed(item, "messageSid", MessageSid::parse)?,
         from: codec::parsed(item, "from", PhoneNumber::parse)?,
@@ -66,42 +153,47 @@ fn inbound_from(item: &Item) -> Result<InboundRecord, StoreError> {
             .and_then(|v| v.as_bool().ok())
             .copied()
             .unwrap_or(false),
+        burst: message_refs(item, "burst")?,
+        merged_into: codec::optional_text(item, "mergedInto").and_then(|m| MessageSid::parse(&m)),
+        decision: decision_from(item)?,
     })
 }
 
-fn part_state(item: &Item, index: usize) -> Result<PartState, StoreError> {
-    let state = codec::text(item, &format!("part{index}State"))?;
-    Ok(match state {
-        "pending" => PartState::Pending,
-        "sending" => PartState::Sending,
-        "sent" => PartState::Sent {
-            sid: codec::text(item, &format!("part{index}Sid"))?.to_owned(),
-            segments: codec::number(item, &format!("part{index}Segments"))?,
-        },
-        "failed" => PartState::Failed {
-            code: codec::number(item, &format!("part{index}Code")).ok(),
-        },
-        _ => return Err(codec::corrupt(item, "partState")),
-    })
-}
-
-fn reply_from(item: &Item) -> Result<Reply, StoreError> {
-    let count: usize = codec::number(item, "partCount")?;
-    let parts = (0..count)
-        .map(|i| {
-            Ok(ReplyPart {
-                body: codec::text(item, &format!("part{i}Body"))?.to_owned(),
-                state: part_state(item, i)?,
+fn texter_from(contact: Option<&Item>) -> Result<TexterState, StoreError> {
+    let Some(contact) = contact else {
+        return Ok(TexterState::default());
+    };
+    let burst = codec::optional_text(contact, "burstLast")
+        .and_then(|sid| MessageSid::parse(&sid))
+        .map(|last| {
+            Ok::<_, StoreError>(Burst {
+                last,
+                messages: message_refs(contact, "burst")?,
             })
         })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(Reply {
-        inbound: codec::parsed(item, "inbound", MessageSid::parse)?,
-        conversation_id: codec::parsed(item, "conversationId", ConversationId::parse)?,
-        message_id: codec::parsed(item, "messageId", MessageId::parse)?,
-        to: codec::parsed(item, "to", PhoneNumber::parse)?,
-        parts,
+        .transpose()?;
+    Ok(TexterState {
+        opted_out: contact
+            .get("optedOut")
+            .and_then(|v| v.as_bool().ok())
+            .copied()
+            .unwrap_or(false),
+        conversation: codec::optional_text(contact, "conversationId")
+            .and_then(|c| ConversationId::parse(&c)),
+        last_message_at: codec::optional_timestamp(contact, "lastMessageAt"),
+        last_seen_at: codec::optional_timestamp(contact, "lastSeenAt"),
+        burst,
     })
+}
+
+fn day_counts(item: &Item) -> DayCounts {
+    let count = |name| codec::number::<u64>(item, name).unwrap_or(0);
+    DayCounts {
+        inbound: count("inbound"),
+        outbound: count("outbound"),
+        segments_out: count("segmentsOut"),
+        over_limit: count("overLimit"),
+    }
 }
 
 impl DynamoStore {
@@ -160,88 +252,53 @@ impl DynamoStore {
         Ok(items.len())
     }
 
-    async fn try_record_inbound(&self, inbound: &InboundSms) -> Result<InboundOutcome, StoreError> {
-        let assistant = &inbound.assistant_id;
-        let phone = inbound.from.as_str();
-        let (cpk, csk) = keys::contact(assistant, phone);
-        let contact = self.get(cpk.clone(), csk.clone()).await?;
-        let version: u64 = contact
-            .as_ref()
-            .map(|c| codec::number(c, "version"))
-            .transpose()?
-            .unwrap_or(0);
-        let texter = TexterState {
-            opted_out: contact
-                .as_ref()
-                .and_then(|c| c.get("optedOut"))
-                .and_then(|v| v.as_bool().ok())
-                .copied()
-                .unwrap_or(false),
-            conversation: contact
-                .as_ref()
-                .and_then(|c| codec::optional_text(c, "conversationId"))
-                .and_then(|c| ConversationId::parse(&c)),
-            last_message_at: contact
-                .as_ref()
-                .and_then(|c| codec::optional_timestamp(c, "lastMessageAt")),
-        };
-        let InboundPlan {
-            record,
-            texter,
-            joins,
-        } = inbound.plan(&texter);
-        let now = inbound.received_at;
-        let mut items = Vec::new();
-        let mut extra = Vec::new();
-        let (dpk, dsk) = keys::traffic_day(assistant, day_of(now));
-        let contact_attr = format!("{DAY_CONTACT_PREFIX}{}", keys::contact_hash(phone));
-        let day_names = [("#c", contact_attr.as_str())];
-        let mut day_expression = "SET inbound = if_not_exists(inbound, :zero) + :one".to_owned();
-        let mut day_values = vec![(":zero", n(0)), (":one", n(1))];
-        if let (Some(joins), Some(message_id)) = (&joins, &record.message_id) {
-            let id = match joins {
-                Joins::Continues(id) => {
-                    extra.push(self.count_message(id, now));
-                    id
-                }
-                Joins::Starts(id) => {
-                    extra.extend(self.new_conversation_items(&inbound.conversation(id)));
-                    id
-                }
-            };
-            let message = Message {
-                id: message_id.clone(),
-                ..Message::new(id, Role::User, inbound.body.clone(), now)
-            };
-            extra.push(self.put_item(message_item(&message), "attribute_not_exists(PK)"));
-            day_expression.push_str(", #c = :now");
-            day_values.push((":now", time(now)));
-        } else {
-            // A keyword's texter counts all the same, with no session open.
-            day_expression.push_str(", #c = if_not_exists(#c, :zero)");
+    /// Adds to one of the assistant's day counters. Counting never fails
+    /// what was counted: a text recorded or a part sent stands, and a
+    /// counter that could not be written is logged with its amounts.
+    pub(super) async fn count_in_day(
+        &self,
+        assistant: &AssistantId,
+        at: Timestamp,
+        amounts: &[(&str, u64)],
+    ) {
+        let day = day_of(at);
+        if let Err(error) = self
+            .add_to(keys::traffic_day(assistant, day), amounts)
+            .await
+        {
+            let amounts = format!("{amounts:?}");
+            tracing::warn!(assistant_id = %assistant, day, amounts, %error, "an SMS day counter was not updated");
         }
-        let (ipk, isk) = keys::inbound_sms(assistant, inbound.message_sid.as_str());
-        let mut inbound_item = key(ipk, isk);
-        inbound_item.extend([
+    }
+
+    fn inbound_item(&self, inbound: &InboundSms, record: &InboundRecord) -> Item {
+        let (ipk, isk) = keys::inbound_sms(&inbound.assistant_id, inbound.message_sid.as_str());
+        let mut item = key(ipk, isk);
+        item.extend([
             ("messageSid".to_owned(), s(inbound.message_sid.as_str())),
-            ("from".to_owned(), s(phone)),
-            ("receivedAt".to_owned(), time(now)),
+            ("from".to_owned(), s(inbound.from.as_str())),
+            ("receivedAt".to_owned(), time(record.received_at)),
             (
                 "optedOut".to_owned(),
                 AttributeValue::Bool(record.opted_out),
             ),
         ]);
         if let Some(keyword) = inbound.keyword {
-            inbound_item.insert("keyword".to_owned(), s(keyword.as_str()));
+            item.insert("keyword".to_owned(), s(keyword.as_str()));
         }
         if let (Some(c), Some(m)) = (&record.conversation_id, &record.message_id) {
-            inbound_item.insert("conversationId".to_owned(), s(c.as_str()));
-            inbound_item.insert("messageId".to_owned(), s(m.as_str()));
+            item.insert("conversationId".to_owned(), s(c.as_str()));
+            item.insert("messageId".to_owned(), s(m.as_str()));
+            item.insert("burst".to_owned(), message_refs_value(&record.burst));
         }
-        items.push(self.put_item(inbound_item, "attribute_not_exists(PK)"));
+        item
+    }
 
-        let mut contact_item = key(cpk, csk);
-        contact_item.extend([
+    fn contact_item(&self, inbound: &InboundSms, texter: &TexterState, version: u64) -> Item {
+        let phone = inbound.from.as_str();
+        let (cpk, csk) = keys::contact(&inbound.assistant_id, phone);
+        let mut item = key(cpk, csk);
+        item.extend([
             ("phone".to_owned(), s(phone)),
             (
                 "optedOut".to_owned(),
@@ -250,37 +307,157 @@ impl DynamoStore {
             ("version".to_owned(), n(version + 1)),
         ]);
         if let Some(c) = &texter.conversation {
-            contact_item.insert("conversationId".to_owned(), s(c.as_str()));
+            item.insert("conversationId".to_owned(), s(c.as_str()));
         }
         if let Some(at) = texter.last_message_at {
-            contact_item.insert("lastMessageAt".to_owned(), time(at));
+            item.insert("lastMessageAt".to_owned(), time(at));
         }
-        items.push(self.put_if(
-            contact_item,
-            "attribute_not_exists(PK) OR version = :version",
-            vec![(":version", n(version))],
-        ));
-        items.push(self.update_item(UpdateSpec {
-            key: key(dpk, dsk),
-            expression: &day_expression,
-            condition: None,
-            names: &day_names,
-            values: day_values,
-        }));
-        items.extend(extra);
+        if let Some(at) = texter.last_seen_at {
+            item.insert("lastSeenAt".to_owned(), time(at));
+            item.insert(
+                keys::GSI1PK.to_owned(),
+                s(keys::texters_seen(&inbound.assistant_id)),
+            );
+            item.insert(keys::GSI1SK.to_owned(), s(keys::seen_at(at)));
+        }
+        if let Some(burst) = &texter.burst {
+            item.insert("burstLast".to_owned(), s(burst.last.as_str()));
+            item.insert("burst".to_owned(), message_refs_value(&burst.messages));
+        }
+        item
+    }
+
+    /// One attempt at recording the text; `alone` plans it without
+    /// merging into the texter's previous text.
+    async fn try_record_inbound(
+        &self,
+        inbound: &InboundSms,
+        alone: bool,
+    ) -> Result<InboundOutcome, StoreError> {
+        let assistant = &inbound.assistant_id;
+        let (cpk, csk) = keys::contact(assistant, inbound.from.as_str());
+        let contact = self.get(cpk, csk).await?;
+        let version: u64 = contact
+            .as_ref()
+            .map(|c| codec::number(c, "version"))
+            .transpose()?
+            .unwrap_or(0);
+        let texter = texter_from(contact.as_ref())?;
+        let InboundPlan {
+            record,
+            texter,
+            joins,
+            merges,
+        } = if alone {
+            inbound.plan_alone(&texter)
+        } else {
+            inbound.plan(&texter)
+        };
+        let now = inbound.received_at;
+        let mut items = vec![
+            self.put_item(
+                self.inbound_item(inbound, &record),
+                "attribute_not_exists(PK)",
+            ),
+            self.put_if(
+                self.contact_item(inbound, &texter, version),
+                "attribute_not_exists(PK) OR version = :version",
+                vec![(":version", n(version))],
+            ),
+        ];
+        if let Some(earlier) = &merges {
+            let (epk, esk) = keys::inbound_sms(assistant, earlier.as_str());
+            items.push(self.update_item(UpdateSpec {
+                key: key(epk, esk),
+                expression: "SET mergedInto = :later",
+                condition: Some("attribute_exists(PK) AND attribute_not_exists(decision)"),
+                names: &[],
+                values: vec![(":later", s(inbound.message_sid.as_str()))],
+            }));
+        }
+        let merge_index = merges.as_ref().map(|_| items.len() - 1);
+        if let (Some(joins), Some(message_id)) = (&joins, &record.message_id) {
+            let id = match joins {
+                Joins::Continues(id) => {
+                    items.push(self.count_message(id, now));
+                    id
+                }
+                Joins::Starts(id) => {
+                    items.extend(self.new_conversation_items(&inbound.conversation(id)));
+                    id
+                }
+            };
+            let message = Message {
+                id: message_id.clone(),
+                ..Message::new(id, Role::User, inbound.body.clone(), now)
+            };
+            items.push(self.put_item(message_item(&message), "attribute_not_exists(PK)"));
+        }
         self.transact(items, |i| match i {
             0 => StoreError::Conflict(DUPLICATE.into()),
             1 => StoreError::Conflict(CHANGED.into()),
+            i if Some(i) == merge_index => StoreError::Conflict(TAKEN.into()),
             _ => StoreError::Corrupt("an SMS conversation changed under its texter".into()),
         })
         .await?;
         Ok(InboundOutcome::Recorded(record))
     }
-}
 
-#[async_trait]
-impl SmsStore for DynamoStore {
-    async fn sms_config(&self, assistant: &AssistantId) -> Result<Option<SmsConfig>, StoreError> {
+    pub(super) async fn record_inbound_text(
+        &self,
+        inbound: &InboundSms,
+    ) -> Result<InboundOutcome, StoreError> {
+        let mut alone = false;
+        for _ in 0..WRITE_ATTEMPTS {
+            match self.try_record_inbound(inbound, alone).await {
+                Ok(recorded) => {
+                    self.count_in_day(
+                        &inbound.assistant_id,
+                        inbound.received_at,
+                        &[("inbound", 1)],
+                    )
+                    .await;
+                    return Ok(recorded);
+                }
+                Err(e) if is_conflict(&e, DUPLICATE) => {
+                    let seen = self
+                        .inbound_record(&inbound.assistant_id, &inbound.message_sid)
+                        .await?
+                        .ok_or_else(|| {
+                            StoreError::Corrupt("a duplicate inbound message vanished".into())
+                        })?;
+                    return Ok(InboundOutcome::Duplicate(seen));
+                }
+                // Another message from the same texter won the race for
+                // their session: read it again and join it.
+                Err(e) if is_conflict(&e, CHANGED) => continue,
+                // A worker took the earlier text first: answer this alone.
+                Err(e) if is_conflict(&e, TAKEN) => alone = true,
+                Err(other) => return Err(other),
+            }
+        }
+        Err(StoreError::Transient(
+            "a texter's messages kept racing for their session".into(),
+        ))
+    }
+
+    pub(super) async fn inbound_record(
+        &self,
+        assistant: &AssistantId,
+        sid: &MessageSid,
+    ) -> Result<Option<InboundRecord>, StoreError> {
+        let (pk, sk) = keys::inbound_sms(assistant, sid.as_str());
+        self.get(pk, sk)
+            .await?
+            .as_ref()
+            .map(inbound_from)
+            .transpose()
+    }
+
+    pub(super) async fn sms_config_of(
+        &self,
+        assistant: &AssistantId,
+    ) -> Result<Option<SmsConfig>, StoreError> {
         let (pk, sk) = keys::sms_config(assistant);
         self.get(pk, sk)
             .await?
@@ -289,8 +466,8 @@ impl SmsStore for DynamoStore {
             .transpose()
     }
 
-    async fn save_sms_config(&self, mut config: SmsConfig) -> Result<SmsConfig, StoreError> {
-        let previous = self.sms_config(&config.assistant_id).await?;
+    pub(super) async fn save_config(&self, mut config: SmsConfig) -> Result<SmsConfig, StoreError> {
+        let previous = self.sms_config_of(&config.assistant_id).await?;
         if let Some(old) = &previous {
             config.created_at = old.created_at;
         }
@@ -306,6 +483,11 @@ impl SmsStore for DynamoStore {
                 "sessionTimeoutMinutes".to_owned(),
                 n(config.session_timeout_minutes),
             ),
+            (
+                "maxSegmentsPerReply".to_owned(),
+                n(config.max_segments_per_reply),
+            ),
+            ("limits".to_owned(), limits_value(&config.limits)),
             (
                 "sealedAuthToken".to_owned(),
                 AttributeValue::B(Blob::new(config.sealed_auth_token.clone())),
@@ -362,13 +544,13 @@ impl SmsStore for DynamoStore {
         Ok(config)
     }
 
-    async fn delete_sms_config(
+    pub(super) async fn delete_config(
         &self,
         ws: &WorkspaceId,
         assistant: &AssistantId,
     ) -> Result<(), StoreError> {
         let config = self
-            .sms_config(assistant)
+            .sms_config_of(assistant)
             .await?
             .filter(|c| &c.workspace_id == ws)
             .ok_or(StoreError::NotFound("SMS configuration"))?;
@@ -378,43 +560,7 @@ impl SmsStore for DynamoStore {
         .await
     }
 
-    async fn record_inbound(&self, inbound: &InboundSms) -> Result<InboundOutcome, StoreError> {
-        for _ in 0..WRITE_ATTEMPTS {
-            match self.try_record_inbound(inbound).await {
-                Err(e) if is_conflict(&e, DUPLICATE) => {
-                    let seen = self
-                        .inbound(&inbound.assistant_id, &inbound.message_sid)
-                        .await?
-                        .ok_or_else(|| {
-                            StoreError::Corrupt("a duplicate inbound message vanished".into())
-                        })?;
-                    return Ok(InboundOutcome::Duplicate(seen));
-                }
-                // Another message from the same texter won the race for
-                // their session: read it again and join it.
-                Err(e) if is_conflict(&e, CHANGED) => continue,
-                other => return other,
-            }
-        }
-        Err(StoreError::Transient(
-            "a texter's messages kept racing for their session".into(),
-        ))
-    }
-
-    async fn inbound(
-        &self,
-        assistant: &AssistantId,
-        sid: &MessageSid,
-    ) -> Result<Option<InboundRecord>, StoreError> {
-        let (pk, sk) = keys::inbound_sms(assistant, sid.as_str());
-        self.get(pk, sk)
-            .await?
-            .as_ref()
-            .map(inbound_from)
-            .transpose()
-    }
-
-    async fn contact(
+    pub(super) async fn contact_of(
         &self,
         assistant: &AssistantId,
         phone: &PhoneNumber,
@@ -430,7 +576,7 @@ impl SmsStore for DynamoStore {
         }))
     }
 
-    async fn opt_out(
+    pub(super) async fn record_opt_out(
         &self,
         assistant: &AssistantId,
         phone: &PhoneNumber,
@@ -452,206 +598,39 @@ impl SmsStore for DynamoStore {
             .await
     }
 
-    async fn create_reply(&self, draft: ReplyDraft) -> Result<(Reply, bool), StoreError> {
-        let assistant = &draft.assistant_id;
-        let reply = draft.new_reply();
-        let now = Timestamp::now();
-        let (pk, sk) = keys::reply(assistant, draft.inbound.as_str());
-        let mut item = key(pk, sk);
-        item.extend([
-            ("inbound".to_owned(), s(draft.inbound.as_str())),
-            (
-                "conversationId".to_owned(),
-                s(draft.conversation_id.as_str()),
-            ),
-            ("messageId".to_owned(), s(reply.message_id.as_str())),
-            ("to".to_owned(), s(draft.to.as_str())),
-            ("partCount".to_owned(), n(reply.parts.len())),
-            ("createdAt".to_owned(), time(now)),
-        ]);
-        for (i, part) in reply.parts.iter().enumerate() {
-            item.insert(format!("part{i}Body"), s(part.body.clone()));
-            item.insert(format!("part{i}State"), s(part.state.name()));
-        }
-        let message = Message {
-            id: reply.message_id.clone(),
-            usage: Some(draft.usage),
-            ..Message::new(
-                &draft.conversation_id,
-                Role::Assistant,
-                draft.answer.clone(),
-                now,
-            )
-        };
-        let items = vec![
-            self.put_item(item, "attribute_not_exists(PK)"),
-            self.put_item(message_item(&message), "attribute_not_exists(PK)"),
-            self.count_message(&draft.conversation_id, now),
-        ];
-        match self
-            .transact(items, |i| match i {
-                0 => StoreError::Conflict(DUPLICATE.into()),
-                1 => StoreError::Conflict("message id collision".into()),
-                _ => StoreError::NotFound("conversation"),
-            })
-            .await
-        {
-            Ok(()) => Ok((reply, true)),
-            Err(e) if is_conflict(&e, DUPLICATE) => self
-                .reply(assistant, &draft.inbound)
-                .await?
-                .map(|existing| (existing, false))
-                .ok_or_else(|| StoreError::Corrupt("a reply vanished".into())),
-            Err(e) => Err(e),
-        }
-    }
-
-    async fn reply(
-        &self,
-        assistant: &AssistantId,
-        inbound: &MessageSid,
-    ) -> Result<Option<Reply>, StoreError> {
-        let (pk, sk) = keys::reply(assistant, inbound.as_str());
-        self.get(pk, sk).await?.as_ref().map(reply_from).transpose()
-    }
-
-    async fn move_part(
-        &self,
-        assistant: &AssistantId,
-        inbound: &MessageSid,
-        index: usize,
-        from: &'static str,
-        to: &PartState,
-    ) -> Result<bool, StoreError> {
-        let (pk, sk) = keys::reply(assistant, inbound.as_str());
-        let state = format!("part{index}State");
-        let sid_attr = format!("part{index}Sid");
-        let segments_attr = format!("part{index}Segments");
-        let code_attr = format!("part{index}Code");
-        let mut expression = "SET #state = :to".to_owned();
-        let mut values = vec![(":to", s(to.name())), (":from", s(from))];
-        let mut names = vec![("#state", state.as_str())];
-        let mut items = Vec::new();
-        match to {
-            PartState::Sent { sid, segments } => {
-                expression.push_str(", #sid = :sid, #segments = :segments");
-                names.push(("#sid", sid_attr.as_str()));
-                names.push(("#segments", segments_attr.as_str()));
-                values.push((":sid", s(sid.clone())));
-                values.push((":segments", n(*segments)));
-            }
-            PartState::Failed { code: Some(code) } => {
-                expression.push_str(", #code = :code");
-                names.push(("#code", code_attr.as_str()));
-                values.push((":code", n(*code)));
-            }
-            _ => {}
-        }
-        items.push(self.update_item(UpdateSpec {
-            key: key(pk, sk),
-            expression: &expression,
-            condition: Some("#state = :from"),
-            names: &names,
-            values,
-        }));
-        if let PartState::Sent { sid, .. } = to {
-            let now = Timestamp::now();
-            let (opk, osk) = keys::outbound_sms(assistant, sid);
-            let mut outbound = key(opk, osk);
-            outbound.extend([
-                ("status".to_owned(), s("queued")),
-                ("rank".to_owned(), n(0)),
-                ("sentAt".to_owned(), time(now)),
-                ("inbound".to_owned(), s(inbound.as_str())),
-            ]);
-            items.push(self.put_item(outbound, "attribute_not_exists(PK)"));
-            let (dpk, dsk) = keys::traffic_day(assistant, day_of(now));
-            items.push(self.update_item(UpdateSpec {
-                key: key(dpk, dsk),
-                expression: "SET outbound = if_not_exists(outbound, :zero) + :one",
-                condition: None,
-                names: &[],
-                values: vec![(":zero", n(0)), (":one", n(1))],
-            }));
-        }
-        match self
-            .transact(items, |i| match i {
-                0 => StoreError::Conflict(CHANGED.into()),
-                _ => StoreError::Conflict("this outbound message is recorded already".into()),
-            })
-            .await
-        {
-            Ok(()) => Ok(true),
-            Err(e) if is_conflict(&e, CHANGED) => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
-
-    async fn record_delivery(
-        &self,
-        assistant: &AssistantId,
-        sid: &str,
-        status: &str,
-        error_code: Option<u32>,
-    ) -> Result<(), StoreError> {
-        let Some(rank) = delivery_rank(status) else {
-            return Ok(());
-        };
-        let (pk, sk) = keys::outbound_sms(assistant, sid);
-        let mut expression = "SET #status = :status, #rank = :rank".to_owned();
-        let mut values = vec![(":status", s(status)), (":rank", n(rank))];
-        if let Some(code) = error_code {
-            expression.push_str(", errorCode = :code");
-            values.push((":code", n(code)));
-        }
-        let update = self.update_item(UpdateSpec {
-            key: key(pk, sk),
-            expression: &expression,
-            condition: Some("attribute_exists(PK) AND #rank < :rank"),
-            names: &[("#status", "status"), ("#rank", "rank")],
-            values,
-        });
-        match self
-            .transact(vec![update], |_| StoreError::Conflict(CHANGED.into()))
-            .await
-        {
-            // Unknown, or already further along: nothing to apply.
-            Err(e) if is_conflict(&e, CHANGED) => Ok(()),
-            other => other,
-        }
-    }
-
-    async fn traffic(
+    pub(super) async fn traffic_of(
         &self,
         assistant: &AssistantId,
         days: u32,
         now: Timestamp,
         session_timeout: Duration,
     ) -> Result<SmsTraffic, StoreError> {
-        let today = day_of(now);
-        let day_keys = ((today - i64::from(days) + 1)..=today)
+        let (days, began) = period_days(days, now);
+        let day_keys = days
             .map(|day| {
                 let (pk, sk) = keys::traffic_day(assistant, day);
                 key(pk, sk)
             })
             .collect();
-        let mut found = Vec::new();
-        for item in self.batch_get(day_keys).await? {
-            let mut day = DayTraffic {
-                inbound: codec::number::<u64>(&item, "inbound").unwrap_or(0),
-                outbound: codec::number::<u64>(&item, "outbound").unwrap_or(0),
-                contacts: Vec::new(),
-            };
-            for (name, value) in &item {
-                if let (Some(hash), Ok(at)) = (name.strip_prefix(DAY_CONTACT_PREFIX), value.as_n())
-                {
-                    let at: i64 = at.parse().map_err(|_| codec::corrupt(&item, name))?;
-                    day.contacts
-                        .push((hash.to_owned(), Timestamp::from_millis(at)));
-                }
-            }
-            found.push(day);
-        }
-        Ok(traffic_over(found, now, session_timeout))
+        let texters = keys::texters_seen(assistant);
+        let open_since = Timestamp::from_millis(now.millis() - session_timeout.as_millis() as i64);
+        // A texter whose session is open was seen since it opened, so the
+        // index range bounds the count; the filter keeps those whose last
+        // message joined a conversation (not only keywords).
+        let (from_began, from_open) = (keys::seen_at(began), keys::seen_at(open_since));
+        let (found, unique, active) = tokio::try_join!(
+            self.batch_get(day_keys),
+            self.count_index_from(&texters, &from_began, None),
+            self.count_index_from(
+                &texters,
+                &from_open,
+                Some(("lastMessageAt >= :open", vec![(":open", time(open_since))])),
+            ),
+        )?;
+        Ok(SmsTraffic::over(
+            found.iter().map(day_counts),
+            unique,
+            active,
+        ))
     }
 }

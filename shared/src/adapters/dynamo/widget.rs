@@ -20,12 +20,7 @@ use crate::ports::{
     Admission, NewWidgetSession, StoreError, WidgetSession, WidgetSite, WidgetStore,
 };
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
-
-/// How a cancelled count names the full window: this, then its index.
-const FULL: &str = "widget use window full: ";
-/// Counters outlive their window by a day before the TTL removes them.
-const COUNTER_GRACE_SECONDS: i64 = 86_400;
+use aws_sdk_dynamodb::types::AttributeValue;
 
 /// The settings item of a new assistant: where it lives, and the defaults.
 pub(super) fn default_site_item(ws: &WorkspaceId, assistant: &AssistantId) -> Item {
@@ -162,24 +157,6 @@ fn session_from(item: &Item) -> Result<WidgetSession, StoreError> {
 }
 
 impl DynamoStore {
-    /// One more use in a window that still has room, as a transaction item.
-    fn count_in(&self, assistant: &AssistantId, window: &UseWindow) -> TransactWriteItem {
-        let (pk, sk) = keys::widget_use(assistant, &window.key);
-        let expires = window.ends_at.millis() / 1000 + COUNTER_GRACE_SECONDS;
-        self.update_item(UpdateSpec {
-            key: key(pk, sk),
-            expression: "SET #uses = if_not_exists(#uses, :zero) + :one, expiresAt = :expires",
-            condition: Some("attribute_not_exists(#uses) OR #uses < :allowed"),
-            names: &[("#uses", "uses")],
-            values: vec![
-                (":zero", n(0)),
-                (":one", n(1)),
-                (":expires", n(expires)),
-                (":allowed", n(window.allowed)),
-            ],
-        })
-    }
-
     /// Every item of the assistant's widget partition: the cascade's share.
     pub(super) async fn delete_widget(&self, assistant: &AssistantId) -> Result<usize, StoreError> {
         let items = self
@@ -274,23 +251,13 @@ impl WidgetStore for DynamoStore {
         assistant: &AssistantId,
         windows: &[UseWindow],
     ) -> Result<Admission, StoreError> {
-        let items = windows
-            .iter()
-            .map(|w| self.count_in(assistant, w))
-            .collect();
-        match self
-            .transact(items, |i| StoreError::Conflict(format!("{FULL}{i}")))
-            .await
-        {
-            Ok(()) => Ok(Admission::Admitted),
-            Err(StoreError::Conflict(message)) if message.starts_with(FULL) => {
-                let index = message[FULL.len()..]
-                    .parse()
-                    .map_err(|_| StoreError::Corrupt(message.clone()))?;
-                Ok(Admission::Refused(index))
-            }
-            Err(other) => Err(other),
-        }
+        self.count_all(
+            windows
+                .iter()
+                .map(|w| (keys::widget_use(assistant, &w.key), w))
+                .collect(),
+        )
+        .await
     }
 
     async fn save_lead(

@@ -4,7 +4,7 @@
 
 use super::faults::Call;
 use super::store::MemoryStore;
-use crate::domain::conversation::{Conversation, Message, Role};
+use crate::domain::conversation::{Conversation, Message, MessageRef, Role};
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, UserId, WorkspaceId};
 use crate::domain::time::Timestamp;
 use crate::domain::visitor::{Feedback, Lead};
@@ -283,6 +283,44 @@ impl ConversationStore for MemoryStore {
                 .in_order(conversation)
                 .into_iter()
                 .rev()
+                .take(limit)
+                .collect())
+        })
+        .await
+    }
+
+    async fn find_messages(
+        &self,
+        conversation: &ConversationId,
+        refs: &[MessageRef],
+    ) -> Result<Vec<Message>, StoreError> {
+        self.run(Call::Read, |t| {
+            let stored = t.conversations.messages.get(conversation);
+            Ok(refs
+                .iter()
+                .filter_map(|r| {
+                    stored?
+                        .iter()
+                        .find(|m| m.id == r.id && m.created_at == r.at)
+                        .cloned()
+                })
+                .collect())
+        })
+        .await
+    }
+
+    async fn messages_before(
+        &self,
+        conversation: &ConversationId,
+        before: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        self.run(Call::Read, |t| {
+            Ok(t.conversations
+                .in_order(conversation)
+                .into_iter()
+                .rev()
+                .filter(|m| m.created_at < before)
                 .take(limit)
                 .collect())
         })

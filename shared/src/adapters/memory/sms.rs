@@ -6,12 +6,13 @@ use super::store::{MemoryStore, Tables};
 use crate::domain::conversation::{Conversation, Message, Role};
 use crate::domain::ids::{AssistantId, ConversationId, WorkspaceId};
 use crate::domain::sms::{
-    DayTraffic, MessageSid, PhoneNumber, SmsConfig, SmsTraffic, day_of, delivery_rank, traffic_over,
+    DayCounts, MessageSid, PhoneNumber, SmsConfig, SmsLimit, SmsTraffic, SmsWindow,
+    continues_session, day_of, delivery_rank, period_days,
 };
 use crate::domain::time::Timestamp;
 use crate::ports::{
-    Contact, InboundOutcome, InboundRecord, InboundSms, Joins, PartState, Reply, ReplyDraft,
-    SmsStore, StoreError, TexterState,
+    Admission, Contact, Decided, InboundOutcome, InboundRecord, InboundSms, Joins, PartState,
+    Reply, ReplyDecision, ReplyDraft, SmsStore, StoreError, TexterState,
 };
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -25,22 +26,15 @@ pub(super) struct SmsTables {
     contacts: HashMap<(AssistantId, PhoneNumber), TexterState>,
     replies: HashMap<(AssistantId, MessageSid), Reply>,
     outbound: HashMap<(AssistantId, String), Delivery>,
-    days: HashMap<(AssistantId, i64), Day>,
+    days: HashMap<(AssistantId, i64), DayCounts>,
+    /// Uses counted in each limit's window, by the window's key.
+    uses: HashMap<(AssistantId, String), u32>,
 }
 
 #[derive(Debug)]
 struct Delivery {
     status: String,
     error_code: Option<u32>,
-}
-
-#[derive(Debug, Default)]
-struct Day {
-    inbound: u64,
-    outbound: u64,
-    /// Each texter of the day, with the time of their last message that
-    /// joined a conversation (zero when they only sent keywords).
-    contacts: HashMap<PhoneNumber, Timestamp>,
 }
 
 impl SmsTables {
@@ -58,22 +52,23 @@ impl SmsTables {
 
     /// Everything else of a deleted assistant: the cascade's share.
     pub(super) fn forget_traffic(&mut self, assistant: &AssistantId) -> usize {
-        let before = self.inbound.len()
-            + self.contacts.len()
-            + self.replies.len()
-            + self.outbound.len()
-            + self.days.len();
+        let before = self.records();
         self.inbound.retain(|(a, _), _| a != assistant);
         self.contacts.retain(|(a, _), _| a != assistant);
         self.replies.retain(|(a, _), _| a != assistant);
         self.outbound.retain(|(a, _), _| a != assistant);
         self.days.retain(|(a, _), _| a != assistant);
-        before
-            - (self.inbound.len()
-                + self.contacts.len()
-                + self.replies.len()
-                + self.outbound.len()
-                + self.days.len())
+        self.uses.retain(|(a, _), _| a != assistant);
+        before - self.records()
+    }
+
+    fn records(&self) -> usize {
+        self.inbound.len()
+            + self.contacts.len()
+            + self.replies.len()
+            + self.outbound.len()
+            + self.days.len()
+            + self.uses.len()
     }
 
     /// The texter's next text starts a new conversation, if this one was
@@ -89,7 +84,30 @@ impl SmsTables {
         {
             texter.conversation = None;
             texter.last_message_at = None;
+            texter.burst = None;
         }
+    }
+
+    fn day(&mut self, assistant: &AssistantId, at: Timestamp) -> &mut DayCounts {
+        self.days
+            .entry((assistant.clone(), day_of(at)))
+            .or_default()
+    }
+
+    /// Whether every window has room.
+    fn has_room(&self, assistant: &AssistantId, window: &SmsWindow) -> bool {
+        self.uses
+            .get(&(assistant.clone(), window.key.clone()))
+            .copied()
+            .unwrap_or(0)
+            < window.allowed
+    }
+
+    fn count(&mut self, assistant: &AssistantId, window: &SmsWindow) {
+        *self
+            .uses
+            .entry((assistant.clone(), window.key.clone()))
+            .or_default() += 1;
     }
 }
 
@@ -159,21 +177,19 @@ impl SmsStore for MemoryStore {
                 return Ok(InboundOutcome::Duplicate(seen.clone()));
             }
             let key = (assistant.clone(), inbound.from.clone());
-            let plan = inbound.plan(&sms.contacts.get(&key).cloned().unwrap_or_default());
-            let now = inbound.received_at;
-            let day = sms
-                .days
-                .entry((assistant.clone(), day_of(now)))
-                .or_default();
-            day.inbound += 1;
-            // A keyword's texter counts all the same, with no session open.
-            let seen = if plan.joins.is_some() {
-                now
-            } else {
-                Timestamp::from_millis(0)
+            let texter = sms.contacts.get(&key).cloned().unwrap_or_default();
+            let mut plan = inbound.plan(&texter);
+            // A text a worker already took is answered alone: this one
+            // starts a burst of its own.
+            let taken = |sid: &MessageSid| {
+                sms.inbound
+                    .get(&(assistant.clone(), sid.clone()))
+                    .is_none_or(|earlier| earlier.decision.is_some())
             };
-            let latest = day.contacts.entry(inbound.from.clone()).or_insert(seen);
-            *latest = (*latest).max(seen);
+            if plan.merges.as_ref().is_some_and(taken) {
+                plan = inbound.plan_alone(&texter);
+            }
+            let now = inbound.received_at;
             if let Some(joins) = &plan.joins {
                 let conversation = match joins {
                     Joins::Continues(id) => id.clone(),
@@ -196,12 +212,18 @@ impl SmsStore for MemoryStore {
                 })?;
             }
             let sms = &mut t.sms;
+            if let Some(earlier) = &plan.merges
+                && let Some(record) = sms.inbound.get_mut(&(assistant.clone(), earlier.clone()))
+            {
+                record.merged_into = Some(inbound.message_sid.clone());
+            }
             sms.contacts.insert(key, plan.texter);
             let record = plan.record;
             sms.inbound.insert(
                 (assistant.clone(), inbound.message_sid.clone()),
                 record.clone(),
             );
+            sms.day(assistant, now).inbound += 1;
             Ok(InboundOutcome::Recorded(record))
         })
         .await
@@ -254,13 +276,79 @@ impl SmsStore for MemoryStore {
         .await
     }
 
-    async fn create_reply(&self, draft: ReplyDraft) -> Result<(Reply, bool), StoreError> {
+    async fn decide_reply(
+        &self,
+        assistant: &AssistantId,
+        sid: &MessageSid,
+        texter: &[SmsWindow],
+        assistant_window: &SmsWindow,
+        at: Timestamp,
+    ) -> Result<Decided, StoreError> {
+        self.run(Call::Transaction, |t| {
+            let sms = &mut t.sms;
+            let record = sms
+                .inbound
+                .get(&(assistant.clone(), sid.clone()))
+                .ok_or(StoreError::NotFound("inbound message"))?;
+            if record.merged_into.is_some() {
+                return Ok(Decided::Merged);
+            }
+            if let Some(decision) = record.decision {
+                return Ok(Decided::Decision(decision));
+            }
+            let decision = match texter.iter().find(|w| !sms.has_room(assistant, w)) {
+                Some(full) => ReplyDecision::OverLimit(full.limit),
+                None => {
+                    for window in texter {
+                        sms.count(assistant, window);
+                    }
+                    if sms.has_room(assistant, assistant_window) {
+                        sms.count(assistant, assistant_window);
+                        ReplyDecision::Answer
+                    } else {
+                        ReplyDecision::OverLimit(SmsLimit::PerAssistantPerDay)
+                    }
+                }
+            };
+            if matches!(decision, ReplyDecision::OverLimit(_)) {
+                sms.day(assistant, at).over_limit += 1;
+            }
+            if let Some(record) = sms.inbound.get_mut(&(assistant.clone(), sid.clone())) {
+                record.decision = Some(decision);
+            }
+            Ok(Decided::Decision(decision))
+        })
+        .await
+    }
+
+    async fn count_sms_use(
+        &self,
+        assistant: &AssistantId,
+        windows: &[SmsWindow],
+    ) -> Result<Admission, StoreError> {
+        self.run(Call::Transaction, |t| {
+            if let Some(full) = windows.iter().position(|w| !t.sms.has_room(assistant, w)) {
+                return Ok(Admission::Refused(full));
+            }
+            for window in windows {
+                t.sms.count(assistant, window);
+            }
+            Ok(Admission::Admitted)
+        })
+        .await
+    }
+
+    async fn create_reply(
+        &self,
+        draft: ReplyDraft,
+        at: Timestamp,
+    ) -> Result<(Reply, bool), StoreError> {
         self.run(Call::Transaction, |t| {
             let key = (draft.assistant_id.clone(), draft.inbound.clone());
             if let Some(existing) = t.sms.replies.get(&key) {
                 return Ok((existing.clone(), false));
             }
-            let reply = draft.new_reply();
+            let reply = draft.new_reply(at);
             t.conversations.append(Message {
                 id: reply.message_id.clone(),
                 usage: Some(draft.usage),
@@ -268,7 +356,7 @@ impl SmsStore for MemoryStore {
                     &draft.conversation_id,
                     Role::Assistant,
                     draft.answer.clone(),
-                    Timestamp::now(),
+                    at,
                 )
             })?;
             t.sms.replies.insert(key, reply.clone());
@@ -296,8 +384,9 @@ impl SmsStore for MemoryStore {
         assistant: &AssistantId,
         inbound: &MessageSid,
         index: usize,
-        from: &'static str,
+        from: &PartState,
         to: &PartState,
+        at: Timestamp,
     ) -> Result<bool, StoreError> {
         let call = if matches!(to, PartState::Sent { .. }) {
             Call::Transaction
@@ -313,11 +402,11 @@ impl SmsStore for MemoryStore {
             else {
                 return Err(StoreError::NotFound("reply"));
             };
-            if part.state.name() != from {
+            if part.state != *from {
                 return Ok(false);
             }
             part.state = to.clone();
-            if let PartState::Sent { sid, .. } = to {
+            if let PartState::Sent { sid, segments } = to {
                 t.sms.outbound.insert(
                     (assistant.clone(), sid.clone()),
                     Delivery {
@@ -325,13 +414,24 @@ impl SmsStore for MemoryStore {
                         error_code: None,
                     },
                 );
-                t.sms
-                    .days
-                    .entry((assistant.clone(), day_of(Timestamp::now())))
-                    .or_default()
-                    .outbound += 1;
+                let day = t.sms.day(assistant, at);
+                day.outbound += 1;
+                day.segments_out += u64::from(*segments);
             }
             Ok(true)
+        })
+        .await
+    }
+
+    async fn outbound_recorded(
+        &self,
+        assistant: &AssistantId,
+        sid: &str,
+    ) -> Result<bool, StoreError> {
+        self.run(Call::Read, |t| {
+            Ok(t.sms
+                .outbound
+                .contains_key(&(assistant.clone(), sid.to_owned())))
         })
         .await
     }
@@ -363,22 +463,24 @@ impl SmsStore for MemoryStore {
         session_timeout: Duration,
     ) -> Result<SmsTraffic, StoreError> {
         self.run(Call::Read, |t| {
-            let today = day_of(now);
-            let days = ((today - i64::from(days) + 1)..=today).filter_map(|day| {
-                t.sms
-                    .days
-                    .get(&(assistant.clone(), day))
-                    .map(|counters| DayTraffic {
-                        inbound: counters.inbound,
-                        outbound: counters.outbound,
-                        contacts: counters
-                            .contacts
-                            .iter()
-                            .map(|(phone, at)| (phone.clone(), *at))
-                            .collect(),
-                    })
-            });
-            Ok(traffic_over(days, now, session_timeout))
+            let (days, began) = period_days(days, now);
+            let counts = days.filter_map(|day| t.sms.days.get(&(assistant.clone(), day)).copied());
+            let texters: Vec<&TexterState> = t
+                .sms
+                .contacts
+                .iter()
+                .filter(|((a, _), _)| a == assistant)
+                .map(|(_, texter)| texter)
+                .collect();
+            let unique = texters
+                .iter()
+                .filter(|texter| texter.last_seen_at.is_some_and(|at| at >= began))
+                .count();
+            let active = texters
+                .iter()
+                .filter(|texter| continues_session(texter.last_message_at, now, session_timeout))
+                .count();
+            Ok(SmsTraffic::over(counts, unique as u64, active as u64))
         })
         .await
     }

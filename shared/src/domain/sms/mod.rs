@@ -104,6 +104,168 @@ impl fmt::Debug for PhoneNumber {
 pub const SESSION_TIMEOUT_DEFAULT: u32 = 30;
 pub const SESSION_TIMEOUT_MAX: u32 = 1440;
 
+/// Segments one reply may cost at most, and the default. Ten segments are
+/// 1,530 GSM-7 characters (670 in UCS-2): always within Twilio's 1,600, so
+/// a reply is one message, billed for what it holds and no more.
+pub const MAX_SEGMENTS_PER_REPLY_DEFAULT: u32 = 3;
+pub const MAX_SEGMENTS_PER_REPLY_MAX: u32 = 10;
+
+/// What keeps one texter, or a campaign's worth of them, from running up
+/// the customer's model and Twilio bills: answers per texter per hour and
+/// per day, and replies per assistant per day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SmsLimits {
+    pub per_texter_per_hour: u32,
+    pub per_texter_per_day: u32,
+    pub per_assistant_per_day: u32,
+}
+
+impl Default for SmsLimits {
+    /// The product's defaults: a person in a real conversation stays far
+    /// below them; a script texting every few seconds does not.
+    fn default() -> Self {
+        Self {
+            per_texter_per_hour: 30,
+            per_texter_per_day: 100,
+            per_assistant_per_day: 5_000,
+        }
+    }
+}
+
+pub const PER_TEXTER_PER_HOUR_MAX: u32 = 1_000;
+pub const PER_TEXTER_PER_DAY_MAX: u32 = 10_000;
+pub const PER_ASSISTANT_PER_DAY_MAX: u32 = 1_000_000;
+
+/// Which SMS limit a window counts toward.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmsLimit {
+    PerTexterPerHour,
+    PerTexterPerDay,
+    PerAssistantPerDay,
+    /// Not a configured limit: the one notice a day a limited texter gets.
+    NoticePerTexterPerDay,
+}
+
+impl SmsLimit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PerTexterPerHour => "perTexterPerHour",
+            Self::PerTexterPerDay => "perTexterPerDay",
+            Self::PerAssistantPerDay => "perAssistantPerDay",
+            Self::NoticePerTexterPerDay => "noticePerTexterPerDay",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [
+            Self::PerTexterPerHour,
+            Self::PerTexterPerDay,
+            Self::PerAssistantPerDay,
+            Self::NoticePerTexterPerDay,
+        ]
+        .into_iter()
+        .find(|l| l.as_str() == value)
+    }
+}
+
+/// What a texter over a limit is told, at most once a day: their texts are
+/// kept, and the assistant answers again when the window ends.
+pub const OVER_LIMIT_NOTICE: &str = "Thanks for your message. This assistant has answered as many texts as it can for now and will answer again later.";
+
+/// A window of an SMS limit (see [`super::use_window`]).
+pub type SmsWindow = super::use_window::UseWindow<SmsLimit>;
+
+/// A texter as the limits' keys name them: a hash, never the number.
+fn texter_key(phone: &PhoneNumber) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(phone.as_str().as_bytes());
+    digest[..12].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl SmsLimits {
+    /// The windows one more answer to `texter` counts toward, all or none:
+    /// their hour and their day.
+    pub fn texter_windows(&self, texter: &PhoneNumber, now: Timestamp) -> Vec<SmsWindow> {
+        use super::use_window::{day_of, hour_of};
+        let who = texter_key(texter);
+        let (hour, hour_ends) = hour_of(now);
+        let (day, day_ends) = day_of(now);
+        vec![
+            SmsWindow {
+                limit: SmsLimit::PerTexterPerHour,
+                key: format!("TEXTER#{who}#H#{hour}"),
+                allowed: self.per_texter_per_hour,
+                ends_at: hour_ends,
+            },
+            SmsWindow {
+                limit: SmsLimit::PerTexterPerDay,
+                key: format!("TEXTER#{who}#D#{day}"),
+                allowed: self.per_texter_per_day,
+                ends_at: day_ends,
+            },
+        ]
+    }
+
+    /// The assistant's day, which every texter's answers share.
+    pub fn assistant_window(&self, now: Timestamp) -> SmsWindow {
+        let (day, ends_at) = super::use_window::day_of(now);
+        SmsWindow {
+            limit: SmsLimit::PerAssistantPerDay,
+            key: format!("ASSISTANT#D#{day}"),
+            allowed: self.per_assistant_per_day,
+            ends_at,
+        }
+    }
+
+    /// The one over-limit notice `texter` may get today.
+    pub fn notice_window(texter: &PhoneNumber, now: Timestamp) -> SmsWindow {
+        let (day, ends_at) = super::use_window::day_of(now);
+        SmsWindow {
+            limit: SmsLimit::NoticePerTexterPerDay,
+            key: format!("NOTICE#{}#D#{day}", texter_key(texter)),
+            allowed: 1,
+            ends_at,
+        }
+    }
+}
+
+fn parse_limit(value: Value, max: u32) -> Result<u32, String> {
+    crate::domain::fields::whole_number(&value)
+        .filter(|n| (1..=u64::from(max)).contains(n))
+        .map(|n| n as u32)
+        .ok_or_else(|| format!("must be a whole number from 1 to {max}"))
+}
+
+fn parse_limits(value: Value) -> Result<SmsLimits, String> {
+    let mut reader = FieldReader::new(value, &[]).map_err(|_| "must be an object".to_owned())?;
+    let defaults = SmsLimits::default();
+    let hour = reader.optional("perTexterPerHour", |v| {
+        parse_limit(v, PER_TEXTER_PER_HOUR_MAX)
+    });
+    let day = reader.optional("perTexterPerDay", |v| {
+        parse_limit(v, PER_TEXTER_PER_DAY_MAX)
+    });
+    let assistant = reader.optional("perAssistantPerDay", |v| {
+        parse_limit(v, PER_ASSISTANT_PER_DAY_MAX)
+    });
+    reader.finish().map_err(|errors| {
+        errors
+            .iter()
+            .map(|(field, problem)| format!("{field} {problem}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
+    Ok(SmsLimits {
+        per_texter_per_hour: hour.unwrap_or(defaults.per_texter_per_hour),
+        per_texter_per_day: day.unwrap_or(defaults.per_texter_per_day),
+        per_assistant_per_day: assistant.unwrap_or(defaults.per_assistant_per_day),
+    })
+}
+
+fn parse_max_segments(value: Value) -> Result<u32, String> {
+    parse_limit(value, MAX_SEGMENTS_PER_REPLY_MAX)
+}
+
 /// An assistant's Twilio configuration as stored: the Auth Token only as
 /// KMS ciphertext, bound to this workspace and assistant.
 #[derive(Clone, Debug, PartialEq)]
@@ -114,6 +276,9 @@ pub struct SmsConfig {
     pub account_sid: AccountSid,
     pub phone_number: PhoneNumber,
     pub session_timeout_minutes: u32,
+    /// Segments one reply may cost at most (1 to 10).
+    pub max_segments_per_reply: u32,
+    pub limits: SmsLimits,
     pub sealed_auth_token: Vec<u8>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -132,6 +297,8 @@ pub struct SmsSettings {
     pub enabled: bool,
     pub credentials: Credentials,
     pub session_timeout_minutes: u32,
+    pub max_segments_per_reply: u32,
+    pub limits: SmsLimits,
 }
 
 /// What proves access to a Twilio account and names one of its numbers.
@@ -194,6 +361,8 @@ impl SmsSettings {
         let enabled = reader.required("enabled", boolean);
         let credentials = read_credentials(&mut reader);
         let timeout = reader.optional("sessionTimeoutMinutes", parse_session_timeout);
+        let max_segments = reader.optional("maxSegmentsPerReply", parse_max_segments);
+        let limits = reader.optional("limits", parse_limits);
         reader.finish()?;
         // `finish` reported every missing or bad field, so these are set.
         match (enabled, credentials) {
@@ -201,6 +370,8 @@ impl SmsSettings {
                 enabled,
                 credentials,
                 session_timeout_minutes: timeout.unwrap_or(SESSION_TIMEOUT_DEFAULT),
+                max_segments_per_reply: max_segments.unwrap_or(MAX_SEGMENTS_PER_REPLY_DEFAULT),
+                limits: limits.unwrap_or_default(),
             }),
             _ => Err(super::fields::FieldErrors::single(
                 "body",
@@ -311,8 +482,46 @@ impl AnalyticsPeriod {
 pub struct SmsTraffic {
     pub inbound: u64,
     pub outbound: u64,
+    /// Segments Twilio billed for what was sent.
+    pub segments_out: u64,
+    /// Texts recorded but not answered: a limit was reached.
+    pub over_limit: u64,
     pub unique_contacts: u64,
     pub active_sessions: u64,
+}
+
+/// One day's counters as stored: counted by plain atomic additions, apart
+/// from any texter's own writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DayCounts {
+    pub inbound: u64,
+    pub outbound: u64,
+    pub segments_out: u64,
+    pub over_limit: u64,
+}
+
+impl SmsTraffic {
+    /// A period's counters summed from its days, with the texters a store
+    /// counted: those seen since the period began, and those whose session
+    /// is open now.
+    pub fn over(
+        days: impl IntoIterator<Item = DayCounts>,
+        unique_contacts: u64,
+        active_sessions: u64,
+    ) -> Self {
+        let mut traffic = Self {
+            unique_contacts,
+            active_sessions,
+            ..Self::default()
+        };
+        for day in days {
+            traffic.inbound += day.inbound;
+            traffic.outbound += day.outbound;
+            traffic.segments_out += day.segments_out;
+            traffic.over_limit += day.over_limit;
+        }
+        traffic
+    }
 }
 
 /// Whether a message at `now` continues the session whose last message was
@@ -325,45 +534,20 @@ pub fn continues_session(
     last.is_some_and(|last| now.millis() - last.millis() <= timeout.as_millis() as i64)
 }
 
-/// One day's counters as stored: texters by any stable key (a number, or
-/// its hash), each with the time of their last message that joined a
-/// conversation (zero when they only sent keywords).
-#[derive(Clone, Debug, Default)]
-pub struct DayTraffic<K> {
-    pub inbound: u64,
-    pub outbound: u64,
-    pub contacts: Vec<(K, Timestamp)>,
-}
-
-/// A period's traffic from its days: counters summed, texters counted once,
-/// and sessions active when a texter's last message is within `timeout` of
-/// `now`.
-pub fn traffic_over<K: Eq + std::hash::Hash>(
-    days: impl IntoIterator<Item = DayTraffic<K>>,
-    now: Timestamp,
-    timeout: std::time::Duration,
-) -> SmsTraffic {
-    let mut traffic = SmsTraffic::default();
-    let mut last_seen: std::collections::HashMap<K, Timestamp> = std::collections::HashMap::new();
-    for day in days {
-        traffic.inbound += day.inbound;
-        traffic.outbound += day.outbound;
-        for (contact, at) in day.contacts {
-            let seen = last_seen.entry(contact).or_insert(at);
-            *seen = (*seen).max(at);
-        }
-    }
-    traffic.unique_contacts = last_seen.len() as u64;
-    traffic.active_sessions = last_seen
-        .values()
-        .filter(|at| continues_session(Some(**at), now, timeout))
-        .count() as u64;
-    traffic
-}
-
 /// A day as analytics counts it: days since the Unix epoch, in UTC.
 pub fn day_of(at: Timestamp) -> i64 {
-    at.millis().div_euclid(86_400_000)
+    super::use_window::day_of(at).0
+}
+
+/// The days of a period of `days` days up to `now`, today included, and
+/// the instant the first of them began.
+pub fn period_days(days: u32, now: Timestamp) -> (std::ops::RangeInclusive<i64>, Timestamp) {
+    let today = day_of(now);
+    let first = today - i64::from(days) + 1;
+    (
+        first..=today,
+        Timestamp::from_millis(first * super::use_window::DAY_MS),
+    )
 }
 
 /// Delivery states of an outbound message, in the order they can happen:

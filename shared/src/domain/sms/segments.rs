@@ -1,6 +1,6 @@
 //! Fitting an answer to SMS: which encoding a body needs (GSM-7 or UCS-2),
-//! how many segments Twilio bills for it, and splitting a long answer into
-//! bodies Twilio accepts (at most 1,600 characters each).
+//! how many segments Twilio bills for it, and cutting an answer to the
+//! segments one reply may cost, at a sentence.
 //!
 //! Hand-written: the two crates that count segments are unmaintained, and
 //! the tables are GSM 03.38 as Twilio's own calculator has them
@@ -11,12 +11,14 @@ const GSM_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæ
 /// The extension table: an escape and the character, two septets each.
 const GSM_EXTENSION: &str = "\u{c}^{}\\[~]|€";
 
-/// Twilio refuses a longer body (error 21617).
+/// Twilio refuses a longer body (error 21617); ten segments of either
+/// encoding stay below it.
 pub const MAX_BODY_CHARS: usize = 1600;
-/// A long answer is split into at most this many messages; what is left
-/// after them is cut at a sentence boundary. Three full bodies are already
-/// far beyond what anyone reads on a phone.
-pub const MAX_PARTS: usize = 3;
+/// GSM-7 characters per segment once a message is split.
+const GSM_PER_PART: usize = 153;
+/// How many characters a token of an answer takes, as the history budget
+/// estimates it: English averages about four.
+const CHARS_PER_TOKEN: usize = 4;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Encoding {
@@ -90,51 +92,54 @@ fn length(text: &str) -> usize {
     text.encode_utf16().count()
 }
 
-/// Splits an answer into SMS bodies of at most [`MAX_BODY_CHARS`], at
-/// sentence boundaries where there is one (else at a word, else anywhere
-/// between characters), at most [`MAX_PARTS`] of them. Characters are never
-/// altered: emoji and text outside GSM-7 stay intact.
-pub fn split_for_sms(answer: &str) -> Vec<String> {
-    let mut rest = answer.trim();
-    let mut parts = Vec::new();
-    while !rest.is_empty() && parts.len() < MAX_PARTS {
-        if length(rest) <= MAX_BODY_CHARS {
-            parts.push(rest.to_owned());
-            rest = "";
-            break;
-        }
-        let cut = cut_point(rest, MAX_BODY_CHARS);
-        parts.push(rest[..cut].trim_end().to_owned());
-        rest = rest[cut..].trim_start();
+/// The GSM-7 characters `max_segments` hold: 160 alone, 153 each when split.
+pub fn gsm_capacity(max_segments: u32) -> usize {
+    match max_segments {
+        0 => 0,
+        1 => 160,
+        n => n as usize * GSM_PER_PART,
     }
-    if !rest.is_empty()
-        && let Some(last) = parts.last_mut()
-    {
-        // Out of parts: end the last one at its last sentence rather than
-        // mid-thought.
-        if let Some(end) = last_sentence_end(last) {
-            last.truncate(end);
-        }
-    }
-    parts.retain(|p| !p.is_empty());
-    parts
 }
 
-/// The byte index to cut `text` at so the head is at most `max` units.
-fn cut_point(text: &str, max: usize) -> usize {
-    let mut units = 0;
-    let mut limit = text.len();
-    for (index, c) in text.char_indices() {
-        if units + c.len_utf16() > max {
-            limit = index;
-            break;
-        }
-        units += c.len_utf16();
+/// The model's token cap for an answer that must fit `max_segments`: what
+/// a plain-text answer of that many characters takes, so the customer pays
+/// for no tokens that would be cut off.
+pub fn tokens_that_fit(max_segments: u32) -> u32 {
+    (gsm_capacity(max_segments) / CHARS_PER_TOKEN).max(1) as u32
+}
+
+/// The answer as one SMS body costing at most `max_segments`: whole when
+/// it fits, else cut at its last sentence that fits (else at a word, else
+/// between characters). Characters are never altered: emoji and text
+/// outside GSM-7 stay intact (and cost UCS-2's smaller segments). `None`
+/// for an answer with nothing in it.
+pub fn fit_to_segments(answer: &str, max_segments: u32) -> Option<String> {
+    let answer = answer.trim();
+    if answer.is_empty() || max_segments == 0 {
+        return None;
     }
-    let head = &text[..limit];
-    last_sentence_end(head)
+    if segments(answer) <= max_segments && length(answer) <= MAX_BODY_CHARS {
+        return Some(answer.to_owned());
+    }
+    // Segments only grow as a prefix grows, so the longest prefix that
+    // fits bounds every cut; then back to a sentence or a word inside it.
+    let ends: Vec<usize> = answer
+        .char_indices()
+        .map(|(index, c)| index + c.len_utf8())
+        .collect();
+    let fitting = |end: &usize| {
+        segments(&answer[..*end]) <= max_segments && length(&answer[..*end]) <= MAX_BODY_CHARS
+    };
+    let fits = match ends.partition_point(fitting) {
+        0 => 0,
+        n => ends[n - 1],
+    };
+    let head = &answer[..fits];
+    let cut = last_sentence_end(head)
         .or_else(|| head.rfind(char::is_whitespace).filter(|&i| i > 0))
-        .unwrap_or(limit)
+        .unwrap_or(fits);
+    let body = head[..cut].trim_end();
+    (!body.is_empty()).then(|| body.to_owned())
 }
 
 /// Just after the last `.`, `!` or `?` (and any closing quote) that is
@@ -201,45 +206,64 @@ mod tests {
 
     #[test]
     fn a_short_answer_is_one_body_unchanged() {
-        assert_eq!(split_for_sms(" We open at 9. "), vec!["We open at 9."]);
+        assert_eq!(
+            fit_to_segments(" We open at 9. ", 1).as_deref(),
+            Some("We open at 9.")
+        );
+        assert_eq!(fit_to_segments("  ", 3), None);
     }
 
     #[test]
-    fn a_long_answer_splits_at_sentence_boundaries() {
+    fn a_long_answer_is_cut_at_the_last_sentence_within_the_budget() {
         let sentence = "This sentence is exactly fifty characters long ok. ";
         let answer = sentence.repeat(40);
-        let parts = split_for_sms(&answer);
-        assert_eq!(parts.len(), 2);
-        for part in &parts {
-            assert!(length(part) <= MAX_BODY_CHARS);
-            assert!(part.ends_with('.'), "{part:?}");
+        for budget in 1..=10 {
+            let body = fit_to_segments(&answer, budget).unwrap();
+            assert!(segments(&body) <= budget, "{budget}: {}", segments(&body));
+            assert!(body.ends_with('.'), "{body:?}");
+            // Another sentence would not have fitted.
+            assert!(segments(&format!("{body} {}", sentence.trim())) > budget);
         }
     }
 
     #[test]
-    fn beyond_three_parts_the_rest_is_cut_at_a_sentence() {
-        let answer = "Short sentence here. ".repeat(400);
-        let parts = split_for_sms(&answer);
-        assert_eq!(parts.len(), MAX_PARTS);
-        assert!(parts.iter().all(|p| p.ends_with('.')));
+    fn an_emoji_answer_is_budgeted_in_ucs2_segments() {
+        let answer = "Yes! 😀 We open at nine. ".repeat(20);
+        let body = fit_to_segments(&answer, 3).unwrap();
+        assert_eq!(encoding(&body), Encoding::Ucs2);
+        assert!(segments(&body) <= 3);
+        assert!(length(&body) <= 3 * 67);
+    }
+
+    #[test]
+    fn a_sentence_longer_than_the_budget_is_cut_at_a_word() {
+        let answer = "word ".repeat(100);
+        let body = fit_to_segments(&answer, 1).unwrap();
+        assert!(body.len() <= 160 && body.ends_with("word"), "{body:?}");
+    }
+
+    #[test]
+    fn the_token_cap_follows_the_segment_budget() {
+        assert_eq!(tokens_that_fit(1), 40);
+        assert_eq!(tokens_that_fit(3), 114);
+        assert_eq!(tokens_that_fit(10), 382);
     }
 
     proptest! {
         #[test]
-        fn every_body_fits_and_no_character_is_lost_or_changed(
-            answer in "[a-zA-Z0-9 .!?,😀é€{}\n]{0,4000}"
+        fn every_body_fits_its_budget_and_no_character_is_changed(
+            answer in "[a-zA-Z0-9 .!?,😀é€{}\n]{0,4000}",
+            budget in 1u32..=10,
         ) {
-            let parts = split_for_sms(&answer);
-            prop_assert!(parts.len() <= MAX_PARTS);
-            for part in &parts {
-                prop_assert!(length(part) <= MAX_BODY_CHARS);
-                prop_assert!(!part.is_empty());
-            }
-            let joined: String = parts.concat().chars().filter(|c| !c.is_whitespace()).collect();
-            let original: String = answer.chars().filter(|c| !c.is_whitespace()).collect();
-            prop_assert!(original.starts_with(&joined));
-            if length(answer.trim()) <= MAX_BODY_CHARS * MAX_PARTS / 2 {
-                prop_assert_eq!(joined, original);
+            let Some(body) = fit_to_segments(&answer, budget) else {
+                prop_assert!(answer.trim().is_empty());
+                return Ok(());
+            };
+            prop_assert!(segments(&body) <= budget);
+            prop_assert!(length(&body) <= MAX_BODY_CHARS);
+            prop_assert!(answer.trim().starts_with(&body));
+            if segments(answer.trim()) <= budget {
+                prop_assert_eq!(body, answer.trim());
             }
         }
     }

@@ -286,6 +286,30 @@ pub fn sms_settings() -> RefOr<Schema> {
         "sessionTimeoutMinutes",
         integer(1, u64::from(sms::SESSION_TIMEOUT_MAX)),
     ));
+    fields.push((
+        "maxSegmentsPerReply",
+        integer(1, u64::from(sms::MAX_SEGMENTS_PER_REPLY_MAX)),
+    ));
+    fields.push((
+        "limits",
+        object(
+            &[
+                (
+                    "perTexterPerHour",
+                    integer(1, u64::from(sms::PER_TEXTER_PER_HOUR_MAX)),
+                ),
+                (
+                    "perTexterPerDay",
+                    integer(1, u64::from(sms::PER_TEXTER_PER_DAY_MAX)),
+                ),
+                (
+                    "perAssistantPerDay",
+                    integer(1, u64::from(sms::PER_ASSISTANT_PER_DAY_MAX)),
+                ),
+            ],
+            &[],
+        ),
+    ));
     object(
         &fields,
         &[

@@ -364,13 +364,13 @@ fn sms() -> Vec<Op> {
             Put,
             &config,
             "putSmsConfig",
-            "Set an assistant's Twilio account and number",
+            "Set an assistant's Twilio account and number (checked with Twilio first)",
         )
         .member()
         .managed()
         .json(bodies::sms_settings())
         .ok_data::<SmsConfigView>()
-        .errors(&[409]),
+        .errors(&[409, 502]),
         Op::new(
             Delete,
             &config,
