@@ -31,6 +31,8 @@ pub struct ChatEmulator {
     faults: Arc<Mutex<VecDeque<u16>>>,
     /// Streams that fail after this many text chunks, next first.
     cut_offs: Arc<Mutex<VecDeque<usize>>>,
+    /// What the next answers say instead of the passages' best sentences.
+    scripted: Arc<Mutex<VecDeque<String>>>,
     timings: Arc<Mutex<Vec<StreamTiming>>>,
     requests: Arc<Mutex<Vec<Value>>>,
 }
@@ -105,6 +107,16 @@ impl ChatEmulator {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .extend(statuses);
+    }
+
+    /// The next answers say these texts (cut at `max_tokens` as any answer
+    /// is), rather than the passages' best sentences: a model that runs
+    /// long, or writes emoji.
+    pub fn answer_next(&self, answers: impl IntoIterator<Item = String>) {
+        self.scripted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(answers);
     }
 
     /// The next streams send this many text chunks, then an error event
@@ -282,7 +294,12 @@ async fn complete(State(chat): State<ChatEmulator>, body: axum::body::Bytes) -> 
             "no user message",
         );
     };
-    let mut answer = extractive_answer(&system, &question.content);
+    let scripted = chat
+        .scripted
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .pop_front();
+    let mut answer = scripted.unwrap_or_else(|| extractive_answer(&system, &question.content));
     let mut finish = "stop";
     if let Some(max) = request.max_tokens {
         let limit = (max as usize).saturating_mul(4);

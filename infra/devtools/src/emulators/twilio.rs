@@ -66,6 +66,9 @@ pub struct RecordedMessage {
 /// What the next send meets instead of success.
 #[derive(Clone, Debug)]
 pub enum SendFault {
+    /// No fault: taken and answered as usual (so a test can fail a later
+    /// send of a sequence, say a reply's second part).
+    Accept,
     /// An HTTP error with Twilio's code, as Twilio answers it.
     Status(u16, u32),
     /// The answer comes only after this long (a client timeout).

@@ -24,6 +24,7 @@ mod projects_events;
 mod providers;
 mod sms_config_api;
 mod sms_events;
+mod sms_exactly_once;
 mod sms_privacy_and_analytics;
 mod sms_replies;
 mod sms_webhook;
