@@ -53,6 +53,7 @@ async fn main() -> Result<(), lambda_http::Error> {
             Duration::from_secs(10),
         )),
         public_base_url: config.webhook_base_url,
+        clock: Arc::new(shared::ports::SystemClock),
     };
     shared::http::lambda::run(sms_router(state)).await
 }

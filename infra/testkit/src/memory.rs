@@ -121,7 +121,10 @@ impl MemoryStack {
             search,
             chat: Arc::new(devtools::emulators::local_chat(&base)),
             auth: Arc::new(Authenticator::new(store.clone())),
-            sms: local_sms_backends(&base, cipher.clone(), &sms.webhook_url),
+            sms: shared::http::SmsBackends {
+                clock: sms.clock.clone(),
+                ..local_sms_backends(&base, cipher.clone(), &sms.webhook_url)
+            },
             widget_tokens: Arc::new(WidgetTokens::with_random_key()),
         };
         let ingestor = Ingestor {

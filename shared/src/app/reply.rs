@@ -19,7 +19,7 @@
 use super::answer::{self, HISTORY_MESSAGES, HISTORY_TOKEN_BUDGET, PASSAGES_PER_ANSWER};
 use crate::app::retrieval::{RetrievalError, stored_passages};
 use crate::domain::conversation::{Channel, history_within};
-use crate::domain::sms::segments::{fit_to_segments, segments, tokens_that_fit};
+use crate::domain::sms::segments::{fit_to_segments, segments, to_last_sentence, tokens_that_fit};
 use crate::domain::sms::{Credentials, OVER_LIMIT_NOTICE, SmsConfig, SmsLimit, SmsLimits};
 use crate::domain::time::Timestamp;
 use crate::jobs::{Job, MessageOutcome, ReplyJob};
@@ -419,7 +419,13 @@ impl ReplyWorker {
             .max_tokens
             .min(tokens_that_fit(config.max_segments_per_reply));
         let answer = self.chat.complete(&request).await?;
-        let Some(body) = fit_to_segments(&answer.text, config.max_segments_per_reply) else {
+        // A model stopped by its token cap ends mid-sentence.
+        let text = if answer.truncated {
+            to_last_sentence(&answer.text)
+        } else {
+            &answer.text
+        };
+        let Some(body) = fit_to_segments(text, config.max_segments_per_reply) else {
             return Err(ReplyError::Permanent("the model answered nothing".into()));
         };
         tracing::info!(

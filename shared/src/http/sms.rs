@@ -248,7 +248,7 @@ async fn analytics(
     let period = period_of(query.as_deref())?;
     let config = sms_config::find(state.sms.as_ref(), &member.workspace.id, &id).await?;
     let traffic =
-        sms_config::traffic(state.sms.as_ref(), &config, period, Timestamp::now()).await?;
+        sms_config::traffic(state.sms.as_ref(), &config, period, state.clock.timestamp()).await?;
     Ok(Json(Data {
         data: AnalyticsView {
             total_messages: traffic.inbound + traffic.outbound,

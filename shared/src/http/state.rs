@@ -9,7 +9,7 @@ use crate::app::widget::WidgetService;
 use crate::domain::widget_token::WidgetTokens;
 use crate::jobs::{CleanupJob, IngestJob};
 use crate::ports::{
-    AssistantStore, BlobStore, ChatModel, ConnectionStore, ConversationStore, DocumentStore,
+    AssistantStore, BlobStore, ChatModel, Clock, ConnectionStore, ConversationStore, DocumentStore,
     GrantStore, JobQueue, KeyStore, PassageSearch, ProjectStore, SecretCipher, SmsGateway,
     SmsStore, Store, WidgetSigner, WidgetStore, WorkspaceStore,
 };
@@ -86,6 +86,8 @@ pub struct SmsState {
     pub gateway: Arc<dyn SmsGateway>,
     /// The webhook function's public base URL, for `webhookUrl`.
     pub public_base_url: String,
+    /// What analytics counts a period back from.
+    pub clock: Arc<dyn Clock>,
 }
 
 /// The chat function: conversations on every channel, and answers.
@@ -197,6 +199,7 @@ pub struct SmsBackends {
     pub cipher: Arc<dyn SecretCipher>,
     pub gateway: Arc<dyn SmsGateway>,
     pub public_base_url: String,
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Backends {
@@ -252,6 +255,7 @@ impl Backends {
             cipher: Arc::clone(&self.sms.cipher),
             gateway: Arc::clone(&self.sms.gateway),
             public_base_url: self.sms.public_base_url.clone(),
+            clock: Arc::clone(&self.sms.clock),
         }
     }
 

@@ -208,6 +208,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         cipher: local.cipher.clone(),
         gateway,
         public_base_url: webhook_base_url.clone(),
+        clock: Arc::new(shared::ports::SystemClock),
     };
     let api = all_routes_router(&local.backends(retriever, chat, sms));
     let demo = seed_widget_demo(

@@ -96,6 +96,7 @@ pub fn local_sms_backends(
         cipher,
         gateway: std::sync::Arc::new(local_twilio(base)),
         public_base_url: webhook_base_url.to_owned(),
+        clock: std::sync::Arc::new(shared::ports::SystemClock),
     }
 }
 

@@ -22,6 +22,7 @@ mod openapi_document;
 mod project_deletion;
 mod projects_events;
 mod providers;
+mod sms_budgets_and_limits;
 mod sms_config_api;
 mod sms_events;
 mod sms_exactly_once;

@@ -142,6 +142,12 @@ pub fn fit_to_segments(answer: &str, max_segments: u32) -> Option<String> {
     (!body.is_empty()).then(|| body.to_owned())
 }
 
+/// A text that stopped mid-thought (a model cut off at its token cap), up
+/// to its last whole sentence; the text itself when it has none.
+pub fn to_last_sentence(text: &str) -> &str {
+    last_sentence_end(text).map_or(text, |end| &text[..end])
+}
+
 /// Just after the last `.`, `!` or `?` (and any closing quote) that is
 /// followed by white space or the end, if any.
 fn last_sentence_end(text: &str) -> Option<usize> {
@@ -240,6 +246,15 @@ mod tests {
         let answer = "word ".repeat(100);
         let body = fit_to_segments(&answer, 1).unwrap();
         assert!(body.len() <= 160 && body.ends_with("word"), "{body:?}");
+    }
+
+    #[test]
+    fn a_cut_off_answer_ends_at_its_last_whole_sentence() {
+        assert_eq!(
+            to_last_sentence("We open at nine. We close at fi"),
+            "We open at nine."
+        );
+        assert_eq!(to_last_sentence("no sentence here"), "no sentence here");
     }
 
     #[test]
