@@ -412,3 +412,182 @@ async fn analytics_take_only_the_three_periods_and_need_a_config() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// An attacker's own workspace and assistant, from the seed's outsider.
+async fn outsiders_assistant(stack: &MemoryStack, f: &testkit::Fixture) -> (String, String) {
+    let key = f.key("outsider").to_owned();
+    let (_, workspaces) = stack
+        .call(Method::GET, "/api/workspaces", Some(&key), None)
+        .await;
+    let ws = workspaces["data"][0]["id"].as_str().unwrap().to_owned();
+    let (status, assistant) = stack
+        .call(
+            Method::POST,
+            &format!("/api/workspaces/{ws}/assistants"),
+            Some(&key),
+            Some(json!({"name": "Not yours"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{assistant}");
+    (ws, assistant["id"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn made_up_credentials_for_a_businesss_number_claim_nothing_and_its_owner_can_claim_it() {
+    let stack = MemoryStack::start().await;
+    let f = stack.fixture().await;
+    let (ws, squatter) = outsiders_assistant(&stack, &f).await;
+    let business_number = testkit::sms::fresh_number_on(&stack.sms.twilio);
+    let path = sms_path(&ws, &squatter);
+    let made_up = json!({
+        "enabled": true, "twilioAccountSid": format!("AC{}", "f".repeat(32)),
+        "twilioAuthToken": "made-up", "phoneNumber": business_number,
+    });
+    let (status, refused) = stack
+        .call(Method::PUT, &path, Some(f.key("outsider")), Some(made_up))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(
+        refused["details"]["twilioAuthToken"].is_string(),
+        "{refused}"
+    );
+    assert!(refused["details"]["twilioAccountSid"].is_string());
+    assert!(!refused.to_string().contains("made-up"));
+    // A real account of their own does not hold the business's number.
+    let own_account = format!("AC{}", "e".repeat(32));
+    stack
+        .sms
+        .twilio
+        .add_account(&own_account, "their0own0token0for0this0account");
+    let (status, refused) = stack
+        .call(
+            Method::PUT,
+            &path,
+            Some(f.key("outsider")),
+            Some(json!({
+                "enabled": true, "twilioAccountSid": own_account,
+                "twilioAuthToken": "their0own0token0for0this0account",
+                "phoneNumber": business_number,
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(
+        refused["details"]["phoneNumber"],
+        "is not one of this Twilio account's numbers"
+    );
+    let (status, _) = stack
+        .call(Method::GET, &path, Some(f.key("outsider")), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing stored");
+    // The business claims its own number.
+    let (status, claimed) = stack
+        .call(
+            Method::PUT,
+            &sms_path(f.ws(), &f.public_assistant),
+            Some(f.key("owner")),
+            Some(settings_for(&business_number)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{claimed}");
+}
+
+#[tokio::test]
+async fn a_number_that_cannot_text_is_refused_naming_the_phone_number() {
+    let stack = MemoryStack::start().await;
+    let f = stack.fixture().await;
+    let landline = testkit::sms::fresh_number();
+    stack.sms.twilio.add_number(
+        ACCOUNT_SID,
+        &landline,
+        shared::ports::Capabilities {
+            sms: false,
+            mms: false,
+            voice: true,
+        },
+    );
+    let path = sms_path(f.ws(), &f.public_assistant);
+    let (status, refused) = stack
+        .call(
+            Method::PUT,
+            &path,
+            Some(f.key("owner")),
+            Some(settings_for(&landline)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(
+        refused["details"]["phoneNumber"]
+            .as_str()
+            .unwrap()
+            .contains("cannot send or receive SMS")
+    );
+    let (status, _) = stack
+        .call(Method::GET, &path, Some(f.key("owner")), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn twilio_down_while_saving_is_a_503_and_nothing_is_stored_or_claimed() {
+    let stack = MemoryStack::start().await;
+    let f = stack.fixture().await;
+    let number = testkit::sms::fresh_number_on(&stack.sms.twilio);
+    let path = sms_path(f.ws(), &f.public_assistant);
+    stack.sms.twilio.fail_next_lookups([503]);
+    let (status, answer) = stack
+        .call(
+            Method::PUT,
+            &path,
+            Some(f.key("owner")),
+            Some(settings_for(&number)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+    let (status, _) = stack
+        .call(Method::GET, &path, Some(f.key("owner")), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing stored");
+    // Nor claimed: another assistant of the account can take the number.
+    let (status, _) = stack
+        .call(
+            Method::PUT,
+            &sms_path(f.ws(), &f.private_assistant),
+            Some(f.key("owner")),
+            Some(settings_for(&number)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_change_twilio_refuses_leaves_the_stored_configuration_as_it_was() {
+    let stack = MemoryStack::start().await;
+    let (f, assistant) = stack.sms_fixture().await;
+    let path = sms_path(f.ws(), &assistant);
+    let (_, before) = stack
+        .call(Method::GET, &path, Some(f.key("owner")), None)
+        .await;
+    let mut wrong = demo_settings();
+    wrong["twilioAuthToken"] = json!("not-the-token");
+    wrong["sessionTimeoutMinutes"] = json!(5);
+    let (status, _) = stack
+        .call(Method::PUT, &path, Some(f.key("owner")), Some(wrong))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (_, after) = stack
+        .call(Method::GET, &path, Some(f.key("owner")), None)
+        .await;
+    assert_eq!(before, after);
+    // The stored token still verifies the webhook.
+    let (status, _) = stack
+        .sms
+        .text(
+            &assistant,
+            &testkit::sms::message_sid(),
+            testkit::sms::TEXTER,
+            "hello",
+        )
+        .await;
+    assert_eq!(status, 200);
+}
