@@ -103,9 +103,36 @@ impl<'a> WidgetRequest<'a> {
     }
 }
 
+impl WidgetRequest<'_> {
+    /// What a visitor sends that no log line may show: their address, and
+    /// a lead's email and phone.
+    fn forbid_personal_data(&self) {
+        crate::logs::forbid("a visitor's address", self.ip);
+        let Some(body) = &self.body else { return };
+        if let Some(email) = body["email"].as_str().filter(|e| e.contains('@')) {
+            crate::logs::forbid("a lead's email", email);
+            crate::logs::forbid("a lead's email", &email.to_lowercase());
+        }
+        if let Some(phone) = body["phone"].as_str() {
+            let digits = phone.chars().filter(char::is_ascii_digit).count();
+            if digits >= 7 {
+                crate::logs::forbid("a lead's phone", phone);
+            }
+        }
+    }
+}
+
+/// A widget token is a bearer credential: shown once, to its visitor.
+fn forbid_token(body: &Value) {
+    if let Some(token) = body["token"].as_str() {
+        crate::logs::forbid("a widget token", token);
+    }
+}
+
 impl Api {
     /// Sends a widget request; the body comes back as JSON.
     pub async fn widget(&self, request: WidgetRequest<'_>) -> Answer {
+        request.forbid_personal_data();
         let response = self
             .router()
             .oneshot(request.build())
@@ -122,6 +149,8 @@ impl Api {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| panic!("the body is JSON: {}", String::from_utf8_lossy(&bytes)))
         };
+        forbid_token(&body);
+        crate::logs::assert_clean();
         Answer {
             status,
             headers,
@@ -134,13 +163,16 @@ impl Api {
         &self,
         request: WidgetRequest<'_>,
     ) -> (StatusCode, Vec<(String, Value)>) {
+        request.forbid_personal_data();
         let response = self
             .router()
             .oneshot(request.streamed().build())
             .await
             .expect("the router never fails");
         let status = response.status();
-        (status, read_events(response, usize::MAX).await)
+        let events = read_events(response, usize::MAX).await;
+        crate::logs::assert_clean();
+        (status, events)
     }
 
     /// Makes the assistant public with its widget enabled, allowing

@@ -28,6 +28,7 @@ mod sms_events;
 mod sms_exactly_once;
 mod sms_privacy_and_analytics;
 mod sms_replies;
+mod sms_sessions_and_history;
 mod sms_webhook;
 mod widget_access;
 mod widget_events;
