@@ -9,6 +9,7 @@ mod dynamo_store_contract;
 mod ingest_loop;
 mod round_trips;
 mod secrets;
+mod sms_contention;
 mod sms_loop;
 mod template;
 mod unreachable_database;
