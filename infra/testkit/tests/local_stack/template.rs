@@ -407,3 +407,34 @@ fn provider_keys_are_read_from_the_secret_store_never_from_the_configuration() {
         }
     }
 }
+
+/// A claim on a part is never taken over while its worker may still be
+/// sending (the lease outlasts the invocation), and a job is redelivered
+/// only once its claim has lapsed (the visibility timeout outlasts the
+/// invocation and the lease together): see `app/reply.rs`.
+#[test]
+fn a_reply_job_comes_back_only_after_its_claim_on_a_send_has_lapsed() {
+    let template = template();
+    let worker = &template["Resources"]["ReplyWorkerFunction"]["Properties"];
+    let timeout = number(&worker["Timeout"]);
+    let visibility =
+        number(&template["Resources"]["ReplyQueue"]["Properties"]["VisibilityTimeout"]);
+    let lease = shared::app::reply::CLAIM_LEASE.as_secs();
+    assert!(
+        timeout < lease,
+        "a live worker ({timeout} s) could hold a claim past the lease ({lease} s)"
+    );
+    assert!(
+        visibility > timeout + lease,
+        "a job redelivered after {visibility} s could meet a claim ({timeout} s + {lease} s) not yet lapsed"
+    );
+    // The webhook delays by the window the worker merges by.
+    for function in ["SmsWebhookFunction", "ReplyWorkerFunction"] {
+        let variables = &template["Resources"][function]["Properties"]["Environment"]["Variables"];
+        assert_eq!(
+            referenced(&variables["SMS_BURST_WINDOW_MS"]),
+            "SmsBurstWindowMs",
+            "{function}"
+        );
+    }
+}
