@@ -185,7 +185,9 @@ def partition_only(query):
     the page. Here a partition's string sort keys are kept in order, a
     `begins_with` condition is found in them by bisection, and a first page
     is cut to the `Limit` items it can return and the one after them (which
-    is how moto knows to answer a LastEvaluatedKey). moto still runs its own
+    is how moto knows to answer a LastEvaluatedKey); the other key
+    conditions on a string sort key (=, <, <=, >, >=, BETWEEN) are found by
+    bisection the same way. moto still runs its own
     query on what is left, so its answers, checks and errors are unchanged
     but for one: a page that ends at the condition's last key carries no
     LastEvaluatedKey, where moto took one from the first key past the
@@ -220,12 +222,28 @@ def answerable(strings, call):
     from, as indices."""
     first, last = 0, len(strings)
     comparison, objects = call.get("range_comparison"), call.get("range_objs") or []
-    if comparison == "BEGINS_WITH" and objects and objects[0].type == "S":
-        prefix = objects[0].value
-        first = bisect.bisect_left(strings, prefix)
-        bound = past_prefix(prefix)
+    if comparison and not (objects and all(o.type == "S" for o in objects)):
+        return first, last
+    values = [o.value for o in objects]
+    if comparison == "BEGINS_WITH":
+        first = bisect.bisect_left(strings, values[0])
+        bound = past_prefix(values[0])
         if bound is not None:
             last = bisect.bisect_left(strings, bound, first)
+    elif comparison == "EQ":
+        first = bisect.bisect_left(strings, values[0])
+        last = bisect.bisect_right(strings, values[0], first)
+    elif comparison == "GE":
+        first = bisect.bisect_left(strings, values[0])
+    elif comparison == "GT":
+        first = bisect.bisect_right(strings, values[0])
+    elif comparison == "LE":
+        last = bisect.bisect_right(strings, values[0])
+    elif comparison == "LT":
+        last = bisect.bisect_left(strings, values[0])
+    elif comparison == "BETWEEN" and len(values) == 2:
+        first = bisect.bisect_left(strings, values[0])
+        last = max(first, bisect.bisect_right(strings, values[1]))
     elif comparison:
         return first, last
     limit = call.get("limit")

@@ -72,6 +72,17 @@ fn burst_text(config: &SmsConfig, from: &str, body: &str, at: Timestamp) -> Inbo
     }
 }
 
+/// Records a text as the webhook does: the record, then (once) its count.
+async fn record(store: &Arc<dyn Store>, text: &InboundSms) -> InboundOutcome {
+    let outcome = store.record_inbound(text).await.unwrap();
+    if matches!(outcome, InboundOutcome::Recorded(_)) {
+        store
+            .count_received(&text.assistant_id, text.received_at)
+            .await;
+    }
+    outcome
+}
+
 fn record_of(outcome: InboundOutcome) -> InboundRecord {
     match outcome {
         InboundOutcome::Recorded(r) | InboundOutcome::Duplicate(r) => r,
@@ -142,7 +153,7 @@ pub async fn an_inbound_message_is_recorded_once_however_concurrent(store: Arc<d
     let attempts = (0..8).map(|_| {
         let store = store.clone();
         let message = message.clone();
-        tokio::spawn(async move { store.record_inbound(&message).await.unwrap() })
+        tokio::spawn(async move { record(&store, &message).await })
     });
     let outcomes: Vec<InboundOutcome> = futures_join(attempts).await;
     let recorded = outcomes
@@ -188,24 +199,19 @@ pub async fn a_session_continues_up_to_its_timeout_and_not_a_millisecond_after(
         .unwrap();
     let start = Timestamp::now();
     let texter = "+15550002222";
-    let first = store
-        .record_inbound(&inbound(&cfg, texter, "one", start))
-        .await
-        .unwrap();
-    let at_timeout = store
-        .record_inbound(&inbound(&cfg, texter, "two", start.plus(TIMEOUT)))
-        .await
-        .unwrap();
+    let first = record(&store, &inbound(&cfg, texter, "one", start)).await;
+    let at_timeout = record(&store, &inbound(&cfg, texter, "two", start.plus(TIMEOUT))).await;
     assert_eq!(conversation_of(&first), conversation_of(&at_timeout));
-    let after = store
-        .record_inbound(&inbound(
+    let after = record(
+        &store,
+        &inbound(
             &cfg,
             texter,
             "three",
             start.plus(TIMEOUT * 2 + Duration::from_millis(1)),
-        ))
-        .await
-        .unwrap();
+        ),
+    )
+    .await;
     assert_ne!(conversation_of(&at_timeout), conversation_of(&after));
     // The old conversation is kept, with its two messages.
     let old = store
@@ -214,10 +220,7 @@ pub async fn a_session_continues_up_to_its_timeout_and_not_a_millisecond_after(
         .unwrap();
     assert_eq!(old.len(), 2);
     // Another texter has a session of their own.
-    let other = store
-        .record_inbound(&inbound(&cfg, "+15550003333", "hi", start))
-        .await
-        .unwrap();
+    let other = record(&store, &inbound(&cfg, "+15550003333", "hi", start)).await;
     assert_ne!(conversation_of(&other), conversation_of(&first));
 }
 
@@ -231,10 +234,7 @@ pub async fn keywords_set_the_opt_out_and_join_no_conversation(store: Arc<dyn St
     let texter = "+15550004444";
     let now = Timestamp::now();
     for (body, opted_out) in [("STOP", true), ("help", true), ("Start", false)] {
-        let outcome = store
-            .record_inbound(&inbound(&cfg, texter, body, now))
-            .await
-            .unwrap();
+        let outcome = record(&store, &inbound(&cfg, texter, body, now)).await;
         assert_eq!(conversation_of(&outcome), None, "{body}");
         let contact = store
             .contact(&bot.id, &number(texter))
@@ -267,7 +267,7 @@ pub async fn a_reply_is_decided_once_and_parts_move_only_from_their_state(store:
         .unwrap();
     let texter = "+15550005555";
     let question = inbound(&cfg, texter, "when?", Timestamp::now());
-    let InboundOutcome::Recorded(record) = store.record_inbound(&question).await.unwrap() else {
+    let InboundOutcome::Recorded(record) = record(&store, &question).await else {
         panic!("first delivery");
     };
     let draft = |answer: &str| ReplyDraft {
@@ -388,7 +388,7 @@ pub async fn the_cascade_removes_an_assistants_sms_traffic(store: Arc<dyn Store>
         .await
         .unwrap();
     let message = inbound(&cfg, "+15550006666", "hi", Timestamp::now());
-    store.record_inbound(&message).await.unwrap();
+    record(&store, &message).await;
     store.delete_assistant(&ws.id, &bot.id).await.unwrap();
     let removed = store
         .delete_children(
@@ -412,7 +412,7 @@ pub async fn the_cascade_removes_an_assistants_sms_traffic(store: Arc<dyn Store>
         .traffic(&bot.id, 7, Timestamp::now(), TIMEOUT)
         .await
         .unwrap();
-    assert_eq!(traffic.inbound, 0);
+    assert_eq!(traffic, shared::domain::sms::SmsTraffic::default());
 }
 
 pub async fn deleting_a_texters_conversation_closes_their_session(store: Arc<dyn Store>) {
@@ -424,10 +424,11 @@ pub async fn deleting_a_texters_conversation_closes_their_session(store: Arc<dyn
         .unwrap();
     let now = Timestamp::now();
     let texter = "+15550004444";
-    let first = store
-        .record_inbound(&inbound(&cfg, texter, "How long do refunds take?", now))
-        .await
-        .unwrap();
+    let first = record(
+        &store,
+        &inbound(&cfg, texter, "How long do refunds take?", now),
+    )
+    .await;
     let id = conversation_of(&first).unwrap();
     let conversation = store
         .get_conversation(&ws.id, &id)
@@ -440,17 +441,35 @@ pub async fn deleting_a_texters_conversation_closes_their_session(store: Arc<dyn
         Some("How long do refunds take?")
     );
     assert_eq!(store.conversations_with(&bot.id).await.unwrap().len(), 1);
+    let open = |at| {
+        let store = store.clone();
+        let bot = bot.id.clone();
+        async move {
+            store
+                .traffic(&bot, 1, at, TIMEOUT)
+                .await
+                .unwrap()
+                .active_sessions
+        }
+    };
+    assert_eq!(open(now).await, 1);
     store.delete_conversation(&conversation).await.unwrap();
+    assert_eq!(
+        open(now).await,
+        0,
+        "the session closed with its conversation"
+    );
     // Within the session timeout, yet a new conversation.
-    let next = store
-        .record_inbound(&inbound(
+    let next = record(
+        &store,
+        &inbound(
             &cfg,
             texter,
             "Still there?",
             now.plus(Duration::from_secs(60)),
-        ))
-        .await
-        .unwrap();
+        ),
+    )
+    .await;
     let next_id = conversation_of(&next).unwrap();
     assert_ne!(next_id, id);
     let listed: Vec<_> = store
@@ -461,15 +480,11 @@ pub async fn deleting_a_texters_conversation_closes_their_session(store: Arc<dyn
         .map(|c| c.id)
         .collect();
     assert_eq!(listed, vec![next_id.clone()]);
-    let again = store
-        .record_inbound(&inbound(
-            &cfg,
-            texter,
-            "Hello?",
-            now.plus(Duration::from_secs(120)),
-        ))
-        .await
-        .unwrap();
+    let again = record(
+        &store,
+        &inbound(&cfg, texter, "Hello?", now.plus(Duration::from_secs(120))),
+    )
+    .await;
     assert_eq!(
         conversation_of(&again),
         Some(next_id),
@@ -489,26 +504,12 @@ pub async fn texts_within_the_burst_window_are_answered_together_and_a_taken_one
     let texter = "+15550007777";
     let start = Timestamp::now();
     let at = |ms: u64| start.plus(Duration::from_millis(ms));
-    let first = record_of(
-        store
-            .record_inbound(&burst_text(&cfg, texter, "Hi,", at(0)))
-            .await
-            .unwrap(),
-    );
+    let first = record_of(record(&store, &burst_text(&cfg, texter, "Hi,", at(0))).await);
     assert_eq!(first.burst.len(), 1);
     // Exactly at the window's edge still joins; the third joins the two.
-    let second = record_of(
-        store
-            .record_inbound(&burst_text(&cfg, texter, "do you", at(3_000)))
-            .await
-            .unwrap(),
-    );
-    let third = record_of(
-        store
-            .record_inbound(&burst_text(&cfg, texter, "ship abroad?", at(4_000)))
-            .await
-            .unwrap(),
-    );
+    let second = record_of(record(&store, &burst_text(&cfg, texter, "do you", at(3_000))).await);
+    let third =
+        record_of(record(&store, &burst_text(&cfg, texter, "ship abroad?", at(4_000))).await);
     assert_eq!(
         third.burst.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
         [&first, &second, &third]
@@ -553,12 +554,7 @@ pub async fn texts_within_the_burst_window_are_answered_together_and_a_taken_one
         Decided::Decision(ReplyDecision::Answer)
     );
     // One millisecond past the window: a burst of its own.
-    let fourth = record_of(
-        store
-            .record_inbound(&burst_text(&cfg, texter, "Thanks", at(7_001)))
-            .await
-            .unwrap(),
-    );
+    let fourth = record_of(record(&store, &burst_text(&cfg, texter, "Thanks", at(7_001))).await);
     assert_eq!(fourth.burst.len(), 1);
     // Within the window of a text a worker already took: alone, and the
     // taken text is not marked merged.
@@ -572,12 +568,7 @@ pub async fn texts_within_the_burst_window_are_answered_together_and_a_taken_one
         )
         .await
         .unwrap();
-    let fifth = record_of(
-        store
-            .record_inbound(&burst_text(&cfg, texter, "Also...", at(8_000)))
-            .await
-            .unwrap(),
-    );
+    let fifth = record_of(record(&store, &burst_text(&cfg, texter, "Also...", at(8_000))).await);
     assert_eq!(fifth.burst.len(), 1);
     let taken = store
         .inbound(&bot.id, &fourth.message_sid)
@@ -620,12 +611,7 @@ pub async fn limits_count_each_answer_once_and_refuse_over_them_until_the_window
         let store = store.clone();
         let cfg = cfg.clone();
         async move {
-            let text = record_of(
-                store
-                    .record_inbound(&inbound(&cfg, texter, "a question", at))
-                    .await
-                    .unwrap(),
-            );
+            let text = record_of(record(&store, &inbound(&cfg, texter, "a question", at)).await);
             let (texter_windows, assistant_window) = windows(&cfg, texter, at);
             let decided = store
                 .decide_reply(
@@ -702,12 +688,7 @@ pub async fn concurrent_replies_to_one_text_store_one(store: Arc<dyn Store>) {
         .await
         .unwrap();
     let texter = "+15550009991";
-    let text = record_of(
-        store
-            .record_inbound(&inbound(&cfg, texter, "when?", Timestamp::now()))
-            .await
-            .unwrap(),
-    );
+    let text = record_of(record(&store, &inbound(&cfg, texter, "when?", Timestamp::now())).await);
     let attempts = (0..6).map(|i| {
         let store = store.clone();
         let draft = ReplyDraft {
@@ -743,15 +724,12 @@ pub async fn two_texts_from_one_texter_at_one_instant_join_one_session(store: Ar
     let texter = "+15550009992";
     let now = Timestamp::now();
     // A session already open, so both texts race to join it.
-    store
-        .record_inbound(&inbound(&cfg, texter, "hello", now))
-        .await
-        .unwrap();
+    record(&store, &inbound(&cfg, texter, "hello", now)).await;
     let at = now.plus(Duration::from_secs(10));
     let texts = (0..2).map(|i| {
         let store = store.clone();
         let text = burst_text(&cfg, texter, &format!("question {i}"), at);
-        tokio::spawn(async move { record_of(store.record_inbound(&text).await.unwrap()) })
+        tokio::spawn(async move { record_of(record(&store, &text).await) })
     });
     let records = futures_join(texts).await;
     assert_eq!(records[0].conversation_id, records[1].conversation_id);
@@ -792,12 +770,7 @@ pub async fn analytics_count_the_days_and_texters_of_7_30_and_90_days(store: Arc
         ("+15550001004", 100, "old"),
         ("+15550001005", 0, "HELP"),
     ] {
-        let text = record_of(
-            store
-                .record_inbound(&inbound(&cfg, texter, body, days_ago(ago)))
-                .await
-                .unwrap(),
-        );
+        let text = record_of(record(&store, &inbound(&cfg, texter, body, days_ago(ago))).await);
         if ago == 20 {
             let draft = ReplyDraft {
                 workspace_id: ws.id.clone(),

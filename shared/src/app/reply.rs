@@ -140,6 +140,15 @@ pub struct ReplyWorker {
     pub clock: Arc<dyn Clock>,
 }
 
+/// What an answer is made from (see `ReplyWorker::gather`).
+struct Gathered {
+    conversation: crate::domain::ids::ConversationId,
+    assistant: crate::domain::assistant::Assistant,
+    texts: Vec<crate::domain::conversation::Message>,
+    earlier: Vec<crate::domain::conversation::Message>,
+    projects: Vec<crate::domain::ids::ProjectId>,
+}
+
 /// Jobs answered at once per batch: each waits on the model for seconds.
 pub const REPLY_CONCURRENCY: usize = 5;
 
@@ -240,16 +249,22 @@ impl ReplyWorker {
         }
         self.wait_out_the_burst(&inbound).await;
         let now = self.clock.timestamp();
-        let decided = self
-            .store
-            .decide_reply(
-                assistant,
-                &inbound.message_sid,
-                &config.limits.texter_windows(&inbound.from, now),
-                &config.limits.assistant_window(now),
-                now,
-            )
-            .await?;
+        // The answer's reads wait on nothing the decision writes, so they
+        // share its round trips; only the model waits for the decision.
+        let decide = async {
+            let decided = self
+                .store
+                .decide_reply(
+                    assistant,
+                    &inbound.message_sid,
+                    &config.limits.texter_windows(&inbound.from, now),
+                    &config.limits.assistant_window(now),
+                    now,
+                )
+                .await?;
+            Ok::<_, ReplyError>(decided)
+        };
+        let (decided, gathered) = tokio::try_join!(decide, self.gather(&config, &inbound))?;
         match decided {
             Decided::Merged => Ok(Replied::Skipped(
                 "a later text of the same burst answers it",
@@ -258,19 +273,19 @@ impl ReplyWorker {
                 self.tell_over_limit(&config, &inbound, limit).await
             }
             Decided::Decision(ReplyDecision::Answer) => {
+                let Some(gathered) = gathered else {
+                    return Ok(Replied::Skipped("nothing to answer"));
+                };
                 // The token opens, and the texter's opt-out is read again
                 // (a STOP may have come since), while the answer is composed.
                 let (draft, credentials, opted_out) = tokio::try_join!(
-                    self.compose(&config, &inbound),
+                    self.compose(&config, &inbound, gathered),
                     self.credentials(&config),
                     self.opted_out_now(&config, &inbound),
                 )?;
                 if opted_out {
                     return Ok(Replied::Skipped("the texter opted out"));
                 }
-                let Some(draft) = draft else {
-                    return Ok(Replied::Skipped("nothing to answer"));
-                };
                 let (reply, created) = self
                     .store
                     .create_reply(draft, self.clock.timestamp())
@@ -357,15 +372,16 @@ impl ReplyWorker {
         })
     }
 
-    /// Retrieval, prompt and model: the answer to the burst the text
-    /// closes, cut to the configured segments. The texts are read by
-    /// where they are, and the history is what came before the first of
-    /// them, however many messages came since.
-    async fn compose(
+    /// What an answer is made from, read by the texts' ids alone (so it
+    /// runs beside the decision to answer): the assistant, the burst's
+    /// texts by where they are, the history before the first of them
+    /// (however many messages came since), and the connected projects.
+    /// `None` when there is nothing to answer.
+    async fn gather(
         &self,
         config: &SmsConfig,
         inbound: &InboundRecord,
-    ) -> Result<Option<ReplyDraft>, ReplyError> {
+    ) -> Result<Option<Gathered>, ReplyError> {
         let (Some(conversation), Some(message_id)) =
             (&inbound.conversation_id, &inbound.message_id)
         else {
@@ -398,6 +414,31 @@ impl ReplyWorker {
                 "the inbound message is not in its conversation".into(),
             ));
         }
+        Ok(Some(Gathered {
+            conversation: conversation.clone(),
+            assistant,
+            texts,
+            earlier,
+            projects,
+        }))
+    }
+
+    /// Retrieval, prompt and model: the answer to the burst the text
+    /// closes, cut to the configured segments. Asked only once the text is
+    /// decided to be answered.
+    async fn compose(
+        &self,
+        config: &SmsConfig,
+        inbound: &InboundRecord,
+        gathered: Gathered,
+    ) -> Result<ReplyDraft, ReplyError> {
+        let Gathered {
+            conversation,
+            assistant,
+            texts,
+            earlier,
+            projects,
+        } = gathered;
         let question = texts
             .iter()
             .map(|m| m.content.trim())
@@ -439,17 +480,17 @@ impl ReplyWorker {
             completion_tokens = answer.usage.completion_tokens,
             "answer composed"
         );
-        Ok(Some(ReplyDraft {
+        Ok(ReplyDraft {
             workspace_id: config.workspace_id.clone(),
             assistant_id: config.assistant_id.clone(),
             inbound: inbound.message_sid.clone(),
-            conversation_id: conversation.clone(),
+            conversation_id: conversation,
             to: inbound.from.clone(),
             // What the texter reads is what the conversation keeps.
             answer: body.clone(),
             parts: vec![body],
             usage: answer.usage,
-        }))
+        })
     }
 
     fn outbound(&self, config: &SmsConfig, reply: &Reply, body: &str) -> OutboundSms {

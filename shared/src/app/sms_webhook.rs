@@ -227,12 +227,21 @@ impl SmsWebhook {
             assistant_id: config.assistant_id.clone(),
             message_sid: sid.clone(),
         };
+        // The day's count waits on nothing and nothing waits on it but the
+        // answer to Twilio: beside the job's queueing, off the ack's path.
+        let counted = self
+            .store
+            .count_received(&config.assistant_id, inbound.received_at);
         let received = match outcome {
             InboundOutcome::Recorded(_) if answerable => {
-                self.queue_reply(&job).await?;
+                let ((), queued) = tokio::join!(counted, self.queue_reply(&job));
+                queued?;
                 Received::Queued
             }
-            InboundOutcome::Recorded(_) => Received::Recorded,
+            InboundOutcome::Recorded(_) => {
+                counted.await;
+                Received::Recorded
+            }
             // A delivery after a failed enqueue queues the reply again; the
             // worker answers each inbound message once however many jobs
             // name it.

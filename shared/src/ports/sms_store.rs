@@ -366,11 +366,16 @@ pub trait SmsStore: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// Records the message once per `MessageSid`, atomically with its
-    /// texter's state (opt-out, session, burst), its conversation, and the
-    /// mark on the earlier text it merges into. However many deliveries,
-    /// however concurrent: one record. The day's counters are added to
-    /// apart from that write.
+    /// texter's state (opt-out, session, burst, when last seen), its
+    /// conversation, and the mark on the earlier text it merges into.
+    /// However many deliveries, however concurrent: one record.
     async fn record_inbound(&self, inbound: &InboundSms) -> Result<InboundOutcome, StoreError>;
+
+    /// Counts a text just recorded in the inbound of its day: a plain
+    /// addition apart from the text's own write (every texter's texts add
+    /// to it, so it must never sit in their transactions). Counting never
+    /// fails the text: a counter that could not be written is logged.
+    async fn count_received(&self, assistant: &AssistantId, at: Timestamp);
 
     async fn inbound(
         &self,

@@ -329,6 +329,7 @@ impl DynamoStore {
                     .map(|k| self.delete_item(k, "attribute_exists(PK)")),
             );
             let mut contact_index = None;
+            let mut seen_index = None;
             if let Some(phone) = &conversation.contact {
                 let (cpk, csk) = keys::contact(&conversation.assistant_id, phone.as_str());
                 let texter = self.get(cpk.clone(), csk.clone()).await?;
@@ -344,11 +345,28 @@ impl DynamoStore {
                         values: vec![(":one", n(1)), (":conv", s(conversation.id.as_str()))],
                     }));
                     contact_index = Some(items.len() - 1);
+                    // Their place among the texters seen no longer holds an
+                    // open session either.
+                    if let Some(seen) = texter
+                        .as_ref()
+                        .and_then(|t| codec::optional_timestamp(t, "lastSeenAt"))
+                    {
+                        let (spk, ssk) =
+                            keys::texter_seen(&conversation.assistant_id, seen, phone.as_str());
+                        items.push(self.update_item(UpdateSpec {
+                            key: key(spk, ssk),
+                            expression: "REMOVE lastMessageAt",
+                            condition: Some("attribute_exists(PK)"),
+                            names: &[],
+                            values: vec![],
+                        }));
+                        seen_index = Some(items.len() - 1);
+                    }
                 }
             }
             match self
                 .transact(items, |i| {
-                    if Some(i) == contact_index {
+                    if Some(i) == contact_index || Some(i) == seen_index {
                         StoreError::Conflict(CONTACT_MOVED.into())
                     } else {
                         StoreError::NotFound("conversation")

@@ -2,8 +2,8 @@
 //! conditional addition per window item (which expires through the table's
 //! TTL a day after its window). Counters every texter of an assistant
 //! shares are plain atomic additions, never part of a transaction, so a
-//! burst of texters never contends on one item. And a count over an index
-//! is read as a count (`Select: COUNT`), without the items.
+//! burst of texters never contends on one item. And a count over a key
+//! range is read as a count (`Select: COUNT`), without the items.
 
 use super::codec::n;
 use super::requests::UpdateSpec;
@@ -168,10 +168,10 @@ impl DynamoStore {
         .await
     }
 
-    /// How many items of the `GSI1` partition `pk` have a sort key of at
-    /// least `from` and pass `filter` (an expression and its values),
-    /// following pages. Index reads are eventually consistent.
-    pub(super) async fn count_index_from(
+    /// How many items of the partition `pk` have a sort key of at least
+    /// `from` and pass `filter` (an expression and its values), counted
+    /// consistently, following pages.
+    pub(super) async fn count_partition_from(
         &self,
         pk: &str,
         from: &str,
@@ -197,11 +197,11 @@ impl DynamoStore {
                 .client
                 .query()
                 .table_name(&self.table)
-                .index_name(super::keys::GSI1)
-                .key_condition_expression("GSI1PK = :pk AND GSI1SK >= :from")
+                .key_condition_expression("PK = :pk AND SK >= :from")
                 .set_filter_expression(expression.clone())
                 .set_expression_attribute_values(Some(values.clone()))
                 .select(Select::Count)
+                .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()
                 .await

@@ -21,7 +21,8 @@
 //! | SMS configuration | `SMS#{ast}`      | `CONFIG`                    |               |                 |
 //! | number -> assistant | `PHONE#{e164}` | `PHONE`                     |               |                 |
 //! | inbound SMS       | `SMS#{ast}`      | `IN#{MessageSid}`           |               |                 |
-//! | texter            | `SMS#{ast}`      | `CONTACT#{sha256(phone)}`   | `SMSSEEN#{ast}` | `{last seen ms:015}` |
+//! | texter            | `SMS#{ast}`      | `CONTACT#{sha256(phone)}`   |               |                 |
+//! | texter, by when last seen | `SMSSEEN#{ast}` | `{ms:015}#{sha256(phone)}` |      |                 |
 //! | reply             | `SMS#{ast}`      | `REPLY#{MessageSid}`        |               |                 |
 //! | outbound SMS      | `SMS#{ast}`      | `OUT#{MessageSid}`          |               |                 |
 //! | day of traffic    | `SMS#{ast}`      | `DAY#{days since epoch}`    |               |                 |
@@ -73,9 +74,11 @@
 //! texter's own items; a day's item holds only counters every texter
 //! shares, added to by plain atomic `ADD`s outside those writes, so no
 //! item grows with the texters and a burst to one number never contends
-//! on one. Analytics reads at most 90 day items in one `BatchGetItem` and
-//! counts the texters seen in the period, or with a session open, off the
-//! index (`Select: COUNT` over one key range of `SMSSEEN#{ast}`).
+//! on one. Each texter also has one item in `SMSSEEN#{ast}` keyed by when
+//! they last texted, moved in their own transaction: analytics reads at most
+//! 90 day items in one `BatchGetItem` and counts the texters seen in the
+//! period, or with a session open, as one key range of that partition
+//! (`Select: COUNT`, read consistently).
 //!
 //! The widget keeps an assistant's settings, sessions and use counters in
 //! a partition keyed by assistant alone (the public routes name no
@@ -413,15 +416,23 @@ pub fn contact(assistant: &AssistantId, phone: &str) -> (String, String) {
     )
 }
 
-/// The index partition of an assistant's texters, sorted by when each last
-/// texted ([`seen_at`]): a period's contacts are a count of one key range.
+/// The partition of an assistant's texters sorted by when each last texted:
+/// a period's contacts are a count of one key range.
 pub fn texters_seen(assistant: &AssistantId) -> String {
     format!("SMSSEEN#{assistant}")
 }
 
-/// A texter's place in [`texters_seen`]: zero-padded milliseconds.
-pub fn seen_at(at: Timestamp) -> String {
+/// Where the texters seen at or after `at` begin in [`texters_seen`].
+pub fn seen_from(at: Timestamp) -> String {
     format!("{:015}", at.millis())
+}
+
+/// A texter's one item in [`texters_seen`], moved each time they text.
+pub fn texter_seen(assistant: &AssistantId, at: Timestamp, phone: &str) -> (String, String) {
+    (
+        texters_seen(assistant),
+        format!("{}#{}", seen_from(at), contact_hash(phone)),
+    )
 }
 
 /// `window` is an [`SmsWindow`](crate::domain::sms::SmsWindow)'s key,

@@ -221,9 +221,15 @@ impl DynamoStore {
         &self,
         assistant: &AssistantId,
     ) -> Result<usize, StoreError> {
-        let items = self
-            .query_partition(&keys::sms_partition(assistant), "")
-            .await?;
+        let (partition, seen) = (
+            keys::sms_partition(assistant),
+            keys::texters_seen(assistant),
+        );
+        let (mut items, seen) = tokio::try_join!(
+            self.query_partition(&partition, ""),
+            self.query_partition(&seen, ""),
+        )?;
+        items.extend(seen);
         let mut keys_to_delete = Vec::new();
         for item in &items {
             if codec::text(item, keys::SK)? == "CONFIG" {
@@ -314,11 +320,6 @@ impl DynamoStore {
         }
         if let Some(at) = texter.last_seen_at {
             item.insert("lastSeenAt".to_owned(), time(at));
-            item.insert(
-                keys::GSI1PK.to_owned(),
-                s(keys::texters_seen(&inbound.assistant_id)),
-            );
-            item.insert(keys::GSI1SK.to_owned(), s(keys::seen_at(at)));
         }
         if let Some(burst) = &texter.burst {
             item.insert("burstLast".to_owned(), s(burst.last.as_str()));
@@ -365,6 +366,25 @@ impl DynamoStore {
                 vec![(":version", n(version))],
             ),
         ];
+        // The texter's place among those seen, moved to now.
+        let seen = |at: Timestamp| keys::texter_seen(assistant, at, inbound.from.as_str());
+        let was = contact
+            .as_ref()
+            .and_then(|c| codec::optional_timestamp(c, "lastSeenAt"));
+        if was != texter.last_seen_at {
+            if let Some(was) = was {
+                let (spk, ssk) = seen(was);
+                items.push(self.delete_key(key(spk, ssk)));
+            }
+            if let Some(now) = texter.last_seen_at {
+                let (spk, ssk) = seen(now);
+                let mut item = key(spk, ssk);
+                if let Some(at) = texter.last_message_at {
+                    item.insert("lastMessageAt".to_owned(), time(at));
+                }
+                items.push(self.put_item(item, "attribute_not_exists(PK)"));
+            }
+        }
         if let Some(earlier) = &merges {
             let (epk, esk) = keys::inbound_sms(assistant, earlier.as_str());
             items.push(self.update_item(UpdateSpec {
@@ -397,7 +417,7 @@ impl DynamoStore {
             0 => StoreError::Conflict(DUPLICATE.into()),
             1 => StoreError::Conflict(CHANGED.into()),
             i if Some(i) == merge_index => StoreError::Conflict(TAKEN.into()),
-            _ => StoreError::Corrupt("an SMS conversation changed under its texter".into()),
+            _ => StoreError::Corrupt("an SMS conversation or texter changed under its text".into()),
         })
         .await?;
         Ok(InboundOutcome::Recorded(record))
@@ -410,15 +430,7 @@ impl DynamoStore {
         let mut alone = false;
         for _ in 0..WRITE_ATTEMPTS {
             match self.try_record_inbound(inbound, alone).await {
-                Ok(recorded) => {
-                    self.count_in_day(
-                        &inbound.assistant_id,
-                        inbound.received_at,
-                        &[("inbound", 1)],
-                    )
-                    .await;
-                    return Ok(recorded);
-                }
+                Ok(recorded) => return Ok(recorded),
                 Err(e) if is_conflict(&e, DUPLICATE) => {
                     let seen = self
                         .inbound_record(&inbound.assistant_id, &inbound.message_sid)
@@ -615,13 +627,13 @@ impl DynamoStore {
         let texters = keys::texters_seen(assistant);
         let open_since = Timestamp::from_millis(now.millis() - session_timeout.as_millis() as i64);
         // A texter whose session is open was seen since it opened, so the
-        // index range bounds the count; the filter keeps those whose last
+        // key range bounds the count; the filter keeps those whose last
         // message joined a conversation (not only keywords).
-        let (from_began, from_open) = (keys::seen_at(began), keys::seen_at(open_since));
+        let (from_began, from_open) = (keys::seen_from(began), keys::seen_from(open_since));
         let (found, unique, active) = tokio::try_join!(
             self.batch_get(day_keys),
-            self.count_index_from(&texters, &from_began, None),
-            self.count_index_from(
+            self.count_partition_from(&texters, &from_began, None),
+            self.count_partition_from(
                 &texters,
                 &from_open,
                 Some(("lastMessageAt >= :open", vec![(":open", time(open_since))])),

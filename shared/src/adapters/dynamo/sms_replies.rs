@@ -147,6 +147,10 @@ impl SmsStore for DynamoStore {
         self.record_inbound_text(inbound).await
     }
 
+    async fn count_received(&self, assistant: &AssistantId, at: Timestamp) {
+        self.count_in_day(assistant, at, &[("inbound", 1)]).await;
+    }
+
     async fn inbound(
         &self,
         assistant: &AssistantId,

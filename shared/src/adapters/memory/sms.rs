@@ -223,10 +223,21 @@ impl SmsStore for MemoryStore {
                 (assistant.clone(), inbound.message_sid.clone()),
                 record.clone(),
             );
-            sms.day(assistant, now).inbound += 1;
             Ok(InboundOutcome::Recorded(record))
         })
         .await
+    }
+
+    async fn count_received(&self, assistant: &AssistantId, at: Timestamp) {
+        let counted = self
+            .run(Call::Write, |t| {
+                t.sms.day(assistant, at).inbound += 1;
+                Ok(())
+            })
+            .await;
+        if let Err(error) = counted {
+            tracing::warn!(assistant_id = %assistant, %error, "an SMS day counter was not updated");
+        }
     }
 
     async fn inbound(
