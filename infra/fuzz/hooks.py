@@ -7,6 +7,9 @@ request the document calls valid is valid on the server:
   and a workspace's `defaultModel` one of its own `allowedModels`. Before a
   call with valid data, those fields are set from the workspace as it is
   now (the fuzzer itself changes its models as it goes).
+* An SMS configuration is saved only with credentials Twilio accepts for
+  a number on that account (the server asks Twilio first), so a valid one
+  names the local Twilio emulator's demo account and number.
 * The fuzzer acts as one owner. Removing, demoting or suspending that
   owner, or revoking its own key, would leave every later case a 401 or a
   404 that tests nothing, so those cases are not generated.
@@ -53,6 +56,13 @@ ASSISTANT_WRITES = {
     "PATCH /api/workspaces/{workspace_id}/assistants/{assistant_id}",
 }
 WORKSPACE_WRITES = {"POST /api/workspaces", "PATCH /api/workspaces/{workspace_id}"}
+SMS_CONFIG_WRITES = {"PUT /api/workspaces/{workspace_id}/assistants/{assistant_id}/sms"}
+# The dev server's Twilio emulator's demo account (infra/devtools/src/emulators/twilio.rs).
+DEMO_TWILIO = {
+    "twilioAccountSid": "AC0123456789abcdef0123456789abcdef",
+    "twilioAuthToken": "local0auth0token0f0r0the0emulator",
+    "phoneNumber": "+15005550006",
+}
 
 
 @schemathesis.hook
@@ -64,6 +74,8 @@ def before_call(ctx, case, **kwargs):
     workspace_id = (case.path_parameters or {}).get("workspace_id")
     if operation in ASSISTANT_WRITES and "model" in body:
         body["model"] = allowed_models(workspace_id)[0]
+    if operation in SMS_CONFIG_WRITES:
+        body.update(DEMO_TWILIO)
     if operation in WORKSPACE_WRITES and "defaultModel" in body:
         models = body.get("allowedModels")
         if not models:

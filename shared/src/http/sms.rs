@@ -54,14 +54,14 @@ pub(crate) struct SmsConfigView {
     webhook_url: String,
     session_timeout_minutes: u32,
     max_segments_per_reply: u32,
-    limits: LimitsView,
+    limits: SmsLimitsView,
     created_at: Timestamp,
 }
 
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct LimitsView {
+pub(crate) struct SmsLimitsView {
     per_texter_per_hour: u32,
     per_texter_per_day: u32,
     per_assistant_per_day: u32,
@@ -115,7 +115,7 @@ fn view(state: &SmsState, config: &SmsConfig) -> Json<Data<SmsConfigView>> {
             ),
             session_timeout_minutes: config.session_timeout_minutes,
             max_segments_per_reply: config.max_segments_per_reply,
-            limits: LimitsView {
+            limits: SmsLimitsView {
                 per_texter_per_hour: config.limits.per_texter_per_hour,
                 per_texter_per_day: config.limits.per_texter_per_day,
                 per_assistant_per_day: config.limits.per_assistant_per_day,

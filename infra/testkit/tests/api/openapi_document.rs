@@ -13,6 +13,14 @@ fn committed_path() -> PathBuf {
 }
 
 #[test]
+fn no_two_schemas_share_a_name() {
+    assert_eq!(
+        shared::http::openapi::clashing_schema_names(),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
 fn the_committed_openapi_document_is_the_one_the_code_generates() {
     let generated = shared::http::openapi::document_json();
     let path = committed_path();

@@ -118,6 +118,28 @@ async fn a_lost_answer_that_twilio_does_not_hold_is_sent_again_once() {
 }
 
 #[tokio::test]
+async fn a_send_that_hangs_past_the_timeout_is_looked_for_then_sent_once() {
+    let stack = MemoryStack::start().await;
+    let (_, assistant) = stack.sms_fixture().await;
+    let job = texted(&stack, &assistant).await;
+    // The request reaches Twilio and hangs there; the worker gives up on
+    // it and closes the connection, which Twilio never acted on.
+    stack
+        .sms
+        .twilio
+        .fail_next_sends([SendFault::Hang(SEND_TIMEOUT * 2)]);
+    assert_eq!(stack.sms.run(vec![job]).await, vec![MessageOutcome::Done]);
+    assert_eq!(
+        stack.sms.twilio.lists(),
+        1,
+        "looked for before sending again"
+    );
+    // Long enough for the hung request to have gone on, had it.
+    tokio::time::sleep(SEND_TIMEOUT * 2).await;
+    assert_eq!(stack.sms.sent_to(TEXTER).len(), 1);
+}
+
+#[tokio::test]
 async fn twilios_own_refusal_to_process_is_sent_again_without_looking() {
     let stack = MemoryStack::start().await;
     let (_, assistant) = stack.sms_fixture().await;

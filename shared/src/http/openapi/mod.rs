@@ -490,6 +490,28 @@ pub fn method_name(method: &HttpMethod) -> &'static str {
     }
 }
 
+/// Names given to two different schemas: the document keeps only one of
+/// them, so every answer of the other is checked against the wrong shape.
+pub fn clashing_schema_names() -> Vec<String> {
+    let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+    let mut clashes = BTreeSet::new();
+    for op in operations::all() {
+        for (name, schema) in op.schemas {
+            let shape = serde_json::to_string(&schema).unwrap_or_default();
+            match seen.get(&name) {
+                Some(known) if *known != shape => {
+                    clashes.insert(name);
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert(name, shape);
+                }
+            }
+        }
+    }
+    clashes.into_iter().collect()
+}
+
 /// The whole document.
 pub fn document() -> OpenApi {
     let mut paths = Paths::new();
