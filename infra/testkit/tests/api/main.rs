@@ -30,6 +30,7 @@ mod sms_privacy_and_analytics;
 mod sms_replies;
 mod sms_sessions_and_history;
 mod sms_webhook;
+mod twilio_gateway;
 mod widget_access;
 mod widget_events;
 mod widget_visitors;
