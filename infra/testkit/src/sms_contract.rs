@@ -72,6 +72,23 @@ fn burst_text(config: &SmsConfig, from: &str, body: &str, at: Timestamp) -> Inbo
     }
 }
 
+/// A workspace's assistant with an SMS configuration on a fresh number.
+async fn configured(
+    store: &Arc<dyn Store>,
+) -> (
+    shared::domain::workspace::Workspace,
+    shared::domain::assistant::Assistant,
+    SmsConfig,
+) {
+    let (ws, owner) = workspace_of(store.as_ref()).await;
+    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
+    let cfg = store
+        .save_sms_config(config(&ws, &bot, &crate::sms::fresh_number()))
+        .await
+        .unwrap();
+    (ws, bot, cfg)
+}
+
 /// Records a text as the webhook does: the record, then (once) its count.
 async fn record(store: &Arc<dyn Store>, text: &InboundSms) -> InboundOutcome {
     let outcome = store.record_inbound(text).await.unwrap();
@@ -143,12 +160,7 @@ pub async fn one_number_serves_one_assistant_and_deleting_frees_it(store: Arc<dy
 }
 
 pub async fn an_inbound_message_is_recorded_once_however_concurrent(store: Arc<dyn Store>) {
-    let (ws, owner) = workspace_of(store.as_ref()).await;
-    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
-    let cfg = store
-        .save_sms_config(config(&ws, &bot, &crate::sms::fresh_number()))
-        .await
-        .unwrap();
+    let (_, bot, cfg) = configured(&store).await;
     let message = inbound(&cfg, "+15550001111", "hello?", Timestamp::now());
     let attempts = (0..8).map(|_| {
         let store = store.clone();
@@ -191,12 +203,7 @@ async fn futures_join<T: Send + 'static>(
 pub async fn a_session_continues_up_to_its_timeout_and_not_a_millisecond_after(
     store: Arc<dyn Store>,
 ) {
-    let (ws, owner) = workspace_of(store.as_ref()).await;
-    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
-    let cfg = store
-        .save_sms_config(config(&ws, &bot, &crate::sms::fresh_number()))
-        .await
-        .unwrap();
+    let (_, _, cfg) = configured(&store).await;
     let start = Timestamp::now();
     let texter = "+15550002222";
     let first = record(&store, &inbound(&cfg, texter, "one", start)).await;
@@ -225,12 +232,7 @@ pub async fn a_session_continues_up_to_its_timeout_and_not_a_millisecond_after(
 }
 
 pub async fn keywords_set_the_opt_out_and_join_no_conversation(store: Arc<dyn Store>) {
-    let (ws, owner) = workspace_of(store.as_ref()).await;
-    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
-    let cfg = store
-        .save_sms_config(config(&ws, &bot, &crate::sms::fresh_number()))
-        .await
-        .unwrap();
+    let (_, bot, cfg) = configured(&store).await;
     let texter = "+15550004444";
     let now = Timestamp::now();
     for (body, opted_out) in [("STOP", true), ("help", true), ("Start", false)] {
@@ -259,12 +261,7 @@ pub async fn keywords_set_the_opt_out_and_join_no_conversation(store: Arc<dyn St
 }
 
 pub async fn a_reply_is_decided_once_and_parts_move_only_from_their_state(store: Arc<dyn Store>) {
-    let (ws, owner) = workspace_of(store.as_ref()).await;
-    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
-    let cfg = store
-        .save_sms_config(config(&ws, &bot, &crate::sms::fresh_number()))
-        .await
-        .unwrap();
+    let (ws, bot, cfg) = configured(&store).await;
     let texter = "+15550005555";
     let question = inbound(&cfg, texter, "when?", Timestamp::now());
     let InboundOutcome::Recorded(record) = record(&store, &question).await else {
@@ -381,12 +378,7 @@ pub async fn a_reply_is_decided_once_and_parts_move_only_from_their_state(store:
 }
 
 pub async fn the_cascade_removes_an_assistants_sms_traffic(store: Arc<dyn Store>) {
-    let (ws, owner) = workspace_of(store.as_ref()).await;
-    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
-    let cfg = store
-        .save_sms_config(config(&ws, &bot, &crate::sms::fresh_number()))
-        .await
-        .unwrap();
+    let (ws, bot, cfg) = configured(&store).await;
     let message = inbound(&cfg, "+15550006666", "hi", Timestamp::now());
     record(&store, &message).await;
     store.delete_assistant(&ws.id, &bot.id).await.unwrap();
@@ -416,12 +408,7 @@ pub async fn the_cascade_removes_an_assistants_sms_traffic(store: Arc<dyn Store>
 }
 
 pub async fn deleting_a_texters_conversation_closes_their_session(store: Arc<dyn Store>) {
-    let (ws, owner) = workspace_of(store.as_ref()).await;
-    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
-    let cfg = store
-        .save_sms_config(config(&ws, &bot, &crate::sms::fresh_number()))
-        .await
-        .unwrap();
+    let (ws, bot, cfg) = configured(&store).await;
     let now = Timestamp::now();
     let texter = "+15550004444";
     let first = record(
@@ -495,12 +482,7 @@ pub async fn deleting_a_texters_conversation_closes_their_session(store: Arc<dyn
 pub async fn texts_within_the_burst_window_are_answered_together_and_a_taken_one_alone(
     store: Arc<dyn Store>,
 ) {
-    let (ws, owner) = workspace_of(store.as_ref()).await;
-    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
-    let cfg = store
-        .save_sms_config(config(&ws, &bot, &crate::sms::fresh_number()))
-        .await
-        .unwrap();
+    let (_, bot, cfg) = configured(&store).await;
     let texter = "+15550007777";
     let start = Timestamp::now();
     let at = |ms: u64| start.plus(Duration::from_millis(ms));
@@ -681,12 +663,7 @@ pub async fn limits_count_each_answer_once_and_refuse_over_them_until_the_window
 }
 
 pub async fn concurrent_replies_to_one_text_store_one(store: Arc<dyn Store>) {
-    let (ws, owner) = workspace_of(store.as_ref()).await;
-    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
-    let cfg = store
-        .save_sms_config(config(&ws, &bot, &crate::sms::fresh_number()))
-        .await
-        .unwrap();
+    let (ws, bot, cfg) = configured(&store).await;
     let texter = "+15550009991";
     let text = record_of(record(&store, &inbound(&cfg, texter, "when?", Timestamp::now())).await);
     let attempts = (0..6).map(|i| {
@@ -715,12 +692,7 @@ pub async fn concurrent_replies_to_one_text_store_one(store: Arc<dyn Store>) {
 }
 
 pub async fn two_texts_from_one_texter_at_one_instant_join_one_session(store: Arc<dyn Store>) {
-    let (ws, owner) = workspace_of(store.as_ref()).await;
-    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
-    let cfg = store
-        .save_sms_config(config(&ws, &bot, &crate::sms::fresh_number()))
-        .await
-        .unwrap();
+    let (_, bot, cfg) = configured(&store).await;
     let texter = "+15550009992";
     let now = Timestamp::now();
     // A session already open, so both texts race to join it.
@@ -752,12 +724,7 @@ pub async fn two_texts_from_one_texter_at_one_instant_join_one_session(store: Ar
 }
 
 pub async fn analytics_count_the_days_and_texters_of_7_30_and_90_days(store: Arc<dyn Store>) {
-    let (ws, owner) = workspace_of(store.as_ref()).await;
-    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
-    let cfg = store
-        .save_sms_config(config(&ws, &bot, &crate::sms::fresh_number()))
-        .await
-        .unwrap();
+    let (ws, bot, cfg) = configured(&store).await;
     let now = Timestamp::now();
     let days_ago = |d: u64| Timestamp::from_millis(now.millis() - (d * 86_400_000) as i64);
     // A texter 80 days ago; one 20 days ago who texts again today; one 3

@@ -15,6 +15,14 @@ use testkit::sms::{SEND_TIMEOUT, TEXTER, message_sid};
 
 const QUESTION: &str = "How long do refunds take?";
 
+/// A stack whose assistant was texted once, and that text's job.
+async fn one_text() -> (MemoryStack, ReplyJob) {
+    let stack = MemoryStack::start().await;
+    let (_, assistant) = stack.sms_fixture().await;
+    let job = texted(&stack, &assistant).await;
+    (stack, job)
+}
+
 /// A text from the texter, its job taken from the queue.
 async fn texted(stack: &MemoryStack, assistant: &str) -> ReplyJob {
     stack
@@ -46,9 +54,7 @@ fn sent_as(state: &PartState) -> &str {
 
 #[tokio::test]
 async fn twilio_taking_a_text_and_losing_its_answer_sends_it_once_with_no_worker_killed() {
-    let stack = MemoryStack::start().await;
-    let (_, assistant) = stack.sms_fixture().await;
-    let job = texted(&stack, &assistant).await;
+    let (stack, job) = one_text().await;
     // Twilio takes the message, and its answer comes long after the
     // worker stopped waiting for it.
     stack
@@ -71,9 +77,7 @@ async fn twilio_taking_a_text_and_losing_its_answer_sends_it_once_with_no_worker
 
 #[tokio::test]
 async fn a_lost_answer_whose_list_cannot_be_read_is_never_sent_blindly() {
-    let stack = MemoryStack::start().await;
-    let (_, assistant) = stack.sms_fixture().await;
-    let job = texted(&stack, &assistant).await;
+    let (stack, job) = one_text().await;
     stack
         .sms
         .twilio
@@ -102,9 +106,7 @@ async fn a_lost_answer_whose_list_cannot_be_read_is_never_sent_blindly() {
 
 #[tokio::test]
 async fn a_lost_answer_that_twilio_does_not_hold_is_sent_again_once() {
-    let stack = MemoryStack::start().await;
-    let (_, assistant) = stack.sms_fixture().await;
-    let job = texted(&stack, &assistant).await;
+    let (stack, job) = one_text().await;
     // A 500 may come from in front of an API that acted: its list says
     // whether it did (here, not).
     stack
@@ -119,9 +121,7 @@ async fn a_lost_answer_that_twilio_does_not_hold_is_sent_again_once() {
 
 #[tokio::test]
 async fn a_send_that_hangs_past_the_timeout_is_looked_for_then_sent_once() {
-    let stack = MemoryStack::start().await;
-    let (_, assistant) = stack.sms_fixture().await;
-    let job = texted(&stack, &assistant).await;
+    let (stack, job) = one_text().await;
     // The request reaches Twilio and hangs there; the worker gives up on
     // it and closes the connection, which Twilio never acted on.
     stack
@@ -141,9 +141,7 @@ async fn a_send_that_hangs_past_the_timeout_is_looked_for_then_sent_once() {
 
 #[tokio::test]
 async fn twilios_own_refusal_to_process_is_sent_again_without_looking() {
-    let stack = MemoryStack::start().await;
-    let (_, assistant) = stack.sms_fixture().await;
-    let job = texted(&stack, &assistant).await;
+    let (stack, job) = one_text().await;
     stack
         .sms
         .twilio
@@ -160,9 +158,7 @@ async fn twilios_own_refusal_to_process_is_sent_again_without_looking() {
 
 #[tokio::test]
 async fn a_worker_killed_after_the_send_leaves_a_claim_found_on_twilio_once_it_lapses() {
-    let stack = MemoryStack::start().await;
-    let (_, assistant) = stack.sms_fixture().await;
-    let job = texted(&stack, &assistant).await;
+    let (stack, job) = one_text().await;
     stack
         .sms
         .twilio
@@ -208,9 +204,7 @@ async fn a_worker_killed_after_the_send_leaves_a_claim_found_on_twilio_once_it_l
 
 #[tokio::test]
 async fn a_worker_killed_before_the_send_leaves_a_claim_that_is_sent_once_it_lapses() {
-    let stack = MemoryStack::start().await;
-    let (_, assistant) = stack.sms_fixture().await;
-    let job = texted(&stack, &assistant).await;
+    let (stack, job) = one_text().await;
     // The answer decided and the part claimed, then the worker gone.
     let (reply, _) = stack
         .store
@@ -361,9 +355,7 @@ async fn part_two_refused_for_good_marks_parts_two_and_three_failed() {
 
 #[tokio::test]
 async fn a_redelivered_job_for_a_text_of_another_workspace_sends_nothing() {
-    let stack = MemoryStack::start().await;
-    let (_, assistant) = stack.sms_fixture().await;
-    let job = texted(&stack, &assistant).await;
+    let (stack, job) = one_text().await;
     let forged = ReplyJob {
         workspace_id: WorkspaceId::generate(),
         ..job.clone()
