@@ -97,7 +97,8 @@ impl<'a> WidgetRequest<'a> {
                     .map_or_else(Body::empty, |b| Body::from(b.to_string())),
             )
             .expect("a well-formed widget request");
-        let peer: SocketAddr = format!("{}:50000", self.ip).parse().expect("an address");
+        let ip: std::net::IpAddr = self.ip.parse().expect("an address");
+        let peer = SocketAddr::new(ip, 50000);
         request.extensions_mut().insert(ConnectInfo(peer));
         request
     }

@@ -86,6 +86,22 @@ impl ChatEngine {
         assistant: &Assistant,
         question: String,
     ) -> Result<Answering, ApiError> {
+        self.begin_admitted(conversation, assistant, question, async { Ok(()) })
+            .await
+    }
+
+    /// [`Self::begin`], with `admit` (a quota's count, say) awaited only
+    /// once everything before the model has succeeded, and just before it
+    /// is asked: a question refused for a held lease, a bad request or a
+    /// dependency down costs no quota, and one `admit` refuses is given
+    /// back like any other failure.
+    pub async fn begin_admitted(
+        &self,
+        conversation: &Conversation,
+        assistant: &Assistant,
+        question: String,
+        admit: impl Future<Output = Result<(), ApiError>>,
+    ) -> Result<Answering, ApiError> {
         let now = Timestamp::now();
         // Retrieval needs nothing of the conversation, so it runs while the
         // lease is taken and the history read; the history is read only
@@ -121,6 +137,7 @@ impl ChatEngine {
                 &history,
                 &question,
             );
+            admit.await?;
             let stream = self.chat.stream(&request).await?;
             let title = title_from(&question);
             // Timed once the lease is held, so after the answer before it.

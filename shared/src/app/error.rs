@@ -32,10 +32,12 @@ pub enum ApiError {
     #[error("the request body is larger than {limit} bytes{hint}")]
     PayloadTooLarge { limit: usize, hint: &'static str },
     /// A limit was reached; the client may try again after `retry_after`
-    /// seconds. The message is written to be shown to a visitor as it is.
+    /// seconds. The message is written to be shown to a visitor as it is;
+    /// `limit` names the window that was full.
     #[error("{message}")]
     TooManyRequests {
         message: &'static str,
+        limit: &'static str,
         retry_after: u64,
     },
     #[error("{0} is not allowed on this resource")]

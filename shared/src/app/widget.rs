@@ -6,9 +6,12 @@
 //!   a request that names no origin);
 //! - a visitor acts through a token from `init`, bound to the assistant,
 //!   the session and the origin (401 for anything else);
-//! - `init` calls per client address per minute, messages per session per
-//!   hour and per assistant per month are counted in the store, all or
-//!   none, and refused with a 429 saying when to try again.
+//! - `init` calls and new sessions per client address, messages per
+//!   session per hour, per client address per hour and per day, and per
+//!   assistant per month are counted in the store, all or none, and
+//!   refused with a 429 naming the window and saying when to try again; a
+//!   question is counted only once its answer holds the conversation,
+//!   just before the model is asked, so a refused one costs nothing.
 
 use super::error::ApiError;
 use crate::domain::assistant::{Assistant, Visibility};
@@ -66,9 +69,14 @@ pub fn serves_the_widget(assistant: &Assistant) -> bool {
 fn refused(window: &UseWindow, now: Timestamp) -> ApiError {
     ApiError::TooManyRequests {
         message: window.limit.message(),
+        limit: window.limit.as_str(),
         retry_after: window.retry_after(now),
     }
 }
+
+/// A session untouched this long is not resumed: its visitor gets a new
+/// one (the old conversation stays, for the assistant's owners to read).
+pub const SESSION_IDLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
 
 impl WidgetService {
     /// The widget of `raw_assistant`, for a request from `origin`.
@@ -97,9 +105,11 @@ impl WidgetService {
         })
     }
 
-    /// Counts one `init` from `client_ip`, then resumes the session the
-    /// browser holds (if it is still this assistant's, from this origin,
-    /// with its conversation) or starts one; a new token either way.
+    /// Counts one `init` from `client_ip` (and, for a new session, one
+    /// session from it), then resumes the session the browser holds (if it
+    /// is still this assistant's, from this origin, with its conversation,
+    /// and not idle past [`SESSION_IDLE_LIMIT`]) or starts one; a new token
+    /// either way.
     pub async fn init(
         &self,
         open: &OpenWidget,
@@ -110,15 +120,20 @@ impl WidgetService {
         // Before anything is counted or stored: a session is no use to a
         // browser without its token.
         let signer = self.tokens.tokens().await?;
-        let window = open.site.settings.limits.init_window(client_ip, now);
-        if let Admission::Refused(_) = self
-            .widgets
-            .count_use(&open.assistant.id, std::slice::from_ref(&window))
-            .await?
-        {
-            return Err(refused(&window, now));
+        let resumed = self
+            .resumable(open, request.session_id.as_deref(), now)
+            .await?;
+        let limits = &open.site.settings.limits;
+        let mut windows = vec![limits.init_window(client_ip, now)];
+        if resumed.is_none() {
+            windows.push(limits.session_window(client_ip, now));
         }
-        let session = match self.resumable(open, request.session_id.as_deref()).await? {
+        if let Admission::Refused(full) =
+            self.widgets.count_use(&open.assistant.id, &windows).await?
+        {
+            return Err(refused(&windows[full], now));
+        }
+        let session = match resumed {
             Some(session) => session,
             None => {
                 let (session, _, _) = self
@@ -152,6 +167,7 @@ impl WidgetService {
         &self,
         open: &OpenWidget,
         raw: Option<&str>,
+        now: Timestamp,
     ) -> Result<Option<WidgetSession>, ApiError> {
         let Some(id) = raw.and_then(WidgetSessionId::parse) else {
             return Ok(None);
@@ -164,11 +180,12 @@ impl WidgetService {
         else {
             return Ok(None);
         };
+        let idle_since = now.millis() - SESSION_IDLE_LIMIT.as_millis() as i64;
         let live = self
             .conversations
             .get_conversation(&session.workspace_id, &session.conversation_id)
             .await?
-            .is_some();
+            .is_some_and(|c| c.updated_at.millis() >= idle_since);
         Ok(live.then_some(session))
     }
 
@@ -219,19 +236,21 @@ impl WidgetService {
         })
     }
 
-    /// Counts one message of the visitor toward their session's hour and
-    /// the assistant's month, both or neither.
+    /// Counts one message of the visitor from `client_ip` toward their
+    /// session's hour, their client's hour and day, and the assistant's
+    /// month, all or none.
     pub async fn count_message(
         &self,
         open: &OpenWidget,
         visitor: &Visitor,
+        client_ip: &str,
         now: Timestamp,
     ) -> Result<(), ApiError> {
-        let windows = open
-            .site
-            .settings
-            .limits
-            .message_windows(&visitor.session.id, now);
+        let windows =
+            open.site
+                .settings
+                .limits
+                .message_windows(&visitor.session.id, client_ip, now);
         match self.widgets.count_use(&open.assistant.id, &windows).await? {
             Admission::Admitted => Ok(()),
             Admission::Refused(i) => Err(refused(&windows[i], now)),

@@ -7,7 +7,7 @@
 use super::fields::{FieldErrors, FieldReader, display_name};
 use super::ids::WidgetSessionId;
 use super::time::Timestamp;
-use super::use_window::HOUR_MS;
+use super::use_window::MINUTE_MS;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -87,11 +87,17 @@ impl Position {
     }
 }
 
-/// What keeps the public widget from being abused, per assistant.
+/// What keeps the public widget from being abused, per assistant. The
+/// assistant's id and an allowed origin are on the customer's page and
+/// `Origin` is only a header outside a browser, so what one client can
+/// spend is counted by its network address too, not only by session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WidgetLimits {
     pub inits_per_minute_per_ip: u32,
+    pub sessions_per_hour_per_ip: u32,
     pub messages_per_session_per_hour: u32,
+    pub messages_per_hour_per_ip: u32,
+    pub messages_per_day_per_ip: u32,
     pub messages_per_month: u32,
 }
 
@@ -100,11 +106,22 @@ impl Default for WidgetLimits {
     fn default() -> Self {
         Self {
             inits_per_minute_per_ip: 5,
+            sessions_per_hour_per_ip: 20,
             messages_per_session_per_hour: 60,
+            messages_per_hour_per_ip: 60,
+            messages_per_day_per_ip: 300,
             messages_per_month: 10_000,
         }
     }
 }
+
+/// The most each limit may be set to.
+pub const INITS_PER_MINUTE_PER_IP_MAX: u32 = 1_000;
+pub const SESSIONS_PER_HOUR_PER_IP_MAX: u32 = 10_000;
+pub const MESSAGES_PER_SESSION_PER_HOUR_MAX: u32 = 10_000;
+pub const MESSAGES_PER_HOUR_PER_IP_MAX: u32 = 100_000;
+pub const MESSAGES_PER_DAY_PER_IP_MAX: u32 = 1_000_000;
+pub const MESSAGES_PER_MONTH_MAX: u32 = 100_000_000;
 
 pub const DEFAULT_PRIMARY_COLOR: &str = "#2563eb";
 pub const MAX_ORIGINS: usize = 50;
@@ -181,9 +198,22 @@ fn limit(value: Value, max: u32) -> Result<u32, String> {
 fn parse_limits(value: Value) -> Result<WidgetLimits, String> {
     let mut reader = FieldReader::new(value, &[]).map_err(|_| "must be an object".to_owned())?;
     let defaults = WidgetLimits::default();
-    let inits = reader.optional("initsPerMinutePerIp", |v| limit(v, 1_000));
-    let per_session = reader.optional("messagesPerSessionPerHour", |v| limit(v, 10_000));
-    let per_month = reader.optional("messagesPerMonth", |v| limit(v, 100_000_000));
+    let inits = reader.optional("initsPerMinutePerIp", |v| {
+        limit(v, INITS_PER_MINUTE_PER_IP_MAX)
+    });
+    let sessions = reader.optional("sessionsPerHourPerIp", |v| {
+        limit(v, SESSIONS_PER_HOUR_PER_IP_MAX)
+    });
+    let per_session = reader.optional("messagesPerSessionPerHour", |v| {
+        limit(v, MESSAGES_PER_SESSION_PER_HOUR_MAX)
+    });
+    let per_ip_hour = reader.optional("messagesPerHourPerIp", |v| {
+        limit(v, MESSAGES_PER_HOUR_PER_IP_MAX)
+    });
+    let per_ip_day = reader.optional("messagesPerDayPerIp", |v| {
+        limit(v, MESSAGES_PER_DAY_PER_IP_MAX)
+    });
+    let per_month = reader.optional("messagesPerMonth", |v| limit(v, MESSAGES_PER_MONTH_MAX));
     reader.finish().map_err(|errors| {
         errors
             .iter()
@@ -193,8 +223,11 @@ fn parse_limits(value: Value) -> Result<WidgetLimits, String> {
     })?;
     Ok(WidgetLimits {
         inits_per_minute_per_ip: inits.unwrap_or(defaults.inits_per_minute_per_ip),
+        sessions_per_hour_per_ip: sessions.unwrap_or(defaults.sessions_per_hour_per_ip),
         messages_per_session_per_hour: per_session
             .unwrap_or(defaults.messages_per_session_per_hour),
+        messages_per_hour_per_ip: per_ip_hour.unwrap_or(defaults.messages_per_hour_per_ip),
+        messages_per_day_per_ip: per_ip_day.unwrap_or(defaults.messages_per_day_per_ip),
         messages_per_month: per_month.unwrap_or(defaults.messages_per_month),
     })
 }
@@ -283,19 +316,43 @@ impl InitRequest {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Limit {
     InitsPerMinutePerIp,
+    SessionsPerHourPerIp,
     MessagesPerSessionPerHour,
+    MessagesPerHourPerIp,
+    MessagesPerDayPerIp,
     MessagesPerMonth,
 }
 
 impl Limit {
+    /// Its name in the settings' `limits`, which a 429 names too.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InitsPerMinutePerIp => "initsPerMinutePerIp",
+            Self::SessionsPerHourPerIp => "sessionsPerHourPerIp",
+            Self::MessagesPerSessionPerHour => "messagesPerSessionPerHour",
+            Self::MessagesPerHourPerIp => "messagesPerHourPerIp",
+            Self::MessagesPerDayPerIp => "messagesPerDayPerIp",
+            Self::MessagesPerMonth => "messagesPerMonth",
+        }
+    }
+
     /// What the widget shows the visitor who reached it, as it is.
     pub fn message(self) -> &'static str {
         match self {
             Self::InitsPerMinutePerIp => {
                 "Too many chats were started from your network just now. Please try again in a minute."
             }
+            Self::SessionsPerHourPerIp => {
+                "Too many chats were started from your network this hour. Please try again later."
+            }
             Self::MessagesPerSessionPerHour => {
                 "You have sent as many messages as this chat allows for now. Please try again later."
+            }
+            Self::MessagesPerHourPerIp => {
+                "Your network has sent as many messages as this assistant takes in an hour. Please try again later."
+            }
+            Self::MessagesPerDayPerIp => {
+                "Your network has sent as many messages as this assistant takes in a day. Please try again tomorrow."
             }
             Self::MessagesPerMonth => {
                 "This assistant has answered all the questions it can this month. Please try again later."
@@ -304,37 +361,86 @@ impl Limit {
     }
 }
 
+/// A client as the limits count it, by its network address: an IPv4
+/// address, or an IPv6 address's /64 (one household or one server has a
+/// whole /64 to pick addresses from, so counting whole addresses would let
+/// it walk past any limit), IPv4-mapped IPv6 counted as its IPv4 address.
+/// Kept only as a hash.
+pub fn client_key(address: &str) -> String {
+    use std::net::IpAddr;
+    let counted = match address.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        // Not an address (a test's stand-in): counted as it is.
+        Err(_) => address.to_owned(),
+    };
+    let hashed = Sha256::digest(counted.as_bytes());
+    hashed[..12].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// One of the widget's windows.
 pub type UseWindow = super::use_window::UseWindow<Limit>;
 
-const MINUTE_MS: i64 = 60_000;
-
 impl WidgetLimits {
-    /// The `init` window of this minute for one client address; the
-    /// address is kept only as a hash.
+    /// The `init` window of this minute for one client.
     pub fn init_window(&self, client_ip: &str, now: Timestamp) -> UseWindow {
         let minute = now.millis().div_euclid(MINUTE_MS);
-        let hashed = Sha256::digest(client_ip.as_bytes());
-        let hex: String = hashed[..12].iter().map(|b| format!("{b:02x}")).collect();
         UseWindow {
             limit: Limit::InitsPerMinutePerIp,
-            key: format!("INIT#{hex}#{minute}"),
+            key: format!("INIT#{}#{minute}", client_key(client_ip)),
             allowed: self.inits_per_minute_per_ip,
             ends_at: Timestamp::from_millis((minute + 1) * MINUTE_MS),
         }
     }
 
-    /// The windows one more message counts toward: its session's hour and
-    /// its assistant's month, counted together or not at all.
-    pub fn message_windows(&self, session: &WidgetSessionId, now: Timestamp) -> Vec<UseWindow> {
-        let hour = now.millis().div_euclid(HOUR_MS);
+    /// The window a new session counts toward: its client's hour.
+    pub fn session_window(&self, client_ip: &str, now: Timestamp) -> UseWindow {
+        let (hour, ends_at) = super::use_window::hour_of(now);
+        UseWindow {
+            limit: Limit::SessionsPerHourPerIp,
+            key: format!("SESSIONS#{}#{hour}", client_key(client_ip)),
+            allowed: self.sessions_per_hour_per_ip,
+            ends_at,
+        }
+    }
+
+    /// The windows one more message counts toward, all or none: its
+    /// session's hour, its client's hour and day, and its assistant's
+    /// month.
+    pub fn message_windows(
+        &self,
+        session: &WidgetSessionId,
+        client_ip: &str,
+        now: Timestamp,
+    ) -> Vec<UseWindow> {
+        let (hour, hour_ends) = super::use_window::hour_of(now);
+        let (day, day_ends) = super::use_window::day_of(now);
         let month_ends = super::use_window::next_month(now);
+        let client = client_key(client_ip);
         vec![
             UseWindow {
                 limit: Limit::MessagesPerSessionPerHour,
                 key: format!("SESSION#{session}#{hour}"),
                 allowed: self.messages_per_session_per_hour,
-                ends_at: Timestamp::from_millis((hour + 1) * HOUR_MS),
+                ends_at: hour_ends,
+            },
+            UseWindow {
+                limit: Limit::MessagesPerHourPerIp,
+                key: format!("IP#{client}#H#{hour}"),
+                allowed: self.messages_per_hour_per_ip,
+                ends_at: hour_ends,
+            },
+            UseWindow {
+                limit: Limit::MessagesPerDayPerIp,
+                key: format!("IP#{client}#D#{day}"),
+                allowed: self.messages_per_day_per_ip,
+                ends_at: day_ends,
             },
             UseWindow {
                 limit: Limit::MessagesPerMonth,
@@ -504,16 +610,33 @@ mod tests {
         assert!(!init.key.contains("203.0.113.9"), "no address in a key");
         assert_ne!(init.key, limits.init_window("203.0.113.10", now).key);
         let session = WidgetSessionId::generate();
-        let windows = limits.message_windows(&session, now);
-        assert_eq!(windows[0].retry_after(now), 30);
-        assert_eq!(windows[1].retry_after(now), 30);
-        assert_eq!(windows[1].ends_at.to_iso8601(), "2027-01-01T00:00:00Z");
+        let windows = limits.message_windows(&session, "203.0.113.9", now);
+        assert_eq!(
+            windows.iter().map(|w| w.limit).collect::<Vec<_>>(),
+            [
+                Limit::MessagesPerSessionPerHour,
+                Limit::MessagesPerHourPerIp,
+                Limit::MessagesPerDayPerIp,
+                Limit::MessagesPerMonth
+            ]
+        );
+        assert!(windows.iter().all(|w| w.retry_after(now) == 30));
+        assert_eq!(windows[3].ends_at.to_iso8601(), "2027-01-01T00:00:00Z");
         let mid_month = Timestamp::from_millis(1_796_083_200_000); // 2026-12-01
         assert_eq!(
-            limits.message_windows(&session, mid_month)[1]
+            limits.message_windows(&session, "203.0.113.9", mid_month)[3]
                 .ends_at
                 .to_iso8601(),
             "2027-01-01T00:00:00Z"
         );
+    }
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_64_and_a_mapped_ipv4_as_its_ipv4() {
+        let one = client_key("2001:db8:1:2:aaaa::1");
+        assert_eq!(one, client_key("2001:db8:1:2:ffff:ffff:ffff:ffff"));
+        assert_ne!(one, client_key("2001:db8:1:3::1"));
+        assert_eq!(client_key("::ffff:203.0.113.9"), client_key("203.0.113.9"));
+        assert_ne!(client_key("203.0.113.9"), client_key("203.0.113.10"));
     }
 }

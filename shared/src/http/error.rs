@@ -33,12 +33,13 @@ impl IntoResponse for ApiError {
             tracing::error!(status = status.as_u16(), cause = %causes(&self), "request failed");
         }
         let mut body = json!({ "error": self.to_string(), "code": code });
-        if let Self::BadRequest {
-            details: Some(details),
-            ..
-        } = &self
-        {
-            body["details"] = json!(details);
+        match &self {
+            Self::BadRequest {
+                details: Some(details),
+                ..
+            } => body["details"] = json!(details),
+            Self::TooManyRequests { limit, .. } => body["details"] = json!({ "limit": limit }),
+            _ => {}
         }
         let retry_after = match &self {
             Self::TooManyRequests { retry_after, .. } => Some(*retry_after),

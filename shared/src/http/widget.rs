@@ -229,6 +229,7 @@ async fn history(
 
 async fn chat(
     State(state): State<WidgetState>,
+    ClientIp(client_ip): ClientIp,
     Extension(open): Extension<OpenWidget>,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
@@ -236,13 +237,13 @@ async fn chat(
     let form = answer_form(&headers)?;
     let visitor = visitor(&state, &open, &headers).await?;
     let question = question_from_json(body).map_err(ApiError::invalid)?;
-    state
+    // Counted once the answer holds the conversation, before the model.
+    let counted = state
         .service
-        .count_message(&open, &visitor, Timestamp::now())
-        .await?;
+        .count_message(&open, &visitor, &client_ip, Timestamp::now());
     let answering = state
         .engine
-        .begin(&visitor.conversation, &open.assistant, question)
+        .begin_admitted(&visitor.conversation, &open.assistant, question, counted)
         .await?;
     answer_in(form, answering).await
 }

@@ -32,9 +32,12 @@ const MANAGE_ONLY: &str = "only owners and admins can manage an assistant's widg
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct LimitsView {
+pub(crate) struct WidgetLimitsView {
     inits_per_minute_per_ip: u32,
+    sessions_per_hour_per_ip: u32,
     messages_per_session_per_hour: u32,
+    messages_per_hour_per_ip: u32,
+    messages_per_day_per_ip: u32,
     messages_per_month: u32,
 }
 
@@ -48,7 +51,7 @@ pub struct WidgetSettingsView<'a> {
     primary_color: &'a str,
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::http::openapi::kinds::position))]
     position: &'static str,
-    limits: LimitsView,
+    limits: WidgetLimitsView,
     /// `null` while the settings are the defaults.
     updated_at: Option<Timestamp>,
 }
@@ -66,9 +69,12 @@ impl<'a> From<&'a WidgetSite> for WidgetSettingsView<'a> {
             title: settings.title.as_deref(),
             primary_color: &settings.primary_color,
             position: settings.position.as_str(),
-            limits: LimitsView {
+            limits: WidgetLimitsView {
                 inits_per_minute_per_ip: settings.limits.inits_per_minute_per_ip,
+                sessions_per_hour_per_ip: settings.limits.sessions_per_hour_per_ip,
                 messages_per_session_per_hour: settings.limits.messages_per_session_per_hour,
+                messages_per_hour_per_ip: settings.limits.messages_per_hour_per_ip,
+                messages_per_day_per_ip: settings.limits.messages_per_day_per_ip,
                 messages_per_month: settings.limits.messages_per_month,
             },
             updated_at: site.updated_at,

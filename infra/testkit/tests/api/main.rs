@@ -31,6 +31,7 @@ mod sms_replies;
 mod sms_sessions_and_history;
 mod sms_webhook;
 mod twilio_gateway;
+mod widget_abuse;
 mod widget_access;
 mod widget_events;
 mod widget_visitors;

@@ -62,7 +62,9 @@ async fn widget_settings_start_as_defaults_with_no_origin_and_a_put_replaces_the
             "title": null,
             "primaryColor": "#2563eb",
             "position": "right",
-            "limits": {"initsPerMinutePerIp": 5, "messagesPerSessionPerHour": 60, "messagesPerMonth": 10000},
+            "limits": {"initsPerMinutePerIp": 5, "sessionsPerHourPerIp": 20,
+                       "messagesPerSessionPerHour": 60, "messagesPerHourPerIp": 60,
+                       "messagesPerDayPerIp": 300, "messagesPerMonth": 10000},
             "updatedAt": null,
         })
     );

@@ -61,6 +61,18 @@ fn site_item(site: &WidgetSite) -> Item {
             "messagesPerMonth".to_owned(),
             n(settings.limits.messages_per_month),
         ),
+        (
+            "sessionsPerHourPerIp".to_owned(),
+            n(settings.limits.sessions_per_hour_per_ip),
+        ),
+        (
+            "messagesPerHourPerIp".to_owned(),
+            n(settings.limits.messages_per_hour_per_ip),
+        ),
+        (
+            "messagesPerDayPerIp".to_owned(),
+            n(settings.limits.messages_per_day_per_ip),
+        ),
     ]);
     if let Some(title) = &settings.title {
         item.insert("title".to_owned(), s(title.clone()));
@@ -118,6 +130,18 @@ fn site_from(item: &Item) -> Result<WidgetSite, StoreError> {
                     default_limits.messages_per_session_per_hour,
                 )?,
                 messages_per_month: limit("messagesPerMonth", default_limits.messages_per_month)?,
+                sessions_per_hour_per_ip: limit(
+                    "sessionsPerHourPerIp",
+                    default_limits.sessions_per_hour_per_ip,
+                )?,
+                messages_per_hour_per_ip: limit(
+                    "messagesPerHourPerIp",
+                    default_limits.messages_per_hour_per_ip,
+                )?,
+                messages_per_day_per_ip: limit(
+                    "messagesPerDayPerIp",
+                    default_limits.messages_per_day_per_ip,
+                )?,
             },
         },
         updated_at: codec::optional_timestamp(item, "updatedAt"),

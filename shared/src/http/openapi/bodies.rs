@@ -343,11 +343,25 @@ fn origin() -> ObjectBuilder {
 }
 
 pub fn widget_settings() -> RefOr<Schema> {
+    use crate::domain::widget as w;
+    let limit = |max: u32| integer(1, u64::from(max));
     let limits = object(
         &[
-            ("initsPerMinutePerIp", integer(1, 1_000)),
-            ("messagesPerSessionPerHour", integer(1, 10_000)),
-            ("messagesPerMonth", integer(1, 100_000_000)),
+            ("initsPerMinutePerIp", limit(w::INITS_PER_MINUTE_PER_IP_MAX)),
+            (
+                "sessionsPerHourPerIp",
+                limit(w::SESSIONS_PER_HOUR_PER_IP_MAX),
+            ),
+            (
+                "messagesPerSessionPerHour",
+                limit(w::MESSAGES_PER_SESSION_PER_HOUR_MAX),
+            ),
+            (
+                "messagesPerHourPerIp",
+                limit(w::MESSAGES_PER_HOUR_PER_IP_MAX),
+            ),
+            ("messagesPerDayPerIp", limit(w::MESSAGES_PER_DAY_PER_IP_MAX)),
+            ("messagesPerMonth", limit(w::MESSAGES_PER_MONTH_MAX)),
         ],
         &[],
     );
