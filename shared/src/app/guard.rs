@@ -192,10 +192,23 @@ pub struct ReadableProjects(
 );
 
 impl ReadableProjects {
+    /// Every project: what the widget shows its visitors of a public
+    /// assistant's projects, which its owners shared by connecting them.
+    pub fn all() -> Self {
+        Self(None)
+    }
+
     pub fn includes(&self, project: &ProjectId) -> bool {
         self.0
             .as_ref()
             .is_none_or(|readable| readable.contains(project))
+    }
+
+    /// Whether an answer may name this source to the reader: the answer's
+    /// words may draw on any connected project, its citations only on
+    /// those the reader may open.
+    pub fn shows(&self, source: &crate::domain::conversation::Source) -> bool {
+        ProjectId::parse(&source.project_id).is_some_and(|project| self.includes(&project))
     }
 }
 

@@ -13,7 +13,7 @@ use super::state::ChatState;
 use super::views::{ConversationView, ExchangeView, MessageView, SourceView, SourcesView};
 use crate::app::chat::{AnswerEvent, Answering};
 use crate::app::conversations::{self, MANAGERS_ONLY, ONLY_THE_CREATOR_POSTS};
-use crate::app::guard;
+use crate::app::guard::{self, ReadableProjects};
 use crate::domain::assistant::Assistant;
 use crate::domain::conversation::{Conversation, NewConversationRequest, question_from_json};
 use crate::domain::ids::WorkspaceId;
@@ -209,24 +209,35 @@ async fn list_messages(
     ApiPath((_, conversation_id)): ApiPath<(String, String)>,
     paging: Paging,
 ) -> Result<Response, ApiError> {
-    let (conversation, _) = state
-        .readable(&workspace.id, &conversation_id, &actor)
-        .await?;
-    message_page(state.conversations.as_ref(), &conversation, paging).await
+    let ((conversation, _), readable) = tokio::try_join!(
+        state.readable(&workspace.id, &conversation_id, &actor),
+        guard::readable_projects(state.projects.as_ref(), &workspace.id, &actor),
+    )?;
+    message_page(
+        state.conversations.as_ref(),
+        &conversation,
+        paging,
+        &readable,
+    )
+    .await
 }
 
-/// A page of a conversation's messages, oldest first: the chat API's
-/// list and the widget's history.
+/// A page of a conversation's messages, oldest first, as a reader who may
+/// open `readable` sees them: the chat API's list and the widget's history.
 pub(super) async fn message_page(
     conversations: &dyn crate::ports::ConversationStore,
     conversation: &Conversation,
     paging: Paging,
+    readable: &ReadableProjects,
 ) -> Result<Response, ApiError> {
     let messages = conversations
         .messages(&conversation.id, paging.offset, paging.limit)
         .await?;
     Ok(Json(Page {
-        data: messages.iter().map(MessageView::from).collect::<Vec<_>>(),
+        data: messages
+            .iter()
+            .map(|m| MessageView::shown_to(m, readable))
+            .collect::<Vec<_>>(),
         total: conversation.message_count as usize,
         limit: paging.limit,
         offset: paging.offset,
@@ -251,11 +262,11 @@ async fn ask(
         conversation.created_by.as_ref() == Some(&actor.user_id),
         ONLY_THE_CREATOR_POSTS,
     )?;
-    let answering = state
-        .engine
-        .begin(&conversation, &assistant, question)
-        .await?;
-    answer_in(form, answering).await
+    let (answering, readable) = tokio::try_join!(
+        state.engine.begin(&conversation, &assistant, question),
+        guard::readable_projects(state.projects.as_ref(), &workspace.id, &actor),
+    )?;
+    answer_in(form, answering, readable).await
 }
 
 /// An answer that has begun, as the client asked for it: an SSE stream
@@ -264,9 +275,15 @@ async fn ask(
 pub(super) async fn answer_in(
     form: AnswerForm,
     answering: Answering,
+    readable: ReadableProjects,
 ) -> Result<Response, ApiError> {
     let question = answering.question.clone();
-    let sources = answering.sources.clone();
+    let sources: Vec<_> = answering
+        .sources
+        .iter()
+        .filter(|s| readable.shows(s))
+        .cloned()
+        .collect();
     let (events, mut received) = mpsc::channel(EVENTS_IN_FLIGHT);
     // The answer is its own task: a client that leaves does not stop it
     // from being completed and stored.
@@ -281,7 +298,7 @@ pub(super) async fn answer_in(
                 StatusCode::CREATED,
                 Json(ExchangeView {
                     user_message: MessageView::from(&question),
-                    assistant_message: MessageView::from(&answer),
+                    assistant_message: MessageView::shown_to(&answer, &readable),
                 }),
             )
                 .into_response())
@@ -297,7 +314,7 @@ pub(super) async fn answer_in(
                 ),
             ];
             let tail = futures_util::stream::poll_fn(move |cx| received.poll_recv(cx))
-                .map(|event| sse_event(&event));
+                .map(move |event| sse_event(&event, &readable));
             let stream = futures_util::stream::iter(head)
                 .chain(tail)
                 .map(Ok::<_, Infallible>);
@@ -320,10 +337,10 @@ fn named(name: &'static str, data: &impl Serialize) -> Event {
         .expect("views always serialize")
 }
 
-fn sse_event(event: &AnswerEvent) -> Event {
+fn sse_event(event: &AnswerEvent, readable: &ReadableProjects) -> Event {
     match event {
         AnswerEvent::Delta(text) => named("delta", &json!({ "text": text })),
-        AnswerEvent::Done(answer) => named("done", &MessageView::from(answer)),
+        AnswerEvent::Done(answer) => named("done", &MessageView::shown_to(answer, readable)),
         AnswerEvent::Failed { error, code } => {
             named("error", &json!({ "error": error, "code": code }))
         }

@@ -95,6 +95,8 @@ pub struct SmsState {
 pub struct ChatState {
     pub edge: Edge,
     pub assistants: Arc<dyn AssistantStore>,
+    /// What a reader may open, which an answer's sources are shown for.
+    pub projects: Arc<dyn ProjectStore>,
     pub conversations: Arc<dyn ConversationStore>,
     pub engine: ChatEngine,
     pub cleanup: Arc<dyn JobQueue<CleanupJob>>,
@@ -112,6 +114,7 @@ impl ChatState {
         Self {
             edge,
             assistants: store.clone(),
+            projects: store.clone(),
             conversations: store.clone(),
             engine: ChatEngine::over(store, search, chat),
             cleanup,

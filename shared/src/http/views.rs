@@ -1,5 +1,6 @@
 //! Response bodies: what the API shows of each entity, in camelCase.
 
+use crate::app::guard::ReadableProjects;
 use crate::domain::access::AccessGrant;
 use crate::domain::api_key::ApiKey;
 use crate::domain::assistant::Assistant;
@@ -414,6 +415,14 @@ pub struct MessageView<'a> {
 
 impl<'a> From<&'a Message> for MessageView<'a> {
     fn from(m: &'a Message) -> Self {
+        Self::shown_to(m, &ReadableProjects::all())
+    }
+}
+
+impl<'a> MessageView<'a> {
+    /// The message as a reader who may open `readable` sees it: an
+    /// answer's sources in projects they may not read are left out.
+    pub fn shown_to(m: &'a Message, readable: &ReadableProjects) -> Self {
         let answer = m.role == ConversationRole::Assistant;
         Self {
             id: &m.id,
@@ -422,7 +431,13 @@ impl<'a> From<&'a Message> for MessageView<'a> {
             content: &m.content,
             status: m.status.as_str(),
             created_at: m.created_at,
-            sources: answer.then(|| m.sources.iter().map(SourceView::from).collect()),
+            sources: answer.then(|| {
+                m.sources
+                    .iter()
+                    .filter(|s| readable.shows(s))
+                    .map(SourceView::from)
+                    .collect()
+            }),
             usage: m.usage.map(|u| UsageView {
                 prompt_tokens: u.prompt_tokens,
                 completion_tokens: u.completion_tokens,

@@ -15,6 +15,7 @@ use super::paging::Paging;
 use super::path::ApiPath;
 use super::state::WidgetState;
 use super::views::{FeedbackView, LeadView};
+use crate::app::guard::ReadableProjects;
 use crate::app::widget::{OpenWidget, Visitor};
 use crate::domain::conversation::question_from_json;
 use crate::domain::ids::{MessageId, WidgetSessionId};
@@ -224,7 +225,15 @@ async fn history(
     paging: Paging,
 ) -> Result<Response, ApiError> {
     let Visitor { conversation, .. } = visitor(&state, &open, &headers).await?;
-    message_page(state.conversations.as_ref(), &conversation, paging).await
+    // A public assistant's visitors see the sources its owners shared by
+    // connecting projects to it.
+    message_page(
+        state.conversations.as_ref(),
+        &conversation,
+        paging,
+        &ReadableProjects::all(),
+    )
+    .await
 }
 
 async fn chat(
@@ -245,7 +254,7 @@ async fn chat(
         .engine
         .begin_admitted(&visitor.conversation, &open.assistant, question, counted)
         .await?;
-    answer_in(form, answering).await
+    answer_in(form, answering, ReadableProjects::all()).await
 }
 
 #[derive(Serialize)]

@@ -258,3 +258,76 @@ async fn a_client_that_leaves_mid_answer_still_gets_the_whole_answer_stored() {
     assert!(content.contains(GROUNDED), "{content}");
     assert!(content.starts_with(seen[2].1["text"].as_str().unwrap()));
 }
+
+#[tokio::test]
+async fn an_answer_names_only_the_sources_its_reader_may_open_in_every_form() {
+    let (stack, f) = grounded().await;
+    // The member loses their grant on the private project; the assistant
+    // still answers from it, as designed.
+    let (status, _) = stack
+        .call(
+            Method::DELETE,
+            &format!(
+                "/api/workspaces/{}/projects/{}/access/{}",
+                f.ws(),
+                f.project,
+                f.user("member")
+            ),
+            Some(f.key("owner")),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = stack
+        .call(
+            Method::GET,
+            &format!("/api/workspaces/{}/projects/{}", f.ws(), f.project),
+            Some(f.key("member")),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the member may not read it");
+    // Streamed: neither the sources event nor the stored answer names it.
+    let (status, events) = stack
+        .ask_streaming(&messages(&f), f.key("member"), QUESTION)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(deltas(&events).contains(GROUNDED), "the words still use it");
+    let sources = &events[1].1["sources"];
+    assert_eq!(sources, &json!([]), "{sources}");
+    let done = &events.last().unwrap().1;
+    assert_eq!(done["sources"], json!([]), "{done}");
+    // As one JSON body too.
+    let (status, body) = stack
+        .call(
+            Method::POST,
+            &messages(&f),
+            Some(f.key("member")),
+            Some(json!({"content": QUESTION})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["assistantMessage"]["sources"], json!([]));
+    let text = body.to_string();
+    assert!(
+        !text.contains(&f.project) && !text.contains("faq.md"),
+        "{text}"
+    );
+    // And as stored, served back: the member sees none, the owner all.
+    let member_view = stored(&stack, &f).await;
+    assert!(
+        member_view
+            .iter()
+            .all(|m| m["sources"].as_array().is_none_or(Vec::is_empty))
+    );
+    let (_, owners) = stack
+        .call(Method::GET, &messages(&f), Some(f.key("owner")), None)
+        .await;
+    let named = owners["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["sources"].as_array().is_some_and(|s| !s.is_empty()))
+        .count();
+    assert_eq!(named, 2, "both answers keep their sources for the owner");
+}
