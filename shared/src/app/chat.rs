@@ -30,6 +30,9 @@ use tokio::sync::mpsc;
 /// died frees the conversation soon.
 pub const ANSWER_LEASE: Duration = Duration::from_secs(150);
 
+/// Why an answer stopped at its request's deadline.
+pub const OUT_OF_TIME: &str = "the answer took longer than this request may wait and was stopped; ask again, or ask for a stream";
+
 /// What happens to an answer as it is written.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AnswerEvent {
@@ -196,13 +199,37 @@ impl Answering {
     /// Reads the answer to its end, telling `events` each step (a listener
     /// that has gone is no reason to stop), and stores it once. Answers
     /// the stored answer, or why there is none to give.
-    pub async fn run(mut self, events: mpsc::Sender<AnswerEvent>) -> Result<Message, ApiError> {
+    pub async fn run(self, events: mpsc::Sender<AnswerEvent>) -> Result<Message, ApiError> {
+        self.run_until(events, None).await
+    }
+
+    /// [`Self::run`], stopping the model at `stop_at` if it has not
+    /// finished: what it had said is stored `failed`, the conversation is
+    /// free again, and the answer is a 503, so a client told its answer
+    /// failed never meets it still running.
+    pub async fn run_until(
+        mut self,
+        events: mpsc::Sender<AnswerEvent>,
+        stop_at: Option<tokio::time::Instant>,
+    ) -> Result<Message, ApiError> {
         let conversation = self.question.conversation_id.clone();
         let mut text = String::new();
         let mut usage = None;
         let mut failure = None;
         loop {
-            match poll_fn(|cx| self.stream.as_mut().poll_next(cx)).await {
+            let next = poll_fn(|cx| self.stream.as_mut().poll_next(cx));
+            let next = match stop_at {
+                Some(at) => match tokio::time::timeout_at(at, next).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        tracing::warn!(conversation_id = %conversation, "the answer ran out of the request's time; stopped");
+                        failure = Some(OUT_OF_TIME);
+                        break;
+                    }
+                },
+                None => next.await,
+            };
+            match next {
                 Some(Ok(ChatEvent::Delta(delta))) => {
                     text.push_str(&delta);
                     // A full channel waits for the listener; a closed one

@@ -5,6 +5,7 @@
 
 use super::accept::{AnswerForm, answer_form};
 use super::body::JsonBody;
+use super::deadline::AnswerBy;
 use super::error::ApiError;
 use super::member::Member;
 use super::paging::{Page, Paging};
@@ -23,7 +24,7 @@ use crate::jobs::{CleanupJob, Job};
 use crate::ports::{ConversationRef, NewConversation};
 use axum::Json;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -249,6 +250,7 @@ async fn ask(
     State(state): State<ChatState>,
     Member { workspace, actor }: Member,
     ApiPath((_, conversation_id)): ApiPath<(String, String)>,
+    answer_by: Option<Extension<AnswerBy>>,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
@@ -266,8 +268,12 @@ async fn ask(
         state.engine.begin(&conversation, &assistant, question),
         guard::readable_projects(state.projects.as_ref(), &workspace.id, &actor),
     )?;
-    answer_in(form, answering, readable).await
+    answer_in(form, answering, readable, answer_by.map(|Extension(by)| by)).await
 }
+
+/// Time a stopped JSON answer keeps to store itself and be answered before
+/// the route's deadline.
+const STORE_AND_ANSWER: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// An answer that has begun, as the client asked for it: an SSE stream
 /// (`message`, `sources`, `delta`..., `done` | `error`) or, once it is
@@ -276,6 +282,7 @@ pub(super) async fn answer_in(
     form: AnswerForm,
     answering: Answering,
     readable: ReadableProjects,
+    answer_by: Option<AnswerBy>,
 ) -> Result<Response, ApiError> {
     let question = answering.question.clone();
     let sources: Vec<_> = answering
@@ -285,9 +292,16 @@ pub(super) async fn answer_in(
         .cloned()
         .collect();
     let (events, mut received) = mpsc::channel(EVENTS_IN_FLIGHT);
+    // A JSON answer is one body within the route's deadline: it stops in
+    // time to be stored as failed and answered so. A stream has sent its
+    // headers long before, and runs to its end.
+    let stop_at = match form {
+        AnswerForm::Json => answer_by.map(|AnswerBy(by)| by - STORE_AND_ANSWER),
+        AnswerForm::Stream => None,
+    };
     // The answer is its own task: a client that leaves does not stop it
     // from being completed and stored.
-    let running = tokio::spawn(answering.run(events));
+    let running = tokio::spawn(answering.run_until(events, stop_at));
     match form {
         AnswerForm::Json => {
             drop(received);

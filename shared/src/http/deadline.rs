@@ -18,8 +18,15 @@ pub const ROUTE_DEADLINE: Duration = Duration::from_secs(26);
 #[error("the route did not answer within {} s", ROUTE_DEADLINE.as_secs())]
 struct OutOfTime;
 
-pub async fn within_deadline(request: Request, next: Next) -> Response {
-    match tokio::time::timeout(ROUTE_DEADLINE, next.run(request)).await {
+/// When the route must have answered, in its request's extensions: work
+/// the route owns past its answer (a JSON answer's model) stops before it.
+#[derive(Clone, Copy, Debug)]
+pub struct AnswerBy(pub tokio::time::Instant);
+
+pub async fn within_deadline(mut request: Request, next: Next) -> Response {
+    let by = tokio::time::Instant::now() + ROUTE_DEADLINE;
+    request.extensions_mut().insert(AnswerBy(by));
+    match tokio::time::timeout_at(by, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
             tracing::error!("route ran out of time; answering 503");

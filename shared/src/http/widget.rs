@@ -10,6 +10,7 @@ use super::accept::answer_form;
 use super::body::JsonBody;
 use super::client_ip::ClientIp;
 use super::conversations::{answer_in, message_page};
+use super::deadline::AnswerBy;
 use super::error::ApiError;
 use super::paging::Paging;
 use super::path::ApiPath;
@@ -240,6 +241,7 @@ async fn chat(
     State(state): State<WidgetState>,
     ClientIp(client_ip): ClientIp,
     Extension(open): Extension<OpenWidget>,
+    answer_by: Option<Extension<AnswerBy>>,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
@@ -254,7 +256,13 @@ async fn chat(
         .engine
         .begin_admitted(&visitor.conversation, &open.assistant, question, counted)
         .await?;
-    answer_in(form, answering, ReadableProjects::all()).await
+    answer_in(
+        form,
+        answering,
+        ReadableProjects::all(),
+        answer_by.map(|Extension(by)| by),
+    )
+    .await
 }
 
 #[derive(Serialize)]

@@ -331,3 +331,99 @@ async fn an_answer_names_only_the_sources_its_reader_may_open_in_every_form() {
         .count();
     assert_eq!(named, 2, "both answers keep their sources for the owner");
 }
+
+/// A model whose first answer stalls after its first words for a minute;
+/// every later one answers at once.
+#[derive(Default)]
+struct StallsOnce(std::sync::atomic::AtomicUsize);
+
+#[async_trait::async_trait]
+impl shared::ports::ChatModel for StallsOnce {
+    async fn complete(
+        &self,
+        _: &shared::ports::ChatRequest,
+    ) -> Result<shared::ports::ChatAnswer, shared::ports::ProviderError> {
+        Ok(shared::ports::ChatAnswer {
+            text: GROUNDED.into(),
+            usage: Default::default(),
+            truncated: false,
+        })
+    }
+
+    async fn stream(
+        &self,
+        request: &shared::ports::ChatRequest,
+    ) -> Result<shared::ports::ChatStream, shared::ports::ProviderError> {
+        use shared::ports::ChatEvent;
+        if self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) > 0 {
+            let answer = self.complete(request).await?;
+            return Ok(Box::pin(futures_util::stream::iter([
+                Ok(ChatEvent::Delta(answer.text)),
+                Ok(ChatEvent::Done {
+                    usage: answer.usage,
+                    truncated: false,
+                }),
+            ])));
+        }
+        Ok(Box::pin(futures_util::stream::unfold(
+            0,
+            |step| async move {
+                match step {
+                    0 => Some((Ok(ChatEvent::Delta("Refunds take".into())), 1)),
+                    1 => {
+                        tokio::time::sleep(Duration::from_secs(60)).await;
+                        Some((Ok(ChatEvent::Delta(" five business days.".into())), 2))
+                    }
+                    _ => None,
+                }
+            },
+        )))
+    }
+}
+
+#[tokio::test]
+async fn a_json_answer_past_the_route_deadline_is_stopped_stored_failed_and_the_retry_is_answered()
+{
+    let (stack, f) = grounded().await;
+    let backends = shared::http::Backends {
+        chat: std::sync::Arc::new(StallsOnce::default()),
+        ..stack.backends.clone()
+    };
+    let api = testkit::Api::new(shared::http::all_routes_router(&backends));
+    // Virtual time from here: the minute costs the test nothing.
+    tokio::time::pause();
+    let started = tokio::time::Instant::now();
+    let (status, body) = api
+        .call(
+            Method::POST,
+            &messages(&f),
+            Some(f.key("member")),
+            Some(json!({"content": QUESTION})),
+        )
+        .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(29),
+        "answered inside API Gateway's 29 s"
+    );
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["code"], "unavailable:api");
+    // What the client was told is what is stored: a failed answer, and the
+    // conversation free for the retry.
+    let stored = stored(&stack, &f).await;
+    let last = stored.last().unwrap();
+    assert_eq!(
+        (last["role"].as_str(), last["status"].as_str()),
+        (Some("assistant"), Some("failed"))
+    );
+    assert_eq!(last["content"], "Refunds take");
+    let (status, retried) = api
+        .call(
+            Method::POST,
+            &messages(&f),
+            Some(f.key("member")),
+            Some(json!({"content": QUESTION})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "never a 409: {retried}");
+    assert_eq!(retried["assistantMessage"]["content"], GROUNDED);
+}
