@@ -492,6 +492,16 @@ pub async fn texts_within_the_burst_window_are_answered_together_and_a_taken_one
     let second = record_of(record(&store, &burst_text(&cfg, texter, "do you", at(3_000))).await);
     let third =
         record_of(record(&store, &burst_text(&cfg, texter, "ship abroad?", at(4_000))).await);
+    // Twilio delivering the burst's last text again: a duplicate, and the
+    // burst as it was.
+    let again = InboundSms {
+        message_sid: third.message_sid.clone(),
+        ..burst_text(&cfg, texter, "ship abroad?", at(4_000))
+    };
+    assert!(matches!(
+        record(&store, &again).await,
+        InboundOutcome::Duplicate(_)
+    ));
     assert_eq!(
         third.burst.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
         [&first, &second, &third]

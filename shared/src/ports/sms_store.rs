@@ -185,7 +185,9 @@ impl InboundSms {
 
     fn joins_burst(&self, burst: &Burst) -> bool {
         let window = self.burst_window.as_millis() as i64;
-        window > 0
+        // Twilio delivering this very text again is not a new text.
+        burst.last != self.message_sid
+            && window > 0
             && burst.messages.len() < MAX_BURST_TEXTS
             && burst
                 .messages
