@@ -7,6 +7,7 @@ mod connections;
 mod direct_uploads;
 mod dynamo_store_contract;
 mod ingest_loop;
+mod least_privilege;
 mod round_trips;
 mod secrets;
 mod sms_contention;
