@@ -48,26 +48,47 @@ struct CachedToken {
     opened_at: Instant,
 }
 
+/// Opened tokens, and one opener per assistant: a flood of requests with a
+/// made-up signature meets a cold container with one KMS call between
+/// them, not one each.
 #[derive(Default)]
 struct TokenCache {
     entries: Mutex<HashMap<AssistantId, CachedToken>>,
+    openers: Mutex<HashMap<AssistantId, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl TokenCache {
+    fn cached(&self, config: &SmsConfig) -> Option<SecretString> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&config.assistant_id)
+            .filter(|cached| {
+                cached.sealed == config.sealed_auth_token
+                    && cached.opened_at.elapsed() < TOKEN_CACHE_TTL
+            })
+            .map(|cached| cached.token.clone())
+    }
+
     async fn token(
         &self,
         cipher: &dyn SecretCipher,
         config: &SmsConfig,
     ) -> Result<SecretString, CipherError> {
-        if let Some(cached) = self
-            .entries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&config.assistant_id)
-            && cached.sealed == config.sealed_auth_token
-            && cached.opened_at.elapsed() < TOKEN_CACHE_TTL
-        {
-            return Ok(cached.token.clone());
+        if let Some(token) = self.cached(config) {
+            return Ok(token);
+        }
+        let opener = Arc::clone(
+            self.openers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(config.assistant_id.clone())
+                .or_default(),
+        );
+        let _opening = opener.lock().await;
+        // Opened by whoever held the opener before us.
+        if let Some(token) = self.cached(config) {
+            return Ok(token);
         }
         let context = SecretContext::twilio_auth_token(&config.workspace_id, &config.assistant_id);
         let token = cipher.open(&config.sealed_auth_token, &context).await?;
@@ -163,12 +184,8 @@ impl SmsWebhook {
         assistant: &str,
         request: &SignedRequest,
     ) -> Result<SmsConfig, ApiError> {
-        let id = AssistantId::parse(assistant).ok_or(ApiError::NotFound("assistant"))?;
-        let config = self
-            .store
-            .sms_config(&id)
-            .await?
-            .ok_or(ApiError::NotFound("SMS configuration"))?;
+        // An unsigned request costs no read: only a signature is worth
+        // checking against a configuration.
         let Some(sent) = request.signature.as_deref() else {
             return Err(ApiError::Forbidden(
                 "an X-Twilio-Signature header is required",
@@ -177,6 +194,12 @@ impl SmsWebhook {
         if request.shared_key_signature {
             return Err(ApiError::Forbidden(BAD_SIGNATURE));
         }
+        let id = AssistantId::parse(assistant).ok_or(ApiError::NotFound("assistant"))?;
+        let config = self
+            .store
+            .sms_config(&id)
+            .await?
+            .ok_or(ApiError::NotFound("SMS configuration"))?;
         let token = self.tokens.token(self.cipher.as_ref(), &config).await?;
         let verified = request
             .urls

@@ -373,3 +373,73 @@ async fn the_token_is_opened_once_per_container_and_a_new_token_applies_at_once(
 }
 
 const ROTATED: &str = "a0rotated0token0for0the0emulator";
+
+/// The key service as slow as a real one: opening takes a while, so
+/// requests arriving together overlap.
+struct SlowCipher(std::sync::Arc<shared::adapters::memory::MemoryCipher>);
+
+#[async_trait::async_trait]
+impl shared::ports::SecretCipher for SlowCipher {
+    async fn seal(
+        &self,
+        plaintext: &secrecy::SecretString,
+        context: &shared::ports::SecretContext,
+    ) -> Result<Vec<u8>, shared::ports::CipherError> {
+        self.0.seal(plaintext, context).await
+    }
+
+    async fn open(
+        &self,
+        sealed: &[u8],
+        context: &shared::ports::SecretContext,
+    ) -> Result<secrecy::SecretString, shared::ports::CipherError> {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        self.0.open(sealed, context).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_flood_on_a_cold_container_opens_the_token_once_and_unsigned_requests_never() {
+    let stack = MemoryStack::start().await;
+    let (_, assistant) = stack.sms_fixture().await;
+    // A container of its own: nothing opened yet.
+    let webhook = std::sync::Arc::new(shared::app::sms_webhook::SmsWebhook::new(
+        stack.store.clone(),
+        std::sync::Arc::new(SlowCipher(stack.cipher.clone())),
+        stack.replies.clone(),
+    ));
+    let request = |signature: Option<&str>| shared::app::sms_webhook::SignedRequest {
+        urls: vec![format!(
+            "https://hooks.example.com/api/sms/webhook/{assistant}"
+        )],
+        params: inbound_params(&message_sid(), TEXTER, "hello"),
+        signature: signature.map(str::to_owned),
+        shared_key_signature: false,
+    };
+    let opened = stack.cipher.opened();
+    let unsigned: Vec<_> = (0..50)
+        .map(|_| {
+            let (webhook, assistant, request) = (webhook.clone(), assistant.clone(), request(None));
+            tokio::spawn(async move { webhook.inbound(&assistant, &request).await.is_err() })
+        })
+        .collect();
+    for refused in unsigned {
+        assert!(refused.await.unwrap());
+    }
+    assert_eq!(stack.cipher.opened(), opened, "unsigned: no key opened");
+    let forged: Vec<_> = (0..50)
+        .map(|_| {
+            let (webhook, assistant) = (webhook.clone(), assistant.clone());
+            let request = request(Some("bm90IGEgc2lnbmF0dXJl"));
+            tokio::spawn(async move { webhook.inbound(&assistant, &request).await.is_err() })
+        })
+        .collect();
+    for refused in forged {
+        assert!(refused.await.unwrap());
+    }
+    assert_eq!(
+        stack.cipher.opened() - opened,
+        1,
+        "fifty forged signatures, one opening"
+    );
+}

@@ -12,5 +12,6 @@ mod round_trips;
 mod secrets;
 mod sms_contention;
 mod sms_loop;
+mod sms_webhook_refusals;
 mod template;
 mod unreachable_database;

@@ -438,3 +438,118 @@ fn a_reply_job_comes_back_only_after_its_claim_on_a_send_has_lapsed() {
         );
     }
 }
+
+/// One client cannot use up the stage's throttle for every tenant: the web
+/// ACL on the stage limits each address, and the managed rules it adds
+/// leave uploads and questions alone.
+#[test]
+fn the_api_stage_has_a_rate_limit_per_address_and_rules_that_let_its_own_traffic_through() {
+    let template = template();
+    let acls = of_type(&template, "AWS::WAFv2::WebACL");
+    assert_eq!(acls.len(), 1);
+    let (acl_name, acl) = &acls[0];
+    let rules = acl["Properties"]["Rules"].as_sequence().unwrap();
+    let rate = rules
+        .iter()
+        .find_map(|r| r["Statement"]["RateBasedStatement"].as_mapping().map(|_| r))
+        .expect("a rate-based rule");
+    let statement = &rate["Statement"]["RateBasedStatement"];
+    assert_eq!(statement["AggregateKeyType"].as_str(), Some("IP"));
+    assert_eq!(referenced(&statement["Limit"]), "WafRequestsPerFiveMinutes");
+    assert_eq!(
+        number(&template["Parameters"]["WafRequestsPerFiveMinutes"]["Default"]),
+        1000
+    );
+    assert_eq!(
+        number(&rate["Action"]["Block"]["CustomResponse"]["ResponseCode"]),
+        429
+    );
+    // Managed rules never refuse a body for its size or its bytes.
+    for rule in rules {
+        let managed = &rule["Statement"]["ManagedRuleGroupStatement"];
+        if managed.is_null() {
+            continue;
+        }
+        let counted: BTreeSet<&str> = managed["RuleActionOverrides"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .filter(|o| !o["ActionToUse"]["Count"].is_null())
+            .map(|o| o["Name"].as_str().unwrap())
+            .collect();
+        if managed["Name"].as_str() == Some("AWSManagedRulesCommonRuleSet") {
+            for body_rule in [
+                "SizeRestrictions_BODY",
+                "CrossSiteScripting_BODY",
+                "GenericLFI_BODY",
+                "GenericRFI_BODY",
+                "EC2MetaDataSSRF_BODY",
+            ] {
+                assert!(counted.contains(body_rule), "{body_rule} only counts");
+            }
+        }
+    }
+    let association = &of_type(&template, "AWS::WAFv2::WebACLAssociation")[0].1;
+    assert_eq!(
+        referenced(&association["Properties"]["WebACLArn"]),
+        *acl_name
+    );
+    let stage = format!("{:?}", association["Properties"]["ResourceArn"]);
+    assert!(
+        stage.contains("${Api}") && stage.contains("${Api.Stage}"),
+        "{stage}"
+    );
+    // Logging is one parameter away, and off by default.
+    assert_eq!(
+        template["Parameters"]["WafLogging"]["Default"].as_str(),
+        Some("off")
+    );
+    for (name, resource) in of_type(&template, "AWS::WAFv2::LoggingConfiguration")
+        .into_iter()
+        .chain(
+            of_type(&template, "AWS::Logs::LogGroup")
+                .into_iter()
+                .filter(|(n, _)| n.contains("Waf")),
+        )
+    {
+        assert_eq!(
+            resource["Condition"].as_str(),
+            Some("WafLoggingOn"),
+            "{name}"
+        );
+    }
+}
+
+/// A flood on one public function or worker cannot starve the others, and
+/// what is reserved leaves the account's unreserved floor.
+#[test]
+fn public_functions_and_workers_reserve_their_concurrency_within_the_account() {
+    let template = template();
+    let mut reserved = 0;
+    for function in [
+        "WidgetApiFunction",
+        "SmsWebhookFunction",
+        "IngestWorkerFunction",
+        "ReplyWorkerFunction",
+        "CleanupWorkerFunction",
+    ] {
+        let properties = &template["Resources"][function]["Properties"];
+        let parameter = referenced(&properties["ReservedConcurrentExecutions"]);
+        let default = number(&template["Parameters"][parameter.as_str()]["Default"]);
+        reserved += default;
+        // A worker's batches are never throttled back to its queue.
+        let sources: u64 = properties["Events"]
+            .as_mapping()
+            .into_iter()
+            .flatten()
+            .filter(|(_, e)| e["Type"].as_str() == Some("SQS"))
+            .map(|(_, e)| number(&e["Properties"]["ScalingConfig"]["MaximumConcurrency"]))
+            .sum();
+        assert!(
+            sources <= default,
+            "{function}: {sources} concurrent batches, {default} reserved"
+        );
+    }
+    // The default regional limit is 1,000, and 100 must stay unreserved.
+    assert!(reserved <= 900, "{reserved} reserved");
+}
