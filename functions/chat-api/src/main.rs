@@ -3,6 +3,7 @@
 //! transfer mode. Composition root only.
 
 use shared::adapters::dynamo::DynamoStore;
+use shared::adapters::secrets;
 use shared::adapters::sqs::SqsQueue;
 use shared::config::{
     Caller, ConfigError, Env, chat_model_on_first_use, load_aws, provider_keys_on_first_use,
@@ -13,6 +14,9 @@ use std::sync::Arc;
 
 struct Config {
     table_name: String,
+    /// The Secrets Manager secret whose value names texters in the table
+    /// (read when a request first needs it, never from this configuration).
+    contact_key_secret_id: String,
     cleanup_queue_url: String,
 }
 
@@ -20,6 +24,7 @@ impl Config {
     fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: env.required("TABLE_NAME")?,
+            contact_key_secret_id: env.required("CONTACT_KEY_SECRET_ARN")?,
             cleanup_queue_url: env.url("CLEANUP_QUEUE_URL")?,
         })
     }
@@ -35,10 +40,15 @@ async fn main() -> Result<(), lambda_http::Error> {
     // The providers' keys come from Secrets Manager, once per container,
     // with the first answer: listing conversations never waits for them.
     let keys = provider_keys_on_first_use(&aws, env);
-    let store = Arc::new(DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&aws),
-        config.table_name,
-    ));
+    // Deleting an SMS conversation closes its texter's session, whom the
+    // table names by the key.
+    let store = Arc::new(
+        DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name)
+            .with_contact_keys_on_first_use(secrets::contact_keys_loader(
+                &aws,
+                config.contact_key_secret_id,
+            )),
+    );
     let state = ChatState::over(
         store.clone(),
         Edge::over(store),

@@ -6,6 +6,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use reply_worker::handle_batch;
 use shared::adapters::dynamo::DynamoStore;
 use shared::adapters::kms::KmsCipher;
+use shared::adapters::secrets;
 use shared::adapters::twilio::TwilioGateway;
 use shared::app::reply::{ReplyWorker, SendRetry};
 use shared::config::{Caller, ChatSettings, ConfigError, Env, ProviderSettings, load_aws};
@@ -14,6 +15,9 @@ use std::time::Duration;
 
 struct Config {
     table_name: String,
+    /// The Secrets Manager secret whose value names texters in the table
+    /// (read when a request first needs it, never from this configuration).
+    contact_key_secret_id: String,
     sms_key_id: String,
     twilio_api_base_url: String,
     /// Where Twilio reports delivery: the webhook function's URL.
@@ -29,6 +33,7 @@ impl Config {
     fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: env.required("TABLE_NAME")?,
+            contact_key_secret_id: env.required("CONTACT_KEY_SECRET_ARN")?,
             sms_key_id: env.required("SMS_KEY_ID")?,
             twilio_api_base_url: env.url("TWILIO_API_BASE_URL")?,
             webhook_base_url: env.url("SMS_WEBHOOK_BASE_URL")?,
@@ -48,10 +53,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let env = shared::config::with_provider_keys(&aws, Env::process()).await?;
     let config = Config::from_env(&env)?;
     let worker = Arc::new(ReplyWorker {
-        store: Arc::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&aws),
-            config.table_name,
-        )),
+        store: Arc::new(
+            DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name)
+                .with_contact_keys_on_first_use(secrets::contact_keys_loader(
+                    &aws,
+                    config.contact_key_secret_id,
+                )),
+        ),
         search: Arc::new(config.providers.retriever(http.clone(), Caller::Worker)),
         chat: Arc::new(config.chat.chat_model(http.clone(), Caller::Worker)),
         gateway: Arc::new(TwilioGateway::new(

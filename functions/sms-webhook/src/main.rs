@@ -4,6 +4,7 @@
 
 use shared::adapters::dynamo::DynamoStore;
 use shared::adapters::kms::KmsCipher;
+use shared::adapters::secrets;
 use shared::adapters::sqs::SqsQueue;
 use shared::app::sms_webhook::SmsWebhook;
 use shared::config::{ConfigError, Env, load_aws};
@@ -12,6 +13,9 @@ use std::sync::Arc;
 
 struct Config {
     table_name: String,
+    /// The Secrets Manager secret whose value names texters in the table
+    /// (read when a request first needs it, never from this configuration).
+    contact_key_secret_id: String,
     sms_key_id: String,
     reply_queue_url: String,
     /// The URL Twilio is given, when it is not this Function URL's own
@@ -25,6 +29,7 @@ impl Config {
     fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: env.required("TABLE_NAME")?,
+            contact_key_secret_id: env.required("CONTACT_KEY_SECRET_ARN")?,
             sms_key_id: env.required("SMS_KEY_ID")?,
             reply_queue_url: env.url("REPLY_QUEUE_URL")?,
             public_base_url: env.optional_url("SMS_WEBHOOK_BASE_URL")?,
@@ -39,10 +44,13 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = Config::from_env(&Env::process())?;
     let http = shared::adapters::outbound_http::client();
     let aws = load_aws(&http).await;
-    let store = Arc::new(DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&aws),
-        config.table_name,
-    ));
+    let store = Arc::new(
+        DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name)
+            .with_contact_keys_on_first_use(secrets::contact_keys_loader(
+                &aws,
+                config.contact_key_secret_id,
+            )),
+    );
     let webhook = SmsWebhook::new(
         store,
         Arc::new(KmsCipher::new(

@@ -27,10 +27,17 @@ pub struct ResourceNames {
     /// The secret the widget's tokens are signed with.
     #[serde(default = "default_widget_secret")]
     pub widget_secret: String,
+    /// The secret texters are named by in the table.
+    #[serde(default = "default_contact_secret")]
+    pub contact_secret: String,
 }
 
 fn default_widget_secret() -> String {
     "illumichat-widget-signing".into()
+}
+
+fn default_contact_secret() -> String {
+    "illumichat-contact-key".into()
 }
 
 impl ResourceNames {
@@ -50,6 +57,8 @@ impl ResourceNames {
                 .unwrap_or_else(|_| "alias/illumichat-sms".into()),
             widget_secret: std::env::var("WIDGET_SIGNING_SECRET")
                 .unwrap_or_else(|_| default_widget_secret()),
+            contact_secret: std::env::var("CONTACT_KEY_SECRET")
+                .unwrap_or_else(|_| default_contact_secret()),
         }
     }
 
@@ -68,6 +77,7 @@ impl ResourceNames {
             bucket: format!("{tag}-documents-{suffix}"),
             sms_key_alias: format!("alias/{tag}-sms-{suffix}"),
             widget_secret: format!("{tag}-widget-{suffix}"),
+            contact_secret: format!("{tag}-contact-{suffix}"),
         }
     }
 }
@@ -137,7 +147,7 @@ impl StackFile {
 }
 
 /// What the template's visibility timeouts and redrive say, locally too.
-const CLEANUP_VISIBILITY_TIMEOUT_SECONDS: &str = "180";
+const CLEANUP_VISIBILITY_TIMEOUT_SECONDS: &str = "1800";
 const INGEST_VISIBILITY_TIMEOUT_SECONDS: &str = "900";
 const REPLY_VISIBILITY_TIMEOUT_SECONDS: &str = "360";
 const MAX_RECEIVE_COUNT: u32 = 5;
@@ -170,6 +180,8 @@ pub struct LocalStack {
     /// Signs the widget's tokens with the key in the local secret store,
     /// read as the widget function reads it.
     pub widget_tokens: Arc<WidgetTokens>,
+    /// The secret texters are named by (the store was given its key).
+    pub contact_secret: String,
     /// The longest a queued job waits before a worker sees it: a few
     /// seconds on the dev server, none for tests that read the queue.
     pub longest_queue_delay: Duration,
@@ -202,8 +214,22 @@ impl LocalStack {
         let kms = aws_sdk_kms::Client::new(&aws);
         let key_id = sms_key(&kms, &names.sms_key_alias).await?;
         let secrets = aws_sdk_secretsmanager::Client::new(&aws);
-        ensure_widget_secret(&secrets, &names.widget_secret).await?;
+        ensure_secret(
+            &secrets,
+            &names.widget_secret,
+            "Signs the widget's session tokens (local)",
+        )
+        .await?;
         let widget_tokens = secrets::widget_tokens(&secrets, &names.widget_secret)
+            .await
+            .map_err(|e| ProvisionError::Queue(e.to_string()))?;
+        ensure_secret(
+            &secrets,
+            &names.contact_secret,
+            "Names SMS texters in the table (local)",
+        )
+        .await?;
+        let contact_keys = secrets::contact_keys(&secrets, &names.contact_secret)
             .await
             .map_err(|e| ProvisionError::Queue(e.to_string()))?;
         // The local server answers S3 on its own host, not on bucket
@@ -227,7 +253,7 @@ impl LocalStack {
         }
         Ok(Self {
             table: names.table.clone(),
-            store: Arc::new(DynamoStore::new(dynamo, &names.table)),
+            store: Arc::new(DynamoStore::new(dynamo, &names.table).with_contact_keys(contact_keys)),
             aws,
             sqs,
             cleanup_queue_url: queue_url,
@@ -238,6 +264,7 @@ impl LocalStack {
             blobs: Arc::new(S3Blobs::new(s3, &names.bucket)),
             cipher: Arc::new(KmsCipher::new(kms, key_id)),
             widget_tokens: Arc::new(widget_tokens),
+            contact_secret: names.contact_secret.clone(),
             longest_queue_delay: Duration::from_secs(5),
         })
     }
@@ -270,11 +297,13 @@ impl LocalStack {
     }
 }
 
-/// The widget's signing secret, created with a random key unless it is
-/// there already (as the template's `GenerateSecretString` creates it).
-async fn ensure_widget_secret(
+/// A key secret (the widget's signing key, the texters' naming key),
+/// created with 64 random letters and digits unless it is there already,
+/// as the template's `GenerateSecretString` creates it.
+async fn ensure_secret(
     client: &aws_sdk_secretsmanager::Client,
     name: &str,
+    description: &str,
 ) -> Result<(), ProvisionError> {
     if client
         .describe_secret()
@@ -292,13 +321,13 @@ async fn ensure_widget_secret(
     client
         .create_secret()
         .name(name)
-        .description("Signs the widget's session tokens (local)")
+        .description(description)
         .secret_string(key)
         .send()
         .await
         .map_err(|e| {
             ProvisionError::Queue(format!(
-                "the widget's signing secret: {}",
+                "the secret {name}: {}",
                 aws_sdk_secretsmanager::error::DisplayErrorContext(e)
             ))
         })?;

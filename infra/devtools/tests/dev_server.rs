@@ -33,6 +33,7 @@ async fn start_dev_server() -> (Running, Value, ResourceNames) {
         .env("WEBHOOK_PORT", "0")
         .env("DEMO_PORT", "0")
         .env("WIDGET_SIGNING_SECRET", &names.widget_secret)
+        .env("CONTACT_KEY_SECRET", &names.contact_secret)
         .env("TABLE_NAME", &names.table)
         .env("CLEANUP_QUEUE_NAME", &names.cleanup_queue)
         .env("INGEST_QUEUE_NAME", &names.ingest_queue)

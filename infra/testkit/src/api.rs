@@ -355,6 +355,23 @@ impl Api {
         }
     }
 
+    /// The fixture's owner sets `assistant` up to answer texts on the
+    /// Twilio emulator's demo account and number.
+    pub async fn set_up_sms(&self, fixture: &Fixture, assistant: &str) {
+        let (status, body) = self
+            .call(
+                axum::http::Method::PUT,
+                &format!(
+                    "/api/workspaces/{}/assistants/{assistant}/sms",
+                    fixture.ws()
+                ),
+                Some(fixture.key("owner")),
+                Some(crate::sms::demo_settings()),
+            )
+            .await;
+        assert_eq!(status, axum::http::StatusCode::OK, "{body}");
+    }
+
     /// Everything an owner can read about the fixture's workspace, each
     /// read with its status, to show that a refused request changed nothing
     /// (the harnesses add what the API cannot show: files, queued jobs,

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod contract;
 pub mod conversation_contract;
+pub mod erasure;
 pub mod events;
 pub mod local;
 pub mod logs;

@@ -3,6 +3,8 @@
 //! of DynamoDB round trips.
 
 use crate::api::{Api, Fixture};
+use crate::sms::{RigParts, SmsRig};
+use devtools::emulators::chat::ChatEmulator;
 use devtools::emulators::embeddings::EmbeddingsEmulator;
 use devtools::emulators::pinecone::PineconeEmulator;
 use devtools::emulators::{
@@ -11,12 +13,14 @@ use devtools::emulators::{
 };
 use devtools::local::{LocalStack, ResourceNames, require_loopback_endpoint};
 use devtools::seed::{Seed, seed_demo};
+use shared::adapters::memory::MemoryQueue;
 use shared::adapters::providers::embeddings::OpenAiEmbedder;
 use shared::adapters::providers::pinecone::PineconeIndex;
 use shared::adapters::round_trips::RoundTripCounter;
 use shared::http::{Backends, all_routes_router};
 use shared::ingest::worker::{DEFAULT_CONCURRENCY, Ingestor};
-use shared::jobs::MessageOutcome;
+use shared::jobs::{MessageOutcome, ReplyJob};
+use shared::ports::ShiftedClock;
 use shared::rag::Retriever;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +35,7 @@ pub struct TestStack {
     pub ingestor: Arc<Ingestor<OpenAiEmbedder, PineconeIndex>>,
     pub pinecone: PineconeEmulator,
     pub twilio: devtools::emulators::twilio::TwilioEmulator,
+    pub chat: ChatEmulator,
     /// Where the provider emulators are served.
     pub emulator_base: String,
 }
@@ -64,10 +69,12 @@ impl TestStack {
         local.longest_queue_delay = Duration::ZERO;
         let pinecone = PineconeEmulator::new(LOCAL_DIMENSIONS, Latency::default());
         let twilio = devtools::emulators::twilio::TwilioEmulator::with_demo_account();
+        let chat_emulator = ChatEmulator::new(Latency::default());
         let base = serve_on_loopback(emulators::router(Emulators {
             embeddings: EmbeddingsEmulator::new(LOCAL_DIMENSIONS, Latency::default()),
             pinecone: pinecone.clone(),
             twilio: twilio.clone(),
+            chat: chat_emulator.clone(),
             ..Emulators::local(Latency::default())
         }))
         .await;
@@ -92,7 +99,104 @@ impl TestStack {
             ingestor: Arc::new(ingestor),
             pinecone,
             twilio,
+            chat: chat_emulator,
             emulator_base: base,
+        }
+    }
+
+    /// The SMS webhook on loopback and the reply worker, on this stack's
+    /// table and keys; the reply jobs wait on a queue in memory, for
+    /// [`SmsRig::run`].
+    pub async fn sms_rig(&self) -> (SmsRig, Arc<MemoryQueue<ReplyJob>>) {
+        let replies = Arc::new(MemoryQueue::new());
+        let rig = SmsRig::start(
+            &self.emulator_base,
+            RigParts {
+                twilio: self.twilio.clone(),
+                chat: self.chat.clone(),
+                store: self.local.store.clone(),
+                cipher: self.local.cipher.clone(),
+                replies: replies.clone(),
+                search: self.retriever.clone(),
+                clock: Arc::new(ShiftedClock::new()),
+                burst_window: Duration::ZERO,
+            },
+        )
+        .await;
+        (rig, replies)
+    }
+
+    /// Runs the cleanup worker over every message waiting in the cleanup
+    /// queue, as the event source mapping would; returns how many it took.
+    pub async fn run_cleanup(&self) -> usize {
+        self.drain(&self.local.cleanup_queue_url, |id, body| async move {
+            let outcome =
+                shared::app::cleanup::handle_message(self.local.store.as_ref(), &id, &body).await;
+            assert_eq!(outcome, MessageOutcome::Done, "a cleanup job failed");
+        })
+        .await
+    }
+
+    /// Hands every message waiting in the queue at `url` to `handle` (its
+    /// id and body), deleting each after; returns how many there were.
+    async fn drain<F, Fut>(&self, url: &str, handle: F) -> usize
+    where
+        F: Fn(String, String) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let mut handled = 0;
+        loop {
+            let received = self
+                .local
+                .sqs
+                .receive_message()
+                .queue_url(url)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .expect("the queue answers");
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return handled;
+            }
+            for message in messages {
+                handle(
+                    message.message_id().unwrap_or_default().to_owned(),
+                    message.body().unwrap_or_default().to_owned(),
+                )
+                .await;
+                self.local
+                    .sqs
+                    .delete_message()
+                    .queue_url(url)
+                    .receipt_handle(message.receipt_handle().unwrap_or_default())
+                    .send()
+                    .await
+                    .expect("the message is deleted");
+                handled += 1;
+            }
+        }
+    }
+
+    /// Every item of the stack's table, as text: what a test of erasure
+    /// reads.
+    pub async fn raw_table(&self) -> String {
+        let client = aws_sdk_dynamodb::Client::new(&self.local.aws);
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = client
+                .scan()
+                .table_name(&self.local.table)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("the table scans");
+            items.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return format!("{items:?}");
+            }
         }
     }
 
@@ -120,41 +224,10 @@ impl TestStack {
     /// Runs the ingest worker over every message waiting in the ingest
     /// queue, as the event source mapping would; returns how many it took.
     pub async fn run_ingest(&self) -> usize {
-        let mut handled = 0;
-        loop {
-            let received = self
-                .local
-                .sqs
-                .receive_message()
-                .queue_url(&self.local.ingest_queue_url)
-                .max_number_of_messages(10)
-                .send()
-                .await
-                .expect("the ingest queue answers");
-            let messages = received.messages.unwrap_or_default();
-            if messages.is_empty() {
-                return handled;
-            }
-            for message in messages {
-                let outcome = self
-                    .ingestor
-                    .handle_message(
-                        message.message_id().unwrap_or_default(),
-                        message.body().unwrap_or_default(),
-                        1,
-                    )
-                    .await;
-                assert_ne!(outcome, MessageOutcome::Retry, "ingest asked for a retry");
-                self.local
-                    .sqs
-                    .delete_message()
-                    .queue_url(&self.local.ingest_queue_url)
-                    .receipt_handle(message.receipt_handle().unwrap_or_default())
-                    .send()
-                    .await
-                    .expect("the message is deleted");
-                handled += 1;
-            }
-        }
+        self.drain(&self.local.ingest_queue_url, |id, body| async move {
+            let outcome = self.ingestor.handle_message(&id, &body, 1).await;
+            assert_ne!(outcome, MessageOutcome::Retry, "ingest asked for a retry");
+        })
+        .await
     }
 }

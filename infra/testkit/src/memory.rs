@@ -158,19 +158,7 @@ impl MemoryStack {
     pub async fn sms_fixture(&self) -> (Fixture, String) {
         let fixture = self.fixture().await;
         self.run_ingest().await;
-        let (status, body) = self
-            .call(
-                axum::http::Method::PUT,
-                &format!(
-                    "/api/workspaces/{}/assistants/{}/sms",
-                    fixture.ws(),
-                    fixture.private_assistant
-                ),
-                Some(fixture.key("owner")),
-                Some(crate::sms::demo_settings()),
-            )
-            .await;
-        assert_eq!(status, axum::http::StatusCode::OK, "{body}");
+        self.set_up_sms(&fixture, &fixture.private_assistant).await;
         let assistant = fixture.private_assistant.clone();
         (fixture, assistant)
     }

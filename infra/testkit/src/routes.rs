@@ -643,6 +643,25 @@ pub fn routes() -> Vec<Route> {
             once: false,
         },
         Route {
+            name: "erase an SMS texter",
+            method: Method::DELETE,
+            // E.164 in the path, its + URL-encoded.
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/assistants/{}/sms/contacts/%2B15550107777",
+                    f.ws(),
+                    f.private_assistant
+                )
+            },
+            body: None,
+            statuses: [204, 204, 403, 404, 404],
+            // A number never seen: the assistant, then what is kept under
+            // the number's name and its two kinds of limit window, looked
+            // for at once.
+            round_trips: [4, 4, 2, 2, 1],
+            once: false,
+        },
+        Route {
             name: "start a conversation",
             method: Method::POST,
             path: |f| format!("/api/workspaces/{}/conversations", f.ws()),

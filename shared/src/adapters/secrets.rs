@@ -2,11 +2,14 @@
 //! needed (`on_first_use`): never through a Lambda environment variable,
 //! which anyone who may read the function's configuration can read.
 
+use crate::domain::sms::ContactKeys;
 use crate::domain::widget_token::{MIN_KEY_BYTES, WidgetTokens};
-use crate::ports::ProviderError;
+use crate::ports::{ProviderError, StoreError};
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 use secrecy::{ExposeSecret, SecretString};
+use std::future::Future;
+use std::pin::Pin;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
@@ -120,6 +123,45 @@ pub async fn widget_tokens(client: &Client, id: &str) -> Result<WidgetTokens, Se
     let secret = read_secret(client, id).await?;
     let key: Vec<u8> = secret.expose_secret().as_bytes().to_vec();
     WidgetTokens::new(key.into()).ok_or_else(|| SecretError::TooShort { id: id.to_owned() })
+}
+
+/// The key that names texters in the table (see
+/// `domain::sms::contact_key`), as the secret `id` holds it.
+pub async fn contact_keys(client: &Client, id: &str) -> Result<ContactKeys, SecretError> {
+    let secret = read_secret(client, id).await?;
+    let key: Vec<u8> = secret.expose_secret().as_bytes().to_vec();
+    ContactKeys::new(key.into()).ok_or_else(|| SecretError::TooShort { id: id.to_owned() })
+}
+
+type LoadContactKeys =
+    Pin<Box<dyn Future<Output = Result<ContactKeys, StoreError>> + Send + 'static>>;
+
+/// What reads the texters' key for a store when a request first needs it
+/// (`DynamoStore::with_contact_keys_on_first_use`); the client is made
+/// then too, not at cold start.
+pub fn contact_keys_loader(
+    aws: &aws_config::SdkConfig,
+    id: String,
+) -> impl Fn() -> LoadContactKeys + Send + Sync + 'static {
+    let aws = aws.clone();
+    move || {
+        let (aws, id) = (aws.clone(), id.clone());
+        Box::pin(async move { Ok(contact_keys(&Client::new(&aws), &id).await?) })
+    }
+}
+
+/// A store that cannot name texters cannot serve them: a throttled or
+/// unreachable secret store is worth another try, a missing or short
+/// secret is the deployment's bug.
+impl From<SecretError> for StoreError {
+    fn from(error: SecretError) -> Self {
+        match error {
+            SecretError::Unreadable {
+                transient: true, ..
+            } => Self::Transient(Box::new(error)),
+            _ => Self::Permanent(Box::new(error)),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
-//! Cascading deletes done in the background: a deleted assistant, project
-//! or conversation disappears at once, and what hangs off it is removed
+//! Cascading deletes done in the background: a deleted assistant, project,
+//! conversation or SMS channel disappears at once, and what hangs off it is removed
 //! here, off the request path.
 
 use crate::domain::access::AccessTarget;
+use crate::domain::time::Timestamp;
 use crate::jobs::{CleanupJob, Job, MessageOutcome};
 use crate::ports::{CascadeStore, StoreError};
 
@@ -20,6 +21,14 @@ pub async fn run(store: &dyn CascadeStore, job: &CleanupJob) -> Result<usize, St
         CleanupJob::ConversationDeleted {
             conversation_id, ..
         } => return store.purge_conversation(conversation_id).await,
+        CleanupJob::SmsChannelDeleted {
+            assistant_id,
+            deleted_at_ms,
+            ..
+        } => {
+            let deleted_at = Timestamp::from_millis(*deleted_at_ms);
+            return store.forget_sms_texters(assistant_id, deleted_at).await;
+        }
     };
     store.delete_children(workspace_id, &target).await
 }

@@ -257,7 +257,7 @@ impl ReplyWorker {
                 .decide_reply(
                     assistant,
                     &inbound.message_sid,
-                    &config.limits.texter_windows(&inbound.from, now),
+                    &config.limits.texter_windows(&inbound.texter, now),
                     &config.limits.assistant_window(now),
                     now,
                 )
@@ -323,7 +323,7 @@ impl ReplyWorker {
         if self.opted_out_now(config, inbound).await? {
             return Ok(Replied::OverLimit(limit));
         }
-        let notice = SmsLimits::notice_window(&inbound.from, now);
+        let notice = SmsLimits::notice_window(&inbound.texter, now);
         if self
             .store
             .count_sms_use(&config.assistant_id, &[notice])

@@ -12,6 +12,7 @@ pub mod member;
 pub mod passage;
 pub mod policy;
 pub mod project;
+pub mod redaction;
 pub mod role;
 pub mod sms;
 pub mod time;

@@ -1,5 +1,6 @@
 //! `/api/workspaces/{ws}/assistants/{id}/sms[...]`: the seed's SMS
-//! configuration, credential test and analytics, for owners and admins.
+//! configuration, credential test and analytics, and a texter's erasure,
+//! for owners and admins.
 //! Every answer is in the seed's `{"data": ...}` envelope.
 
 use super::body::JsonBody;
@@ -11,14 +12,16 @@ use crate::app::guard;
 use crate::app::sms_config::{self, CredentialReport};
 use crate::domain::fields::FieldErrors;
 use crate::domain::ids::AssistantId;
-use crate::domain::sms::{AnalyticsPeriod, Credentials, SmsConfig, SmsSettings};
+use crate::domain::sms::{AnalyticsPeriod, Credentials, PhoneNumber, SmsConfig, SmsSettings};
 use crate::domain::time::Timestamp;
+use crate::jobs::CleanupJob;
 use axum::Json;
 use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use serde::Serialize;
+use std::time::Duration;
 
 pub fn routes() -> Router<SmsState> {
     Router::new()
@@ -34,7 +37,16 @@ pub fn routes() -> Router<SmsState> {
             "/api/workspaces/{workspace_id}/assistants/{assistant_id}/sms/analytics",
             get(analytics),
         )
+        .route(
+            "/api/workspaces/{workspace_id}/assistants/{assistant_id}/sms/contacts/{phone_number}",
+            delete(erase_contact),
+        )
 }
+
+/// How long a deleted channel's cleanup waits: past the route's deadline,
+/// so a delete cut short is finished by it, and one that never happened
+/// leaves a job that finds the channel and does nothing.
+const DELETE_SETTLE: Duration = Duration::from_secs(60);
 
 const MANAGE_ONLY: &str = "only owners and admins can manage an assistant's SMS channel";
 
@@ -178,11 +190,46 @@ async fn delete_config(
     ApiPath((_, assistant_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let id = managed(&state, &member, &assistant_id).await?;
+    // Its texters go with it, in the background: the job is queued first
+    // (see DELETE_SETTLE), and finds them all, however many. A channel
+    // that was never there (a 404) leaves a job with nobody to forget.
+    let forget = CleanupJob::SmsChannelDeleted {
+        workspace_id: member.workspace.id.clone(),
+        assistant_id: id.clone(),
+        deleted_at_ms: state.clock.timestamp().millis(),
+    };
+    state
+        .cleanup
+        .enqueue_delayed(&forget, DELETE_SETTLE)
+        .await?;
     state
         .sms
         .delete_sms_config(&member.workspace.id, &id)
         .await?;
     tracing::info!(assistant_id = %id, "SMS configuration deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Erases one texter of the assistant (`DELETE .../sms/contacts/{phone}`):
+/// every conversation their texts started, every text, reply and record
+/// of their number, at once. Only an opt-out survives, as a keyed name, so
+/// STOP is still honoured. Works with or without a channel configured
+/// (a deleted channel's texters are there until its cleanup has run), and
+/// answers 204 for a number never seen: erasing twice is erasing once.
+async fn erase_contact(
+    State(state): State<SmsState>,
+    member: Member,
+    ApiPath((_, assistant_id, phone_number)): ApiPath<(String, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let id = managed(&state, &member, &assistant_id).await?;
+    let phone = PhoneNumber::parse(&phone_number).ok_or_else(|| {
+        ApiError::invalid(FieldErrors::single(
+            "phoneNumber",
+            "must be an E.164 number, like +15551234567 (URL-encoded: %2B15551234567)",
+        ))
+    })?;
+    let removed = state.sms.erase_texter(&id, &phone).await?;
+    tracing::info!(assistant_id = %id, removed, "an SMS texter was erased");
     Ok(StatusCode::NO_CONTENT)
 }
 

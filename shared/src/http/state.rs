@@ -88,6 +88,8 @@ pub struct SmsState {
     pub public_base_url: String,
     /// What analytics counts a period back from.
     pub clock: Arc<dyn Clock>,
+    /// Where a deleted channel's texters are handed to be forgotten.
+    pub cleanup: Arc<dyn JobQueue<CleanupJob>>,
 }
 
 /// The chat function: conversations on every channel, and answers.
@@ -259,6 +261,7 @@ impl Backends {
             gateway: Arc::clone(&self.sms.gateway),
             public_base_url: self.sms.public_base_url.clone(),
             clock: Arc::clone(&self.sms.clock),
+            cleanup: Arc::clone(&self.cleanup),
         }
     }
 

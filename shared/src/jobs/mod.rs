@@ -74,6 +74,13 @@ pub enum CleanupJob {
         workspace_id: WorkspaceId,
         conversation_id: ConversationId,
     },
+    /// Forget the texters of an assistant's SMS channel deleted at
+    /// `deleted_at_ms` (milliseconds since the epoch).
+    SmsChannelDeleted {
+        workspace_id: WorkspaceId,
+        assistant_id: AssistantId,
+        deleted_at_ms: i64,
+    },
 }
 
 impl Job for CleanupJob {}

@@ -14,7 +14,8 @@ use super::widget_store::Admission;
 use crate::domain::conversation::{Channel, Conversation, MessageRef, Usage, title_from};
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, WorkspaceId};
 use crate::domain::sms::{
-    Keyword, MessageSid, PhoneNumber, SmsConfig, SmsLimit, SmsTraffic, SmsWindow, continues_session,
+    Keyword, MessageSid, PhoneNumber, SmsConfig, SmsLimit, SmsTraffic, SmsWindow, TexterKey,
+    continues_session,
 };
 use crate::domain::time::Timestamp;
 use async_trait::async_trait;
@@ -108,7 +109,9 @@ impl InboundSms {
         }
     }
 
-    pub fn plan(&self, texter: &TexterState) -> InboundPlan {
+    /// The plan for this text from a texter in `texter`'s state, whom the
+    /// table names `key`.
+    pub fn plan(&self, texter: &TexterState, key: TexterKey) -> InboundPlan {
         let now = self.received_at;
         let mut next = texter.clone();
         next.last_seen_at = Some(now);
@@ -159,6 +162,7 @@ impl InboundSms {
             record: InboundRecord {
                 message_sid: self.message_sid.clone(),
                 from: self.from.clone(),
+                texter: key,
                 keyword: self.keyword,
                 conversation_id: next.conversation.clone().filter(|_| joins.is_some()),
                 message_id,
@@ -176,11 +180,14 @@ impl InboundSms {
 
     /// The plan when the texter's previous text is already being answered
     /// on its own: this one starts a burst of its own.
-    pub fn plan_alone(&self, texter: &TexterState) -> InboundPlan {
-        self.plan(&TexterState {
-            burst: None,
-            ..texter.clone()
-        })
+    pub fn plan_alone(&self, texter: &TexterState, key: TexterKey) -> InboundPlan {
+        self.plan(
+            &TexterState {
+                burst: None,
+                ..texter.clone()
+            },
+            key,
+        )
     }
 
     fn joins_burst(&self, burst: &Burst) -> bool {
@@ -218,6 +225,8 @@ pub enum Decided {
 pub struct InboundRecord {
     pub message_sid: MessageSid,
     pub from: PhoneNumber,
+    /// The texter as the table names them (the limits count them so).
+    pub texter: TexterKey,
     pub keyword: Option<Keyword>,
     /// The conversation it joined and its message there; keywords join none
     /// (they are never shown to the model, not even as history).
@@ -467,6 +476,18 @@ pub trait SmsStore: Send + Sync {
         status: &str,
         error_code: Option<u32>,
     ) -> Result<(), StoreError>;
+
+    /// Erases one texter: the conversations their texts started (with
+    /// every text, reply and outbound record in them), their keywords'
+    /// records, their limit windows and their place among the texters
+    /// seen. Only an opt-out survives, as the keyed name of a number that
+    /// said STOP, so it is still honoured. Idempotent (a texter never seen
+    /// erases nothing); returns how many records went.
+    async fn erase_texter(
+        &self,
+        assistant: &AssistantId,
+        phone: &PhoneNumber,
+    ) -> Result<usize, StoreError>;
 
     /// Traffic over the `days` days up to `now` (today included): the
     /// days' counters, the texters seen since the first day began, and

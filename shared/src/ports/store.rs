@@ -374,4 +374,19 @@ pub trait CascadeStore: Send + Sync {
     /// (a conflict) for one that is not deleted. Idempotent; returns how
     /// many records went.
     async fn purge_conversation(&self, id: &ConversationId) -> Result<usize, StoreError>;
+
+    /// What deleting an assistant's SMS channel at `deleted_at` leaves:
+    /// every texter erased as
+    /// [`SmsStore::erase_texter`](super::SmsStore::erase_texter) erases one
+    /// (opt-outs kept as keyed names; the anonymous day counts stay).
+    /// Nothing while a channel set up before `deleted_at` is still there (a
+    /// delete that did not happen); on a channel set up again since, the
+    /// texters seen since are kept (see
+    /// [`forget_texters_before`](crate::domain::sms::forget_texters_before)).
+    /// Idempotent; returns how many records went.
+    async fn forget_sms_texters(
+        &self,
+        assistant: &AssistantId,
+        deleted_at: Timestamp,
+    ) -> Result<usize, StoreError>;
 }

@@ -148,6 +148,7 @@ fn environment(
             ("DOCUMENTS_BUCKET", names.bucket.clone()),
             ("SMS_KEY_ID", names.sms_key_alias.clone()),
             ("WIDGET_SIGNING_SECRET_ARN", names.widget_secret.clone()),
+            ("CONTACT_KEY_SECRET_ARN", names.contact_secret.clone()),
             (
                 "INGEST_DEAD_LETTER_QUEUE_ARN",
                 format!(

@@ -24,7 +24,7 @@ use shared::app::sms_config;
 use shared::app::sms_webhook::SmsWebhook;
 use shared::domain::assistant::AssistantChanges;
 use shared::domain::project::ProjectChanges;
-use shared::domain::sms::{Credentials, PhoneNumber};
+use shared::domain::sms::{ContactKeys, Credentials, PhoneNumber};
 use shared::http::{WebhookState, sms_webhook_router};
 use shared::jobs::MessageOutcome;
 use shared::ports::{
@@ -366,7 +366,7 @@ fn counted_store(
             .interceptor(counter.clone())
             .build(),
     );
-    Arc::new(DynamoStore::new(dynamo, table))
+    Arc::new(DynamoStore::new(dynamo, table).with_contact_keys(ContactKeys::random()))
 }
 
 /// Every job on the reply queue, handed to `worker` as the event source

@@ -5,7 +5,7 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use cleanup_worker::handle_batch;
 use shared::adapters::memory::Fault;
 use shared::domain::access::AccessTarget;
-use shared::ports::{AssistantStore, CascadeStore, GrantStore};
+use shared::ports::{AssistantStore, CascadeStore, GrantStore, SmsStore};
 use testkit::MemoryStack;
 use testkit::events::{EVENT_ASSISTANT, EVENT_CONVERSATION, EVENT_WORKSPACE, event_files};
 
@@ -69,6 +69,37 @@ async fn a_deleted_conversations_messages_are_purged_and_the_message_acknowledge
         0,
         "nothing is left of it"
     );
+}
+
+#[tokio::test]
+async fn a_deleted_sms_channels_texters_are_forgotten_and_the_message_acknowledged() {
+    let stack = MemoryStack::start().await;
+    let (fixture, assistant) = stack.sms_fixture().await;
+    let sid = testkit::sms::message_sid();
+    let (status, _) = stack
+        .sms
+        .text(
+            &assistant,
+            &sid,
+            testkit::sms::TEXTER,
+            "Anyone there at all?",
+        )
+        .await;
+    assert_eq!(status, 200);
+    stack.run_replies().await;
+    assert!(stack.store.audit_dump().contains(testkit::sms::TEXTER));
+    let ws = shared::domain::ids::WorkspaceId::parse(fixture.ws()).unwrap();
+    let id = shared::domain::ids::AssistantId::parse(&assistant).unwrap();
+    stack.store.delete_sms_config(&ws, &id).await.unwrap();
+    let json = event("sms-channel-deleted.json")
+        .replace(EVENT_WORKSPACE, fixture.ws())
+        .replace(EVENT_ASSISTANT, &assistant);
+    let sqs: SqsEvent = serde_json::from_str(&json).unwrap();
+    let response = handle_batch(stack.store.as_ref(), sqs).await;
+    assert!(response.batch_item_failures.is_empty());
+    let left = stack.store.audit_dump();
+    assert!(!left.contains(testkit::sms::TEXTER));
+    assert!(!left.contains("Anyone there at all?"));
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ mod chat_streaming;
 mod cleanup_events;
 mod connections_api;
 mod conversations_api;
+mod data_erasure;
 mod failures;
 mod fault_matrix;
 mod ingest_events;

@@ -21,6 +21,7 @@ async fn every_sms_api_event_reaches_its_route_and_answers_as_expected() {
         |stack| sms_router(stack.backends.sms()),
         &[
             Expected::new("delete-sms-config.json", 204, &[]),
+            Expected::new("erase-sms-contact.json", 204, &[]),
             Expected::new("get-sms-config.json", 200, &[("/data/enabled", "true")]),
             Expected::new("sms-analytics.json", 200, &[("/data/period", "\"30d\"")]),
             Expected::new("test-sms-credentials.json", 200, &[("/data/valid", "true")]),

@@ -4,6 +4,7 @@
 
 mod cascades;
 mod connections;
+mod data_erasure;
 mod direct_uploads;
 mod dynamo_store_contract;
 mod ingest_loop;

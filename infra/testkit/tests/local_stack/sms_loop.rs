@@ -13,7 +13,7 @@ use shared::http::{WebhookState, sms_webhook_router};
 use shared::ports::{SecretCipher, SecretContext};
 use std::sync::Arc;
 use testkit::TestStack;
-use testkit::sms::{AUTH_TOKEN, TEXTER, demo_settings, inbound_params, message_sid};
+use testkit::sms::{AUTH_TOKEN, TEXTER, inbound_params, message_sid};
 
 #[tokio::test]
 async fn kms_opens_a_sealed_token_only_under_the_context_it_was_sealed_with() {
@@ -45,19 +45,7 @@ async fn a_text_is_answered_from_the_project_and_the_token_is_in_no_stored_item(
     let stack = TestStack::start().await;
     let f = stack.fixture().await;
     stack.run_ingest().await;
-    let (status, body) = stack
-        .call(
-            Method::PUT,
-            &format!(
-                "/api/workspaces/{}/assistants/{}/sms",
-                f.ws(),
-                f.private_assistant
-            ),
-            Some(f.key("owner")),
-            Some(demo_settings()),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    stack.set_up_sms(&f, &f.private_assistant).await;
 
     let queue = Arc::new(shared::adapters::sqs::SqsQueue::new(
         stack.local.sqs.clone(),

@@ -7,7 +7,8 @@ use super::codec;
 use super::keys::{self, SortKey};
 use super::{BATCH_WRITE_MAX, DynamoStore, key};
 use crate::domain::access::AccessTarget;
-use crate::domain::ids::{ConversationId, WorkspaceId};
+use crate::domain::ids::{AssistantId, ConversationId, WorkspaceId};
+use crate::domain::time::Timestamp;
 use crate::ports::{CascadeStore, StoreError};
 use async_trait::async_trait;
 
@@ -92,5 +93,13 @@ impl CascadeStore for DynamoStore {
 
     async fn purge_conversation(&self, id: &ConversationId) -> Result<usize, StoreError> {
         self.purge(id).await
+    }
+
+    async fn forget_sms_texters(
+        &self,
+        assistant: &AssistantId,
+        deleted_at: Timestamp,
+    ) -> Result<usize, StoreError> {
+        self.forget_channel_texters(assistant, deleted_at).await
     }
 }

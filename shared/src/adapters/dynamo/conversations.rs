@@ -11,7 +11,9 @@ use crate::adapters::contention::WRITE_ATTEMPTS;
 use crate::domain::conversation::{
     Channel, Conversation, Message, MessageRef, MessageStatus, Role, Source, Usage,
 };
-use crate::domain::ids::{AssistantId, ConversationId, MessageId, UserId, WorkspaceId};
+use crate::domain::ids::{
+    AssistantId, ConversationId, MessageId, UserId, WidgetSessionId, WorkspaceId,
+};
 use crate::domain::member::Email;
 use crate::domain::sms::PhoneNumber;
 use crate::domain::time::Timestamp;
@@ -269,7 +271,19 @@ impl DynamoStore {
         &self,
         conversation: &Conversation,
     ) -> Vec<TransactWriteItem> {
-        std::iter::once(self.put_fresh(conversation_item(conversation)))
+        self.new_conversation_items_with(conversation, [])
+    }
+
+    /// As [`Self::new_conversation_items`], with more on the conversation's
+    /// own item (what deleting it must find).
+    pub(super) fn new_conversation_items_with(
+        &self,
+        conversation: &Conversation,
+        more: impl IntoIterator<Item = (String, AttributeValue)>,
+    ) -> Vec<TransactWriteItem> {
+        let mut meta = conversation_item(conversation);
+        meta.extend(more);
+        std::iter::once(self.put_fresh(meta))
             .chain(
                 listing_items(conversation)
                     .into_iter()
@@ -331,7 +345,8 @@ impl DynamoStore {
             let mut contact_index = None;
             let mut seen_index = None;
             if let Some(phone) = &conversation.contact {
-                let (cpk, csk) = keys::contact(&conversation.assistant_id, phone.as_str());
+                let name = self.texter_key(phone).await?;
+                let (cpk, csk) = keys::contact(&conversation.assistant_id, &name);
                 let texter = self.get(cpk.clone(), csk.clone()).await?;
                 let current = texter
                     .as_ref()
@@ -351,8 +366,7 @@ impl DynamoStore {
                         .as_ref()
                         .and_then(|t| codec::optional_timestamp(t, "lastSeenAt"))
                     {
-                        let (spk, ssk) =
-                            keys::texter_seen(&conversation.assistant_id, seen, phone.as_str());
+                        let (spk, ssk) = keys::texter_seen(&conversation.assistant_id, seen, &name);
                         items.push(self.update_item(UpdateSpec {
                             key: key(spk, ssk),
                             expression: "REMOVE lastMessageAt",
@@ -461,18 +475,117 @@ impl DynamoStore {
             let sk = codec::text(item, keys::SK)?.to_owned();
             let pk = codec::text(item, keys::PK)?.to_owned();
             if sk == "META" {
-                meta = Some(key(pk, sk));
+                meta = Some((key(pk, sk), item));
             } else {
                 doomed.push(key(pk, sk));
             }
         }
+        // What the channels recorded beside the messages goes first, while
+        // the messages that lead to it are still there for a rerun.
+        let mut beside = 0;
+        if let Some((_, item)) = &meta {
+            beside = self.purge_channel_records(item, &items).await?;
+        }
         for chunk in doomed.chunks(BATCH_WRITE_MAX) {
             self.batch_delete(chunk.to_vec()).await?;
         }
-        if let Some(meta) = meta {
+        if let Some((meta, item)) = meta {
+            // The texter's note of the conversation goes last: a purge
+            // that stops half way is found again from it.
+            let note = match codec::optional_text(item, "texterNote") {
+                Some(note) => {
+                    let assistant = codec::parsed(item, "assistantId", AssistantId::parse)?;
+                    Some(key(keys::sms_partition(&assistant), note))
+                }
+                None => None,
+            };
             self.batch_delete(vec![meta]).await?;
+            if let Some(note) = note {
+                beside += 1;
+                self.batch_delete(vec![note]).await?;
+            }
         }
-        Ok(items.len())
+        Ok(items.len() + beside)
+    }
+
+    /// A conversation gone whole, deleted already or not: marked and
+    /// unlisted in one write, then purged. What erasing a person does to
+    /// each conversation they started. Answers how many records went.
+    pub(super) async fn erase_conversation(
+        &self,
+        id: &ConversationId,
+    ) -> Result<usize, StoreError> {
+        let (pk, sk) = keys::conversation(id);
+        let Some(item) = self.get(pk, sk).await? else {
+            return Ok(0);
+        };
+        let conversation = conversation_from(&item)?;
+        let listings = listing_keys(&conversation);
+        let unlisted = listings.len();
+        if is_deleted(&item) {
+            self.batch_delete(listings).await?;
+        } else {
+            let mut items = vec![self.mark_deleted(id)];
+            items.extend(listings.into_iter().map(|k| self.delete_key(k)));
+            match self
+                .transact(items, |_| StoreError::NotFound("conversation"))
+                .await
+            {
+                // Deleted meanwhile: unlisted by whoever did it.
+                Ok(()) | Err(StoreError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(unlisted + self.purge(id).await?)
+    }
+
+    /// A deleted conversation's records outside its partition: for SMS,
+    /// each text's inbound record, its reply and the reply's outbound
+    /// messages (numbers and bodies, all of them); for the widget, the
+    /// session (the page it came from, what the visitor said of itself).
+    /// Answers how many keys it deleted.
+    async fn purge_channel_records(
+        &self,
+        meta: &Item,
+        items: &[Item],
+    ) -> Result<usize, StoreError> {
+        let assistant = codec::parsed(meta, "assistantId", AssistantId::parse)?;
+        let mut doomed: Vec<Item> = Vec::new();
+        if let Some(session) =
+            codec::optional_text(meta, "widgetSession").and_then(|id| WidgetSessionId::parse(&id))
+        {
+            let (pk, sk) = keys::widget_session(&assistant, &session);
+            doomed.push(key(pk, sk));
+        }
+        let texts: Vec<String> = items
+            .iter()
+            .filter_map(|item| codec::optional_text(item, "smsSid"))
+            .collect();
+        let replies: Vec<Item> = texts
+            .iter()
+            .map(|sid| {
+                let (pk, sk) = keys::reply(&assistant, sid);
+                key(pk, sk)
+            })
+            .collect();
+        for reply in self.batch_get(replies.clone()).await? {
+            let parts: usize = codec::number(&reply, "partCount").unwrap_or(0);
+            for i in 0..parts {
+                if let Some(sid) = codec::optional_text(&reply, &format!("part{i}Sid")) {
+                    let (pk, sk) = keys::outbound_sms(&assistant, &sid);
+                    doomed.push(key(pk, sk));
+                }
+            }
+        }
+        doomed.extend(replies);
+        doomed.extend(texts.iter().map(|sid| {
+            let (pk, sk) = keys::inbound_sms(&assistant, sid);
+            key(pk, sk)
+        }));
+        for chunk in doomed.chunks(BATCH_WRITE_MAX) {
+            self.batch_delete(chunk.to_vec()).await?;
+        }
+        Ok(doomed.len())
     }
 }
 

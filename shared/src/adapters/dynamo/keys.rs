@@ -21,8 +21,10 @@
 //! | SMS configuration | `SMS#{ast}`      | `CONFIG`                    |               |                 |
 //! | number -> assistant | `PHONE#{e164}` | `PHONE`                     |               |                 |
 //! | inbound SMS       | `SMS#{ast}`      | `IN#{MessageSid}`           |               |                 |
-//! | texter            | `SMS#{ast}`      | `CONTACT#{sha256(phone)}`   |               |                 |
-//! | texter, by when last seen | `SMSSEEN#{ast}` | `{ms:015}#{sha256(phone)}` |      |                 |
+//! | texter            | `SMS#{ast}`      | `CONTACT#{hmac(phone)}`     |               |                 |
+//! | texter's conversation | `SMS#{ast}`  | `CONTACT#{hmac(phone)}#CONV#{id}` |         |                 |
+//! | texter's keyword  | `SMS#{ast}`      | `CONTACT#{hmac(phone)}#KW#{MessageSid}` |     |                 |
+//! | texter, by when last seen | `SMSSEEN#{ast}` | `{ms:015}#{hmac(phone)}` |        |                 |
 //! | reply             | `SMS#{ast}`      | `REPLY#{MessageSid}`        |               |                 |
 //! | outbound SMS      | `SMS#{ast}`      | `OUT#{MessageSid}`          |               |                 |
 //! | day of traffic    | `SMS#{ast}`      | `DAY#{days since epoch}`    |               |                 |
@@ -101,6 +103,7 @@ use crate::domain::ids::{
     WidgetSessionId, WorkspaceId,
 };
 use crate::domain::member::Email;
+use crate::domain::sms::TexterKey;
 use crate::domain::time::Timestamp;
 
 pub const PK: &str = "PK";
@@ -401,19 +404,11 @@ pub fn inbound_sms(assistant: &AssistantId, sid: &str) -> (String, String) {
     (sms_partition(assistant), format!("IN#{sid}"))
 }
 
-/// A texter's number, hashed: phone numbers stay out of keys (and so out of
-/// anything that logs keys).
-pub fn contact_hash(phone: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(phone.as_bytes());
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn contact(assistant: &AssistantId, phone: &str) -> (String, String) {
-    (
-        sms_partition(assistant),
-        format!("CONTACT#{}", contact_hash(phone)),
-    )
+/// A texter, by the keyed name the store gives their number (see
+/// `domain::sms::contact_key`): numbers stay out of keys, and the table
+/// alone cannot give them back.
+pub fn contact(assistant: &AssistantId, texter: &TexterKey) -> (String, String) {
+    (sms_partition(assistant), texter_prefix(texter))
 }
 
 /// The partition of an assistant's texters sorted by when each last texted:
@@ -422,16 +417,46 @@ pub fn texters_seen(assistant: &AssistantId) -> String {
     format!("SMSSEEN#{assistant}")
 }
 
+/// Where everything kept under a texter's name begins in the SMS
+/// partition: their item, then their notes (below).
+pub fn texter_prefix(texter: &TexterKey) -> String {
+    format!("{CONTACT_PREFIX}{}", texter.as_str())
+}
+
+/// Where the texters' items and notes begin in the SMS partition.
+pub const CONTACT_PREFIX: &str = "CONTACT#";
+
+/// A texter's note of a conversation their text started.
+pub fn texter_conversation(
+    assistant: &AssistantId,
+    texter: &TexterKey,
+    conversation: &ConversationId,
+) -> (String, String) {
+    (
+        sms_partition(assistant),
+        format!("{}#CONV#{conversation}", texter_prefix(texter)),
+    )
+}
+
+/// A texter's note of a compliance keyword they sent (keywords join no
+/// conversation, so only this finds their records).
+pub fn texter_keyword(assistant: &AssistantId, texter: &TexterKey, sid: &str) -> (String, String) {
+    (
+        sms_partition(assistant),
+        format!("{}#KW#{sid}", texter_prefix(texter)),
+    )
+}
+
 /// Where the texters seen at or after `at` begin in [`texters_seen`].
 pub fn seen_from(at: Timestamp) -> String {
     format!("{:015}", at.millis())
 }
 
 /// A texter's one item in [`texters_seen`], moved each time they text.
-pub fn texter_seen(assistant: &AssistantId, at: Timestamp, phone: &str) -> (String, String) {
+pub fn texter_seen(assistant: &AssistantId, at: Timestamp, texter: &TexterKey) -> (String, String) {
     (
         texters_seen(assistant),
-        format!("{}#{}", seen_from(at), contact_hash(phone)),
+        format!("{}#{}", seen_from(at), texter.as_str()),
     )
 }
 

@@ -9,6 +9,7 @@ mod connections;
 mod conversations;
 mod counters;
 mod documents;
+mod erasure;
 mod grants;
 mod keys;
 mod projects;
@@ -23,6 +24,7 @@ mod workspaces;
 mod tests;
 
 use super::contention::WriteFailure;
+use crate::domain::sms::{ContactKeys, PhoneNumber, TexterKey};
 use crate::ports::StoreError;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -31,6 +33,9 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, CancellationReason, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -45,13 +50,74 @@ const BATCH_GET_MAX: usize = 100;
 pub struct DynamoStore {
     client: Client,
     table: String,
+    contact_keys: ContactKeySource,
 }
+
+type LoadKeys = Arc<
+    dyn Fn() -> Pin<Box<dyn Future<Output = Result<ContactKeys, StoreError>> + Send>> + Send + Sync,
+>;
+
+/// Where the store gets the key that names texters (see
+/// `domain::sms::contact_key`): given, read when first needed (once per
+/// container), or, for a function that never touches texters, none.
+#[derive(Clone)]
+enum ContactKeySource {
+    None,
+    Given(Arc<ContactKeys>),
+    OnFirstUse(Arc<tokio::sync::OnceCell<ContactKeys>>, LoadKeys),
+}
+
+impl std::fmt::Debug for ContactKeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::None => "None",
+            Self::Given(_) => "Given",
+            Self::OnFirstUse(..) => "OnFirstUse",
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("this store was built without the key that names texters")]
+struct NoContactKeys;
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
             table: table.into(),
+            contact_keys: ContactKeySource::None,
+        }
+    }
+
+    /// The same store, naming texters with `keys`.
+    pub fn with_contact_keys(mut self, keys: ContactKeys) -> Self {
+        self.contact_keys = ContactKeySource::Given(Arc::new(keys));
+        self
+    }
+
+    /// The same store, naming texters with the keys `load` reads, when a
+    /// request first needs them (and again after a read that failed).
+    pub fn with_contact_keys_on_first_use<F, Fut>(mut self, load: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<ContactKeys, StoreError>> + Send + 'static,
+    {
+        self.contact_keys = ContactKeySource::OnFirstUse(
+            Arc::new(tokio::sync::OnceCell::new()),
+            Arc::new(move || Box::pin(load())),
+        );
+        self
+    }
+
+    /// What the table names this texter.
+    async fn texter_key(&self, phone: &PhoneNumber) -> Result<TexterKey, StoreError> {
+        match &self.contact_keys {
+            ContactKeySource::None => Err(StoreError::Permanent(Box::new(NoContactKeys))),
+            ContactKeySource::Given(keys) => Ok(keys.texter(phone)),
+            ContactKeySource::OnFirstUse(cell, load) => {
+                Ok(cell.get_or_try_init(|| load()).await?.texter(phone))
+            }
         }
     }
 }

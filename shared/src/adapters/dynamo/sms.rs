@@ -15,7 +15,7 @@ use crate::domain::conversation::{Message, MessageRef, Role};
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, WorkspaceId};
 use crate::domain::sms::{
     AccountSid, DayCounts, Keyword, MessageSid, PhoneNumber, SmsConfig, SmsLimit, SmsLimits,
-    SmsTraffic, day_of, period_days,
+    SmsTraffic, TexterKey, day_of, period_days,
 };
 use crate::domain::time::Timestamp;
 use crate::ports::{
@@ -143,6 +143,7 @@ pub(super) fn inbound_from(item: &Item) -> Result<InboundRecord, StoreError> {
     Ok(InboundRecord {
         message_sid: codec::parsed(item, "messageSid", MessageSid::parse)?,
         from: codec::parsed(item, "from", PhoneNumber::parse)?,
+        texter: codec::parsed(item, "texterKey", TexterKey::parse)?,
         keyword: codec::optional_text(item, "keyword").and_then(|k| Keyword::parse(&k)),
         conversation_id: codec::optional_text(item, "conversationId")
             .and_then(|c| ConversationId::parse(&c)),
@@ -283,6 +284,7 @@ impl DynamoStore {
         item.extend([
             ("messageSid".to_owned(), s(inbound.message_sid.as_str())),
             ("from".to_owned(), s(inbound.from.as_str())),
+            ("texterKey".to_owned(), s(record.texter.as_str())),
             ("receivedAt".to_owned(), time(record.received_at)),
             (
                 "optedOut".to_owned(),
@@ -300,12 +302,17 @@ impl DynamoStore {
         item
     }
 
-    fn contact_item(&self, inbound: &InboundSms, texter: &TexterState, version: u64) -> Item {
-        let phone = inbound.from.as_str();
-        let (cpk, csk) = keys::contact(&inbound.assistant_id, phone);
+    /// The texter's item: no number in it, only the keyed name in its key.
+    fn contact_item(
+        &self,
+        inbound: &InboundSms,
+        name: &TexterKey,
+        texter: &TexterState,
+        version: u64,
+    ) -> Item {
+        let (cpk, csk) = keys::contact(&inbound.assistant_id, name);
         let mut item = key(cpk, csk);
         item.extend([
-            ("phone".to_owned(), s(phone)),
             (
                 "optedOut".to_owned(),
                 AttributeValue::Bool(texter.opted_out),
@@ -336,7 +343,8 @@ impl DynamoStore {
         alone: bool,
     ) -> Result<InboundOutcome, StoreError> {
         let assistant = &inbound.assistant_id;
-        let (cpk, csk) = keys::contact(assistant, inbound.from.as_str());
+        let name = self.texter_key(&inbound.from).await?;
+        let (cpk, csk) = keys::contact(assistant, &name);
         let contact = self.get(cpk, csk).await?;
         let version: u64 = contact
             .as_ref()
@@ -350,9 +358,9 @@ impl DynamoStore {
             joins,
             merges,
         } = if alone {
-            inbound.plan_alone(&texter)
+            inbound.plan_alone(&texter, name.clone())
         } else {
-            inbound.plan(&texter)
+            inbound.plan(&texter, name.clone())
         };
         let now = inbound.received_at;
         let mut items = vec![
@@ -361,13 +369,13 @@ impl DynamoStore {
                 "attribute_not_exists(PK)",
             ),
             self.put_if(
-                self.contact_item(inbound, &texter, version),
+                self.contact_item(inbound, &name, &texter, version),
                 "attribute_not_exists(PK) OR version = :version",
                 vec![(":version", n(version))],
             ),
         ];
         // The texter's place among those seen, moved to now.
-        let seen = |at: Timestamp| keys::texter_seen(assistant, at, inbound.from.as_str());
+        let seen = |at: Timestamp| keys::texter_seen(assistant, at, &name);
         let was = contact
             .as_ref()
             .and_then(|c| codec::optional_timestamp(c, "lastSeenAt"));
@@ -396,6 +404,10 @@ impl DynamoStore {
             }));
         }
         let merge_index = merges.as_ref().map(|_| items.len() - 1);
+        if inbound.keyword.is_some() {
+            let (kpk, ksk) = keys::texter_keyword(assistant, &name, inbound.message_sid.as_str());
+            items.push(self.put_fresh(key(kpk, ksk)));
+        }
         if let (Some(joins), Some(message_id)) = (&joins, &record.message_id) {
             let id = match joins {
                 Joins::Continues(id) => {
@@ -403,7 +415,15 @@ impl DynamoStore {
                     id
                 }
                 Joins::Starts(id) => {
-                    items.extend(self.new_conversation_items(&inbound.conversation(id)));
+                    // The texter's note of it, which erasing them finds;
+                    // the conversation names the note, which deleting it
+                    // takes along.
+                    let (npk, nsk) = keys::texter_conversation(assistant, &name, id);
+                    items.extend(self.new_conversation_items_with(
+                        &inbound.conversation(id),
+                        [("texterNote".to_owned(), s(nsk.clone()))],
+                    ));
+                    items.push(self.put_fresh(key(npk, nsk)));
                     id
                 }
             };
@@ -411,7 +431,10 @@ impl DynamoStore {
                 id: message_id.clone(),
                 ..Message::new(id, Role::User, inbound.body.clone(), now)
             };
-            items.push(self.put_item(message_item(&message), "attribute_not_exists(PK)"));
+            // The text it came as: what deleting the conversation erases.
+            let mut item = message_item(&message);
+            item.insert("smsSid".to_owned(), s(inbound.message_sid.as_str()));
+            items.push(self.put_item(item, "attribute_not_exists(PK)"));
         }
         self.transact(items, |i| match i {
             0 => StoreError::Conflict(DUPLICATE.into()),
@@ -577,7 +600,7 @@ impl DynamoStore {
         assistant: &AssistantId,
         phone: &PhoneNumber,
     ) -> Result<Option<Contact>, StoreError> {
-        let (pk, sk) = keys::contact(assistant, phone.as_str());
+        let (pk, sk) = keys::contact(assistant, &self.texter_key(phone).await?);
         Ok(self.get(pk, sk).await?.map(|item| Contact {
             phone: phone.clone(),
             opted_out: item
@@ -593,15 +616,14 @@ impl DynamoStore {
         assistant: &AssistantId,
         phone: &PhoneNumber,
     ) -> Result<(), StoreError> {
-        let (pk, sk) = keys::contact(assistant, phone.as_str());
+        let (pk, sk) = keys::contact(assistant, &self.texter_key(phone).await?);
         let update = self.update_item(UpdateSpec {
             key: key(pk, sk),
-            expression: "SET optedOut = :yes, phone = :phone, version = if_not_exists(version, :zero) + :one",
+            expression: "SET optedOut = :yes, version = if_not_exists(version, :zero) + :one",
             condition: None,
             names: &[],
             values: vec![
                 (":yes", AttributeValue::Bool(true)),
-                (":phone", s(phone.as_str())),
                 (":zero", n(0)),
                 (":one", n(1)),
             ],

@@ -443,6 +443,15 @@ impl SmsStore for DynamoStore {
         .map(|_| ())
     }
 
+    async fn erase_texter(
+        &self,
+        assistant: &AssistantId,
+        phone: &PhoneNumber,
+    ) -> Result<usize, StoreError> {
+        let name = self.texter_key(phone).await?;
+        self.erase_named(assistant, &name).await
+    }
+
     async fn traffic(
         &self,
         assistant: &AssistantId,

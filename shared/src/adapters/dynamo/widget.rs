@@ -244,7 +244,12 @@ impl WidgetStore for DynamoStore {
         let (session, conversation, welcome) = new.start();
         let (apk, ask) = keys::assistant(&conversation.workspace_id, &conversation.assistant_id);
         let mut items = vec![self.require_exists(key(apk, ask))];
-        items.extend(self.new_conversation_items(&conversation));
+        // The session is named on the conversation, so deleting the
+        // conversation finds it.
+        items.extend(self.new_conversation_items_with(
+            &conversation,
+            [("widgetSession".to_owned(), s(session.id.as_str()))],
+        ));
         if let Some(message) = &welcome {
             items.push(self.put_fresh(message_item(message)));
         }

@@ -161,6 +161,23 @@ impl ConversationTables {
         Ok(rated.clone())
     }
 
+    /// Deleted and unlisted, open or not: what erasing a person does to
+    /// each of their conversations. Answers how many listing records went,
+    /// counted as DynamoDB stores them.
+    pub(super) fn mark_erased(&mut self, id: &ConversationId) -> usize {
+        let Some(stored) = self.stored.get_mut(id) else {
+            return 0;
+        };
+        stored.deleted = true;
+        let unlisted = if stored.listed {
+            1 + usize::from(stored.conversation.created_by.is_some())
+        } else {
+            0
+        };
+        stored.listed = false;
+        unlisted
+    }
+
     /// Closes the session of the texter whose conversation this was.
     fn bury(&mut self, id: &ConversationId) -> Result<Conversation, StoreError> {
         let stored = self.open_mut(id)?;

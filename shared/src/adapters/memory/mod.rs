@@ -4,6 +4,7 @@
 mod blobs;
 mod cipher;
 mod conversations;
+mod erasure;
 mod faults;
 mod queue;
 mod sms;

@@ -6,8 +6,8 @@ use super::store::{MemoryStore, Tables};
 use crate::domain::conversation::{Conversation, Message, Role};
 use crate::domain::ids::{AssistantId, ConversationId, WorkspaceId};
 use crate::domain::sms::{
-    DayCounts, MessageSid, PhoneNumber, SmsConfig, SmsLimit, SmsTraffic, SmsWindow,
-    continues_session, day_of, delivery_rank, period_days,
+    ContactKeys, DayCounts, MessageSid, PhoneNumber, SmsConfig, SmsLimit, SmsLimits, SmsTraffic,
+    SmsWindow, TexterKey, continues_session, day_of, delivery_rank, period_days,
 };
 use crate::domain::time::Timestamp;
 use crate::ports::{
@@ -18,12 +18,15 @@ use async_trait::async_trait;
 use std::collections::HashMap;
 use std::time::Duration;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct SmsTables {
+    /// Names texters as the DynamoDB adapter does, under a key of this
+    /// store's own.
+    keys: ContactKeys,
     configs: HashMap<AssistantId, SmsConfig>,
     numbers: HashMap<PhoneNumber, AssistantId>,
     inbound: HashMap<(AssistantId, MessageSid), InboundRecord>,
-    contacts: HashMap<(AssistantId, PhoneNumber), TexterState>,
+    contacts: HashMap<(AssistantId, TexterKey), TexterState>,
     replies: HashMap<(AssistantId, MessageSid), Reply>,
     outbound: HashMap<(AssistantId, String), Delivery>,
     days: HashMap<(AssistantId, i64), DayCounts>,
@@ -31,10 +34,28 @@ pub(super) struct SmsTables {
     uses: HashMap<(AssistantId, String), u32>,
 }
 
+impl Default for SmsTables {
+    fn default() -> Self {
+        Self {
+            keys: ContactKeys::random(),
+            configs: HashMap::new(),
+            numbers: HashMap::new(),
+            inbound: HashMap::new(),
+            contacts: HashMap::new(),
+            replies: HashMap::new(),
+            outbound: HashMap::new(),
+            days: HashMap::new(),
+            uses: HashMap::new(),
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Delivery {
     status: String,
     error_code: Option<u32>,
+    /// The text whose reply it was.
+    inbound: MessageSid,
 }
 
 impl SmsTables {
@@ -79,13 +100,99 @@ impl SmsTables {
         phone: &PhoneNumber,
         conversation: &ConversationId,
     ) {
-        if let Some(texter) = self.contacts.get_mut(&(assistant.clone(), phone.clone()))
+        let key = (assistant.clone(), self.keys.texter(phone));
+        if let Some(texter) = self.contacts.get_mut(&key)
             && texter.conversation.as_ref() == Some(conversation)
         {
             texter.conversation = None;
             texter.last_message_at = None;
             texter.burst = None;
         }
+    }
+
+    /// A deleted conversation's texts, their replies and what was sent of
+    /// them: the cascade's share of the SMS channel.
+    pub(super) fn forget_conversation(&mut self, conversation: &ConversationId) -> usize {
+        let texts: Vec<(AssistantId, MessageSid)> = self
+            .inbound
+            .iter()
+            .filter(|(_, r)| r.conversation_id.as_ref() == Some(conversation))
+            .map(|(key, _)| key.clone())
+            .collect();
+        self.forget_texts(&texts)
+    }
+
+    pub(super) fn config(&self, assistant: &AssistantId) -> Option<&SmsConfig> {
+        self.configs.get(assistant)
+    }
+
+    /// What one texter left outside their conversations: the texts that
+    /// joined none (keywords), their limit windows and their state, but
+    /// for an opt-out. Answers the conversations their texts started, and
+    /// how many records went.
+    pub(super) fn forget_texter(
+        &mut self,
+        assistant: &AssistantId,
+        name: &TexterKey,
+    ) -> (Vec<ConversationId>, usize) {
+        let mut conversations: Vec<ConversationId> = Vec::new();
+        let mut alone = Vec::new();
+        for ((a, sid), record) in &self.inbound {
+            if a != assistant || &record.texter != name {
+                continue;
+            }
+            match &record.conversation_id {
+                Some(c) if !conversations.contains(c) => conversations.push(c.clone()),
+                Some(_) => {}
+                None => alone.push((a.clone(), sid.clone())),
+            }
+        }
+        let mut removed = self.forget_texts(&alone);
+        let windows = SmsLimits::texter_window_prefixes(name);
+        let uses = self.uses.len();
+        self.uses.retain(|(a, window), _| {
+            a != assistant || !windows.iter().any(|p| window.starts_with(p.as_str()))
+        });
+        removed += uses - self.uses.len();
+        let key = (assistant.clone(), name.clone());
+        if let Some(texter) = self.contacts.remove(&key) {
+            if texter.opted_out {
+                let marker = TexterState {
+                    opted_out: true,
+                    ..TexterState::default()
+                };
+                self.contacts.insert(key, marker);
+            } else {
+                removed += 1;
+            }
+        }
+        (conversations, removed)
+    }
+
+    /// The texters of `assistant` last seen before `before` (or never).
+    pub(super) fn texters_before(
+        &self,
+        assistant: &AssistantId,
+        before: Timestamp,
+    ) -> Vec<TexterKey> {
+        self.contacts
+            .iter()
+            .filter(|((a, _), texter)| {
+                a == assistant && texter.last_seen_at.is_none_or(|at| at < before)
+            })
+            .map(|((_, name), _)| name.clone())
+            .collect()
+    }
+
+    fn forget_texts(&mut self, texts: &[(AssistantId, MessageSid)]) -> usize {
+        let before = self.records();
+        for key in texts {
+            self.inbound.remove(key);
+            self.replies.remove(key);
+            self.outbound
+                .retain(|(a, _), d| !(a == &key.0 && d.inbound == key.1));
+        }
+        before - self.records()
     }
 
     fn day(&mut self, assistant: &AssistantId, at: Timestamp) -> &mut DayCounts {
@@ -176,9 +283,10 @@ impl SmsStore for MemoryStore {
             {
                 return Ok(InboundOutcome::Duplicate(seen.clone()));
             }
-            let key = (assistant.clone(), inbound.from.clone());
+            let name = sms.keys.texter(&inbound.from);
+            let key = (assistant.clone(), name.clone());
             let texter = sms.contacts.get(&key).cloned().unwrap_or_default();
-            let mut plan = inbound.plan(&texter);
+            let mut plan = inbound.plan(&texter, name.clone());
             // A text a worker already took is answered alone: this one
             // starts a burst of its own.
             let taken = |sid: &MessageSid| {
@@ -187,7 +295,7 @@ impl SmsStore for MemoryStore {
                     .is_none_or(|earlier| earlier.decision.is_some())
             };
             if plan.merges.as_ref().is_some_and(taken) {
-                plan = inbound.plan_alone(&texter);
+                plan = inbound.plan_alone(&texter, name);
             }
             let now = inbound.received_at;
             if let Some(joins) = &plan.joins {
@@ -262,7 +370,7 @@ impl SmsStore for MemoryStore {
         self.run(Call::Read, |t| {
             Ok(t.sms
                 .contacts
-                .get(&(assistant.clone(), phone.clone()))
+                .get(&(assistant.clone(), t.sms.keys.texter(phone)))
                 .map(|texter| Contact {
                     phone: phone.clone(),
                     opted_out: texter.opted_out,
@@ -277,11 +385,8 @@ impl SmsStore for MemoryStore {
         phone: &PhoneNumber,
     ) -> Result<(), StoreError> {
         self.run(Call::Write, |t| {
-            t.sms
-                .contacts
-                .entry((assistant.clone(), phone.clone()))
-                .or_default()
-                .opted_out = true;
+            let key = (assistant.clone(), t.sms.keys.texter(phone));
+            t.sms.contacts.entry(key).or_default().opted_out = true;
             Ok(())
         })
         .await
@@ -423,6 +528,7 @@ impl SmsStore for MemoryStore {
                     Delivery {
                         status: "queued".into(),
                         error_code: None,
+                        inbound: inbound.clone(),
                     },
                 );
                 let day = t.sms.day(assistant, at);
@@ -462,6 +568,18 @@ impl SmsStore for MemoryStore {
                 delivery.error_code = error_code.or(delivery.error_code);
             }
             Ok(())
+        })
+        .await
+    }
+
+    async fn erase_texter(
+        &self,
+        assistant: &AssistantId,
+        phone: &PhoneNumber,
+    ) -> Result<usize, StoreError> {
+        self.run(Call::Transaction, |t| {
+            let name = t.sms.keys.texter(phone);
+            Ok(t.erase_texter(assistant, &name))
         })
         .await
     }

@@ -69,6 +69,13 @@ impl MemoryStore {
         &self.faults
     }
 
+    /// Everything the store holds, people shown whole: what a test of
+    /// erasure reads, as it scans the DynamoDB table.
+    pub fn audit_dump(&self) -> String {
+        let tables = self.lock();
+        crate::domain::redaction::unredacted(|| format!("{:?}", *tables))
+    }
+
     /// Runs one call: injected faults fail its attempts first (cancellations
     /// are retried by the same policy as DynamoDB's), then `apply` runs on
     /// the tables, all or nothing.
@@ -1167,6 +1174,17 @@ impl CascadeStore for MemoryStore {
     }
 
     async fn purge_conversation(&self, id: &ConversationId) -> Result<usize, StoreError> {
-        self.run(Call::Write, |t| t.conversations.purge(id)).await
+        self.run(Call::Write, |t| t.purge_conversation(id)).await
+    }
+
+    async fn forget_sms_texters(
+        &self,
+        assistant: &AssistantId,
+        deleted_at: Timestamp,
+    ) -> Result<usize, StoreError> {
+        self.run(Call::Write, |t| {
+            Ok(t.forget_sms_texters(assistant, deleted_at))
+        })
+        .await
     }
 }

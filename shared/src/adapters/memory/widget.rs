@@ -36,6 +36,15 @@ impl WidgetTables {
         );
     }
 
+    /// A deleted conversation's session (the page it came from, what it
+    /// said of itself): the cascade's share of the widget.
+    pub(super) fn forget_conversation(&mut self, conversation: &ConversationId) -> usize {
+        let before = self.sessions.len();
+        self.sessions
+            .retain(|_, session| &session.conversation_id != conversation);
+        before - self.sessions.len()
+    }
+
     /// Everything of a deleted assistant's widget; how many records, as
     /// DynamoDB stores them.
     pub(super) fn forget(&mut self, assistant: &AssistantId) -> usize {

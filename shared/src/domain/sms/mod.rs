@@ -2,7 +2,10 @@
 //! an assistant's SMS configuration, the compliance keywords, analytics
 //! periods. Built by parsing, so a held value is valid.
 
+pub mod contact_key;
 pub mod segments;
+
+pub use contact_key::{ContactKeys, TexterKey};
 pub mod signature;
 
 use super::fields::{FieldReader, boolean, string};
@@ -92,9 +95,13 @@ impl PhoneNumber {
 }
 
 /// Only the last two digits: enough to tell numbers apart in a debug dump,
-/// never enough to identify anyone.
+/// never enough to identify anyone (but in an audit, see
+/// [`super::redaction`]).
 impl fmt::Debug for PhoneNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if super::redaction::shown_whole() {
+            return write!(f, "PhoneNumber({})", self.0);
+        }
         let tail = &self.0[self.0.len().saturating_sub(2)..];
         write!(f, "PhoneNumber(+…{tail})")
     }
@@ -175,19 +182,12 @@ pub const OVER_LIMIT_NOTICE: &str = "Thanks for your message. This assistant has
 /// A window of an SMS limit (see [`super::use_window`]).
 pub type SmsWindow = super::use_window::UseWindow<SmsLimit>;
 
-/// A texter as the limits' keys name them: a hash, never the number.
-fn texter_key(phone: &PhoneNumber) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(phone.as_str().as_bytes());
-    digest[..12].iter().map(|b| format!("{b:02x}")).collect()
-}
-
 impl SmsLimits {
     /// The windows one more answer to `texter` counts toward, all or none:
     /// their hour and their day.
-    pub fn texter_windows(&self, texter: &PhoneNumber, now: Timestamp) -> Vec<SmsWindow> {
+    pub fn texter_windows(&self, texter: &TexterKey, now: Timestamp) -> Vec<SmsWindow> {
         use super::use_window::{day_of, hour_of};
-        let who = texter_key(texter);
+        let who = texter.as_str();
         let (hour, hour_ends) = hour_of(now);
         let (day, day_ends) = day_of(now);
         vec![
@@ -206,6 +206,13 @@ impl SmsLimits {
         ]
     }
 
+    /// Where the keys of every window counting `texter` begin (theirs and
+    /// their notice's): what erasing them removes.
+    pub fn texter_window_prefixes(texter: &TexterKey) -> [String; 2] {
+        let who = texter.as_str();
+        [format!("TEXTER#{who}#"), format!("NOTICE#{who}#")]
+    }
+
     /// The assistant's day, which every texter's answers share.
     pub fn assistant_window(&self, now: Timestamp) -> SmsWindow {
         let (day, ends_at) = super::use_window::day_of(now);
@@ -218,11 +225,11 @@ impl SmsLimits {
     }
 
     /// The one over-limit notice `texter` may get today.
-    pub fn notice_window(texter: &PhoneNumber, now: Timestamp) -> SmsWindow {
+    pub fn notice_window(texter: &TexterKey, now: Timestamp) -> SmsWindow {
         let (day, ends_at) = super::use_window::day_of(now);
         SmsWindow {
             limit: SmsLimit::NoticePerTexterPerDay,
-            key: format!("NOTICE#{}#D#{day}", texter_key(texter)),
+            key: format!("NOTICE#{}#D#{day}", texter.as_str()),
             allowed: 1,
             ends_at,
         }
@@ -287,6 +294,21 @@ pub struct SmsConfig {
 impl SmsConfig {
     pub fn session_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_secs(u64::from(self.session_timeout_minutes) * 60)
+    }
+}
+
+/// Whom deleting a channel at `deleted_at` leaves to forget, given the
+/// channel there is now: everyone last seen before the answer. Nobody while
+/// a channel set up before the delete is still there (the delete did not
+/// happen); with one set up again since, only those seen before it was.
+pub fn forget_texters_before(
+    current: Option<&SmsConfig>,
+    deleted_at: Timestamp,
+) -> Option<Timestamp> {
+    match current {
+        None => Some(Timestamp::from_millis(i64::MAX)),
+        Some(config) if config.created_at >= deleted_at => Some(config.created_at),
+        Some(_) => None,
     }
 }
 

@@ -136,6 +136,11 @@ fn path_parameter(name: &str) -> RefOr<Schema> {
         "conversation_id" => ConversationId::schema(),
         "user_id" => UserId::schema(),
         "key_id" => ApiKeyId::schema(),
+        // E.164, its + URL-encoded (%2B).
+        "phone_number" => ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^\\+[1-9][0-9]{7,14}$"))
+            .into(),
         other => unreachable!("no schema for the path parameter {other}"),
     }
 }

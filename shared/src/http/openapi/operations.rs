@@ -403,6 +403,16 @@ fn sms() -> Vec<Op> {
         .ok_data::<AnalyticsView>()
         .errors(&[400]),
         Op::new(
+            Delete,
+            &at("/assistants/{assistant_id}/sms/contacts/{phone_number}"),
+            "eraseSmsContact",
+            "Erase one texter: their conversations, texts, replies and number (an opt-out survives as a keyed hash)",
+        )
+        .member()
+        .managed()
+        .no_content()
+        .errors(&[400]),
+        Op::new(
             Post,
             "/api/sms/webhook/{assistant_id}",
             "smsInbound",
