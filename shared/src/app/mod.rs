@@ -18,3 +18,4 @@ pub mod retrieval;
 pub mod sms_config;
 pub mod sms_webhook;
 pub mod widget;
+pub mod widget_refusals;

@@ -14,6 +14,7 @@
 //!   just before the model is asked, so a refused one costs nothing.
 
 use super::error::ApiError;
+use super::widget_refusals::{RecentRefusals, Scope};
 use crate::domain::assistant::{Assistant, Visibility};
 use crate::domain::conversation::Conversation;
 use crate::domain::ids::{AssistantId, WidgetSessionId};
@@ -36,6 +37,8 @@ pub struct WidgetService {
     pub assistants: Arc<dyn AssistantStore>,
     pub conversations: Arc<dyn ConversationStore>,
     pub tokens: Arc<dyn WidgetSigner>,
+    /// Windows found full, answered from memory for a few seconds.
+    pub refusals: Arc<RecentRefusals>,
 }
 
 /// An assistant's widget, open to a request from an allowed origin.
@@ -66,7 +69,7 @@ pub fn serves_the_widget(assistant: &Assistant) -> bool {
     assistant.visibility == Visibility::Public && assistant.widget_enabled
 }
 
-fn refused(window: &UseWindow, now: Timestamp) -> ApiError {
+pub(super) fn refused(window: &UseWindow, now: Timestamp) -> ApiError {
     ApiError::TooManyRequests {
         message: window.limit.message(),
         limit: window.limit.as_str(),
@@ -117,6 +120,15 @@ impl WidgetService {
         request: InitRequest,
         now: Timestamp,
     ) -> Result<Admitted, ApiError> {
+        if request.session_id.is_none() {
+            let scope = [Scope::new_sessions(client_ip)];
+            if let Some(refused) =
+                self.refusals
+                    .refusal(&open.assistant.id, &open.origin, &scope, now)
+            {
+                return Err(refused);
+            }
+        }
         // Before anything is counted or stored: a session is no use to a
         // browser without its token.
         let signer = self.tokens.tokens().await?;
@@ -131,7 +143,7 @@ impl WidgetService {
         if let Admission::Refused(full) =
             self.widgets.count_use(&open.assistant.id, &windows).await?
         {
-            return Err(refused(&windows[full], now));
+            return Err(self.refuse(open, &windows[full], client_ip, now));
         }
         let session = match resumed {
             Some(session) => session,
@@ -253,7 +265,21 @@ impl WidgetService {
                 .message_windows(&visitor.session.id, client_ip, now);
         match self.widgets.count_use(&open.assistant.id, &windows).await? {
             Admission::Admitted => Ok(()),
-            Admission::Refused(i) => Err(refused(&windows[i], now)),
+            Admission::Refused(i) => Err(self.refuse(open, &windows[i], client_ip, now)),
         }
+    }
+
+    /// The 429 for a full window, remembered for the client's next
+    /// requests of the kind.
+    fn refuse(
+        &self,
+        open: &OpenWidget,
+        window: &UseWindow,
+        client_ip: &str,
+        now: Timestamp,
+    ) -> ApiError {
+        self.refusals
+            .remember(&open.assistant.id, &open.origin, window, client_ip, now);
+        refused(window, now)
     }
 }

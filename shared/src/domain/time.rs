@@ -18,9 +18,10 @@ impl Timestamp {
     /// one container creates in a row keep that order even within one
     /// millisecond ("newest first" is then exact; across containers a tie
     /// falls back to the id). A container makes a handful of timestamps per
-    /// request, so the clock never runs measurably ahead.
+    /// request that does work, so the clock never runs measurably ahead
+    /// (see [`Self::wall`] for the paths that do none).
     pub fn now() -> Self {
-        let clock = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        let clock = Self::wall().0;
         let mut last = LAST.load(Ordering::Relaxed);
         loop {
             let next = clock.max(last + 1);
@@ -29,6 +30,16 @@ impl Timestamp {
                 Err(current) => last = current,
             }
         }
+    }
+
+    /// The current time as the clock has it, not made unique: what a
+    /// check against a window or an expiry reads. `now()` hands out at most
+    /// one instant per millisecond, so a path a flood can call thousands of
+    /// times a second (a refusal answered from memory) must read this
+    /// instead, or it would run the process's clock ahead and roll every
+    /// window over early.
+    pub fn wall() -> Self {
+        Self((OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64)
     }
 
     pub fn from_millis(millis: i64) -> Self {

@@ -5,6 +5,7 @@
 
 use super::error::ApiError;
 use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::Extensions;
 use axum::http::request::Parts;
 use std::net::SocketAddr;
 
@@ -15,16 +16,22 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        if let Some(ip) = parts.extensions.get::<ClientIp>() {
-            return Ok(ip.clone());
-        }
-        if let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
-            return Ok(Self(peer.ip().to_string()));
-        }
         // Every server this router runs in provides one: without it the
         // limits per address could not hold, so refuse rather than guess.
-        Err(ApiError::Internal(
-            "the server did not say which address the request came from".into(),
-        ))
+        Self::of(&parts.extensions).ok_or_else(|| {
+            ApiError::Internal("the server did not say which address the request came from".into())
+        })
+    }
+}
+
+impl ClientIp {
+    /// The address the server put in a request's extensions.
+    pub fn of(extensions: &Extensions) -> Option<Self> {
+        if let Some(ip) = extensions.get::<ClientIp>() {
+            return Some(ip.clone());
+        }
+        extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| Self(peer.ip().to_string()))
     }
 }

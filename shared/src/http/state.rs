@@ -155,6 +155,7 @@ impl WidgetState {
                 assistants: store.clone(),
                 conversations: store.clone(),
                 tokens,
+                refusals: Default::default(),
             },
             engine: ChatEngine::over(store, search, chat),
         }

@@ -18,8 +18,9 @@ use super::state::WidgetState;
 use super::views::{FeedbackView, LeadView};
 use crate::app::guard::ReadableProjects;
 use crate::app::widget::{OpenWidget, Visitor};
+use crate::app::widget_refusals::Scope;
 use crate::domain::conversation::question_from_json;
-use crate::domain::ids::{MessageId, WidgetSessionId};
+use crate::domain::ids::{AssistantId, MessageId, WidgetSessionId};
 use crate::domain::time::Timestamp;
 use crate::domain::visitor::{FeedbackRequest, Lead};
 use crate::domain::widget::{AllowedOrigin, InitRequest};
@@ -73,6 +74,9 @@ async fn gate(
         header_text(request.headers(), header::ORIGIN),
         header_text(request.headers(), header::REFERER),
     );
+    if let Some(refused) = remembered_refusal(&state, &assistant_id, origin.as_ref(), &request) {
+        return refused;
+    }
     let mut response = match state.service.open(&assistant_id, origin).await {
         Err(error) => error.into_response(),
         Ok(open) => {
@@ -111,6 +115,45 @@ async fn gate(
         .headers_mut()
         .append(header::VARY, HeaderValue::from_static("Origin"));
     response
+}
+
+/// A question or an `init` from a client whose window (or the
+/// assistant's month) this container found full seconds ago: the same 429,
+/// with the CORS headers of the origin it was refused on, before anything
+/// is read (see `app::widget_refusals`).
+fn remembered_refusal(
+    state: &WidgetState,
+    assistant_id: &str,
+    origin: Option<&AllowedOrigin>,
+    request: &Request,
+) -> Option<Response> {
+    if request.method() != Method::POST {
+        return None;
+    }
+    let assistant = AssistantId::parse(assistant_id)?;
+    let origin = origin?;
+    let ClientIp(client_ip) = ClientIp::of(request.extensions())?;
+    let route = request.uri().path().rsplit('/').next()?;
+    let scopes = match route {
+        "init" => vec![Scope::inits(&client_ip)],
+        "chat" => Scope::questions(&client_ip).to_vec(),
+        _ => return None,
+    };
+    let refused = state
+        .service
+        .refusals
+        .refusal(&assistant, origin, &scopes, Timestamp::wall())?;
+    let mut response = refused.into_response();
+    let headers = response.headers_mut();
+    if let Ok(allowed) = HeaderValue::from_str(origin.as_str()) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allowed);
+    }
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("Retry-After"),
+    );
+    headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    Some(response)
 }
 
 async fn preflight() -> StatusCode {

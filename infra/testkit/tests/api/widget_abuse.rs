@@ -208,6 +208,7 @@ async fn a_session_idle_for_thirty_days_is_not_resumed_and_its_conversation_stay
         assistants: stack.store.clone(),
         conversations: stack.store.clone(),
         tokens: stack.backends.widget_tokens.clone() as Arc<dyn WidgetSigner>,
+        refusals: Default::default(),
     };
     let open = service
         .open(&ast, Some(AllowedOrigin::parse(SHOP).unwrap()))
@@ -307,4 +308,90 @@ async fn over_tcp_one_loopback_address_exhausted_leaves_a_second_answered() {
     }
     assert_eq!(statuses, [201, 201, 429, 429]);
     assert_eq!(ask(visiting).await, 201);
+}
+
+#[tokio::test]
+async fn a_client_refused_is_refused_again_from_memory_without_touching_the_store() {
+    use shared::adapters::memory::Fault;
+    let (stack, _, ast) = open(json!({"initsPerMinutePerIp": 2, "messagesPerHourPerIp": 1})).await;
+    let script = "203.0.113.60";
+    let token = init_from(&stack, &ast, script).await.unwrap();
+    assert_eq!(
+        ask_from(&stack, &ast, &token, script).await.0,
+        StatusCode::CREATED
+    );
+    init_from(&stack, &ast, script).await.unwrap();
+    let (status, first) = init_from(&stack, &ast, script).await.unwrap_err();
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{first}");
+    let (status, _) = ask_from(&stack, &ast, &token, script).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+
+    // Any read or write now fails: what is answered from memory never
+    // reaches the store.
+    stack.store.faults().fail_next(50, Fault::Unavailable);
+    for _ in 0..20 {
+        let answer = stack
+            .widget(WidgetRequest::new(Method::POST, &ast, "init").ip(script))
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            answer.body
+        );
+        assert_eq!(answer.body["details"]["limit"], "initsPerMinutePerIp");
+        assert_eq!(answer.header("access-control-allow-origin"), Some(SHOP));
+        assert!(answer.header("retry-after").is_some());
+        let (status, refused) = ask_from(&stack, &ast, &token, script).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{refused}");
+        assert_eq!(refused["details"]["limit"], "messagesPerHourPerIp");
+    }
+    assert_eq!(
+        stack.store.faults().remaining(),
+        50,
+        "no store call was made"
+    );
+    // Another address, or the same one from a page the widget was never
+    // refused on, goes to the store (and meets its outage).
+    let other = stack
+        .widget(WidgetRequest::new(Method::POST, &ast, "init").ip("203.0.113.61"))
+        .await;
+    assert_eq!(other.status, StatusCode::SERVICE_UNAVAILABLE);
+    let elsewhere = stack
+        .widget(
+            WidgetRequest::new(Method::POST, &ast, "init")
+                .ip(script)
+                .origin(Some("https://other.example.com")),
+        )
+        .await;
+    assert_ne!(elsewhere.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_flood_answered_from_memory_does_not_run_the_clock_ahead_of_its_windows() {
+    // Sixteen connections asking as fast as they can, for two seconds: a
+    // few hundred thousand refusals. Were each to take one of the
+    // process's unique milliseconds, its clock would run minutes ahead and
+    // each "minute" would let another init through.
+    let (stack, _, ast) = open(json!({"initsPerMinutePerIp": 1})).await;
+    let mut flood = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let (stack, ast) = (stack.clone(), ast.clone());
+        flood.spawn(async move {
+            let mut admitted = 0;
+            let until = std::time::Instant::now() + Duration::from_secs(2);
+            while std::time::Instant::now() < until {
+                admitted += usize::from(init_from(&stack, &ast, "203.0.113.99").await.is_ok());
+            }
+            admitted
+        });
+    }
+    let mut admitted = 0;
+    while let Some(n) = flood.join_next().await {
+        admitted += n.unwrap();
+    }
+    // One a minute; two if the run straddles a minute's end.
+    assert!(admitted <= 2, "{admitted} inits let through");
+    let ahead = Timestamp::now().millis() - Timestamp::wall().millis();
+    assert!(ahead < 1_000, "the clock ran {ahead} ms ahead");
 }

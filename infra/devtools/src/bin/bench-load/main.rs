@@ -8,8 +8,14 @@
 //! project's `documentCount` (against its list's `total`), each assistant's
 //! `projectCount`, and the SMS analytics' inbound count.
 //!
+//! Then the widget with one address flooding it (see `widget_flood`),
+//! `LOAD_WIDGET_SECONDS` (120) each without and with the flood, the flood at
+//! `LOAD_FLOOD_RPS` (1,000; 0 unpaced).
+//!
 //! Run with `./infra/bench-load` (starts the local AWS server, builds
 //! optimised). `LOAD_CLIENTS` and `LOAD_SECONDS` change the load.
+
+mod widget_flood;
 
 use devtools::emulators::twilio::{inbound_params, signed_webhook_request};
 use devtools::emulators::{
@@ -291,11 +297,14 @@ fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// Serves `router` on loopback, telling it each request's TCP peer (the
+/// widget counts its limits by client address).
 async fn serve(router: axum::Router) -> Result<String, Failure> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
+        let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let _ = axum::serve(listener, app).await;
     });
     Ok(url)
 }
@@ -552,5 +561,54 @@ async fn main() -> Result<(), Failure> {
     if errors > 0 || !wrong.is_empty() {
         return Err("the load run had errors or wrong counters".into());
     }
+
+    let widget_seconds: u64 = std::env::var("LOAD_WIDGET_SECONDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(120);
+    if widget_seconds > 0 {
+        println!();
+        let flood_rps = std::env::var("LOAD_FLOOD_RPS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1_000);
+        let widget = open_widget(&target).await?;
+        widget_flood::run(widget, widget_seconds, (flood_rps > 0).then_some(flood_rps)).await?;
+    }
     Ok(())
+}
+
+/// The fixture's assistant, public with its widget on the flood's origin.
+async fn open_widget(target: &Target) -> Result<widget_flood::Widget, Failure> {
+    let mut setup = Tally::default();
+    let assistant = target.assistant.to_string();
+    let path = target.ws_path(&format!("/assistants/{assistant}"));
+    let opened = json!({"visibility": "public", "widgetEnabled": true});
+    target
+        .call(
+            &mut setup,
+            "setup",
+            Method::PATCH,
+            &path,
+            Some(opened),
+            StatusCode::OK,
+        )
+        .await
+        .ok_or("opening the assistant failed")?;
+    let settings = json!({"allowedOrigins": [widget_flood::ORIGIN]});
+    target
+        .call(
+            &mut setup,
+            "setup",
+            Method::PUT,
+            &format!("{path}/widget"),
+            Some(settings),
+            StatusCode::OK,
+        )
+        .await
+        .ok_or("saving the widget's settings failed")?;
+    Ok(widget_flood::Widget {
+        api: target.api.clone(),
+        assistant,
+    })
 }
