@@ -234,6 +234,13 @@ pub async fn erasing_a_texter_leaves_nothing_of_them_but_their_opt_out<H: Harnes
         let (status, body) = t.owner_call(Method::DELETE, &erase(again), None).await;
         assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     }
+    // An assistant that is not there has no texters to erase.
+    let elsewhere = format!(
+        "/api/workspaces/{}/assistants/ast_aaaaaaaaaaaaaaaaaaaa/sms/contacts/%2B15550104401",
+        t.fixture.ws()
+    );
+    let (status, body) = t.owner_call(Method::DELETE, &elsewhere, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     for bad in [
         "15550104401",
         "%2B1555",

@@ -658,7 +658,7 @@ pub fn routes() -> Vec<Route> {
             // A number never seen: the assistant, then what is kept under
             // the number's name and its two kinds of limit window, looked
             // for at once.
-            round_trips: [4, 4, 2, 2, 1],
+            round_trips: [5, 5, 2, 2, 1],
             once: false,
         },
         Route {

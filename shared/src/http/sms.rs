@@ -228,6 +228,13 @@ async fn erase_contact(
             "must be an E.164 number, like +15551234567 (URL-encoded: %2B15551234567)",
         ))
     })?;
+    // Managers were let through unread: a texter of an assistant that is
+    // not there is a 404, not an erasure that found nothing.
+    state
+        .assistants
+        .get_assistant(&member.workspace.id, &id)
+        .await?
+        .ok_or(ApiError::NotFound("assistant"))?;
     let removed = state.sms.erase_texter(&id, &phone).await?;
     tracing::info!(assistant_id = %id, removed, "an SMS texter was erased");
     Ok(StatusCode::NO_CONTENT)
