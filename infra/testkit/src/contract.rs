@@ -16,7 +16,7 @@ use shared::domain::project::{Project, ProjectChanges, ProjectVisibility};
 use shared::domain::role::{MemberStatus, Role};
 use shared::domain::time::Timestamp;
 use shared::domain::workspace::{NewWorkspace, Workspace};
-use shared::ports::{Store, StoreError};
+use shared::ports::{Conflict, Store, StoreError};
 use std::sync::Arc;
 
 /// Every check of the suite, as `#[tokio::test]`s (on a multi-threaded
@@ -265,7 +265,7 @@ pub async fn a_chosen_slug_is_unique_and_a_derived_one_gets_a_suffix(store: Arc<
         .create_workspace(new_workspace("Other", Some(&first.slug)), &owner)
         .await;
     assert!(
-        matches!(&chosen, Err(StoreError::Conflict(m)) if m.contains("is taken")),
+        matches!(&chosen, Err(StoreError::Conflict(Conflict::SlugTaken(_)))),
         "{chosen:?}"
     );
     let derived = store

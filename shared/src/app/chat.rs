@@ -121,14 +121,7 @@ impl ChatEngine {
             Ok::<_, StoreError>((lease, recent))
         };
         let (held, passages) = tokio::join!(held, self.retrieve(conversation, &question));
-        let (lease, recent) = held.map_err(|error| match error {
-            StoreError::Conflict(_) => ApiError::Conflict(
-                "an answer is already being written in this conversation; \
-                 wait for it to finish"
-                    .into(),
-            ),
-            other => other.into(),
-        })?;
+        let (lease, recent) = held?;
         // The model's stream opened, then the question stored.
         let opened = async {
             let (recent, passages) = (recent?, passages?);

@@ -53,7 +53,7 @@ pub async fn handle_message(
             MessageOutcome::Done
         }
         Err(StoreError::Conflict(why)) => {
-            tracing::error!(message_id, why, "cleanup job refused; dropping it");
+            tracing::error!(message_id, %why, "cleanup job refused; dropping it");
             MessageOutcome::Poison
         }
         Err(StoreError::Corrupt(what)) => {

@@ -111,7 +111,7 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound(what) => Self::NotFound(what),
-            StoreError::Conflict(message) => Self::Conflict(message),
+            StoreError::Conflict(conflict) => Self::Conflict(conflict.to_string()),
             StoreError::LastOwner => Self::Conflict(error.to_string()),
             StoreError::Transient(_) => Self::Unavailable(Box::new(error)),
             StoreError::Permanent(_) | StoreError::Corrupt(_) => Self::Internal(Box::new(error)),

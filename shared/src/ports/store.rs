@@ -9,6 +9,7 @@
 //! The traits are object-safe (`async_trait`) so each function's state holds
 //! `Arc<dyn Port>`: the routers compile once, not once per implementation.
 
+use super::conflict::Conflict;
 use crate::domain::access::{AccessGrant, AccessTarget, InContext, WithGrant};
 use crate::domain::api_key::{ApiKey, ApiKeyHash, ApiKeySecret, KeyOwner};
 use crate::domain::assistant::{Assistant, AssistantChanges, AssistantConfig};
@@ -21,7 +22,9 @@ use crate::domain::policy::Actor;
 use crate::domain::project::{Connection, Project, ProjectChanges};
 use crate::domain::role::Role;
 use crate::domain::time::Timestamp;
-use crate::domain::workspace::{ModelSettings, NewWorkspace, Workspace, WorkspaceChanges};
+use crate::domain::workspace::{
+    ModelSettings, NewWorkspace, Workspace, WorkspaceChanges, slug_from_name, slug_with_suffix,
+};
 use async_trait::async_trait;
 use std::collections::HashSet;
 
@@ -33,10 +36,10 @@ pub enum StoreError {
     /// The named thing does not exist (or no longer does).
     #[error("{0} not found")]
     NotFound(&'static str),
-    /// A uniqueness or state rule refused the write; the message says which,
-    /// in words fit for the person who asked.
+    /// A uniqueness or state rule refused the write (its text is fit for
+    /// the person who asked).
     #[error("{0}")]
-    Conflict(String),
+    Conflict(#[from] Conflict),
     #[error("the workspace must keep at least one active owner")]
     LastOwner,
     /// Throttled, cancelled by a concurrent transaction, timed out or
@@ -50,6 +53,25 @@ pub enum StoreError {
     /// A stored item does not parse: never guessed at.
     #[error("a stored item is malformed: {0}")]
     Corrupt(String),
+}
+
+/// How many slugs a workspace with none chosen tries: the one derived from
+/// its name, then three with a random suffix.
+const SLUG_ATTEMPTS: usize = 4;
+
+/// The slugs a new workspace may take, in the order a store tries them,
+/// and the conflict it is refused with when each is taken: decided here
+/// once for every store. A chosen slug is tried alone.
+pub fn slugs_for(new: &NewWorkspace) -> (Vec<String>, Conflict) {
+    match &new.slug {
+        Some(chosen) => (vec![chosen.clone()], Conflict::SlugTaken(chosen.clone())),
+        None => {
+            let base = slug_from_name(&new.name);
+            let suffixed = (1..SLUG_ATTEMPTS).map(|_| slug_with_suffix(&base));
+            let candidates = std::iter::once(base.clone()).chain(suffixed).collect();
+            (candidates, Conflict::NoFreeSlug)
+        }
+    }
 }
 
 /// Workspaces, the people in them, and their memberships. Counters

@@ -4,15 +4,16 @@
 use super::codec::{self, n, s, time};
 use super::grants::decoded_with_grant;
 use super::keys;
+use super::requests::Refused;
 use super::requests::UpdateSpec;
-use super::{DynamoStore, Item, is_conflict, key};
+use super::{DynamoStore, Item, key};
 use crate::domain::access::{AccessTarget, InContext, WithGrant};
 use crate::domain::assistant::{Assistant, AssistantChanges, AssistantConfig, Visibility};
 use crate::domain::ids::{AssistantId, UserId, WorkspaceId};
 use crate::domain::policy::Actor;
 use crate::domain::sms::SmsConfig;
 use crate::domain::time::Timestamp;
-use crate::ports::{AssistantStore, StoreError};
+use crate::ports::{AssistantStore, Conflict, StoreError};
 use async_trait::async_trait;
 use std::collections::{HashMap, HashSet};
 
@@ -59,7 +60,7 @@ impl AssistantStore for DynamoStore {
         ];
         self.transact(items, |i| match i {
             2 => StoreError::NotFound("workspace"),
-            _ => StoreError::Conflict("assistant id collision".into()),
+            _ => Conflict::IdCollision("assistant").into(),
         })
         .await?;
         Ok(assistant)
@@ -263,24 +264,25 @@ impl AssistantStore for DynamoStore {
                     },
                 )),
             ];
-            match self
-                .transact(items, |i| match i {
-                    0 | 2 => StoreError::Conflict(CHANGED.into()),
-                    _ => StoreError::Corrupt("privateAssistantCount would go below zero".into()),
-                })
-                .await
-            {
+            // Whether the assistant changed since it was read (else the
+            // count would have gone below zero).
+            match self.transact_or(items, |i| matches!(i, 0 | 2)).await {
                 Ok(()) => {
                     let mut updated = current;
                     changes.apply_to(&mut updated);
                     updated.updated_at = now;
                     return Ok(updated);
                 }
-                Err(e) if is_conflict(&e, CHANGED) => continue,
-                Err(e) => return Err(e),
+                Err(Refused::Condition(true)) => continue,
+                Err(Refused::Condition(false)) => {
+                    return Err(StoreError::Corrupt(
+                        "privateAssistantCount would go below zero".into(),
+                    ));
+                }
+                Err(Refused::Store(e)) => return Err(e),
             }
         }
-        Err(StoreError::Conflict(KEPT_CHANGING.into()))
+        Err(Conflict::ChangedMeanwhile("assistant").into())
     }
 
     /// Deletes the assistant, its place in the listing and its creator's
@@ -316,26 +318,23 @@ impl AssistantStore for DynamoStore {
             if let Some(config) = &sms {
                 items.extend(self.release_sms_items(config));
             }
-            let deleted = self
-                .transact(items, |i| match i {
-                    0 => StoreError::Conflict(CHANGED.into()),
-                    1 => StoreError::Corrupt("assistantCount would go below zero".into()),
-                    _ => StoreError::Conflict(CHANGED.into()),
-                })
-                .await;
-            match deleted {
-                Err(e) if is_conflict(&e, CHANGED) => continue,
-                done => return done,
+            // Whether the assistant or its SMS configuration changed since
+            // they were read (else the count would have gone below zero).
+            match self.transact_or(items, |i| i != 1).await {
+                Ok(()) => return Ok(()),
+                Err(Refused::Condition(true)) => continue,
+                Err(Refused::Condition(false)) => {
+                    return Err(StoreError::Corrupt(
+                        "assistantCount would go below zero".into(),
+                    ));
+                }
+                Err(Refused::Store(e)) => return Err(e),
             }
         }
-        Err(StoreError::Conflict(KEPT_CHANGING.into()))
+        Err(Conflict::ChangedMeanwhile("assistant").into())
     }
 }
 
-/// How a cancelled write says the assistant (or its SMS configuration)
-/// changed between the read and the write; it is read again.
-const CHANGED: &str = "the assistant changed meanwhile";
-const KEPT_CHANGING: &str = "the assistant kept changing meanwhile; try again";
 /// Reads and writes of one change before it gives up on a busy assistant.
 const CHANGE_ATTEMPTS: usize = 3;
 

@@ -9,7 +9,7 @@ use super::{DynamoStore, Item, key};
 use crate::domain::ids::{AssistantId, ProjectId, WorkspaceId};
 use crate::domain::project::Connection;
 use crate::domain::time::Timestamp;
-use crate::ports::{ConnectionStore, StoreError};
+use crate::ports::{Conflict, ConnectionStore, StoreError};
 use async_trait::async_trait;
 use std::collections::HashMap;
 
@@ -78,7 +78,7 @@ impl ConnectionStore for DynamoStore {
         self.transact(items, |i| match i {
             0 => StoreError::NotFound("assistant"),
             1 => StoreError::NotFound("project"),
-            _ => StoreError::Conflict("the project is already connected to this assistant".into()),
+            _ => Conflict::AlreadyConnected.into(),
         })
         .await?;
         Ok(now)

@@ -5,8 +5,9 @@
 
 use super::codec::{self, n, s, time};
 use super::keys;
+use super::requests::Refused;
 use super::requests::UpdateSpec;
-use super::{BATCH_WRITE_MAX, DynamoStore, Item, is_conflict, key};
+use super::{BATCH_WRITE_MAX, DynamoStore, Item, key};
 use crate::adapters::contention::WRITE_ATTEMPTS;
 use crate::domain::conversation::{
     Channel, Conversation, Message, MessageRef, MessageStatus, Role, Source, Usage,
@@ -18,16 +19,13 @@ use crate::domain::member::Email;
 use crate::domain::sms::PhoneNumber;
 use crate::domain::time::Timestamp;
 use crate::domain::visitor::{Feedback, Lead, Rating};
-use crate::ports::{AnswerLease, ConversationRef, ConversationStore, NewConversation, StoreError};
+use crate::ports::{
+    AnswerLease, Conflict, ConversationRef, ConversationStore, NewConversation, StoreError,
+};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use std::collections::HashMap;
 use std::time::Duration;
-
-/// How a cancelled transaction says the lease was not held.
-const LEASED: &str = "another answer is being written in this conversation";
-const NOT_LEASED: &str = "the answer lease is no longer held";
-const CONTACT_MOVED: &str = "the texter moved on";
 
 /// A conversation that can still take messages.
 const OPEN: &str = "attribute_exists(PK) AND attribute_not_exists(deletedAt)";
@@ -378,18 +376,14 @@ impl DynamoStore {
                     }
                 }
             }
-            match self
-                .transact(items, |i| {
-                    if Some(i) == contact_index || Some(i) == seen_index {
-                        StoreError::Conflict(CONTACT_MOVED.into())
-                    } else {
-                        StoreError::NotFound("conversation")
-                    }
-                })
-                .await
-            {
-                Err(e) if is_conflict(&e, CONTACT_MOVED) => continue,
-                other => return other,
+            // Whether the texter's items moved on under the write (retried),
+            // or the conversation was gone.
+            let moved = |i| Some(i) == contact_index || Some(i) == seen_index;
+            match self.transact_or(items, moved).await {
+                Ok(()) => return Ok(()),
+                Err(Refused::Condition(true)) => continue,
+                Err(Refused::Condition(false)) => return Err(StoreError::NotFound("conversation")),
+                Err(Refused::Store(e)) => return Err(e),
             }
         }
         Err(StoreError::Transient(
@@ -465,9 +459,7 @@ impl DynamoStore {
             .iter()
             .any(|i| codec::text(i, keys::SK).is_ok_and(|sk| sk == "META") && !is_deleted(i))
         {
-            return Err(StoreError::Conflict(
-                "the conversation is not deleted".into(),
-            ));
+            return Err(Conflict::NotDeleted.into());
         }
         let mut doomed: Vec<Item> = Vec::new();
         let mut meta = None;
@@ -604,7 +596,7 @@ impl ConversationStore for DynamoStore {
         }
         self.transact(items, |i| match i {
             0 => StoreError::NotFound("assistant"),
-            _ => StoreError::Conflict("conversation id collision".into()),
+            _ => Conflict::IdCollision("conversation").into(),
         })
         .await?;
         Ok((conversation, welcome))
@@ -769,21 +761,19 @@ impl ConversationStore for DynamoStore {
                 (":now", time(now)),
             ],
         });
-        match self
-            .transact(vec![update], |_| StoreError::Conflict(LEASED.into()))
-            .await
-        {
+        match self.transact_or(vec![update], |_| ()).await {
             Ok(()) => Ok(granted),
-            Err(e) if is_conflict(&e, LEASED) => {
+            // Leased by another answer, or the conversation is gone.
+            Err(Refused::Condition(())) => {
                 match self
                     .get_conversation(&conversation.workspace_id, &conversation.id)
                     .await?
                 {
-                    Some(_) => Err(e),
+                    Some(_) => Err(Conflict::AnswerInProgress.into()),
                     None => Err(StoreError::NotFound("conversation")),
                 }
             }
-            Err(e) => Err(e),
+            Err(Refused::Store(e)) => Err(e),
         }
     }
 
@@ -796,14 +786,11 @@ impl ConversationStore for DynamoStore {
             names: &[],
             values: vec![(":token", s(lease.token.clone()))],
         });
-        match self
-            .transact(vec![update], |_| StoreError::Conflict(NOT_LEASED.into()))
-            .await
-        {
+        match self.transact_or(vec![update], |_| ()).await {
             // Taken over after expiry, or the conversation went: nothing
             // of ours is left to give back.
-            Err(e) if is_conflict(&e, NOT_LEASED) => Ok(()),
-            other => other,
+            Ok(()) | Err(Refused::Condition(())) => Ok(()),
+            Err(Refused::Store(e)) => Err(e),
         }
     }
 
@@ -834,8 +821,8 @@ impl ConversationStore for DynamoStore {
             self.put_fresh(message_item(question)),
         ];
         self.transact(items, |i| match i {
-            0 => StoreError::Conflict(NOT_LEASED.into()),
-            _ => StoreError::Conflict("message id collision".into()),
+            0 => Conflict::LeaseLost.into(),
+            _ => Conflict::IdCollision("message").into(),
         })
         .await
     }
@@ -860,25 +847,24 @@ impl ConversationStore for DynamoStore {
             }),
             self.put_fresh(message_item(answer)),
         ];
-        let explain = |i| match i {
-            0 => StoreError::Conflict(NOT_LEASED.into()),
-            _ => StoreError::Conflict("message id collision".into()),
-        };
-        match self.transact(releasing, explain).await {
+        // Whether the lease was lost (else the message id collided).
+        match self.transact_or(releasing, |i| i == 0).await {
+            Ok(()) => Ok(()),
             // The lease expired and was taken: the answer is stored all the
             // same, leaving the new holder's lease alone.
-            Err(e) if is_conflict(&e, NOT_LEASED) => {
+            Err(Refused::Condition(true)) => {
                 let items = vec![
                     self.count_message(&lease.conversation_id, answer.created_at),
                     self.put_fresh(message_item(answer)),
                 ];
                 self.transact(items, |i| match i {
                     0 => StoreError::NotFound("conversation"),
-                    _ => StoreError::Conflict("message id collision".into()),
+                    _ => Conflict::IdCollision("message").into(),
                 })
                 .await
             }
-            other => other,
+            Err(Refused::Condition(false)) => Err(Conflict::IdCollision("message").into()),
+            Err(Refused::Store(e)) => Err(e),
         }
     }
 

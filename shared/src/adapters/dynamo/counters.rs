@@ -6,7 +6,7 @@
 //! range is read as a count (`Select: COUNT`), without the items.
 
 use super::codec::n;
-use super::requests::UpdateSpec;
+use super::requests::{Refused, UpdateSpec};
 use super::{DynamoStore, Item, classify, key, write_failure};
 use crate::adapters::contention::retry_contended;
 use crate::domain::use_window::UseWindow;
@@ -18,9 +18,6 @@ use std::collections::HashMap;
 /// How long a window's item outlives its window: TTL deletes eventually,
 /// and a window is read only while it is open.
 const COUNTER_GRACE_SECONDS: i64 = 86_400;
-
-/// How a cancelled count names the full window: this, then its index.
-const FULL: &str = "use window full: ";
 
 const WINDOW_EXPRESSION: &str =
     "SET #uses = if_not_exists(#uses, :zero) + :one, expiresAt = :expires";
@@ -79,17 +76,10 @@ impl DynamoStore {
             .into_iter()
             .map(|(item, window)| self.count_in(item, window))
             .collect();
-        match self
-            .transact(items, |i| StoreError::Conflict(format!("{FULL}{i}")))
-            .await
-        {
+        match self.transact_or(items, |full| full).await {
             Ok(()) => Ok(Admission::Admitted),
-            Err(StoreError::Conflict(message)) if message.starts_with(FULL) => message
-                [FULL.len()..]
-                .parse()
-                .map(Admission::Refused)
-                .map_err(|_| StoreError::Corrupt(message.clone())),
-            Err(other) => Err(other),
+            Err(Refused::Condition(full)) => Ok(Admission::Refused(full)),
+            Err(Refused::Store(e)) => Err(e),
         }
     }
 

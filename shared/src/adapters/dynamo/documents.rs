@@ -9,7 +9,7 @@ use super::{DynamoStore, key};
 use crate::domain::document::{Document, DocumentKind, DocumentStatus};
 use crate::domain::ids::{DocumentId, ProjectId, WorkspaceId};
 use crate::domain::time::Timestamp;
-use crate::ports::{DocumentStore, StoreError};
+use crate::ports::{Conflict, DocumentStore, StoreError};
 use async_trait::async_trait;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -58,7 +58,7 @@ impl DocumentStore for DynamoStore {
         ];
         self.transact(items, |i| match i {
             1 => StoreError::NotFound("project"),
-            _ => StoreError::Conflict("document id collision".into()),
+            _ => Conflict::IdCollision("document").into(),
         })
         .await
     }
@@ -175,7 +175,7 @@ impl DocumentStore for DynamoStore {
                     (":now", time(now)),
                 ],
             })],
-            |_| StoreError::Conflict("the upload of this document is already complete".into()),
+            |_| Conflict::UploadComplete.into(),
         )
         .await?;
         Ok(Document {
@@ -201,7 +201,7 @@ impl DocumentStore for DynamoStore {
                     (":now", time(Timestamp::now())),
                 ],
             })],
-            |_| StoreError::Conflict("the document is no longer waiting to be indexed".into()),
+            |_| Conflict::NoLongerPending.into(),
         )
         .await
     }

@@ -8,8 +8,8 @@
 
 use super::codec::{self, n};
 use super::keys;
-use super::sms::CHANGED;
-use super::{BATCH_WRITE_MAX, DynamoStore, Item, is_conflict, key};
+use super::requests::Refused;
+use super::{BATCH_WRITE_MAX, DynamoStore, Item, key};
 use crate::adapters::contention::WRITE_ATTEMPTS;
 use crate::domain::ids::{AssistantId, ConversationId};
 use crate::domain::sms::{SmsLimits, TexterKey, forget_texters_before};
@@ -84,8 +84,8 @@ impl DynamoStore {
                 Ok(gone) => return Ok(removed + usize::from(gone)),
                 // They texted meanwhile: what that text added is found on
                 // the next pass.
-                Err(e) if is_conflict(&e, CHANGED) => continue,
-                Err(e) => return Err(e),
+                Err(Refused::Condition(())) => continue,
+                Err(Refused::Store(e)) => return Err(e),
             }
         }
         Err(StoreError::Transient(
@@ -101,7 +101,7 @@ impl DynamoStore {
         assistant: &AssistantId,
         name: &TexterKey,
         contact: &Item,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool, Refused<()>> {
         let (pk, sk) = keys::contact(assistant, name);
         let version = codec::number::<u64>(contact, "version").ok();
         let (condition, values) = match version {
@@ -126,8 +126,7 @@ impl DynamoStore {
         } else {
             self.delete_if(key(pk, sk), condition, values)
         };
-        self.transact(vec![write], |_| StoreError::Conflict(CHANGED.into()))
-            .await?;
+        self.transact_or(vec![write], |_| ()).await?;
         Ok(!opted_out)
     }
 

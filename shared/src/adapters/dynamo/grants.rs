@@ -2,7 +2,8 @@
 
 use super::codec::{self, s, time};
 use super::keys::{self, SortKey};
-use super::{DynamoStore, Item, is_conflict, key};
+use super::requests::Refused;
+use super::{DynamoStore, Item, key};
 use crate::domain::access::{AccessGrant, AccessTarget, WithGrant};
 use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::member::WorkspaceContext;
@@ -138,9 +139,6 @@ impl DynamoStore {
     }
 }
 
-/// How a cancelled grant says the member already holds it.
-const ALREADY_GRANTED: &str = "the access grant exists";
-
 #[async_trait]
 impl GrantStore for DynamoStore {
     /// Grants a member access. Both the target and the membership must
@@ -170,13 +168,9 @@ impl GrantStore for DynamoStore {
             let (npk, nsk) = keys::granted_to(ws, user, assistant);
             items.push(self.put_item(key(npk, nsk), "attribute_not_exists(PK)"));
         }
-        let written = self
-            .transact(items, |i| match i {
-                0 => not_found(on),
-                1 => StoreError::NotFound("member"),
-                _ => StoreError::Conflict(ALREADY_GRANTED.into()),
-            })
-            .await;
+        // What was missing (the target, the member), or the grant there
+        // already.
+        let written = self.transact_or(items, |i| i).await;
         match written {
             Ok(()) => Ok(AccessGrant {
                 user_id: user.clone(),
@@ -184,7 +178,9 @@ impl GrantStore for DynamoStore {
             }),
             // Granted before: the answer is the grant as stored, first time
             // and all.
-            Err(e) if is_conflict(&e, ALREADY_GRANTED) => {
+            Err(Refused::Condition(0)) => Err(not_found(on)),
+            Err(Refused::Condition(1)) => Err(StoreError::NotFound("member")),
+            Err(Refused::Condition(_)) => {
                 let stored = self
                     .get(gpk, gsk)
                     .await?
@@ -194,7 +190,7 @@ impl GrantStore for DynamoStore {
                     granted_at: codec::timestamp(&stored, "grantedAt")?,
                 })
             }
-            Err(e) => Err(e),
+            Err(Refused::Store(e)) => Err(e),
         }
     }
 

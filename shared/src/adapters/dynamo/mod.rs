@@ -238,12 +238,6 @@ fn transaction_failure(
     }
 }
 
-/// Whether a cancelled write was refused for the reason `marker` names
-/// (what an `explain` closure answered for the failed condition).
-fn is_conflict(error: &StoreError, marker: &str) -> bool {
-    matches!(error, StoreError::Conflict(message) if message == marker)
-}
-
 fn key(pk: String, sk: String) -> Item {
     HashMap::from([
         (keys::PK.to_owned(), AttributeValue::S(pk)),

@@ -9,7 +9,7 @@ use super::{
     transaction_failure, write_failure,
 };
 use crate::adapters::contention::retry_contended;
-use crate::ports::StoreError;
+use crate::ports::{Conflict, StoreError};
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -24,6 +24,20 @@ use std::time::Duration;
 
 /// One `Update` of a transaction. Attribute names always go through
 /// placeholders (`#name`), since several of ours are reserved words.
+/// Why a [`DynamoStore::transact_or`] write was refused.
+pub(super) enum Refused<R> {
+    /// The condition of the item `explain` named so.
+    Condition(R),
+    /// The store itself.
+    Store(StoreError),
+}
+
+impl<R> From<StoreError> for Refused<R> {
+    fn from(error: StoreError) -> Self {
+        Self::Store(error)
+    }
+}
+
 pub(super) struct UpdateSpec<'a> {
     pub key: Item,
     pub expression: &'a str,
@@ -459,6 +473,32 @@ impl DynamoStore {
         .await
     }
 
+    /// A transaction whose failed conditions are this adapter's own signals
+    /// (a race to retry, a duplicate to report) rather than errors for its
+    /// caller: `explain` names the item whose condition failed in the
+    /// adapter's terms, and the refusal comes back as that, never as text
+    /// to match.
+    pub(super) async fn transact_or<R: Send>(
+        &self,
+        items: Vec<TransactWriteItem>,
+        explain: impl Fn(usize) -> R + Send + Sync,
+    ) -> Result<(), Refused<R>> {
+        // A failed condition ends the write at once (it is never retried),
+        // so the reason noted here is the one the error below stands for.
+        let noted = std::sync::Mutex::new(None);
+        let written = self
+            .transact(items, |index| {
+                *noted.lock().expect("never poisoned") = Some(explain(index));
+                StoreError::Corrupt("a condition failed".into())
+            })
+            .await;
+        match (written, noted.into_inner().expect("never poisoned")) {
+            (Ok(()), _) => Ok(()),
+            (Err(_), Some(reason)) => Err(Refused::Condition(reason)),
+            (Err(error), None) => Err(Refused::Store(error)),
+        }
+    }
+
     /// Writes an item that must not exist yet, on its own; `what` names it
     /// if an item with its key already does (an id collision).
     pub(super) async fn put_new(&self, item: Item, what: &'static str) -> Result<(), StoreError> {
@@ -484,7 +524,7 @@ impl DynamoStore {
                         Ok(())
                     }
                     Some(PutItemError::ConditionalCheckFailedException(_)) => {
-                        Err(StoreError::Conflict(format!("{what} id collision")).into())
+                        Err(StoreError::from(Conflict::IdCollision(what)).into())
                     }
                     _ => Err(write_failure(err)),
                 },

@@ -8,8 +8,8 @@
 use super::codec::{self, n, s, time};
 use super::conversations::message_item;
 use super::keys;
-use super::requests::UpdateSpec;
-use super::{DynamoStore, Item, is_conflict, key};
+use super::requests::{Refused, UpdateSpec};
+use super::{DynamoStore, Item, key};
 use crate::adapters::contention::WRITE_ATTEMPTS;
 use crate::domain::conversation::{Message, MessageRef, Role};
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, WorkspaceId};
@@ -19,19 +19,25 @@ use crate::domain::sms::{
 };
 use crate::domain::time::Timestamp;
 use crate::ports::{
-    Burst, Contact, InboundOutcome, InboundPlan, InboundRecord, InboundSms, Joins, ReplyDecision,
-    StoreError, TexterState,
+    Burst, Conflict, Contact, InboundOutcome, InboundPlan, InboundRecord, InboundSms, Joins,
+    ReplyDecision, StoreError, TexterState,
 };
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// How a cancelled transaction says which condition failed.
-pub(super) const DUPLICATE: &str = "already recorded";
-pub(super) const CHANGED: &str = "changed meanwhile";
-/// The earlier text a new one would merge into was decided meanwhile.
-const TAKEN: &str = "already being answered";
+/// Which condition refused a text's record.
+pub(super) enum InboundRace {
+    /// The text is recorded already (a redelivery).
+    Duplicate,
+    /// Another text of the texter's moved their state first.
+    TexterMoved,
+    /// The earlier text a new one would merge into was decided meanwhile.
+    EarlierTaken,
+    /// The conversation the texter's state named moved under it.
+    ConversationMoved,
+}
 
 fn limits_from(item: &Item) -> SmsLimits {
     let defaults = SmsLimits::default();
@@ -235,17 +241,14 @@ impl DynamoStore {
         for item in &items {
             if codec::text(item, keys::SK)? == "CONFIG" {
                 let config = config_from(item)?;
-                self.transact(self.release_sms_items(&config), |_| {
-                    StoreError::Conflict(CHANGED.into())
-                })
-                .await
-                .or_else(|e| {
-                    if is_conflict(&e, CHANGED) {
-                        Ok(())
-                    } else {
-                        Err(e)
-                    }
-                })?;
+                // Released meanwhile: nothing left to release.
+                match self
+                    .transact_or(self.release_sms_items(&config), |_| ())
+                    .await
+                {
+                    Ok(()) | Err(Refused::Condition(())) => {}
+                    Err(Refused::Store(e)) => return Err(e),
+                }
                 continue;
             }
             keys_to_delete.push(key(
@@ -341,7 +344,7 @@ impl DynamoStore {
         &self,
         inbound: &InboundSms,
         alone: bool,
-    ) -> Result<InboundOutcome, StoreError> {
+    ) -> Result<InboundOutcome, Refused<InboundRace>> {
         let assistant = &inbound.assistant_id;
         let name = self.texter_key(&inbound.from).await?;
         let (cpk, csk) = keys::contact(assistant, &name);
@@ -436,11 +439,11 @@ impl DynamoStore {
             item.insert("smsSid".to_owned(), s(inbound.message_sid.as_str()));
             items.push(self.put_item(item, "attribute_not_exists(PK)"));
         }
-        self.transact(items, |i| match i {
-            0 => StoreError::Conflict(DUPLICATE.into()),
-            1 => StoreError::Conflict(CHANGED.into()),
-            i if Some(i) == merge_index => StoreError::Conflict(TAKEN.into()),
-            _ => StoreError::Corrupt("an SMS conversation or texter changed under its text".into()),
+        self.transact_or(items, |i| match i {
+            0 => InboundRace::Duplicate,
+            1 => InboundRace::TexterMoved,
+            i if Some(i) == merge_index => InboundRace::EarlierTaken,
+            _ => InboundRace::ConversationMoved,
         })
         .await?;
         Ok(InboundOutcome::Recorded(record))
@@ -454,7 +457,7 @@ impl DynamoStore {
         for _ in 0..WRITE_ATTEMPTS {
             match self.try_record_inbound(inbound, alone).await {
                 Ok(recorded) => return Ok(recorded),
-                Err(e) if is_conflict(&e, DUPLICATE) => {
+                Err(Refused::Condition(InboundRace::Duplicate)) => {
                     let seen = self
                         .inbound_record(&inbound.assistant_id, &inbound.message_sid)
                         .await?
@@ -465,10 +468,15 @@ impl DynamoStore {
                 }
                 // Another message from the same texter won the race for
                 // their session: read it again and join it.
-                Err(e) if is_conflict(&e, CHANGED) => continue,
+                Err(Refused::Condition(InboundRace::TexterMoved)) => continue,
                 // A worker took the earlier text first: answer this alone.
-                Err(e) if is_conflict(&e, TAKEN) => alone = true,
-                Err(other) => return Err(other),
+                Err(Refused::Condition(InboundRace::EarlierTaken)) => alone = true,
+                Err(Refused::Condition(InboundRace::ConversationMoved)) => {
+                    return Err(StoreError::Corrupt(
+                        "an SMS conversation or texter changed under its text".into(),
+                    ));
+                }
+                Err(Refused::Store(e)) => return Err(e),
             }
         }
         Err(StoreError::Transient(
@@ -568,12 +576,9 @@ impl DynamoStore {
             ));
         }
         self.transact(items, |i| match i {
-            0 => StoreError::Conflict(
-                "the SMS configuration changed meanwhile; send it again".into(),
-            ),
-            1 => StoreError::Conflict("this phone number already serves another assistant".into()),
+            1 => Conflict::NumberTaken.into(),
             2 => StoreError::NotFound("assistant"),
-            _ => StoreError::Conflict("the SMS configuration changed meanwhile".into()),
+            _ => Conflict::ChangedMeanwhile("SMS configuration").into(),
         })
         .await?;
         Ok(config)

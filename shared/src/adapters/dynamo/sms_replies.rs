@@ -10,9 +10,9 @@
 use super::codec::{self, n, s, time};
 use super::conversations::message_item;
 use super::keys;
-use super::requests::UpdateSpec;
-use super::sms::{CHANGED, DUPLICATE, decision_value};
-use super::{DynamoStore, Item, is_conflict, key};
+use super::requests::{Refused, UpdateSpec};
+use super::sms::decision_value;
+use super::{DynamoStore, Item, key};
 use crate::domain::conversation::{Message, Role};
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, WorkspaceId};
 use crate::domain::sms::{
@@ -20,16 +20,11 @@ use crate::domain::sms::{
 };
 use crate::domain::time::Timestamp;
 use crate::ports::{
-    Admission, Contact, Decided, InboundOutcome, InboundRecord, InboundSms, PartState, Reply,
-    ReplyDecision, ReplyDraft, ReplyPart, SmsStore, StoreError,
+    Admission, Conflict, Contact, Decided, InboundOutcome, InboundRecord, InboundSms, PartState,
+    Reply, ReplyDecision, ReplyDraft, ReplyPart, SmsStore, StoreError,
 };
 use async_trait::async_trait;
 use std::time::Duration;
-
-/// The text's own condition failed in a decision: merged, or decided.
-const SETTLED: &str = "decided meanwhile";
-/// A texter window was full: this, then its index among the windows.
-const TEXTER_FULL: &str = "texter window full: ";
 
 fn part_state(item: &Item, index: usize) -> Result<PartState, StoreError> {
     let state = codec::text(item, &format!("part{index}State"))?;
@@ -198,24 +193,19 @@ impl SmsStore for DynamoStore {
                 .iter()
                 .map(|w| self.count_in(keys::sms_use(assistant, &w.key), w)),
         );
-        let decided = self
-            .transact(items, |i| match i {
-                0 => StoreError::Conflict(SETTLED.into()),
-                i => StoreError::Conflict(format!("{TEXTER_FULL}{}", i - 1)),
-            })
-            .await;
+        // The text's own condition (index 0: merged or decided meanwhile),
+        // or the texter window that was full.
+        let decided = self.transact_or(items, |i| i.checked_sub(1)).await;
         match decided {
             Ok(()) => {}
-            Err(e) if is_conflict(&e, SETTLED) => return self.settled(assistant, sid).await,
-            Err(StoreError::Conflict(message)) if message.starts_with(TEXTER_FULL) => {
-                let full = message[TEXTER_FULL.len()..]
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|i| texter.get(i))
-                    .ok_or_else(|| StoreError::Corrupt(message.clone()))?;
+            Err(Refused::Condition(None)) => return self.settled(assistant, sid).await,
+            Err(Refused::Condition(Some(window))) => {
+                let full = texter
+                    .get(window)
+                    .ok_or_else(|| StoreError::Corrupt(format!("texter window {window}")))?;
                 return self.refuse(assistant, sid, full.limit, false, at).await;
             }
-            Err(other) => return Err(other),
+            Err(Refused::Store(e)) => return Err(e),
         }
         // The assistant's day is shared by every texter: counted on its
         // own, so texters' decisions never contend in one transaction.
@@ -287,21 +277,18 @@ impl SmsStore for DynamoStore {
             self.put_item(message_item(&message), "attribute_not_exists(PK)"),
             self.count_message(&draft.conversation_id, at),
         ];
-        match self
-            .transact(items, |i| match i {
-                0 => StoreError::Conflict(DUPLICATE.into()),
-                1 => StoreError::Conflict("message id collision".into()),
-                _ => StoreError::NotFound("conversation"),
-            })
-            .await
-        {
+        // The reply there already (a redelivery), the message id, or the
+        // conversation gone.
+        match self.transact_or(items, |i| i).await {
             Ok(()) => Ok((reply, true)),
-            Err(e) if is_conflict(&e, DUPLICATE) => self
+            Err(Refused::Condition(0)) => self
                 .reply(assistant, &draft.inbound)
                 .await?
                 .map(|existing| (existing, false))
                 .ok_or_else(|| StoreError::Corrupt("a reply vanished".into())),
-            Err(e) => Err(e),
+            Err(Refused::Condition(1)) => Err(Conflict::IdCollision("message").into()),
+            Err(Refused::Condition(_)) => Err(StoreError::NotFound("conversation")),
+            Err(Refused::Store(e)) => Err(e),
         }
     }
 
@@ -382,13 +369,9 @@ impl SmsStore for DynamoStore {
             ]);
             items.push(self.put_item(outbound, "attribute_not_exists(PK)"));
         }
-        match self
-            .transact(items, |i| match i {
-                0 => StoreError::Conflict(CHANGED.into()),
-                _ => StoreError::Conflict("this outbound message is recorded already".into()),
-            })
-            .await
-        {
+        // Whether the part moved on from the state it was read in (else its
+        // outbound message is recorded already).
+        match self.transact_or(items, |i| i == 0).await {
             Ok(()) => {
                 if let PartState::Sent { segments, .. } = to {
                     self.count_in_day(
@@ -400,8 +383,9 @@ impl SmsStore for DynamoStore {
                 }
                 Ok(true)
             }
-            Err(e) if is_conflict(&e, CHANGED) => Ok(false),
-            Err(e) => Err(e),
+            Err(Refused::Condition(true)) => Ok(false),
+            Err(Refused::Condition(false)) => Err(Conflict::OutboundRecorded.into()),
+            Err(Refused::Store(e)) => Err(e),
         }
     }
 

@@ -24,7 +24,7 @@ fn cancelled(codes: &[&str]) -> SdkError<TransactWriteItemsError, Response> {
 }
 
 fn explain(index: usize) -> StoreError {
-    StoreError::Conflict(format!("item {index}"))
+    StoreError::Corrupt(format!("item {index}"))
 }
 
 #[test]
@@ -49,7 +49,7 @@ fn a_failed_condition_is_explained_by_its_position_even_beside_a_conflict() {
     );
     assert!(matches!(
         failure,
-        WriteFailure::Failed(StoreError::Conflict(message)) if message == "item 2"
+        WriteFailure::Failed(StoreError::Corrupt(message)) if message == "item 2"
     ));
 }
 

@@ -17,7 +17,7 @@ use crate::domain::time::Timestamp;
 use crate::domain::visitor::{Feedback, Lead};
 use crate::domain::widget::{AllowedOrigin, Position, UseWindow, WidgetLimits, WidgetSettings};
 use crate::ports::{
-    Admission, NewWidgetSession, StoreError, WidgetSession, WidgetSite, WidgetStore,
+    Admission, Conflict, NewWidgetSession, StoreError, WidgetSession, WidgetSite, WidgetStore,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -256,7 +256,7 @@ impl WidgetStore for DynamoStore {
         items.push(self.put_fresh(session_item(&session)));
         self.transact(items, |i| match i {
             0 => StoreError::NotFound("assistant"),
-            _ => StoreError::Conflict("widget session id collision".into()),
+            _ => Conflict::IdCollision("widget session").into(),
         })
         .await?;
         Ok((session, conversation, welcome))

@@ -4,22 +4,18 @@
 
 use super::codec::{self, models_list, n, s, time};
 use super::keys::{self, GSI1PK, GSI1SK};
-use super::requests::UpdateSpec;
+use super::requests::{Refused, UpdateSpec};
 use super::{DynamoStore, Item, key};
 use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::member::{Email, MemberChanges, Membership, User, WorkspaceContext};
 use crate::domain::role::{MemberStatus, Role};
 use crate::domain::time::Timestamp;
-use crate::domain::workspace::{
-    ModelSettings, NewWorkspace, Workspace, WorkspaceChanges, slug_from_name, slug_with_suffix,
-};
-use crate::ports::{StoreError, WorkspaceStore};
+use crate::domain::workspace::{ModelSettings, NewWorkspace, Workspace, WorkspaceChanges};
+use crate::ports::store::slugs_for;
+use crate::ports::{Conflict, StoreError, WorkspaceStore};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 use std::collections::HashMap;
-
-/// How often a derived slug that is taken gets a new random suffix.
-const SLUG_ATTEMPTS: usize = 4;
 
 impl DynamoStore {
     /// The user's profile, and a copy under the email so that finding a user
@@ -131,10 +127,8 @@ impl WorkspaceStore for DynamoStore {
             name,
             created_at: Timestamp::now(),
         };
-        self.transact(self.user_items(&user), |_| {
-            StoreError::Conflict("a user with this email already exists".into())
-        })
-        .await?;
+        self.transact(self.user_items(&user), |_| Conflict::EmailTaken.into())
+            .await?;
         Ok(user)
     }
 
@@ -163,17 +157,11 @@ impl WorkspaceStore for DynamoStore {
         new: NewWorkspace,
         owner: &User,
     ) -> Result<Workspace, StoreError> {
-        let chosen_slug = new.slug.is_some();
-        let base_slug = new
-            .slug
-            .clone()
-            .unwrap_or_else(|| slug_from_name(&new.name));
-        let mut workspace = Workspace::create(new, base_slug.clone());
+        let (slugs, all_taken) = slugs_for(&new);
+        let mut workspace = Workspace::create(new, String::new());
         let now = workspace.created_at;
-        for attempt in 0..SLUG_ATTEMPTS {
-            if attempt > 0 {
-                workspace.slug = slug_with_suffix(&base_slug);
-            }
+        for slug in slugs {
+            workspace.slug = slug;
             let items = vec![
                 self.put_fresh(self.workspace_item(&workspace)),
                 self.put_item(self.slug_item(&workspace), "attribute_not_exists(PK)"),
@@ -182,27 +170,17 @@ impl WorkspaceStore for DynamoStore {
                     "attribute_not_exists(PK)",
                 ),
             ];
-            match self
-                .transact(items, |i| match i {
-                    1 => StoreError::Conflict("slug".into()),
-                    _ => StoreError::Conflict("workspace id collision".into()),
-                })
-                .await
-            {
+            // Whether the slug was taken (else the id collided).
+            match self.transact_or(items, |i| i == 1).await {
                 Ok(()) => return Ok(workspace),
-                Err(StoreError::Conflict(what)) if what == "slug" && !chosen_slug => continue,
-                Err(StoreError::Conflict(what)) if what == "slug" => {
-                    return Err(StoreError::Conflict(format!(
-                        "the slug '{}' is taken",
-                        workspace.slug
-                    )));
+                Err(Refused::Condition(true)) => continue,
+                Err(Refused::Condition(false)) => {
+                    return Err(Conflict::IdCollision("workspace").into());
                 }
-                Err(other) => return Err(other),
+                Err(Refused::Store(e)) => return Err(e),
             }
         }
-        Err(StoreError::Conflict(
-            "could not find a free slug; choose one".into(),
-        ))
+        Err(all_taken.into())
     }
 
     /// The workspace and the caller's membership in one consistent read.
@@ -293,8 +271,8 @@ impl WorkspaceStore for DynamoStore {
         }
         let slug = updated.slug.clone();
         self.transact(items, |i| match i {
-            1 => StoreError::Conflict(format!("the slug '{slug}' is taken")),
-            _ => StoreError::Conflict("the workspace changed meanwhile; try again".into()),
+            1 => Conflict::SlugTaken(slug.clone()).into(),
+            _ => Conflict::ChangedMeanwhile("workspace").into(),
         })
         .await?;
         Ok(updated)
@@ -361,11 +339,9 @@ impl WorkspaceStore for DynamoStore {
         }));
         self.transact(items, |i| {
             if i < user_items {
-                StoreError::Conflict(
-                    "a user with this email was created meanwhile; try again".into(),
-                )
+                Conflict::EmailTakenMeanwhile.into()
             } else if i == user_items {
-                StoreError::Conflict("this user is already a member of the workspace".into())
+                Conflict::AlreadyMember.into()
             } else {
                 StoreError::NotFound("workspace")
             }
@@ -413,7 +389,7 @@ impl WorkspaceStore for DynamoStore {
             items.push(self.owner_count_change(&current.workspace_id, owner_delta));
         }
         self.transact(items, |i| match i {
-            0 => StoreError::Conflict("the member changed meanwhile; try again".into()),
+            0 => Conflict::ChangedMeanwhile("member").into(),
             _ => StoreError::LastOwner,
         })
         .await?;
@@ -490,7 +466,7 @@ impl WorkspaceStore for DynamoStore {
             values: vec![(":one", n(1)), (":owners", n(owners))],
         });
         self.transact(vec![delete, count], |i| match i {
-            0 => StoreError::Conflict("the member changed meanwhile; try again".into()),
+            0 => Conflict::ChangedMeanwhile("member").into(),
             _ => StoreError::LastOwner,
         })
         .await

@@ -8,7 +8,9 @@ use crate::domain::conversation::{Conversation, Message, MessageRef, Role};
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, UserId, WorkspaceId};
 use crate::domain::time::Timestamp;
 use crate::domain::visitor::{Feedback, Lead};
-use crate::ports::{AnswerLease, ConversationRef, ConversationStore, NewConversation, StoreError};
+use crate::ports::{
+    AnswerLease, Conflict, ConversationRef, ConversationStore, NewConversation, StoreError,
+};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -96,9 +98,7 @@ impl ConversationTables {
     pub(super) fn purge(&mut self, id: &ConversationId) -> Result<usize, StoreError> {
         match self.stored.get(id) {
             Some(stored) if !stored.deleted => {
-                return Err(StoreError::Conflict(
-                    "the conversation is not deleted".into(),
-                ));
+                return Err(Conflict::NotDeleted.into());
             }
             Some(_) => {}
             None => return Ok(0),
@@ -357,9 +357,7 @@ impl ConversationStore for MemoryStore {
                 .as_ref()
                 .is_some_and(|(_, until)| *until >= now)
             {
-                return Err(StoreError::Conflict(
-                    "another answer is being written in this conversation".into(),
-                ));
+                return Err(Conflict::AnswerInProgress.into());
             }
             let granted = AnswerLease {
                 conversation_id: conversation.id.clone(),
@@ -396,9 +394,7 @@ impl ConversationStore for MemoryStore {
         self.run(Call::Transaction, |t| {
             let stored = t.conversations.open_mut(&lease.conversation_id)?;
             if stored.lease.as_ref().map(|(token, _)| token) != Some(&lease.token) {
-                return Err(StoreError::Conflict(
-                    "the answer lease is no longer held".into(),
-                ));
+                return Err(Conflict::LeaseLost.into());
             }
             if stored.conversation.title.is_none() {
                 stored.conversation.title = Some(title.to_owned());

@@ -11,8 +11,8 @@ use crate::domain::sms::{
 };
 use crate::domain::time::Timestamp;
 use crate::ports::{
-    Admission, Contact, Decided, InboundOutcome, InboundRecord, InboundSms, Joins, PartState,
-    Reply, ReplyDecision, ReplyDraft, SmsStore, StoreError, TexterState,
+    Admission, Conflict, Contact, Decided, InboundOutcome, InboundRecord, InboundSms, Joins,
+    PartState, Reply, ReplyDecision, ReplyDraft, SmsStore, StoreError, TexterState,
 };
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -237,9 +237,7 @@ impl SmsStore for MemoryStore {
             if let Some(holder) = t.sms.numbers.get(&config.phone_number)
                 && holder != &config.assistant_id
             {
-                return Err(StoreError::Conflict(
-                    "this phone number already serves another assistant".into(),
-                ));
+                return Err(Conflict::NumberTaken.into());
             }
             if let Some(old) = t.sms.configs.get(&config.assistant_id) {
                 config.created_at = old.created_at;

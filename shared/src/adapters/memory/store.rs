@@ -17,20 +17,15 @@ use crate::domain::policy::Actor;
 use crate::domain::project::{Connection, Project, ProjectChanges};
 use crate::domain::role::{MemberStatus, Role};
 use crate::domain::time::Timestamp;
-use crate::domain::workspace::{
-    ModelSettings, NewWorkspace, Workspace, WorkspaceChanges, slug_from_name, slug_with_suffix,
-};
+use crate::domain::workspace::{ModelSettings, NewWorkspace, Workspace, WorkspaceChanges};
+use crate::ports::store::slugs_for;
 use crate::ports::{
-    AssistantStore, CascadeStore, ConnectionStore, DocumentStore, GrantStore, KeyStore,
+    AssistantStore, CascadeStore, Conflict, ConnectionStore, DocumentStore, GrantStore, KeyStore,
     ProjectStore, StoreError, WorkspaceStore,
 };
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
-
-/// How often a derived slug that is taken gets a new random suffix (as in
-/// the DynamoDB adapter).
-const SLUG_ATTEMPTS: usize = 4;
 
 #[derive(Debug, Default)]
 pub(super) struct Tables {
@@ -181,9 +176,7 @@ impl WorkspaceStore for MemoryStore {
     async fn create_user(&self, email: Email, name: String) -> Result<User, StoreError> {
         self.run(Call::Transaction, |t| {
             if t.emails.contains_key(&email) {
-                return Err(StoreError::Conflict(
-                    "a user with this email already exists".into(),
-                ));
+                return Err(Conflict::EmailTaken.into());
             }
             let user = User {
                 id: UserId::generate(),
@@ -215,20 +208,11 @@ impl WorkspaceStore for MemoryStore {
         owner: &User,
     ) -> Result<Workspace, StoreError> {
         self.run(Call::Transaction, |t| {
-            let chosen = new.slug.clone();
-            let base = chosen.clone().unwrap_or_else(|| slug_from_name(&new.name));
-            let slug = if !t.slugs.contains_key(&base) {
-                base
-            } else if let Some(taken) = chosen {
-                return Err(StoreError::Conflict(format!("the slug '{taken}' is taken")));
-            } else {
-                (1..SLUG_ATTEMPTS)
-                    .map(|_| slug_with_suffix(&base))
-                    .find(|candidate| !t.slugs.contains_key(candidate))
-                    .ok_or_else(|| {
-                        StoreError::Conflict("could not find a free slug; choose one".into())
-                    })?
-            };
+            let (slugs, all_taken) = slugs_for(&new);
+            let slug = slugs
+                .into_iter()
+                .find(|slug| !t.slugs.contains_key(slug))
+                .ok_or(all_taken)?;
             let workspace = Workspace::create(new, slug);
             t.slugs.insert(workspace.slug.clone(), workspace.id.clone());
             t.members.insert(
@@ -297,15 +281,10 @@ impl WorkspaceStore for MemoryStore {
                 .get(&current.id)
                 .is_some_and(|(stored, _)| stored.slug == current.slug);
             if updated.slug != current.slug && t.slugs.contains_key(&updated.slug) {
-                return Err(StoreError::Conflict(format!(
-                    "the slug '{}' is taken",
-                    updated.slug
-                )));
+                return Err(Conflict::SlugTaken(updated.slug.clone()).into());
             }
             if !unchanged {
-                return Err(StoreError::Conflict(
-                    "the workspace changed meanwhile; try again".into(),
-                ));
+                return Err(Conflict::ChangedMeanwhile("workspace").into());
             }
             let (stored, _) = t.workspace_mut(&current.id)?;
             stored.name.clone_from(&updated.name);
@@ -359,15 +338,11 @@ impl WorkspaceStore for MemoryStore {
     ) -> Result<Membership, StoreError> {
         self.run(Call::Transaction, |t| {
             if new_user && (t.emails.contains_key(&user.email) || t.users.contains_key(&user.id)) {
-                return Err(StoreError::Conflict(
-                    "a user with this email was created meanwhile; try again".into(),
-                ));
+                return Err(Conflict::EmailTakenMeanwhile.into());
             }
             let key = (ws.clone(), user.id.clone());
             if t.members.contains_key(&key) {
-                return Err(StoreError::Conflict(
-                    "this user is already a member of the workspace".into(),
-                ));
+                return Err(Conflict::AlreadyMember.into());
             }
             let (workspace, owners) = t.workspace_mut(ws)?;
             workspace.member_count += 1;
@@ -400,9 +375,7 @@ impl WorkspaceStore for MemoryStore {
             let key = (current.workspace_id.clone(), current.user_id.clone());
             let stored = t.members.get(&key);
             if stored.is_none_or(|m| m.role != current.role || m.status != current.status) {
-                return Err(StoreError::Conflict(
-                    "the member changed meanwhile; try again".into(),
-                ));
+                return Err(Conflict::ChangedMeanwhile("member").into());
             }
             let updated = Membership {
                 role: changes.role.unwrap_or(current.role),
@@ -426,9 +399,7 @@ impl WorkspaceStore for MemoryStore {
             let key = (current.workspace_id.clone(), current.user_id.clone());
             let stored = t.members.get(&key);
             if stored.is_none_or(|m| m.role != current.role || m.status != current.status) {
-                return Err(StoreError::Conflict(
-                    "the member changed meanwhile; try again".into(),
-                ));
+                return Err(Conflict::ChangedMeanwhile("member").into());
             }
             let (workspace, owners) = t.workspace_mut(&current.workspace_id)?;
             if current.is_active_owner() {
@@ -870,9 +841,7 @@ impl ConnectionStore for MemoryStore {
             }
             let key = (ws.clone(), assistant.clone(), project.clone());
             if t.connections.contains_key(&key) {
-                return Err(StoreError::Conflict(
-                    "the project is already connected to this assistant".into(),
-                ));
+                return Err(Conflict::AlreadyConnected.into());
             }
             let now = Timestamp::now();
             t.connections.insert(key, now);
@@ -967,7 +936,7 @@ impl DocumentStore for MemoryStore {
             match t.documents.get(&key) {
                 // A resent create that landed (as the DynamoDB store sees one).
                 Some(stored) if stored == document => return Ok(()),
-                Some(_) => return Err(StoreError::Conflict("document id collision".into())),
+                Some(_) => return Err(Conflict::IdCollision("document").into()),
                 None => {}
             }
             let project = t
@@ -1053,9 +1022,7 @@ impl DocumentStore for MemoryStore {
                 .documents
                 .get_mut(&document_key(document))
                 .filter(|d| d.status == DocumentStatus::Uploading)
-                .ok_or_else(|| {
-                    StoreError::Conflict("the upload of this document is already complete".into())
-                })?;
+                .ok_or(Conflict::UploadComplete)?;
             stored.kind = Some(kind);
             stored.size = size;
             stored.status = DocumentStatus::Pending;
@@ -1077,9 +1044,7 @@ impl DocumentStore for MemoryStore {
                 .documents
                 .get_mut(&document_key(document))
                 .filter(|d| d.status == DocumentStatus::Pending)
-                .ok_or_else(|| {
-                    StoreError::Conflict("the document is no longer waiting to be indexed".into())
-                })?;
+                .ok_or(Conflict::NoLongerPending)?;
             stored.kind = None;
             stored.status = DocumentStatus::Uploading;
             stored.updated_at = Timestamp::now();
