@@ -127,7 +127,7 @@ pub fn sms_burst_window(env: &Env) -> Result<std::time::Duration, ConfigError> {
     const NAME: &str = "SMS_BURST_WINDOW_MS";
     const MAX_MS: u64 = 60_000;
     match env.optional_number::<u64>(NAME)? {
-        None => Ok(crate::app::sms_webhook::DEFAULT_BURST_WINDOW),
+        None => Ok(crate::domain::sms::DEFAULT_BURST_WINDOW),
         Some(ms) if ms <= MAX_MS => Ok(std::time::Duration::from_millis(ms)),
         Some(_) => Err(ConfigError::Malformed {
             name: NAME,

@@ -1,11 +1,12 @@
-//! The crate's layering, checked from its source: every `use crate::...`
-//! and `super::...` path of every file is an edge from that file's module
-//! to the module it names. The test fails on a cycle between two files
+//! The crate's layering, checked from its source: every `crate::...` and
+//! `super::...` path of every file, in a `use` or written in code, is an
+//! edge from that file's module to the module it names. The test fails on a cycle between two files
 //! (modules) and on a layer that imports one above it.
 //!
 //! Hand-written because the checkers that exist (cargo-modules and the like)
-//! are binaries to install, not tests that run in `cargo test`; a use-line
-//! reader is enough for a crate that imports by path, as this one does.
+//! are binaries to install, not tests that run in `cargo test`; a path
+//! reader is enough for a crate that names its own modules by path, as this
+//! one does.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -75,6 +76,77 @@ fn use_statements(text: &str) -> Vec<String> {
         }
     }
     statements
+}
+
+/// Every `crate::` or `super::` path written in a file's code outside `use`
+/// statements (`super::sms::SmsTables` as a field's type, `crate::x::f()`
+/// in a body), each as a statement `targets` reads, outside comments,
+/// strings and test modules: an import is an import however it is
+/// written.
+fn inline_paths(text: &str) -> Vec<String> {
+    let code = match text.find("#[cfg(test)]\nmod tests") {
+        Some(at) => &text[..at],
+        None => text,
+    };
+    let mut paths = Vec::new();
+    for line in code.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("use ") || trimmed.starts_with("pub use ") {
+            continue;
+        }
+        let code = code_of(line);
+        let mut rest = code.as_str();
+        while let Some(at) = ["crate::", "super::"]
+            .iter()
+            .filter_map(|root| rest.find(root))
+            .min()
+        {
+            let preceded = rest[..at]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':');
+            let tail = &rest[at..];
+            let end = tail
+                .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                .unwrap_or(tail.len());
+            if !preceded {
+                paths.push(tail[..end].trim_end_matches(':').to_owned());
+            }
+            rest = &tail[end.max(1)..];
+        }
+    }
+    paths
+}
+
+/// A line without its comment and the insides of its string literals.
+fn code_of(line: &str) -> String {
+    let mut code = String::new();
+    let mut chars = line.chars().peekable();
+    let mut in_string = false;
+    while let Some(c) = chars.next() {
+        if in_string {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                '"' => {
+                    in_string = false;
+                    code.push(c);
+                }
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                code.push(c);
+            }
+            '/' if chars.peek() == Some(&'/') => break,
+            _ => code.push(c),
+        }
+    }
+    code
 }
 
 /// The modules a `use` names, resolved against the importing module, as
@@ -164,8 +236,9 @@ fn import_graph() -> BTreeMap<String, BTreeSet<String>> {
         .map(|(module, file)| {
             let text = std::fs::read_to_string(file).unwrap();
             let edges = use_statements(&text)
-                .iter()
-                .flat_map(|s| targets(s, module, &known))
+                .into_iter()
+                .chain(inline_paths(&text))
+                .flat_map(|s| targets(&s, module, &known))
                 // A module's own children and itself are not dependencies.
                 .filter(|t| t != module && !t.starts_with(&format!("{module}::")))
                 .collect();
@@ -241,6 +314,17 @@ fn the_checker_sees_nested_and_relative_imports() {
         &known,
     );
     assert_eq!(found, ["ports", "ports::store"]);
+}
+
+#[test]
+fn the_checker_sees_paths_written_in_code_and_not_in_comments_or_strings() {
+    let text = "pub(super) sms: super::sms::SmsTables, // crate::http::x\n\
+                let x = crate::app::widget::refused(w, \"super::y\");\n\
+                let y = a_super::z;\n";
+    assert_eq!(
+        inline_paths(text),
+        ["super::sms::SmsTables", "crate::app::widget::refused"]
+    );
 }
 
 #[test]

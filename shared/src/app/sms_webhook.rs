@@ -4,7 +4,9 @@
 
 use super::error::ApiError;
 use crate::domain::ids::AssistantId;
-use crate::domain::sms::{Keyword, MessageSid, PhoneNumber, SmsConfig, signature};
+use crate::domain::sms::{
+    DEFAULT_BURST_WINDOW, Keyword, MessageSid, PhoneNumber, SmsConfig, signature,
+};
 use crate::jobs::ReplyJob;
 use crate::ports::{
     CipherError, Clock, InboundOutcome, InboundSms, JobQueue, SecretCipher, SecretContext,
@@ -128,11 +130,6 @@ pub struct SmsWebhook {
     burst_window: Duration,
     clock: Arc<dyn Clock>,
 }
-
-/// Texts from one texter this close together are answered as one
-/// question: what a person typing a question in three texts needs, and
-/// what keeps eight texts in a second from costing eight answers.
-pub const DEFAULT_BURST_WINDOW: Duration = Duration::from_secs(3);
 
 const BAD_SIGNATURE: &str = "the X-Twilio-Signature header does not verify for this request";
 

@@ -14,7 +14,7 @@
 //!   just before the model is asked, so a refused one costs nothing.
 
 use super::error::ApiError;
-use super::widget_refusals::{RecentRefusals, Scope};
+use super::widget_refusals::{RecentRefusals, Scope, refused};
 use crate::domain::assistant::{Assistant, Visibility};
 use crate::domain::conversation::Conversation;
 use crate::domain::ids::{AssistantId, WidgetSessionId};
@@ -67,14 +67,6 @@ pub struct Admitted {
 /// Whether the assistant takes visitors at all.
 pub fn serves_the_widget(assistant: &Assistant) -> bool {
     assistant.visibility == Visibility::Public && assistant.widget_enabled
-}
-
-pub(super) fn refused(window: &UseWindow, now: Timestamp) -> ApiError {
-    ApiError::TooManyRequests {
-        message: window.limit.message(),
-        limit: window.limit.as_str(),
-        retry_after: window.retry_after(now),
-    }
 }
 
 /// A session untouched this long is not resumed: its visitor gets a new

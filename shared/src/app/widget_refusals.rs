@@ -75,6 +75,15 @@ struct Remembered {
     until: Timestamp,
 }
 
+/// The 429 for a full window: which one, and when to try again.
+pub fn refused(window: &UseWindow, now: Timestamp) -> ApiError {
+    ApiError::TooManyRequests {
+        message: window.limit.message(),
+        limit: window.limit.as_str(),
+        retry_after: window.retry_after(now),
+    }
+}
+
 #[derive(Default)]
 pub struct RecentRefusals {
     remembered: Mutex<HashMap<(AssistantId, Scope), Remembered>>,
@@ -99,8 +108,7 @@ impl RecentRefusals {
         let remembered = self.remembered.lock().expect("never poisoned");
         scopes.iter().find_map(|scope| {
             let found = remembered.get(&(assistant.clone(), scope.clone()))?;
-            (found.until > now && &found.origin == origin)
-                .then(|| super::widget::refused(&found.window, now))
+            (found.until > now && &found.origin == origin).then(|| refused(&found.window, now))
         })
     }
 

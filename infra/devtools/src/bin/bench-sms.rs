@@ -692,7 +692,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     drain_replies(
         &local,
-        &worker(shared::app::sms_webhook::DEFAULT_BURST_WINDOW),
+        &worker(shared::domain::sms::DEFAULT_BURST_WINDOW),
         BURST,
     )
     .await?;

@@ -3,7 +3,7 @@
 //! with every conversation they started. The same rules as the DynamoDB
 //! adapter, done under the store's one lock.
 
-use super::store::Tables;
+use super::tables::Tables;
 use crate::domain::ids::{AssistantId, ConversationId};
 use crate::domain::sms::{TexterKey, forget_texters_before};
 use crate::domain::time::Timestamp;

@@ -1,15 +1,24 @@
 //! The ports in memory: for tests that need no local server, and for tests
 //! that make a dependency fail on purpose.
 
+mod api_keys;
+mod assistants;
 mod blobs;
+mod cascade;
 mod cipher;
+mod connections;
 mod conversations;
+mod documents;
 mod erasure;
 mod faults;
+mod grants;
+mod projects;
 mod queue;
 mod sms;
 mod store;
+mod tables;
 mod widget;
+mod workspaces;
 
 pub use blobs::MemoryBlobs;
 pub use cipher::MemoryCipher;

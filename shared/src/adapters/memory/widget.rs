@@ -13,48 +13,6 @@ use crate::ports::{
     Admission, NewWidgetSession, StoreError, WidgetSession, WidgetSite, WidgetStore,
 };
 use async_trait::async_trait;
-use std::collections::HashMap;
-
-#[derive(Debug, Default)]
-pub(super) struct WidgetTables {
-    sites: HashMap<AssistantId, WidgetSite>,
-    sessions: HashMap<(AssistantId, WidgetSessionId), WidgetSession>,
-    uses: HashMap<(AssistantId, String), u32>,
-}
-
-impl WidgetTables {
-    /// A new assistant's widget, with the defaults.
-    pub(super) fn open_site(&mut self, ws: &WorkspaceId, assistant: &AssistantId) {
-        self.sites.insert(
-            assistant.clone(),
-            WidgetSite {
-                workspace_id: ws.clone(),
-                assistant_id: assistant.clone(),
-                settings: WidgetSettings::default(),
-                updated_at: None,
-            },
-        );
-    }
-
-    /// A deleted conversation's session (the page it came from, what it
-    /// said of itself): the cascade's share of the widget.
-    pub(super) fn forget_conversation(&mut self, conversation: &ConversationId) -> usize {
-        let before = self.sessions.len();
-        self.sessions
-            .retain(|_, session| &session.conversation_id != conversation);
-        before - self.sessions.len()
-    }
-
-    /// Everything of a deleted assistant's widget; how many records, as
-    /// DynamoDB stores them.
-    pub(super) fn forget(&mut self, assistant: &AssistantId) -> usize {
-        let before = self.sites.len() + self.sessions.len() + self.uses.len();
-        self.sites.remove(assistant);
-        self.sessions.retain(|(a, _), _| a != assistant);
-        self.uses.retain(|(a, _), _| a != assistant);
-        before - (self.sites.len() + self.sessions.len() + self.uses.len())
-    }
-}
 
 #[async_trait]
 impl WidgetStore for MemoryStore {

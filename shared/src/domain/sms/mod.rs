@@ -111,6 +111,11 @@ impl fmt::Debug for PhoneNumber {
 pub const SESSION_TIMEOUT_DEFAULT: u32 = 30;
 pub const SESSION_TIMEOUT_MAX: u32 = 1440;
 
+/// Texts from one texter this close together are answered as one
+/// question: what a person typing a question in three texts needs, and
+/// what keeps eight texts in a second from costing eight answers.
+pub const DEFAULT_BURST_WINDOW: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Segments one reply may cost at most, and the default. Ten segments are
 /// 1,530 GSM-7 characters (670 in UCS-2): always within Twilio's 1,600, so
 /// a reply is one message, billed for what it holds and no more.
