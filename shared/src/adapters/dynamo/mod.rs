@@ -6,6 +6,7 @@ mod assistants;
 mod cascade;
 mod codec;
 mod connections;
+mod conversation_items;
 mod conversations;
 mod counters;
 mod documents;

@@ -6,7 +6,7 @@
 //! counters are added to after it.
 
 use super::codec::{self, n, s, time};
-use super::conversations::message_item;
+use super::conversation_items::message_item;
 use super::keys;
 use super::requests::{Refused, UpdateSpec};
 use super::{DynamoStore, Item, key};

@@ -8,7 +8,7 @@
 //! write, its counters after it.
 
 use super::codec::{self, n, s, time};
-use super::conversations::message_item;
+use super::conversation_items::message_item;
 use super::keys;
 use super::requests::{Refused, UpdateSpec};
 use super::sms::decision_value;

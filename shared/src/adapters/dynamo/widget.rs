@@ -5,7 +5,7 @@
 //! own items.
 
 use super::codec::{self, n, s, time};
-use super::conversations::{
+use super::conversation_items::{
     conversation_from, feedback_value, lead_value, message_from, message_item,
 };
 use super::keys;
