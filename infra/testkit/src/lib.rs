@@ -6,7 +6,6 @@
 
 pub mod api;
 pub mod contract;
-pub mod conversation_contract;
 pub mod erasure;
 pub mod events;
 pub mod local;
@@ -15,9 +14,7 @@ pub mod memory;
 pub mod routes;
 pub mod scenarios;
 pub mod sms;
-pub mod sms_contract;
 pub mod widget;
-pub mod widget_contract;
 
 pub use api::{Api, Fixture};
 pub use local::TestStack;

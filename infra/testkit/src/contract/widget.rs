@@ -3,7 +3,7 @@
 //! assistant's workspace, a session is stored with its conversation, a
 //! limit holds under concurrent uses, and the cascade takes it all.
 
-use crate::contract::{assistant_of, workspace_of};
+use super::fixtures::{assistant, workspace};
 use shared::domain::access::AccessTarget;
 use shared::domain::conversation::{Channel, Message, Role};
 use shared::domain::ids::{AssistantId, MessageId, WidgetSessionId};
@@ -11,7 +11,8 @@ use shared::domain::member::Email;
 use shared::domain::time::Timestamp;
 use shared::domain::visitor::{Feedback, Lead, Rating};
 use shared::domain::widget::{AllowedOrigin, Limit, UseWindow, WidgetSettings};
-use shared::ports::{Admission, NewWidgetSession, Store, StoreError};
+use shared::ports::{Admission, NewWidgetSession, StoreError};
+use shared::ports::{AssistantStore, CascadeStore, ConversationStore, WidgetStore, WorkspaceStore};
 use std::sync::Arc;
 
 fn shop() -> AllowedOrigin {
@@ -27,9 +28,13 @@ fn window(key: &str, allowed: u32) -> UseWindow {
     }
 }
 
-pub async fn an_assistant_has_default_widget_settings_until_they_are_saved(store: Arc<dyn Store>) {
-    let (ws, owner) = workspace_of(store.as_ref()).await;
-    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
+pub async fn an_assistant_has_default_widget_settings_until_they_are_saved<
+    S: ?Sized + WorkspaceStore + WidgetStore + AssistantStore + 'static,
+>(
+    store: Arc<S>,
+) {
+    let (ws, owner) = workspace(store.as_ref()).await;
+    let bot = assistant(store.as_ref(), &ws, &owner).await;
     let site = store.widget_site(&bot.id).await.unwrap().unwrap();
     assert_eq!(site.workspace_id, ws.id);
     assert_eq!(site.settings, WidgetSettings::default());
@@ -47,7 +52,7 @@ pub async fn an_assistant_has_default_widget_settings_until_they_are_saved(store
     let saved = store.widget_site(&bot.id).await.unwrap().unwrap();
     assert_eq!(saved.settings, settings);
     assert_eq!(saved.updated_at, Some(at));
-    let (other, _) = workspace_of(store.as_ref()).await;
+    let (other, _) = workspace(store.as_ref()).await;
     let elsewhere = store
         .save_widget_settings(&other.id, &bot.id, WidgetSettings::default(), at)
         .await;
@@ -61,11 +66,13 @@ pub async fn an_assistant_has_default_widget_settings_until_they_are_saved(store
     );
 }
 
-pub async fn a_session_is_stored_with_its_conversation_and_takes_a_lead_and_feedback(
-    store: Arc<dyn Store>,
+pub async fn a_session_is_stored_with_its_conversation_and_takes_a_lead_and_feedback<
+    S: ?Sized + WorkspaceStore + WidgetStore + ConversationStore + AssistantStore + 'static,
+>(
+    store: Arc<S>,
 ) {
-    let (ws, owner) = workspace_of(store.as_ref()).await;
-    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
+    let (ws, owner) = workspace(store.as_ref()).await;
+    let bot = assistant(store.as_ref(), &ws, &owner).await;
     let (session, conversation, welcome) = store
         .start_widget_session(NewWidgetSession {
             workspace_id: ws.id.clone(),
@@ -147,11 +154,13 @@ pub async fn a_session_is_stored_with_its_conversation_and_takes_a_lead_and_feed
     );
 }
 
-pub async fn a_limit_holds_under_concurrent_uses_and_counts_all_windows_or_none(
-    store: Arc<dyn Store>,
+pub async fn a_limit_holds_under_concurrent_uses_and_counts_all_windows_or_none<
+    S: ?Sized + WorkspaceStore + WidgetStore + AssistantStore + 'static,
+>(
+    store: Arc<S>,
 ) {
-    let (ws, owner) = workspace_of(store.as_ref()).await;
-    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
+    let (ws, owner) = workspace(store.as_ref()).await;
+    let bot = assistant(store.as_ref(), &ws, &owner).await;
     let racers: Vec<_> = (0..16)
         .map(|_| {
             let store = store.clone();
@@ -188,9 +197,19 @@ pub async fn a_limit_holds_under_concurrent_uses_and_counts_all_windows_or_none(
     );
 }
 
-pub async fn the_cascade_removes_an_assistants_widget_and_its_sessions(store: Arc<dyn Store>) {
-    let (ws, owner) = workspace_of(store.as_ref()).await;
-    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
+pub async fn the_cascade_removes_an_assistants_widget_and_its_sessions<
+    S: ?Sized
+        + WorkspaceStore
+        + WidgetStore
+        + AssistantStore
+        + CascadeStore
+        + ConversationStore
+        + 'static,
+>(
+    store: Arc<S>,
+) {
+    let (ws, owner) = workspace(store.as_ref()).await;
+    let bot = assistant(store.as_ref(), &ws, &owner).await;
     let (session, conversation, _) = store
         .start_widget_session(NewWidgetSession {
             workspace_id: ws.id.clone(),

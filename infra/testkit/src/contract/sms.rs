@@ -3,16 +3,17 @@
 //! its boundary, replies decided once and parts moved only from the state
 //! they were read in, and the counters analytics reads.
 
-use crate::contract::{assistant_of, workspace_of};
+use super::fixtures::{assistant, workspace};
 use shared::domain::conversation::Usage;
 use shared::domain::ids::ConversationId;
 use shared::domain::sms::{
     AccountSid, Keyword, MessageSid, PhoneNumber, SmsConfig, SmsLimit, SmsLimits,
 };
 use shared::domain::time::Timestamp;
+use shared::ports::{AssistantStore, CascadeStore, ConversationStore, SmsStore, WorkspaceStore};
 use shared::ports::{
     Decided, InboundOutcome, InboundRecord, InboundSms, PartState, ReplyDecision, ReplyDraft,
-    Store, StoreError,
+    StoreError,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -73,15 +74,15 @@ fn burst_text(config: &SmsConfig, from: &str, body: &str, at: Timestamp) -> Inbo
 }
 
 /// A workspace's assistant with an SMS configuration on a fresh number.
-async fn configured(
-    store: &Arc<dyn Store>,
+async fn configured<S: ?Sized + WorkspaceStore + SmsStore + AssistantStore>(
+    store: &Arc<S>,
 ) -> (
     shared::domain::workspace::Workspace,
     shared::domain::assistant::Assistant,
     SmsConfig,
 ) {
-    let (ws, owner) = workspace_of(store.as_ref()).await;
-    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
+    let (ws, owner) = workspace(store.as_ref()).await;
+    let bot = assistant(store.as_ref(), &ws, &owner).await;
     let cfg = store
         .save_sms_config(config(&ws, &bot, &crate::sms::fresh_number()))
         .await
@@ -90,7 +91,10 @@ async fn configured(
 }
 
 /// Records a text as the webhook does: the record, then (once) its count.
-async fn record(store: &Arc<dyn Store>, text: &InboundSms) -> InboundOutcome {
+async fn record<S: ?Sized + WorkspaceStore + SmsStore>(
+    store: &Arc<S>,
+    text: &InboundSms,
+) -> InboundOutcome {
     let outcome = store.record_inbound(text).await.unwrap();
     if matches!(outcome, InboundOutcome::Recorded(_)) {
         store
@@ -112,10 +116,14 @@ fn conversation_of(outcome: &InboundOutcome) -> Option<ConversationId> {
     }
 }
 
-pub async fn one_number_serves_one_assistant_and_deleting_frees_it(store: Arc<dyn Store>) {
-    let (ws, owner) = workspace_of(store.as_ref()).await;
-    let first = assistant_of(store.as_ref(), &ws, &owner).await;
-    let second = assistant_of(store.as_ref(), &ws, &owner).await;
+pub async fn one_number_serves_one_assistant_and_deleting_frees_it<
+    S: ?Sized + WorkspaceStore + SmsStore + AssistantStore + 'static,
+>(
+    store: Arc<S>,
+) {
+    let (ws, owner) = workspace(store.as_ref()).await;
+    let first = assistant(store.as_ref(), &ws, &owner).await;
+    let second = assistant(store.as_ref(), &ws, &owner).await;
     let phone = crate::sms::fresh_number();
     let saved = store
         .save_sms_config(config(&ws, &first, &phone))
@@ -145,7 +153,7 @@ pub async fn one_number_serves_one_assistant_and_deleting_frees_it(store: Arc<dy
     // Deleting the assistant frees its number in the same write.
     store.delete_assistant(&ws.id, &first.id).await.unwrap();
     assert!(store.sms_config(&first.id).await.unwrap().is_none());
-    let third = assistant_of(store.as_ref(), &ws, &owner).await;
+    let third = assistant(store.as_ref(), &ws, &owner).await;
     store
         .save_sms_config(config(&ws, &third, &other))
         .await
@@ -159,7 +167,11 @@ pub async fn one_number_serves_one_assistant_and_deleting_frees_it(store: Arc<dy
     ));
 }
 
-pub async fn an_inbound_message_is_recorded_once_however_concurrent(store: Arc<dyn Store>) {
+pub async fn an_inbound_message_is_recorded_once_however_concurrent<
+    S: ?Sized + WorkspaceStore + SmsStore + ConversationStore + AssistantStore + 'static,
+>(
+    store: Arc<S>,
+) {
     let (_, bot, cfg) = configured(&store).await;
     let message = inbound(&cfg, "+15550001111", "hello?", Timestamp::now());
     let attempts = (0..8).map(|_| {
@@ -200,8 +212,10 @@ async fn futures_join<T: Send + 'static>(
     out
 }
 
-pub async fn a_session_continues_up_to_its_timeout_and_not_a_millisecond_after(
-    store: Arc<dyn Store>,
+pub async fn a_session_continues_up_to_its_timeout_and_not_a_millisecond_after<
+    S: ?Sized + WorkspaceStore + ConversationStore + SmsStore + AssistantStore + 'static,
+>(
+    store: Arc<S>,
 ) {
     let (_, _, cfg) = configured(&store).await;
     let start = Timestamp::now();
@@ -231,7 +245,11 @@ pub async fn a_session_continues_up_to_its_timeout_and_not_a_millisecond_after(
     assert_ne!(conversation_of(&other), conversation_of(&first));
 }
 
-pub async fn keywords_set_the_opt_out_and_join_no_conversation(store: Arc<dyn Store>) {
+pub async fn keywords_set_the_opt_out_and_join_no_conversation<
+    S: ?Sized + WorkspaceStore + SmsStore + AssistantStore + 'static,
+>(
+    store: Arc<S>,
+) {
     let (_, bot, cfg) = configured(&store).await;
     let texter = "+15550004444";
     let now = Timestamp::now();
@@ -260,7 +278,11 @@ pub async fn keywords_set_the_opt_out_and_join_no_conversation(store: Arc<dyn St
     assert_eq!(traffic.active_sessions, 0, "keywords open no session");
 }
 
-pub async fn a_reply_is_decided_once_and_parts_move_only_from_their_state(store: Arc<dyn Store>) {
+pub async fn a_reply_is_decided_once_and_parts_move_only_from_their_state<
+    S: ?Sized + WorkspaceStore + SmsStore + ConversationStore + AssistantStore + 'static,
+>(
+    store: Arc<S>,
+) {
     let (ws, bot, cfg) = configured(&store).await;
     let texter = "+15550005555";
     let question = inbound(&cfg, texter, "when?", Timestamp::now());
@@ -377,7 +399,11 @@ pub async fn a_reply_is_decided_once_and_parts_move_only_from_their_state(store:
         .unwrap();
 }
 
-pub async fn the_cascade_removes_an_assistants_sms_traffic(store: Arc<dyn Store>) {
+pub async fn the_cascade_removes_an_assistants_sms_traffic<
+    S: ?Sized + WorkspaceStore + AssistantStore + CascadeStore + SmsStore + 'static,
+>(
+    store: Arc<S>,
+) {
     let (ws, bot, cfg) = configured(&store).await;
     let message = inbound(&cfg, "+15550006666", "hi", Timestamp::now());
     record(&store, &message).await;
@@ -407,7 +433,11 @@ pub async fn the_cascade_removes_an_assistants_sms_traffic(store: Arc<dyn Store>
     assert_eq!(traffic, shared::domain::sms::SmsTraffic::default());
 }
 
-pub async fn deleting_a_texters_conversation_closes_their_session(store: Arc<dyn Store>) {
+pub async fn deleting_a_texters_conversation_closes_their_session<
+    S: ?Sized + WorkspaceStore + ConversationStore + SmsStore + AssistantStore + 'static,
+>(
+    store: Arc<S>,
+) {
     let (ws, bot, cfg) = configured(&store).await;
     let now = Timestamp::now();
     let texter = "+15550004444";
@@ -479,8 +509,10 @@ pub async fn deleting_a_texters_conversation_closes_their_session(store: Arc<dyn
     );
 }
 
-pub async fn texts_within_the_burst_window_are_answered_together_and_a_taken_one_alone(
-    store: Arc<dyn Store>,
+pub async fn texts_within_the_burst_window_are_answered_together_and_a_taken_one_alone<
+    S: ?Sized + WorkspaceStore + SmsStore + AssistantStore + 'static,
+>(
+    store: Arc<S>,
 ) {
     let (_, bot, cfg) = configured(&store).await;
     let texter = "+15550007777";
@@ -593,11 +625,13 @@ fn windows(
     )
 }
 
-pub async fn limits_count_each_answer_once_and_refuse_over_them_until_the_window_ends(
-    store: Arc<dyn Store>,
+pub async fn limits_count_each_answer_once_and_refuse_over_them_until_the_window_ends<
+    S: ?Sized + WorkspaceStore + SmsStore + AssistantStore + 'static,
+>(
+    store: Arc<S>,
 ) {
-    let (ws, owner) = workspace_of(store.as_ref()).await;
-    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
+    let (ws, owner) = workspace(store.as_ref()).await;
+    let bot = assistant(store.as_ref(), &ws, &owner).await;
     let mut cfg = config(&ws, &bot, &crate::sms::fresh_number());
     cfg.limits = SmsLimits {
         per_texter_per_hour: 2,
@@ -680,7 +714,11 @@ pub async fn limits_count_each_answer_once_and_refuse_over_them_until_the_window
     );
 }
 
-pub async fn concurrent_replies_to_one_text_store_one(store: Arc<dyn Store>) {
+pub async fn concurrent_replies_to_one_text_store_one<
+    S: ?Sized + WorkspaceStore + SmsStore + ConversationStore + AssistantStore + 'static,
+>(
+    store: Arc<S>,
+) {
     let (ws, bot, cfg) = configured(&store).await;
     let texter = "+15550009991";
     let text = record_of(record(&store, &inbound(&cfg, texter, "when?", Timestamp::now())).await);
@@ -709,7 +747,11 @@ pub async fn concurrent_replies_to_one_text_store_one(store: Arc<dyn Store>) {
     assert_eq!(messages.len(), 2, "the question and one answer");
 }
 
-pub async fn two_texts_from_one_texter_at_one_instant_join_one_session(store: Arc<dyn Store>) {
+pub async fn two_texts_from_one_texter_at_one_instant_join_one_session<
+    S: ?Sized + WorkspaceStore + ConversationStore + SmsStore + AssistantStore + 'static,
+>(
+    store: Arc<S>,
+) {
     let (_, bot, cfg) = configured(&store).await;
     let texter = "+15550009992";
     let now = Timestamp::now();
@@ -741,7 +783,11 @@ pub async fn two_texts_from_one_texter_at_one_instant_join_one_session(store: Ar
     assert_eq!((traffic.inbound, traffic.unique_contacts), (3, 1));
 }
 
-pub async fn analytics_count_the_days_and_texters_of_7_30_and_90_days(store: Arc<dyn Store>) {
+pub async fn analytics_count_the_days_and_texters_of_7_30_and_90_days<
+    S: ?Sized + WorkspaceStore + SmsStore + AssistantStore + 'static,
+>(
+    store: Arc<S>,
+) {
     let (ws, bot, cfg) = configured(&store).await;
     let now = Timestamp::now();
     let days_ago = |d: u64| Timestamp::from_millis(now.millis() - (d * 86_400_000) as i64);

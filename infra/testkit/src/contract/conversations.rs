@@ -3,12 +3,13 @@
 //! assistant at once, counts every message, answers one question at a
 //! time, and is gone at once when deleted (its messages purged after).
 
-use crate::contract::{assistant_of, workspace_of};
+use super::fixtures::{assistant, workspace};
 use shared::domain::access::AccessTarget;
 use shared::domain::conversation::{Message, MessageStatus, Role, Source, Usage};
 use shared::domain::ids::AssistantId;
 use shared::domain::time::Timestamp;
-use shared::ports::{NewConversation, Store, StoreError};
+use shared::ports::{AssistantStore, CascadeStore, ConversationStore, WorkspaceStore};
+use shared::ports::{NewConversation, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,9 +32,13 @@ fn new(
     }
 }
 
-pub async fn a_conversation_needs_its_assistant_and_lists_newest_first(store: Arc<dyn Store>) {
-    let (ws, owner) = workspace_of(store.as_ref()).await;
-    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
+pub async fn a_conversation_needs_its_assistant_and_lists_newest_first<
+    S: ?Sized + WorkspaceStore + ConversationStore + AssistantStore + 'static,
+>(
+    store: Arc<S>,
+) {
+    let (ws, owner) = workspace(store.as_ref()).await;
+    let bot = assistant(store.as_ref(), &ws, &owner).await;
     let missing = store
         .create_conversation(new(&ws, &AssistantId::generate(), &owner, None, 1))
         .await;
@@ -75,7 +80,7 @@ pub async fn a_conversation_needs_its_assistant_and_lists_newest_first(store: Ar
     assert_eq!(read, vec![first.clone(), second]);
     let messages = store.messages(&first.id, 0, 10).await.unwrap();
     assert_eq!(messages, vec![welcome]);
-    let (other_ws, _) = workspace_of(store.as_ref()).await;
+    let (other_ws, _) = workspace(store.as_ref()).await;
     assert_eq!(
         store
             .get_conversation(&other_ws.id, &first.id)
@@ -108,9 +113,13 @@ fn answer(question: &Message, text: &str, status: MessageStatus) -> Message {
     }
 }
 
-pub async fn one_answer_at_a_time_and_every_message_counted_in_order(store: Arc<dyn Store>) {
-    let (ws, owner) = workspace_of(store.as_ref()).await;
-    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
+pub async fn one_answer_at_a_time_and_every_message_counted_in_order<
+    S: ?Sized + WorkspaceStore + ConversationStore + AssistantStore + 'static,
+>(
+    store: Arc<S>,
+) {
+    let (ws, owner) = workspace(store.as_ref()).await;
+    let bot = assistant(store.as_ref(), &ws, &owner).await;
     let now = Timestamp::now();
     let (conversation, _) = store
         .create_conversation(new(&ws, &bot.id, &owner, None, now.millis()))
@@ -156,9 +165,13 @@ pub async fn one_answer_at_a_time_and_every_message_counted_in_order(store: Arc<
     assert_eq!(recent, vec![half, all[2].clone()]);
 }
 
-pub async fn a_lapsed_lease_can_be_taken_and_a_given_back_one_at_once(store: Arc<dyn Store>) {
-    let (ws, owner) = workspace_of(store.as_ref()).await;
-    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
+pub async fn a_lapsed_lease_can_be_taken_and_a_given_back_one_at_once<
+    S: ?Sized + WorkspaceStore + ConversationStore + AssistantStore + 'static,
+>(
+    store: Arc<S>,
+) {
+    let (ws, owner) = workspace(store.as_ref()).await;
+    let bot = assistant(store.as_ref(), &ws, &owner).await;
     let now = Timestamp::now();
     let (conversation, _) = store
         .create_conversation(new(&ws, &bot.id, &owner, None, now.millis()))
@@ -193,9 +206,13 @@ pub async fn a_lapsed_lease_can_be_taken_and_a_given_back_one_at_once(store: Arc
         .unwrap();
 }
 
-pub async fn a_deleted_conversation_is_gone_at_once_and_purged_after(store: Arc<dyn Store>) {
-    let (ws, owner) = workspace_of(store.as_ref()).await;
-    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
+pub async fn a_deleted_conversation_is_gone_at_once_and_purged_after<
+    S: ?Sized + WorkspaceStore + ConversationStore + CascadeStore + AssistantStore + 'static,
+>(
+    store: Arc<S>,
+) {
+    let (ws, owner) = workspace(store.as_ref()).await;
+    let bot = assistant(store.as_ref(), &ws, &owner).await;
     let now = Timestamp::now();
     let (conversation, _) = store
         .create_conversation(new(&ws, &bot.id, &owner, Some("Hi"), now.millis()))
@@ -245,12 +262,14 @@ pub async fn a_deleted_conversation_is_gone_at_once_and_purged_after(store: Arc<
     );
 }
 
-pub async fn the_cascade_removes_an_assistants_conversations_and_their_messages(
-    store: Arc<dyn Store>,
+pub async fn the_cascade_removes_an_assistants_conversations_and_their_messages<
+    S: ?Sized + WorkspaceStore + ConversationStore + AssistantStore + CascadeStore + 'static,
+>(
+    store: Arc<S>,
 ) {
-    let (ws, owner) = workspace_of(store.as_ref()).await;
-    let bot = assistant_of(store.as_ref(), &ws, &owner).await;
-    let kept = assistant_of(store.as_ref(), &ws, &owner).await;
+    let (ws, owner) = workspace(store.as_ref()).await;
+    let bot = assistant(store.as_ref(), &ws, &owner).await;
+    let kept = assistant(store.as_ref(), &ws, &owner).await;
     let now = Timestamp::now().millis();
     let (doomed, _) = store
         .create_conversation(new(&ws, &bot.id, &owner, Some("Hi"), now))
