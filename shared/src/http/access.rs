@@ -5,6 +5,7 @@
 
 use super::error::ApiError;
 use super::member::Member;
+use super::openapi::Op;
 use super::paging::{Page, Paging};
 use super::path::ApiPath;
 use super::state::{AssistantsState, Edge, ProjectsState};
@@ -20,6 +21,7 @@ use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
+use utoipa::openapi::HttpMethod::{Delete, Get, Put};
 
 /// A state that serves grants on one kind of target.
 #[async_trait]
@@ -88,12 +90,9 @@ where
 {
     let target = S::TARGET_PATH;
     Router::new()
+        .route(&grants_path(target), get(list_access::<S>))
         .route(
-            &format!("/api/workspaces/{{workspace_id}}/{target}/access"),
-            get(list_access::<S>),
-        )
-        .route(
-            &format!("/api/workspaces/{{workspace_id}}/{target}/access/{{user_id}}"),
+            &grant_path(target),
             put(grant_access::<S>).delete(revoke_access::<S>),
         )
 }
@@ -156,4 +155,58 @@ async fn revoke_access<S: GrantTargets>(
         .revoke_access(&workspace.id, &target, &user)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who was granted a target of the kind `target` names (its
+/// [`GrantTargets::TARGET_PATH`]).
+fn grants_path(target: &str) -> String {
+    format!("{}/{target}/access", super::workspaces::WORKSPACE)
+}
+
+/// One member's grant on such a target.
+fn grant_path(target: &str) -> String {
+    format!(
+        "{}/{target}/access/{{user_id}}",
+        super::workspaces::WORKSPACE
+    )
+}
+
+/// The grants' operations on one kind of target (`noun`), as the OpenAPI
+/// document describes them.
+pub(crate) fn operations(target: &str, noun: &str) -> Vec<Op> {
+    let title = if noun == "assistant" {
+        "Assistant"
+    } else {
+        "Project"
+    };
+    vec![
+        Op::new(
+            Get,
+            &grants_path(target),
+            &format!("list{title}Access"),
+            &format!("Who was granted a private {noun} (owners and admins)"),
+        )
+        .member()
+        .managed()
+        .paged()
+        .ok_page::<AccessGrantView>(),
+        Op::new(
+            Put,
+            &grant_path(target),
+            &format!("grant{title}Access"),
+            &format!("Grant a member access to a private {noun}"),
+        )
+        .member()
+        .managed()
+        .ok::<AccessGrantView>(),
+        Op::new(
+            Delete,
+            &grant_path(target),
+            &format!("revoke{title}Access"),
+            &format!("Revoke a member's access to a {noun}"),
+        )
+        .member()
+        .managed()
+        .no_content(),
+    ]
 }

@@ -3,6 +3,8 @@
 use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
+use super::openapi::Op;
+use super::openapi::bodies;
 use super::paging::{Page, Paging};
 use super::path::ApiPath;
 use super::state::WorkspacesState;
@@ -16,11 +18,15 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
+use utoipa::openapi::HttpMethod::{Delete, Get, Post};
+
+pub const KEYS: &str = "/api/api-keys";
+pub const KEY: &str = "/api/api-keys/{key_id}";
 
 pub fn routes() -> Router<WorkspacesState> {
     Router::new()
-        .route("/api/api-keys", get(list_keys).post(create_key))
-        .route("/api/api-keys/{key_id}", delete(revoke_key))
+        .route(KEYS, get(list_keys).post(create_key))
+        .route(KEY, delete(revoke_key))
 }
 
 async fn list_keys(
@@ -63,4 +69,37 @@ async fn revoke_key(
     let hash = state.keys.revoke_api_key(&caller.user_id, &id).await?;
     state.edge.auth.forget(&hash);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The operations of these routes, as the OpenAPI document describes them.
+pub(crate) fn operations() -> Vec<Op> {
+    vec![
+        Op::new(
+            Get,
+            KEYS,
+            "listApiKeys",
+            "The caller's API keys (never the secrets)",
+        )
+        .signed_in()
+        .paged()
+        .ok_page::<ApiKeyView>(),
+        Op::new(
+            Post,
+            KEYS,
+            "createApiKey",
+            "Create an API key; the answer is the only time it is shown",
+        )
+        .signed_in()
+        .json(bodies::new_api_key())
+        .created::<NewApiKeyView>(),
+        Op::new(
+            Delete,
+            KEY,
+            "revokeApiKey",
+            "Revoke one of the caller's keys",
+        )
+        .signed_in()
+        .no_content()
+        .errors(&[404]),
+    ]
 }

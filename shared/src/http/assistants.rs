@@ -4,6 +4,8 @@ use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::member::Member;
+use super::openapi::Op;
+use super::openapi::bodies;
 use super::paging::{Page, Paging};
 use super::path::ApiPath;
 use super::state::{AssistantsState, Edge};
@@ -17,15 +19,16 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use utoipa::openapi::HttpMethod::{Delete, Get, Patch, Post};
+
+pub const ASSISTANTS: &str = workspace_path!("/assistants");
+pub const ASSISTANT: &str = workspace_path!("/assistants/{assistant_id}");
 
 pub fn routes() -> Router<AssistantsState> {
     Router::new()
+        .route(ASSISTANTS, get(list_assistants).post(create_assistant))
         .route(
-            "/api/workspaces/{workspace_id}/assistants",
-            get(list_assistants).post(create_assistant),
-        )
-        .route(
-            "/api/workspaces/{workspace_id}/assistants/{assistant_id}",
+            ASSISTANT,
             get(get_assistant)
                 .patch(update_assistant)
                 .delete(delete_assistant),
@@ -139,4 +142,72 @@ async fn delete_assistant(
         tracing::error!(job = %job.to_message(), error = %error, "cleanup job not queued");
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The operations of these routes, as the OpenAPI document describes them.
+pub(crate) fn operations() -> Vec<Op> {
+    vec![
+        Op::new(
+            Get,
+            ASSISTANTS,
+            "listAssistants",
+            "The assistants the caller can see, newest first",
+        )
+        .member()
+        .paged()
+        .ok_page::<AssistantSummaryView>(),
+        Op::new(
+            Post,
+            ASSISTANTS,
+            "createAssistant",
+            "Create an assistant (owners and admins)",
+        )
+        .member()
+        .managed()
+        .json(bodies::new_assistant())
+        .created::<AssistantView>()
+        .link(
+            "getAssistant",
+            &[
+                ("workspace_id", "$request.path.workspace_id"),
+                ("assistant_id", "$response.body#/id"),
+            ],
+        )
+        .link(
+            "updateAssistant",
+            &[
+                ("workspace_id", "$request.path.workspace_id"),
+                ("assistant_id", "$response.body#/id"),
+            ],
+        )
+        .link(
+            "deleteAssistant",
+            &[
+                ("workspace_id", "$request.path.workspace_id"),
+                ("assistant_id", "$response.body#/id"),
+            ],
+        ),
+        Op::new(Get, ASSISTANT, "getAssistant", "One assistant")
+            .member()
+            .ok::<AssistantView>(),
+        Op::new(
+            Patch,
+            ASSISTANT,
+            "updateAssistant",
+            "Change an assistant (owners and admins)",
+        )
+        .member()
+        .managed()
+        .json(bodies::assistant_changes())
+        .ok::<AssistantView>(),
+        Op::new(
+            Delete,
+            ASSISTANT,
+            "deleteAssistant",
+            "Delete an assistant, its conversations, widget sessions and SMS configuration",
+        )
+        .member()
+        .managed()
+        .no_content(),
+    ]
 }

@@ -4,6 +4,8 @@
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::member::Member;
+use super::openapi::Op;
+use super::openapi::bodies;
 use super::path::ApiPath;
 use super::state::ProjectsState;
 use super::views::ConnectionView;
@@ -17,17 +19,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use serde_json::json;
+use utoipa::openapi::HttpMethod::{Delete, Get, Post};
+
+pub const CONNECTIONS: &str = workspace_path!("/assistants/{assistant_id}/projects");
+pub const CONNECTION: &str = workspace_path!("/assistants/{assistant_id}/projects/{project_id}");
 
 pub fn routes() -> Router<ProjectsState> {
     Router::new()
-        .route(
-            "/api/workspaces/{workspace_id}/assistants/{assistant_id}/projects",
-            get(list_connections).post(connect),
-        )
-        .route(
-            "/api/workspaces/{workspace_id}/assistants/{assistant_id}/projects/{project_id}",
-            delete(disconnect),
-        )
+        .route(CONNECTIONS, get(list_connections).post(connect))
+        .route(CONNECTION, delete(disconnect))
 }
 
 const MANAGE_ONLY: &str = "only owners and admins can connect projects to assistants";
@@ -115,4 +115,38 @@ async fn disconnect(
         .disconnect(&workspace.id, &assistant, &project)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The operations of these routes, as the OpenAPI document describes them.
+pub(crate) fn operations() -> Vec<Op> {
+    vec![
+        Op::new(
+            Get,
+            CONNECTIONS,
+            "listConnections",
+            "The projects connected to an assistant that the caller can read",
+        )
+        .member()
+        .ok_list::<ConnectionView>(),
+        Op::new(
+            Post,
+            CONNECTIONS,
+            "connectProject",
+            "Connect a project to an assistant (owners and admins)",
+        )
+        .member()
+        .managed()
+        .json(bodies::connection())
+        .created::<ConnectionView>()
+        .errors(&[409]),
+        Op::new(
+            Delete,
+            CONNECTION,
+            "disconnectProject",
+            "Disconnect a project from an assistant",
+        )
+        .member()
+        .managed()
+        .no_content(),
+    ]
 }

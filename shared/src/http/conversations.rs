@@ -8,6 +8,8 @@ use super::body::JsonBody;
 use super::deadline::AnswerBy;
 use super::error::ApiError;
 use super::member::Member;
+use super::openapi::Op;
+use super::openapi::bodies;
 use super::paging::{Page, Paging};
 use super::path::ApiPath;
 use super::state::ChatState;
@@ -35,6 +37,13 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use tokio::sync::mpsc;
+use utoipa::openapi::HttpMethod::{Delete, Get, Post};
+
+pub const CONVERSATIONS: &str = workspace_path!("/conversations");
+pub const CONVERSATION: &str = workspace_path!("/conversations/{conversation_id}");
+pub const MESSAGES: &str = workspace_path!("/conversations/{conversation_id}/messages");
+pub const ASSISTANT_CONVERSATIONS: &str =
+    workspace_path!("/assistants/{assistant_id}/conversations");
 
 impl ChatState {
     /// The conversation and its assistant, if the actor may read it.
@@ -57,22 +66,10 @@ impl ChatState {
 
 pub fn routes() -> Router<ChatState> {
     Router::new()
-        .route(
-            "/api/workspaces/{workspace_id}/conversations",
-            get(list_own).post(create),
-        )
-        .route(
-            "/api/workspaces/{workspace_id}/conversations/{conversation_id}",
-            get(get_one).delete(delete),
-        )
-        .route(
-            "/api/workspaces/{workspace_id}/conversations/{conversation_id}/messages",
-            get(list_messages).post(ask),
-        )
-        .route(
-            "/api/workspaces/{workspace_id}/assistants/{assistant_id}/conversations",
-            get(list_for_assistant),
-        )
+        .route(CONVERSATIONS, get(list_own).post(create))
+        .route(CONVERSATION, get(get_one).delete(delete))
+        .route(MESSAGES, get(list_messages).post(ask))
+        .route(ASSISTANT_CONVERSATIONS, get(list_for_assistant))
 }
 
 /// Deltas waiting for a slow client before the model is read further.
@@ -359,4 +356,48 @@ fn sse_event(event: &AnswerEvent, readable: &ReadableProjects) -> Event {
             named("error", &json!({ "error": error, "code": code }))
         }
     }
+}
+
+/// The operations of these routes, as the OpenAPI document describes them.
+pub(crate) fn operations() -> Vec<Op> {
+    let ids = [
+        ("workspace_id", "$request.path.workspace_id"),
+        ("conversation_id", "$response.body#/id"),
+    ];
+    vec![
+        Op::new(Get, CONVERSATIONS, "listConversations", "The caller's own conversations, newest first")
+            .member()
+            .paged()
+            .query_string("assistantId")
+            .ok_page::<ConversationView>(),
+        Op::new(Post, CONVERSATIONS, "createConversation", "Start a conversation with an assistant the caller can see (not guests)")
+            .member()
+            .managed()
+            .json(bodies::new_conversation())
+            .created::<ConversationView>()
+            .link("getConversation", &ids)
+            .link("askQuestion", &ids)
+            .link("listMessages", &ids)
+            .link("deleteConversation", &ids),
+        Op::new(Get, CONVERSATION, "getConversation", "One conversation")
+            .member()
+            .ok::<ConversationView>(),
+        Op::new(Delete, CONVERSATION, "deleteConversation", "Delete a conversation and its messages")
+            .member()
+            .no_content(),
+        Op::new(Get, MESSAGES, "listMessages", "A conversation's messages, oldest first")
+            .member()
+            .paged()
+            .ok_page::<MessageView>(),
+        Op::new(Post, MESSAGES, "askQuestion", "Ask; the answer streams as Server-Sent Events, or comes whole with `Accept: application/json`")
+            .member()
+            .json(bodies::question())
+            .answered::<ExchangeView>()
+            .errors(&[403, 406, 409, 502]),
+        Op::new(Get, ASSISTANT_CONVERSATIONS, "listAssistantConversations", "Every conversation of an assistant, on every channel (owners and admins)")
+            .member()
+            .managed()
+            .paged()
+            .ok_page::<ConversationView>(),
+    ]
 }

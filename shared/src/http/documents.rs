@@ -5,6 +5,8 @@
 use super::auth::Caller;
 use super::error::ApiError;
 use super::member::Member;
+use super::openapi::Op;
+use super::openapi::bodies;
 use super::paging::{Page, Paging};
 use super::path::ApiPath;
 use super::state::{Edge, ProjectsState};
@@ -19,6 +21,10 @@ use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use utoipa::openapi::HttpMethod::{Delete, Get, Post};
+
+pub const DOCUMENTS: &str = workspace_path!("/projects/{project_id}/documents");
+pub const DOCUMENT: &str = workspace_path!("/projects/{project_id}/documents/{document_id}");
 
 const LARGER_FILES: &str =
     "; upload files of up to 50 MB straight to storage with POST .../documents/uploads";
@@ -26,16 +32,13 @@ const LARGER_FILES: &str =
 pub fn routes() -> Router<ProjectsState> {
     Router::new()
         .route(
-            "/api/workspaces/{workspace_id}/projects/{project_id}/documents",
+            DOCUMENTS,
             get(list_documents)
                 .post(upload_document)
                 // Room for the multipart envelope around the largest file.
                 .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)),
         )
-        .route(
-            "/api/workspaces/{workspace_id}/projects/{project_id}/documents/{document_id}",
-            get(get_document).delete(delete_document),
-        )
+        .route(DOCUMENT, get(get_document).delete(delete_document))
 }
 
 /// The membership and the project in one read, then the page: three
@@ -147,4 +150,42 @@ async fn delete_document(
     )?;
     state.documents.delete(&document).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The operations of these routes, as the OpenAPI document describes them.
+pub(crate) fn operations() -> Vec<Op> {
+    vec![
+        Op::new(Get, DOCUMENTS, "listDocuments", "A project's documents")
+            .member()
+            .paged()
+            .ok_page::<DocumentView>(),
+        Op::new(
+            Post,
+            DOCUMENTS,
+            "uploadDocument",
+            "Upload a document (PDF, DOCX, text or Markdown, up to 4 MB) to be indexed",
+        )
+        .member()
+        .managed()
+        .multipart(bodies::multipart_file())
+        .created::<DocumentView>()
+        .errors(&[400, 413]),
+        Op::new(
+            Get,
+            DOCUMENT,
+            "getDocument",
+            "One document, with its indexing status",
+        )
+        .member()
+        .ok::<DocumentView>(),
+        Op::new(
+            Delete,
+            DOCUMENT,
+            "deleteDocument",
+            "Delete a document; it is never served again",
+        )
+        .member()
+        .managed()
+        .no_content(),
+    ]
 }

@@ -2,6 +2,14 @@
 //! workspace-member extractor, JSON bodies, paging, the error mapping, and
 //! the routers. Routes are composed here and only here.
 
+/// A path under one workspace, as a literal, so a module can name its
+/// routes' paths once in `const`s its router and its operations share.
+macro_rules! workspace_path {
+    ($tail:literal) => {
+        concat!("/api/workspaces/{workspace_id}", $tail)
+    };
+}
+
 mod accept;
 pub mod access;
 pub mod api_keys;

@@ -4,6 +4,8 @@ use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::member::Member;
+use super::openapi::Op;
+use super::openapi::bodies;
 use super::paging::{Page, Paging};
 use super::path::ApiPath;
 use super::state::{Edge, ProjectsState};
@@ -18,15 +20,16 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::time::Duration;
+use utoipa::openapi::HttpMethod::{Delete, Get, Patch, Post};
+
+pub const PROJECTS: &str = workspace_path!("/projects");
+pub const PROJECT: &str = workspace_path!("/projects/{project_id}");
 
 pub fn routes() -> Router<ProjectsState> {
     Router::new()
+        .route(PROJECTS, get(list_projects).post(create_project))
         .route(
-            "/api/workspaces/{workspace_id}/projects",
-            get(list_projects).post(create_project),
-        )
-        .route(
-            "/api/workspaces/{workspace_id}/projects/{project_id}",
+            PROJECT,
             get(get_project)
                 .patch(update_project)
                 .delete(delete_project),
@@ -158,4 +161,39 @@ async fn delete_project(
         .await?;
     state.projects.delete_project(&workspace.id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The operations of these routes, as the OpenAPI document describes them.
+pub(crate) fn operations() -> Vec<Op> {
+    let ids = [
+        ("workspace_id", "$request.path.workspace_id"),
+        ("project_id", "$response.body#/id"),
+    ];
+    vec![
+        Op::new(Get, PROJECTS, "listProjects", "The projects the caller can read")
+            .member()
+            .paged()
+            .ok_page::<ProjectView>(),
+        Op::new(Post, PROJECTS, "createProject", "Create a knowledge project (owners and admins)")
+            .member()
+            .managed()
+            .json(bodies::new_project())
+            .created::<ProjectView>()
+            .link("getProject", &ids)
+            .link("updateProject", &ids)
+            .link("listDocuments", &ids)
+            .link("deleteProject", &ids),
+        Op::new(Get, PROJECT, "getProject", "One project")
+            .member()
+            .ok::<ProjectView>(),
+        Op::new(Patch, PROJECT, "updateProject", "Change a project (owners and admins)")
+            .member()
+            .managed()
+            .json(bodies::project_changes())
+            .ok::<ProjectView>(),
+        Op::new(Delete, PROJECT, "deleteProject", "Delete a project: its connections at once, its documents, files and vectors soon after")
+            .member()
+            .managed()
+            .no_content(),
+    ]
 }

@@ -4,26 +4,29 @@
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::member::Member;
+use super::openapi::Op;
+use super::openapi::bodies;
 use super::path::ApiPath;
 use super::state::SearchState;
 use crate::app::guard;
 use crate::app::retrieval::stored_passages;
 use crate::domain::fields::{FieldReader, trimmed_text, whole_number};
+use crate::domain::passage::Passage;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::json;
+use utoipa::openapi::HttpMethod::Post;
+
+pub const SEARCH: &str = workspace_path!("/assistants/{assistant_id}/search");
 
 pub const QUERY_MAX: usize = 2_000;
 pub const DEFAULT_TOP_K: usize = 5;
 pub const MAX_TOP_K: usize = 50;
 
 pub fn routes() -> Router<SearchState> {
-    Router::new().route(
-        "/api/workspaces/{workspace_id}/assistants/{assistant_id}/search",
-        post(search),
-    )
+    Router::new().route(SEARCH, post(search))
 }
 
 async fn search(
@@ -72,4 +75,20 @@ async fn search(
     )
     .await?;
     Ok(Json(json!({ "data": passages })).into_response())
+}
+
+/// The operations of these routes, as the OpenAPI document describes them.
+pub(crate) fn operations() -> Vec<Op> {
+    vec![
+        Op::new(
+            Post,
+            SEARCH,
+            "search",
+            "Search the connected projects the caller can read",
+        )
+        .member()
+        .json(bodies::search())
+        .ok_list::<Passage>()
+        .errors(&[502]),
+    ]
 }

@@ -6,6 +6,8 @@
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::member::Member;
+use super::openapi::Op;
+use super::openapi::bodies;
 use super::path::ApiPath;
 use super::state::SmsState;
 use crate::app::guard;
@@ -22,25 +24,23 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use serde::Serialize;
 use std::time::Duration;
+use utoipa::openapi::HttpMethod::{Delete, Get, Post, Put};
+
+pub const SMS_CONFIG: &str = workspace_path!("/assistants/{assistant_id}/sms");
+pub const SMS_TEST: &str = workspace_path!("/assistants/{assistant_id}/sms/test");
+pub const SMS_ANALYTICS: &str = workspace_path!("/assistants/{assistant_id}/sms/analytics");
+pub const SMS_CONTACT: &str =
+    workspace_path!("/assistants/{assistant_id}/sms/contacts/{phone_number}");
 
 pub fn routes() -> Router<SmsState> {
     Router::new()
         .route(
-            "/api/workspaces/{workspace_id}/assistants/{assistant_id}/sms",
+            SMS_CONFIG,
             get(get_config).put(put_config).delete(delete_config),
         )
-        .route(
-            "/api/workspaces/{workspace_id}/assistants/{assistant_id}/sms/test",
-            post(test_credentials),
-        )
-        .route(
-            "/api/workspaces/{workspace_id}/assistants/{assistant_id}/sms/analytics",
-            get(analytics),
-        )
-        .route(
-            "/api/workspaces/{workspace_id}/assistants/{assistant_id}/sms/contacts/{phone_number}",
-            delete(erase_contact),
-        )
+        .route(SMS_TEST, post(test_credentials))
+        .route(SMS_ANALYTICS, get(analytics))
+        .route(SMS_CONTACT, delete(erase_contact))
 }
 
 /// How long a deleted channel's cleanup waits: past the route's deadline,
@@ -315,4 +315,71 @@ async fn analytics(
             period: period.as_str(),
         },
     }))
+}
+
+/// The operations of these routes, as the OpenAPI document describes them.
+pub(crate) fn operations() -> Vec<Op> {
+    vec![
+        Op::new(
+            Get,
+            SMS_CONFIG,
+            "getSmsConfig",
+            "An assistant's SMS configuration (never the Auth Token)",
+        )
+        .member()
+        .managed()
+        .ok_data::<SmsConfigView>(),
+        Op::new(
+            Put,
+            SMS_CONFIG,
+            "putSmsConfig",
+            "Set an assistant's Twilio account and number (checked with Twilio first)",
+        )
+        .member()
+        .managed()
+        .json(bodies::sms_settings())
+        .ok_data::<SmsConfigView>()
+        .errors(&[409, 502]),
+        Op::new(
+            Delete,
+            SMS_CONFIG,
+            "deleteSmsConfig",
+            "Remove an assistant's SMS configuration",
+        )
+        .member()
+        .managed()
+        .no_content(),
+        Op::new(
+            Post,
+            SMS_TEST,
+            "testSmsCredentials",
+            "Check Twilio credentials and number without saving them",
+        )
+        .member()
+        .managed()
+        .json(bodies::sms_credentials())
+        .ok_data::<CredentialView>()
+        .errors(&[502]),
+        Op::new(
+            Get,
+            SMS_ANALYTICS,
+            "smsAnalytics",
+            "An assistant's SMS counts over 7, 30 or 90 days",
+        )
+        .member()
+        .managed()
+        .query_enum("period", &["7d", "30d", "90d"])
+        .ok_data::<AnalyticsView>()
+        .errors(&[400]),
+        Op::new(
+            Delete,
+            SMS_CONTACT,
+            "eraseSmsContact",
+            "Erase one texter: their conversations, texts, replies and number (an opt-out survives as a keyed hash)",
+        )
+        .member()
+        .managed()
+        .no_content()
+        .errors(&[400]),
+    ]
 }

@@ -4,6 +4,7 @@
 
 use super::body::read_limited;
 use super::error::ApiError;
+use super::openapi::Op;
 use super::path::ApiPath;
 use crate::app::sms_webhook::{SignedRequest, SmsWebhook};
 use axum::Router;
@@ -12,6 +13,12 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use std::sync::Arc;
+use utoipa::openapi::HttpMethod::Post;
+
+/// Where Twilio posts a text sent to an assistant's number.
+pub const INBOUND: &str = "/api/sms/webhook/{assistant_id}";
+/// Where Twilio reports what became of a reply.
+pub const STATUS: &str = "/api/sms/status/{assistant_id}";
 
 /// Twilio sends at most 1,600 characters of body and a few dozen fields;
 /// anything near this is not Twilio.
@@ -27,8 +34,8 @@ pub struct WebhookState {
 
 pub fn routes() -> Router<WebhookState> {
     Router::new()
-        .route("/api/sms/webhook/{assistant_id}", post(inbound))
-        .route("/api/sms/status/{assistant_id}", post(status))
+        .route(INBOUND, post(inbound))
+        .route(STATUS, post(status))
 }
 
 /// An empty TwiML answer: Twilio sends nothing back on our behalf.
@@ -85,4 +92,26 @@ async fn status(
     let signed = signed_request(&state, request).await?;
     state.webhook.status(&assistant_id, &signed).await?;
     Ok(empty_twiml())
+}
+
+/// The operations of these routes, as the OpenAPI document describes them.
+pub(crate) fn operations() -> Vec<Op> {
+    vec![
+        Op::new(
+            Post,
+            INBOUND,
+            "smsInbound",
+            "Twilio's inbound text (signed with the account's Auth Token)",
+        )
+        .twilio()
+        .twiml("Recorded: the reply is texted by the reply worker"),
+        Op::new(
+            Post,
+            STATUS,
+            "smsStatus",
+            "Twilio's delivery status callback (signed)",
+        )
+        .twilio()
+        .twiml("Recorded"),
+    ]
 }

@@ -7,6 +7,8 @@
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::member::Member;
+use super::openapi::Op;
+use super::openapi::bodies;
 use super::path::ApiPath;
 use super::state::ProjectsState;
 use super::views::DocumentView;
@@ -22,17 +24,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use utoipa::openapi::HttpMethod::Post;
+
+pub const UPLOADS: &str = workspace_path!("/projects/{project_id}/documents/uploads");
+pub const COMPLETE: &str =
+    workspace_path!("/projects/{project_id}/documents/{document_id}/complete");
 
 pub fn routes() -> Router<ProjectsState> {
     Router::new()
-        .route(
-            "/api/workspaces/{workspace_id}/projects/{project_id}/documents/uploads",
-            post(create_upload),
-        )
-        .route(
-            "/api/workspaces/{workspace_id}/projects/{project_id}/documents/{document_id}/complete",
-            post(complete_upload),
-        )
+        .route(UPLOADS, post(create_upload))
+        .route(COMPLETE, post(complete_upload))
 }
 
 #[derive(Serialize)]
@@ -94,4 +95,30 @@ async fn complete_upload(
     guard::allowed(actor.can_manage_workspace(), UPLOAD_ONLY)?;
     let document = state.documents.complete_upload(&document).await?;
     Ok(Json(DocumentView::from(&document)).into_response())
+}
+
+/// The operations of these routes, as the OpenAPI document describes them.
+pub(crate) fn operations() -> Vec<Op> {
+    vec![
+        Op::new(
+            Post,
+            UPLOADS,
+            "startUpload",
+            "Start a direct upload of up to 50 MB: a document and a URL to PUT its bytes to",
+        )
+        .member()
+        .managed()
+        .json(bodies::upload_request())
+        .created_as::<CreatedUpload>("The new document and where to PUT its file"),
+        Op::new(
+            Post,
+            COMPLETE,
+            "completeUpload",
+            "Check a directly uploaded file and queue it for indexing",
+        )
+        .member()
+        .managed()
+        .ok::<DocumentView>()
+        .errors(&[400, 409]),
+    ]
 }

@@ -12,10 +12,11 @@ use super::client_ip::ClientIp;
 use super::conversations::{answer_in, message_page};
 use super::deadline::AnswerBy;
 use super::error::ApiError;
+use super::openapi::{Op, bodies};
 use super::paging::Paging;
 use super::path::ApiPath;
 use super::state::WidgetState;
-use super::views::{FeedbackView, LeadView};
+use super::views::{ExchangeView, FeedbackView, LeadView, MessageView};
 use crate::app::guard::ReadableProjects;
 use crate::app::widget::{OpenWidget, Visitor};
 use crate::app::widget_refusals::Scope;
@@ -32,6 +33,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use axum::{Extension, Json};
 use serde::Serialize;
+use utoipa::openapi::HttpMethod::{Get, Options, Post};
 
 pub fn routes(state: WidgetState) -> Router<WidgetState> {
     let answered: [(&str, MethodRouter<WidgetState>); 6] = [
@@ -46,10 +48,7 @@ pub fn routes(state: WidgetState) -> Router<WidgetState> {
     answered
         .into_iter()
         .fold(Router::new(), |routes, (name, route)| {
-            routes.route(
-                &format!("/api/widget/{{assistant_id}}/{name}"),
-                route.options(preflight),
-            )
+            routes.route(&route_path(name), route.options(preflight))
         })
         .route_layer(middleware::from_fn_with_state(state, gate))
 }
@@ -354,4 +353,89 @@ async fn lead(
     let linked = state.widgets.save_lead(&conversation.id, &lead).await?;
     tracing::info!(conversation_id = %linked.id, "lead saved");
     Ok(Json(LeadView::from(&lead)).into_response())
+}
+
+/// Where the widget's route `name` is served.
+fn route_path(name: &str) -> String {
+    format!("/api/widget/{{assistant_id}}/{name}")
+}
+
+/// The widget's operations, as the OpenAPI document describes them.
+pub(crate) fn operations() -> Vec<Op> {
+    let path = route_path;
+    let mut ops = vec![
+        Op::new(
+            Get,
+            &path("config"),
+            "widgetConfig",
+            "What a page needs to draw the widget",
+        )
+        .widget()
+        .ok_as::<ConfigView>("The widget's look and welcome"),
+        Op::new(
+            Post,
+            &path("init"),
+            "widgetInit",
+            "Start or resume a visitor's session",
+        )
+        .widget()
+        .optional_json(bodies::widget_init())
+        .ok_as::<SessionView>("The session resumed")
+        .created_as::<SessionView>("A new session")
+        .errors(&[400, 413]),
+        Op::new(
+            Get,
+            &path("history"),
+            "widgetHistory",
+            "The visitor's conversation so far",
+        )
+        .widget()
+        .visitor()
+        .paged()
+        .ok_page::<MessageView>(),
+        Op::new(
+            Post,
+            &path("chat"),
+            "widgetChat",
+            "The visitor asks; the answer streams as Server-Sent Events",
+        )
+        .widget()
+        .visitor()
+        .json(bodies::question())
+        .answered::<ExchangeView>()
+        .errors(&[406, 409, 502]),
+        Op::new(
+            Post,
+            &path("feedback"),
+            "widgetFeedback",
+            "The visitor rates an answer",
+        )
+        .widget()
+        .visitor()
+        .json(bodies::feedback())
+        .ok_as::<RatedView>("The rating as stored"),
+        Op::new(
+            Post,
+            &path("lead"),
+            "widgetLead",
+            "The visitor leaves their contact details",
+        )
+        .widget()
+        .visitor()
+        .json(bodies::lead())
+        .ok_as::<LeadView>("The lead as stored"),
+    ];
+    for name in ["config", "init", "history", "chat", "feedback", "lead"] {
+        ops.push(
+            Op::new(
+                Options,
+                &path(name),
+                &format!("widget{name}Preflight"),
+                "The browser's CORS preflight",
+            )
+            .widget()
+            .no_content(),
+        );
+    }
+    ops
 }

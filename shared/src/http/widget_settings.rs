@@ -6,6 +6,8 @@
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::member::Member;
+use super::openapi::Op;
+use super::openapi::bodies;
 use super::path::ApiPath;
 use super::state::WidgetState;
 use crate::app::guard;
@@ -19,12 +21,12 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
+use utoipa::openapi::HttpMethod::{Get, Put};
+
+pub const SETTINGS: &str = workspace_path!("/assistants/{assistant_id}/widget");
 
 pub fn routes() -> Router<WidgetState> {
-    Router::new().route(
-        "/api/workspaces/{workspace_id}/assistants/{assistant_id}/widget",
-        get(get_settings).put(put_settings),
-    )
+    Router::new().route(SETTINGS, get(get_settings).put(put_settings))
 }
 
 const MANAGE_ONLY: &str = "only owners and admins can manage an assistant's widget";
@@ -136,4 +138,29 @@ async fn put_settings(
         .await?;
     tracing::info!(assistant_id = %id, origins = site.settings.allowed_origins.len(), "widget settings saved");
     Ok(Json(WidgetSettingsView::from(&site)).into_response())
+}
+
+/// The operations of these routes, as the OpenAPI document describes them.
+pub(crate) fn operations() -> Vec<Op> {
+    vec![
+        Op::new(
+            Get,
+            SETTINGS,
+            "getWidgetSettings",
+            "Where an assistant's widget may be embedded, and how it looks",
+        )
+        .member()
+        .managed()
+        .ok::<WidgetSettingsView>(),
+        Op::new(
+            Put,
+            SETTINGS,
+            "putWidgetSettings",
+            "Set an assistant's widget origins, look and limits",
+        )
+        .member()
+        .managed()
+        .json(bodies::widget_settings())
+        .ok::<WidgetSettingsView>(),
+    ]
 }

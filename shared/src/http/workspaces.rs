@@ -4,6 +4,8 @@ use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::member::Member;
+use super::openapi::Op;
+use super::openapi::bodies;
 use super::paging::{Page, Paging};
 use super::path::ApiPath;
 use super::state::WorkspacesState;
@@ -20,25 +22,21 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch};
+use utoipa::openapi::HttpMethod::{Delete, Get, Patch, Post};
+
+/// Every workspace of the caller.
+pub const WORKSPACES: &str = "/api/workspaces";
+/// One workspace: every path under it begins so.
+pub const WORKSPACE: &str = workspace_path!("");
+pub const MEMBERS: &str = workspace_path!("/members");
+pub const MEMBER: &str = workspace_path!("/members/{user_id}");
 
 pub fn routes() -> Router<WorkspacesState> {
     Router::new()
-        .route(
-            "/api/workspaces",
-            get(list_workspaces).post(create_workspace),
-        )
-        .route(
-            "/api/workspaces/{workspace_id}",
-            get(get_workspace).patch(update_workspace),
-        )
-        .route(
-            "/api/workspaces/{workspace_id}/members",
-            get(list_members).post(add_member),
-        )
-        .route(
-            "/api/workspaces/{workspace_id}/members/{user_id}",
-            patch(change_member).delete(remove_member),
-        )
+        .route(WORKSPACES, get(list_workspaces).post(create_workspace))
+        .route(WORKSPACE, get(get_workspace).patch(update_workspace))
+        .route(MEMBERS, get(list_members).post(add_member))
+        .route(MEMBER, patch(change_member).delete(remove_member))
 }
 
 fn require_manager(actor: &Actor, what: &'static str) -> Result<(), ApiError> {
@@ -209,4 +207,90 @@ async fn remove_member(
     }
     state.edge.workspaces.remove_member(&target).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The operations of these routes, as the OpenAPI document describes them.
+pub(crate) fn operations() -> Vec<Op> {
+    vec![
+        Op::new(
+            Get,
+            WORKSPACES,
+            "listWorkspaces",
+            "The caller's workspaces, each with the caller's role",
+        )
+        .signed_in()
+        .paged()
+        .ok_page::<WorkspaceView>(),
+        Op::new(
+            Post,
+            WORKSPACES,
+            "createWorkspace",
+            "Create a workspace; the caller becomes its owner",
+        )
+        .signed_in()
+        .json(bodies::new_workspace())
+        .created::<WorkspaceView>()
+        .link("getWorkspace", &[("workspace_id", "$response.body#/id")])
+        .errors(&[409]),
+        Op::new(
+            Get,
+            WORKSPACE,
+            "getWorkspace",
+            "A workspace, with the caller's role",
+        )
+        .member()
+        .ok::<WorkspaceView>(),
+        Op::new(
+            Patch,
+            WORKSPACE,
+            "updateWorkspace",
+            "Rename a workspace or change its models (owners and admins)",
+        )
+        .member()
+        .managed()
+        .json(bodies::workspace_changes())
+        .ok::<WorkspaceView>()
+        .errors(&[409]),
+        Op::new(
+            Get,
+            MEMBERS,
+            "listMembers",
+            "The workspace's members (guests see no emails)",
+        )
+        .member()
+        .paged()
+        .ok_page::<MemberView>(),
+        Op::new(
+            Post,
+            MEMBERS,
+            "addMember",
+            "Add someone by email (owners and admins; only owners make owners)",
+        )
+        .member()
+        .managed()
+        .json(bodies::new_member())
+        .created::<MemberView>()
+        .errors(&[409]),
+        Op::new(
+            Patch,
+            MEMBER,
+            "changeMember",
+            "Change a member's role or status (owners and admins; only owners touch owners, and the last active owner stays)",
+        )
+        .member()
+        .managed()
+        .json(bodies::member_changes())
+        .ok::<MemberView>()
+        .errors(&[409]),
+        Op::new(
+            Delete,
+            MEMBER,
+            "removeMember",
+            "Remove a member and their access grants (owners and admins; only owners touch owners, and the last active owner stays)",
+        )
+        .member()
+        .managed()
+        .no_content()
+        .errors(&[409]),
+    ]
 }

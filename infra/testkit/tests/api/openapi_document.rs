@@ -8,10 +8,6 @@ use serde_json::Value;
 use std::path::PathBuf;
 use testkit::MemoryStack;
 
-fn committed_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../openapi.json")
-}
-
 #[test]
 fn no_two_schemas_share_a_name() {
     assert_eq!(
@@ -20,19 +16,31 @@ fn no_two_schemas_share_a_name() {
     );
 }
 
-#[test]
-fn the_committed_openapi_document_is_the_one_the_code_generates() {
-    let generated = shared::http::openapi::document_json();
-    let path = committed_path();
+/// `generated` is what `infra/{file}` holds (and, with `UPDATE_OPENAPI`
+/// set, is written there first).
+fn assert_committed(file: &str, generated: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(file);
     if std::env::var_os("UPDATE_OPENAPI").is_some() {
-        std::fs::write(&path, &generated).expect("infra/openapi.json is writable");
+        std::fs::write(&path, generated).expect("infra/ is writable");
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == generated,
-        "infra/openapi.json is not what the code generates; run \
+        "infra/{file} is not what the code generates; run \
          `UPDATE_OPENAPI=1 ./infra/test -p testkit --test api openapi` and commit it"
     );
+}
+
+#[test]
+fn the_committed_openapi_document_is_the_one_the_code_generates() {
+    assert_committed("openapi.json", &shared::http::openapi::document_json());
+}
+
+#[test]
+fn the_committed_route_table_is_the_one_the_document_gives() {
+    assert_committed("routes.md", &shared::http::openapi::route_table());
 }
 
 #[test]

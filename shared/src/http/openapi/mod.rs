@@ -1,11 +1,15 @@
 //! The OpenAPI 3.1 document of every route, built with utoipa: answers
 //! from the views' derived schemas, bodies from the domain's limits
-//! (`bodies`), operations listed in `operations`. The dev server serves it at
+//! (`bodies`), operations declared beside their routes by each module and
+//! gathered in `operations`. The dev server serves it at
 //! `/api/openapi.json`; `infra/openapi.json` is the committed copy.
 
-mod bodies;
+pub(crate) mod bodies;
 pub mod kinds;
 mod operations;
+mod route_table;
+
+pub use route_table::route_table;
 
 use std::collections::BTreeSet;
 use utoipa::openapi::header::HeaderBuilder;
@@ -158,11 +162,11 @@ fn in_data(schema: RefOr<Schema>) -> ObjectBuilder {
 }
 
 impl Op {
-    fn new(method: HttpMethod, path: &str, id: &str, summary: &str) -> Self {
+    pub(crate) fn new(method: HttpMethod, path: &str, id: &str, summary: &str) -> Self {
         // Grouped by what the path is about: its first named segment after
         // the workspace, if it goes past the workspace.
         let within = path
-            .strip_prefix(operations::WS)
+            .strip_prefix(crate::http::workspaces::WORKSPACE)
             .and_then(|rest| rest.strip_prefix('/'));
         let tag = within
             .unwrap_or(path.trim_start_matches("/api/"))
@@ -194,7 +198,7 @@ impl Op {
         }
     }
 
-    fn respond(mut self, status: u16, response: ResponseBuilder) -> Self {
+    pub(crate) fn respond(mut self, status: u16, response: ResponseBuilder) -> Self {
         self.responses.push((status.to_string(), response));
         self
     }
@@ -207,7 +211,7 @@ impl Op {
     }
 
     /// Any valid API key (`Authorization: Bearer ic_...`).
-    fn signed_in(mut self) -> Self {
+    pub(crate) fn signed_in(mut self) -> Self {
         self.operation = self
             .operation
             .security(SecurityRequirement::new("apiKey", Vec::<String>::new()));
@@ -215,23 +219,23 @@ impl Op {
     }
 
     /// An active member of the workspace in the path.
-    fn member(self) -> Self {
+    pub(crate) fn member(self) -> Self {
         self.signed_in().errors(&[404])
     }
 
     /// Owners and admins only (or what the route's rules allow).
-    fn managed(self) -> Self {
+    pub(crate) fn managed(self) -> Self {
         self.errors(&[403])
     }
 
     /// The public widget: the assistant must serve it to the request's
     /// origin.
-    fn widget(self) -> Self {
+    pub(crate) fn widget(self) -> Self {
         self.errors(&[403, 404, 429, 503])
     }
 
     /// A visitor's widget session token.
-    fn visitor(mut self) -> Self {
+    pub(crate) fn visitor(mut self) -> Self {
         self.operation = self.operation.security(SecurityRequirement::new(
             "widgetToken",
             Vec::<String>::new(),
@@ -240,7 +244,7 @@ impl Op {
     }
 
     /// Twilio's signed form posts.
-    fn twilio(mut self) -> Self {
+    pub(crate) fn twilio(mut self) -> Self {
         self.operation = self.operation.parameter(parameter(
             "X-Twilio-Signature",
             ParameterIn::Header,
@@ -255,7 +259,7 @@ impl Op {
         self.errors(&[400, 403, 404, 413, 503])
     }
 
-    fn query(mut self, name: &str, schema: impl Into<RefOr<Schema>>) -> Self {
+    pub(crate) fn query(mut self, name: &str, schema: impl Into<RefOr<Schema>>) -> Self {
         self.operation =
             self.operation
                 .parameter(parameter(name, ParameterIn::Query, false, schema));
@@ -263,7 +267,7 @@ impl Op {
     }
 
     /// `limit` (default 25, above 100 taken as 100) and `offset`.
-    fn paged(self) -> Self {
+    pub(crate) fn paged(self) -> Self {
         let count = || {
             ObjectBuilder::new()
                 .schema_type(Type::Integer)
@@ -275,7 +279,7 @@ impl Op {
             .errors(&[400])
     }
 
-    fn query_enum(self, name: &str, values: &[&str]) -> Self {
+    pub(crate) fn query_enum(self, name: &str, values: &[&str]) -> Self {
         self.query(
             name,
             ObjectBuilder::new()
@@ -284,11 +288,16 @@ impl Op {
         )
     }
 
-    fn query_string(self, name: &str) -> Self {
+    pub(crate) fn query_string(self, name: &str) -> Self {
         self.query(name, ObjectBuilder::new().schema_type(Type::String))
     }
 
-    fn body(mut self, content_type: &str, schema: RefOr<Schema>, required: bool) -> Self {
+    pub(crate) fn body(
+        mut self,
+        content_type: &str,
+        schema: RefOr<Schema>,
+        required: bool,
+    ) -> Self {
         self.operation = self.operation.request_body(Some(
             RequestBodyBuilder::new()
                 .required(Some(if required {
@@ -302,24 +311,24 @@ impl Op {
         self
     }
 
-    fn json(self, schema: RefOr<Schema>) -> Self {
+    pub(crate) fn json(self, schema: RefOr<Schema>) -> Self {
         self.body(JSON, schema, true).errors(&[400, 413])
     }
 
-    fn optional_json(self, schema: RefOr<Schema>) -> Self {
+    pub(crate) fn optional_json(self, schema: RefOr<Schema>) -> Self {
         self.body(JSON, schema, false)
     }
 
-    fn multipart(self, schema: RefOr<Schema>) -> Self {
+    pub(crate) fn multipart(self, schema: RefOr<Schema>) -> Self {
         self.body("multipart/form-data", schema, true)
     }
 
-    fn register<T: ToSchema>(&mut self) {
+    pub(crate) fn register<T: ToSchema>(&mut self) {
         self.schemas.push((T::name().into_owned(), T::schema()));
         T::schemas(&mut self.schemas);
     }
 
-    fn json_answer(self, status: u16, description: &str, schema: RefOr<Schema>) -> Self {
+    pub(crate) fn json_answer(self, status: u16, description: &str, schema: RefOr<Schema>) -> Self {
         self.respond(
             status,
             ResponseBuilder::new()
@@ -328,18 +337,18 @@ impl Op {
         )
     }
 
-    fn ok<T: ToSchema>(mut self) -> Self {
+    pub(crate) fn ok<T: ToSchema>(mut self) -> Self {
         self.register::<T>();
         self.json_answer(200, "OK", schema_ref::<T>())
     }
 
-    fn created<T: ToSchema>(mut self) -> Self {
+    pub(crate) fn created<T: ToSchema>(mut self) -> Self {
         self.register::<T>();
         self.json_answer(201, "Created", schema_ref::<T>())
     }
 
     /// The list envelope `{data, total, limit, offset}`.
-    fn ok_page<T: ToSchema>(mut self) -> Self {
+    pub(crate) fn ok_page<T: ToSchema>(mut self) -> Self {
         self.register::<T>();
         let count = || {
             ObjectBuilder::new()
@@ -360,37 +369,37 @@ impl Op {
     }
 
     /// The SMS routes' envelope, `{data: T}`, as the seed shows it.
-    fn ok_data<T: ToSchema>(mut self) -> Self {
+    pub(crate) fn ok_data<T: ToSchema>(mut self) -> Self {
         self.register::<T>();
         self.json_answer(200, "OK, in `data`", in_data(schema_ref::<T>()).into())
     }
 
     /// `{data: [...]}`, unpaged.
-    fn ok_list<T: ToSchema>(mut self) -> Self {
+    pub(crate) fn ok_list<T: ToSchema>(mut self) -> Self {
         self.register::<T>();
         self.json_answer(200, "The list", in_data(list_of::<T>()).into())
     }
 
-    fn ok_as<T: ToSchema>(mut self, description: &str) -> Self {
+    pub(crate) fn ok_as<T: ToSchema>(mut self, description: &str) -> Self {
         self.register::<T>();
         self.json_answer(200, description, schema_ref::<T>())
     }
 
-    fn created_as<T: ToSchema>(mut self, description: &str) -> Self {
+    pub(crate) fn created_as<T: ToSchema>(mut self, description: &str) -> Self {
         self.register::<T>();
         self.json_answer(201, description, schema_ref::<T>())
     }
 
-    fn no_content(self) -> Self {
+    pub(crate) fn no_content(self) -> Self {
         self.no_content_as("Done; no body")
     }
 
-    fn no_content_as(self, description: &str) -> Self {
+    pub(crate) fn no_content_as(self, description: &str) -> Self {
         self.respond(204, ResponseBuilder::new().description(description))
     }
 
     /// Twilio's expected answer: empty TwiML (nothing texted back here).
-    fn twiml(self, description: &str) -> Self {
+    pub(crate) fn twiml(self, description: &str) -> Self {
         self.respond(
             200,
             ResponseBuilder::new().description(description).content(
@@ -402,7 +411,7 @@ impl Op {
 
     /// An answer: streamed as Server-Sent Events (200), or whole as JSON
     /// (201) when the request accepts only `application/json`.
-    fn answered<T: ToSchema>(mut self) -> Self {
+    pub(crate) fn answered<T: ToSchema>(mut self) -> Self {
         self.register::<T>();
         let stream = ResponseBuilder::new()
             .description(
@@ -420,7 +429,7 @@ impl Op {
     }
 
     /// A link from the first success answer to another operation.
-    fn link(mut self, operation_id: &str, parameters: &[(&str, &str)]) -> Self {
+    pub(crate) fn link(mut self, operation_id: &str, parameters: &[(&str, &str)]) -> Self {
         let mut link = LinkBuilder::new().operation_id(operation_id);
         for (name, value) in parameters {
             link = link.parameter(*name, *value);
