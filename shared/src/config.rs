@@ -1,13 +1,10 @@
-//! Configuration from the environment, read once at cold start into each
-//! function's own typed `Config`. A missing or malformed setting stops the
-//! function there, naming the variable, rather than failing a request later;
-//! only the provider settings that hold keys from Secrets Manager are read
-//! when a request first needs them (`provider_keys_on_first_use`).
+//! Configuration read from the environment into each function's own typed
+//! `Config` when the process starts. A missing or malformed setting stops
+//! the function there, naming the variable, rather than failing a request
+//! later; the provider settings that hold keys from Secrets Manager are read
+//! when a request first needs them (see `wiring`, which builds the adapters
+//! from these settings).
 
-#[cfg(feature = "secrets")]
-use crate::adapters::on_first_use::OnFirstUse;
-use crate::adapters::outbound_http::OutboundHttp;
-use aws_config::BehaviorVersion;
 use secrecy::SecretString;
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -136,61 +133,6 @@ pub fn sms_burst_window(env: &Env) -> Result<std::time::Duration, ConfigError> {
     }
 }
 
-/// The AWS settings from the standard chain (region, credentials, and
-/// `AWS_ENDPOINT_URL` for the local stack), sending through `http`, the
-/// process's one client: hand the providers the same handle, for one TLS
-/// setup and one pool. Loaded once per process.
-pub async fn load_aws(http: &OutboundHttp) -> aws_config::SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http.clone())
-        .timeout_config(aws_timeouts())
-        .load()
-        .await
-}
-
-/// Every AWS call is bounded, its retries included (the SDK's standard
-/// retry mode tells throttling and 5xx from refusals): a route's DynamoDB,
-/// S3, SQS, KMS and Secrets Manager calls end well inside its deadline, and
-/// an unreachable endpoint fails fast instead of hanging a container. A
-/// streamed body (an S3 download) is read outside these bounds.
-pub fn aws_timeouts() -> aws_config::timeout::TimeoutConfig {
-    use std::time::Duration;
-    aws_config::timeout::TimeoutConfig::builder()
-        .connect_timeout(crate::adapters::outbound_http::CONNECT_TIMEOUT)
-        .operation_attempt_timeout(Duration::from_secs(4))
-        .operation_timeout(Duration::from_secs(10))
-        .build()
-}
-
-/// Whose provider calls these are. A route's calls share API Gateway's
-/// 29 s with everything else the route does (retrieval's embedding and
-/// query, then the model's first byte, within the route deadline's 26 s),
-/// so each has its own budget, every try included; a worker's calls have
-/// the function's timeout and the default tries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Caller {
-    Route,
-    Worker,
-}
-
-#[cfg(feature = "rag")]
-const EMBEDDINGS_ROUTE_BUDGET: std::time::Duration = std::time::Duration::from_secs(6);
-#[cfg(feature = "rag")]
-const INDEX_ROUTE_BUDGET: std::time::Duration = std::time::Duration::from_secs(5);
-#[cfg(feature = "rag")]
-const CHAT_OPEN_ROUTE_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
-
-#[cfg(feature = "rag")]
-impl Caller {
-    fn policy(self, route_budget: std::time::Duration) -> crate::adapters::providers::RetryPolicy {
-        use crate::adapters::providers::RetryPolicy;
-        match self {
-            Self::Route => RetryPolicy::within(route_budget),
-            Self::Worker => RetryPolicy::default(),
-        }
-    }
-}
-
 /// The embeddings API and the vector index: base URL, key, model (and
 /// optional dimensions) of an OpenAI-compatible API, and the Pinecone index
 /// host and key. Keys are secrets: they come from the deployment's secret
@@ -215,40 +157,6 @@ impl ProviderSettings {
             pinecone_index_host: env.url("PINECONE_INDEX_HOST")?,
             pinecone_api_key: env.secret("PINECONE_API_KEY")?,
         })
-    }
-
-    /// The production retriever over these providers.
-    #[cfg(feature = "rag")]
-    pub fn retriever(&self, http: OutboundHttp, caller: Caller) -> crate::rag::Retriever {
-        use crate::adapters::providers::embeddings::{EmbeddingsConfig, OpenAiEmbedder};
-        use crate::adapters::providers::pinecone::{PineconeConfig, PineconeIndex};
-        use std::time::Duration;
-
-        let embedder = OpenAiEmbedder::new(
-            http.clone(),
-            EmbeddingsConfig {
-                base_url: self.embeddings_base_url.clone(),
-                api_key: self.embeddings_api_key.clone(),
-                model: self.embeddings_model.clone(),
-                dimensions: self.embeddings_dimensions,
-                timeout: Duration::from_secs(20),
-            },
-            caller.policy(EMBEDDINGS_ROUTE_BUDGET),
-        );
-        let index = PineconeIndex::new(
-            http,
-            PineconeConfig {
-                index_host: self.pinecone_index_host.clone(),
-                api_key: self.pinecone_api_key.clone(),
-                timeout: Duration::from_secs(10),
-            },
-            caller.policy(INDEX_ROUTE_BUDGET),
-        );
-        crate::rag::RetrieverOf {
-            embedder,
-            index,
-            min_score: crate::rag::DEFAULT_MIN_SCORE,
-        }
     }
 }
 
@@ -310,63 +218,6 @@ impl ChatSettings {
             routes,
         })
     }
-
-    /// The production chat model over these APIs.
-    #[cfg(feature = "rag")]
-    pub fn chat_model(
-        &self,
-        http: OutboundHttp,
-        caller: Caller,
-    ) -> crate::adapters::providers::chat::ChatRouter {
-        use crate::adapters::providers::chat::{ChatConfig, ChatRouter, OpenAiChat};
-        use std::time::Duration;
-        let client = |base_url: &str, api_key: &SecretString| {
-            OpenAiChat::new(
-                http.clone(),
-                ChatConfig {
-                    base_url: base_url.to_owned(),
-                    api_key: api_key.clone(),
-                    timeout: Duration::from_secs(30),
-                    // Long answers stream for a minute or more; the chat
-                    // engine's lease outlasts this.
-                    stream_timeout: Duration::from_secs(120),
-                },
-                caller.policy(CHAT_OPEN_ROUTE_BUDGET),
-            )
-        };
-        ChatRouter::new(
-            client(&self.base_url, &self.api_key),
-            self.routes
-                .iter()
-                .map(|r| (r.prefix.clone(), client(&r.base_url, &r.api_key)))
-                .collect(),
-        )
-    }
-}
-
-/// Where the provider keys are, when the function is deployed: the
-/// secret's ARN or name. Unset (locally), the keys are plain variables.
-pub const PROVIDER_KEYS_SECRET: &str = "PROVIDER_KEYS_SECRET_ID";
-
-#[cfg(feature = "secrets")]
-/// The environment with the provider keys read from the secret that
-/// [`PROVIDER_KEYS_SECRET`] names: the keys are never
-/// in the function's configuration, which anyone allowed to read it could
-/// read. Without that variable (locally) the environment is as it is.
-pub async fn with_provider_keys(
-    aws: &aws_config::SdkConfig,
-    env: Env,
-) -> Result<Env, crate::adapters::secrets::SecretError> {
-    let Some(id) = env.optional(PROVIDER_KEYS_SECRET) else {
-        return Ok(env);
-    };
-    let client = aws_sdk_secretsmanager::Client::new(aws);
-    let secret = crate::adapters::secrets::read_secret(&client, &id).await?;
-    let keys = crate::adapters::secrets::provider_keys(
-        &id,
-        secrecy::ExposeSecret::expose_secret(&secret),
-    )?;
-    Ok(env.overlaid(keys))
 }
 
 impl From<ConfigError> for crate::ports::ProviderError {
@@ -375,60 +226,6 @@ impl From<ConfigError> for crate::ports::ProviderError {
             detail: error.to_string(),
         }
     }
-}
-
-/// The environment with the provider keys, read from their secret when an
-/// adapter first needs them (see `adapters::on_first_use`), once for every
-/// adapter of the process built over it.
-#[cfg(feature = "secrets")]
-pub fn provider_keys_on_first_use(
-    aws: &aws_config::SdkConfig,
-    env: Env,
-) -> std::sync::Arc<OnFirstUse<Env>> {
-    let aws = aws.clone();
-    std::sync::Arc::new(OnFirstUse::new(move || {
-        let (aws, env) = (aws.clone(), env.clone());
-        async move { Ok(with_provider_keys(&aws, env).await?) }
-    }))
-}
-
-/// An adapter `build` makes from the environment once `keys` has read
-/// the provider keys into it.
-#[cfg(feature = "secrets")]
-fn built_with_keys<T: 'static>(
-    keys: &std::sync::Arc<OnFirstUse<Env>>,
-    build: impl Fn(&Env) -> Result<T, ConfigError> + Send + Sync + 'static,
-) -> OnFirstUse<T> {
-    let (keys, build) = (keys.clone(), std::sync::Arc::new(build));
-    OnFirstUse::new(move || {
-        let (keys, build) = (keys.clone(), build.clone());
-        async move { Ok(build(keys.get().await?)?) }
-    })
-}
-
-/// The retriever, built with the keys on its first search.
-#[cfg(all(feature = "secrets", feature = "rag"))]
-pub fn retriever_on_first_use(
-    keys: &std::sync::Arc<OnFirstUse<Env>>,
-    http: OutboundHttp,
-    caller: Caller,
-) -> OnFirstUse<crate::rag::Retriever> {
-    built_with_keys(keys, move |env| {
-        Ok(ProviderSettings::from_env(env)?.retriever(http.clone(), caller))
-    })
-}
-
-/// The chat model, built with the keys (and `CHAT_ROUTES`) on its first
-/// question.
-#[cfg(all(feature = "secrets", feature = "rag"))]
-pub fn chat_model_on_first_use(
-    keys: &std::sync::Arc<OnFirstUse<Env>>,
-    http: OutboundHttp,
-    caller: Caller,
-) -> OnFirstUse<crate::adapters::providers::chat::ChatRouter> {
-    built_with_keys(keys, move |env| {
-        Ok(ChatSettings::from_env(env)?.chat_model(http.clone(), caller))
-    })
 }
 
 #[cfg(test)]

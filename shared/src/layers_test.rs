@@ -18,8 +18,8 @@ const LAYERS: &[&[&str]] = &[
     &["jobs"],
     &["ports"],
     &["adapters", "telemetry"],
-    // Configuration builds the production retriever.
-    &["rag", "ingest", "config"],
+    // The wiring builds the production retriever.
+    &["ingest", "config", "wiring"],
     &["app"],
     &["http"],
 ];

@@ -2,8 +2,8 @@
 //! roots; the dev server and the tests run these very routers and handlers.
 //!
 //! Layers, each importing only those before it: `domain`, `jobs`, `ports`,
-//! `adapters`, then `rag`, `ingest` and `config`, then `app`, then `http`.
-//! A test (`layers_test.rs`) reads every `use` and fails on a cycle between
+//! `adapters`, then `ingest`, `config` and `wiring`, then `app`, then
+//! `http`. A test (`layers_test.rs`) reads every `use` and inline path and fails on a cycle between
 //! modules or a layer pointing up.
 
 pub mod adapters;
@@ -17,6 +17,5 @@ pub mod jobs;
 #[cfg(test)]
 mod layers_test;
 pub mod ports;
-#[cfg(feature = "rag")]
-pub mod rag;
 pub mod telemetry;
+pub mod wiring;

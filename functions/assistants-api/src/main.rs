@@ -4,8 +4,9 @@
 
 use shared::adapters::dynamo::DynamoStore;
 use shared::adapters::sqs::SqsQueue;
-use shared::config::{ConfigError, Env, load_aws};
+use shared::config::{ConfigError, Env};
 use shared::http::{AssistantsState, Edge, assistants_router};
+use shared::wiring::load_aws;
 use std::sync::Arc;
 
 struct Config {

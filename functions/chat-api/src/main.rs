@@ -5,11 +5,12 @@
 use shared::adapters::dynamo::DynamoStore;
 use shared::adapters::secrets;
 use shared::adapters::sqs::SqsQueue;
-use shared::config::{
-    Caller, ConfigError, Env, chat_model_on_first_use, load_aws, provider_keys_on_first_use,
+use shared::config::{ConfigError, Env};
+use shared::http::{ChatState, Edge, chat_router};
+use shared::wiring::{
+    RetryBudget, chat_model_on_first_use, load_aws, provider_keys_on_first_use,
     retriever_on_first_use,
 };
-use shared::http::{ChatState, Edge, chat_router};
 use std::sync::Arc;
 
 struct Config {
@@ -52,8 +53,12 @@ async fn main() -> Result<(), lambda_http::Error> {
     let state = ChatState::over(
         store.clone(),
         Edge::over(store),
-        Arc::new(retriever_on_first_use(&keys, http.clone(), Caller::Route)),
-        Arc::new(chat_model_on_first_use(&keys, http, Caller::Route)),
+        Arc::new(retriever_on_first_use(
+            &keys,
+            http.clone(),
+            RetryBudget::Route,
+        )),
+        Arc::new(chat_model_on_first_use(&keys, http, RetryBudget::Route)),
         Arc::new(SqsQueue::new(
             aws_sdk_sqs::Client::new(&aws),
             config.cleanup_queue_url,

@@ -4,7 +4,8 @@
 use cleanup_worker::handle_batch;
 use lambda_runtime::{LambdaEvent, service_fn};
 use shared::adapters::dynamo::DynamoStore;
-use shared::config::{ConfigError, Env, load_aws};
+use shared::config::{ConfigError, Env};
+use shared::wiring::load_aws;
 use std::sync::Arc;
 
 struct Config {

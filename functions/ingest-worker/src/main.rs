@@ -5,8 +5,9 @@ use ingest_worker::handle_batch;
 use lambda_runtime::{LambdaEvent, service_fn};
 use shared::adapters::dynamo::DynamoStore;
 use shared::adapters::s3::S3Blobs;
-use shared::config::{Caller, ConfigError, Env, ProviderSettings, load_aws};
+use shared::config::{ConfigError, Env, ProviderSettings};
 use shared::ingest::worker::{DEFAULT_CONCURRENCY, Ingestor};
+use shared::wiring::{RetryBudget, load_aws};
 use std::sync::Arc;
 
 struct Config {
@@ -36,9 +37,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let http = shared::adapters::outbound_http::client();
     let aws = load_aws(&http).await;
     // The provider keys come from Secrets Manager, once per container.
-    let env = shared::config::with_provider_keys(&aws, Env::process()).await?;
+    let env = shared::wiring::with_provider_keys(&aws, Env::process()).await?;
     let config = Config::from_env(&env)?;
-    let retriever = config.providers.retriever(http.clone(), Caller::Worker);
+    let retriever = config
+        .providers
+        .retriever(http.clone(), RetryBudget::Worker);
     let store = Arc::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&aws),
         config.table_name,

@@ -6,10 +6,9 @@ use shared::adapters::dynamo::DynamoStore;
 use shared::adapters::s3::S3Blobs;
 use shared::adapters::sqs::SqsQueue;
 use shared::app::documents::DocumentService;
-use shared::config::{
-    Caller, ConfigError, Env, load_aws, provider_keys_on_first_use, retriever_on_first_use,
-};
+use shared::config::{ConfigError, Env};
 use shared::http::{Edge, ProjectsState, SearchState, projects_router};
+use shared::wiring::{RetryBudget, load_aws, provider_keys_on_first_use, retriever_on_first_use};
 use std::sync::Arc;
 
 struct Config {
@@ -69,7 +68,11 @@ async fn main() -> Result<(), lambda_http::Error> {
         projects: store.clone(),
         connections: store.clone(),
         documents: store,
-        search: Arc::new(retriever_on_first_use(&keys, http.clone(), Caller::Route)),
+        search: Arc::new(retriever_on_first_use(
+            &keys,
+            http.clone(),
+            RetryBudget::Route,
+        )),
     };
     shared::http::lambda::run(projects_router(state, search)).await
 }

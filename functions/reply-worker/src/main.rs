@@ -9,7 +9,8 @@ use shared::adapters::kms::KmsCipher;
 use shared::adapters::secrets;
 use shared::adapters::twilio::TwilioGateway;
 use shared::app::reply::{ReplyWorker, SendRetry};
-use shared::config::{Caller, ChatSettings, ConfigError, Env, ProviderSettings, load_aws};
+use shared::config::{ChatSettings, ConfigError, Env, ProviderSettings};
+use shared::wiring::{RetryBudget, load_aws};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,7 +51,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let http = shared::adapters::outbound_http::client();
     let aws = load_aws(&http).await;
     // The provider keys come from Secrets Manager, once per container.
-    let env = shared::config::with_provider_keys(&aws, Env::process()).await?;
+    let env = shared::wiring::with_provider_keys(&aws, Env::process()).await?;
     let config = Config::from_env(&env)?;
     let worker = Arc::new(ReplyWorker {
         store: Arc::new(
@@ -60,8 +61,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                     config.contact_key_secret_id,
                 )),
         ),
-        search: Arc::new(config.providers.retriever(http.clone(), Caller::Worker)),
-        chat: Arc::new(config.chat.chat_model(http.clone(), Caller::Worker)),
+        search: Arc::new(
+            config
+                .providers
+                .retriever(http.clone(), RetryBudget::Worker),
+        ),
+        chat: Arc::new(config.chat.chat_model(http.clone(), RetryBudget::Worker)),
         gateway: Arc::new(TwilioGateway::new(
             http,
             config.twilio_api_base_url,

@@ -6,8 +6,9 @@ use shared::adapters::kms::KmsCipher;
 use shared::adapters::secrets;
 use shared::adapters::sqs::SqsQueue;
 use shared::adapters::twilio::TwilioGateway;
-use shared::config::{ConfigError, Env, load_aws};
+use shared::config::{ConfigError, Env};
 use shared::http::{Edge, SmsState, sms_router};
+use shared::wiring::load_aws;
 use std::sync::Arc;
 use std::time::Duration;
 

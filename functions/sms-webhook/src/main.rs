@@ -7,8 +7,9 @@ use shared::adapters::kms::KmsCipher;
 use shared::adapters::secrets;
 use shared::adapters::sqs::SqsQueue;
 use shared::app::sms_webhook::SmsWebhook;
-use shared::config::{ConfigError, Env, load_aws};
+use shared::config::{ConfigError, Env};
 use shared::http::{WebhookState, sms_webhook_router};
+use shared::wiring::load_aws;
 use std::sync::Arc;
 
 struct Config {

@@ -5,11 +5,12 @@
 
 use shared::adapters::dynamo::DynamoStore;
 use shared::adapters::secrets;
-use shared::config::{
-    Caller, ConfigError, Env, chat_model_on_first_use, load_aws, provider_keys_on_first_use,
+use shared::config::{ConfigError, Env};
+use shared::http::{Edge, WidgetState, widget_router};
+use shared::wiring::{
+    RetryBudget, chat_model_on_first_use, load_aws, provider_keys_on_first_use,
     retriever_on_first_use,
 };
-use shared::http::{Edge, WidgetState, widget_router};
 use std::sync::Arc;
 
 struct Config {
@@ -47,8 +48,12 @@ async fn main() -> Result<(), lambda_http::Error> {
     let state = WidgetState::over(
         store.clone(),
         Edge::over(store),
-        Arc::new(retriever_on_first_use(&keys, http.clone(), Caller::Route)),
-        Arc::new(chat_model_on_first_use(&keys, http, Caller::Route)),
+        Arc::new(retriever_on_first_use(
+            &keys,
+            http.clone(),
+            RetryBudget::Route,
+        )),
+        Arc::new(chat_model_on_first_use(&keys, http, RetryBudget::Route)),
         Arc::new(tokens),
     );
     shared::http::lambda::run_streaming(widget_router(state)).await

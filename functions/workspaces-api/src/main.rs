@@ -3,8 +3,9 @@
 //! in `shared`.
 
 use shared::adapters::dynamo::DynamoStore;
-use shared::config::{ConfigError, Env, load_aws};
+use shared::config::{ConfigError, Env};
 use shared::http::{Edge, WorkspacesState, workspaces_router};
+use shared::wiring::load_aws;
 use std::sync::Arc;
 
 struct Config {

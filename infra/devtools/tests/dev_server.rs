@@ -159,7 +159,7 @@ async fn the_documented_examples_work_against_the_dev_server() {
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
 
     // The dev server drives the cleanup queue, as the event source mapping does.
-    let aws = shared::config::load_aws(&shared::adapters::outbound_http::client()).await;
+    let aws = shared::wiring::load_aws(&shared::adapters::outbound_http::client()).await;
     let store = shared::adapters::dynamo::DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&aws),
         &names.table,
@@ -190,7 +190,7 @@ async fn the_documented_examples_work_against_the_dev_server() {
 
 #[tokio::test]
 async fn the_admin_cli_bootstraps_a_workspace_whose_key_works() {
-    let aws = shared::config::load_aws(&shared::adapters::outbound_http::client()).await;
+    let aws = shared::wiring::load_aws(&shared::adapters::outbound_http::client()).await;
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     let local = LocalStack::provision(aws, dynamo, &ResourceNames::unique("admin"))
         .await

@@ -182,7 +182,7 @@ async fn documented_answers_only(
 /// Every answer a test sees is one the OpenAPI document lists for its
 /// operation; a path no operation serves may only be a 404 or 405.
 fn assert_documented(method: &str, path: &str, status: StatusCode) {
-    match shared::http::openapi::documented_statuses(method, path) {
+    match shared::http::api_document::documented_statuses(method, path) {
         Some(listed) => assert!(
             listed.contains(&status.as_u16()),
             "{method} {path} answered {status}, which the OpenAPI document does not list ({listed:?})"

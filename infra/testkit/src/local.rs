@@ -16,12 +16,12 @@ use devtools::seed::{Seed, seed_demo};
 use shared::adapters::memory::MemoryQueue;
 use shared::adapters::providers::embeddings::OpenAiEmbedder;
 use shared::adapters::providers::pinecone::PineconeIndex;
+use shared::adapters::retriever::Retriever;
 use shared::adapters::round_trips::RoundTripCounter;
 use shared::http::{Backends, all_routes_router};
 use shared::ingest::worker::{DEFAULT_CONCURRENCY, Ingestor};
 use shared::jobs::{MessageOutcome, ReplyJob};
 use shared::ports::ShiftedClock;
-use shared::rag::Retriever;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,7 +55,7 @@ impl TestStack {
         if let Err(problem) = require_loopback_endpoint() {
             panic!("{problem}");
         }
-        let aws = shared::config::load_aws(&shared::adapters::outbound_http::client()).await;
+        let aws = shared::wiring::load_aws(&shared::adapters::outbound_http::client()).await;
         let round_trips = RoundTripCounter::default();
         let dynamo = aws_sdk_dynamodb::Client::from_conf(
             aws_sdk_dynamodb::config::Builder::from(&aws)

@@ -18,13 +18,13 @@ use devtools::seed::{Seed, seed_demo};
 use shared::adapters::memory::{MemoryBlobs, MemoryCipher, MemoryQueue, MemoryStore};
 use shared::adapters::providers::embeddings::OpenAiEmbedder;
 use shared::adapters::providers::pinecone::PineconeIndex;
+use shared::adapters::retriever::Retriever;
 use shared::app::authentication::Authenticator;
 use shared::domain::widget_token::WidgetTokens;
 use shared::http::{Backends, all_routes_router};
 use shared::ingest::worker::{DEFAULT_CONCURRENCY, Ingestor};
 use shared::jobs::{CleanupJob, IngestJob, Job, MessageOutcome, ReplyJob};
 use shared::ports::PassageSearch;
-use shared::rag::Retriever;
 use std::sync::Arc;
 
 #[derive(Clone)]

@@ -10,6 +10,8 @@ pub mod on_first_use;
 pub mod outbound_http;
 #[cfg(feature = "rag")]
 pub mod providers;
+#[cfg(feature = "rag")]
+pub mod retriever;
 pub mod round_trips;
 pub mod s3;
 pub mod sdk_errors;

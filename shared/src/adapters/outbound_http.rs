@@ -28,7 +28,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// An unreachable endpoint fails fast, the providers' as the SDK's (whose
-/// timeouts, `config::aws_timeouts`, name this one).
+/// timeouts, `wiring::aws_timeouts`, name this one).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A handle on a process's client, cheap to clone; the client is built the

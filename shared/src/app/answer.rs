@@ -4,7 +4,7 @@
 //! channel.
 
 use crate::domain::assistant::Assistant;
-use crate::domain::conversation::{Channel, Message, Role};
+use crate::domain::conversation::{Author, Channel, Message};
 use crate::domain::passage::Passage;
 use crate::ports::{ChatRequest, Speaker, Turn};
 
@@ -73,8 +73,8 @@ pub fn prompt(
     }];
     turns.extend(history.iter().map(|m| Turn {
         speaker: match m.role {
-            Role::User => Speaker::User,
-            Role::Assistant => Speaker::Assistant,
+            Author::User => Speaker::User,
+            Author::Assistant => Speaker::Assistant,
         },
         content: m.content.clone(),
     }));

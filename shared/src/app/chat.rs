@@ -11,7 +11,7 @@ use super::error::ApiError;
 use crate::app::retrieval::stored_passages;
 use crate::domain::assistant::Assistant;
 use crate::domain::conversation::{
-    Conversation, Message, MessageStatus, Role, Source, history_within, sources_of, title_from,
+    Author, Conversation, Message, MessageStatus, Source, history_within, sources_of, title_from,
 };
 use crate::domain::passage::Passage;
 use crate::domain::time::Timestamp;
@@ -137,7 +137,7 @@ impl ChatEngine {
             let stream = self.chat.stream(&request).await?;
             let title = title_from(&question);
             // Timed once the lease is held, so after the answer before it.
-            let question = Message::new(&conversation.id, Role::User, question, Timestamp::now());
+            let question = Message::new(&conversation.id, Author::User, question, Timestamp::now());
             self.conversations
                 .add_question(&lease, &question, &title)
                 .await?;
@@ -267,7 +267,7 @@ impl Answering {
             },
             usage: usage.filter(|_| failure.is_none()),
             sources: self.sources.clone(),
-            ..Message::new(&conversation, Role::Assistant, text, at)
+            ..Message::new(&conversation, Author::Assistant, text, at)
         };
         let stored = self.conversations.finish_answer(&self.lease, &answer).await;
         // The event says why in the words a reader needs; the error is what

@@ -55,13 +55,15 @@ pub struct Conversation {
     pub updated_at: Timestamp,
 }
 
+/// Who wrote a message: the person asking, or the assistant answering
+/// (a message's `role` on the wire).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
+pub enum Author {
     User,
     Assistant,
 }
 
-impl Role {
+impl Author {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::User => "user",
@@ -112,7 +114,7 @@ pub struct Usage {
 pub struct Message {
     pub id: MessageId,
     pub conversation_id: ConversationId,
-    pub role: Role,
+    pub role: Author,
     pub content: String,
     pub status: MessageStatus,
     pub created_at: Timestamp,
@@ -139,7 +141,12 @@ impl Message {
         }
     }
 
-    pub fn new(conversation: &ConversationId, role: Role, content: String, at: Timestamp) -> Self {
+    pub fn new(
+        conversation: &ConversationId,
+        role: Author,
+        content: String,
+        at: Timestamp,
+    ) -> Self {
         Self {
             id: MessageId::generate(),
             conversation_id: conversation.clone(),
@@ -299,7 +306,7 @@ mod tests {
         Message {
             id: MessageId::generate(),
             conversation_id: ConversationId::generate(),
-            role: Role::User,
+            role: Author::User,
             content: content.into(),
             status,
             created_at: Timestamp::from_millis(at),

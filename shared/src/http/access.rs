@@ -5,7 +5,6 @@
 
 use super::error::ApiError;
 use super::member::Member;
-use super::openapi::Op;
 use super::paging::{Page, Paging};
 use super::path::ApiPath;
 use super::state::{AssistantsState, Edge, ProjectsState};
@@ -21,7 +20,6 @@ use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
-use utoipa::openapi::HttpMethod::{Delete, Get, Put};
 
 /// A state that serves grants on one kind of target.
 #[async_trait]
@@ -160,20 +158,21 @@ async fn revoke_access<S: GrantTargets>(
 /// Who was granted a target of the kind `target` names (its
 /// [`GrantTargets::TARGET_PATH`]).
 fn grants_path(target: &str) -> String {
-    format!("{}/{target}/access", super::workspaces::WORKSPACE)
+    format!("{}/{target}/access", super::path::WORKSPACE)
 }
 
 /// One member's grant on such a target.
 fn grant_path(target: &str) -> String {
-    format!(
-        "{}/{target}/access/{{user_id}}",
-        super::workspaces::WORKSPACE
-    )
+    format!("{}/{target}/access/{{user_id}}", super::path::WORKSPACE)
 }
 
 /// The grants' operations on one kind of target (`noun`), as the OpenAPI
 /// document describes them.
-pub(crate) fn operations(target: &str, noun: &str) -> Vec<Op> {
+#[cfg(feature = "openapi")]
+pub(crate) fn operations(target: &str, noun: &str) -> Vec<super::openapi::Op> {
+    use super::openapi::Op;
+    use utoipa::openapi::HttpMethod::{Delete, Get, Put};
+
     let title = if noun == "assistant" {
         "Assistant"
     } else {

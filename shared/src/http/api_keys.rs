@@ -3,8 +3,6 @@
 use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
-use super::openapi::Op;
-use super::openapi::bodies;
 use super::paging::{Page, Paging};
 use super::path::ApiPath;
 use super::state::WorkspacesState;
@@ -18,7 +16,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
-use utoipa::openapi::HttpMethod::{Delete, Get, Post};
 
 pub const KEYS: &str = "/api/api-keys";
 pub const KEY: &str = "/api/api-keys/{key_id}";
@@ -72,7 +69,12 @@ async fn revoke_key(
 }
 
 /// The operations of these routes, as the OpenAPI document describes them.
-pub(crate) fn operations() -> Vec<Op> {
+#[cfg(feature = "openapi")]
+pub(crate) fn operations() -> Vec<super::openapi::Op> {
+    use super::openapi::Op;
+    use super::openapi::bodies;
+    use utoipa::openapi::HttpMethod::{Delete, Get, Post};
+
     vec![
         Op::new(
             Get,

@@ -4,8 +4,6 @@ use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::member::Member;
-use super::openapi::Op;
-use super::openapi::bodies;
 use super::paging::{Page, Paging};
 use super::path::ApiPath;
 use super::state::{AssistantsState, Edge};
@@ -19,7 +17,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use utoipa::openapi::HttpMethod::{Delete, Get, Patch, Post};
 
 pub const ASSISTANTS: &str = workspace_path!("/assistants");
 pub const ASSISTANT: &str = workspace_path!("/assistants/{assistant_id}");
@@ -145,7 +142,12 @@ async fn delete_assistant(
 }
 
 /// The operations of these routes, as the OpenAPI document describes them.
-pub(crate) fn operations() -> Vec<Op> {
+#[cfg(feature = "openapi")]
+pub(crate) fn operations() -> Vec<super::openapi::Op> {
+    use super::openapi::Op;
+    use super::openapi::bodies;
+    use utoipa::openapi::HttpMethod::{Delete, Get, Patch, Post};
+
     vec![
         Op::new(
             Get,

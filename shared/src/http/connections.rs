@@ -4,8 +4,6 @@
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::member::Member;
-use super::openapi::Op;
-use super::openapi::bodies;
 use super::path::ApiPath;
 use super::state::ProjectsState;
 use super::views::ConnectionView;
@@ -19,7 +17,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use serde_json::json;
-use utoipa::openapi::HttpMethod::{Delete, Get, Post};
 
 pub const CONNECTIONS: &str = workspace_path!("/assistants/{assistant_id}/projects");
 pub const CONNECTION: &str = workspace_path!("/assistants/{assistant_id}/projects/{project_id}");
@@ -118,7 +115,12 @@ async fn disconnect(
 }
 
 /// The operations of these routes, as the OpenAPI document describes them.
-pub(crate) fn operations() -> Vec<Op> {
+#[cfg(feature = "openapi")]
+pub(crate) fn operations() -> Vec<super::openapi::Op> {
+    use super::openapi::Op;
+    use super::openapi::bodies;
+    use utoipa::openapi::HttpMethod::{Delete, Get, Post};
+
     vec![
         Op::new(
             Get,

@@ -8,8 +8,6 @@ use super::body::JsonBody;
 use super::deadline::AnswerBy;
 use super::error::ApiError;
 use super::member::Member;
-use super::openapi::Op;
-use super::openapi::bodies;
 use super::paging::{Page, Paging};
 use super::path::ApiPath;
 use super::state::ChatState;
@@ -37,7 +35,6 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use tokio::sync::mpsc;
-use utoipa::openapi::HttpMethod::{Delete, Get, Post};
 
 pub const CONVERSATIONS: &str = workspace_path!("/conversations");
 pub const CONVERSATION: &str = workspace_path!("/conversations/{conversation_id}");
@@ -359,7 +356,12 @@ fn sse_event(event: &AnswerEvent, readable: &ReadableProjects) -> Event {
 }
 
 /// The operations of these routes, as the OpenAPI document describes them.
-pub(crate) fn operations() -> Vec<Op> {
+#[cfg(feature = "openapi")]
+pub(crate) fn operations() -> Vec<super::openapi::Op> {
+    use super::openapi::Op;
+    use super::openapi::bodies;
+    use utoipa::openapi::HttpMethod::{Delete, Get, Post};
+
     let ids = [
         ("workspace_id", "$request.path.workspace_id"),
         ("conversation_id", "$response.body#/id"),

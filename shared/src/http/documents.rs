@@ -5,8 +5,6 @@
 use super::auth::Caller;
 use super::error::ApiError;
 use super::member::Member;
-use super::openapi::Op;
-use super::openapi::bodies;
 use super::paging::{Page, Paging};
 use super::path::ApiPath;
 use super::state::{Edge, ProjectsState};
@@ -21,7 +19,6 @@ use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use utoipa::openapi::HttpMethod::{Delete, Get, Post};
 
 pub const DOCUMENTS: &str = workspace_path!("/projects/{project_id}/documents");
 pub const DOCUMENT: &str = workspace_path!("/projects/{project_id}/documents/{document_id}");
@@ -153,7 +150,12 @@ async fn delete_document(
 }
 
 /// The operations of these routes, as the OpenAPI document describes them.
-pub(crate) fn operations() -> Vec<Op> {
+#[cfg(feature = "openapi")]
+pub(crate) fn operations() -> Vec<super::openapi::Op> {
+    use super::openapi::Op;
+    use super::openapi::bodies;
+    use utoipa::openapi::HttpMethod::{Delete, Get, Post};
+
     vec![
         Op::new(Get, DOCUMENTS, "listDocuments", "A project's documents")
             .member()

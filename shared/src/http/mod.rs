@@ -12,6 +12,8 @@ macro_rules! workspace_path {
 
 mod accept;
 pub mod access;
+#[cfg(feature = "openapi")]
+pub mod api_document;
 pub mod api_keys;
 pub mod assistants;
 pub mod auth;

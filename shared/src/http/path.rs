@@ -7,6 +7,9 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
+/// One workspace: every path under it begins so.
+pub const WORKSPACE: &str = workspace_path!("");
+
 pub struct ApiPath<T>(pub T);
 
 impl<T, S> FromRequestParts<S> for ApiPath<T>

@@ -4,8 +4,6 @@ use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::member::Member;
-use super::openapi::Op;
-use super::openapi::bodies;
 use super::paging::{Page, Paging};
 use super::path::ApiPath;
 use super::state::{Edge, ProjectsState};
@@ -20,7 +18,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::time::Duration;
-use utoipa::openapi::HttpMethod::{Delete, Get, Patch, Post};
 
 pub const PROJECTS: &str = workspace_path!("/projects");
 pub const PROJECT: &str = workspace_path!("/projects/{project_id}");
@@ -164,7 +161,12 @@ async fn delete_project(
 }
 
 /// The operations of these routes, as the OpenAPI document describes them.
-pub(crate) fn operations() -> Vec<Op> {
+#[cfg(feature = "openapi")]
+pub(crate) fn operations() -> Vec<super::openapi::Op> {
+    use super::openapi::Op;
+    use super::openapi::bodies;
+    use utoipa::openapi::HttpMethod::{Delete, Get, Patch, Post};
+
     let ids = [
         ("workspace_id", "$request.path.workspace_id"),
         ("project_id", "$response.body#/id"),

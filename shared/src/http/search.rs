@@ -4,20 +4,16 @@
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::member::Member;
-use super::openapi::Op;
-use super::openapi::bodies;
 use super::path::ApiPath;
 use super::state::SearchState;
 use crate::app::guard;
 use crate::app::retrieval::stored_passages;
 use crate::domain::fields::{FieldReader, trimmed_text, whole_number};
-use crate::domain::passage::Passage;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::json;
-use utoipa::openapi::HttpMethod::Post;
 
 pub const SEARCH: &str = workspace_path!("/assistants/{assistant_id}/search");
 
@@ -78,7 +74,13 @@ async fn search(
 }
 
 /// The operations of these routes, as the OpenAPI document describes them.
-pub(crate) fn operations() -> Vec<Op> {
+#[cfg(feature = "openapi")]
+pub(crate) fn operations() -> Vec<super::openapi::Op> {
+    use super::openapi::Op;
+    use super::openapi::bodies;
+    use crate::domain::passage::Passage;
+    use utoipa::openapi::HttpMethod::Post;
+
     vec![
         Op::new(
             Post,

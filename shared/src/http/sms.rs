@@ -6,8 +6,6 @@
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::member::Member;
-use super::openapi::Op;
-use super::openapi::bodies;
 use super::path::ApiPath;
 use super::state::SmsState;
 use crate::app::guard;
@@ -24,7 +22,6 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use serde::Serialize;
 use std::time::Duration;
-use utoipa::openapi::HttpMethod::{Delete, Get, Post, Put};
 
 pub const SMS_CONFIG: &str = workspace_path!("/assistants/{assistant_id}/sms");
 pub const SMS_TEST: &str = workspace_path!("/assistants/{assistant_id}/sms/test");
@@ -318,7 +315,12 @@ async fn analytics(
 }
 
 /// The operations of these routes, as the OpenAPI document describes them.
-pub(crate) fn operations() -> Vec<Op> {
+#[cfg(feature = "openapi")]
+pub(crate) fn operations() -> Vec<super::openapi::Op> {
+    use super::openapi::Op;
+    use super::openapi::bodies;
+    use utoipa::openapi::HttpMethod::{Delete, Get, Post, Put};
+
     vec![
         Op::new(
             Get,

@@ -4,7 +4,6 @@
 
 use super::body::read_limited;
 use super::error::ApiError;
-use super::openapi::Op;
 use super::path::ApiPath;
 use crate::app::sms_webhook::{SignedRequest, SmsWebhook};
 use axum::Router;
@@ -13,7 +12,6 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use std::sync::Arc;
-use utoipa::openapi::HttpMethod::Post;
 
 /// Where Twilio posts a text sent to an assistant's number.
 pub const INBOUND: &str = "/api/sms/webhook/{assistant_id}";
@@ -95,7 +93,11 @@ async fn status(
 }
 
 /// The operations of these routes, as the OpenAPI document describes them.
-pub(crate) fn operations() -> Vec<Op> {
+#[cfg(feature = "openapi")]
+pub(crate) fn operations() -> Vec<super::openapi::Op> {
+    use super::openapi::Op;
+    use utoipa::openapi::HttpMethod::Post;
+
     vec![
         Op::new(
             Post,

@@ -7,8 +7,6 @@
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::member::Member;
-use super::openapi::Op;
-use super::openapi::bodies;
 use super::path::ApiPath;
 use super::state::ProjectsState;
 use super::views::DocumentView;
@@ -24,7 +22,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use utoipa::openapi::HttpMethod::Post;
 
 pub const UPLOADS: &str = workspace_path!("/projects/{project_id}/documents/uploads");
 pub const COMPLETE: &str =
@@ -98,7 +95,12 @@ async fn complete_upload(
 }
 
 /// The operations of these routes, as the OpenAPI document describes them.
-pub(crate) fn operations() -> Vec<Op> {
+#[cfg(feature = "openapi")]
+pub(crate) fn operations() -> Vec<super::openapi::Op> {
+    use super::openapi::Op;
+    use super::openapi::bodies;
+    use utoipa::openapi::HttpMethod::Post;
+
     vec![
         Op::new(
             Post,

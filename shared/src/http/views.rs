@@ -4,7 +4,7 @@ use crate::app::guard::ReadableProjects;
 use crate::domain::access::AccessGrant;
 use crate::domain::api_key::ApiKey;
 use crate::domain::assistant::Assistant;
-use crate::domain::conversation::{Conversation, Message, Role as ConversationRole, Source};
+use crate::domain::conversation::{Author, Conversation, Message, Source};
 use crate::domain::document::{Document, DocumentKind};
 use crate::domain::ids::{
     ApiKeyId, AssistantId, ConversationId, DocumentId, MessageId, ProjectId, UserId, WorkspaceId,
@@ -423,7 +423,7 @@ impl<'a> MessageView<'a> {
     /// The message as a reader who may open `readable` sees it: an
     /// answer's sources in projects they may not read are left out.
     pub fn shown_to(m: &'a Message, readable: &ReadableProjects) -> Self {
-        let answer = m.role == ConversationRole::Assistant;
+        let answer = m.role == Author::Assistant;
         Self {
             id: &m.id,
             conversation_id: &m.conversation_id,

@@ -12,11 +12,10 @@ use super::client_ip::ClientIp;
 use super::conversations::{answer_in, message_page};
 use super::deadline::AnswerBy;
 use super::error::ApiError;
-use super::openapi::{Op, bodies};
 use super::paging::Paging;
 use super::path::ApiPath;
 use super::state::WidgetState;
-use super::views::{ExchangeView, FeedbackView, LeadView, MessageView};
+use super::views::{FeedbackView, LeadView};
 use crate::app::guard::ReadableProjects;
 use crate::app::widget::{OpenWidget, Visitor};
 use crate::app::widget_refusals::Scope;
@@ -33,7 +32,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use axum::{Extension, Json};
 use serde::Serialize;
-use utoipa::openapi::HttpMethod::{Get, Options, Post};
 
 pub fn routes(state: WidgetState) -> Router<WidgetState> {
     let answered: [(&str, MethodRouter<WidgetState>); 6] = [
@@ -361,7 +359,12 @@ fn route_path(name: &str) -> String {
 }
 
 /// The widget's operations, as the OpenAPI document describes them.
-pub(crate) fn operations() -> Vec<Op> {
+#[cfg(feature = "openapi")]
+pub(crate) fn operations() -> Vec<super::openapi::Op> {
+    use super::openapi::{Op, bodies};
+    use super::views::{ExchangeView, MessageView};
+    use utoipa::openapi::HttpMethod::{Get, Options, Post};
+
     let path = route_path;
     let mut ops = vec![
         Op::new(

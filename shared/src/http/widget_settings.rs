@@ -6,8 +6,6 @@
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::member::Member;
-use super::openapi::Op;
-use super::openapi::bodies;
 use super::path::ApiPath;
 use super::state::WidgetState;
 use crate::app::guard;
@@ -21,7 +19,6 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
-use utoipa::openapi::HttpMethod::{Get, Put};
 
 pub const SETTINGS: &str = workspace_path!("/assistants/{assistant_id}/widget");
 
@@ -141,7 +138,12 @@ async fn put_settings(
 }
 
 /// The operations of these routes, as the OpenAPI document describes them.
-pub(crate) fn operations() -> Vec<Op> {
+#[cfg(feature = "openapi")]
+pub(crate) fn operations() -> Vec<super::openapi::Op> {
+    use super::openapi::Op;
+    use super::openapi::bodies;
+    use utoipa::openapi::HttpMethod::{Get, Put};
+
     vec![
         Op::new(
             Get,

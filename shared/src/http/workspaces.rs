@@ -4,10 +4,8 @@ use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::member::Member;
-use super::openapi::Op;
-use super::openapi::bodies;
 use super::paging::{Page, Paging};
-use super::path::ApiPath;
+use super::path::{ApiPath, WORKSPACE};
 use super::state::WorkspacesState;
 use super::views::{MemberView, WorkspaceView};
 use crate::app::guard;
@@ -22,12 +20,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch};
-use utoipa::openapi::HttpMethod::{Delete, Get, Patch, Post};
 
 /// Every workspace of the caller.
 pub const WORKSPACES: &str = "/api/workspaces";
-/// One workspace: every path under it begins so.
-pub const WORKSPACE: &str = workspace_path!("");
 pub const MEMBERS: &str = workspace_path!("/members");
 pub const MEMBER: &str = workspace_path!("/members/{user_id}");
 
@@ -210,7 +205,12 @@ async fn remove_member(
 }
 
 /// The operations of these routes, as the OpenAPI document describes them.
-pub(crate) fn operations() -> Vec<Op> {
+#[cfg(feature = "openapi")]
+pub(crate) fn operations() -> Vec<super::openapi::Op> {
+    use super::openapi::Op;
+    use super::openapi::bodies;
+    use utoipa::openapi::HttpMethod::{Delete, Get, Patch, Post};
+
     vec![
         Op::new(
             Get,

@@ -11,6 +11,7 @@ use super::batches::{
 };
 use super::chunker::{Chunk, TextKind, chunk};
 use super::extract::extract_text;
+use crate::adapters::retriever::{metadata, namespace};
 use crate::domain::document::{Document, DocumentKind, DocumentStatus};
 use crate::domain::ids::{DocumentId, ProjectId, WorkspaceId};
 use crate::jobs::{IngestJob, Job, MessageOutcome};
@@ -18,7 +19,6 @@ use crate::ports::{
     BlobError, BlobStore, DocumentStore, Embedder, ProjectStore, ProviderError, StoreError,
     VectorIndex, VectorRecord,
 };
-use crate::rag::{metadata, namespace};
 use futures_util::TryFutureExt;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::json;

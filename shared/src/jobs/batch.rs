@@ -11,7 +11,7 @@ use tracing::Instrument;
 
 /// One message as a handler sees it.
 #[derive(Clone, Debug)]
-pub struct Message {
+pub struct QueueMessage {
     pub id: String,
     pub body: String,
     /// SQS's `ApproximateReceiveCount`: 1 on the first delivery.
@@ -25,10 +25,10 @@ pub struct Message {
 /// once, and answers the ids to redeliver.
 pub async fn run_batch<F, Fut>(event: SqsEvent, concurrency: usize, handle: F) -> SqsBatchResponse
 where
-    F: Fn(Message) -> Fut,
+    F: Fn(QueueMessage) -> Fut,
     Fut: Future<Output = MessageOutcome>,
 {
-    let messages = event.records.into_iter().map(|record| Message {
+    let messages = event.records.into_iter().map(|record| QueueMessage {
         delivery: record
             .attributes
             .get("ApproximateReceiveCount")

@@ -4,7 +4,7 @@
 //! question meanwhile a conflict (and a crashed answer frees it on expiry).
 
 use super::store::StoreError;
-use crate::domain::conversation::{Channel, Conversation, Message, MessageRef, Role};
+use crate::domain::conversation::{Author, Channel, Conversation, Message, MessageRef};
 use crate::domain::ids::{AssistantId, ConversationId, UserId, WorkspaceId};
 use crate::domain::time::Timestamp;
 use async_trait::async_trait;
@@ -29,7 +29,7 @@ impl NewConversation {
         let id = ConversationId::generate();
         let welcome = self
             .welcome
-            .map(|text| Message::new(&id, Role::Assistant, text, self.at));
+            .map(|text| Message::new(&id, Author::Assistant, text, self.at));
         let conversation = Conversation {
             id,
             workspace_id: self.workspace_id,

@@ -11,7 +11,7 @@ pub mod conflict;
 pub mod conversation_store;
 pub mod providers;
 pub mod queue;
-pub mod search;
+pub mod retrieval;
 pub mod sms_gateway;
 pub mod sms_store;
 pub mod store;
@@ -27,7 +27,7 @@ pub use conflict::Conflict;
 pub use conversation_store::{AnswerLease, ConversationRef, ConversationStore, NewConversation};
 pub use providers::{Embedder, ProviderError, VectorIndex, VectorMatch, VectorRecord};
 pub use queue::{JobQueue, QueueError};
-pub use search::PassageSearch;
+pub use retrieval::PassageSearch;
 pub use sms_gateway::{Capabilities, GatewayError, NumberCheck, OutboundSms, SentSms, SmsGateway};
 pub use sms_store::{
     Burst, Contact, Decided, InboundOutcome, InboundPlan, InboundRecord, InboundSms, Joins,

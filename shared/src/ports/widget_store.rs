@@ -4,7 +4,7 @@
 //! every container at once, and what visitors leave (a lead, feedback).
 
 use super::store::StoreError;
-use crate::domain::conversation::{Channel, Conversation, Message, Role};
+use crate::domain::conversation::{Author, Channel, Conversation, Message};
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, WidgetSessionId, WorkspaceId};
 use crate::domain::time::Timestamp;
 use crate::domain::visitor::{Feedback, Lead};
@@ -55,7 +55,7 @@ impl NewWidgetSession {
         let conversation_id = ConversationId::generate();
         let welcome = self
             .welcome
-            .map(|text| Message::new(&conversation_id, Role::Assistant, text, self.at));
+            .map(|text| Message::new(&conversation_id, Author::Assistant, text, self.at));
         let conversation = Conversation {
             id: conversation_id.clone(),
             workspace_id: self.workspace_id.clone(),

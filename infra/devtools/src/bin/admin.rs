@@ -59,7 +59,7 @@ fn parse_email(value: &str) -> Result<Email, AdminError> {
 }
 
 async fn run(cli: Cli) -> Result<serde_json::Value, AdminError> {
-    let aws = shared::config::load_aws(&shared::adapters::outbound_http::client()).await;
+    let aws = shared::wiring::load_aws(&shared::adapters::outbound_http::client()).await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), cli.table);
     match cli.command {
         Command::Bootstrap {

@@ -82,7 +82,7 @@ fn ms(d: Duration) -> String {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     require_loopback_endpoint()?;
-    let aws = shared::config::load_aws(&shared::adapters::outbound_http::client()).await;
+    let aws = shared::wiring::load_aws(&shared::adapters::outbound_http::client()).await;
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     let local = LocalStack::provision(aws, dynamo.clone(), &ResourceNames::unique("bench")).await?;
     let seed = seed_demo(local.store.as_ref(), "http://bench").await?;

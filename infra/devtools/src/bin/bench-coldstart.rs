@@ -157,7 +157,7 @@ fn environment(
                 ),
             ),
             ("EMBEDDINGS_BASE_URL", openai.clone()),
-            (shared::config::PROVIDER_KEYS_SECRET, provider_keys),
+            (shared::wiring::PROVIDER_KEYS_SECRET, provider_keys),
             ("EMBEDDINGS_MODEL", "local-lexical".into()),
             ("PINECONE_INDEX_HOST", format!("{providers}/pinecone")),
             ("CHAT_BASE_URL", openai),
@@ -241,7 +241,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(DEFAULT_ROUNDS);
-    let aws = shared::config::load_aws(&shared::adapters::outbound_http::client()).await;
+    let aws = shared::wiring::load_aws(&shared::adapters::outbound_http::client()).await;
     let names = ResourceNames::unique("coldstart");
     let local =
         LocalStack::provision(aws.clone(), aws_sdk_dynamodb::Client::new(&aws), &names).await?;

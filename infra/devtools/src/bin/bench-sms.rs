@@ -17,6 +17,7 @@ use devtools::local::{LocalStack, ResourceNames, require_loopback_endpoint};
 use devtools::seed::seed_demo;
 use secrecy::SecretString;
 use shared::adapters::dynamo::DynamoStore;
+use shared::adapters::retriever::RetrieverOf;
 use shared::adapters::round_trips::RoundTripCounter;
 use shared::adapters::sqs::SqsQueue;
 use shared::app::reply::{ReplyWorker, SendRetry};
@@ -32,7 +33,6 @@ use shared::ports::{
     GatewayError, NumberCheck, OutboundSms, ProjectStore, ProviderError, SecretCipher,
     SecretContext, SentSms, SmsGateway, VectorIndex, VectorMatch, VectorRecord, WorkspaceStore,
 };
-use shared::rag::RetrieverOf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -482,7 +482,7 @@ async fn sms_assistant(
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     require_loopback_endpoint()?;
-    let aws = shared::config::load_aws(&shared::adapters::outbound_http::client()).await;
+    let aws = shared::wiring::load_aws(&shared::adapters::outbound_http::client()).await;
     let local = LocalStack::provision(
         aws.clone(),
         aws_sdk_dynamodb::Client::new(&aws),

@@ -39,7 +39,7 @@ fn port_from_env(name: &str, default: u16) -> Result<u16, String> {
 async fn openapi_document() -> impl axum::response::IntoResponse {
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
-        shared::http::openapi::document_json(),
+        shared::http::api_document::document_json(),
     )
 }
 
@@ -66,7 +66,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let webhook_port = port_from_env("WEBHOOK_PORT", beside(1))?;
     let demo_port = port_from_env("DEMO_PORT", beside(2))?;
-    let aws = shared::config::load_aws(&shared::adapters::outbound_http::client()).await;
+    let aws = shared::wiring::load_aws(&shared::adapters::outbound_http::client()).await;
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     let local = LocalStack::provision(aws, dynamo, &ResourceNames::from_env_or_defaults()).await?;
 
@@ -122,7 +122,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let chat_base = chat_settings.base_url.clone();
     let chat = Arc::new(chat_settings.chat_model(
         shared::adapters::outbound_http::client(),
-        shared::config::Caller::Route,
+        shared::wiring::RetryBudget::Route,
     ));
     let gateway = Arc::new(TwilioGateway::new(
         shared::adapters::outbound_http::client(),

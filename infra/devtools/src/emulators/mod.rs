@@ -179,13 +179,13 @@ pub fn router(emulators: Emulators) -> axum::Router {
 
 /// The production adapters, pointed at emulators served under `base`
 /// (e.g. `http://127.0.0.1:3000/_local`).
-pub fn local_retriever(base: &str) -> shared::rag::Retriever {
+pub fn local_retriever(base: &str) -> shared::adapters::retriever::Retriever {
     use secrecy::SecretString;
     use shared::adapters::providers::RetryPolicy;
     use shared::adapters::providers::embeddings::{EmbeddingsConfig, OpenAiEmbedder};
     use shared::adapters::providers::pinecone::{PineconeConfig, PineconeIndex};
     let http = shared::adapters::outbound_http::client();
-    shared::rag::RetrieverOf {
+    shared::adapters::retriever::RetrieverOf {
         embedder: OpenAiEmbedder::new(
             http.clone(),
             EmbeddingsConfig {

@@ -5,7 +5,7 @@
 
 use super::fixtures::{assistant, workspace};
 use shared::domain::access::AccessTarget;
-use shared::domain::conversation::{Message, MessageStatus, Role, Source, Usage};
+use shared::domain::conversation::{Author, Message, MessageStatus, Source, Usage};
 use shared::domain::ids::AssistantId;
 use shared::domain::time::Timestamp;
 use shared::ports::{AssistantStore, CascadeStore, ConversationStore, WorkspaceStore};
@@ -49,7 +49,7 @@ pub async fn a_conversation_needs_its_assistant_and_lists_newest_first<
         .await
         .unwrap();
     let welcome = welcome.expect("the welcome message is stored");
-    assert_eq!(welcome.role, Role::Assistant);
+    assert_eq!(welcome.role, Author::Assistant);
     assert_eq!(first.message_count, 1);
     let (second, none) = store
         .create_conversation(new(&ws, &bot.id, &owner, None, now + 5))
@@ -106,7 +106,7 @@ fn answer(question: &Message, text: &str, status: MessageStatus) -> Message {
         }],
         ..Message::new(
             &question.conversation_id,
-            Role::Assistant,
+            Author::Assistant,
             text.into(),
             Timestamp::from_millis(question.created_at.millis() + 1),
         )
@@ -128,7 +128,7 @@ pub async fn one_answer_at_a_time_and_every_message_counted_in_order<
     let lease = store.begin_answer(&conversation, now, LEASE).await.unwrap();
     let second = store.begin_answer(&conversation, now, LEASE).await;
     assert!(matches!(second, Err(StoreError::Conflict(_))), "{second:?}");
-    let question = Message::new(&conversation.id, Role::User, "How long?".into(), now);
+    let question = Message::new(&conversation.id, Author::User, "How long?".into(), now);
     store
         .add_question(&lease, &question, "How long?")
         .await
@@ -141,7 +141,7 @@ pub async fn one_answer_at_a_time_and_every_message_counted_in_order<
         .begin_answer(&conversation, later, LEASE)
         .await
         .unwrap();
-    let follow_up = Message::new(&conversation.id, Role::User, "And cards?".into(), later);
+    let follow_up = Message::new(&conversation.id, Author::User, "And cards?".into(), later);
     store
         .add_question(&next, &follow_up, "And cards?")
         .await
@@ -186,7 +186,7 @@ pub async fn a_lapsed_lease_can_be_taken_and_a_given_back_one_at_once<
         .begin_answer(&conversation, after, LEASE)
         .await
         .unwrap();
-    let late = Message::new(&conversation.id, Role::User, "late".into(), after);
+    let late = Message::new(&conversation.id, Author::User, "late".into(), after);
     assert!(matches!(
         store.add_question(&crashed, &late, "late").await,
         Err(StoreError::Conflict(_))
@@ -242,7 +242,7 @@ pub async fn a_deleted_conversation_is_gone_at_once_and_purged_after<
             .is_empty()
     );
     assert!(store.conversations_with(&bot.id).await.unwrap().is_empty());
-    let question = Message::new(&conversation.id, Role::User, "still there?".into(), now);
+    let question = Message::new(&conversation.id, Author::User, "still there?".into(), now);
     assert!(
         store.add_question(&lease, &question, "x").await.is_err(),
         "nothing joins a deleted conversation"

@@ -5,7 +5,7 @@
 
 use super::fixtures::{assistant, workspace};
 use shared::domain::access::AccessTarget;
-use shared::domain::conversation::{Channel, Message, Role};
+use shared::domain::conversation::{Author, Channel, Message};
 use shared::domain::ids::{AssistantId, MessageId, WidgetSessionId};
 use shared::domain::member::Email;
 use shared::domain::time::Timestamp;
@@ -131,7 +131,7 @@ pub async fn a_session_is_stored_with_its_conversation_and_takes_a_lead_and_feed
     assert!(matches!(unknown, Err(StoreError::NotFound("message"))));
 
     // A visitor's own question is not an answer to rate.
-    let question = Message::new(&conversation.id, Role::User, "?".into(), Timestamp::now());
+    let question = Message::new(&conversation.id, Author::User, "?".into(), Timestamp::now());
     let lease = store
         .begin_answer(
             &stored,

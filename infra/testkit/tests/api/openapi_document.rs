@@ -11,7 +11,7 @@ use testkit::MemoryStack;
 #[test]
 fn no_two_schemas_share_a_name() {
     assert_eq!(
-        shared::http::openapi::clashing_schema_names(),
+        shared::http::api_document::clashing_schema_names(),
         Vec::<String>::new()
     );
 }
@@ -35,17 +35,18 @@ fn assert_committed(file: &str, generated: &str) {
 
 #[test]
 fn the_committed_openapi_document_is_the_one_the_code_generates() {
-    assert_committed("openapi.json", &shared::http::openapi::document_json());
+    assert_committed("openapi.json", &shared::http::api_document::document_json());
 }
 
 #[test]
 fn the_committed_route_table_is_the_one_the_document_gives() {
-    assert_committed("routes.md", &shared::http::openapi::route_table());
+    assert_committed("routes.md", &shared::http::api_document::route_table());
 }
 
 #[test]
 fn the_document_is_openapi_3_1_with_an_id_and_a_success_answer_on_every_operation() {
-    let document: Value = serde_json::from_str(&shared::http::openapi::document_json()).unwrap();
+    let document: Value =
+        serde_json::from_str(&shared::http::api_document::document_json()).unwrap();
     assert_eq!(document["openapi"], "3.1.0");
     let mut ids = std::collections::BTreeSet::new();
     for (path, item) in document["paths"].as_object().unwrap() {
@@ -95,7 +96,7 @@ fn concrete(path: &str) -> String {
 async fn every_operation_of_the_document_is_served_by_the_api_or_the_webhook() {
     let stack = MemoryStack::start().await;
     let mut unserved = Vec::new();
-    for (method, path) in shared::http::openapi::operations() {
+    for (method, path) in shared::http::api_document::operations() {
         let url = concrete(&path);
         let (status, body) = if path.starts_with("/api/sms/") {
             let (status, body) = stack.sms.post(&url, &[], None).await;

@@ -2,11 +2,11 @@
 //! when a request first needs them.
 
 use shared::config::Env;
-use shared::config::{PROVIDER_KEYS_SECRET, with_provider_keys};
+use shared::wiring::{PROVIDER_KEYS_SECRET, with_provider_keys};
 
 #[tokio::test]
 async fn a_function_reads_its_provider_keys_from_the_secret_store_at_start() {
-    let aws = shared::config::load_aws(&shared::adapters::outbound_http::client()).await;
+    let aws = shared::wiring::load_aws(&shared::adapters::outbound_http::client()).await;
     let client = aws_sdk_secretsmanager::Client::new(&aws);
     let name = format!(
         "provider-keys-{}",
@@ -69,16 +69,16 @@ fn deployed(secret: &str) -> Env {
 #[tokio::test]
 async fn a_provider_keys_secret_that_is_not_there_fails_the_search_as_a_deployment_error() {
     use shared::app::error::ApiError;
-    use shared::config::{Caller, provider_keys_on_first_use, retriever_on_first_use};
     use shared::domain::ids::ProjectId;
     use shared::ports::{PassageSearch, ProviderError};
+    use shared::wiring::{RetryBudget, provider_keys_on_first_use, retriever_on_first_use};
 
     let http = shared::adapters::outbound_http::client();
-    let aws = shared::config::load_aws(&http).await;
+    let aws = shared::wiring::load_aws(&http).await;
     // Building the search reads nothing: a container that serves no
     // search never asks for the keys.
     let keys = provider_keys_on_first_use(&aws, deployed("no-such-secret"));
-    let search = retriever_on_first_use(&keys, http, Caller::Route);
+    let search = retriever_on_first_use(&keys, http, RetryBudget::Route);
     let missing = search
         .search(&[ProjectId::generate()], "refunds", 3)
         .await
@@ -93,14 +93,14 @@ async fn a_provider_keys_secret_that_is_not_there_fails_the_search_as_a_deployme
 #[tokio::test]
 async fn a_search_and_an_answer_read_the_provider_keys_from_the_secret_store_on_first_use() {
     use devtools::emulators::{self, Emulators, LOCAL_KEY, Latency, serve_on_loopback};
-    use shared::config::{
-        Caller, chat_model_on_first_use, provider_keys_on_first_use, retriever_on_first_use,
-    };
     use shared::domain::ids::ProjectId;
     use shared::ports::{ChatModel, ChatRequest, PassageSearch, Speaker, Turn};
+    use shared::wiring::{
+        RetryBudget, chat_model_on_first_use, provider_keys_on_first_use, retriever_on_first_use,
+    };
 
     let http = shared::adapters::outbound_http::client();
-    let aws = shared::config::load_aws(&http).await;
+    let aws = shared::wiring::load_aws(&http).await;
     // The emulators refuse any other key, as the providers do.
     let providers =
         serve_on_loopback(emulators::router(Emulators::local(Latency::default()))).await;
@@ -132,8 +132,8 @@ async fn a_search_and_an_answer_read_the_provider_keys_from_the_secret_store_on_
         ("CHAT_BASE_URL", openai.as_str()),
     ]);
     let keys = provider_keys_on_first_use(&aws, env);
-    let search = retriever_on_first_use(&keys, http.clone(), Caller::Route);
-    let chat = chat_model_on_first_use(&keys, http, Caller::Route);
+    let search = retriever_on_first_use(&keys, http.clone(), RetryBudget::Route);
+    let chat = chat_model_on_first_use(&keys, http, RetryBudget::Route);
 
     let found = search
         .search(&[ProjectId::generate()], "How long do refunds take?", 3)

@@ -12,7 +12,7 @@ async fn an_unreachable_database_is_a_503_with_retry_after() {
     let stack = TestStack::start().await;
     let fixture = stack.fixture().await;
     // Port 9 on loopback: nothing listens there, so every call is refused.
-    let aws = shared::config::load_aws(&shared::adapters::outbound_http::client()).await;
+    let aws = shared::wiring::load_aws(&shared::adapters::outbound_http::client()).await;
     let unreachable = aws_sdk_dynamodb::Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&aws)
             .endpoint_url("http://127.0.0.1:9")

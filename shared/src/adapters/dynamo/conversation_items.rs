@@ -5,7 +5,7 @@ use super::codec::{self, n, s, time};
 use super::keys;
 use super::{Item, key};
 use crate::domain::conversation::{
-    Channel, Conversation, Message, MessageStatus, Role, Source, Usage,
+    Author, Channel, Conversation, Message, MessageStatus, Source, Usage,
 };
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, UserId, WorkspaceId};
 use crate::domain::member::Email;
@@ -109,7 +109,7 @@ pub(super) fn message_from(item: &Item) -> Result<Message, StoreError> {
     Ok(Message {
         id: codec::parsed(item, "id", MessageId::parse)?,
         conversation_id: codec::parsed(item, "conversationId", ConversationId::parse)?,
-        role: codec::parsed(item, "role", Role::parse)?,
+        role: codec::parsed(item, "role", Author::parse)?,
         content: codec::text(item, "content")?.to_owned(),
         status: codec::parsed(item, "status", MessageStatus::parse)?,
         created_at: codec::timestamp(item, "createdAt")?,

@@ -11,7 +11,7 @@ use super::keys;
 use super::requests::{Refused, UpdateSpec};
 use super::{DynamoStore, Item, key};
 use crate::adapters::contention::WRITE_ATTEMPTS;
-use crate::domain::conversation::{Message, MessageRef, Role};
+use crate::domain::conversation::{Author, Message, MessageRef};
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, WorkspaceId};
 use crate::domain::sms::{
     AccountSid, DayCounts, Keyword, MessageSid, PhoneNumber, SmsConfig, SmsLimit, SmsLimits,
@@ -432,7 +432,7 @@ impl DynamoStore {
             };
             let message = Message {
                 id: message_id.clone(),
-                ..Message::new(id, Role::User, inbound.body.clone(), now)
+                ..Message::new(id, Author::User, inbound.body.clone(), now)
             };
             // The text it came as: what deleting the conversation erases.
             let mut item = message_item(&message);

@@ -13,7 +13,7 @@ use super::keys;
 use super::requests::{Refused, UpdateSpec};
 use super::sms::decision_value;
 use super::{DynamoStore, Item, key};
-use crate::domain::conversation::{Message, Role};
+use crate::domain::conversation::{Author, Message};
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, WorkspaceId};
 use crate::domain::sms::{
     MessageSid, PhoneNumber, SmsConfig, SmsLimit, SmsTraffic, SmsWindow, delivery_rank,
@@ -267,7 +267,7 @@ impl SmsStore for DynamoStore {
             usage: Some(draft.usage),
             ..Message::new(
                 &draft.conversation_id,
-                Role::Assistant,
+                Author::Assistant,
                 draft.answer.clone(),
                 at,
             )

@@ -11,7 +11,7 @@ use super::conversation_items::{
 use super::keys;
 use super::requests::UpdateSpec;
 use super::{BATCH_WRITE_MAX, DynamoStore, Item, key};
-use crate::domain::conversation::{Conversation, Message, Role};
+use crate::domain::conversation::{Author, Conversation, Message};
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, WidgetSessionId, WorkspaceId};
 use crate::domain::time::Timestamp;
 use crate::domain::visitor::{Feedback, Lead};
@@ -331,7 +331,7 @@ impl WidgetStore for DynamoStore {
             .find(|item| codec::text(item, "id").is_ok_and(|id| id == message.as_str()))
             .ok_or(StoreError::NotFound("message"))?;
         let mut rated = message_from(found)?;
-        if rated.role != Role::Assistant {
+        if rated.role != Author::Assistant {
             return Err(StoreError::NotFound("message"));
         }
         self.transact(

@@ -5,7 +5,7 @@ use super::faults::Call;
 use super::store::MemoryStore;
 use super::tables::Tables;
 use super::tables::sms::Delivery;
-use crate::domain::conversation::{Conversation, Message, Role};
+use crate::domain::conversation::{Author, Conversation, Message};
 use crate::domain::ids::{AssistantId, WorkspaceId};
 use crate::domain::sms::{
     MessageSid, PhoneNumber, SmsConfig, SmsLimit, SmsTraffic, SmsWindow, continues_session,
@@ -115,7 +115,7 @@ impl SmsStore for MemoryStore {
                     .expect("a joining message has an id");
                 t.conversations.append(Message {
                     id: message_id,
-                    ..Message::new(&conversation, Role::User, inbound.body.clone(), now)
+                    ..Message::new(&conversation, Author::User, inbound.body.clone(), now)
                 })?;
             }
             let sms = &mut t.sms;
@@ -269,7 +269,7 @@ impl SmsStore for MemoryStore {
                 usage: Some(draft.usage),
                 ..Message::new(
                     &draft.conversation_id,
-                    Role::Assistant,
+                    Author::Assistant,
                     draft.answer.clone(),
                     at,
                 )

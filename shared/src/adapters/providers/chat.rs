@@ -310,16 +310,17 @@ impl ChatModel for OpenAiChat {
     }
 }
 
-/// Every model through the chat API its id's prefix names (`gpt-` to
-/// OpenAI, `grok-` to xAI, ...), the longest matching prefix first, and
-/// any other model through the default API.
+/// The chat APIs, one picked per request by its model: the API whose
+/// prefix the model id starts with (`gpt-` to OpenAI, `grok-` to xAI, ...),
+/// the longest matching prefix first, and any other model through the
+/// default API.
 #[derive(Clone, Debug)]
-pub struct ChatRouter {
+pub struct ChatApis {
     routes: Vec<(String, OpenAiChat)>,
     default: OpenAiChat,
 }
 
-impl ChatRouter {
+impl ChatApis {
     pub fn new(default: OpenAiChat, mut routes: Vec<(String, OpenAiChat)>) -> Self {
         routes.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
         Self { routes, default }
@@ -334,7 +335,7 @@ impl ChatRouter {
 }
 
 #[async_trait]
-impl ChatModel for ChatRouter {
+impl ChatModel for ChatApis {
     async fn complete(&self, request: &ChatRequest) -> Result<ChatAnswer, ProviderError> {
         self.client_for(&request.model).complete(request).await
     }
@@ -363,7 +364,7 @@ mod tests {
 
     #[test]
     fn a_model_goes_to_its_longest_matching_prefix_else_to_the_default() {
-        let router = ChatRouter::new(
+        let router = ChatApis::new(
             client("https://default"),
             vec![
                 ("gpt-".into(), client("https://openai")),

@@ -1,17 +1,13 @@
 //! The OpenAPI 3.1 document of every route, built with utoipa: answers
 //! from the views' derived schemas, bodies from the domain's limits
-//! (`bodies`), operations declared beside their routes by each module and
-//! gathered in `operations`. The dev server serves it at
-//! `/api/openapi.json`; `infra/openapi.json` is the committed copy.
+//! (`bodies`), operations declared beside their routes by each module
+//! (gathered in `http::api_document`, which nothing here imports, so no
+//! module's routes and this builder import each other).
 
 pub(crate) mod bodies;
 pub mod kinds;
-mod operations;
-mod route_table;
+pub(crate) mod route_table;
 
-pub use route_table::route_table;
-
-use std::collections::BTreeSet;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{OperationBuilder, ParameterBuilder, ParameterIn};
@@ -33,9 +29,9 @@ const EVENT_STREAM: &str = "text/event-stream";
 pub struct Op {
     pub method: HttpMethod,
     pub path: String,
-    operation: OperationBuilder,
-    responses: Vec<(String, ResponseBuilder)>,
-    schemas: Vec<(String, RefOr<Schema>)>,
+    pub(crate) operation: OperationBuilder,
+    pub(crate) responses: Vec<(String, ResponseBuilder)>,
+    pub(crate) schemas: Vec<(String, RefOr<Schema>)>,
 }
 
 fn schema_ref<T: ToSchema>() -> RefOr<Schema> {
@@ -166,7 +162,7 @@ impl Op {
         // Grouped by what the path is about: its first named segment after
         // the workspace, if it goes past the workspace.
         let within = path
-            .strip_prefix(crate::http::workspaces::WORKSPACE)
+            .strip_prefix(super::path::WORKSPACE)
             .and_then(|rest| rest.strip_prefix('/'));
         let tag = within
             .unwrap_or(path.trim_start_matches("/api/"))
@@ -445,52 +441,6 @@ impl Op {
     }
 }
 
-/// Every operation, as (method, path) pairs: what the drift tests hold the
-/// routers to.
-pub fn operations() -> BTreeSet<(String, String)> {
-    operations::all()
-        .into_iter()
-        .map(|op| (method_name(&op.method).to_owned(), op.path))
-        .collect()
-}
-
-/// The statuses the document lists for the operation that serves
-/// `method` on the concrete `path` (the template matching most literal
-/// segments), or `None` when no operation serves it.
-pub fn documented_statuses(method: &str, path: &str) -> Option<BTreeSet<u16>> {
-    use std::sync::OnceLock;
-    type Listed = Vec<(String, Vec<String>, BTreeSet<u16>)>;
-    static LISTED: OnceLock<Listed> = OnceLock::new();
-    let listed = LISTED.get_or_init(|| {
-        operations::all()
-            .into_iter()
-            .map(|op| {
-                let statuses = op
-                    .responses
-                    .iter()
-                    .filter_map(|(s, _)| s.parse().ok())
-                    .collect();
-                let segments = op.path.split('/').map(str::to_owned).collect();
-                (method_name(&op.method).to_owned(), segments, statuses)
-            })
-            .collect()
-    });
-    let path = path.split('?').next().unwrap_or(path);
-    let segments: Vec<&str> = path.split('/').collect();
-    listed
-        .iter()
-        .filter(|(m, template, _)| {
-            m == method
-                && template.len() == segments.len()
-                && template
-                    .iter()
-                    .zip(&segments)
-                    .all(|(t, s)| t.starts_with('{') || t == s)
-        })
-        .max_by_key(|(_, template, _)| template.iter().filter(|t| !t.starts_with('{')).count())
-        .map(|(_, _, statuses)| statuses.clone())
-}
-
 pub fn method_name(method: &HttpMethod) -> &'static str {
     match method {
         HttpMethod::Get => "GET",
@@ -504,30 +454,8 @@ pub fn method_name(method: &HttpMethod) -> &'static str {
     }
 }
 
-/// Names given to two different schemas: the document keeps only one of
-/// them, so every answer of the other is checked against the wrong shape.
-pub fn clashing_schema_names() -> Vec<String> {
-    let mut seen: std::collections::BTreeMap<String, String> = Default::default();
-    let mut clashes = BTreeSet::new();
-    for op in operations::all() {
-        for (name, schema) in op.schemas {
-            let shape = serde_json::to_string(&schema).unwrap_or_default();
-            match seen.get(&name) {
-                Some(known) if *known != shape => {
-                    clashes.insert(name);
-                }
-                Some(_) => {}
-                None => {
-                    seen.insert(name, shape);
-                }
-            }
-        }
-    }
-    clashes.into_iter().collect()
-}
-
-/// The whole document.
-pub fn document() -> OpenApi {
+/// The document of `ops`.
+pub(crate) fn build(ops: Vec<Op>) -> OpenApi {
     let mut paths = Paths::new();
     let mut components = ComponentsBuilder::new()
         .schema("Error", error_schema())
@@ -542,7 +470,7 @@ pub fn document() -> OpenApi {
                 "`Widget <token>`, the token `init` answered",
             ))),
         );
-    for op in operations::all() {
+    for op in ops {
         for (name, schema) in op.schemas {
             components = components.schema(name, schema);
         }
@@ -565,13 +493,4 @@ pub fn document() -> OpenApi {
         .paths(paths)
         .components(Some(components.build()))
         .build()
-}
-
-/// The document as served and committed: pretty JSON, one trailing newline.
-pub fn document_json() -> String {
-    let mut json = document()
-        .to_pretty_json()
-        .expect("the document serialises");
-    json.push('\n');
-    json
 }

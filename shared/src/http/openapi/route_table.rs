@@ -1,5 +1,4 @@
-//! The route table the README links to (`infra/routes.md`), read off the
-//! document so that a route is described once, in the module that serves
+//! A route table in Markdown, read off a document so that a route is described once, in the module that serves
 //! it.
 
 use serde_json::Value;
@@ -8,8 +7,8 @@ const METHODS: [&str; 6] = ["get", "post", "put", "patch", "delete", "options"];
 
 /// Every operation as a Markdown table row: method, path, summary and what
 /// authenticates the caller, in the document's path order.
-pub fn route_table() -> String {
-    let document = serde_json::to_value(super::document()).expect("the document serialises");
+pub fn route_table(document: &utoipa::openapi::OpenApi) -> String {
+    let document = serde_json::to_value(document).expect("the document serialises");
     let mut table = String::from(
         "# Routes\n\n\
          Generated from the OpenAPI document ([`openapi.json`](openapi.json)), \

@@ -335,7 +335,7 @@ async fn main() -> Result<(), Failure> {
         .and_then(|n| n.parse().ok())
         .unwrap_or(60);
 
-    let aws = shared::config::load_aws(&shared::adapters::outbound_http::client()).await;
+    let aws = shared::wiring::load_aws(&shared::adapters::outbound_http::client()).await;
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     let local = LocalStack::provision(aws, dynamo, &ResourceNames::unique("load")).await?;
     let seed = seed_demo(local.store.as_ref(), "http://load").await?;

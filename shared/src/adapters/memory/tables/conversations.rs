@@ -1,7 +1,7 @@
 //! Conversations' tables in memory: each conversation with its deletion,
 //! lease and listing state, and its messages.
 
-use crate::domain::conversation::{Conversation, Message, Role};
+use crate::domain::conversation::{Author, Conversation, Message};
 use crate::domain::ids::{AssistantId, ConversationId, MessageId};
 use crate::domain::time::Timestamp;
 use crate::domain::visitor::{Feedback, Lead};
@@ -163,7 +163,7 @@ impl ConversationTables {
             .messages
             .get_mut(id)
             .and_then(|all| all.iter_mut().find(|m| &m.id == message))
-            .filter(|m| m.role == Role::Assistant)
+            .filter(|m| m.role == Author::Assistant)
             .ok_or(NOT_FOUND)?;
         rated.feedback = Some(feedback.clone());
         Ok(rated.clone())

@@ -1,6 +1,8 @@
-//! Retrieval: given a question and the projects an assistant is connected
-//! to, the passages it would read. Used by the search route and, later, the
-//! SMS reply worker.
+//! The retriever behind [`PassageSearch`]: a question embedded once, each
+//! connected project's namespace of the vector index queried, and the
+//! matches merged into passages, best first. Every channel's answers (chat,
+//! widget, SMS) and the search route read through it, by way of
+//! `app::retrieval`, which drops the passages of deleted documents.
 
 use crate::adapters::providers::embeddings::OpenAiEmbedder;
 use crate::adapters::providers::pinecone::PineconeIndex;
