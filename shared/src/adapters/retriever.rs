@@ -8,6 +8,7 @@ use crate::adapters::providers::embeddings::OpenAiEmbedder;
 use crate::adapters::providers::pinecone::PineconeIndex;
 use crate::domain::ids::ProjectId;
 use crate::domain::passage::Passage;
+use crate::ports::retrieval::{metadata, namespace};
 use crate::ports::{Embedder, PassageSearch, ProviderError, VectorIndex, VectorMatch};
 use async_trait::async_trait;
 use futures_util::future::try_join_all;
@@ -15,21 +16,6 @@ use serde_json::Value;
 
 /// Passages scoring under this cosine similarity are noise, not context.
 pub const DEFAULT_MIN_SCORE: f32 = 0.2;
-
-/// Metadata keys every indexed chunk carries (see the ingest worker).
-pub mod metadata {
-    pub const DOCUMENT_ID: &str = "documentId";
-    pub const DOCUMENT_NAME: &str = "documentName";
-    pub const CHUNK_INDEX: &str = "chunkIndex";
-    pub const TEXT: &str = "text";
-    pub const START: &str = "start";
-    pub const END: &str = "end";
-}
-
-/// Each project's vectors live in a namespace of its own.
-pub fn namespace(project: &ProjectId) -> String {
-    project.to_string()
-}
 
 /// A match as a passage; `None` when the index lost its metadata.
 fn passage_from_match(project: &ProjectId, found: VectorMatch) -> Option<Passage> {

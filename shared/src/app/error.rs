@@ -4,7 +4,6 @@
 //! nothing a request can cause is a 500. `http::error` turns it into the
 //! documented body `{"error", "code", "details"?}`.
 
-use super::retrieval::RetrievalError;
 use crate::domain::fields::FieldErrors;
 use crate::ports::{BlobError, CipherError, GatewayError, ProviderError, QueueError, StoreError};
 use std::collections::BTreeMap;
@@ -115,15 +114,6 @@ impl From<StoreError> for ApiError {
             StoreError::LastOwner => Self::Conflict(error.to_string()),
             StoreError::Transient(_) => Self::Unavailable(Box::new(error)),
             StoreError::Permanent(_) | StoreError::Corrupt(_) => Self::Internal(Box::new(error)),
-        }
-    }
-}
-
-impl From<RetrievalError> for ApiError {
-    fn from(error: RetrievalError) -> Self {
-        match error {
-            RetrievalError::Search(error) => error.into(),
-            RetrievalError::Store(error) => error.into(),
         }
     }
 }

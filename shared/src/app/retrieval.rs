@@ -3,9 +3,94 @@
 //! as their removal job takes, or is retried, so each passage's document is
 //! checked against the store, in one read, and deleted means never served.
 
+use super::error::ApiError;
+use super::guard;
+use crate::domain::fields::{FieldErrors, FieldReader, trimmed_text, whole_number};
 use crate::domain::ids::{DocumentId, ProjectId, WorkspaceId};
 use crate::domain::passage::Passage;
-use crate::ports::{DocumentStore, PassageSearch, ProviderError, StoreError};
+use crate::domain::policy::Actor;
+use crate::ports::{
+    AssistantStore, ConnectionStore, DocumentStore, PassageSearch, ProjectStore, ProviderError,
+    StoreError,
+};
+use serde_json::Value;
+
+/// The longest question a raw search takes, in characters.
+pub const QUERY_MAX: usize = 2_000;
+/// Passages a raw search answers unless it asks for another number.
+pub const DEFAULT_TOP_K: usize = 5;
+pub const MAX_TOP_K: usize = 50;
+
+/// A raw search: what the assistant would read for `query`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchRequest {
+    pub query: String,
+    pub top_k: usize,
+}
+
+impl SearchRequest {
+    pub fn from_json(body: Value) -> Result<Self, FieldErrors> {
+        let mut reader = FieldReader::new(body, &[])?;
+        let query = reader.required("query", |v| trimmed_text(v, 1, QUERY_MAX));
+        let top_k = reader.optional("topK", |v| match whole_number(&v) {
+            Some(n) if (1..=MAX_TOP_K as u64).contains(&n) => Ok(n as usize),
+            _ => Err(format!("must be an integer between 1 and {MAX_TOP_K}")),
+        });
+        reader.finish()?;
+        Ok(Self {
+            query: query.unwrap_or_default(),
+            top_k: top_k.unwrap_or(DEFAULT_TOP_K),
+        })
+    }
+}
+
+/// The stores and the index a raw search reads.
+pub struct SearchPorts<'a> {
+    pub assistants: &'a dyn AssistantStore,
+    pub projects: &'a dyn ProjectStore,
+    pub connections: &'a dyn ConnectionStore,
+    pub documents: &'a dyn DocumentStore,
+    pub search: &'a dyn PassageSearch,
+}
+
+/// What the assistant `raw_assistant_id` would read for the search `body`,
+/// as `actor` may see it: the assistant must be visible to them (before
+/// the body is read: a hidden assistant is a 404 whatever is asked), and
+/// only the passages of its projects they may read are searched.
+pub async fn search_as(
+    ports: SearchPorts<'_>,
+    ws: &WorkspaceId,
+    actor: &Actor,
+    raw_assistant_id: &str,
+    body: Value,
+) -> Result<Vec<Passage>, ApiError> {
+    let assistant = guard::visible_assistant(ports.assistants, ws, raw_assistant_id, actor).await?;
+    let request = SearchRequest::from_json(body).map_err(ApiError::invalid)?;
+    let (connected, readable) = tokio::try_join!(
+        async {
+            Ok::<_, ApiError>(
+                ports
+                    .connections
+                    .connected_project_ids(ws, &assistant.id)
+                    .await?,
+            )
+        },
+        guard::readable_projects(ports.projects, ws, actor),
+    )?;
+    let projects: Vec<_> = connected
+        .into_iter()
+        .filter(|p| readable.includes(p))
+        .collect();
+    Ok(stored_passages(
+        ports.search,
+        ports.documents,
+        ws,
+        &projects,
+        &request.query,
+        request.top_k,
+    )
+    .await?)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum RetrievalError {
@@ -13,6 +98,15 @@ pub enum RetrievalError {
     Search(#[from] ProviderError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<RetrievalError> for ApiError {
+    fn from(error: RetrievalError) -> Self {
+        match error {
+            RetrievalError::Search(error) => error.into(),
+            RetrievalError::Store(error) => error.into(),
+        }
+    }
 }
 
 /// The best `top_k` passages of `projects` whose documents are still stored,

@@ -11,10 +11,10 @@ use super::batches::{
 };
 use super::chunker::{Chunk, TextKind, chunk};
 use super::extract::extract_text;
-use crate::adapters::retriever::{metadata, namespace};
 use crate::domain::document::{Document, DocumentKind, DocumentStatus};
 use crate::domain::ids::{DocumentId, ProjectId, WorkspaceId};
 use crate::jobs::{IngestJob, Job, MessageOutcome};
+use crate::ports::retrieval::{metadata, namespace};
 use crate::ports::{
     BlobError, BlobStore, DocumentStore, Embedder, ProjectStore, ProviderError, StoreError,
     VectorIndex, VectorRecord,

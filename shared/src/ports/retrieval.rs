@@ -1,5 +1,7 @@
-//! Retrieval as the API sees it: the passages an assistant would read for a
-//! question, across the projects it is connected to.
+//! Retrieval as the application sees it: the passages an assistant would
+//! read for a question, across the projects it is connected to, and how a
+//! passage is laid out in the vector index (its namespace and metadata),
+//! which the ingest worker writes and the retriever reads.
 
 use super::providers::ProviderError;
 use crate::domain::ids::ProjectId;
@@ -15,4 +17,22 @@ pub trait PassageSearch: Send + Sync {
         question: &str,
         top_k: usize,
     ) -> Result<Vec<Passage>, ProviderError>;
+}
+
+// How a passage is laid out in the vector index, as the ingest worker
+// writes it and the retriever reads it.
+
+/// Metadata keys every indexed chunk carries (see the ingest worker).
+pub mod metadata {
+    pub const DOCUMENT_ID: &str = "documentId";
+    pub const DOCUMENT_NAME: &str = "documentName";
+    pub const CHUNK_INDEX: &str = "chunkIndex";
+    pub const TEXT: &str = "text";
+    pub const START: &str = "start";
+    pub const END: &str = "end";
+}
+
+/// Each project's vectors live in a namespace of its own.
+pub fn namespace(project: &ProjectId) -> String {
+    project.to_string()
 }

@@ -6,11 +6,11 @@ use super::kinds::{
     FORBIDDEN_IN_A_NAME, INVISIBLE, WHITE_SPACE, assistant_visibility, display_name, not_blank,
     position, project_visibility, rating, text,
 };
+use crate::app::retrieval as search;
 use crate::domain::role::{MemberStatus, Role};
 use crate::domain::{
     api_key, assistant, conversation, document, member, project, sms, visitor, widget, workspace,
 };
-use crate::http::search;
 use utoipa::PartialSchema;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{
