@@ -7,9 +7,9 @@
 //! model fails part way, `failed` with what it had said.
 
 use super::answer::{self, HISTORY_MESSAGES, HISTORY_TOKEN_BUDGET, PASSAGES_PER_ANSWER};
+use super::conversations::Postable;
 use super::error::ApiError;
 use crate::app::retrieval::stored_passages;
-use crate::domain::assistant::Assistant;
 use crate::domain::conversation::{
     Author, Conversation, Message, MessageStatus, Source, history_within, sources_of, title_from,
 };
@@ -85,11 +85,10 @@ impl ChatEngine {
     /// On any failure the lease is given back and nothing is stored.
     pub async fn begin(
         &self,
-        conversation: &Conversation,
-        assistant: &Assistant,
+        postable: &Postable,
         question: String,
     ) -> Result<Answering, ApiError> {
-        self.begin_admitted(conversation, assistant, question, async { Ok(()) })
+        self.begin_admitted(postable, question, async { Ok(()) })
             .await
     }
 
@@ -100,11 +99,11 @@ impl ChatEngine {
     /// back like any other failure.
     pub async fn begin_admitted(
         &self,
-        conversation: &Conversation,
-        assistant: &Assistant,
+        postable: &Postable,
         question: String,
         admit: impl Future<Output = Result<(), ApiError>>,
     ) -> Result<Answering, ApiError> {
+        let (conversation, assistant) = (&postable.conversation, &postable.assistant);
         let now = Timestamp::now();
         // Retrieval needs nothing of the conversation, so it runs while the
         // lease is taken and the history read; the history is read only

@@ -55,6 +55,49 @@ pub async fn readable(
     }
 }
 
+/// A conversation its caller may post in, with its assistant. Only `app`
+/// makes one: [`postable`] for a member (their own conversation, and not a
+/// guest), `Visitor::postable` for a widget visitor (the conversation of
+/// the session their token names). The chat engine answers in nothing
+/// else, so no route can post where it did not check.
+#[derive(Clone, Debug)]
+pub struct Postable {
+    pub(super) conversation: Conversation,
+    pub(super) assistant: Assistant,
+}
+
+impl Postable {
+    pub fn conversation(&self) -> &Conversation {
+        &self.conversation
+    }
+
+    pub fn assistant(&self) -> &Assistant {
+        &self.assistant
+    }
+}
+
+/// The conversation, if the actor may read it (404 otherwise) and post in
+/// it: they started it (403 to the others who may read it) and are not a
+/// guest (403).
+pub async fn postable(
+    conversations: &dyn ConversationStore,
+    assistants: &dyn AssistantStore,
+    ws: &WorkspaceId,
+    raw_id: &str,
+    actor: &Actor,
+) -> Result<Postable, ApiError> {
+    let (conversation, assistant) = readable(conversations, assistants, ws, raw_id, actor).await?;
+    may_chat(actor)?;
+    guard::allowed(
+        conversation.created_by.as_ref() == Some(&actor.user_id),
+        ONLY_THE_CREATOR_POSTS,
+    )?;
+    Ok(Postable {
+        conversation,
+        assistant,
+    })
+}
+
 /// The actor's own conversations, newest first, on assistants that still
 /// exist and that they may still see (optionally one of them).
 pub async fn own(

@@ -13,6 +13,7 @@
 //!   question is counted only once its answer holds the conversation,
 //!   just before the model is asked, so a refused one costs nothing.
 
+use super::conversations::Postable;
 use super::error::ApiError;
 use super::widget_refusals::{RecentRefusals, Scope, refused};
 use crate::domain::assistant::{Assistant, Visibility};
@@ -54,6 +55,17 @@ pub struct OpenWidget {
 pub struct Visitor {
     pub session: WidgetSession,
     pub conversation: Conversation,
+}
+
+impl Visitor {
+    /// The visitor's conversation, to post in: their token named its
+    /// session, and the session its conversation.
+    pub fn postable(&self, open: &OpenWidget) -> Postable {
+        Postable {
+            conversation: self.conversation.clone(),
+            assistant: open.assistant.clone(),
+        }
+    }
 }
 
 /// A session handed to a browser.

@@ -13,7 +13,7 @@ use super::path::ApiPath;
 use super::state::ChatState;
 use super::views::{ConversationView, ExchangeView, MessageView, SourceView, SourcesView};
 use crate::app::chat::{AnswerEvent, Answering};
-use crate::app::conversations::{self, MANAGERS_ONLY, ONLY_THE_CREATOR_POSTS};
+use crate::app::conversations::{self, MANAGERS_ONLY};
 use crate::app::guard::{self, ReadableProjects};
 use crate::domain::assistant::Assistant;
 use crate::domain::conversation::{Conversation, NewConversationRequest, question_from_json};
@@ -250,16 +250,16 @@ async fn ask(
 ) -> Result<Response, ApiError> {
     let form = answer_form(&headers)?;
     let question = question_from_json(body).map_err(ApiError::invalid)?;
-    let (conversation, assistant) = state
-        .readable(&workspace.id, &conversation_id, &actor)
-        .await?;
-    conversations::may_chat(&actor)?;
-    guard::allowed(
-        conversation.created_by.as_ref() == Some(&actor.user_id),
-        ONLY_THE_CREATOR_POSTS,
-    )?;
+    let postable = conversations::postable(
+        state.conversations.as_ref(),
+        state.assistants.as_ref(),
+        &workspace.id,
+        &conversation_id,
+        &actor,
+    )
+    .await?;
     let (answering, readable) = tokio::try_join!(
-        state.engine.begin(&conversation, &assistant, question),
+        state.engine.begin(&postable, question),
         guard::readable_projects(state.projects.as_ref(), &workspace.id, &actor),
     )?;
     answer_in(form, answering, readable, answer_by.map(|Extension(by)| by)).await

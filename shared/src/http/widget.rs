@@ -294,7 +294,7 @@ async fn chat(
         .count_message(&open, &visitor, &client_ip, Timestamp::now());
     let answering = state
         .engine
-        .begin_admitted(&visitor.conversation, &open.assistant, question, counted)
+        .begin_admitted(&visitor.postable(&open), question, counted)
         .await?;
     answer_in(
         form,
