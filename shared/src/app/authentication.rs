@@ -1,7 +1,7 @@
 //! API keys to users, with a short-lived cache of positive lookups so a warm
 //! container spends no round trip on them.
 
-use super::error::ApiError;
+use super::error::AppError;
 use crate::domain::api_key::{ApiKeyHash, ApiKeySecret, KeyOwner};
 use crate::ports::{Clock, KeyStore, SystemClock};
 use std::collections::HashMap;
@@ -87,7 +87,7 @@ impl Authenticator {
     }
 
     /// The key's owner; an unknown or revoked key is a 401.
-    pub async fn authenticate(&self, key: &ApiKeySecret) -> Result<KeyOwner, ApiError> {
+    pub async fn authenticate(&self, key: &ApiKeySecret) -> Result<KeyOwner, AppError> {
         let hash = key.hash();
         if let Some(owner) = self.cache.get(&hash) {
             return Ok(owner);
@@ -96,7 +96,7 @@ impl Authenticator {
             .keys
             .authenticate(&hash)
             .await?
-            .ok_or(ApiError::Unauthorized)?;
+            .ok_or(AppError::Unauthorized)?;
         self.cache.put(hash, owner.clone());
         Ok(owner)
     }

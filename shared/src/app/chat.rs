@@ -8,7 +8,7 @@
 
 use super::answer::{self, HISTORY_MESSAGES, HISTORY_TOKEN_BUDGET, PASSAGES_PER_ANSWER};
 use super::conversations::Postable;
-use super::error::ApiError;
+use super::error::AppError;
 use crate::app::retrieval::stored_passages;
 use crate::domain::conversation::{
     Author, Conversation, Message, MessageStatus, Source, history_within, sources_of, title_from,
@@ -87,7 +87,7 @@ impl ChatEngine {
         &self,
         postable: &Postable,
         question: String,
-    ) -> Result<Answering, ApiError> {
+    ) -> Result<Answering, AppError> {
         self.begin_admitted(postable, question, async { Ok(()) })
             .await
     }
@@ -101,8 +101,8 @@ impl ChatEngine {
         &self,
         postable: &Postable,
         question: String,
-        admit: impl Future<Output = Result<(), ApiError>>,
-    ) -> Result<Answering, ApiError> {
+        admit: impl Future<Output = Result<(), AppError>>,
+    ) -> Result<Answering, AppError> {
         let (conversation, assistant) = (&postable.conversation, &postable.assistant);
         let now = Timestamp::now();
         // Retrieval needs nothing of the conversation, so it runs while the
@@ -146,7 +146,7 @@ impl ChatEngine {
                 history = history.len(),
                 "answer started"
             );
-            Ok::<_, ApiError>((question, sources_of(&passages), stream))
+            Ok::<_, AppError>((question, sources_of(&passages), stream))
         };
         match opened.await {
             Ok((question, sources, stream)) => Ok(Answering {
@@ -170,7 +170,7 @@ impl ChatEngine {
         &self,
         conversation: &Conversation,
         question: &str,
-    ) -> Result<Vec<Passage>, ApiError> {
+    ) -> Result<Vec<Passage>, AppError> {
         let projects = self
             .connections
             .connected_project_ids(&conversation.workspace_id, &conversation.assistant_id)
@@ -191,7 +191,7 @@ impl Answering {
     /// Reads the answer to its end, telling `events` each step (a listener
     /// that has gone is no reason to stop), and stores it once. Answers
     /// the stored answer, or why there is none to give.
-    pub async fn run(self, events: mpsc::Sender<AnswerEvent>) -> Result<Message, ApiError> {
+    pub async fn run(self, events: mpsc::Sender<AnswerEvent>) -> Result<Message, AppError> {
         self.run_until(events, None).await
     }
 
@@ -203,7 +203,7 @@ impl Answering {
         mut self,
         events: mpsc::Sender<AnswerEvent>,
         stop_at: Option<tokio::time::Instant>,
-    ) -> Result<Message, ApiError> {
+    ) -> Result<Message, AppError> {
         let conversation = self.question.conversation_id.clone();
         let mut text = String::new();
         let mut usage = None;
@@ -274,7 +274,7 @@ impl Answering {
         let (event, outcome) = match (stored, failure) {
             (Ok(()), None) => (AnswerEvent::Done(answer.clone()), Ok(answer)),
             (Ok(()), Some(reason)) => {
-                let error = ApiError::Unavailable(reason.into());
+                let error = AppError::Unavailable(reason.into());
                 let event = AnswerEvent::Failed {
                     error: reason.into(),
                     code: error.code(),
@@ -284,7 +284,7 @@ impl Answering {
             (Err(error), _) => {
                 tracing::error!(conversation_id = %conversation, error = %error, "answer not stored");
                 let _ = self.conversations.abandon_answer(&self.lease).await;
-                let error = ApiError::from(error);
+                let error = AppError::from(error);
                 let event = AnswerEvent::Failed {
                     error: error.to_string(),
                     code: error.code(),

@@ -6,7 +6,7 @@
 //! - only its creator may post in it (403 to the others who can see it),
 //!   and guests may not chat at all.
 
-use super::error::ApiError;
+use super::error::AppError;
 use super::guard;
 use crate::domain::assistant::Assistant;
 use crate::domain::conversation::Conversation;
@@ -21,7 +21,7 @@ pub const ONLY_THE_CREATOR_POSTS: &str =
     "only the member who started this conversation may post in it";
 pub const MANAGERS_ONLY: &str = "only owners and admins may read an assistant's conversations";
 
-pub fn may_chat(actor: &Actor) -> Result<(), ApiError> {
+pub fn may_chat(actor: &Actor) -> Result<(), AppError> {
     guard::allowed(actor.role != Role::Guest, GUESTS_CANNOT_CHAT)
 }
 
@@ -36,8 +36,8 @@ pub async fn readable(
     ws: &WorkspaceId,
     raw_id: &str,
     actor: &Actor,
-) -> Result<(Conversation, Assistant), ApiError> {
-    const NOT_FOUND: ApiError = ApiError::NotFound("conversation");
+) -> Result<(Conversation, Assistant), AppError> {
+    const NOT_FOUND: AppError = AppError::NotFound("conversation");
     let id = ConversationId::parse(raw_id).ok_or(NOT_FOUND)?;
     let conversation = conversations
         .get_conversation(ws, &id)
@@ -85,7 +85,7 @@ pub async fn postable(
     ws: &WorkspaceId,
     raw_id: &str,
     actor: &Actor,
-) -> Result<Postable, ApiError> {
+) -> Result<Postable, AppError> {
     let (conversation, assistant) = readable(conversations, assistants, ws, raw_id, actor).await?;
     may_chat(actor)?;
     guard::allowed(
@@ -106,7 +106,7 @@ pub async fn own(
     ws: &WorkspaceId,
     actor: &Actor,
     only: Option<&str>,
-) -> Result<Vec<ConversationRef>, ApiError> {
+) -> Result<Vec<ConversationRef>, AppError> {
     let (listed, assistants) = tokio::try_join!(
         conversations.conversations_of(ws, &actor.user_id),
         assistants.list_assistants_for(ws, &actor.user_id),

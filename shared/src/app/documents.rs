@@ -3,7 +3,7 @@
 //! the document marked failed, so it never waits forever), and on delete
 //! its vectors and bytes following the record.
 
-use super::error::ApiError;
+use super::error::AppError;
 use super::guard;
 use crate::domain::document::{
     ACCEPTED_TYPES, Document, DocumentKind, DocumentStatus, SNIFF_BYTES, UploadRequest,
@@ -32,8 +32,8 @@ pub struct DocumentService {
     pub ingest: Arc<dyn JobQueue<IngestJob>>,
 }
 
-fn invalid_file(problem: impl Into<String>) -> ApiError {
-    ApiError::invalid(FieldErrors::single("file", problem))
+fn invalid_file(problem: impl Into<String>) -> AppError {
+    AppError::invalid(FieldErrors::single("file", problem))
 }
 
 impl DocumentService {
@@ -43,7 +43,7 @@ impl DocumentService {
         ws: &WorkspaceId,
         raw_project: &str,
         actor: &Actor,
-    ) -> Result<Project, ApiError> {
+    ) -> Result<Project, AppError> {
         guard::visible_project(self.projects.as_ref(), ws, raw_project, actor).await
     }
 
@@ -54,13 +54,13 @@ impl DocumentService {
         raw_project: &str,
         raw_document: &str,
         actor: &Actor,
-    ) -> Result<Document, ApiError> {
+    ) -> Result<Document, AppError> {
         let project = self.readable_project(ws, raw_project, actor).await?;
-        let id = DocumentId::parse(raw_document).ok_or(ApiError::NotFound("document"))?;
+        let id = DocumentId::parse(raw_document).ok_or(AppError::NotFound("document"))?;
         self.documents
             .get_document(ws, &project.id, &id)
             .await?
-            .ok_or(ApiError::NotFound("document"))
+            .ok_or(AppError::NotFound("document"))
     }
 
     /// A page of the project's documents, newest first, and how many it
@@ -70,7 +70,7 @@ impl DocumentService {
         project: &Project,
         offset: usize,
         limit: usize,
-    ) -> Result<(Vec<Document>, usize), ApiError> {
+    ) -> Result<(Vec<Document>, usize), AppError> {
         let page = self
             .documents
             .list_documents(&project.workspace_id, &project.id, offset, limit)
@@ -85,7 +85,7 @@ impl DocumentService {
         project: &Project,
         name: String,
         bytes: Vec<u8>,
-    ) -> Result<Document, ApiError> {
+    ) -> Result<Document, AppError> {
         if bytes.is_empty() {
             return Err(invalid_file("is empty"));
         }
@@ -129,7 +129,7 @@ impl DocumentService {
         &self,
         project: &Project,
         request: UploadRequest,
-    ) -> Result<(Document, PresignedUpload), ApiError> {
+    ) -> Result<(Document, PresignedUpload), AppError> {
         let document = Document::new(
             project.workspace_id.clone(),
             project.id.clone(),
@@ -150,15 +150,15 @@ impl DocumentService {
     /// Checks what a direct upload put in place (its size, and its type from
     /// both ends), then moves the document to `pending` and queues it. A wrong
     /// file leaves the document `uploading`, so the right one can be PUT.
-    pub async fn complete_upload(&self, document: &Document) -> Result<Document, ApiError> {
+    pub async fn complete_upload(&self, document: &Document) -> Result<Document, AppError> {
         if document.status != DocumentStatus::Uploading {
-            return Err(ApiError::Conflict(
+            return Err(AppError::Conflict(
                 "the upload of this document is already complete".into(),
             ));
         }
         let staged = document.staging_key();
         let version = self.blobs.version_of(&staged).await?.ok_or_else(|| {
-            ApiError::Conflict(
+            AppError::Conflict(
                 "no file has been uploaded for this document yet: PUT it to the upload URL first"
                     .into(),
             )
@@ -233,7 +233,7 @@ impl DocumentService {
     /// The record goes at once (and its count); vectors (through the ingest
     /// worker, which holds the index) and bytes follow. Their failures are
     /// logged, not shown: nothing reachable is left.
-    pub async fn delete(&self, document: &Document) -> Result<(), ApiError> {
+    pub async fn delete(&self, document: &Document) -> Result<(), AppError> {
         self.documents.delete_document(document).await?;
         let forget = IngestJob::Forget {
             project_id: document.project_id.clone(),
@@ -256,7 +256,7 @@ impl DocumentService {
         ws: &WorkspaceId,
         project: &ProjectId,
         delay: Duration,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AppError> {
         let forget = IngestJob::ForgetProject {
             workspace_id: ws.clone(),
             project_id: project.clone(),
@@ -265,8 +265,8 @@ impl DocumentService {
     }
 }
 
-fn replaced_while_checked() -> ApiError {
-    ApiError::Conflict(
+fn replaced_while_checked() -> AppError {
+    AppError::Conflict(
         "another file was PUT to the upload URL while this one was being checked; complete the upload again"
             .into(),
     )

@@ -1,15 +1,17 @@
-//! The one error type of the API, and the one place where each port's error
-//! becomes it: only a transient failure is a 503 (with `Retry-After`), a
-//! provider's refusal is a 502 naming the provider (never its words), and
-//! nothing a request can cause is a 500. `http::error` turns it into the
-//! documented body `{"error", "code", "details"?}`.
+//! What a use case refuses or fails with, in the API's documented error
+//! vocabulary (`code`), and the one place where each port's error becomes
+//! it: only a transient failure is `Unavailable`, a provider's refusal is
+//! `BadGateway` naming the provider (never its words), and nothing a
+//! request can cause is `Internal`. `http::error` adds what only HTTP can
+//! refuse (a body too large, a method, an `Accept`) and answers each as its
+//! status and the documented body `{"error", "code", "details"?}`.
 
 use crate::domain::fields::FieldErrors;
 use crate::ports::{BlobError, CipherError, GatewayError, ProviderError, QueueError, StoreError};
 use std::collections::BTreeMap;
 
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub enum AppError {
     #[error("a valid API key is required: send 'Authorization: Bearer <key>'")]
     Unauthorized,
     /// The widget's routes: a missing, forged, expired or misdirected
@@ -27,9 +29,6 @@ pub enum ApiError {
     },
     #[error("{0}")]
     Conflict(String),
-    /// `hint` says where a larger body can go, if anywhere.
-    #[error("the request body is larger than {limit} bytes{hint}")]
-    PayloadTooLarge { limit: usize, hint: &'static str },
     /// A limit was reached; the client may try again after `retry_after`
     /// seconds. The message is written to be shown to a visitor as it is;
     /// `limit` names the window that was full.
@@ -39,11 +38,6 @@ pub enum ApiError {
         limit: &'static str,
         retry_after: u64,
     },
-    #[error("{0} is not allowed on this resource")]
-    MethodNotAllowed(String),
-    /// The client accepts none of the representations this route has.
-    #[error("this route answers {0}; send an Accept header that allows one")]
-    NotAcceptable(&'static str),
     #[error("a service we depend on is unavailable; try again shortly")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A provider refused or garbled a request we made: retrying the same
@@ -61,7 +55,7 @@ pub enum ApiError {
 /// Seconds a client should wait before retrying a 503.
 pub const RETRY_AFTER_SECONDS: &str = "2";
 
-impl ApiError {
+impl AppError {
     pub fn invalid(errors: FieldErrors) -> Self {
         let details = errors.into_map();
         let message = match details.len() {
@@ -88,10 +82,8 @@ impl ApiError {
             Self::TooManyRequests { .. } => "rate_limit:api",
             Self::Forbidden(_) => "forbidden:api",
             Self::NotFound(_) => "not_found:api",
-            Self::BadRequest { .. } | Self::MethodNotAllowed(_) => "bad_request:api",
+            Self::BadRequest { .. } => "bad_request:api",
             Self::Conflict(_) => "conflict:api",
-            Self::PayloadTooLarge { .. } => "payload_too_large:api",
-            Self::NotAcceptable(_) => "not_acceptable:api",
             Self::Unavailable(_) => "unavailable:api",
             Self::BadGateway { .. } => "bad_gateway:api",
             Self::Internal(_) => "internal:api",
@@ -106,7 +98,7 @@ impl ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
+impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound(what) => Self::NotFound(what),
@@ -118,7 +110,7 @@ impl From<StoreError> for ApiError {
     }
 }
 
-impl From<BlobError> for ApiError {
+impl From<BlobError> for AppError {
     fn from(error: BlobError) -> Self {
         if error.transient {
             Self::Unavailable(Box::new(error))
@@ -128,7 +120,7 @@ impl From<BlobError> for ApiError {
     }
 }
 
-impl From<QueueError> for ApiError {
+impl From<QueueError> for AppError {
     fn from(error: QueueError) -> Self {
         if error.transient {
             Self::Unavailable(Box::new(error))
@@ -138,7 +130,7 @@ impl From<QueueError> for ApiError {
     }
 }
 
-impl From<ProviderError> for ApiError {
+impl From<ProviderError> for AppError {
     fn from(error: ProviderError) -> Self {
         match error {
             ProviderError::Unavailable { .. } => Self::Unavailable(Box::new(error)),
@@ -152,7 +144,7 @@ impl From<ProviderError> for ApiError {
     }
 }
 
-impl From<CipherError> for ApiError {
+impl From<CipherError> for AppError {
     fn from(error: CipherError) -> Self {
         match error {
             CipherError::Transient(_) => Self::Unavailable(Box::new(error)),
@@ -161,7 +153,7 @@ impl From<CipherError> for ApiError {
     }
 }
 
-impl From<GatewayError> for ApiError {
+impl From<GatewayError> for AppError {
     fn from(error: GatewayError) -> Self {
         if error.is_transient() {
             Self::Unavailable(Box::new(error))

@@ -7,7 +7,7 @@
 //! - owners and admins pass a managing route without a read: the write
 //!   itself reports a missing target.
 
-use super::error::ApiError;
+use super::error::AppError;
 use super::members::{active_member, member_of, workspace_id_in_path};
 use crate::domain::access::{InContext, WithGrant};
 use crate::domain::assistant::Assistant;
@@ -24,10 +24,10 @@ fn seen<T>(
     found: Option<WithGrant<T>>,
     may_see: impl FnOnce(&T, bool) -> bool,
     noun: &'static str,
-) -> Result<T, ApiError> {
+) -> Result<T, AppError> {
     match found {
         Some(WithGrant { item, granted }) if may_see(&item, granted) => Ok(item),
-        _ => Err(ApiError::NotFound(noun)),
+        _ => Err(AppError::NotFound(noun)),
     }
 }
 
@@ -35,33 +35,33 @@ fn seen<T>(
 /// only what `read` would tell them (its 404), else 403 with `refusal`.
 pub async fn managing<T>(
     manages: bool,
-    read: impl Future<Output = Result<T, ApiError>>,
+    read: impl Future<Output = Result<T, AppError>>,
     refusal: &'static str,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     if manages {
         return Ok(());
     }
     read.await?;
-    Err(ApiError::Forbidden(refusal))
+    Err(AppError::Forbidden(refusal))
 }
 
 /// For a route that acts on a target it has read: 403 with `refusal`
 /// unless the actor may do this (the read already answered 404 to anyone
 /// who may not see it).
-pub fn allowed(permitted: bool, refusal: &'static str) -> Result<(), ApiError> {
+pub fn allowed(permitted: bool, refusal: &'static str) -> Result<(), AppError> {
     if permitted {
         Ok(())
     } else {
-        Err(ApiError::Forbidden(refusal))
+        Err(AppError::Forbidden(refusal))
     }
 }
 
-pub fn assistant_id(raw: &str) -> Result<AssistantId, ApiError> {
-    AssistantId::parse(raw).ok_or(ApiError::NotFound("assistant"))
+pub fn assistant_id(raw: &str) -> Result<AssistantId, AppError> {
+    AssistantId::parse(raw).ok_or(AppError::NotFound("assistant"))
 }
 
-pub fn project_id(raw: &str) -> Result<ProjectId, ApiError> {
-    ProjectId::parse(raw).ok_or(ApiError::NotFound("project"))
+pub fn project_id(raw: &str) -> Result<ProjectId, AppError> {
+    ProjectId::parse(raw).ok_or(AppError::NotFound("project"))
 }
 
 /// The assistant, if the actor may see it.
@@ -70,7 +70,7 @@ pub async fn visible_assistant(
     ws: &WorkspaceId,
     raw_id: &str,
     actor: &Actor,
-) -> Result<Assistant, ApiError> {
+) -> Result<Assistant, AppError> {
     let id = assistant_id(raw_id)?;
     let found = store.get_assistant_for(ws, &id, &actor.user_id).await?;
     seen(
@@ -86,7 +86,7 @@ pub async fn visible_project(
     ws: &WorkspaceId,
     raw_id: &str,
     actor: &Actor,
-) -> Result<Project, ApiError> {
+) -> Result<Project, AppError> {
     let id = project_id(raw_id)?;
     let found = store.get_project_for(ws, &id, &actor.user_id).await?;
     seen(
@@ -105,11 +105,11 @@ pub async fn member_seeing_assistant(
     store: &dyn AssistantStore,
     (raw_ws, raw_id): (&str, &str),
     user: &UserId,
-) -> Result<(Workspace, Actor, Assistant), ApiError> {
+) -> Result<(Workspace, Actor, Assistant), AppError> {
     let ws = workspace_id_in_path(raw_ws)?;
     let Ok(id) = assistant_id(raw_id) else {
         member_of(workspaces, raw_ws, user).await?;
-        return Err(ApiError::NotFound("assistant"));
+        return Err(AppError::NotFound("assistant"));
     };
     let read = store.assistant_in_context(&ws, &id, user).await;
     seen_by_member(read, Actor::can_view_assistant, "assistant")
@@ -121,11 +121,11 @@ pub async fn member_seeing_project(
     store: &dyn ProjectStore,
     (raw_ws, raw_id): (&str, &str),
     user: &UserId,
-) -> Result<(Workspace, Actor, Project), ApiError> {
+) -> Result<(Workspace, Actor, Project), AppError> {
     let ws = workspace_id_in_path(raw_ws)?;
     let Ok(id) = project_id(raw_id) else {
         member_of(workspaces, raw_ws, user).await?;
-        return Err(ApiError::NotFound("project"));
+        return Err(AppError::NotFound("project"));
     };
     let read = store.project_in_context(&ws, &id, user).await;
     seen_by_member(read, Actor::can_view_project, "project")
@@ -135,7 +135,7 @@ fn seen_by_member<T>(
     read: Result<InContext<T>, StoreError>,
     may_see: fn(&Actor, &T, bool) -> bool,
     noun: &'static str,
-) -> Result<(Workspace, Actor, T), ApiError> {
+) -> Result<(Workspace, Actor, T), AppError> {
     let InContext { context, found } = read?;
     let (workspace, actor) = active_member(context)?;
     let item = seen(found, |item, granted| may_see(&actor, item, granted), noun)?;
@@ -149,7 +149,7 @@ pub async fn managed_assistant(
     raw_id: &str,
     actor: &Actor,
     refusal: &'static str,
-) -> Result<AssistantId, ApiError> {
+) -> Result<AssistantId, AppError> {
     let read = visible_assistant(store, ws, raw_id, actor);
     managing(actor.can_manage_assistants(), read, refusal).await?;
     assistant_id(raw_id)
@@ -162,7 +162,7 @@ pub async fn managed_project(
     raw_id: &str,
     actor: &Actor,
     refusal: &'static str,
-) -> Result<ProjectId, ApiError> {
+) -> Result<ProjectId, AppError> {
     let read = visible_project(store, ws, raw_id, actor);
     managing(actor.can_manage_workspace(), read, refusal).await?;
     project_id(raw_id)
@@ -216,7 +216,7 @@ pub async fn readable_projects(
     store: &dyn ProjectStore,
     ws: &WorkspaceId,
     actor: &Actor,
-) -> Result<ReadableProjects, ApiError> {
+) -> Result<ReadableProjects, AppError> {
     if actor.can_manage_workspace() {
         return Ok(ReadableProjects(None));
     }

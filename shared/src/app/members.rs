@@ -1,7 +1,7 @@
 //! The caller as an active member of the workspace a route names: the first
 //! step of every workspace route, in one read.
 
-use super::error::ApiError;
+use super::error::AppError;
 use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::member::WorkspaceContext;
 use crate::domain::policy::Actor;
@@ -15,18 +15,18 @@ pub async fn member_of(
     workspaces: &dyn WorkspaceStore,
     workspace_id: &str,
     user: &UserId,
-) -> Result<(Workspace, Actor), ApiError> {
+) -> Result<(Workspace, Actor), AppError> {
     let id = workspace_id_in_path(workspace_id)?;
     active_member(workspaces.workspace_context(&id, user).await?)
 }
 
 /// The workspace a path names; one that cannot be an id names nothing.
-pub fn workspace_id_in_path(raw: &str) -> Result<WorkspaceId, ApiError> {
-    WorkspaceId::parse(raw).ok_or(ApiError::NotFound("workspace"))
+pub fn workspace_id_in_path(raw: &str) -> Result<WorkspaceId, AppError> {
+    WorkspaceId::parse(raw).ok_or(AppError::NotFound("workspace"))
 }
 
 /// The caller acting in the workspace, if they are an active member of it.
-pub fn active_member(context: Option<WorkspaceContext>) -> Result<(Workspace, Actor), ApiError> {
+pub fn active_member(context: Option<WorkspaceContext>) -> Result<(Workspace, Actor), AppError> {
     match context {
         Some(WorkspaceContext {
             workspace,
@@ -38,6 +38,6 @@ pub fn active_member(context: Option<WorkspaceContext>) -> Result<(Workspace, Ac
                 role: membership.role,
             },
         )),
-        _ => Err(ApiError::NotFound("workspace")),
+        _ => Err(AppError::NotFound("workspace")),
     }
 }

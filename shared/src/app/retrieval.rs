@@ -3,7 +3,7 @@
 //! as their removal job takes, or is retried, so each passage's document is
 //! checked against the store, in one read, and deleted means never served.
 
-use super::error::ApiError;
+use super::error::AppError;
 use super::guard;
 use crate::domain::fields::{FieldErrors, FieldReader, trimmed_text, whole_number};
 use crate::domain::ids::{DocumentId, ProjectId, WorkspaceId};
@@ -63,12 +63,12 @@ pub async fn search_as(
     actor: &Actor,
     raw_assistant_id: &str,
     body: Value,
-) -> Result<Vec<Passage>, ApiError> {
+) -> Result<Vec<Passage>, AppError> {
     let assistant = guard::visible_assistant(ports.assistants, ws, raw_assistant_id, actor).await?;
-    let request = SearchRequest::from_json(body).map_err(ApiError::invalid)?;
+    let request = SearchRequest::from_json(body).map_err(AppError::invalid)?;
     let (connected, readable) = tokio::try_join!(
         async {
-            Ok::<_, ApiError>(
+            Ok::<_, AppError>(
                 ports
                     .connections
                     .connected_project_ids(ws, &assistant.id)
@@ -100,7 +100,7 @@ pub enum RetrievalError {
     Store(#[from] StoreError),
 }
 
-impl From<RetrievalError> for ApiError {
+impl From<RetrievalError> for AppError {
     fn from(error: RetrievalError) -> Self {
         match error {
             RetrievalError::Search(error) => error.into(),

@@ -2,7 +2,7 @@
 //! with its Auth Token sealed (bound to workspace, assistant and purpose);
 //! credentials checked without saving; and its traffic.
 
-use super::error::ApiError;
+use super::error::AppError;
 use crate::domain::fields::FieldErrors;
 use crate::domain::ids::{AssistantId, WorkspaceId};
 use crate::domain::sms::{AnalyticsPeriod, Credentials, SmsConfig, SmsSettings, SmsTraffic};
@@ -21,7 +21,7 @@ pub async fn save(
     workspace: &WorkspaceId,
     assistant: &AssistantId,
     settings: SmsSettings,
-) -> Result<SmsConfig, ApiError> {
+) -> Result<SmsConfig, AppError> {
     verify_ownership(gateway, &settings.credentials).await?;
     let context = SecretContext::twilio_auth_token(workspace, assistant);
     let sealed = cipher
@@ -50,7 +50,7 @@ pub async fn save(
 async fn verify_ownership(
     gateway: &dyn SmsGateway,
     credentials: &Credentials,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let mut problems = FieldErrors::default();
     match check(gateway, credentials).await? {
         CredentialReport::Valid(capabilities) if capabilities.sms => return Ok(()),
@@ -61,7 +61,7 @@ async fn verify_ownership(
         }
         CredentialReport::Invalid(Refusal::NotOwned) => problems.add("phoneNumber", NOT_OWNED),
     }
-    Err(ApiError::invalid(problems))
+    Err(AppError::invalid(problems))
 }
 
 const NOT_SMS_CAPABLE: &str = "is on this Twilio account but cannot send or receive SMS";
@@ -74,12 +74,12 @@ pub async fn find(
     store: &dyn SmsStore,
     workspace: &WorkspaceId,
     assistant: &AssistantId,
-) -> Result<SmsConfig, ApiError> {
+) -> Result<SmsConfig, AppError> {
     store
         .sms_config(assistant)
         .await?
         .filter(|config| &config.workspace_id == workspace)
-        .ok_or(ApiError::NotFound("SMS configuration"))
+        .ok_or(AppError::NotFound("SMS configuration"))
 }
 
 /// What a credential check found.
@@ -109,7 +109,7 @@ impl Refusal {
 pub async fn check(
     gateway: &dyn SmsGateway,
     credentials: &Credentials,
-) -> Result<CredentialReport, ApiError> {
+) -> Result<CredentialReport, AppError> {
     Ok(
         match gateway
             .check_number(credentials, &credentials.phone_number)
@@ -127,7 +127,7 @@ pub async fn traffic(
     config: &SmsConfig,
     period: AnalyticsPeriod,
     now: Timestamp,
-) -> Result<SmsTraffic, ApiError> {
+) -> Result<SmsTraffic, AppError> {
     Ok(store
         .traffic(
             &config.assistant_id,

@@ -2,7 +2,7 @@
 //! authenticated by its signature against the assistant's own Auth Token,
 //! recorded once, and answered at once; the reply is left to the queue.
 
-use super::error::ApiError;
+use super::error::AppError;
 use crate::domain::ids::AssistantId;
 use crate::domain::sms::{
     DEFAULT_BURST_WINDOW, Keyword, MessageSid, PhoneNumber, SmsConfig, signature,
@@ -164,7 +164,7 @@ impl SmsWebhook {
 
     /// A reply job, after the burst window: by then any text that joins
     /// this one has been recorded, and its own job answers them all.
-    async fn queue_reply(&self, job: &ReplyJob) -> Result<(), ApiError> {
+    async fn queue_reply(&self, job: &ReplyJob) -> Result<(), AppError> {
         if self.burst_window.is_zero() {
             self.replies.enqueue(job).await?;
         } else {
@@ -180,23 +180,23 @@ impl SmsWebhook {
         &self,
         assistant: &str,
         request: &SignedRequest,
-    ) -> Result<SmsConfig, ApiError> {
+    ) -> Result<SmsConfig, AppError> {
         // An unsigned request costs no read: only a signature is worth
         // checking against a configuration.
         let Some(sent) = request.signature.as_deref() else {
-            return Err(ApiError::Forbidden(
+            return Err(AppError::Forbidden(
                 "an X-Twilio-Signature header is required",
             ));
         };
         if request.shared_key_signature {
-            return Err(ApiError::Forbidden(BAD_SIGNATURE));
+            return Err(AppError::Forbidden(BAD_SIGNATURE));
         }
-        let id = AssistantId::parse(assistant).ok_or(ApiError::NotFound("assistant"))?;
+        let id = AssistantId::parse(assistant).ok_or(AppError::NotFound("assistant"))?;
         let config = self
             .store
             .sms_config(&id)
             .await?
-            .ok_or(ApiError::NotFound("SMS configuration"))?;
+            .ok_or(AppError::NotFound("SMS configuration"))?;
         let token = self.tokens.token(self.cipher.as_ref(), &config).await?;
         let verified = request
             .urls
@@ -205,7 +205,7 @@ impl SmsWebhook {
         if verified {
             Ok(config)
         } else {
-            Err(ApiError::Forbidden(BAD_SIGNATURE))
+            Err(AppError::Forbidden(BAD_SIGNATURE))
         }
     }
 
@@ -213,7 +213,7 @@ impl SmsWebhook {
         &self,
         assistant: &str,
         request: &SignedRequest,
-    ) -> Result<Received, ApiError> {
+    ) -> Result<Received, AppError> {
         let config = self.authenticate(assistant, request).await?;
         if !config.enabled {
             tracing::info!(assistant_id = %config.assistant_id, "SMS disabled; inbound ignored");
@@ -222,11 +222,11 @@ impl SmsWebhook {
         let sid = request
             .param("MessageSid")
             .and_then(MessageSid::parse)
-            .ok_or_else(|| ApiError::bad_request("MessageSid is missing or malformed"))?;
+            .ok_or_else(|| AppError::bad_request("MessageSid is missing or malformed"))?;
         let from = request
             .param("From")
             .and_then(PhoneNumber::parse)
-            .ok_or_else(|| ApiError::bad_request("From is missing or not an E.164 number"))?;
+            .ok_or_else(|| AppError::bad_request("From is missing or not an E.164 number"))?;
         let body = request.param("Body").unwrap_or_default().to_owned();
         let keyword = Keyword::of(&body);
         let answerable = keyword.is_none() && !body.trim().is_empty();
@@ -289,16 +289,16 @@ impl SmsWebhook {
     }
 
     /// A delivery-status callback for one of our outbound messages.
-    pub async fn status(&self, assistant: &str, request: &SignedRequest) -> Result<(), ApiError> {
+    pub async fn status(&self, assistant: &str, request: &SignedRequest) -> Result<(), AppError> {
         let config = self.authenticate(assistant, request).await?;
         let sid = request
             .param("MessageSid")
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| ApiError::bad_request("MessageSid is missing"))?;
+            .ok_or_else(|| AppError::bad_request("MessageSid is missing"))?;
         let status = request
             .param("MessageStatus")
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| ApiError::bad_request("MessageStatus is missing"))?;
+            .ok_or_else(|| AppError::bad_request("MessageStatus is missing"))?;
         let error_code = request.param("ErrorCode").and_then(|c| c.parse().ok());
         self.store
             .record_delivery(&config.assistant_id, sid, status, error_code)

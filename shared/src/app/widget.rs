@@ -14,7 +14,7 @@
 //!   just before the model is asked, so a refused one costs nothing.
 
 use super::conversations::Postable;
-use super::error::ApiError;
+use super::error::AppError;
 use super::widget_refusals::{RecentRefusals, Scope, refused};
 use crate::domain::assistant::{Assistant, Visibility};
 use crate::domain::conversation::Conversation;
@@ -91,8 +91,8 @@ impl WidgetService {
         &self,
         raw_assistant: &str,
         origin: Option<AllowedOrigin>,
-    ) -> Result<OpenWidget, ApiError> {
-        const NOT_FOUND: ApiError = ApiError::NotFound("widget");
+    ) -> Result<OpenWidget, AppError> {
+        const NOT_FOUND: AppError = AppError::NotFound("widget");
         let id = AssistantId::parse(raw_assistant).ok_or(NOT_FOUND)?;
         let site = self.widgets.widget_site(&id).await?.ok_or(NOT_FOUND)?;
         let assistant = self
@@ -101,9 +101,9 @@ impl WidgetService {
             .await?
             .filter(serves_the_widget)
             .ok_or(NOT_FOUND)?;
-        let origin = origin.ok_or(ApiError::Forbidden(ORIGIN_REQUIRED))?;
+        let origin = origin.ok_or(AppError::Forbidden(ORIGIN_REQUIRED))?;
         if !site.settings.allows(Some(&origin)) {
-            return Err(ApiError::Forbidden(ORIGIN_NOT_ALLOWED));
+            return Err(AppError::Forbidden(ORIGIN_NOT_ALLOWED));
         }
         Ok(OpenWidget {
             site,
@@ -123,7 +123,7 @@ impl WidgetService {
         client_ip: &str,
         request: InitRequest,
         now: Timestamp,
-    ) -> Result<Admitted, ApiError> {
+    ) -> Result<Admitted, AppError> {
         if request.session_id.is_none() {
             let scope = [Scope::new_sessions(client_ip)];
             if let Some(refused) =
@@ -184,7 +184,7 @@ impl WidgetService {
         open: &OpenWidget,
         raw: Option<&str>,
         now: Timestamp,
-    ) -> Result<Option<WidgetSession>, ApiError> {
+    ) -> Result<Option<WidgetSession>, AppError> {
         let Some(id) = raw.and_then(WidgetSessionId::parse) else {
             return Ok(None);
         };
@@ -212,8 +212,8 @@ impl WidgetService {
         open: &OpenWidget,
         authorization: Option<&str>,
         now: Timestamp,
-    ) -> Result<Visitor, ApiError> {
-        let unauthorized = |e: TokenError| ApiError::WidgetUnauthorized(e.message());
+    ) -> Result<Visitor, AppError> {
+        let unauthorized = |e: TokenError| AppError::WidgetUnauthorized(e.message());
         let token = authorization
             .and_then(|h| {
                 let (scheme, token) = h.trim().split_once(' ')?;
@@ -261,7 +261,7 @@ impl WidgetService {
         visitor: &Visitor,
         client_ip: &str,
         now: Timestamp,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AppError> {
         let windows =
             open.site
                 .settings
@@ -281,7 +281,7 @@ impl WidgetService {
         window: &UseWindow,
         client_ip: &str,
         now: Timestamp,
-    ) -> ApiError {
+    ) -> AppError {
         self.refusals
             .remember(&open.assistant.id, &open.origin, window, client_ip, now);
         refused(window, now)

@@ -12,7 +12,7 @@
 //! Hand-written: a map under a lock, bounded, with the windows' own ends
 //! as expiry; a cache crate would add nothing but a dependency.
 
-use super::error::ApiError;
+use super::error::AppError;
 use crate::domain::ids::AssistantId;
 use crate::domain::time::Timestamp;
 use crate::domain::widget::{AllowedOrigin, Limit, UseWindow, client_key};
@@ -76,8 +76,8 @@ struct Remembered {
 }
 
 /// The 429 for a full window: which one, and when to try again.
-pub fn refused(window: &UseWindow, now: Timestamp) -> ApiError {
-    ApiError::TooManyRequests {
+pub fn refused(window: &UseWindow, now: Timestamp) -> AppError {
+    AppError::TooManyRequests {
         message: window.limit.message(),
         limit: window.limit.as_str(),
         retry_after: window.retry_after(now),
@@ -104,7 +104,7 @@ impl RecentRefusals {
         origin: &AllowedOrigin,
         scopes: &[Scope],
         now: Timestamp,
-    ) -> Option<ApiError> {
+    ) -> Option<AppError> {
         let remembered = self.remembered.lock().expect("never poisoned");
         scopes.iter().find_map(|scope| {
             let found = remembered.get(&(assistant.clone(), scope.clone()))?;
@@ -169,7 +169,7 @@ mod tests {
             refusals.refusal(&assistant, origin, &[Scope::inits(ip)], at)
         };
         match from("203.0.113.7", &shop(), now) {
-            Some(ApiError::TooManyRequests { limit, .. }) => {
+            Some(AppError::TooManyRequests { limit, .. }) => {
                 assert_eq!(limit, "initsPerMinutePerIp")
             }
             other => panic!("{other:?}"),

@@ -9,6 +9,7 @@ use super::paging::{Page, Paging};
 use super::path::ApiPath;
 use super::state::{AssistantsState, Edge, ProjectsState};
 use super::views::AccessGrantView;
+use crate::app::error::AppError;
 use crate::app::guard;
 use crate::domain::access::AccessTarget;
 use crate::domain::ids::{UserId, WorkspaceId};
@@ -55,6 +56,7 @@ impl GrantTargets for AssistantsState {
         guard::managed_assistant(self.assistants.as_ref(), ws, raw_id, actor, refusal)
             .await
             .map(AccessTarget::Assistant)
+            .map_err(ApiError::from)
     }
 }
 
@@ -76,6 +78,7 @@ impl GrantTargets for ProjectsState {
         guard::managed_project(self.projects.as_ref(), ws, raw_id, actor, refusal)
             .await
             .map(AccessTarget::Project)
+            .map_err(ApiError::from)
     }
 }
 
@@ -117,7 +120,7 @@ async fn list_access<S: GrantTargets>(
         grants.list_grants(&workspace.id, &target),
     )?;
     if !exists {
-        return Err(ApiError::NotFound(target.noun()));
+        return Err(AppError::NotFound(target.noun()).into());
     }
     let views = found.into_iter().map(|g| view(&target, g)).collect();
     Ok(Json(paging.page(views)))
@@ -131,7 +134,7 @@ async fn grant_access<S: GrantTargets>(
     let target = state
         .managed_target(&workspace.id, &target_id, &actor)
         .await?;
-    let user = UserId::parse(&user_id).ok_or(ApiError::NotFound("member"))?;
+    let user = UserId::parse(&user_id).ok_or(AppError::NotFound("member"))?;
     let grant = state
         .grants()
         .grant_access(&workspace.id, &target, &user)
@@ -147,7 +150,7 @@ async fn revoke_access<S: GrantTargets>(
     let target = state
         .managed_target(&workspace.id, &target_id, &actor)
         .await?;
-    let user = UserId::parse(&user_id).ok_or(ApiError::NotFound("access grant"))?;
+    let user = UserId::parse(&user_id).ok_or(AppError::NotFound("access grant"))?;
     state
         .grants()
         .revoke_access(&workspace.id, &target, &user)

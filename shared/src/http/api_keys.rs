@@ -7,6 +7,7 @@ use super::paging::{Page, Paging};
 use super::path::ApiPath;
 use super::state::WorkspacesState;
 use super::views::{ApiKeyView, NewApiKeyView};
+use crate::app::error::AppError;
 use crate::domain::api_key::NAME_MAX;
 use crate::domain::fields::{FieldReader, display_name};
 use crate::domain::ids::ApiKeyId;
@@ -62,7 +63,7 @@ async fn revoke_key(
     caller: Caller,
     ApiPath(key_id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id = ApiKeyId::parse(&key_id).ok_or(ApiError::NotFound("API key"))?;
+    let id = ApiKeyId::parse(&key_id).ok_or(AppError::NotFound("API key"))?;
     let hash = state.keys.revoke_api_key(&caller.user_id, &id).await?;
     state.edge.auth.forget(&hash);
     Ok(StatusCode::NO_CONTENT)

@@ -3,6 +3,7 @@
 
 use super::error::ApiError;
 use super::state::Edge;
+use crate::app::error::AppError;
 use crate::domain::api_key::ApiKeySecret;
 use crate::domain::ids::{ApiKeyId, UserId};
 use axum::extract::{FromRef, FromRequestParts};
@@ -34,7 +35,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let key = bearer_key(parts).ok_or(ApiError::Unauthorized)?;
+        let key = bearer_key(parts).ok_or(AppError::Unauthorized)?;
         let owner = Edge::from_ref(state).auth.authenticate(&key).await?;
         tracing::Span::current().record("user_id", owner.user_id.as_str());
         Ok(Caller {

@@ -4,6 +4,7 @@
 //! to forge), so a limit per address cannot be dodged by writing one.
 
 use super::error::ApiError;
+use crate::app::error::AppError;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::Extensions;
 use axum::http::request::Parts;
@@ -19,7 +20,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
         // Every server this router runs in provides one: without it the
         // limits per address could not hold, so refuse rather than guess.
         Self::of(&parts.extensions).ok_or_else(|| {
-            ApiError::Internal("the server did not say which address the request came from".into())
+            AppError::Internal("the server did not say which address the request came from".into())
+                .into()
         })
     }
 }

@@ -7,6 +7,7 @@ use super::member::Member;
 use super::path::ApiPath;
 use super::state::ProjectsState;
 use super::views::ConnectionView;
+use crate::app::error::AppError;
 use crate::app::guard;
 use crate::domain::ids::ProjectId;
 use crate::domain::project::{Connection, connection_request};
@@ -43,7 +44,7 @@ async fn list_connections(
     .await?;
     let (connections, readable) = tokio::try_join!(
         async {
-            Ok::<_, ApiError>(
+            Ok::<_, AppError>(
                 state
                     .connections
                     .list_connections(&workspace.id, &assistant.id)
@@ -84,7 +85,7 @@ async fn connect(
         .projects
         .get_project_for(&workspace.id, &project_id, &actor.user_id)
         .await?
-        .ok_or(ApiError::NotFound("project"))?
+        .ok_or(AppError::NotFound("project"))?
         .item;
     let view = ConnectionView::from(Connection {
         project,
@@ -106,7 +107,7 @@ async fn disconnect(
         MANAGE_ONLY,
     )
     .await?;
-    let project = ProjectId::parse(&project_id).ok_or(ApiError::NotFound("connection"))?;
+    let project = ProjectId::parse(&project_id).ok_or(AppError::NotFound("connection"))?;
     state
         .connections
         .disconnect(&workspace.id, &assistant, &project)

@@ -14,6 +14,7 @@ use super::state::ChatState;
 use super::views::{ConversationView, ExchangeView, MessageView, SourceView, SourcesView};
 use crate::app::chat::{AnswerEvent, Answering};
 use crate::app::conversations::{self, MANAGERS_ONLY};
+use crate::app::error::AppError;
 use crate::app::guard::{self, ReadableProjects};
 use crate::domain::assistant::Assistant;
 use crate::domain::conversation::{Conversation, NewConversationRequest, question_from_json};
@@ -49,7 +50,7 @@ impl ChatState {
         ws: &WorkspaceId,
         raw_id: &str,
         actor: &Actor,
-    ) -> Result<(Conversation, Assistant), ApiError> {
+    ) -> Result<(Conversation, Assistant), AppError> {
         conversations::readable(
             self.conversations.as_ref(),
             self.assistants.as_ref(),
@@ -159,7 +160,7 @@ async fn list_for_assistant(
         state.assistants.get_assistant(&workspace.id, &id),
         state.conversations.conversations_with(&id),
     )?;
-    assistant.ok_or(ApiError::NotFound("assistant"))?;
+    assistant.ok_or(AppError::NotFound("assistant"))?;
     page_of(&state, &workspace.id, paging, listed).await
 }
 
@@ -301,7 +302,7 @@ pub(super) async fn answer_in(
             drop(received);
             let answer = running
                 .await
-                .map_err(|e| ApiError::Internal(Box::new(e)))??;
+                .map_err(|e| AppError::Internal(Box::new(e)))??;
             Ok((
                 StatusCode::CREATED,
                 Json(ExchangeView {

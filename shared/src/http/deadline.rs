@@ -5,7 +5,7 @@
 //! dependency call is budgeted to finish well inside this; writes that take
 //! several steps are safe to cut short, since each is completed by a retry.
 
-use super::error::ApiError;
+use crate::app::error::AppError;
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -30,7 +30,7 @@ pub async fn within_deadline(mut request: Request, next: Next) -> Response {
         Ok(response) => response,
         Err(_) => {
             tracing::error!("route ran out of time; answering 503");
-            ApiError::Unavailable(Box::new(OutOfTime)).into_response()
+            AppError::Unavailable(Box::new(OutOfTime)).into_response()
         }
     }
 }

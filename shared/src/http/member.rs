@@ -5,6 +5,7 @@
 use super::auth::Caller;
 use super::error::ApiError;
 use super::state::Edge;
+use crate::app::error::AppError;
 use crate::app::members::member_of;
 use crate::domain::policy::Actor;
 use crate::domain::workspace::Workspace;
@@ -29,12 +30,12 @@ where
         // A path that cannot be decoded names nothing: the JSON 404.
         let params = RawPathParams::from_request_parts(parts, state)
             .await
-            .map_err(|_| ApiError::NotFound("route"))?;
+            .map_err(|_| AppError::NotFound("route"))?;
         let workspace_id = params
             .iter()
             .find(|(name, _)| *name == "workspace_id")
             .map(|(_, value)| value.to_owned())
-            .ok_or(ApiError::NotFound("route"))?;
+            .ok_or(AppError::NotFound("route"))?;
         let edge = Edge::from_ref(state);
         let (workspace, actor) =
             member_of(edge.workspaces.as_ref(), &workspace_id, &caller.user_id).await?;

@@ -43,6 +43,7 @@ pub mod widget;
 pub mod widget_settings;
 pub mod workspaces;
 
+use crate::app::error::AppError;
 use axum::Router;
 use axum::extract::Request;
 use axum::response::IntoResponse;
@@ -57,7 +58,7 @@ pub use state::{
 /// and a JSON 503 for a route that would outlive API Gateway's timeout.
 pub fn finish(routes: Router) -> Router {
     routes
-        .fallback(|| async { ApiError::NotFound("route").into_response() })
+        .fallback(|| async { AppError::NotFound("route").into_response() })
         .method_not_allowed_fallback(|request: Request| async move {
             ApiError::MethodNotAllowed(request.method().to_string()).into_response()
         })

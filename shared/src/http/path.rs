@@ -3,6 +3,7 @@
 //! cannot be decoded names nothing.
 
 use super::error::ApiError;
+use crate::app::error::AppError;
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -23,6 +24,6 @@ where
         Path::<T>::from_request_parts(parts, state)
             .await
             .map(|Path(value)| Self(value))
-            .map_err(|_| ApiError::NotFound("route"))
+            .map_err(|_| AppError::NotFound("route").into())
     }
 }

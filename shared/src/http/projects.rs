@@ -8,6 +8,7 @@ use super::paging::{Page, Paging};
 use super::path::ApiPath;
 use super::state::{Edge, ProjectsState};
 use super::views::ProjectView;
+use crate::app::error::AppError;
 use crate::app::guard;
 use crate::domain::project::ProjectChanges;
 use crate::jobs::CleanupJob;
@@ -138,7 +139,7 @@ async fn delete_project(
             .project_was_deleted(&workspace.id, &id)
             .await?;
     if !known {
-        return Err(ApiError::NotFound("project"));
+        return Err(AppError::NotFound("project").into());
     }
     // The background jobs are queued first, delayed past the route's
     // deadline: a delete cut short after this point is finished by them (and

@@ -8,6 +8,7 @@ use super::error::ApiError;
 use super::member::Member;
 use super::path::ApiPath;
 use super::state::SmsState;
+use crate::app::error::AppError;
 use crate::app::guard;
 use crate::app::sms_config::{self, CredentialReport};
 use crate::domain::fields::FieldErrors;
@@ -148,6 +149,7 @@ async fn managed(
         MANAGE_ONLY,
     )
     .await
+    .map_err(ApiError::from)
 }
 
 async fn get_config(
@@ -231,7 +233,7 @@ async fn erase_contact(
         .assistants
         .get_assistant(&member.workspace.id, &id)
         .await?
-        .ok_or(ApiError::NotFound("assistant"))?;
+        .ok_or(AppError::NotFound("assistant"))?;
     let removed = state.sms.erase_texter(&id, &phone).await?;
     tracing::info!(assistant_id = %id, removed, "an SMS texter was erased");
     Ok(StatusCode::NO_CONTENT)
@@ -250,7 +252,7 @@ async fn test_credentials(
         .assistants
         .get_assistant(&member.workspace.id, &id)
         .await?
-        .ok_or(ApiError::NotFound("assistant"))?;
+        .ok_or(AppError::NotFound("assistant"))?;
     let credentials = Credentials::from_json(body).map_err(ApiError::invalid)?;
     let report = sms_config::check(state.gateway.as_ref(), &credentials).await?;
     tracing::info!(assistant_id = %id, valid = matches!(report, CredentialReport::Valid(_)), "SMS credentials tested");

@@ -16,6 +16,7 @@ use super::paging::Paging;
 use super::path::ApiPath;
 use super::state::WidgetState;
 use super::views::{FeedbackView, LeadView};
+use crate::app::error::AppError;
 use crate::app::guard::ReadableProjects;
 use crate::app::widget::{OpenWidget, Visitor};
 use crate::app::widget_refusals::Scope;
@@ -257,6 +258,7 @@ async fn visitor(
             Timestamp::now(),
         )
         .await
+        .map_err(ApiError::from)
 }
 
 async fn history(
@@ -323,7 +325,7 @@ async fn feedback(
     let Visitor { conversation, .. } = visitor(&state, &open, &headers).await?;
     let request = FeedbackRequest::from_json(body, Timestamp::now()).map_err(ApiError::invalid)?;
     // Only an answer of this visitor's own conversation can be rated.
-    let message = MessageId::parse(&request.message_id).ok_or(ApiError::NotFound("message"))?;
+    let message = MessageId::parse(&request.message_id).ok_or(AppError::NotFound("message"))?;
     let rated = state
         .widgets
         .rate_answer(&conversation.id, &message, &request.feedback)
@@ -332,7 +334,7 @@ async fn feedback(
     let feedback = rated
         .feedback
         .as_ref()
-        .ok_or_else(|| ApiError::Internal("a rated answer came back without its rating".into()))?;
+        .ok_or_else(|| AppError::Internal("a rated answer came back without its rating".into()))?;
     Ok(Json(RatedView {
         message_id: &rated.id,
         feedback: FeedbackView::from(feedback),

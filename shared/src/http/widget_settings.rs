@@ -8,6 +8,7 @@ use super::error::ApiError;
 use super::member::Member;
 use super::path::ApiPath;
 use super::state::WidgetState;
+use crate::app::error::AppError;
 use crate::app::guard;
 use crate::domain::ids::AssistantId;
 use crate::domain::time::Timestamp;
@@ -95,6 +96,7 @@ async fn managed(
         MANAGE_ONLY,
     )
     .await
+    .map_err(ApiError::from)
 }
 
 async fn get_settings(
@@ -108,7 +110,7 @@ async fn get_settings(
         state.widgets.widget_site(&id),
         state.assistants.get_assistant(ws, &id),
     )?;
-    assistant.ok_or(ApiError::NotFound("assistant"))?;
+    assistant.ok_or(AppError::NotFound("assistant"))?;
     // An assistant from before widgets had settings reads as the defaults.
     let site = site
         .filter(|s| &s.workspace_id == ws)

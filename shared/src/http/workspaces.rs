@@ -8,6 +8,7 @@ use super::paging::{Page, Paging};
 use super::path::{ApiPath, WORKSPACE};
 use super::state::WorkspacesState;
 use super::views::{MemberView, WorkspaceView};
+use crate::app::error::AppError;
 use crate::app::guard;
 use crate::domain::ids::UserId;
 use crate::domain::member::{MemberChanges, Membership, NewMember};
@@ -35,7 +36,7 @@ pub fn routes() -> Router<WorkspacesState> {
 }
 
 fn require_manager(actor: &Actor, what: &'static str) -> Result<(), ApiError> {
-    guard::allowed(actor.can_manage_workspace(), what)
+    Ok(guard::allowed(actor.can_manage_workspace(), what)?)
 }
 
 async fn list_workspaces(
@@ -77,7 +78,7 @@ async fn create_workspace(
         .workspaces
         .get_user(&caller.user_id)
         .await?
-        .ok_or(ApiError::Unauthorized)?;
+        .ok_or(AppError::Unauthorized)?;
     let workspace = state.edge.workspaces.create_workspace(new, &user).await?;
     tracing::info!(workspace_id = %workspace.id, "workspace created");
     let view = WorkspaceView::new(&workspace, crate::domain::role::Role::Owner);
@@ -130,7 +131,7 @@ async fn add_member(
     require_manager(&actor, "only owners and admins can add members")?;
     let new = NewMember::from_json(body).map_err(ApiError::invalid)?;
     if !actor.can_add_member_as(new.role) {
-        return Err(ApiError::Forbidden("only owners can make someone an owner"));
+        return Err(AppError::Forbidden("only owners can make someone an owner").into());
     }
     // Someone not yet known is created on the spot (an invitation by email).
     let (user, is_new) = match state.edge.workspaces.find_user_by_email(&new.email).await? {
@@ -159,13 +160,13 @@ async fn target_member(
     workspace: &crate::domain::workspace::Workspace,
     user_id: &str,
 ) -> Result<Membership, ApiError> {
-    let user = UserId::parse(user_id).ok_or(ApiError::NotFound("member"))?;
+    let user = UserId::parse(user_id).ok_or(AppError::NotFound("member"))?;
     state
         .edge
         .workspaces
         .get_member(&workspace.id, &user)
         .await?
-        .ok_or(ApiError::NotFound("member"))
+        .ok_or(AppError::NotFound("member").into())
 }
 
 async fn change_member(
@@ -178,9 +179,10 @@ async fn change_member(
     let changes = MemberChanges::from_json(body).map_err(ApiError::invalid)?;
     let target = target_member(&state, &workspace, &user_id).await?;
     if !actor.can_change_member(&target, changes.role) {
-        return Err(ApiError::Forbidden(
+        return Err(AppError::Forbidden(
             "only owners can change an owner or make someone an owner",
-        ));
+        )
+        .into());
     }
     let updated = state
         .edge
@@ -198,7 +200,7 @@ async fn remove_member(
     require_manager(&actor, "only owners and admins can remove members")?;
     let target = target_member(&state, &workspace, &user_id).await?;
     if !actor.can_change_member(&target, None) {
-        return Err(ApiError::Forbidden("only owners can remove an owner"));
+        return Err(AppError::Forbidden("only owners can remove an owner").into());
     }
     state.edge.workspaces.remove_member(&target).await?;
     Ok(StatusCode::NO_CONTENT)

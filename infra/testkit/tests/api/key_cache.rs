@@ -51,7 +51,7 @@ async fn a_key_revoked_in_another_container_works_here_for_59_seconds_and_not_at
     assert!(
         matches!(
             here.authenticate(&secret).await,
-            Err(shared::app::error::ApiError::Unauthorized)
+            Err(shared::app::error::AppError::Unauthorized)
         ),
         "asked again, and refused, at 61 s"
     );

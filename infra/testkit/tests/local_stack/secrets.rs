@@ -68,7 +68,7 @@ fn deployed(secret: &str) -> Env {
 
 #[tokio::test]
 async fn a_provider_keys_secret_that_is_not_there_fails_the_search_as_a_deployment_error() {
-    use shared::app::error::ApiError;
+    use shared::app::error::AppError;
     use shared::domain::ids::ProjectId;
     use shared::ports::{PassageSearch, ProviderError};
     use shared::wiring::{RetryBudget, provider_keys_on_first_use, retriever_on_first_use};
@@ -87,7 +87,7 @@ async fn a_provider_keys_secret_that_is_not_there_fails_the_search_as_a_deployme
         matches!(&missing, ProviderError::Unconfigured { detail } if detail.contains("no-such-secret")),
         "{missing}"
     );
-    assert!(matches!(ApiError::from(missing), ApiError::Internal(_)));
+    assert!(matches!(AppError::from(missing), AppError::Internal(_)));
 }
 
 #[tokio::test]
