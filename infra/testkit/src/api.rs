@@ -19,7 +19,7 @@ impl Api {
     pub fn new(router: Router) -> Self {
         crate::logs::install();
         Self {
-            router: held_to_the_document(router),
+            router: crate::documented::held_to_the_document(router),
         }
     }
 
@@ -161,39 +161,6 @@ impl Api {
     }
 }
 
-/// `router`, with every answer held to the OpenAPI document.
-pub fn held_to_the_document(router: Router) -> Router {
-    router.layer(axum::middleware::from_fn(documented_answers_only))
-}
-
-async fn documented_answers_only(
-    request: Request<Body>,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let (method, path) = (
-        request.method().to_string(),
-        request.uri().path().to_owned(),
-    );
-    let response = next.run(request).await;
-    assert_documented(&method, &path, response.status());
-    response
-}
-
-/// Every answer a test sees is one the OpenAPI document lists for its
-/// operation; a path no operation serves may only be a 404 or 405.
-fn assert_documented(method: &str, path: &str, status: StatusCode) {
-    match shared::http::api_document::documented_statuses(method, path) {
-        Some(listed) => assert!(
-            listed.contains(&status.as_u16()),
-            "{method} {path} answered {status}, which the OpenAPI document does not list ({listed:?})"
-        ),
-        None => assert!(
-            matches!(status.as_u16(), 404 | 405),
-            "{method} {path} answered {status} but no operation of the OpenAPI document serves it"
-        ),
-    }
-}
-
 /// A seeded workspace with a public assistant and a private one, a private
 /// project connected to that assistant (the member holds a grant on both),
 /// and a spare project connected to nothing.
@@ -295,7 +262,7 @@ impl Api {
             (
                 format!("assistants/{private_assistant}/sms"),
                 Method::PUT,
-                Some(crate::sms::settings_for(sms_number)),
+                Some(crate::twilio_account::settings_for(sms_number)),
             ),
         ] {
             let (status, response) = self
@@ -366,7 +333,7 @@ impl Api {
                     fixture.ws()
                 ),
                 Some(fixture.key("owner")),
-                Some(crate::sms::demo_settings()),
+                Some(crate::twilio_account::demo_settings()),
             )
             .await;
         assert_eq!(status, axum::http::StatusCode::OK, "{body}");

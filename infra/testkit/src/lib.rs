@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod contract;
+mod documented;
 pub mod erasure;
 pub mod events;
 pub mod local;
@@ -14,6 +15,7 @@ pub mod memory;
 pub mod routes;
 pub mod scenarios;
 pub mod sms;
+mod twilio_account;
 pub mod widget;
 
 pub use api::{Api, Fixture};

@@ -105,7 +105,7 @@ pub fn install() {
         tracing::subscriber::set_global_default(subscriber)
             .expect("nothing else installs a subscriber in a test binary");
         let capture = Capture::default();
-        capture.forbid("the Twilio Auth Token", crate::sms::AUTH_TOKEN);
+        capture.forbid("the Twilio Auth Token", crate::twilio_account::AUTH_TOKEN);
         capture.forbid("the provider key", devtools::emulators::LOCAL_KEY);
         capture
     });
@@ -149,7 +149,7 @@ pub fn lines_containing(needle: &str) -> Vec<String> {
 /// Token and the provider key (API keys are shown once, when made).
 pub fn assert_no_secret_in_response(body: &str) {
     for (label, secret) in [
-        ("the Twilio Auth Token", crate::sms::AUTH_TOKEN),
+        ("the Twilio Auth Token", crate::twilio_account::AUTH_TOKEN),
         ("the provider key", devtools::emulators::LOCAL_KEY),
     ] {
         assert!(!body.contains(secret), "{label} in a response: {body}");

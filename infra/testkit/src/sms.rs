@@ -4,7 +4,7 @@
 //! that signs its texts with the assistant's token.
 
 use devtools::emulators::chat::ChatEmulator;
-use devtools::emulators::twilio::{DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_NUMBER, TwilioEmulator};
+use devtools::emulators::twilio::TwilioEmulator;
 use devtools::emulators::{local_chat, local_twilio_timing_out_after};
 use rand::Rng;
 use secrecy::SecretString;
@@ -17,26 +17,9 @@ use shared::ports::{JobQueue, PassageSearch, SecretCipher, ShiftedClock, Store};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub const ACCOUNT_SID: &str = DEMO_ACCOUNT_SID;
-pub const AUTH_TOKEN: &str = DEMO_AUTH_TOKEN;
-pub const NUMBER: &str = DEMO_NUMBER;
-pub const TEXTER: &str = "+15551234567";
-
-/// The body of a `PUT .../sms` with the emulator's demo account and
-/// `number`.
-pub fn settings_for(number: &str) -> serde_json::Value {
-    serde_json::json!({
-        "enabled": true,
-        "twilioAccountSid": ACCOUNT_SID,
-        "twilioAuthToken": AUTH_TOKEN,
-        "phoneNumber": number,
-    })
-}
-
-/// The demo account with its own number (one assistant at a time).
-pub fn demo_settings() -> serde_json::Value {
-    settings_for(NUMBER)
-}
+pub use crate::twilio_account::{
+    ACCOUNT_SID, AUTH_TOKEN, NUMBER, TEXTER, demo_settings, settings_for,
+};
 
 /// A number no other fixture uses: one number serves one assistant.
 pub fn fresh_number() -> String {
@@ -102,7 +85,7 @@ impl SmsRig {
         let webhook = SmsWebhook::new(parts.store.clone(), parts.cipher.clone(), parts.replies)
             .with_burst_window(parts.burst_window)
             .with_clock(parts.clock.clone());
-        let router = crate::api::held_to_the_document(sms_webhook_router(WebhookState {
+        let router = crate::documented::held_to_the_document(sms_webhook_router(WebhookState {
             webhook: Arc::new(webhook),
             public_base_url: Some(webhook_url.clone()),
         }));
