@@ -48,8 +48,8 @@ impl Env {
         }
     }
 
-    /// The same variables, with `values` set over them (keys read from the
-    /// secret store at cold start).
+    /// The same variables, with `values` set over them (the provider keys,
+    /// read from the secret store when a request first needs them).
     pub fn overlaid(mut self, values: impl IntoIterator<Item = (String, String)>) -> Self {
         self.vars.extend(values);
         self

@@ -1,4 +1,9 @@
-//! Adapters: the AWS services behind the ports.
+//! Adapters, the implementations behind the ports: the DynamoDB store, S3,
+//! SQS, KMS and Secrets Manager; Twilio's REST API; the providers' HTTP
+//! clients (embeddings, Pinecone, chat) and the retriever over them; the
+//! memory store for tests; and what they share (the outbound HTTP client,
+//! the retries of contended writes, building an adapter on first use,
+//! counting round trips, classifying SDK errors).
 
 pub mod contention;
 pub mod dynamo;

@@ -1,6 +1,6 @@
 //! The widget's session tokens: short-lived, bound to one assistant, one
 //! session and one origin, and signed with HMAC-SHA256 under a key only the
-//! server holds (read from the environment's secret store at cold start).
+//! server holds (read from the secret store when a visitor first needs it).
 //!
 //! Written here rather than taken from a JWT crate on purpose: the token is
 //! opaque to its holder and read only by this server, so a fixed algorithm

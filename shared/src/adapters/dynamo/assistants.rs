@@ -287,8 +287,8 @@ impl AssistantStore for DynamoStore {
 
     /// Deletes the assistant, its place in the listing and its creator's
     /// note of it, and uncounts it, atomically, on the visibility it was
-    /// read with. What hangs off it (grants, connections, and later SMS and
-    /// conversations) is removed by [`Store::delete_children`], from the
+    /// read with. What hangs off it (grants, connections, its SMS
+    /// configuration and traffic, its widget and its conversations) is removed by [`Store::delete_children`], from the
     /// cleanup queue.
     async fn delete_assistant(&self, ws: &WorkspaceId, id: &AssistantId) -> Result<(), StoreError> {
         let (apk, ask) = keys::assistant(ws, id);

@@ -1,5 +1,6 @@
-//! HTTP clients of the providers: an OpenAI-compatible embeddings API and
-//! Pinecone's data plane.
+//! HTTP clients of the providers: an OpenAI-compatible embeddings API,
+//! Pinecone's data plane and OpenAI-compatible chat completions (one API
+//! per model prefix), with the timeouts and retry policy they share.
 
 pub mod chat;
 pub mod embeddings;
