@@ -180,27 +180,21 @@ impl DynamoStore {
             );
             expression.to_owned()
         });
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND SK >= :from")
+            .set_filter_expression(expression)
+            .set_expression_attribute_values(Some(values))
+            .select(Select::Count)
+            .consistent_read(true)
+            .into_paginator()
+            .send();
         let mut count = 0;
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk AND SK >= :from")
-                .set_filter_expression(expression.clone())
-                .set_expression_attribute_values(Some(values.clone()))
-                .select(Select::Count)
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(classify)?;
+        while let Some(page) = pages.try_next().await.map_err(classify)? {
             count += u64::try_from(page.count).unwrap_or(0);
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(count);
-            }
         }
+        Ok(count)
     }
 }

@@ -213,32 +213,24 @@ impl DynamoStore {
             (None, false) => "PK = :pk AND begins_with(SK, :prefix)",
             (None, true) => "PK = :pk",
         };
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .set_index_name(index.map(str::to_owned))
-                .key_condition_expression(condition)
-                .set_expression_attribute_values(Some(
-                    [(":pk".to_owned(), s(pk))]
-                        .into_iter()
-                        .chain((!prefix.is_empty()).then(|| (":prefix".to_owned(), s(prefix))))
-                        .collect(),
-                ))
-                .consistent_read(index.is_none())
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(classify)?;
-            items.extend(page.items.unwrap_or_default());
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(items);
-            }
-        }
+        self.client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(index.map(str::to_owned))
+            .key_condition_expression(condition)
+            .set_expression_attribute_values(Some(
+                [(":pk".to_owned(), s(pk))]
+                    .into_iter()
+                    .chain((!prefix.is_empty()).then(|| (":prefix".to_owned(), s(prefix))))
+                    .collect(),
+            ))
+            .consistent_read(index.is_none())
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<Item>, _>>()
+            .await
+            .map_err(classify)
     }
 
     /// A new item under a fresh id (96 random bits, or a fresh timestamp
@@ -407,26 +399,24 @@ impl DynamoStore {
         forward: bool,
         count: usize,
     ) -> Result<Vec<Item>, StoreError> {
+        // A page holds `count` items unless DynamoDB's 1 MB cut it short;
+        // only then is another page read.
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression(condition)
+            .set_expression_attribute_values(expression_values(values))
+            .scan_index_forward(forward)
+            .consistent_read(true)
+            .into_paginator()
+            .page_size(i32::try_from(count).unwrap_or(i32::MAX))
+            .send();
         let mut items = Vec::new();
-        let mut start = None;
         while items.len() < count {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression(condition)
-                .set_expression_attribute_values(expression_values(values.clone()))
-                .scan_index_forward(forward)
-                .limit(i32::try_from(count - items.len()).unwrap_or(i32::MAX))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(classify)?;
-            items.extend(page.items.unwrap_or_default());
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
+            match pages.try_next().await.map_err(classify)? {
+                Some(page) => items.extend(page.items.unwrap_or_default()),
+                None => break,
             }
         }
         items.truncate(count);
