@@ -135,6 +135,17 @@ prefixed_id!(
     ApiKeyId,
     "key_"
 );
+prefixed_id!(
+    /// An endpoint a workspace has events delivered to.
+    WebhookId,
+    "wh_"
+);
+prefixed_id!(
+    /// One event: the same id on every delivery and retry of it (the
+    /// `webhook-id` header a receiver deduplicates by).
+    EventId,
+    "evt_"
+);
 
 #[cfg(test)]
 mod tests {

@@ -18,6 +18,7 @@ pub mod sms;
 pub mod time;
 pub mod use_window;
 pub mod visitor;
+pub mod webhook;
 pub mod widget;
 pub mod widget_token;
 pub mod workspace;
