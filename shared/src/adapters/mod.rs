@@ -25,3 +25,4 @@ pub mod secrets;
 pub mod sqs;
 #[cfg(feature = "sms")]
 pub mod twilio;
+pub mod webhook_sender;

@@ -15,6 +15,7 @@ pub mod retrieval;
 pub mod sms_gateway;
 pub mod sms_store;
 pub mod store;
+pub mod webhook_sender;
 pub mod widget_signer;
 pub mod widget_store;
 
