@@ -60,7 +60,7 @@ async fn signed_request(state: &WebhookState, request: Request) -> Result<Signed
     if let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
         urls.push(format!("https://{host}{path_and_query}"));
     }
-    let bytes = read_limited(body, WEBHOOK_BODY_LIMIT).await?;
+    let bytes = read_limited(headers, body, WEBHOOK_BODY_LIMIT).await?;
     Ok(SignedRequest {
         urls,
         params: form_urlencoded::parse(&bytes).into_owned().collect(),

@@ -244,3 +244,32 @@ async fn names_no_one_can_read_are_refused_naming_the_field_and_nothing_is_store
     }
     assert_eq!(stack.snapshot(&f).await, before, "nothing was stored");
 }
+
+#[tokio::test]
+async fn a_body_declared_larger_than_the_limit_is_refused_before_any_of_it_is_sent() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let stack = MemoryStack::start().await;
+    let fixture = stack.fixture().await;
+    // A client that announces 100 MB and never sends a byte.
+    let never = || {
+        Body::from_stream(futures_util::stream::pending::<
+            Result<axum::body::Bytes, std::io::Error>,
+        >())
+    };
+    let request = Request::post(format!("/api/workspaces/{}/assistants", fixture.ws()))
+        .header(
+            header::AUTHORIZATION,
+            format!("Bearer {}", fixture.key("owner")),
+        )
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_LENGTH, "100000000")
+        .body(never())
+        .unwrap();
+    let (status, body) =
+        tokio::time::timeout(std::time::Duration::from_secs(5), stack.send(request))
+            .await
+            .expect("answered without waiting for the body");
+    assert_eq!(status.as_u16(), 413, "{body}");
+    assert_eq!(body["code"], "payload_too_large:api");
+}
