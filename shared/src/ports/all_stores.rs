@@ -7,6 +7,7 @@ use super::store::{
     AssistantStore, CascadeStore, ConnectionStore, DocumentStore, GrantStore, KeyStore,
     ProjectStore, WorkspaceStore,
 };
+use super::webhook_store::WebhookStore;
 use super::widget_store::WidgetStore;
 
 /// Every store port at once: what one backing store provides.
@@ -22,6 +23,7 @@ pub trait Store:
     + SmsStore
     + ConversationStore
     + WidgetStore
+    + WebhookStore
 {
 }
 
@@ -37,5 +39,6 @@ impl<T> Store for T where
         + SmsStore
         + ConversationStore
         + WidgetStore
+        + WebhookStore
 {
 }

@@ -44,6 +44,8 @@ pub enum Conflict {
     /// A purge of a conversation that is still open.
     #[error("the conversation is not deleted")]
     NotDeleted,
+    #[error("this workspace has the most webhooks it may have ({0}); delete one first")]
+    TooManyWebhooks(usize),
     /// An outbound message recorded twice under one Twilio sid.
     #[error("this outbound message is recorded already")]
     OutboundRecorded,

@@ -16,6 +16,7 @@ pub mod sms_gateway;
 pub mod sms_store;
 pub mod store;
 pub mod webhook_sender;
+pub mod webhook_store;
 pub mod widget_signer;
 pub mod widget_store;
 
@@ -38,5 +39,6 @@ pub use store::{
     AssistantStore, CascadeStore, ConnectionStore, DocumentStore, GrantStore, KeyStore,
     ProjectStore, StoreError, WorkspaceStore,
 };
+pub use webhook_store::{SealedSecrets, StoredWebhook, WebhookStore};
 pub use widget_signer::WidgetSigner;
 pub use widget_store::{Admission, NewWidgetSession, WidgetSession, WidgetSite, WidgetStore};

@@ -15,6 +15,7 @@ pub mod grants;
 pub mod keys;
 pub mod projects;
 pub mod sms;
+pub mod webhooks;
 pub mod widget;
 pub mod workspaces;
 
@@ -84,6 +85,13 @@ macro_rules! store_contract {
                 a_lapsed_lease_can_be_taken_and_a_given_back_one_at_once,
                 a_deleted_conversation_is_gone_at_once_and_purged_after,
                 the_cascade_removes_an_assistants_conversations_and_their_messages,
+            ],
+            webhooks: [
+                a_webhook_is_stored_with_its_secret_and_listed_newest_first_in_its_workspace_only,
+                a_workspace_holds_twenty_webhooks_however_many_are_created_at_once,
+                a_change_writes_only_what_it_names_and_a_missing_webhook_is_not_found,
+                a_rotated_secret_signs_beside_the_new_one_until_its_day_ends,
+                deleting_a_webhook_forgets_it_and_frees_its_place,
             ],
             widget: [
                 an_assistant_has_default_widget_settings_until_they_are_saved,

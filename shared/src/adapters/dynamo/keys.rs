@@ -36,6 +36,8 @@
 //! | widget settings   | `WIDGET#{ast}`   | `SITE`                      |               |                 |
 //! | widget session    | `WIDGET#{ast}`   | `SESSION#{wss}`             |               |                 |
 //! | widget use counter | `WIDGET#{ast}`  | `USE#{window}`              |               |                 |
+//! | webhook           | `HOOKS#{ws}`     | `WH#{wh}`                   |               |                 |
+//! | webhooks' count   | `HOOKS#{ws}`     | `COUNT`                     |               |                 |
 //!
 //! Access patterns, each one `GetItem`, `BatchGetItem` or `Query`:
 //! key -> user (`GetItem`/`UpdateItem` on the hash); a caller's workspace and
@@ -99,7 +101,7 @@
 use crate::domain::access::AccessTarget;
 use crate::domain::api_key::ApiKeyHash;
 use crate::domain::ids::{
-    ApiKeyId, AssistantId, ConversationId, DocumentId, MessageId, ProjectId, UserId,
+    ApiKeyId, AssistantId, ConversationId, DocumentId, MessageId, ProjectId, UserId, WebhookId,
     WidgetSessionId, WorkspaceId,
 };
 use crate::domain::member::Email;
@@ -107,6 +109,7 @@ use crate::domain::sms::TexterKey;
 use crate::domain::time::Timestamp;
 
 pub const PK: &str = "PK";
+pub const WEBHOOK_PREFIX: &str = "WH#";
 pub const SK: &str = "SK";
 pub const GSI1: &str = "GSI1";
 pub const GSI1PK: &str = "GSI1PK";
@@ -557,6 +560,20 @@ pub fn outbound_sms(assistant: &AssistantId, sid: &str) -> (String, String) {
 
 pub fn traffic_day(assistant: &AssistantId, day: i64) -> (String, String) {
     (sms_partition(assistant), format!("DAY#{day}"))
+}
+
+/// A workspace's webhooks and their count, apart from the workspace's own
+/// partition (a delivery reads its webhook without touching the members').
+pub fn webhooks_partition(ws: &WorkspaceId) -> String {
+    format!("HOOKS#{ws}")
+}
+
+pub fn webhook(ws: &WorkspaceId, id: &WebhookId) -> (String, String) {
+    (webhooks_partition(ws), format!("{WEBHOOK_PREFIX}{id}"))
+}
+
+pub fn webhook_count(ws: &WorkspaceId) -> (String, String) {
+    (webhooks_partition(ws), "COUNT".into())
 }
 
 #[cfg(test)]

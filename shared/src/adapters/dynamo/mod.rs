@@ -18,6 +18,7 @@ mod requests;
 pub mod schema;
 mod sms;
 mod sms_replies;
+mod webhooks;
 mod widget;
 mod workspaces;
 

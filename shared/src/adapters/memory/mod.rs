@@ -17,6 +17,7 @@ mod queue;
 mod sms;
 mod store;
 mod tables;
+mod webhooks;
 mod widget;
 mod workspaces;
 
