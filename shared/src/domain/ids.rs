@@ -146,9 +146,58 @@ prefixed_id!(
     EventId,
     "evt_"
 );
+prefixed_id!(
+    /// One event's delivery to one webhook, with every attempt of it.
+    /// Made with [`DeliveryId::at`], so ids sort by when they were made.
+    DeliveryId,
+    "dlv_"
+);
+
+/// Base-36 digits of the time part of a time-ordered id: 36^9 ms reach past
+/// the year 5000.
+const TIME_LEN: usize = 9;
+
+impl DeliveryId {
+    /// An id whose first characters are `at` in milliseconds (base 36,
+    /// fixed width), so a partition's deliveries sort newest last by key;
+    /// the rest is random.
+    pub fn at(at: super::time::Timestamp) -> Self {
+        let mut millis = u64::try_from(at.millis()).unwrap_or(0);
+        let mut time = [b'0'; TIME_LEN];
+        for digit in time.iter_mut().rev() {
+            *digit = ALPHABET_ORDERED[(millis % 36) as usize];
+            millis /= 36;
+        }
+        let time = std::str::from_utf8(&time).expect("ASCII digits");
+        Self(format!(
+            "{}{time}{}",
+            Self::PREFIX,
+            random_part(RANDOM_LEN - TIME_LEN)
+        ))
+    }
+}
+
+/// The alphabet in byte order, for ids that must sort as numbers.
+const ALPHABET_ORDERED: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn delivery_ids_sort_by_when_they_were_made() {
+        use super::DeliveryId;
+        use crate::domain::time::Timestamp;
+        let ids: Vec<DeliveryId> = [0, 1, 35, 36, 1_614_265_330_000, 1_614_265_330_001]
+            .into_iter()
+            .map(|ms| DeliveryId::at(Timestamp::from_millis(ms)))
+            .collect();
+        for id in &ids {
+            assert_eq!(DeliveryId::parse(id.as_str()).as_ref(), Some(id));
+        }
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(sorted, ids);
+    }
+
     use super::*;
 
     #[test]
