@@ -2,6 +2,7 @@
 //! provides, and what a process serving every route holds.
 
 use super::conversation_store::ConversationStore;
+use super::delivery_store::DeliveryStore;
 use super::sms_store::SmsStore;
 use super::store::{
     AssistantStore, CascadeStore, ConnectionStore, DocumentStore, GrantStore, KeyStore,
@@ -24,6 +25,7 @@ pub trait Store:
     + ConversationStore
     + WidgetStore
     + WebhookStore
+    + DeliveryStore
 {
 }
 
@@ -40,5 +42,6 @@ impl<T> Store for T where
         + ConversationStore
         + WidgetStore
         + WebhookStore
+        + DeliveryStore
 {
 }

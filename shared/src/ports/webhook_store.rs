@@ -33,6 +33,9 @@ impl SealedSecrets {
 pub struct StoredWebhook {
     pub webhook: Webhook,
     pub secrets: SealedSecrets,
+    /// Since when every delivery to it has failed (`None` after one
+    /// succeeds): five days of it turn the webhook off.
+    pub failing_since: Option<Timestamp>,
 }
 
 #[async_trait]
@@ -71,6 +74,7 @@ pub trait WebhookStore: Send + Sync {
         previous_until: Timestamp,
     ) -> Result<(), StoreError>;
 
-    /// Deletes the webhook and uncounts it; `NotFound("webhook")`.
+    /// Deletes the webhook, uncounts it and deletes its deliveries;
+    /// `NotFound("webhook")`.
     async fn delete_webhook(&self, ws: &WorkspaceId, id: &WebhookId) -> Result<(), StoreError>;
 }

@@ -9,6 +9,7 @@
 pub mod assistants;
 pub mod connections;
 pub mod conversations;
+pub mod deliveries;
 pub mod documents;
 mod fixtures;
 pub mod grants;
@@ -92,6 +93,13 @@ macro_rules! store_contract {
                 a_change_writes_only_what_it_names_and_a_missing_webhook_is_not_found,
                 a_rotated_secret_signs_beside_the_new_one_until_its_day_ends,
                 deleting_a_webhook_forgets_it_and_frees_its_place,
+            ],
+            deliveries: [
+                a_delivery_is_kept_whole_and_only_for_a_webhook_that_is_there,
+                deliveries_are_listed_newest_first_a_page_at_a_time_to_the_last,
+                an_attempt_is_recorded_once_however_many_workers_hold_the_job,
+                an_attempts_decision_moves_its_webhooks_failing_run_and_can_turn_it_off,
+                deleting_a_webhook_deletes_its_deliveries,
             ],
             widget: [
                 an_assistant_has_default_widget_settings_until_they_are_saved,

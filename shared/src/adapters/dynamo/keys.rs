@@ -38,6 +38,7 @@
 //! | widget use counter | `WIDGET#{ast}`  | `USE#{window}`              |               |                 |
 //! | webhook           | `HOOKS#{ws}`     | `WH#{wh}`                   |               |                 |
 //! | webhooks' count   | `HOOKS#{ws}`     | `COUNT`                     |               |                 |
+//! | webhook delivery  | `WH#{wh}`        | `DLV#{dlv}` (time-ordered)  |               |                 |
 //!
 //! Access patterns, each one `GetItem`, `BatchGetItem` or `Query`:
 //! key -> user (`GetItem`/`UpdateItem` on the hash); a caller's workspace and
@@ -101,8 +102,8 @@
 use crate::domain::access::AccessTarget;
 use crate::domain::api_key::ApiKeyHash;
 use crate::domain::ids::{
-    ApiKeyId, AssistantId, ConversationId, DocumentId, MessageId, ProjectId, UserId, WebhookId,
-    WidgetSessionId, WorkspaceId,
+    ApiKeyId, AssistantId, ConversationId, DeliveryId, DocumentId, MessageId, ProjectId, UserId,
+    WebhookId, WidgetSessionId, WorkspaceId,
 };
 use crate::domain::member::Email;
 use crate::domain::sms::TexterKey;
@@ -574,6 +575,22 @@ pub fn webhook(ws: &WorkspaceId, id: &WebhookId) -> (String, String) {
 
 pub fn webhook_count(ws: &WorkspaceId) -> (String, String) {
     (webhooks_partition(ws), "COUNT".into())
+}
+
+pub const DELIVERY_PREFIX: &str = "DLV#";
+
+/// A webhook's deliveries: a partition of their own, so a busy endpoint's
+/// history never heats its workspace's, and deleting the webhook is one
+/// `Query` of it.
+pub fn deliveries_partition(webhook: &WebhookId) -> String {
+    format!("WH#{webhook}")
+}
+
+pub fn delivery(webhook: &WebhookId, id: &DeliveryId) -> (String, String) {
+    (
+        deliveries_partition(webhook),
+        format!("{DELIVERY_PREFIX}{id}"),
+    )
 }
 
 #[cfg(test)]

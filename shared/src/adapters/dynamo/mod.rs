@@ -9,6 +9,7 @@ mod connections;
 mod conversation_items;
 mod conversations;
 mod counters;
+mod deliveries;
 mod documents;
 mod erasure;
 mod grants;

@@ -83,6 +83,7 @@ fn stored_from(item: &Item) -> Result<StoredWebhook, StoreError> {
     Ok(StoredWebhook {
         webhook: webhook_from(item)?,
         secrets: SealedSecrets { current, previous },
+        failing_since: codec::optional_timestamp(item, "failingSince"),
     })
 }
 
@@ -214,6 +215,14 @@ impl WebhookStore for DynamoStore {
 
     async fn delete_webhook(&self, ws: &WorkspaceId, id: &WebhookId) -> Result<(), StoreError> {
         let (pk, sk) = keys::webhook(ws, id);
+        if self.get(pk.clone(), sk.clone()).await?.is_none() {
+            return Err(NOT_FOUND);
+        }
+        // The history first, while the webhook is there for a retry of the
+        // delete to find it again; then once more after the webhook, for a
+        // delivery recorded in between (none can be after: recording one
+        // needs its webhook).
+        self.delete_deliveries(id).await?;
         let (cpk, csk) = keys::webhook_count(ws);
         let items = vec![
             self.delete_item(key(pk, sk), "attribute_exists(PK)"),
@@ -229,6 +238,7 @@ impl WebhookStore for DynamoStore {
             0 => NOT_FOUND,
             _ => StoreError::Corrupt("a webhook's workspace counts none".into()),
         })
-        .await
+        .await?;
+        self.delete_deliveries(id).await
     }
 }

@@ -8,6 +8,7 @@ mod cascade;
 mod cipher;
 mod connections;
 mod conversations;
+mod deliveries;
 mod documents;
 mod erasure;
 mod faults;

@@ -33,6 +33,7 @@ impl WebhookStore for MemoryStore {
                         current: sealed,
                         previous: None,
                     },
+                    failing_since: None,
                 },
             );
             Ok(())
@@ -105,8 +106,9 @@ impl WebhookStore for MemoryStore {
         self.run(Call::Write, |t| {
             t.webhooks
                 .remove(&(ws.clone(), id.clone()))
-                .map(|_| ())
-                .ok_or(NOT_FOUND)
+                .ok_or(NOT_FOUND)?;
+            t.deliveries.retain(|(hook, _), _| hook != id);
+            Ok(())
         })
         .await
     }

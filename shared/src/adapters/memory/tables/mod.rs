@@ -11,10 +11,13 @@ use crate::domain::access::{AccessTarget, WithGrant};
 use crate::domain::api_key::{ApiKey, ApiKeyHash};
 use crate::domain::assistant::Assistant;
 use crate::domain::document::Document;
-use crate::domain::ids::{AssistantId, DocumentId, ProjectId, UserId, WebhookId, WorkspaceId};
+use crate::domain::ids::{
+    AssistantId, DeliveryId, DocumentId, ProjectId, UserId, WebhookId, WorkspaceId,
+};
 use crate::domain::member::{Email, Membership, User, WorkspaceContext};
 use crate::domain::project::Project;
 use crate::domain::time::Timestamp;
+use crate::domain::webhook::delivery::Delivery;
 use crate::domain::workspace::Workspace;
 use crate::ports::{StoreError, StoredWebhook};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -41,6 +44,7 @@ pub(in crate::adapters::memory) struct Tables {
     pub(in crate::adapters::memory) conversations: conversations::ConversationTables,
     pub(in crate::adapters::memory) widgets: widget::WidgetTables,
     pub(in crate::adapters::memory) webhooks: BTreeMap<(WorkspaceId, WebhookId), StoredWebhook>,
+    pub(in crate::adapters::memory) deliveries: BTreeMap<(WebhookId, DeliveryId), Delivery>,
 }
 
 impl Tables {

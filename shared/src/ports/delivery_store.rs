@@ -1,0 +1,51 @@
+//! Where webhook deliveries are kept: each with its attempts, a webhook's
+//! newest first, and what an attempt decides written with the webhook's
+//! own state at once.
+
+use super::StoreError;
+use crate::domain::ids::{DeliveryId, WebhookId, WorkspaceId};
+use crate::domain::webhook::delivery::{AttemptRecord, Decision, Delivery};
+use async_trait::async_trait;
+
+/// A page of deliveries and where the next one starts, if there is one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeliveryPage {
+    pub deliveries: Vec<Delivery>,
+    pub next: Option<DeliveryId>,
+}
+
+#[async_trait]
+pub trait DeliveryStore: Send + Sync {
+    /// Records a new delivery; `NotFound("webhook")` if its webhook is gone.
+    async fn record_delivery(&self, delivery: &Delivery) -> Result<(), StoreError>;
+
+    async fn get_delivery(
+        &self,
+        ws: &WorkspaceId,
+        webhook: &WebhookId,
+        id: &DeliveryId,
+    ) -> Result<Option<Delivery>, StoreError>;
+
+    /// Up to `limit` of the webhook's deliveries, newest first, made before
+    /// the delivery `before` names (from the newest when `None`).
+    async fn deliveries(
+        &self,
+        ws: &WorkspaceId,
+        webhook: &WebhookId,
+        limit: usize,
+        before: Option<&DeliveryId>,
+    ) -> Result<DeliveryPage, StoreError>;
+
+    /// Adds `attempt` to `delivery` as `decision` says, with the webhook's
+    /// failing run and, if decided, its turning off, all at once; only if
+    /// the delivery still has the attempts it was read with, so of two
+    /// workers holding the same job one records
+    /// (`Conflict::ChangedMeanwhile("delivery")` for the other).
+    /// `NotFound("webhook")` if the webhook is gone.
+    async fn record_attempt(
+        &self,
+        delivery: &Delivery,
+        attempt: &AttemptRecord,
+        decision: &Decision,
+    ) -> Result<(), StoreError>;
+}
