@@ -5,7 +5,9 @@
 #[cfg(feature = "worker")]
 pub mod batch;
 
-use crate::domain::ids::{AssistantId, ConversationId, DocumentId, ProjectId, WorkspaceId};
+use crate::domain::ids::{
+    AssistantId, ConversationId, DeliveryId, DocumentId, ProjectId, WebhookId, WorkspaceId,
+};
 use crate::domain::sms::MessageSid;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -96,6 +98,18 @@ pub struct ReplyJob {
 }
 
 impl Job for ReplyJob {}
+
+/// What the webhook queue carries: try one delivery (when it is due). The
+/// payload stays in the store; the queue sees ids only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookJob {
+    pub workspace_id: WorkspaceId,
+    pub webhook_id: WebhookId,
+    pub delivery_id: DeliveryId,
+}
+
+impl Job for WebhookJob {}
 
 /// Deliveries of a message before its queue moves it to the dead-letter
 /// queue (every queue's `maxReceiveCount`).

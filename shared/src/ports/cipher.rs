@@ -1,7 +1,7 @@
 //! Secrets at rest: sealed under a key the store never holds, bound to
 //! the record they belong to (KMS encryption context).
 
-use crate::domain::ids::{AssistantId, WorkspaceId};
+use crate::domain::ids::{AssistantId, WebhookId, WorkspaceId};
 use async_trait::async_trait;
 use secrecy::SecretString;
 use std::collections::BTreeMap;
@@ -19,6 +19,15 @@ impl SecretContext {
             ("workspaceId", workspace.to_string()),
             ("assistantId", assistant.to_string()),
             ("purpose", "twilio-auth-token".to_owned()),
+        ]))
+    }
+
+    /// A webhook's signing secret.
+    pub fn webhook_secret(workspace: &WorkspaceId, webhook: &WebhookId) -> Self {
+        Self(BTreeMap::from([
+            ("workspaceId", workspace.to_string()),
+            ("webhookId", webhook.to_string()),
+            ("purpose", "webhook-secret".to_owned()),
         ]))
     }
 

@@ -32,6 +32,7 @@ mod sms_replies;
 mod sms_sessions_and_history;
 mod sms_webhook;
 mod twilio_gateway;
+mod webhook_delivery;
 mod widget_abuse;
 mod widget_access;
 mod widget_events;

@@ -8,7 +8,8 @@
 //! than any live worker can hold one ([`CLAIM_LEASE`]) is a worker that
 //! died mid-send: its part is looked for the same way, never sent blindly.
 
-use super::{Replied, ReplyError, ReplyWorker};
+use super::{Replied, ReplyWorker};
+use crate::app::job_error::JobError;
 use crate::domain::sms::segments::segments;
 use crate::domain::sms::{Credentials, SmsConfig};
 use crate::domain::time::Timestamp;
@@ -89,7 +90,7 @@ impl ReplyWorker {
         credentials: &Credentials,
         reply: &Reply,
         claimed_first: bool,
-    ) -> Result<Replied, ReplyError> {
+    ) -> Result<Replied, JobError> {
         let assistant = &config.assistant_id;
         let mut sent = 0;
         for (index, part) in reply.parts.iter().enumerate() {
@@ -127,7 +128,7 @@ impl ReplyWorker {
                             continue;
                         }
                         Lookup::Unreadable(detail) => {
-                            return Err(ReplyError::Transient(format!(
+                            return Err(JobError::Transient(format!(
                                 "Twilio's message list: {detail}"
                             )));
                         }
@@ -168,14 +169,14 @@ impl ReplyWorker {
                             now,
                         )
                         .await?;
-                    return Err(ReplyError::Transient(format!("Twilio: {detail}")));
+                    return Err(JobError::Transient(format!("Twilio: {detail}")));
                 }
                 SendOutcome::Lost(detail) => {
                     let unknown = PartState::Unknown { since };
                     self.store
                         .move_part(assistant, &reply.inbound, index, &claimed, &unknown, now)
                         .await?;
-                    return Err(ReplyError::Transient(format!(
+                    return Err(JobError::Transient(format!(
                         "Twilio's answer was lost and its list could not be read: {detail}"
                     )));
                 }
@@ -214,7 +215,7 @@ impl ReplyWorker {
         index: usize,
         from: &PartState,
         now: Timestamp,
-    ) -> Result<Option<PartState>, ReplyError> {
+    ) -> Result<Option<PartState>, JobError> {
         let claimed = PartState::Sending { since: now };
         let moved = self
             .store
@@ -231,7 +232,7 @@ impl ReplyWorker {
         from: &PartState,
         accepted: SentSms,
         body: &str,
-    ) -> Result<(), ReplyError> {
+    ) -> Result<(), JobError> {
         let state = PartState::Sent {
             sid: accepted.sid,
             segments: segments(body),
@@ -259,7 +260,7 @@ impl ReplyWorker {
         assistant: &crate::domain::ids::AssistantId,
         message: &OutboundSms,
         since: Timestamp,
-    ) -> Result<SendOutcome, ReplyError> {
+    ) -> Result<SendOutcome, JobError> {
         let mut backoff = self.retry.first_backoff;
         let mut attempt = 1;
         loop {
@@ -314,7 +315,7 @@ impl ReplyWorker {
         assistant: &crate::domain::ids::AssistantId,
         message: &OutboundSms,
         since: Timestamp,
-    ) -> Result<Lookup, ReplyError> {
+    ) -> Result<Lookup, JobError> {
         let from = Timestamp::from_millis(since.millis() - LOOKUP_SKEW.as_millis() as i64);
         let candidates = match self.gateway.find_sent(credentials, message, from).await {
             Ok(candidates) => candidates,

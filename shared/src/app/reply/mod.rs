@@ -9,20 +9,21 @@
 //! budget.
 
 use crate::app::answer::{self, HISTORY_MESSAGES, HISTORY_TOKEN_BUDGET, PASSAGES_PER_ANSWER};
-use crate::app::retrieval::{RetrievalError, stored_passages};
+use crate::app::retrieval::stored_passages;
 use crate::domain::conversation::{Channel, history_within};
 use crate::domain::sms::segments::{fit_to_segments, segments, to_last_sentence, tokens_that_fit};
 use crate::domain::sms::{Credentials, OVER_LIMIT_NOTICE, SmsConfig, SmsLimit, SmsLimits};
 use crate::jobs::{Job, MessageOutcome, ReplyJob};
 use crate::ports::{
-    Admission, ChatModel, CipherError, Clock, Decided, InboundRecord, PartState, PassageSearch,
-    ProviderError, ReplyDecision, ReplyDraft, SecretCipher, SecretContext, SmsGateway, Store,
-    StoreError,
+    Admission, ChatModel, Clock, Decided, InboundRecord, PartState, PassageSearch, ReplyDecision,
+    ReplyDraft, SecretCipher, SecretContext, SmsGateway, Store,
 };
 use std::sync::Arc;
 use std::time::Duration;
 
 mod delivery;
+
+use crate::app::job_error::JobError;
 
 pub use delivery::{CLAIM_LEASE, SendRetry};
 
@@ -40,53 +41,6 @@ pub enum Replied {
     /// A limit was reached: no model call (and the day's notice, if it was
     /// the texter's first).
     OverLimit(SmsLimit),
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ReplyError {
-    /// Worth another delivery of the job.
-    #[error("will retry: {0}")]
-    Transient(String),
-    /// Retrying cannot help: acknowledge the job.
-    #[error("gave up: {0}")]
-    Permanent(String),
-}
-
-impl From<StoreError> for ReplyError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Transient(_) => Self::Transient(error.to_string()),
-            other => Self::Permanent(other.to_string()),
-        }
-    }
-}
-
-impl From<ProviderError> for ReplyError {
-    fn from(error: ProviderError) -> Self {
-        if error.is_transient() {
-            Self::Transient(error.to_string())
-        } else {
-            Self::Permanent(error.to_string())
-        }
-    }
-}
-
-impl From<RetrievalError> for ReplyError {
-    fn from(error: RetrievalError) -> Self {
-        match error {
-            RetrievalError::Search(error) => error.into(),
-            RetrievalError::Store(error) => error.into(),
-        }
-    }
-}
-
-impl From<CipherError> for ReplyError {
-    fn from(error: CipherError) -> Self {
-        match error {
-            CipherError::Transient(_) => Self::Transient(error.to_string()),
-            CipherError::Refused(_) => Self::Permanent(error.to_string()),
-        }
-    }
 }
 
 pub struct ReplyWorker {
@@ -136,18 +90,18 @@ impl ReplyWorker {
                 );
                 MessageOutcome::Done
             }
-            Err(ReplyError::Transient(reason)) => {
+            Err(JobError::Transient(reason)) => {
                 tracing::warn!(assistant_id = %job.assistant_id, message_sid = %job.message_sid, reason, "reply failed; will retry");
                 MessageOutcome::Retry
             }
-            Err(ReplyError::Permanent(reason)) => {
+            Err(JobError::Permanent(reason)) => {
                 tracing::error!(assistant_id = %job.assistant_id, message_sid = %job.message_sid, reason, "reply abandoned");
                 MessageOutcome::Poison
             }
         }
     }
 
-    pub async fn reply(&self, job: &ReplyJob) -> Result<Replied, ReplyError> {
+    pub async fn reply(&self, job: &ReplyJob) -> Result<Replied, JobError> {
         let assistant = &job.assistant_id;
         // The three reads name only the job's ids: one round trip's wait.
         let (config, inbound, existing) = tokio::try_join!(
@@ -205,7 +159,7 @@ impl ReplyWorker {
                     now,
                 )
                 .await?;
-            Ok::<_, ReplyError>(decided)
+            Ok::<_, JobError>(decided)
         };
         let (decided, gathered) = tokio::try_join!(decide, self.gather(&config, &inbound))?;
         match decided {
@@ -257,7 +211,7 @@ impl ReplyWorker {
         config: &SmsConfig,
         inbound: &InboundRecord,
         limit: SmsLimit,
-    ) -> Result<Replied, ReplyError> {
+    ) -> Result<Replied, JobError> {
         let now = self.clock.timestamp();
         tracing::info!(assistant_id = %config.assistant_id, message_sid = %inbound.message_sid, limit = limit.as_str(), "text over an SMS limit; not answered");
         let Some(conversation) = inbound.conversation_id.clone() else {
@@ -295,7 +249,7 @@ impl ReplyWorker {
         &self,
         config: &SmsConfig,
         inbound: &InboundRecord,
-    ) -> Result<bool, ReplyError> {
+    ) -> Result<bool, JobError> {
         Ok(self
             .store
             .contact(&config.assistant_id, &inbound.from)
@@ -303,7 +257,7 @@ impl ReplyWorker {
             .is_some_and(|c| c.opted_out))
     }
 
-    async fn credentials(&self, config: &SmsConfig) -> Result<Credentials, ReplyError> {
+    async fn credentials(&self, config: &SmsConfig) -> Result<Credentials, JobError> {
         let context = SecretContext::twilio_auth_token(&config.workspace_id, &config.assistant_id);
         Ok(Credentials {
             account_sid: config.account_sid.clone(),
@@ -324,7 +278,7 @@ impl ReplyWorker {
         &self,
         config: &SmsConfig,
         inbound: &InboundRecord,
-    ) -> Result<Option<Gathered>, ReplyError> {
+    ) -> Result<Option<Gathered>, JobError> {
         let (Some(conversation), Some(message_id)) =
             (&inbound.conversation_id, &inbound.message_id)
         else {
@@ -353,7 +307,7 @@ impl ReplyWorker {
             return Ok(None);
         };
         if !texts.iter().any(|m| &m.id == message_id) {
-            return Err(ReplyError::Permanent(
+            return Err(JobError::Permanent(
                 "the inbound message is not in its conversation".into(),
             ));
         }
@@ -374,7 +328,7 @@ impl ReplyWorker {
         config: &SmsConfig,
         inbound: &InboundRecord,
         gathered: Gathered,
-    ) -> Result<ReplyDraft, ReplyError> {
+    ) -> Result<ReplyDraft, JobError> {
         let Gathered {
             conversation,
             assistant,
@@ -410,7 +364,7 @@ impl ReplyWorker {
             &answer.text
         };
         let Some(body) = fit_to_segments(text, config.max_segments_per_reply) else {
-            return Err(ReplyError::Permanent("the model answered nothing".into()));
+            return Err(JobError::Permanent("the model answered nothing".into()));
         };
         tracing::info!(
             assistant_id = %config.assistant_id,

@@ -1,0 +1,372 @@
+//! Delivering events to webhooks, end to end in memory, to receivers on
+//! loopback only: signed as the Standard Webhooks spec says, tried again on
+//! the schedule (an injected clock moves through it), turned off by a 410,
+//! signed with both secrets after a rotation, and never sent twice for a
+//! job delivered twice.
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use secrecy::SecretString;
+use serde_json::json;
+use shared::adapters::memory::{MemoryCipher, MemoryQueue, MemoryStore};
+use shared::adapters::webhook_sender::HttpWebhookSender;
+use shared::app::webhook_delivery::{Tried, WebhookDeliverer};
+use shared::domain::ids::EventId;
+use shared::domain::time::Timestamp;
+use shared::domain::webhook::delivery::{DeliveryStatus, Event};
+use shared::domain::webhook::endpoint::{GONE, NewWebhook, Webhook};
+use shared::domain::webhook::signature::WebhookSecret;
+use shared::domain::webhook::target::TargetPolicy;
+use shared::domain::webhook::{EventType, RetrySchedule};
+use shared::jobs::WebhookJob;
+use shared::ports::webhook_sender::Outcome;
+use shared::ports::{
+    DeliveryStore, SecretCipher, SecretContext, ShiftedClock, WebhookStore, WorkspaceStore,
+};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const LOOPBACK: TargetPolicy = TargetPolicy {
+    allow_loopback: true,
+};
+
+type Seen = Arc<Mutex<Vec<(HeaderMap, String)>>>;
+
+/// A receiver on loopback answering `status`, recording what reaches it.
+async fn receiver(status: StatusCode) -> (String, Seen) {
+    let seen: Seen = Arc::default();
+    let recorded = seen.clone();
+    let router = Router::new().route(
+        "/in",
+        post(move |headers: HeaderMap, body: String| async move {
+            recorded.lock().unwrap().push((headers, body));
+            status
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (format!("http://{address}/in"), seen)
+}
+
+struct Stack {
+    store: Arc<MemoryStore>,
+    cipher: Arc<MemoryCipher>,
+    queue: Arc<MemoryQueue<WebhookJob>>,
+    clock: Arc<ShiftedClock>,
+    deliverer: WebhookDeliverer,
+}
+
+fn stack() -> Stack {
+    let store = Arc::new(MemoryStore::new());
+    let cipher = Arc::new(MemoryCipher::new());
+    let queue = Arc::new(MemoryQueue::new());
+    let clock = Arc::new(ShiftedClock::new());
+    let deliverer = WebhookDeliverer {
+        webhooks: store.clone(),
+        deliveries: store.clone(),
+        sender: Arc::new(HttpWebhookSender::with_timeout(
+            LOOPBACK,
+            Duration::from_secs(2),
+        )),
+        cipher: cipher.clone(),
+        queue: queue.clone(),
+        schedule: RetrySchedule::default(),
+        clock: clock.clone(),
+    };
+    Stack {
+        store,
+        cipher,
+        queue,
+        clock,
+        deliverer,
+    }
+}
+
+impl Stack {
+    /// A webhook to `url` in a new workspace, with `secret`.
+    async fn webhook(&self, url: &str, events: &[&str], secret: &WebhookSecret) -> Webhook {
+        let owner = self
+            .store
+            .create_user(
+                shared::domain::member::Email::parse(&format!(
+                    "{}@hooks.test",
+                    shared::domain::ids::UserId::generate()
+                ))
+                .unwrap(),
+                "Owner".into(),
+            )
+            .await
+            .unwrap();
+        let ws = self
+            .store
+            .create_workspace(
+                shared::domain::workspace::NewWorkspace::from_json(json!({"name": "Hooks"}))
+                    .unwrap(),
+                &owner,
+            )
+            .await
+            .unwrap();
+        let webhook = NewWebhook::from_json(
+            json!({"url": url, "events": events}),
+            ws.id,
+            LOOPBACK,
+            self.clock.timestamp(),
+        )
+        .unwrap()
+        .webhook;
+        self.store
+            .create_webhook(&webhook, self.seal(&webhook, secret).await)
+            .await
+            .unwrap();
+        webhook
+    }
+
+    async fn seal(&self, webhook: &Webhook, secret: &WebhookSecret) -> Vec<u8> {
+        self.cipher
+            .seal(
+                &SecretString::from(secret.expose()),
+                &SecretContext::webhook_secret(&webhook.workspace_id, &webhook.id),
+            )
+            .await
+            .unwrap()
+    }
+
+    fn event(&self, webhook: &Webhook, kind: EventType) -> Event {
+        Event {
+            id: EventId::generate(),
+            kind,
+            workspace_id: webhook.workspace_id.clone(),
+            at: self.clock.timestamp(),
+            data: json!({"id": "msg_1"}),
+        }
+    }
+
+    /// Runs every queued job once, as the worker would.
+    async fn run_queue(&self) -> Vec<Tried> {
+        let mut tried = Vec::new();
+        for job in self.queue.take() {
+            tried.push(self.deliverer.try_job(&job).await.unwrap());
+        }
+        tried
+    }
+}
+
+trait ClockExt {
+    fn timestamp(&self) -> Timestamp;
+}
+
+impl ClockExt for ShiftedClock {
+    fn timestamp(&self) -> Timestamp {
+        shared::ports::Clock::timestamp(self)
+    }
+}
+
+#[tokio::test]
+async fn an_event_reaches_each_webhook_that_wants_it_signed_to_the_standard() {
+    let s = stack();
+    let secret = WebhookSecret::generate();
+    let (url, seen) = receiver(StatusCode::NO_CONTENT).await;
+    let webhook = s.webhook(&url, &["message.created"], &secret).await;
+    let event = s.event(&webhook, EventType::MessageCreated);
+    assert_eq!(s.deliverer.dispatch(&event, None).await.unwrap(), 1);
+    let unwanted = s.event(&webhook, EventType::AssistantDeleted);
+    assert_eq!(s.deliverer.dispatch(&unwanted, None).await.unwrap(), 0);
+
+    assert_eq!(
+        s.run_queue().await,
+        [Tried::Attempted(Outcome::Delivered { status: 204 })]
+    );
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    let (headers, body) = &seen[0];
+    assert_eq!(body, &event.body());
+    assert_eq!(headers["webhook-id"], event.id.as_str());
+    let timestamp: i64 = headers["webhook-timestamp"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        headers["webhook-signature"],
+        secret
+            .sign(event.id.as_str(), timestamp, body.as_bytes())
+            .as_str()
+    );
+    let page = s
+        .store
+        .deliveries(&webhook.workspace_id, &webhook.id, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(page.deliveries.len(), 1);
+    let delivery = &page.deliveries[0];
+    assert_eq!(delivery.status, DeliveryStatus::Succeeded);
+    assert_eq!(delivery.attempts[0].response_status, Some(204));
+    assert_eq!(delivery.attempts[0].error, None);
+}
+
+#[tokio::test]
+async fn a_failing_endpoint_is_tried_on_the_schedule_until_it_fails_for_good() {
+    let s = stack();
+    let (url, seen) = receiver(StatusCode::INTERNAL_SERVER_ERROR).await;
+    let webhook = s.webhook(&url, &["*"], &WebhookSecret::generate()).await;
+    let event = s.event(&webhook, EventType::MessageCreated);
+    s.deliverer.dispatch(&event, None).await.unwrap();
+    let schedule = [60, 300, 1_800, 7_200, 18_000, 36_000, 36_000];
+    for (attempt, wait) in schedule.iter().enumerate() {
+        let tried = s.run_queue().await;
+        assert_eq!(
+            tried,
+            [Tried::Attempted(Outcome::Failed {
+                status: Some(500),
+                error: "the endpoint answered 500".into()
+            })],
+            "attempt {}",
+            attempt + 1
+        );
+        // Not due a second early: the job comes back held for the rest.
+        s.clock.advance(Duration::from_secs(wait - 1));
+        assert_eq!(
+            s.run_queue().await,
+            [Tried::NotDue],
+            "after {wait} s less one"
+        );
+        s.clock.advance(Duration::from_secs(1));
+    }
+    assert_eq!(
+        s.run_queue().await,
+        [Tried::Attempted(Outcome::Failed {
+            status: Some(500),
+            error: "the endpoint answered 500".into()
+        })],
+        "the eighth and last attempt"
+    );
+    assert!(s.queue.sent().is_empty(), "nothing more is queued");
+    assert_eq!(seen.lock().unwrap().len(), 8);
+    let delivery = s
+        .store
+        .deliveries(&webhook.workspace_id, &webhook.id, 1, None)
+        .await
+        .unwrap()
+        .deliveries
+        .remove(0);
+    assert_eq!(delivery.status, DeliveryStatus::Failed);
+    assert_eq!(delivery.attempts.len(), 8);
+    assert_eq!(delivery.next_attempt_at, None);
+}
+
+#[tokio::test]
+async fn a_410_turns_the_webhook_off_and_its_later_deliveries_are_not_sent() {
+    let s = stack();
+    let (url, seen) = receiver(StatusCode::GONE).await;
+    let webhook = s.webhook(&url, &["*"], &WebhookSecret::generate()).await;
+    s.deliverer
+        .dispatch(&s.event(&webhook, EventType::MessageCreated), None)
+        .await
+        .unwrap();
+    assert_eq!(s.run_queue().await, [Tried::Attempted(Outcome::Gone)]);
+    let stored = s
+        .store
+        .get_webhook(&webhook.workspace_id, &webhook.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!stored.webhook.active);
+    assert_eq!(stored.webhook.disabled_reason.as_deref(), Some(GONE));
+    assert_eq!(
+        s.deliverer
+            .dispatch(&s.event(&webhook, EventType::MessageCreated), None)
+            .await
+            .unwrap(),
+        0,
+        "a webhook that is off gets no new deliveries"
+    );
+    // A test still reaches it on purpose, and is recorded as not sent.
+    s.deliverer
+        .dispatch(
+            &s.event(&webhook, EventType::WebhookTest),
+            Some(&webhook.id),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.run_queue().await.as_slice(),
+        [Tried::Attempted(Outcome::Failed { status: None, .. })]
+    ));
+    assert_eq!(seen.lock().unwrap().len(), 1, "nothing more was sent");
+}
+
+#[tokio::test]
+async fn after_a_rotation_deliveries_carry_both_signatures_for_a_day() {
+    let s = stack();
+    let (url, seen) = receiver(StatusCode::OK).await;
+    let old = WebhookSecret::generate();
+    let webhook = s.webhook(&url, &["*"], &old).await;
+    let new = WebhookSecret::generate();
+    let until = s.clock.timestamp().plus(Duration::from_secs(24 * 60 * 60));
+    s.store
+        .rotate_secret(
+            &webhook.workspace_id,
+            &webhook.id,
+            s.seal(&webhook, &new).await,
+            until,
+        )
+        .await
+        .unwrap();
+    let signatures = |event: &Event| {
+        let seen = seen.lock().unwrap();
+        let (headers, body) = seen.last().unwrap();
+        let timestamp: i64 = headers["webhook-timestamp"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        (
+            headers["webhook-signature"].to_str().unwrap().to_owned(),
+            new.sign(event.id.as_str(), timestamp, body.as_bytes()),
+            old.sign(event.id.as_str(), timestamp, body.as_bytes()),
+        )
+    };
+    let today = s.event(&webhook, EventType::MessageCreated);
+    s.deliverer.dispatch(&today, None).await.unwrap();
+    s.run_queue().await;
+    let (header, by_new, by_old) = signatures(&today);
+    assert_eq!(header, format!("{by_new} {by_old}"));
+
+    s.clock.advance(Duration::from_secs(24 * 60 * 60));
+    let tomorrow = s.event(&webhook, EventType::MessageCreated);
+    s.deliverer.dispatch(&tomorrow, None).await.unwrap();
+    s.run_queue().await;
+    let (header, by_new, _) = signatures(&tomorrow);
+    assert_eq!(header, by_new, "the next day, the new secret alone");
+}
+
+#[tokio::test]
+async fn a_job_delivered_twice_sends_its_event_once() {
+    let s = stack();
+    let (url, seen) = receiver(StatusCode::OK).await;
+    let webhook = s.webhook(&url, &["*"], &WebhookSecret::generate()).await;
+    s.deliverer
+        .dispatch(&s.event(&webhook, EventType::MessageCreated), None)
+        .await
+        .unwrap();
+    let job = s.queue.take().remove(0);
+    assert!(matches!(
+        s.deliverer.try_job(&job).await.unwrap(),
+        Tried::Attempted(Outcome::Delivered { .. })
+    ));
+    assert_eq!(
+        s.deliverer.try_job(&job).await.unwrap(),
+        Tried::Nothing("the delivery is settled")
+    );
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    s.store
+        .delete_webhook(&webhook.workspace_id, &webhook.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.deliverer.try_job(&job).await.unwrap(),
+        Tried::Nothing("the webhook is gone")
+    );
+}
