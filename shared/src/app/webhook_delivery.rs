@@ -58,11 +58,13 @@ pub struct WebhookDeliverer {
     pub clock: Arc<dyn Clock>,
 }
 
-fn job_of(delivery: &Delivery) -> WebhookJob {
+/// The job for the attempt of `delivery` due at `due`.
+pub fn job_of(delivery: &Delivery, due: Timestamp) -> WebhookJob {
     WebhookJob {
         workspace_id: delivery.workspace_id.clone(),
         webhook_id: delivery.webhook_id.clone(),
         delivery_id: delivery.id.clone(),
+        due_at_ms: due.millis(),
     }
 }
 
@@ -90,7 +92,7 @@ impl WebhookDeliverer {
         for webhook in &targets {
             let delivery = Delivery::of(event, webhook, now);
             self.deliveries.record_delivery(&delivery).await?;
-            self.queue.enqueue(&job_of(&delivery)).await?;
+            self.queue.enqueue(&job_of(&delivery, now)).await?;
         }
         Ok(targets.len())
     }
@@ -138,6 +140,9 @@ impl WebhookDeliverer {
         };
         if delivery.status != DeliveryStatus::Pending {
             return Ok(Tried::Nothing("the delivery is settled"));
+        }
+        if delivery.next_attempt_at.map(Timestamp::millis) != Some(job.due_at_ms) {
+            return Ok(Tried::Nothing("a newer job holds the delivery"));
         }
         let now = self.clock.timestamp();
         if let Some(due) = delivery.next_attempt_at.filter(|due| *due > now) {
@@ -199,7 +204,7 @@ impl WebhookDeliverer {
             let wait =
                 Duration::from_millis(u64::try_from(due.millis() - now.millis()).unwrap_or(0));
             self.queue
-                .enqueue_delayed(job, wait.min(MAX_QUEUE_DELAY))
+                .enqueue_delayed(&job_of(&delivery, due), wait.min(MAX_QUEUE_DELAY))
                 .await?;
         }
         Ok(Tried::Attempted(result))

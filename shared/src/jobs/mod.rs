@@ -99,14 +99,18 @@ pub struct ReplyJob {
 
 impl Job for ReplyJob {}
 
-/// What the webhook queue carries: try one delivery (when it is due). The
-/// payload stays in the store; the queue sees ids only.
+/// What the webhook queue carries: try one delivery at the attempt due
+/// at `due_at_ms` (milliseconds since the epoch). The payload stays in the
+/// store; the queue sees ids only. A job whose attempt is no longer the one
+/// due (a manual retry queued a newer one) does nothing, so one delivery
+/// never has two jobs sending it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookJob {
     pub workspace_id: WorkspaceId,
     pub webhook_id: WebhookId,
     pub delivery_id: DeliveryId,
+    pub due_at_ms: i64,
 }
 
 impl Job for WebhookJob {}

@@ -46,6 +46,8 @@ pub enum Conflict {
     NotDeleted,
     #[error("this workspace has the most webhooks it may have ({0}); delete one first")]
     TooManyWebhooks(usize),
+    #[error("this delivery succeeded already")]
+    DeliverySucceeded,
     /// An outbound message recorded twice under one Twilio sid.
     #[error("this outbound message is recorded already")]
     OutboundRecorded,

@@ -4,6 +4,7 @@
 
 use super::StoreError;
 use crate::domain::ids::{DeliveryId, WebhookId, WorkspaceId};
+use crate::domain::time::Timestamp;
 use crate::domain::webhook::delivery::{AttemptRecord, Decision, Delivery};
 use async_trait::async_trait;
 
@@ -35,6 +36,17 @@ pub trait DeliveryStore: Send + Sync {
         limit: usize,
         before: Option<&DeliveryId>,
     ) -> Result<DeliveryPage, StoreError>;
+
+    /// Makes a failed or pending delivery due at `now` for one more attempt
+    /// (its attempts kept); `Conflict::DeliverySucceeded` for one that
+    /// succeeded, `NotFound("delivery")`.
+    async fn retry_delivery(
+        &self,
+        ws: &WorkspaceId,
+        webhook: &WebhookId,
+        id: &DeliveryId,
+        now: Timestamp,
+    ) -> Result<Delivery, StoreError>;
 
     /// Adds `attempt` to `delivery` as `decision` says, with the webhook's
     /// failing run and, if decided, its turning off, all at once; only if

@@ -299,3 +299,69 @@ pub async fn deleting_a_webhook_deletes_its_deliveries<
     let page = store.deliveries(&ws, &webhook.id, 100, None).await.unwrap();
     assert!(page.deliveries.is_empty());
 }
+
+pub async fn a_failed_delivery_can_be_retried_and_a_succeeded_one_cannot<
+    S: ?Sized + WorkspaceStore + WebhookStore + DeliveryStore + 'static,
+>(
+    store: Arc<S>,
+) {
+    let webhook = webhook_of(store.as_ref()).await;
+    let ws = webhook.workspace_id.clone();
+    let now = Timestamp::now();
+    let made = delivery(&ws, &webhook.id, now);
+    store.record_delivery(&made).await.unwrap();
+    let failed = Decision {
+        status: DeliveryStatus::Failed,
+        next_attempt_at: None,
+        failing_since: Some(now),
+        disable: None,
+    };
+    store
+        .record_attempt(&made, &failed_attempt(now), &failed)
+        .await
+        .unwrap();
+    let later = now.plus(Duration::from_secs(3_600));
+    let retried = store
+        .retry_delivery(&ws, &webhook.id, &made.id, later)
+        .await
+        .unwrap();
+    assert_eq!(retried.status, DeliveryStatus::Pending);
+    assert_eq!(retried.next_attempt_at, Some(later));
+    assert_eq!(retried.attempts, [failed_attempt(now)], "its attempts kept");
+    assert_eq!(
+        store
+            .get_delivery(&ws, &webhook.id, &made.id)
+            .await
+            .unwrap()
+            .unwrap(),
+        retried
+    );
+
+    let done = Decision {
+        status: DeliveryStatus::Succeeded,
+        next_attempt_at: None,
+        failing_since: None,
+        disable: None,
+    };
+    store
+        .record_attempt(&retried, &failed_attempt(later), &done)
+        .await
+        .unwrap();
+    let refused = store
+        .retry_delivery(&ws, &webhook.id, &made.id, later)
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(StoreError::Conflict(Conflict::DeliverySucceeded))
+        ),
+        "{refused:?}"
+    );
+    let missing = store
+        .retry_delivery(&WorkspaceId::generate(), &webhook.id, &made.id, later)
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound("delivery"))),
+        "not through another workspace: {missing:?}"
+    );
+}

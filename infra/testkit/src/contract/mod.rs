@@ -100,6 +100,7 @@ macro_rules! store_contract {
                 an_attempt_is_recorded_once_however_many_workers_hold_the_job,
                 an_attempts_decision_moves_its_webhooks_failing_run_and_can_turn_it_off,
                 deleting_a_webhook_deletes_its_deliveries,
+                a_failed_delivery_can_be_retried_and_a_succeeded_one_cannot,
             ],
             widget: [
                 an_assistant_has_default_widget_settings_until_they_are_saved,

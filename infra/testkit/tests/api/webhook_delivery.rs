@@ -370,3 +370,45 @@ async fn a_job_delivered_twice_sends_its_event_once() {
         Tried::Nothing("the webhook is gone")
     );
 }
+
+#[tokio::test]
+async fn a_manual_retry_supersedes_the_queued_attempt_so_one_job_sends_it() {
+    let s = stack();
+    let (url, seen) = receiver(StatusCode::BAD_GATEWAY).await;
+    let webhook = s.webhook(&url, &["*"], &WebhookSecret::generate()).await;
+    s.deliverer
+        .dispatch(&s.event(&webhook, EventType::MessageCreated), None)
+        .await
+        .unwrap();
+    s.run_queue().await;
+    let queued = s.queue.take();
+    assert_eq!(queued.len(), 1, "the next attempt, a minute away");
+    let delivery = s
+        .store
+        .deliveries(&webhook.workspace_id, &webhook.id, 1, None)
+        .await
+        .unwrap()
+        .deliveries
+        .remove(0);
+    let now = s.clock.timestamp();
+    let retried = s
+        .store
+        .retry_delivery(&webhook.workspace_id, &webhook.id, &delivery.id, now)
+        .await
+        .unwrap();
+    let retry = shared::app::webhook_delivery::job_of(&retried, now);
+    assert!(matches!(
+        s.deliverer.try_job(&retry).await.unwrap(),
+        Tried::Attempted(_)
+    ));
+    s.clock.advance(Duration::from_secs(60));
+    assert_eq!(
+        s.deliverer.try_job(&queued[0]).await.unwrap(),
+        Tried::Nothing("a newer job holds the delivery")
+    );
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        2,
+        "the first attempt and the retry"
+    );
+}

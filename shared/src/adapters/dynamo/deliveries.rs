@@ -8,6 +8,7 @@ use super::keys::{self, DELIVERY_PREFIX, PK, SK};
 use super::requests::{Refused, UpdateSpec};
 use super::{BATCH_WRITE_MAX, DynamoStore, Item, key};
 use crate::domain::ids::{DeliveryId, EventId, WebhookId, WorkspaceId};
+use crate::domain::time::Timestamp;
 use crate::domain::webhook::EventType;
 use crate::domain::webhook::delivery::{AttemptRecord, Decision, Delivery, DeliveryStatus};
 use crate::ports::{Conflict, DeliveryPage, DeliveryStore, StoreError};
@@ -181,6 +182,48 @@ impl DeliveryStore for DynamoStore {
             .next()
             .and(deliveries.last().map(|d| d.id.clone()));
         Ok(DeliveryPage { deliveries, next })
+    }
+
+    async fn retry_delivery(
+        &self,
+        ws: &WorkspaceId,
+        webhook: &WebhookId,
+        id: &DeliveryId,
+        now: Timestamp,
+    ) -> Result<Delivery, StoreError> {
+        let mut delivery = self
+            .get_delivery(ws, webhook, id)
+            .await?
+            .ok_or(StoreError::NotFound("delivery"))?;
+        if delivery.status == DeliveryStatus::Succeeded {
+            return Err(Conflict::DeliverySucceeded.into());
+        }
+        let (pk, sk) = keys::delivery(webhook, id);
+        // Over the delivery as read: an attempt recorded meanwhile (which
+        // may have succeeded) is not overwritten.
+        let update = self.update_item(UpdateSpec {
+            key: key(pk, sk),
+            expression: "SET #status = :pending, #due = :now",
+            condition: Some("#count = :count AND #status = :seen"),
+            names: &[
+                ("#status", "status"),
+                ("#due", "nextAttemptAt"),
+                ("#count", "attemptCount"),
+            ],
+            values: vec![
+                (":pending", s(DeliveryStatus::Pending.as_str())),
+                (":now", time(now)),
+                (":count", n(delivery.attempts.len())),
+                (":seen", s(delivery.status.as_str())),
+            ],
+        });
+        self.transact(vec![update], |_| {
+            Conflict::ChangedMeanwhile("delivery").into()
+        })
+        .await?;
+        delivery.status = DeliveryStatus::Pending;
+        delivery.next_attempt_at = Some(now);
+        Ok(delivery)
     }
 
     async fn record_attempt(

@@ -5,7 +5,8 @@
 use super::faults::Call;
 use super::store::MemoryStore;
 use crate::domain::ids::{DeliveryId, WebhookId, WorkspaceId};
-use crate::domain::webhook::delivery::{AttemptRecord, Decision, Delivery};
+use crate::domain::time::Timestamp;
+use crate::domain::webhook::delivery::{AttemptRecord, Decision, Delivery, DeliveryStatus};
 use crate::ports::{Conflict, DeliveryPage, DeliveryStore, StoreError};
 use async_trait::async_trait;
 
@@ -63,6 +64,29 @@ impl DeliveryStore for MemoryStore {
                 .next()
                 .and(deliveries.last().map(|d| d.id.clone()));
             Ok(DeliveryPage { deliveries, next })
+        })
+        .await
+    }
+
+    async fn retry_delivery(
+        &self,
+        ws: &WorkspaceId,
+        webhook: &WebhookId,
+        id: &DeliveryId,
+        now: Timestamp,
+    ) -> Result<Delivery, StoreError> {
+        self.run(Call::Write, |t| {
+            let delivery = t
+                .deliveries
+                .get_mut(&(webhook.clone(), id.clone()))
+                .filter(|d| &d.workspace_id == ws)
+                .ok_or(StoreError::NotFound("delivery"))?;
+            if delivery.status == DeliveryStatus::Succeeded {
+                return Err(Conflict::DeliverySucceeded.into());
+            }
+            delivery.status = DeliveryStatus::Pending;
+            delivery.next_attempt_at = Some(now);
+            Ok(delivery.clone())
         })
         .await
     }
