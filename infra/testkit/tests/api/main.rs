@@ -33,6 +33,7 @@ mod sms_sessions_and_history;
 mod sms_webhook;
 mod twilio_gateway;
 mod webhook_delivery;
+mod webhook_management;
 mod widget_abuse;
 mod widget_access;
 mod widget_events;

@@ -1,0 +1,225 @@
+//! Managing a workspace's webhooks: owners and admins only (members and
+//! guests are refused, and a workspace the caller is not in is not there,
+//! as the member lookup decides before anything here). A webhook's secret
+//! is shown twice in its life, when it is made and when it is rotated, and
+//! sealed at rest under the webhook's own context.
+
+use super::error::AppError;
+use super::guard;
+use super::webhook_delivery::{WebhookDeliverer, job_of};
+use crate::domain::ids::{DeliveryId, EventId, WebhookId, WorkspaceId};
+use crate::domain::policy::Actor;
+use crate::domain::webhook::delivery::{Delivery, Event};
+use crate::domain::webhook::endpoint::{NewWebhook, Webhook, WebhookChanges};
+use crate::domain::webhook::signature::WebhookSecret;
+use crate::domain::webhook::target::TargetPolicy;
+use crate::domain::webhook::{EventType, ROTATION_OVERLAP};
+use crate::ports::{DeliveryPage, SecretCipher, SecretContext, StoreError};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub const MANAGERS_ONLY: &str = "only owners and admins may manage webhooks";
+/// The most deliveries one page lists.
+pub const DELIVERY_PAGE_MAX: usize = 100;
+
+pub struct Webhooks {
+    pub deliverer: Arc<WebhookDeliverer>,
+    pub cipher: Arc<dyn SecretCipher>,
+    /// Where webhooks may point (loopback only on a developer's machine).
+    pub policy: TargetPolicy,
+}
+
+fn webhook_id(raw: &str) -> Result<WebhookId, AppError> {
+    WebhookId::parse(raw).ok_or(AppError::NotFound("webhook"))
+}
+
+impl Webhooks {
+    fn managed(actor: &Actor) -> Result<(), AppError> {
+        guard::allowed(actor.can_manage_workspace(), MANAGERS_ONLY)
+    }
+
+    async fn seal(&self, webhook: &Webhook, secret: &WebhookSecret) -> Result<Vec<u8>, AppError> {
+        let context = SecretContext::webhook_secret(&webhook.workspace_id, &webhook.id);
+        Ok(self
+            .cipher
+            .seal(&SecretString::from(secret.expose()), &context)
+            .await?)
+    }
+
+    /// A webhook, with its secret (the only answer but a rotation's that
+    /// shows it).
+    pub async fn create(
+        &self,
+        ws: &WorkspaceId,
+        actor: &Actor,
+        body: Value,
+    ) -> Result<(Webhook, WebhookSecret), AppError> {
+        Self::managed(actor)?;
+        let now = self.deliverer.clock.timestamp();
+        let new =
+            NewWebhook::from_json(body, ws.clone(), self.policy, now).map_err(AppError::invalid)?;
+        let sealed = self.seal(&new.webhook, &new.secret).await?;
+        self.deliverer
+            .webhooks
+            .create_webhook(&new.webhook, sealed)
+            .await?;
+        Ok((new.webhook, new.secret))
+    }
+
+    pub async fn list(&self, ws: &WorkspaceId, actor: &Actor) -> Result<Vec<Webhook>, AppError> {
+        Self::managed(actor)?;
+        Ok(self.deliverer.webhooks.webhooks(ws).await?)
+    }
+
+    pub async fn get(
+        &self,
+        ws: &WorkspaceId,
+        actor: &Actor,
+        raw_id: &str,
+    ) -> Result<Webhook, AppError> {
+        Self::managed(actor)?;
+        let id = webhook_id(raw_id)?;
+        self.deliverer
+            .webhooks
+            .get_webhook(ws, &id)
+            .await?
+            .map(|stored| stored.webhook)
+            .ok_or(AppError::NotFound("webhook"))
+    }
+
+    pub async fn update(
+        &self,
+        ws: &WorkspaceId,
+        actor: &Actor,
+        raw_id: &str,
+        body: Value,
+    ) -> Result<Webhook, AppError> {
+        Self::managed(actor)?;
+        let id = webhook_id(raw_id)?;
+        let changes = WebhookChanges::from_json(body, self.policy).map_err(AppError::invalid)?;
+        Ok(self
+            .deliverer
+            .webhooks
+            .update_webhook(ws, &id, &changes)
+            .await?)
+    }
+
+    /// Deletes the webhook and its delivery history.
+    pub async fn delete(
+        &self,
+        ws: &WorkspaceId,
+        actor: &Actor,
+        raw_id: &str,
+    ) -> Result<(), AppError> {
+        Self::managed(actor)?;
+        let id = webhook_id(raw_id)?;
+        Ok(self.deliverer.webhooks.delete_webhook(ws, &id).await?)
+    }
+
+    /// A new secret, shown this once; the replaced one still signs, beside
+    /// it, for a day.
+    pub async fn rotate(
+        &self,
+        ws: &WorkspaceId,
+        actor: &Actor,
+        raw_id: &str,
+    ) -> Result<WebhookSecret, AppError> {
+        let webhook = self.get(ws, actor, raw_id).await?;
+        let secret = WebhookSecret::generate();
+        let sealed = self.seal(&webhook, &secret).await?;
+        let until = self.deliverer.clock.timestamp().plus(ROTATION_OVERLAP);
+        self.deliverer
+            .webhooks
+            .rotate_secret(ws, &webhook.id, sealed, until)
+            .await?;
+        Ok(secret)
+    }
+
+    /// Queues a `webhook.test` event to this webhook alone.
+    pub async fn test(
+        &self,
+        ws: &WorkspaceId,
+        actor: &Actor,
+        raw_id: &str,
+    ) -> Result<Event, AppError> {
+        let webhook = self.get(ws, actor, raw_id).await?;
+        let event = Event {
+            id: EventId::generate(),
+            kind: EventType::WebhookTest,
+            workspace_id: ws.clone(),
+            at: self.deliverer.clock.timestamp(),
+            data: json!({"webhookId": webhook.id, "url": webhook.url.as_str()}),
+        };
+        self.deliverer.dispatch(&event, Some(&webhook.id)).await?;
+        Ok(event)
+    }
+
+    /// A page of the webhook's deliveries, newest first, from `cursor` (a
+    /// delivery id a previous page gave).
+    pub async fn deliveries(
+        &self,
+        ws: &WorkspaceId,
+        actor: &Actor,
+        raw_id: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<DeliveryPage, AppError> {
+        let webhook = self.get(ws, actor, raw_id).await?;
+        let cursor = cursor
+            .map(|raw| {
+                DeliveryId::parse(raw)
+                    .ok_or_else(|| AppError::bad_request("cursor is not one a page gave"))
+            })
+            .transpose()?;
+        Ok(self
+            .deliverer
+            .deliveries
+            .deliveries(
+                ws,
+                &webhook.id,
+                limit.clamp(1, DELIVERY_PAGE_MAX),
+                cursor.as_ref(),
+            )
+            .await?)
+    }
+
+    pub async fn delivery(
+        &self,
+        ws: &WorkspaceId,
+        actor: &Actor,
+        raw_id: &str,
+        raw_delivery: &str,
+    ) -> Result<Delivery, AppError> {
+        let webhook = self.get(ws, actor, raw_id).await?;
+        let id = DeliveryId::parse(raw_delivery).ok_or(AppError::NotFound("delivery"))?;
+        self.deliverer
+            .deliveries
+            .get_delivery(ws, &webhook.id, &id)
+            .await?
+            .ok_or(AppError::NotFound("delivery"))
+    }
+
+    /// One more attempt now, for a failed or pending delivery.
+    pub async fn retry(
+        &self,
+        ws: &WorkspaceId,
+        actor: &Actor,
+        raw_id: &str,
+        raw_delivery: &str,
+    ) -> Result<Delivery, AppError> {
+        let delivery = self.delivery(ws, actor, raw_id, raw_delivery).await?;
+        let now = self.deliverer.clock.timestamp();
+        let retried = match self
+            .deliverer
+            .deliveries
+            .retry_delivery(ws, &delivery.webhook_id, &delivery.id, now)
+            .await
+        {
+            Err(StoreError::NotFound(_)) => return Err(AppError::NotFound("delivery")),
+            other => other?,
+        };
+        self.deliverer.queue.enqueue(&job_of(&retried, now)).await?;
+        Ok(retried)
+    }
+}
