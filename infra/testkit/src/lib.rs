@@ -16,6 +16,7 @@ pub mod routes;
 pub mod scenarios;
 pub mod sms;
 mod twilio_account;
+pub mod webhooks;
 pub mod widget;
 
 pub use api::{Api, Fixture};

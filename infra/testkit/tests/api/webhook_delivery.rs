@@ -4,113 +4,44 @@
 //! signed with both secrets after a rotation, and never sent twice for a
 //! job delivered twice.
 
-use axum::Router;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use axum::http::StatusCode;
 use secrecy::SecretString;
 use serde_json::json;
-use shared::adapters::memory::{MemoryCipher, MemoryQueue, MemoryStore};
-use shared::adapters::webhook_sender::HttpWebhookSender;
-use shared::app::webhook_delivery::{Tried, WebhookDeliverer};
+use shared::app::webhook_delivery::Tried;
 use shared::domain::ids::EventId;
 use shared::domain::time::Timestamp;
+use shared::domain::webhook::EventType;
 use shared::domain::webhook::delivery::{DeliveryStatus, Event};
 use shared::domain::webhook::endpoint::{GONE, NewWebhook, Webhook};
 use shared::domain::webhook::signature::WebhookSecret;
-use shared::domain::webhook::target::TargetPolicy;
-use shared::domain::webhook::{EventType, RetrySchedule};
-use shared::jobs::WebhookJob;
 use shared::ports::webhook_sender::Outcome;
-use shared::ports::{
-    DeliveryStore, SecretCipher, SecretContext, ShiftedClock, WebhookStore, WorkspaceStore,
-};
-use std::sync::{Arc, Mutex};
+use shared::ports::{DeliveryStore, SecretCipher, SecretContext, ShiftedClock, WebhookStore};
 use std::time::Duration;
+use testkit::webhooks::{LOOPBACK, Seen, WebhookStack};
 
-const LOOPBACK: TargetPolicy = TargetPolicy {
-    allow_loopback: true,
-};
-
-type Seen = Arc<Mutex<Vec<(HeaderMap, String)>>>;
-
-/// A receiver on loopback answering `status`, recording what reaches it.
-async fn receiver(status: StatusCode) -> (String, Seen) {
-    let seen: Seen = Arc::default();
-    let recorded = seen.clone();
-    let router = Router::new().route(
-        "/in",
-        post(move |headers: HeaderMap, body: String| async move {
-            recorded.lock().unwrap().push((headers, body));
-            status
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    (format!("http://{address}/in"), seen)
-}
-
-struct Stack {
-    store: Arc<MemoryStore>,
-    cipher: Arc<MemoryCipher>,
-    queue: Arc<MemoryQueue<WebhookJob>>,
-    clock: Arc<ShiftedClock>,
-    deliverer: WebhookDeliverer,
-}
+type Stack = WebhookStack;
 
 fn stack() -> Stack {
-    let store = Arc::new(MemoryStore::new());
-    let cipher = Arc::new(MemoryCipher::new());
-    let queue = Arc::new(MemoryQueue::new());
-    let clock = Arc::new(ShiftedClock::new());
-    let deliverer = WebhookDeliverer {
-        webhooks: store.clone(),
-        deliveries: store.clone(),
-        sender: Arc::new(HttpWebhookSender::with_timeout(
-            LOOPBACK,
-            Duration::from_secs(2),
-        )),
-        cipher: cipher.clone(),
-        queue: queue.clone(),
-        schedule: RetrySchedule::default(),
-        clock: clock.clone(),
-    };
-    Stack {
-        store,
-        cipher,
-        queue,
-        clock,
-        deliverer,
-    }
+    WebhookStack::new()
 }
 
-impl Stack {
-    /// A webhook to `url` in a new workspace, with `secret`.
+async fn receiver(status: StatusCode) -> (String, Seen) {
+    testkit::webhooks::receiver(&[status]).await
+}
+
+trait Hooks {
+    async fn webhook(&self, url: &str, events: &[&str], secret: &WebhookSecret) -> Webhook;
+    async fn seal(&self, webhook: &Webhook, secret: &WebhookSecret) -> Vec<u8>;
+    fn event(&self, webhook: &Webhook, kind: EventType) -> Event;
+    async fn run_queue(&self) -> Vec<Tried>;
+}
+
+impl Hooks for Stack {
     async fn webhook(&self, url: &str, events: &[&str], secret: &WebhookSecret) -> Webhook {
-        let owner = self
-            .store
-            .create_user(
-                shared::domain::member::Email::parse(&format!(
-                    "{}@hooks.test",
-                    shared::domain::ids::UserId::generate()
-                ))
-                .unwrap(),
-                "Owner".into(),
-            )
-            .await
-            .unwrap();
-        let ws = self
-            .store
-            .create_workspace(
-                shared::domain::workspace::NewWorkspace::from_json(json!({"name": "Hooks"}))
-                    .unwrap(),
-                &owner,
-            )
-            .await
-            .unwrap();
+        let ws = self.workspace().await;
         let webhook = NewWebhook::from_json(
             json!({"url": url, "events": events}),
-            ws.id,
+            ws,
             LOOPBACK,
             self.clock.timestamp(),
         )
@@ -143,7 +74,6 @@ impl Stack {
         }
     }
 
-    /// Runs every queued job once, as the worker would.
     async fn run_queue(&self) -> Vec<Tried> {
         let mut tried = Vec::new();
         for job in self.queue.take() {

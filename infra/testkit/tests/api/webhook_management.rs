@@ -4,89 +4,40 @@
 //! sealed otherwise, a test to one webhook alone, twenty at most, another
 //! workspace's not there, and a failed delivery retried.
 
-use axum::Router;
 use axum::http::StatusCode;
-use axum::routing::post;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
-use shared::adapters::memory::{MemoryCipher, MemoryQueue, MemoryStore};
-use shared::adapters::webhook_sender::HttpWebhookSender;
 use shared::app::error::AppError;
-use shared::app::webhook_delivery::{Tried, WebhookDeliverer};
+use shared::app::webhook_delivery::Tried;
 use shared::app::webhooks::{MANAGERS_ONLY, Webhooks};
-use shared::domain::ids::{UserId, WorkspaceId};
-use shared::domain::member::Email;
+use shared::domain::ids::UserId;
 use shared::domain::policy::Actor;
 use shared::domain::role::Role;
+use shared::domain::webhook::WEBHOOKS_PER_WORKSPACE;
 use shared::domain::webhook::delivery::DeliveryStatus;
-use shared::domain::webhook::target::TargetPolicy;
-use shared::domain::webhook::{RetrySchedule, WEBHOOKS_PER_WORKSPACE};
-use shared::domain::workspace::NewWorkspace;
-use shared::jobs::WebhookJob;
-use shared::ports::{
-    Conflict, SecretCipher, SecretContext, ShiftedClock, WebhookStore, WorkspaceStore,
-};
-use std::sync::Arc;
-use std::time::Duration;
-
-const LOOPBACK: TargetPolicy = TargetPolicy {
-    allow_loopback: true,
-};
+use shared::ports::{Conflict, SecretCipher, SecretContext, WebhookStore};
+use testkit::webhooks::{LOOPBACK, WebhookStack, receiver};
 
 struct Stack {
-    store: Arc<MemoryStore>,
-    cipher: Arc<MemoryCipher>,
-    queue: Arc<MemoryQueue<WebhookJob>>,
-    deliverer: Arc<WebhookDeliverer>,
+    hooks: WebhookStack,
     webhooks: Webhooks,
 }
 
-fn stack() -> Stack {
-    let store = Arc::new(MemoryStore::new());
-    let cipher = Arc::new(MemoryCipher::new());
-    let queue = Arc::new(MemoryQueue::new());
-    let deliverer = Arc::new(WebhookDeliverer {
-        webhooks: store.clone(),
-        deliveries: store.clone(),
-        sender: Arc::new(HttpWebhookSender::with_timeout(
-            LOOPBACK,
-            Duration::from_secs(2),
-        )),
-        cipher: cipher.clone(),
-        queue: queue.clone(),
-        schedule: RetrySchedule::default(),
-        clock: Arc::new(ShiftedClock::new()),
-    });
-    let webhooks = Webhooks {
-        deliverer: deliverer.clone(),
-        cipher: cipher.clone(),
-        policy: LOOPBACK,
-    };
-    Stack {
-        store,
-        cipher,
-        queue,
-        deliverer,
-        webhooks,
+impl std::ops::Deref for Stack {
+    type Target = WebhookStack;
+    fn deref(&self) -> &WebhookStack {
+        &self.hooks
     }
 }
 
-async fn workspace(store: &MemoryStore) -> WorkspaceId {
-    let owner = store
-        .create_user(
-            Email::parse(&format!("{}@hooks.test", UserId::generate())).unwrap(),
-            "Owner".into(),
-        )
-        .await
-        .unwrap();
-    store
-        .create_workspace(
-            NewWorkspace::from_json(json!({"name": "Hooks"})).unwrap(),
-            &owner,
-        )
-        .await
-        .unwrap()
-        .id
+fn stack() -> Stack {
+    let hooks = WebhookStack::new();
+    let webhooks = Webhooks {
+        deliverer: hooks.deliverer.clone(),
+        cipher: hooks.cipher.clone(),
+        policy: LOOPBACK,
+    };
+    Stack { hooks, webhooks }
 }
 
 fn actor(role: Role) -> Actor {
@@ -110,7 +61,7 @@ fn forbidden<T: std::fmt::Debug>(result: Result<T, AppError>) {
 #[tokio::test]
 async fn only_owners_and_admins_manage_webhooks_and_a_refusal_changes_nothing() {
     let s = stack();
-    let ws = workspace(&s.store).await;
+    let ws = s.workspace().await;
     let owner = actor(Role::Owner);
     let (made, _) = s.webhooks.create(&ws, &owner, hook("in")).await.unwrap();
     let (by_admin, _) = s
@@ -158,8 +109,8 @@ async fn only_owners_and_admins_manage_webhooks_and_a_refusal_changes_nothing() 
 #[tokio::test]
 async fn another_workspaces_webhook_is_not_there() {
     let s = stack();
-    let ours = workspace(&s.store).await;
-    let theirs = workspace(&s.store).await;
+    let ours = s.workspace().await;
+    let theirs = s.workspace().await;
     let owner = actor(Role::Owner);
     let (made, _) = s
         .webhooks
@@ -197,7 +148,7 @@ async fn another_workspaces_webhook_is_not_there() {
 #[tokio::test]
 async fn the_secret_is_shown_when_made_and_when_rotated_and_sealed_at_rest() {
     let s = stack();
-    let ws = workspace(&s.store).await;
+    let ws = s.workspace().await;
     let owner = actor(Role::Owner);
     let brought = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     let mut body = hook("in");
@@ -244,7 +195,7 @@ async fn the_secret_is_shown_when_made_and_when_rotated_and_sealed_at_rest() {
 #[tokio::test]
 async fn a_bad_webhook_is_refused_naming_each_field_and_nothing_is_stored() {
     let s = stack();
-    let ws = workspace(&s.store).await;
+    let ws = s.workspace().await;
     let owner = actor(Role::Owner);
     let refused = s
         .webhooks
@@ -273,7 +224,7 @@ async fn a_bad_webhook_is_refused_naming_each_field_and_nothing_is_stored() {
 #[tokio::test]
 async fn a_twenty_first_webhook_is_a_conflict() {
     let s = stack();
-    let ws = workspace(&s.store).await;
+    let ws = s.workspace().await;
     let owner = actor(Role::Owner);
     for i in 0..WEBHOOKS_PER_WORKSPACE {
         s.webhooks
@@ -292,21 +243,10 @@ async fn a_twenty_first_webhook_is_a_conflict() {
 #[tokio::test]
 async fn a_test_reaches_its_webhook_alone_and_a_failed_delivery_can_be_retried() {
     let s = stack();
-    let ws = workspace(&s.store).await;
+    let ws = s.workspace().await;
     let owner = actor(Role::Owner);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let answers = Arc::new(std::sync::Mutex::new(vec![
-        StatusCode::OK,
-        StatusCode::GONE,
-    ]));
-    let next = answers.clone();
-    let router = Router::new().route(
-        "/in",
-        post(move || async move { next.lock().unwrap().pop().unwrap_or(StatusCode::OK) }),
-    );
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let url = format!("http://{address}/in");
+    // A 410 first, then 200s.
+    let (url, _) = receiver(&[StatusCode::GONE, StatusCode::OK]).await;
     let (tested, _) = s
         .webhooks
         .create(&ws, &owner, json!({"url": url, "events": ["*"]}))
