@@ -289,6 +289,23 @@ pub async fn deleting_a_webhook_deletes_its_deliveries<
     for one in &made {
         store.record_delivery(one).await.unwrap();
     }
+    let elsewhere = store
+        .delete_webhook(&WorkspaceId::generate(), &webhook.id)
+        .await;
+    assert!(
+        matches!(elsewhere, Err(StoreError::NotFound("webhook"))),
+        "{elsewhere:?}"
+    );
+    assert_eq!(
+        store
+            .deliveries(&ws, &webhook.id, 100, None)
+            .await
+            .unwrap()
+            .deliveries
+            .len(),
+        30,
+        "a delete through another workspace purges nothing"
+    );
     store.delete_webhook(&ws, &webhook.id).await.unwrap();
     for one in &made {
         assert_eq!(

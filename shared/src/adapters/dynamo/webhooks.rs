@@ -215,6 +215,8 @@ impl WebhookStore for DynamoStore {
 
     async fn delete_webhook(&self, ws: &WorkspaceId, id: &WebhookId) -> Result<(), StoreError> {
         let (pk, sk) = keys::webhook(ws, id);
+        // Read first: a delivery's partition names no workspace, so only a
+        // webhook found in this one may have its history purged.
         if self.get(pk.clone(), sk.clone()).await?.is_none() {
             return Err(NOT_FOUND);
         }
