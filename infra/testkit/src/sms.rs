@@ -3,13 +3,15 @@
 //! emulator's status callbacks reach it), the reply worker, and a phone
 //! that signs its texts with the assistant's token.
 
+use crate::api::{Api, Fixture};
+use axum::http::{Method, StatusCode};
 use devtools::emulators::chat::ChatEmulator;
 use devtools::emulators::twilio::TwilioEmulator;
 use devtools::emulators::{local_chat, local_twilio_timing_out_after};
 use rand::Rng;
 use secrecy::SecretString;
 use shared::app::reply::{ReplyWorker, SendRetry};
-use shared::app::sms_webhook::SmsWebhook;
+use shared::app::sms_webhook::{SignedRequest, SmsWebhook};
 use shared::domain::sms::signature;
 use shared::http::{WebhookState, sms_webhook_router};
 use shared::jobs::{Job, MessageOutcome, ReplyJob};
@@ -42,6 +44,57 @@ pub fn message_sid() -> String {
 /// The fields Twilio posts for a text from `from` to the demo number.
 pub fn inbound_params(sid: &str, from: &str, body: &str) -> Vec<(String, String)> {
     devtools::emulators::twilio::inbound_params(sid, ACCOUNT_SID, from, NUMBER, body)
+}
+
+/// Where the webhook tests say Twilio posted: the Function URL's host as
+/// the signature covers it.
+pub const WEBHOOK_BASE: &str = "https://hooks.example.com";
+
+/// Twilio's request to the assistant's webhook `route` (`webhook` or
+/// `status`) with `params`, signed with `token` (unsigned when `None`).
+pub fn signed_request(
+    route: &str,
+    assistant: &str,
+    params: Vec<(String, String)>,
+    token: Option<&str>,
+) -> SignedRequest {
+    let url = format!("{WEBHOOK_BASE}/api/sms/{route}/{assistant}");
+    SignedRequest {
+        signature: token.map(|t| signature::sign(&SecretString::from(t.to_owned()), &url, &params)),
+        urls: vec![url],
+        params,
+        shared_key_signature: false,
+    }
+}
+
+/// A text `body` from `from` to the assistant, as Twilio posts it, signed
+/// with `token` (unsigned when `None`).
+pub fn signed_text(assistant: &str, from: &str, body: &str, token: Option<&str>) -> SignedRequest {
+    signed_request(
+        "webhook",
+        assistant,
+        inbound_params(&message_sid(), from, body),
+        token,
+    )
+}
+
+/// The fixture's private assistant, given the demo Twilio account by its
+/// owner through the API (its id).
+pub async fn configure_demo_sms(api: &Api, fixture: &Fixture) -> String {
+    let assistant = fixture.private_assistant.clone();
+    let (status, body) = api
+        .call(
+            Method::PUT,
+            &format!(
+                "/api/workspaces/{}/assistants/{assistant}/sms",
+                fixture.ws()
+            ),
+            Some(fixture.key("owner")),
+            Some(demo_settings()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assistant
 }
 
 /// How long the rig's worker waits for Twilio's answer to a send: short,

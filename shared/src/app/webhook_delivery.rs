@@ -146,44 +146,39 @@ impl WebhookDeliverer {
         }
         let now = self.clock.timestamp();
         if let Some(due) = delivery.next_attempt_at.filter(|due| *due > now) {
-            let wait =
-                Duration::from_millis(u64::try_from(due.millis() - now.millis()).unwrap_or(0));
-            self.queue
-                .enqueue_delayed(job, wait.min(MAX_QUEUE_DELAY))
-                .await?;
+            self.queue_for(job, due, now).await?;
             return Ok(Tried::NotDue);
         }
-        let (record, result) = if stored.webhook.active {
-            self.attempt(&stored, &delivery, now).await?
-        } else {
-            (
-                AttemptRecord {
-                    at: now,
-                    response_status: None,
-                    duration: Duration::ZERO,
-                    error: Some("the webhook is turned off".into()),
-                },
-                Outcome::Failed {
-                    status: None,
-                    error: "the webhook is turned off".into(),
-                },
-            )
-        };
-        let decision = if stored.webhook.active {
-            decide(
+        let (record, result, decision) = if stored.webhook.active {
+            let (record, result) = self.attempt(&stored, &delivery, now).await?;
+            let decision = decide(
                 result_of(&result),
                 delivery.attempts.len() + 1,
                 now,
                 stored.failing_since,
                 &self.schedule,
-            )
+            );
+            (record, result, decision)
         } else {
-            Decision {
+            // Not sent: settled as failed, the webhook's state untouched.
+            const OFF: &str = "the webhook is turned off";
+            let record = AttemptRecord {
+                at: now,
+                response_status: None,
+                duration: Duration::ZERO,
+                error: Some(OFF.into()),
+            };
+            let decision = Decision {
                 status: DeliveryStatus::Failed,
                 next_attempt_at: None,
                 failing_since: stored.failing_since,
                 disable: None,
-            }
+            };
+            let result = Outcome::Failed {
+                status: None,
+                error: OFF.into(),
+            };
+            (record, result, decision)
         };
         match self
             .deliveries
@@ -201,13 +196,24 @@ impl WebhookDeliverer {
             tracing::warn!(webhook_id = %job.webhook_id, reason, "webhook turned off");
         }
         if let Some(due) = decision.next_attempt_at {
-            let wait =
-                Duration::from_millis(u64::try_from(due.millis() - now.millis()).unwrap_or(0));
-            self.queue
-                .enqueue_delayed(&job_of(&delivery, due), wait.min(MAX_QUEUE_DELAY))
-                .await?;
+            self.queue_for(&job_of(&delivery, due), due, now).await?;
         }
         Ok(Tried::Attempted(result))
+    }
+
+    /// Queues `job` for `due`, or as close to it as the queue can hold a
+    /// job back: a longer wait is reached in steps.
+    async fn queue_for(
+        &self,
+        job: &WebhookJob,
+        due: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), JobError> {
+        let wait = Duration::from_millis(u64::try_from(due.millis() - now.millis()).unwrap_or(0));
+        Ok(self
+            .queue
+            .enqueue_delayed(job, wait.min(MAX_QUEUE_DELAY))
+            .await?)
     }
 
     /// Signs and sends one attempt.

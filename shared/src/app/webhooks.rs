@@ -14,7 +14,7 @@ use crate::domain::webhook::endpoint::{NewWebhook, Webhook, WebhookChanges};
 use crate::domain::webhook::signature::WebhookSecret;
 use crate::domain::webhook::target::TargetPolicy;
 use crate::domain::webhook::{EventType, ROTATION_OVERLAP};
-use crate::ports::{DeliveryPage, SecretCipher, SecretContext, StoreError};
+use crate::ports::{DeliveryPage, SecretCipher, SecretContext};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -210,15 +210,11 @@ impl Webhooks {
     ) -> Result<Delivery, AppError> {
         let delivery = self.delivery(ws, actor, raw_id, raw_delivery).await?;
         let now = self.deliverer.clock.timestamp();
-        let retried = match self
+        let retried = self
             .deliverer
             .deliveries
             .retry_delivery(ws, &delivery.webhook_id, &delivery.id, now)
-            .await
-        {
-            Err(StoreError::NotFound(_)) => return Err(AppError::NotFound("delivery")),
-            other => other?,
-        };
+            .await?;
         self.deliverer.queue.enqueue(&job_of(&retried, now)).await?;
         Ok(retried)
     }

@@ -8,7 +8,7 @@ use devtools::emulators::chat::StreamPace;
 use serde_json::{Value, json};
 use std::time::Duration;
 use testkit::api::read_events;
-use testkit::{Fixture, MemoryStack};
+use testkit::{Api, Fixture, MemoryStack};
 
 const QUESTION: &str = "How long do refunds take?";
 const GROUNDED: &str = "Refunds take five business days.";
@@ -35,6 +35,17 @@ fn deltas(events: &[(String, Value)]) -> String {
         .filter(|(name, _)| name == "delta")
         .map(|(_, data)| data["text"].as_str().expect("a delta has text"))
         .collect()
+}
+
+/// The member asks `content` in the fixture's conversation.
+async fn ask(api: &Api, f: &Fixture, content: &str) -> (StatusCode, Value) {
+    api.call(
+        Method::POST,
+        &messages(f),
+        Some(f.key("member")),
+        Some(json!({ "content": content })),
+    )
+    .await
 }
 
 async fn stored(stack: &MemoryStack, f: &Fixture) -> Vec<Value> {
@@ -116,14 +127,7 @@ async fn an_answer_streams_its_question_sources_words_then_the_stored_answer() {
 #[tokio::test]
 async fn the_json_form_answers_both_messages_once_the_answer_is_complete() {
     let (stack, f) = grounded().await;
-    let (status, body) = stack
-        .call(
-            Method::POST,
-            &messages(&f),
-            Some(f.key("member")),
-            Some(json!({ "content": QUESTION })),
-        )
-        .await;
+    let (status, body) = ask(&stack, &f, QUESTION).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["userMessage"]["content"], QUESTION);
     let answer = &body["assistantMessage"];
@@ -178,14 +182,7 @@ async fn a_model_that_fails_mid_answer_ends_the_stream_with_an_error_and_keeps_w
     assert!(history[1].get("usage").is_none());
     // The JSON form says the same with a 503.
     stack.sms.chat.cut_off_after([1]);
-    let (status, body) = stack
-        .call(
-            Method::POST,
-            &messages(&f),
-            Some(f.key("member")),
-            Some(json!({ "content": QUESTION })),
-        )
-        .await;
+    let (status, body) = ask(&stack, &f, QUESTION).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(stored(&stack, &f).await.len(), 4);
 }
@@ -202,26 +199,12 @@ async fn a_second_question_while_an_answer_streams_is_a_409() {
         .open_stream(&messages(&f), f.key("member"), QUESTION)
         .await;
     assert_eq!(streaming.status(), StatusCode::OK);
-    let (status, body) = stack
-        .call(
-            Method::POST,
-            &messages(&f),
-            Some(f.key("member")),
-            Some(json!({ "content": "And exchanges?" })),
-        )
-        .await;
+    let (status, body) = ask(&stack, &f, "And exchanges?").await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["code"], "conflict:api");
     let events = read_events(streaming, usize::MAX).await;
     assert_eq!(events.last().unwrap().0, "done");
-    let (status, _) = stack
-        .call(
-            Method::POST,
-            &messages(&f),
-            Some(f.key("member")),
-            Some(json!({ "content": "And exchanges?" })),
-        )
-        .await;
+    let (status, _) = ask(&stack, &f, "And exchanges?").await;
     assert_eq!(
         status,
         StatusCode::CREATED,
@@ -298,14 +281,7 @@ async fn an_answer_names_only_the_sources_its_reader_may_open_in_every_form() {
     let done = &events.last().unwrap().1;
     assert_eq!(done["sources"], json!([]), "{done}");
     // As one JSON body too.
-    let (status, body) = stack
-        .call(
-            Method::POST,
-            &messages(&f),
-            Some(f.key("member")),
-            Some(json!({"content": QUESTION})),
-        )
-        .await;
+    let (status, body) = ask(&stack, &f, QUESTION).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["assistantMessage"]["sources"], json!([]));
     let text = body.to_string();
@@ -393,14 +369,7 @@ async fn a_json_answer_past_the_route_deadline_is_stopped_stored_failed_and_the_
     // Virtual time from here: the minute costs the test nothing.
     tokio::time::pause();
     let started = tokio::time::Instant::now();
-    let (status, body) = api
-        .call(
-            Method::POST,
-            &messages(&f),
-            Some(f.key("member")),
-            Some(json!({"content": QUESTION})),
-        )
-        .await;
+    let (status, body) = ask(&api, &f, QUESTION).await;
     assert!(
         started.elapsed() < Duration::from_secs(29),
         "answered inside API Gateway's 29 s"
@@ -416,14 +385,7 @@ async fn a_json_answer_past_the_route_deadline_is_stopped_stored_failed_and_the_
         (Some("assistant"), Some("failed"))
     );
     assert_eq!(last["content"], "Refunds take");
-    let (status, retried) = api
-        .call(
-            Method::POST,
-            &messages(&f),
-            Some(f.key("member")),
-            Some(json!({"content": QUESTION})),
-        )
-        .await;
+    let (status, retried) = ask(&api, &f, QUESTION).await;
     assert_eq!(status, StatusCode::CREATED, "never a 409: {retried}");
     assert_eq!(retried["assistantMessage"]["content"], GROUNDED);
 }

@@ -51,6 +51,30 @@ async fn send_meeting(response: ResponseTemplate) -> GatewayError {
         .expect_err("the send fails")
 }
 
+/// The Twilio emulator served on loopback at `base`, and the gateway over
+/// it.
+struct LoopbackTwilio {
+    emulator: TwilioEmulator,
+    base: String,
+    gateway: TwilioGateway,
+}
+
+async fn twilio_on_loopback() -> LoopbackTwilio {
+    let twilio = TwilioEmulator::with_demo_account();
+    let base = serve_on_loopback(devtools::emulators::router(
+        devtools::emulators::Emulators {
+            twilio: twilio.clone(),
+            ..devtools::emulators::Emulators::local(devtools::emulators::Latency::default())
+        },
+    ))
+    .await;
+    LoopbackTwilio {
+        emulator: twilio,
+        gateway: local_twilio(&base),
+        base,
+    }
+}
+
 fn twilio_error(status: u16, code: u32) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_json(json!({
         "code": code, "message": "refused", "status": status,
@@ -120,15 +144,11 @@ async fn a_send_whose_answer_is_lost_or_unreadable_has_an_unknown_outcome() {
 
 #[tokio::test]
 async fn a_lost_send_is_found_past_the_first_page_and_older_copies_are_not_it() {
-    let twilio = TwilioEmulator::with_demo_account();
-    let base = serve_on_loopback(devtools::emulators::router(
-        devtools::emulators::Emulators {
-            twilio: twilio.clone(),
-            ..devtools::emulators::Emulators::local(devtools::emulators::Latency::default())
-        },
-    ))
-    .await;
-    let gateway = local_twilio(&base);
+    let LoopbackTwilio {
+        emulator: twilio,
+        gateway,
+        ..
+    } = twilio_on_loopback().await;
     let texter = "+15550105002";
     let first = gateway
         .send(&credentials(), &message(texter, "The one looked for."))
@@ -188,15 +208,7 @@ async fn a_lost_send_is_found_past_the_first_page_and_older_copies_are_not_it() 
 
 #[tokio::test]
 async fn the_emulators_list_filters_by_sender_recipient_and_date_sent_as_twilio_does() {
-    let twilio = TwilioEmulator::with_demo_account();
-    let base = serve_on_loopback(devtools::emulators::router(
-        devtools::emulators::Emulators {
-            twilio: twilio.clone(),
-            ..devtools::emulators::Emulators::local(devtools::emulators::Latency::default())
-        },
-    ))
-    .await;
-    let gateway = local_twilio(&base);
+    let LoopbackTwilio { base, gateway, .. } = twilio_on_loopback().await;
     gateway
         .send(&credentials(), &message("+15550105004", "Hi."))
         .await

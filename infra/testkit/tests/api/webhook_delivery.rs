@@ -11,7 +11,7 @@ use shared::app::webhook_delivery::Tried;
 use shared::domain::ids::EventId;
 use shared::domain::time::Timestamp;
 use shared::domain::webhook::EventType;
-use shared::domain::webhook::delivery::{DeliveryStatus, Event};
+use shared::domain::webhook::delivery::{Delivery, DeliveryStatus, Event};
 use shared::domain::webhook::endpoint::{GONE, NewWebhook, Webhook};
 use shared::domain::webhook::signature::WebhookSecret;
 use shared::ports::webhook_sender::Outcome;
@@ -34,6 +34,8 @@ trait Hooks {
     async fn seal(&self, webhook: &Webhook, secret: &WebhookSecret) -> Vec<u8>;
     fn event(&self, webhook: &Webhook, kind: EventType) -> Event;
     async fn run_queue(&self) -> Vec<Tried>;
+    async fn dispatched(&self, webhook: &Webhook, kind: EventType) -> Event;
+    async fn latest(&self, webhook: &Webhook) -> Delivery;
 }
 
 impl Hooks for Stack {
@@ -80,6 +82,23 @@ impl Hooks for Stack {
             tried.push(self.deliverer.try_job(&job).await.unwrap());
         }
         tried
+    }
+
+    /// An event of `kind` in the webhook's workspace, dispatched.
+    async fn dispatched(&self, webhook: &Webhook, kind: EventType) -> Event {
+        let event = self.event(webhook, kind);
+        self.deliverer.dispatch(&event, None).await.unwrap();
+        event
+    }
+
+    /// The webhook's newest delivery.
+    async fn latest(&self, webhook: &Webhook) -> Delivery {
+        self.store
+            .deliveries(&webhook.workspace_id, &webhook.id, 1, None)
+            .await
+            .unwrap()
+            .deliveries
+            .remove(0)
     }
 }
 
@@ -174,13 +193,7 @@ async fn a_failing_endpoint_is_tried_on_the_schedule_until_it_fails_for_good() {
     );
     assert!(s.queue.sent().is_empty(), "nothing more is queued");
     assert_eq!(seen.lock().unwrap().len(), 8);
-    let delivery = s
-        .store
-        .deliveries(&webhook.workspace_id, &webhook.id, 1, None)
-        .await
-        .unwrap()
-        .deliveries
-        .remove(0);
+    let delivery = s.latest(&webhook).await;
     assert_eq!(delivery.status, DeliveryStatus::Failed);
     assert_eq!(delivery.attempts.len(), 8);
     assert_eq!(delivery.next_attempt_at, None);
@@ -191,10 +204,7 @@ async fn a_410_turns_the_webhook_off_and_its_later_deliveries_are_not_sent() {
     let s = stack();
     let (url, seen) = receiver(StatusCode::GONE).await;
     let webhook = s.webhook(&url, &["*"], &WebhookSecret::generate()).await;
-    s.deliverer
-        .dispatch(&s.event(&webhook, EventType::MessageCreated), None)
-        .await
-        .unwrap();
+    s.dispatched(&webhook, EventType::MessageCreated).await;
     assert_eq!(s.run_queue().await, [Tried::Attempted(Outcome::Gone)]);
     let stored = s
         .store
@@ -277,10 +287,7 @@ async fn a_job_delivered_twice_sends_its_event_once() {
     let s = stack();
     let (url, seen) = receiver(StatusCode::OK).await;
     let webhook = s.webhook(&url, &["*"], &WebhookSecret::generate()).await;
-    s.deliverer
-        .dispatch(&s.event(&webhook, EventType::MessageCreated), None)
-        .await
-        .unwrap();
+    s.dispatched(&webhook, EventType::MessageCreated).await;
     let job = s.queue.take().remove(0);
     assert!(matches!(
         s.deliverer.try_job(&job).await.unwrap(),
@@ -306,20 +313,11 @@ async fn a_manual_retry_supersedes_the_queued_attempt_so_one_job_sends_it() {
     let s = stack();
     let (url, seen) = receiver(StatusCode::BAD_GATEWAY).await;
     let webhook = s.webhook(&url, &["*"], &WebhookSecret::generate()).await;
-    s.deliverer
-        .dispatch(&s.event(&webhook, EventType::MessageCreated), None)
-        .await
-        .unwrap();
+    s.dispatched(&webhook, EventType::MessageCreated).await;
     s.run_queue().await;
     let queued = s.queue.take();
     assert_eq!(queued.len(), 1, "the next attempt, a minute away");
-    let delivery = s
-        .store
-        .deliveries(&webhook.workspace_id, &webhook.id, 1, None)
-        .await
-        .unwrap()
-        .deliveries
-        .remove(0);
+    let delivery = s.latest(&webhook).await;
     let now = s.clock.timestamp();
     let retried = s
         .store

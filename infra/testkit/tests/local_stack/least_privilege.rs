@@ -8,13 +8,12 @@ use axum::http::{Method, StatusCode};
 use serde_json::json;
 use serde_norway::Value as Yaml;
 use shared::adapters::memory::MemoryQueue;
-use shared::app::sms_webhook::{SignedRequest, SmsWebhook};
-use shared::domain::sms::signature;
+use shared::app::sms_webhook::SmsWebhook;
 use shared::jobs::ReplyJob;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use testkit::TestStack;
-use testkit::sms::{AUTH_TOKEN, demo_settings, inbound_params, message_sid};
+use testkit::sms::{AUTH_TOKEN, configure_demo_sms, message_sid, signed_request, signed_text};
 use testkit::widget::{SHOP, WidgetRequest};
 
 fn template() -> Yaml {
@@ -117,31 +116,11 @@ fn the_public_functions_have_no_table_wide_grant_and_no_scan() {
     }
 }
 
-fn signed(assistant: &str, from: &str, body: &str, token: &str) -> SignedRequest {
-    let url = format!("https://hooks.example.com/api/sms/webhook/{assistant}");
-    let params = inbound_params(&message_sid(), from, body);
-    SignedRequest {
-        signature: Some(signature::sign(&token.to_owned().into(), &url, &params)),
-        urls: vec![url],
-        params,
-        shared_key_signature: false,
-    }
-}
-
 #[tokio::test]
 async fn every_request_of_the_sms_webhook_is_one_its_policy_allows() {
     let stack = TestStack::start().await;
     let f = stack.fixture().await;
-    let assistant = f.private_assistant.clone();
-    let (status, _) = stack
-        .call(
-            Method::PUT,
-            &format!("/api/workspaces/{}/assistants/{assistant}/sms", f.ws()),
-            Some(f.key("owner")),
-            Some(demo_settings()),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    let assistant = configure_demo_sms(&stack, &f).await;
     let webhook = SmsWebhook::new(
         stack.local.store.clone(),
         stack.local.cipher.clone(),
@@ -151,17 +130,23 @@ async fn every_request_of_the_sms_webhook_is_one_its_policy_allows() {
     let texter = "+15550106001";
     for body in ["How long", "do refunds take?", "STOP", "START", "HELP"] {
         webhook
-            .inbound(&assistant, &signed(&assistant, texter, body, AUTH_TOKEN))
+            .inbound(
+                &assistant,
+                &signed_text(&assistant, texter, body, Some(AUTH_TOKEN)),
+            )
             .await
             .unwrap();
     }
-    let repeated = signed(&assistant, texter, "Again?", AUTH_TOKEN);
+    let repeated = signed_text(&assistant, texter, "Again?", Some(AUTH_TOKEN));
     for _ in 0..2 {
         webhook.inbound(&assistant, &repeated).await.unwrap();
     }
     assert!(
         webhook
-            .inbound(&assistant, &signed(&assistant, texter, "x", "wrong"))
+            .inbound(
+                &assistant,
+                &signed_text(&assistant, texter, "x", Some("wrong"))
+            )
             .await
             .is_err()
     );
@@ -170,12 +155,11 @@ async fn every_request_of_the_sms_webhook_is_one_its_policy_allows() {
         webhook
             .inbound(
                 unknown.as_str(),
-                &signed(unknown.as_str(), texter, "x", AUTH_TOKEN)
+                &signed_text(unknown.as_str(), texter, "x", Some(AUTH_TOKEN))
             )
             .await
             .is_err()
     );
-    let url = format!("https://hooks.example.com/api/sms/status/{assistant}");
     let params: Vec<(String, String)> = [
         ("MessageSid", message_sid()),
         ("MessageStatus", "delivered".to_owned()),
@@ -183,16 +167,7 @@ async fn every_request_of_the_sms_webhook_is_one_its_policy_allows() {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
-    let status = SignedRequest {
-        signature: Some(signature::sign(
-            &AUTH_TOKEN.to_owned().into(),
-            &url,
-            &params,
-        )),
-        urls: vec![url],
-        params,
-        shared_key_signature: false,
-    };
+    let status = signed_request("status", &assistant, params, Some(AUTH_TOKEN));
     webhook.status(&assistant, &status).await.unwrap();
     let accesses = stack.round_trips.accesses();
     assert!(!accesses.is_empty());

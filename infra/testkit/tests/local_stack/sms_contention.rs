@@ -6,49 +6,23 @@
 //! part) names only that texter's items, and no item is named by two
 //! texters' transactions.
 
-use axum::http::{Method, StatusCode};
-use secrecy::SecretString;
 use shared::adapters::memory::MemoryQueue;
 use shared::app::reply::{ReplyWorker, SendRetry};
-use shared::app::sms_webhook::{SignedRequest, SmsWebhook};
-use shared::domain::sms::signature;
+use shared::app::sms_webhook::SmsWebhook;
 use shared::jobs::{Job, MessageOutcome, ReplyJob};
 use shared::ports::ShiftedClock;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 use testkit::TestStack;
-use testkit::sms::{AUTH_TOKEN, demo_settings, inbound_params, message_sid};
-
-const WEBHOOK: &str = "https://hooks.example.com";
-
-fn signed(assistant: &str, from: &str, body: &str) -> SignedRequest {
-    let url = format!("{WEBHOOK}/api/sms/webhook/{assistant}");
-    let params = inbound_params(&message_sid(), from, body);
-    let signature = signature::sign(&SecretString::from(AUTH_TOKEN), &url, &params);
-    SignedRequest {
-        urls: vec![url],
-        params,
-        signature: Some(signature),
-        shared_key_signature: false,
-    }
-}
+use testkit::sms::{AUTH_TOKEN, WEBHOOK_BASE, configure_demo_sms, signed_text};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn transactions_for_distinct_texters_share_no_item() {
     let stack = TestStack::start().await;
     let f = stack.fixture().await;
     stack.run_ingest().await;
-    let assistant = f.private_assistant.clone();
-    let (status, body) = stack
-        .call(
-            Method::PUT,
-            &format!("/api/workspaces/{}/assistants/{assistant}/sms", f.ws()),
-            Some(f.key("owner")),
-            Some(demo_settings()),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    let assistant = configure_demo_sms(&stack, &f).await;
     let clock = Arc::new(ShiftedClock::new());
     let replies = Arc::new(MemoryQueue::<ReplyJob>::new());
     let webhook = SmsWebhook::new(
@@ -64,7 +38,7 @@ async fn transactions_for_distinct_texters_share_no_item() {
         chat: Arc::new(devtools::emulators::local_chat(&stack.emulator_base)),
         gateway: Arc::new(devtools::emulators::local_twilio(&stack.emulator_base)),
         cipher: stack.local.cipher.clone(),
-        public_base_url: WEBHOOK.into(),
+        public_base_url: WEBHOOK_BASE.into(),
         retry: SendRetry::default(),
         burst_window: Duration::from_secs(3),
         clock: clock.clone(),
@@ -77,7 +51,10 @@ async fn transactions_for_distinct_texters_share_no_item() {
         // A question typed in two texts, a keyword, then the reply.
         for text in ["How long do", "refunds take?", "HELP"] {
             webhook
-                .inbound(&assistant, &signed(&assistant, texter, text))
+                .inbound(
+                    &assistant,
+                    &signed_text(&assistant, texter, text, Some(AUTH_TOKEN)),
+                )
                 .await
                 .unwrap();
         }
