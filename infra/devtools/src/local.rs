@@ -8,8 +8,9 @@ use shared::adapters::s3::S3Blobs;
 use shared::adapters::secrets;
 use shared::adapters::sqs::SqsQueue;
 use shared::app::authentication::Authenticator;
+use shared::domain::webhook::target::TargetPolicy;
 use shared::domain::widget_token::WidgetTokens;
-use shared::http::{Backends, SmsBackends};
+use shared::http::{Backends, SmsBackends, WebhookBackends};
 use shared::ports::{ChatModel, PassageSearch, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +22,10 @@ pub struct ResourceNames {
     pub cleanup_queue: String,
     pub ingest_queue: String,
     pub reply_queue: String,
+    /// Webhook deliveries: the healthy lane; the failing lane is
+    /// `{webhook_queue}-failing`.
+    #[serde(default = "default_webhook_queue")]
+    pub webhook_queue: String,
     pub bucket: String,
     /// The alias of the key that seals Twilio Auth Tokens.
     pub sms_key_alias: String,
@@ -30,6 +35,10 @@ pub struct ResourceNames {
     /// The secret texters are named by in the table.
     #[serde(default = "default_contact_secret")]
     pub contact_secret: String,
+}
+
+fn default_webhook_queue() -> String {
+    "illumichat-webhooks".into()
 }
 
 fn default_widget_secret() -> String {
@@ -51,6 +60,8 @@ impl ResourceNames {
                 .unwrap_or_else(|_| "illumichat-ingest".into()),
             reply_queue: std::env::var("REPLY_QUEUE_NAME")
                 .unwrap_or_else(|_| "illumichat-replies".into()),
+            webhook_queue: std::env::var("WEBHOOK_QUEUE_NAME")
+                .unwrap_or_else(|_| default_webhook_queue()),
             bucket: std::env::var("DOCUMENTS_BUCKET")
                 .unwrap_or_else(|_| "illumichat-documents".into()),
             sms_key_alias: std::env::var("SMS_KEY_ALIAS")
@@ -74,6 +85,7 @@ impl ResourceNames {
             cleanup_queue: format!("{tag}-cleanup-{suffix}"),
             ingest_queue: format!("{tag}-ingest-{suffix}"),
             reply_queue: format!("{tag}-replies-{suffix}"),
+            webhook_queue: format!("{tag}-webhooks-{suffix}"),
             bucket: format!("{tag}-documents-{suffix}"),
             sms_key_alias: format!("alias/{tag}-sms-{suffix}"),
             widget_secret: format!("{tag}-widget-{suffix}"),
@@ -150,6 +162,7 @@ impl StackFile {
 const CLEANUP_VISIBILITY_TIMEOUT_SECONDS: &str = "1800";
 const INGEST_VISIBILITY_TIMEOUT_SECONDS: &str = "900";
 const REPLY_VISIBILITY_TIMEOUT_SECONDS: &str = "360";
+const WEBHOOK_VISIBILITY_TIMEOUT_SECONDS: &str = "180";
 const MAX_RECEIVE_COUNT: u32 = 5;
 /// Dead letters are kept for the SQS maximum, 14 days, longer than the source.
 const DLQ_RETENTION_SECONDS: &str = "1209600";
@@ -175,6 +188,12 @@ pub struct LocalStack {
     /// Ingest jobs out of deliveries, which the ingest worker also reads.
     pub ingest_dead_letter_queue_url: String,
     pub reply_queue_url: String,
+    /// Webhook deliveries' two lanes: healthy endpoints, failing ones.
+    pub webhook_queue_url: String,
+    pub webhook_failing_queue_url: String,
+    /// Where webhooks may point: loopback only where the dev server is told
+    /// so (`WEBHOOK_ALLOW_LOOPBACK=1`).
+    pub webhook_policy: TargetPolicy,
     pub blobs: Arc<S3Blobs>,
     pub cipher: Arc<KmsCipher>,
     /// Signs the widget's tokens with the key in the local secret store,
@@ -211,6 +230,18 @@ impl LocalStack {
         let (reply_queue_url, _) =
             queue_with_dead_letters(&sqs, &names.reply_queue, REPLY_VISIBILITY_TIMEOUT_SECONDS)
                 .await?;
+        let (webhook_queue_url, _) = queue_with_dead_letters(
+            &sqs,
+            &names.webhook_queue,
+            WEBHOOK_VISIBILITY_TIMEOUT_SECONDS,
+        )
+        .await?;
+        let (webhook_failing_queue_url, _) = queue_with_dead_letters(
+            &sqs,
+            &format!("{}-failing", names.webhook_queue),
+            WEBHOOK_VISIBILITY_TIMEOUT_SECONDS,
+        )
+        .await?;
         let kms = aws_sdk_kms::Client::new(&aws);
         let key_id = sms_key(&kms, &names.sms_key_alias).await?;
         let secrets = aws_sdk_secretsmanager::Client::new(&aws);
@@ -261,12 +292,31 @@ impl LocalStack {
             ingest_queue_url,
             ingest_dead_letter_queue_url,
             reply_queue_url,
+            webhook_queue_url,
+            webhook_failing_queue_url,
+            webhook_policy: TargetPolicy::default(),
             blobs: Arc::new(S3Blobs::new(s3, &names.bucket)),
             cipher: Arc::new(KmsCipher::new(kms, key_id)),
             widget_tokens: Arc::new(widget_tokens),
             contact_secret: names.contact_secret.clone(),
             longest_queue_delay: Duration::from_secs(5),
         })
+    }
+
+    /// The healthy lane of webhook deliveries.
+    pub fn webhook_queue(&self) -> Arc<SqsQueue<shared::jobs::WebhookJob>> {
+        Arc::new(
+            SqsQueue::new(self.sqs.clone(), &self.webhook_queue_url)
+                .with_longest_delay(self.longest_queue_delay),
+        )
+    }
+
+    /// The failing lane of webhook deliveries.
+    pub fn webhook_failing_queue(&self) -> Arc<SqsQueue<shared::jobs::WebhookJob>> {
+        Arc::new(
+            SqsQueue::new(self.sqs.clone(), &self.webhook_failing_queue_url)
+                .with_longest_delay(self.longest_queue_delay),
+        )
     }
 
     /// Every API route's dependencies on this stack, searching with
@@ -293,6 +343,11 @@ impl LocalStack {
             auth: Arc::new(Authenticator::new(self.store.clone())),
             sms,
             widget_tokens: self.widget_tokens.clone(),
+            webhooks: WebhookBackends {
+                queue: self.webhook_queue(),
+                policy: self.webhook_policy,
+                hosts: Arc::new(shared::adapters::webhook_sender::DnsHostResolver),
+            },
         }
     }
 }

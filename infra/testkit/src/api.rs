@@ -180,6 +180,10 @@ pub struct Fixture {
     pub member_conversation: String,
     /// One the owner started with it.
     pub owner_conversation: String,
+    /// A webhook of the workspace (to a name no test sends to), and the
+    /// pending delivery of a test event to it.
+    pub webhook: String,
+    pub webhook_delivery: String,
 }
 
 impl Fixture {
@@ -308,6 +312,38 @@ impl Api {
         };
         let member_conversation = start_conversation("member").await;
         let owner_conversation = start_conversation("owner").await;
+        let webhooks = format!("/api/workspaces/{ws}/webhooks");
+        let (status, made) = self
+            .call(
+                Method::POST,
+                &webhooks,
+                Some(&owner),
+                Some(serde_json::json!({"url": "https://hooks.example.com/in", "events": ["*"]})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+        let webhook = made["id"].as_str().expect("an id").to_owned();
+        let (status, _) = self
+            .call(
+                Method::POST,
+                &format!("{webhooks}/{webhook}/test"),
+                Some(&owner),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        let (_, page) = self
+            .call(
+                Method::GET,
+                &format!("{webhooks}/{webhook}/deliveries"),
+                Some(&owner),
+                None,
+            )
+            .await;
+        let webhook_delivery = page["data"][0]["id"]
+            .as_str()
+            .expect("a delivery")
+            .to_owned();
         Fixture {
             seed,
             public_assistant,
@@ -319,6 +355,8 @@ impl Api {
             sms_number: sms_number.to_owned(),
             member_conversation,
             owner_conversation,
+            webhook,
+            webhook_delivery,
         }
     }
 

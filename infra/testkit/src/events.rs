@@ -20,6 +20,9 @@ pub const EVENT_CONVERSATION: &str = "conv_cccccccccccccccc0001";
 pub const EVENT_API_KEY: &str = "ic_EXAMPLEkeyEXAMPLEkeyEXAMPLEkeyEXAMPLEkey";
 /// Stands for a widget token from `init` (the widget's events).
 pub const EVENT_WIDGET_TOKEN: &str = "EXAMPLE_WIDGET_TOKEN";
+/// Stand for the fixture's webhook and its test delivery.
+pub const EVENT_WEBHOOK: &str = "wh_hhhhhhhhhhhhhhhh0001";
+pub const EVENT_DELIVERY: &str = "dlv_vvvvvvvvvvvvvvvv0001";
 /// Stands for an answer in the widget session's conversation.
 pub const EVENT_MESSAGE: &str = "msg_mmmmmmmmmmmmmmmm0001";
 
@@ -43,6 +46,8 @@ pub async fn replay_event(router: Router, event: &str, fixture: &Fixture) -> (St
         .replace(EVENT_SPARE_PROJECT, &fixture.spare_project)
         .replace(EVENT_DOCUMENT, &fixture.document)
         .replace(EVENT_CONVERSATION, &fixture.owner_conversation)
+        .replace(EVENT_WEBHOOK, &fixture.webhook)
+        .replace(EVENT_DELIVERY, &fixture.webhook_delivery)
         .replace(EVENT_API_KEY, fixture.key("owner"));
     let request = lambda_http::request::from_str(&event).expect("a valid API Gateway event");
     let response = shared::http::lambda::handle(router, request)

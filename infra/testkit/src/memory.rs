@@ -15,7 +15,7 @@ use devtools::emulators::{
     serve_on_loopback,
 };
 use devtools::seed::{Seed, seed_demo};
-use shared::adapters::memory::{MemoryBlobs, MemoryCipher, MemoryQueue, MemoryStore};
+use shared::adapters::memory::{MemoryBlobs, MemoryCipher, MemoryHosts, MemoryQueue, MemoryStore};
 use shared::adapters::providers::embeddings::OpenAiEmbedder;
 use shared::adapters::providers::pinecone::PineconeIndex;
 use shared::adapters::retriever::Retriever;
@@ -23,7 +23,7 @@ use shared::app::authentication::Authenticator;
 use shared::domain::widget_token::WidgetTokens;
 use shared::http::{Backends, all_routes_router};
 use shared::ingest::worker::{DEFAULT_CONCURRENCY, Ingestor};
-use shared::jobs::{CleanupJob, IngestJob, Job, MessageOutcome, ReplyJob};
+use shared::jobs::{CleanupJob, IngestJob, Job, MessageOutcome, ReplyJob, WebhookJob};
 use shared::ports::PassageSearch;
 use std::sync::Arc;
 
@@ -43,6 +43,10 @@ pub struct MemoryStack {
     pub cipher: Arc<MemoryCipher>,
     pub replies: Arc<MemoryQueue<ReplyJob>>,
     pub sms: SmsRig,
+    /// Webhook deliveries queued by the API, and host names as a test
+    /// points them.
+    pub webhook_jobs: Arc<MemoryQueue<WebhookJob>>,
+    pub hosts: Arc<MemoryHosts>,
 }
 
 impl std::ops::Deref for MemoryStack {
@@ -113,6 +117,8 @@ impl MemoryStack {
             },
         )
         .await;
+        let webhook_jobs = Arc::new(MemoryQueue::new());
+        let hosts = Arc::new(MemoryHosts::new());
         let backends = Backends {
             store: store.clone(),
             blobs: blobs.clone(),
@@ -126,6 +132,11 @@ impl MemoryStack {
                 ..local_sms_backends(&base, cipher.clone(), &sms.webhook_url)
             },
             widget_tokens: Arc::new(WidgetTokens::with_random_key()),
+            webhooks: shared::http::WebhookBackends {
+                queue: webhook_jobs.clone(),
+                policy: Default::default(),
+                hosts: hosts.clone(),
+            },
         };
         let ingestor = Ingestor {
             store: store.clone(),
@@ -149,6 +160,8 @@ impl MemoryStack {
             cipher,
             replies,
             sms,
+            webhook_jobs,
+            hosts,
         }
     }
 

@@ -775,5 +775,129 @@ pub fn routes() -> Vec<Route> {
             round_trips: [4, 4, 2, 2, 1],
             once: false,
         },
+        Route {
+            name: "list webhooks",
+            method: Method::GET,
+            path: |f| format!("/api/workspaces/{}/webhooks", f.ws()),
+            body: None,
+            statuses: [200, 200, 403, 403, 404],
+            round_trips: [2, 2, 1, 1, 1],
+            once: false,
+        },
+        Route {
+            name: "create a webhook",
+            method: Method::POST,
+            path: |f| format!("/api/workspaces/{}/webhooks", f.ws()),
+            body: Some(
+                |_| json!({"url": "https://crm.example.com/in", "events": ["message.created"]}),
+            ),
+            statuses: [201, 201, 403, 403, 404],
+            round_trips: [2, 2, 1, 1, 1],
+            once: false,
+        },
+        Route {
+            name: "get a webhook",
+            method: Method::GET,
+            path: |f| format!("/api/workspaces/{}/webhooks/{}", f.ws(), f.webhook),
+            body: None,
+            statuses: [200, 200, 403, 403, 404],
+            round_trips: [2, 2, 1, 1, 1],
+            once: false,
+        },
+        Route {
+            name: "change a webhook",
+            method: Method::PATCH,
+            path: |f| format!("/api/workspaces/{}/webhooks/{}", f.ws(), f.webhook),
+            body: Some(|_| json!({"description": "CRM"})),
+            statuses: [200, 200, 403, 403, 404],
+            round_trips: [2, 2, 1, 1, 1],
+            once: false,
+        },
+        Route {
+            name: "delete a webhook",
+            method: Method::DELETE,
+            path: |f| format!("/api/workspaces/{}/webhooks/{}", f.ws(), f.webhook),
+            body: None,
+            statuses: [204, 204, 403, 403, 404],
+            // The membership and the webhook (the service's read and the
+            // adapter's, which scopes the purge to the caller's workspace), the
+            // history purged before and after the delete, and the delete with
+            // its count.
+            round_trips: [6, 6, 1, 1, 1],
+            once: true,
+        },
+        Route {
+            name: "rotate a webhook's secret",
+            method: Method::POST,
+            path: |f| format!("/api/workspaces/{}/webhooks/{}/secret", f.ws(), f.webhook),
+            body: None,
+            statuses: [200, 200, 403, 403, 404],
+            // The membership, the webhook, the secret it replaces (read by the
+            // adapter), and the swap on condition of it.
+            round_trips: [4, 4, 1, 1, 1],
+            once: false,
+        },
+        Route {
+            name: "test a webhook",
+            method: Method::POST,
+            path: |f| format!("/api/workspaces/{}/webhooks/{}/test", f.ws(), f.webhook),
+            body: None,
+            statuses: [202, 202, 403, 403, 404],
+            // The membership, the webhook, the delivery recorded (the job goes
+            // to the queue).
+            round_trips: [3, 3, 1, 1, 1],
+            once: false,
+        },
+        Route {
+            name: "list a webhook's deliveries",
+            method: Method::GET,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/webhooks/{}/deliveries",
+                    f.ws(),
+                    f.webhook
+                )
+            },
+            body: None,
+            statuses: [200, 200, 403, 403, 404],
+            // The membership, the webhook, then the page.
+            round_trips: [3, 3, 1, 1, 1],
+            once: false,
+        },
+        Route {
+            name: "get a webhook delivery",
+            method: Method::GET,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/webhooks/{}/deliveries/{}",
+                    f.ws(),
+                    f.webhook,
+                    f.webhook_delivery
+                )
+            },
+            body: None,
+            statuses: [200, 200, 403, 403, 404],
+            // The membership, the webhook, the delivery.
+            round_trips: [3, 3, 1, 1, 1],
+            once: false,
+        },
+        Route {
+            name: "retry a webhook delivery",
+            method: Method::POST,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/webhooks/{}/deliveries/{}/retry",
+                    f.ws(),
+                    f.webhook,
+                    f.webhook_delivery
+                )
+            },
+            body: None,
+            statuses: [202, 202, 403, 403, 404],
+            // The membership, the webhook, the delivery, and the retry's read
+            // and conditional write.
+            round_trips: [5, 5, 1, 1, 1],
+            once: false,
+        },
     ]
 }

@@ -6,16 +6,18 @@ use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use serde_json::json;
-use shared::adapters::memory::{MemoryCipher, MemoryQueue, MemoryStore};
+use shared::adapters::memory::{MemoryCipher, MemoryHosts, MemoryQueue, MemoryStore};
 use shared::adapters::webhook_sender::HttpWebhookSender;
-use shared::app::webhook_delivery::WebhookDeliverer;
+use shared::app::webhook_delivery::{Lane, Tried, WebhookDeliverer};
+use shared::app::webhook_dispatch::EventDispatcher;
+use shared::app::webhooks::Webhooks;
 use shared::domain::ids::{UserId, WorkspaceId};
 use shared::domain::member::Email;
 use shared::domain::webhook::RetrySchedule;
 use shared::domain::webhook::target::TargetPolicy;
 use shared::domain::workspace::NewWorkspace;
 use shared::jobs::WebhookJob;
-use shared::ports::{ShiftedClock, WorkspaceStore};
+use shared::ports::{JobQueue, ShiftedClock, WorkspaceStore};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -29,7 +31,14 @@ pub struct WebhookStack {
     pub cipher: Arc<MemoryCipher>,
     pub queue: Arc<MemoryQueue<WebhookJob>>,
     pub clock: Arc<ShiftedClock>,
+    pub dispatcher: EventDispatcher,
+    /// The healthy lane's worker (its queue is `queue`).
     pub deliverer: Arc<WebhookDeliverer>,
+    /// The failing lane: its queue and its worker.
+    pub failing_queue: Arc<MemoryQueue<WebhookJob>>,
+    pub failing_deliverer: Arc<WebhookDeliverer>,
+    /// Host names as the test points them.
+    pub hosts: Arc<MemoryHosts>,
 }
 
 impl Default for WebhookStack {
@@ -44,24 +53,72 @@ impl WebhookStack {
         let cipher = Arc::new(MemoryCipher::new());
         let queue = Arc::new(MemoryQueue::new());
         let clock = Arc::new(ShiftedClock::new());
-        let deliverer = Arc::new(WebhookDeliverer {
+        let dispatcher = EventDispatcher {
             webhooks: store.clone(),
             deliveries: store.clone(),
-            sender: Arc::new(HttpWebhookSender::with_timeout(
-                LOOPBACK,
-                Duration::from_secs(2),
-            )),
-            cipher: cipher.clone(),
             queue: queue.clone(),
-            schedule: RetrySchedule::default(),
             clock: clock.clone(),
-        });
+        };
+        let failing_queue = Arc::new(MemoryQueue::new());
+        let lane = |lane| {
+            Arc::new(WebhookDeliverer {
+                dispatcher: dispatcher.clone(),
+                sender: Arc::new(HttpWebhookSender::confined_to_loopback(
+                    Duration::from_secs(2),
+                )),
+                cipher: cipher.clone(),
+                schedule: RetrySchedule::default(),
+                failing_queue: failing_queue.clone(),
+                lane,
+            })
+        };
+        let deliverer = lane(Lane::Healthy);
+        let failing_deliverer = lane(Lane::Failing);
         Self {
             store,
             cipher,
             queue,
             clock,
+            dispatcher,
             deliverer,
+            failing_queue,
+            failing_deliverer,
+            hosts: Arc::new(MemoryHosts::new()),
+        }
+    }
+
+    /// Runs every job queued on either lane, each by its lane's worker, as
+    /// the two workers would, and then the jobs moved to the failing lane
+    /// meanwhile; what each came to. A job either queues for later stays
+    /// queued.
+    pub async fn run_queues(&self) -> Vec<Tried> {
+        let (healthy, failing) = (self.queue.take(), self.failing_queue.take());
+        let mut tried = Vec::new();
+        for job in healthy {
+            let outcome = self.deliverer.try_job(&job).await.unwrap();
+            if outcome == Tried::Diverted {
+                let mut queued = self.failing_queue.take();
+                let moved = queued.pop().expect("the job moved");
+                for earlier in queued {
+                    self.failing_queue.enqueue(&earlier).await.unwrap();
+                }
+                tried.push(self.failing_deliverer.try_job(&moved).await.unwrap());
+            }
+            tried.push(outcome);
+        }
+        for job in failing {
+            tried.push(self.failing_deliverer.try_job(&job).await.unwrap());
+        }
+        tried
+    }
+
+    /// The management service over this stack, for webhooks on loopback.
+    pub fn webhooks(&self) -> Webhooks {
+        Webhooks {
+            dispatcher: self.dispatcher.clone(),
+            cipher: self.cipher.clone(),
+            policy: LOOPBACK,
+            hosts: self.hosts.clone(),
         }
     }
 

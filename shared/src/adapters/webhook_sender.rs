@@ -10,7 +10,7 @@
 
 use crate::domain::webhook::ATTEMPT_TIMEOUT;
 use crate::domain::webhook::target::{RefusedAddress, TargetPolicy};
-use crate::ports::webhook_sender::{Attempt, AttemptReport, Outcome, WebhookSender};
+use crate::ports::webhook_sender::{Attempt, AttemptReport, HostResolver, Outcome, WebhookSender};
 use async_trait::async_trait;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::net::{IpAddr, SocketAddr};
@@ -23,24 +23,45 @@ pub const USER_AGENT: &str = concat!("IllumiChat-Webhooks/", env!("CARGO_PKG_VER
 #[derive(Clone, Copy, Debug)]
 pub struct GuardedResolver {
     policy: TargetPolicy,
+    /// Loopback only, whatever the policy says: tests and fuzz runs, which
+    /// must never reach another machine even through a name or an address
+    /// the code under test wrongly accepts.
+    confined: bool,
+}
+
+/// Why an address may not be reached.
+#[derive(Clone, Copy, Debug)]
+enum Refusal {
+    /// One the policy refuses.
+    Class(RefusedAddress),
+    /// Any but loopback, from a confined sender.
+    OutsideLoopback,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Class(class) => class.fmt(f),
+            Self::OutsideLoopback => {
+                f.write_str("outside loopback (this sender is confined to it)")
+            }
+        }
+    }
 }
 
 /// A name that resolved to an address webhooks may not reach.
 #[derive(Debug, thiserror::Error)]
 #[error("the endpoint's name resolves to {0}")]
-struct Refused(RefusedAddress);
+struct Refused(Refusal);
 
 impl GuardedResolver {
     /// The addresses, unless any is refused: one refused address refuses
     /// the name, rather than trying the others, so an answer that mixes a
     /// public address with a private one cannot steer a retry inside.
-    fn checked(
-        policy: TargetPolicy,
-        addresses: Vec<SocketAddr>,
-    ) -> Result<Vec<SocketAddr>, RefusedAddress> {
+    fn checked(self, addresses: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, Refusal> {
         match addresses
             .iter()
-            .find_map(|address| policy.refusal(address.ip()))
+            .find_map(|address| self.refusal(address.ip()))
         {
             Some(class) => Err(class),
             None => Ok(addresses),
@@ -48,21 +69,47 @@ impl GuardedResolver {
     }
 }
 
+impl GuardedResolver {
+    fn refusal(self, address: IpAddr) -> Option<Refusal> {
+        if self.confined && !address.to_canonical().is_loopback() {
+            return Some(Refusal::OutsideLoopback);
+        }
+        self.policy.refusal(address).map(Refusal::Class)
+    }
+}
+
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let policy = self.policy;
+        let guard = *self;
         Box::pin(async move {
             let found: Vec<SocketAddr> =
                 tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
-            let addresses = Self::checked(policy, found).map_err(Refused)?;
+            let addresses = guard.checked(found).map_err(Refused)?;
             Ok(Box::new(addresses.into_iter()) as Addrs)
         })
     }
 }
 
+/// The system's resolver, as the sender's connections use it, bounded so
+/// a slow name server cannot hold up an API call.
+pub struct DnsHostResolver;
+
+/// How long a webhook's name may take to resolve when it is saved.
+const RESOLVE_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[async_trait]
+impl HostResolver for DnsHostResolver {
+    async fn addresses(&self, host: &str) -> Vec<IpAddr> {
+        match tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((host, 0))).await {
+            Ok(Ok(found)) => found.map(|address| address.ip()).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 pub struct HttpWebhookSender {
     client: reqwest::Client,
-    policy: TargetPolicy,
+    guard: GuardedResolver,
 }
 
 impl HttpWebhookSender {
@@ -72,17 +119,41 @@ impl HttpWebhookSender {
 
     /// A sender whose attempts end after `timeout` (connecting included).
     pub fn with_timeout(policy: TargetPolicy, timeout: Duration) -> Self {
+        Self::guarded(
+            GuardedResolver {
+                policy,
+                confined: false,
+            },
+            timeout,
+        )
+    }
+
+    /// A sender that reaches loopback addresses only, whatever a URL or a
+    /// name says: what tests and fuzz runs deliver with.
+    pub fn confined_to_loopback(timeout: Duration) -> Self {
+        Self::guarded(
+            GuardedResolver {
+                policy: TargetPolicy {
+                    allow_loopback: true,
+                },
+                confined: true,
+            },
+            timeout,
+        )
+    }
+
+    fn guarded(guard: GuardedResolver, timeout: Duration) -> Self {
         super::outbound_http::install_crypto();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
-            .dns_resolver(GuardedResolver { policy })
+            .dns_resolver(guard)
             .connect_timeout(timeout)
             .timeout(timeout)
             .user_agent(USER_AGENT)
             .build()
             .expect("a client with no custom TLS or proxy settings always builds");
-        Self { client, policy }
+        Self { client, guard }
     }
 
     async fn send(&self, attempt: Attempt<'_>) -> Outcome {
@@ -90,7 +161,7 @@ impl HttpWebhookSender {
         if let Some(class) = host
             .parse::<IpAddr>()
             .ok()
-            .and_then(|address| self.policy.refusal(address))
+            .and_then(|address| self.guard.refusal(address))
         {
             return failed(None, format!("the endpoint is {class}"));
         }
@@ -340,13 +411,58 @@ mod tests {
     fn one_refused_address_refuses_the_whole_answer() {
         let public: SocketAddr = "93.184.215.14:0".parse().unwrap();
         let metadata: SocketAddr = "169.254.169.254:0".parse().unwrap();
+        let strict = GuardedResolver {
+            policy: STRICT,
+            confined: false,
+        };
+        assert_eq!(strict.checked(vec![public]).ok(), Some(vec![public]));
+        assert!(matches!(
+            strict.checked(vec![public, metadata]),
+            Err(Refusal::Class(RefusedAddress::LinkLocal))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_confined_sender_reaches_loopback_and_nothing_else() {
+        let (address, hits) =
+            receiver(Router::new().route("/in", post(|| async { StatusCode::OK }))).await;
+        let sender = HttpWebhookSender::confined_to_loopback(Duration::from_secs(2));
         assert_eq!(
-            GuardedResolver::checked(STRICT, vec![public]),
-            Ok(vec![public])
+            attempt(&sender, &url(&format!("http://{address}/in"))).await,
+            Outcome::Delivered { status: 200 }
         );
+        // A public address, as a literal: refused before any connection.
+        let public = WebhookUrl::parse("https://93.184.215.14/in", STRICT).unwrap();
         assert_eq!(
-            GuardedResolver::checked(STRICT, vec![public, metadata]),
-            Err(RefusedAddress::LinkLocal)
+            attempt(&sender, &public).await,
+            failed(
+                None,
+                "the endpoint is outside loopback (this sender is confined to it)".into()
+            )
+        );
+        assert_eq!(hits.load(Ordering::SeqCst), 1);
+        let confined = GuardedResolver {
+            policy: LOCAL,
+            confined: true,
+        };
+        let mapped: SocketAddr = "[::ffff:127.0.0.1]:0".parse().unwrap();
+        let public: SocketAddr = "93.184.215.14:0".parse().unwrap();
+        assert!(confined.checked(vec![mapped]).is_ok());
+        assert!(confined.checked(vec![public]).is_err());
+    }
+
+    #[tokio::test]
+    async fn the_resolver_answers_a_names_addresses_and_nothing_for_one_that_does_not_resolve() {
+        let found = DnsHostResolver.addresses("localhost").await;
+        assert!(
+            !found.is_empty() && found.iter().all(IpAddr::is_loopback),
+            "{found:?}"
+        );
+        assert!(
+            DnsHostResolver
+                .addresses("no-such-host.invalid")
+                .await
+                .is_empty()
         );
     }
 }

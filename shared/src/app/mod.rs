@@ -19,6 +19,7 @@ pub mod retrieval;
 pub mod sms_config;
 pub mod sms_webhook;
 pub mod webhook_delivery;
+pub mod webhook_dispatch;
 pub mod webhooks;
 pub mod widget;
 pub mod widget_refusals;

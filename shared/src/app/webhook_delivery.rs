@@ -1,6 +1,5 @@
-//! Delivering events to webhooks: an event becomes one delivery per
-//! active webhook that subscribed to it, each its own job, so a slow or
-//! dead endpoint holds up only its own deliveries. A job tries its delivery
+//! Delivering events to webhooks (the worker's side; `webhook_dispatch`
+//! makes the deliveries and their jobs). A job tries its delivery
 //! when it is due, signs it with every secret still honoured, records the
 //! attempt with what it decides (in one write with the webhook's state),
 //! and queues the next attempt on the schedule.
@@ -10,21 +9,17 @@
 //! `webhook-id` header lets a receiver drop the repeat); two workers
 //! holding one job record one attempt between them.
 
-use super::error::AppError;
 use super::job_error::JobError;
-use crate::domain::ids::WebhookId;
+use super::webhook_dispatch::{EventDispatcher, job_of};
 use crate::domain::time::Timestamp;
 use crate::domain::webhook::RetrySchedule;
 use crate::domain::webhook::delivery::{
-    AttemptRecord, AttemptResult, Decision, Delivery, DeliveryStatus, Event, decide,
+    AttemptRecord, AttemptResult, Decision, Delivery, DeliveryStatus, decide,
 };
 use crate::domain::webhook::signature::{WebhookSecret, signature_header};
 use crate::jobs::{Job, MessageOutcome, WebhookJob};
 use crate::ports::webhook_sender::{Attempt, Outcome, WebhookSender};
-use crate::ports::{
-    Clock, Conflict, DeliveryStore, JobQueue, SecretCipher, SecretContext, StoreError,
-    StoredWebhook, WebhookStore,
-};
+use crate::ports::{Conflict, JobQueue, SecretCipher, SecretContext, StoreError, StoredWebhook};
 use secrecy::ExposeSecret;
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,57 +41,35 @@ pub enum Tried {
     NotDue,
     /// Nothing to do, for this reason (delivered already, webhook gone).
     Nothing(&'static str),
+    /// Moved to the failing lane: its webhook's last attempt failed.
+    Diverted,
+}
+
+/// Which jobs a worker tries. Jobs of a webhook whose last attempt failed
+/// (a dead or hanging endpoint, each attempt up to the timeout) wait and
+/// are tried on a queue of their own, so they hold up only each other and
+/// never the healthy endpoints' deliveries; a success brings the webhook's
+/// jobs back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lane {
+    /// Tries healthy webhooks' jobs; moves a failing webhook's away.
+    Healthy,
+    /// Tries every job it is given.
+    Failing,
 }
 
 pub struct WebhookDeliverer {
-    pub webhooks: Arc<dyn WebhookStore>,
-    pub deliveries: Arc<dyn DeliveryStore>,
+    /// Where deliveries are recorded and queued, and the time.
+    pub dispatcher: EventDispatcher,
     pub sender: Arc<dyn WebhookSender>,
     pub cipher: Arc<dyn SecretCipher>,
-    pub queue: Arc<dyn JobQueue<WebhookJob>>,
     pub schedule: RetrySchedule,
-    pub clock: Arc<dyn Clock>,
-}
-
-/// The job for the attempt of `delivery` due at `due`.
-pub fn job_of(delivery: &Delivery, due: Timestamp) -> WebhookJob {
-    WebhookJob {
-        workspace_id: delivery.workspace_id.clone(),
-        webhook_id: delivery.webhook_id.clone(),
-        delivery_id: delivery.id.clone(),
-        due_at_ms: due.millis(),
-    }
+    /// The failing lane's queue (the healthy lane's is the dispatcher's).
+    pub failing_queue: Arc<dyn JobQueue<WebhookJob>>,
+    pub lane: Lane,
 }
 
 impl WebhookDeliverer {
-    /// One delivery of `event` per active webhook of its workspace that
-    /// wants it (or to `only` that webhook, active or not, for a test),
-    /// each recorded and then queued. The number of deliveries made.
-    pub async fn dispatch(
-        &self,
-        event: &Event,
-        only: Option<&WebhookId>,
-    ) -> Result<usize, AppError> {
-        let now = self.clock.timestamp();
-        let targets: Vec<WebhookId> = match only {
-            Some(id) => vec![id.clone()],
-            None => self
-                .webhooks
-                .webhooks(&event.workspace_id)
-                .await?
-                .into_iter()
-                .filter(|w| w.active && w.subscription.wants(event.kind))
-                .map(|w| w.id)
-                .collect(),
-        };
-        for webhook in &targets {
-            let delivery = Delivery::of(event, webhook, now);
-            self.deliveries.record_delivery(&delivery).await?;
-            self.queue.enqueue(&job_of(&delivery, now)).await?;
-        }
-        Ok(targets.len())
-    }
-
     /// One queue message, decoded on its own.
     pub async fn handle_message(&self, message_id: &str, body: &str) -> MessageOutcome {
         let job = match WebhookJob::from_message(body) {
@@ -125,6 +98,7 @@ impl WebhookDeliverer {
     /// Tries the job's delivery if it is due; idempotent.
     pub async fn try_job(&self, job: &WebhookJob) -> Result<Tried, JobError> {
         let Some(stored) = self
+            .dispatcher
             .webhooks
             .get_webhook(&job.workspace_id, &job.webhook_id)
             .await?
@@ -132,6 +106,7 @@ impl WebhookDeliverer {
             return Ok(Tried::Nothing("the webhook is gone"));
         };
         let Some(delivery) = self
+            .dispatcher
             .deliveries
             .get_delivery(&job.workspace_id, &job.webhook_id, &job.delivery_id)
             .await?
@@ -144,9 +119,14 @@ impl WebhookDeliverer {
         if delivery.next_attempt_at.map(Timestamp::millis) != Some(job.due_at_ms) {
             return Ok(Tried::Nothing("a newer job holds the delivery"));
         }
-        let now = self.clock.timestamp();
+        let failing = stored.failing_since.is_some();
+        if failing && self.lane == Lane::Healthy {
+            self.failing_queue.enqueue(job).await?;
+            return Ok(Tried::Diverted);
+        }
+        let now = self.dispatcher.clock.timestamp();
         if let Some(due) = delivery.next_attempt_at.filter(|due| *due > now) {
-            self.queue_for(job, due, now).await?;
+            self.queue_for(job, due, now, failing).await?;
             return Ok(Tried::NotDue);
         }
         let (record, result, decision) = if stored.webhook.active {
@@ -181,6 +161,7 @@ impl WebhookDeliverer {
             (record, result, decision)
         };
         match self
+            .dispatcher
             .deliveries
             .record_attempt(&delivery, &record, &decision)
             .await
@@ -196,22 +177,30 @@ impl WebhookDeliverer {
             tracing::warn!(webhook_id = %job.webhook_id, reason, "webhook turned off");
         }
         if let Some(due) = decision.next_attempt_at {
-            self.queue_for(&job_of(&delivery, due), due, now).await?;
+            let failing = decision.failing_since.is_some();
+            self.queue_for(&job_of(&delivery, due), due, now, failing)
+                .await?;
         }
         Ok(Tried::Attempted(result))
     }
 
-    /// Queues `job` for `due`, or as close to it as the queue can hold a
-    /// job back: a longer wait is reached in steps.
+    /// Queues `job` for `due` on the lane of a webhook that is `failing`
+    /// or not, or as close to `due` as the queue can hold a job back: a
+    /// longer wait is reached in steps.
     async fn queue_for(
         &self,
         job: &WebhookJob,
         due: Timestamp,
         now: Timestamp,
+        failing: bool,
     ) -> Result<(), JobError> {
         let wait = Duration::from_millis(u64::try_from(due.millis() - now.millis()).unwrap_or(0));
-        Ok(self
-            .queue
+        let queue = if failing {
+            &self.failing_queue
+        } else {
+            &self.dispatcher.queue
+        };
+        Ok(queue
             .enqueue_delayed(job, wait.min(MAX_QUEUE_DELAY))
             .await?)
     }

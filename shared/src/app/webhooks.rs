@@ -6,17 +6,21 @@
 
 use super::error::AppError;
 use super::guard;
-use super::webhook_delivery::{WebhookDeliverer, job_of};
+use super::webhook_dispatch::{EventDispatcher, job_of};
+use crate::domain::fields::FieldErrors;
 use crate::domain::ids::{DeliveryId, EventId, WebhookId, WorkspaceId};
 use crate::domain::policy::Actor;
+use crate::domain::time::Timestamp;
 use crate::domain::webhook::delivery::{Delivery, Event};
 use crate::domain::webhook::endpoint::{NewWebhook, Webhook, WebhookChanges};
 use crate::domain::webhook::signature::WebhookSecret;
-use crate::domain::webhook::target::TargetPolicy;
+use crate::domain::webhook::target::{TargetPolicy, WebhookUrl};
 use crate::domain::webhook::{EventType, ROTATION_OVERLAP};
+use crate::ports::webhook_sender::HostResolver;
 use crate::ports::{DeliveryPage, SecretCipher, SecretContext};
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 pub const MANAGERS_ONLY: &str = "only owners and admins may manage webhooks";
@@ -24,10 +28,12 @@ pub const MANAGERS_ONLY: &str = "only owners and admins may manage webhooks";
 pub const DELIVERY_PAGE_MAX: usize = 100;
 
 pub struct Webhooks {
-    pub deliverer: Arc<WebhookDeliverer>,
+    pub dispatcher: EventDispatcher,
     pub cipher: Arc<dyn SecretCipher>,
     /// Where webhooks may point (loopback only on a developer's machine).
     pub policy: TargetPolicy,
+    /// What a webhook's host name resolves to when it is saved.
+    pub hosts: Arc<dyn HostResolver>,
 }
 
 fn webhook_id(raw: &str) -> Result<WebhookId, AppError> {
@@ -37,6 +43,33 @@ fn webhook_id(raw: &str) -> Result<WebhookId, AppError> {
 impl Webhooks {
     fn managed(actor: &Actor) -> Result<(), AppError> {
         guard::allowed(actor.can_manage_workspace(), MANAGERS_ONLY)
+    }
+
+    /// A 400 naming `url` when its host name resolves, now, to an address
+    /// the policy refuses. Each delivery checks again: a name can be
+    /// pointed elsewhere after it is saved.
+    async fn check_resolved(&self, url: &WebhookUrl) -> Result<(), AppError> {
+        let (host, _) = url.host_and_port();
+        if host.parse::<IpAddr>().is_ok() {
+            return Ok(());
+        }
+        let refused = self
+            .hosts
+            .addresses(&host)
+            .await
+            .into_iter()
+            .find_map(|address| self.policy.refusal(address));
+        match refused {
+            None => Ok(()),
+            Some(class) => {
+                let mut errors = FieldErrors::default();
+                errors.add(
+                    "url",
+                    format!("must not name {class} (its name resolves to one)"),
+                );
+                Err(AppError::invalid(errors))
+            }
+        }
     }
 
     async fn seal(&self, webhook: &Webhook, secret: &WebhookSecret) -> Result<Vec<u8>, AppError> {
@@ -56,11 +89,12 @@ impl Webhooks {
         body: Value,
     ) -> Result<(Webhook, WebhookSecret), AppError> {
         Self::managed(actor)?;
-        let now = self.deliverer.clock.timestamp();
+        let now = self.dispatcher.clock.timestamp();
         let new =
             NewWebhook::from_json(body, ws.clone(), self.policy, now).map_err(AppError::invalid)?;
+        self.check_resolved(&new.webhook.url).await?;
         let sealed = self.seal(&new.webhook, &new.secret).await?;
-        self.deliverer
+        self.dispatcher
             .webhooks
             .create_webhook(&new.webhook, sealed)
             .await?;
@@ -69,7 +103,7 @@ impl Webhooks {
 
     pub async fn list(&self, ws: &WorkspaceId, actor: &Actor) -> Result<Vec<Webhook>, AppError> {
         Self::managed(actor)?;
-        Ok(self.deliverer.webhooks.webhooks(ws).await?)
+        Ok(self.dispatcher.webhooks.webhooks(ws).await?)
     }
 
     pub async fn get(
@@ -80,7 +114,7 @@ impl Webhooks {
     ) -> Result<Webhook, AppError> {
         Self::managed(actor)?;
         let id = webhook_id(raw_id)?;
-        self.deliverer
+        self.dispatcher
             .webhooks
             .get_webhook(ws, &id)
             .await?
@@ -98,8 +132,11 @@ impl Webhooks {
         Self::managed(actor)?;
         let id = webhook_id(raw_id)?;
         let changes = WebhookChanges::from_json(body, self.policy).map_err(AppError::invalid)?;
+        if let Some(url) = &changes.url {
+            self.check_resolved(url).await?;
+        }
         Ok(self
-            .deliverer
+            .dispatcher
             .webhooks
             .update_webhook(ws, &id, &changes)
             .await?)
@@ -114,26 +151,26 @@ impl Webhooks {
     ) -> Result<(), AppError> {
         Self::managed(actor)?;
         let id = webhook_id(raw_id)?;
-        Ok(self.deliverer.webhooks.delete_webhook(ws, &id).await?)
+        Ok(self.dispatcher.webhooks.delete_webhook(ws, &id).await?)
     }
 
     /// A new secret, shown this once; the replaced one still signs, beside
-    /// it, for a day.
+    /// it, for a day: until the time given.
     pub async fn rotate(
         &self,
         ws: &WorkspaceId,
         actor: &Actor,
         raw_id: &str,
-    ) -> Result<WebhookSecret, AppError> {
+    ) -> Result<(WebhookSecret, Timestamp), AppError> {
         let webhook = self.get(ws, actor, raw_id).await?;
         let secret = WebhookSecret::generate();
         let sealed = self.seal(&webhook, &secret).await?;
-        let until = self.deliverer.clock.timestamp().plus(ROTATION_OVERLAP);
-        self.deliverer
+        let until = self.dispatcher.clock.timestamp().plus(ROTATION_OVERLAP);
+        self.dispatcher
             .webhooks
             .rotate_secret(ws, &webhook.id, sealed, until)
             .await?;
-        Ok(secret)
+        Ok((secret, until))
     }
 
     /// Queues a `webhook.test` event to this webhook alone.
@@ -148,10 +185,10 @@ impl Webhooks {
             id: EventId::generate(),
             kind: EventType::WebhookTest,
             workspace_id: ws.clone(),
-            at: self.deliverer.clock.timestamp(),
+            at: self.dispatcher.clock.timestamp(),
             data: json!({"webhookId": webhook.id, "url": webhook.url.as_str()}),
         };
-        self.deliverer.dispatch(&event, Some(&webhook.id)).await?;
+        self.dispatcher.dispatch(&event, Some(&webhook.id)).await?;
         Ok(event)
     }
 
@@ -173,7 +210,7 @@ impl Webhooks {
             })
             .transpose()?;
         Ok(self
-            .deliverer
+            .dispatcher
             .deliveries
             .deliveries(
                 ws,
@@ -193,7 +230,7 @@ impl Webhooks {
     ) -> Result<Delivery, AppError> {
         let webhook = self.get(ws, actor, raw_id).await?;
         let id = DeliveryId::parse(raw_delivery).ok_or(AppError::NotFound("delivery"))?;
-        self.deliverer
+        self.dispatcher
             .deliveries
             .get_delivery(ws, &webhook.id, &id)
             .await?
@@ -209,13 +246,16 @@ impl Webhooks {
         raw_delivery: &str,
     ) -> Result<Delivery, AppError> {
         let delivery = self.delivery(ws, actor, raw_id, raw_delivery).await?;
-        let now = self.deliverer.clock.timestamp();
+        let now = self.dispatcher.clock.timestamp();
         let retried = self
-            .deliverer
+            .dispatcher
             .deliveries
             .retry_delivery(ws, &delivery.webhook_id, &delivery.id, now)
             .await?;
-        self.deliverer.queue.enqueue(&job_of(&retried, now)).await?;
+        self.dispatcher
+            .queue
+            .enqueue(&job_of(&retried, now))
+            .await?;
         Ok(retried)
     }
 }

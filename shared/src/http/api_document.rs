@@ -10,7 +10,7 @@ use super::openapi::{self, Op, method_name};
 use super::state::{AssistantsState, ProjectsState};
 use super::{
     access, api_keys, assistants, connections, conversations, documents, projects, search, sms,
-    sms_webhook, uploads, widget, widget_settings, workspaces,
+    sms_webhook, uploads, webhooks, widget, widget_settings, workspaces,
 };
 use std::collections::BTreeSet;
 use utoipa::openapi::OpenApi;
@@ -32,6 +32,7 @@ fn all() -> Vec<Op> {
         widget_settings::operations(),
         conversations::operations(),
         widget::operations(),
+        webhooks::operations(),
     ]
     .into_iter()
     .flatten()

@@ -39,6 +39,7 @@ pub mod state;
 mod trace;
 pub mod uploads;
 pub mod views;
+pub mod webhooks;
 pub mod widget;
 pub mod widget_settings;
 pub mod workspaces;
@@ -51,7 +52,7 @@ use error::ApiError;
 pub use sms_webhook::WebhookState;
 pub use state::{
     AssistantsState, Backends, ChatState, Edge, ProjectsState, SearchState, SmsBackends, SmsState,
-    WidgetState, WorkspacesState,
+    WebhookBackends, WebhooksState, WidgetState, WorkspacesState,
 };
 
 /// Finishes a function's router: JSON 404 and 405 answers, request spans,
@@ -127,6 +128,12 @@ pub fn widget_router(state: WidgetState) -> Router {
     finish(widget_routes(state))
 }
 
+/// The webhooks function's router: a workspace's webhooks, their tests
+/// and delivery history.
+pub fn webhooks_router(state: WebhooksState) -> Router {
+    finish(webhooks::routes().with_state(state))
+}
+
 /// The webhook function's router (a Function URL): Twilio's inbound texts
 /// and delivery status.
 pub fn sms_webhook_router(state: WebhookState) -> Router {
@@ -142,6 +149,7 @@ pub fn all_routes_router(backends: &Backends) -> Router {
             .merge(projects_routes(backends.projects(), backends.search()))
             .merge(sms::routes().with_state(backends.sms()))
             .merge(conversations::routes().with_state(backends.chat()))
-            .merge(widget_routes(backends.widget())),
+            .merge(widget_routes(backends.widget()))
+            .merge(webhooks::routes().with_state(backends.webhooks())),
     )
 }

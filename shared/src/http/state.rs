@@ -5,9 +5,13 @@
 use crate::app::authentication::Authenticator;
 use crate::app::chat::ChatEngine;
 use crate::app::documents::DocumentService;
+use crate::app::webhook_dispatch::EventDispatcher;
+use crate::app::webhooks::Webhooks;
 use crate::app::widget::WidgetService;
+use crate::domain::webhook::target::TargetPolicy;
 use crate::domain::widget_token::WidgetTokens;
-use crate::jobs::{CleanupJob, IngestJob};
+use crate::jobs::{CleanupJob, IngestJob, WebhookJob};
+use crate::ports::webhook_sender::HostResolver;
 use crate::ports::{
     AssistantStore, BlobStore, ChatModel, Clock, ConnectionStore, ConversationStore, DocumentStore,
     GrantStore, JobQueue, KeyStore, PassageSearch, ProjectStore, SecretCipher, SmsGateway,
@@ -162,6 +166,13 @@ impl WidgetState {
     }
 }
 
+/// The webhooks function: a workspace's webhooks and their deliveries.
+#[derive(Clone)]
+pub struct WebhooksState {
+    pub edge: Edge,
+    pub webhooks: Arc<Webhooks>,
+}
+
 macro_rules! edge_of {
     ($($state:ty),*) => {$(
         impl FromRef<$state> for Edge {
@@ -178,7 +189,8 @@ edge_of!(
     SearchState,
     SmsState,
     ChatState,
-    WidgetState
+    WidgetState,
+    WebhooksState
 );
 
 /// Every dependency of every API function, for a process that serves them
@@ -196,6 +208,16 @@ pub struct Backends {
     pub sms: SmsBackends,
     /// Signs and checks the widget's session tokens.
     pub widget_tokens: Arc<WidgetTokens>,
+    pub webhooks: WebhookBackends,
+}
+
+/// What the webhook routes add: where test and retried deliveries are
+/// queued, and where webhooks may point.
+#[derive(Clone)]
+pub struct WebhookBackends {
+    pub queue: Arc<dyn JobQueue<WebhookJob>>,
+    pub policy: TargetPolicy,
+    pub hosts: Arc<dyn HostResolver>,
 }
 
 /// What the SMS routes add: the key that seals Auth Tokens, Twilio, and
@@ -284,6 +306,23 @@ impl Backends {
             Arc::clone(&self.chat),
             self.widget_tokens.clone(),
         )
+    }
+
+    pub fn webhooks(&self) -> WebhooksState {
+        WebhooksState {
+            edge: self.edge(),
+            webhooks: Arc::new(Webhooks {
+                dispatcher: EventDispatcher {
+                    webhooks: self.store.clone(),
+                    deliveries: self.store.clone(),
+                    queue: Arc::clone(&self.webhooks.queue),
+                    clock: Arc::clone(&self.sms.clock),
+                },
+                cipher: Arc::clone(&self.sms.cipher),
+                policy: self.webhooks.policy,
+                hosts: Arc::clone(&self.webhooks.hosts),
+            }),
+        }
     }
 
     pub fn search(&self) -> SearchState {

@@ -41,3 +41,12 @@ pub trait WebhookSender: Send + Sync {
     /// redirect and reaching no refused address.
     async fn attempt(&self, attempt: Attempt<'_>) -> AttemptReport;
 }
+
+/// What a host name resolves to now, for refusing a webhook whose name
+/// points inside when it is created or changed (each delivery checks again,
+/// since a name can be pointed elsewhere later). A name that does not
+/// resolve answers nothing: it may be set up after the webhook.
+#[async_trait]
+pub trait HostResolver: Send + Sync {
+    async fn addresses(&self, host: &str) -> Vec<std::net::IpAddr>;
+}

@@ -241,6 +241,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         auth: Arc::new(Authenticator::new(memory.clone())),
         sms: local_sms_backends(&base, Arc::new(MemoryCipher::new()), "http://bench"),
         widget_tokens: Arc::new(WidgetTokens::with_random_key()),
+        webhooks: shared::http::WebhookBackends {
+            queue: Arc::new(MemoryQueue::new()),
+            policy: Default::default(),
+            hosts: Arc::new(shared::adapters::memory::MemoryHosts::new()),
+        },
     };
     measure("in-memory store", backends, &chat).await;
 

@@ -9,7 +9,7 @@ use shared::domain::ids::{EventId, WebhookId, WorkspaceId};
 use shared::domain::time::Timestamp;
 use shared::domain::webhook::EventType;
 use shared::domain::webhook::delivery::{AttemptRecord, Decision, Delivery, DeliveryStatus, Event};
-use shared::domain::webhook::endpoint::{GONE, NewWebhook, Webhook};
+use shared::domain::webhook::endpoint::{GONE, NewWebhook, Webhook, WebhookChanges};
 use shared::domain::webhook::target::TargetPolicy;
 use shared::ports::{Conflict, DeliveryStore, StoreError, WebhookStore, WorkspaceStore};
 use std::sync::Arc;
@@ -240,6 +240,14 @@ pub async fn an_attempts_decision_moves_its_webhooks_failing_run_and_can_turn_it
     let off = state().await;
     assert!(!off.webhook.active);
     assert_eq!(off.webhook.disabled_reason.as_deref(), Some(GONE));
+    assert_eq!(off.failing_since, Some(since));
+
+    // Turned on again, it starts afresh: its old failures count no more.
+    let on = WebhookChanges::from_json(json!({"active": true}), TargetPolicy::default()).unwrap();
+    store.update_webhook(&ws, &webhook.id, &on).await.unwrap();
+    let on = state().await;
+    assert!(on.webhook.active);
+    assert_eq!(on.failing_since, None, "turning it on ends the failing run");
 
     let third = delivery(&ws, &webhook.id, since);
     store.record_delivery(&third).await.unwrap();

@@ -34,6 +34,8 @@ mod sms_webhook;
 mod twilio_gateway;
 mod webhook_delivery;
 mod webhook_management;
+mod webhooks_api;
+mod webhooks_events;
 mod widget_abuse;
 mod widget_access;
 mod widget_events;

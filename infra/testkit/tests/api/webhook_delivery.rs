@@ -76,18 +76,18 @@ impl Hooks for Stack {
         }
     }
 
+    /// What the jobs on both lanes came to, leaving out the moves from
+    /// one lane to the other.
     async fn run_queue(&self) -> Vec<Tried> {
-        let mut tried = Vec::new();
-        for job in self.queue.take() {
-            tried.push(self.deliverer.try_job(&job).await.unwrap());
-        }
+        let mut tried = self.run_queues().await;
+        tried.retain(|tried| *tried != Tried::Diverted);
         tried
     }
 
     /// An event of `kind` in the webhook's workspace, dispatched.
     async fn dispatched(&self, webhook: &Webhook, kind: EventType) -> Event {
         let event = self.event(webhook, kind);
-        self.deliverer.dispatch(&event, None).await.unwrap();
+        self.dispatcher.dispatch(&event, None).await.unwrap();
         event
     }
 
@@ -119,9 +119,9 @@ async fn an_event_reaches_each_webhook_that_wants_it_signed_to_the_standard() {
     let (url, seen) = receiver(StatusCode::NO_CONTENT).await;
     let webhook = s.webhook(&url, &["message.created"], &secret).await;
     let event = s.event(&webhook, EventType::MessageCreated);
-    assert_eq!(s.deliverer.dispatch(&event, None).await.unwrap(), 1);
+    assert_eq!(s.dispatcher.dispatch(&event, None).await.unwrap(), 1);
     let unwanted = s.event(&webhook, EventType::AssistantDeleted);
-    assert_eq!(s.deliverer.dispatch(&unwanted, None).await.unwrap(), 0);
+    assert_eq!(s.dispatcher.dispatch(&unwanted, None).await.unwrap(), 0);
 
     assert_eq!(
         s.run_queue().await,
@@ -161,7 +161,7 @@ async fn a_failing_endpoint_is_tried_on_the_schedule_until_it_fails_for_good() {
     let (url, seen) = receiver(StatusCode::INTERNAL_SERVER_ERROR).await;
     let webhook = s.webhook(&url, &["*"], &WebhookSecret::generate()).await;
     let event = s.event(&webhook, EventType::MessageCreated);
-    s.deliverer.dispatch(&event, None).await.unwrap();
+    s.dispatcher.dispatch(&event, None).await.unwrap();
     let schedule = [60, 300, 1_800, 7_200, 18_000, 36_000, 36_000];
     for (attempt, wait) in schedule.iter().enumerate() {
         let tried = s.run_queue().await;
@@ -191,7 +191,10 @@ async fn a_failing_endpoint_is_tried_on_the_schedule_until_it_fails_for_good() {
         })],
         "the eighth and last attempt"
     );
-    assert!(s.queue.sent().is_empty(), "nothing more is queued");
+    assert!(
+        s.queue.sent().is_empty() && s.failing_queue.sent().is_empty(),
+        "nothing more is queued"
+    );
     assert_eq!(seen.lock().unwrap().len(), 8);
     let delivery = s.latest(&webhook).await;
     assert_eq!(delivery.status, DeliveryStatus::Failed);
@@ -215,7 +218,7 @@ async fn a_410_turns_the_webhook_off_and_its_later_deliveries_are_not_sent() {
     assert!(!stored.webhook.active);
     assert_eq!(stored.webhook.disabled_reason.as_deref(), Some(GONE));
     assert_eq!(
-        s.deliverer
+        s.dispatcher
             .dispatch(&s.event(&webhook, EventType::MessageCreated), None)
             .await
             .unwrap(),
@@ -223,7 +226,7 @@ async fn a_410_turns_the_webhook_off_and_its_later_deliveries_are_not_sent() {
         "a webhook that is off gets no new deliveries"
     );
     // A test still reaches it on purpose, and is recorded as not sent.
-    s.deliverer
+    s.dispatcher
         .dispatch(
             &s.event(&webhook, EventType::WebhookTest),
             Some(&webhook.id),
@@ -269,14 +272,14 @@ async fn after_a_rotation_deliveries_carry_both_signatures_for_a_day() {
         )
     };
     let today = s.event(&webhook, EventType::MessageCreated);
-    s.deliverer.dispatch(&today, None).await.unwrap();
+    s.dispatcher.dispatch(&today, None).await.unwrap();
     s.run_queue().await;
     let (header, by_new, by_old) = signatures(&today);
     assert_eq!(header, format!("{by_new} {by_old}"));
 
     s.clock.advance(Duration::from_secs(24 * 60 * 60));
     let tomorrow = s.event(&webhook, EventType::MessageCreated);
-    s.deliverer.dispatch(&tomorrow, None).await.unwrap();
+    s.dispatcher.dispatch(&tomorrow, None).await.unwrap();
     s.run_queue().await;
     let (header, by_new, _) = signatures(&tomorrow);
     assert_eq!(header, by_new, "the next day, the new secret alone");
@@ -315,8 +318,12 @@ async fn a_manual_retry_supersedes_the_queued_attempt_so_one_job_sends_it() {
     let webhook = s.webhook(&url, &["*"], &WebhookSecret::generate()).await;
     s.dispatched(&webhook, EventType::MessageCreated).await;
     s.run_queue().await;
-    let queued = s.queue.take();
-    assert_eq!(queued.len(), 1, "the next attempt, a minute away");
+    let queued = s.failing_queue.take();
+    assert_eq!(
+        queued.len(),
+        1,
+        "the next attempt, a minute away, on the failing lane"
+    );
     let delivery = s.latest(&webhook).await;
     let now = s.clock.timestamp();
     let retried = s
@@ -324,14 +331,14 @@ async fn a_manual_retry_supersedes_the_queued_attempt_so_one_job_sends_it() {
         .retry_delivery(&webhook.workspace_id, &webhook.id, &delivery.id, now)
         .await
         .unwrap();
-    let retry = shared::app::webhook_delivery::job_of(&retried, now);
+    let retry = shared::app::webhook_dispatch::job_of(&retried, now);
     assert!(matches!(
-        s.deliverer.try_job(&retry).await.unwrap(),
+        s.failing_deliverer.try_job(&retry).await.unwrap(),
         Tried::Attempted(_)
     ));
     s.clock.advance(Duration::from_secs(60));
     assert_eq!(
-        s.deliverer.try_job(&queued[0]).await.unwrap(),
+        s.failing_deliverer.try_job(&queued[0]).await.unwrap(),
         Tried::Nothing("a newer job holds the delivery")
     );
     assert_eq!(
@@ -339,4 +346,41 @@ async fn a_manual_retry_supersedes_the_queued_attempt_so_one_job_sends_it() {
         2,
         "the first attempt and the retry"
     );
+}
+
+#[tokio::test]
+async fn a_failing_endpoints_jobs_wait_on_a_lane_of_their_own_until_it_answers_again() {
+    let s = stack();
+    let answers = [StatusCode::SERVICE_UNAVAILABLE, StatusCode::OK];
+    let (url, seen) = testkit::webhooks::receiver(&answers).await;
+    let webhook = s.webhook(&url, &["*"], &WebhookSecret::generate()).await;
+    s.dispatched(&webhook, EventType::MessageCreated).await;
+    let first = s.queue.take().remove(0);
+    assert!(matches!(
+        s.deliverer.try_job(&first).await.unwrap(),
+        Tried::Attempted(Outcome::Failed { .. })
+    ));
+    assert!(s.queue.sent().is_empty());
+    assert_eq!(s.failing_queue.sent().len(), 1, "its retry waits apart");
+
+    // The next event's job is moved at once, without a request: the
+    // healthy lane's workers never wait on this endpoint.
+    s.dispatched(&webhook, EventType::MessageCreated).await;
+    let second = s.queue.take().remove(0);
+    assert_eq!(s.deliverer.try_job(&second).await.unwrap(), Tried::Diverted);
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    let waiting = s.failing_queue.take();
+    assert_eq!(waiting.len(), 2);
+    assert!(matches!(
+        s.failing_deliverer.try_job(&waiting[1]).await.unwrap(),
+        Tried::Attempted(Outcome::Delivered { .. })
+    ));
+
+    // Answering again, it is back on the healthy lane.
+    s.dispatched(&webhook, EventType::MessageCreated).await;
+    let third = s.queue.take().remove(0);
+    assert!(matches!(
+        s.deliverer.try_job(&third).await.unwrap(),
+        Tried::Attempted(Outcome::Delivered { .. })
+    ));
 }

@@ -16,7 +16,7 @@ use shared::domain::role::Role;
 use shared::domain::webhook::WEBHOOKS_PER_WORKSPACE;
 use shared::domain::webhook::delivery::DeliveryStatus;
 use shared::ports::{Conflict, SecretCipher, SecretContext, WebhookStore};
-use testkit::webhooks::{LOOPBACK, WebhookStack, receiver};
+use testkit::webhooks::{WebhookStack, receiver};
 
 struct Stack {
     hooks: WebhookStack,
@@ -32,11 +32,7 @@ impl std::ops::Deref for Stack {
 
 fn stack() -> Stack {
     let hooks = WebhookStack::new();
-    let webhooks = Webhooks {
-        deliverer: hooks.deliverer.clone(),
-        cipher: hooks.cipher.clone(),
-        policy: LOOPBACK,
-    };
+    let webhooks = hooks.webhooks();
     Stack { hooks, webhooks }
 }
 
@@ -168,7 +164,7 @@ async fn the_secret_is_shown_when_made_and_when_rotated_and_sealed_at_rest() {
         .unwrap();
     assert_eq!(opened.expose_secret(), brought);
 
-    let rotated = s
+    let (rotated, _) = s
         .webhooks
         .rotate(&ws, &owner, made.id.as_str())
         .await
@@ -291,10 +287,9 @@ async fn a_test_reaches_its_webhook_alone_and_a_failed_delivery_can_be_retried()
         .await
         .unwrap();
     assert_eq!(retried.status, DeliveryStatus::Pending);
-    let job = s.queue.take().remove(0);
     assert!(matches!(
-        s.deliverer.try_job(&job).await.unwrap(),
-        Tried::Attempted(_)
+        s.run_queues().await.as_slice(),
+        [Tried::Attempted(_)]
     ));
     let done = s
         .webhooks

@@ -97,6 +97,7 @@ fn every_api_route_in_the_template_has_a_sample_event_and_no_event_lacks_a_route
     from_events.extend(event_routes("sms-api", "SmsApiFunction"));
     from_events.extend(event_routes("chat-api", "ChatApiFunction"));
     from_events.extend(event_routes("widget-api", "WidgetApiFunction"));
+    from_events.extend(event_routes("webhooks-api", "WebhooksApiFunction"));
     assert_eq!(template_routes(&template()), from_events);
 }
 
@@ -253,8 +254,8 @@ fn each_workers_queue_outlives_it_six_times_and_redrives_when_it_gives_up() {
         }
     }
     assert_eq!(
-        workers, 4,
-        "the ingest (and its dead letters), reply and cleanup workers"
+        workers, 6,
+        "the ingest (and its dead letters), reply, cleanup and webhook (two lanes) workers"
     );
 }
 
@@ -532,6 +533,7 @@ fn public_functions_and_workers_reserve_their_concurrency_within_the_account() {
         "IngestWorkerFunction",
         "ReplyWorkerFunction",
         "CleanupWorkerFunction",
+        "WebhookWorkerFunction",
     ] {
         let properties = &template["Resources"][function]["Properties"];
         let parameter = referenced(&properties["ReservedConcurrentExecutions"]);
@@ -552,4 +554,46 @@ fn public_functions_and_workers_reserve_their_concurrency_within_the_account() {
     }
     // The default regional limit is 1,000, and 100 must stay unreserved.
     assert!(reserved <= 900, "{reserved} reserved");
+}
+
+/// Each secret sealed under the key is sealed by one function and opened
+/// by those that use it, each only under its own purpose: the webhooks API
+/// cannot open a Twilio token, nor the reply worker a webhook's secret.
+#[test]
+fn the_key_seals_and_opens_each_kind_of_secret_only_for_the_functions_that_use_it() {
+    let template = template();
+    let statements = template["Resources"]["SmsKey"]["Properties"]["KeyPolicy"]["Statement"]
+        .as_sequence()
+        .expect("the key's statements")
+        .clone();
+    let mut uses = BTreeSet::new();
+    for statement in &statements {
+        let action = statement["Action"].as_str().unwrap_or_default();
+        if !matches!(action, "kms:Encrypt" | "kms:Decrypt") {
+            continue;
+        }
+        let principals = match &statement["Principal"]["AWS"] {
+            Yaml::Sequence(many) => many.iter().map(referenced).collect(),
+            one => vec![referenced(one)],
+        };
+        let purpose = statement["Condition"]["StringEquals"]["kms:EncryptionContext:purpose"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{action} for {principals:?} names no purpose"))
+            .to_owned();
+        for principal in principals {
+            let function = principal.trim_end_matches("Role").to_owned();
+            uses.insert((function, action.to_owned(), purpose.clone()));
+        }
+    }
+    let expected: BTreeSet<(String, String, String)> = [
+        ("SmsApiFunction", "kms:Encrypt", "twilio-auth-token"),
+        ("SmsWebhookFunction", "kms:Decrypt", "twilio-auth-token"),
+        ("ReplyWorkerFunction", "kms:Decrypt", "twilio-auth-token"),
+        ("WebhooksApiFunction", "kms:Encrypt", "webhook-secret"),
+        ("WebhookWorkerFunction", "kms:Decrypt", "webhook-secret"),
+    ]
+    .into_iter()
+    .map(|(f, a, p)| (f.to_owned(), a.to_owned(), p.to_owned()))
+    .collect();
+    assert_eq!(uses, expected);
 }

@@ -167,8 +167,11 @@ impl WebhookStore for DynamoStore {
         }
         if let Some(active) = changes.active {
             fields.push(("active", Some(AttributeValue::Bool(active))));
+            // Turned on, it starts afresh: the five days that turn a
+            // failing webhook off count from its next failure.
             if active {
                 fields.push(("disabledReason", None));
+                fields.push(("failingSince", None));
             }
         }
         if let Some(description) = &changes.description {

@@ -78,6 +78,9 @@ impl WebhookStore for MemoryStore {
                 .get_mut(&(ws.clone(), id.clone()))
                 .ok_or(NOT_FOUND)?;
             changes.apply_to(&mut stored.webhook, Timestamp::now());
+            if changes.active == Some(true) {
+                stored.failing_since = None;
+            }
             Ok(stored.webhook.clone())
         })
         .await

@@ -9,7 +9,8 @@ use super::kinds::{
 use crate::app::retrieval as search;
 use crate::domain::role::{MemberStatus, Role};
 use crate::domain::{
-    api_key, assistant, conversation, document, member, project, sms, visitor, widget, workspace,
+    api_key, assistant, conversation, document, member, project, sms, visitor, webhook, widget,
+    workspace,
 };
 use utoipa::PartialSchema;
 use utoipa::openapi::RefOr;
@@ -450,4 +451,67 @@ pub fn twilio_form() -> RefOr<Schema> {
             ObjectBuilder::new().schema_type(Type::String),
         )
         .into()
+}
+
+/// `webhook::target::WebhookUrl::parse`: an absolute https URL; which
+/// hosts it may name (no private, loopback or reserved address, checked
+/// again at each delivery) is the domain's rule.
+fn webhook_url() -> RefOr<Schema> {
+    pattern("^https://".into())
+        .max_length(Some(webhook::target::URL_MAX))
+        .description(Some(
+            "https only; no credentials; not a private, loopback, link-local, shared, \
+             multicast or reserved address, nor a name that resolves to one",
+        ))
+        .into()
+}
+
+fn webhook_events() -> RefOr<Schema> {
+    let names = webhook::EventType::ALL
+        .iter()
+        .map(|event| event.as_str())
+        .chain(["*"]);
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(names)),
+        )
+        .min_items(Some(1))
+        .into()
+}
+
+fn webhook_fields() -> Vec<(&'static str, RefOr<Schema>)> {
+    vec![
+        ("url", webhook_url()),
+        ("events", webhook_events()),
+        ("active", boolean()),
+        (
+            "description",
+            text(webhook::endpoint::DESCRIPTION_MAX).into(),
+        ),
+    ]
+}
+
+pub fn new_webhook() -> RefOr<Schema> {
+    let (min, max) = (
+        webhook::signature::KEY_BYTES.start(),
+        webhook::signature::KEY_BYTES.end(),
+    );
+    let mut fields = webhook_fields();
+    fields.push((
+        "secret",
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^whsec_[A-Za-z0-9+/]+={0,2}$"))
+            .description(Some(format!(
+                "`whsec_` and the base64 of {min} to {max} bytes; one is made if none is sent"
+            )))
+            .into(),
+    ));
+    object(&fields, &["url", "events"])
+}
+
+pub fn webhook_changes() -> RefOr<Schema> {
+    object(&webhook_fields(), &[])
 }

@@ -136,6 +136,8 @@ fn path_parameter(name: &str) -> RefOr<Schema> {
         "conversation_id" => ConversationId::schema(),
         "user_id" => UserId::schema(),
         "key_id" => ApiKeyId::schema(),
+        "webhook_id" => WebhookId::schema(),
+        "delivery_id" => DeliveryId::schema(),
         // E.164, its + URL-encoded (%2B).
         "phone_number" => ObjectBuilder::new()
             .schema_type(Type::String)
@@ -384,6 +386,12 @@ impl Op {
     pub(crate) fn created_as<T: ToSchema>(mut self, description: &str) -> Self {
         self.register::<T>();
         self.json_answer(201, description, schema_ref::<T>())
+    }
+
+    /// 202: taken, and done in the background.
+    pub(crate) fn accepted<T: ToSchema>(mut self) -> Self {
+        self.register::<T>();
+        self.json_answer(202, "Accepted; done in the background", schema_ref::<T>())
     }
 
     pub(crate) fn no_content(self) -> Self {
