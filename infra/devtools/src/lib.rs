@@ -3,6 +3,7 @@
 //! driver that stands in for Lambda's event source mappings.
 
 pub mod admin;
+pub mod change_stream;
 pub mod emulators;
 pub mod local;
 pub mod proc_status;

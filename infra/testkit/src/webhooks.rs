@@ -2,18 +2,24 @@
 //! cipher and queue with a clock the test moves, and receivers that listen
 //! on loopback only (no test sends a webhook anywhere else).
 
+use crate::memory::MemoryStack;
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use serde_json::json;
 use shared::adapters::memory::{MemoryCipher, MemoryHosts, MemoryQueue, MemoryStore};
 use shared::adapters::webhook_sender::HttpWebhookSender;
+use shared::app::event_feed::EventFeed;
 use shared::app::webhook_delivery::{Lane, Tried, WebhookDeliverer};
 use shared::app::webhook_dispatch::EventDispatcher;
 use shared::app::webhooks::Webhooks;
+use shared::domain::ids::WebhookId;
 use shared::domain::ids::{UserId, WorkspaceId};
 use shared::domain::member::Email;
+use shared::domain::policy::Actor;
+use shared::domain::role::Role;
 use shared::domain::webhook::RetrySchedule;
+use shared::domain::webhook::signature::WebhookSecret;
 use shared::domain::webhook::target::TargetPolicy;
 use shared::domain::workspace::NewWorkspace;
 use shared::jobs::WebhookJob;
@@ -166,4 +172,122 @@ pub async fn receiver(answers: &[StatusCode]) -> (String, Seen) {
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     (format!("http://{address}/in"), seen)
+}
+
+/// Webhooks on a [`MemoryStack`]: made to receivers on loopback, fed by
+/// the store's log of committed changes, delivered by the worker over the
+/// stack's own store, cipher and queue.
+pub struct StackHooks<'a> {
+    stack: &'a MemoryStack,
+    feed: EventFeed,
+    healthy: WebhookDeliverer,
+    failing: WebhookDeliverer,
+    failing_queue: Arc<MemoryQueue<WebhookJob>>,
+}
+
+impl MemoryStack {
+    pub fn hooks(&self) -> StackHooks<'_> {
+        let dispatcher = EventDispatcher {
+            webhooks: self.store.clone(),
+            deliveries: self.store.clone(),
+            queue: self.webhook_jobs.clone(),
+            clock: Arc::new(shared::ports::SystemClock),
+        };
+        let failing_queue = Arc::new(MemoryQueue::new());
+        let lane = |lane| WebhookDeliverer {
+            dispatcher: dispatcher.clone(),
+            sender: Arc::new(HttpWebhookSender::confined_to_loopback(
+                Duration::from_secs(2),
+            )),
+            cipher: self.cipher.clone(),
+            schedule: RetrySchedule::default(),
+            failing_queue: failing_queue.clone(),
+            lane,
+        };
+        StackHooks {
+            stack: self,
+            feed: EventFeed {
+                dispatcher: dispatcher.clone(),
+                events_of: shared::http::events::events_of,
+            },
+            healthy: lane(Lane::Healthy),
+            failing: lane(Lane::Failing),
+            failing_queue,
+        }
+    }
+}
+
+impl StackHooks<'_> {
+    /// A webhook of the fixture's workspace to `url` (on loopback), made
+    /// by its owner; its id and secret.
+    pub async fn webhook_to(
+        &self,
+        f: &crate::api::Fixture,
+        url: &str,
+        events: &[&str],
+    ) -> (WebhookId, WebhookSecret) {
+        let service = Webhooks {
+            dispatcher: self.feed.dispatcher.clone(),
+            cipher: self.stack.cipher.clone(),
+            policy: LOOPBACK,
+            hosts: self.stack.hosts.clone(),
+        };
+        let owner = Actor {
+            user_id: UserId::parse(f.user("owner")).unwrap(),
+            role: Role::Owner,
+        };
+        let ws = WorkspaceId::parse(f.ws()).unwrap();
+        let (webhook, secret) = service
+            .create(&ws, &owner, json!({"url": url, "events": events}))
+            .await
+            .unwrap();
+        (webhook.id, secret)
+    }
+
+    /// Reads the changes committed since the last read and dispatches
+    /// their events, as the feed's function does; the deliveries made.
+    pub async fn publish(&self) -> usize {
+        let mut made = 0;
+        for change in self.stack.store.take_changes() {
+            made += self.feed.publish(&change).await.unwrap();
+        }
+        made
+    }
+
+    /// Dispatches one change's events, as the feed's function does for
+    /// each record it reads; the deliveries made.
+    pub async fn feed_publish(&self, change: &shared::domain::webhook::change::Change) -> usize {
+        self.feed.publish(change).await.unwrap()
+    }
+
+    /// Forgets what was committed so far: the fixture's own changes,
+    /// before the webhooks a test makes.
+    pub fn skip_changes(&self) {
+        self.stack.store.take_changes();
+    }
+
+    /// Runs every queued delivery job on its lane, and then the jobs that
+    /// moved lanes meanwhile; what each came to. A job not yet due is
+    /// queued again for the next call.
+    pub async fn deliver(&self) -> Vec<Tried> {
+        let mut tried = Vec::new();
+        // The healthy lane, the jobs it moved, and nothing more: a job
+        // moves at most once.
+        for _ in 0..2 {
+            let (healthy, failing) = (self.stack.webhook_jobs.take(), self.failing_queue.take());
+            let mut round = Vec::new();
+            for job in healthy {
+                round.push(self.healthy.try_job(&job).await.unwrap());
+            }
+            for job in failing {
+                round.push(self.failing.try_job(&job).await.unwrap());
+            }
+            let moved = round.contains(&Tried::Diverted);
+            tried.extend(round);
+            if !moved {
+                break;
+            }
+        }
+        tried
+    }
 }

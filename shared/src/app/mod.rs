@@ -11,6 +11,7 @@ pub mod cleanup;
 pub mod conversations;
 pub mod documents;
 pub mod error;
+pub mod event_feed;
 pub mod guard;
 pub mod job_error;
 pub mod members;

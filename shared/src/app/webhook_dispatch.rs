@@ -9,7 +9,7 @@ use crate::domain::ids::WebhookId;
 use crate::domain::time::Timestamp;
 use crate::domain::webhook::delivery::{Delivery, Event};
 use crate::jobs::WebhookJob;
-use crate::ports::{Clock, DeliveryStore, JobQueue, WebhookStore};
+use crate::ports::{Clock, Conflict, DeliveryStore, JobQueue, StoreError, WebhookStore};
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -33,7 +33,8 @@ pub fn job_of(delivery: &Delivery, due: Timestamp) -> WebhookJob {
 impl EventDispatcher {
     /// One delivery of `event` per active webhook of its workspace that
     /// wants it (or to `only` that webhook, active or not, for a test),
-    /// each recorded and then queued. The number of deliveries made.
+    /// each recorded and then queued. The number of deliveries made: one
+    /// made by an earlier dispatch of the same event is not made again.
     pub async fn dispatch(
         &self,
         event: &Event,
@@ -51,11 +52,20 @@ impl EventDispatcher {
                 .map(|w| w.id)
                 .collect(),
         };
+        let mut made = 0;
         for webhook in &targets {
             let delivery = Delivery::of(event, webhook, now);
-            self.deliveries.record_delivery(&delivery).await?;
+            match self.deliveries.record_delivery(&delivery).await {
+                Ok(()) => made += 1,
+                // Made when this event was dispatched before (its change
+                // read again): its job was queued then.
+                Err(StoreError::Conflict(Conflict::IdCollision(_))) => continue,
+                // Deleted since it was listed: nothing to deliver to.
+                Err(StoreError::NotFound(_)) => continue,
+                Err(error) => return Err(error.into()),
+            }
             self.queue.enqueue(&job_of(&delivery, now)).await?;
         }
-        Ok(targets.len())
+        Ok(made)
     }
 }

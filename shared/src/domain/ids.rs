@@ -162,19 +162,57 @@ impl DeliveryId {
     /// fixed width), so a partition's deliveries sort newest last by key;
     /// the rest is random.
     pub fn at(at: super::time::Timestamp) -> Self {
-        let mut millis = u64::try_from(at.millis()).unwrap_or(0);
-        let mut time = [b'0'; TIME_LEN];
-        for digit in time.iter_mut().rev() {
-            *digit = ALPHABET_ORDERED[(millis % 36) as usize];
-            millis /= 36;
-        }
-        let time = std::str::from_utf8(&time).expect("ASCII digits");
         Self(format!(
-            "{}{time}{}",
+            "{}{}{}",
             Self::PREFIX,
+            time_part(at),
             random_part(RANDOM_LEN - TIME_LEN)
         ))
     }
+
+    /// The one id of `event`'s delivery to `webhook`: its time part is the
+    /// event's, the rest a digest of both ids, so dispatching an event
+    /// again (a change read twice) finds the delivery already made.
+    pub fn of_event(at: super::time::Timestamp, event: &EventId, webhook: &WebhookId) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::new()
+            .chain_update(event.as_str())
+            .chain_update(b"/")
+            .chain_update(webhook.as_str())
+            .finalize();
+        let rest: String = digest
+            .iter()
+            .take(RANDOM_LEN - TIME_LEN)
+            .map(|byte| ALPHABET[usize::from(*byte) % ALPHABET.len()] as char)
+            .collect();
+        Self(format!("{}{}{rest}", Self::PREFIX, time_part(at)))
+    }
+}
+
+impl EventId {
+    /// The one event id made from `source` (a change's id): the same each
+    /// time that change is read.
+    pub fn derived(source: &str) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(source.as_bytes());
+        let id: String = digest
+            .iter()
+            .take(RANDOM_LEN)
+            .map(|byte| ALPHABET[usize::from(*byte) % ALPHABET.len()] as char)
+            .collect();
+        Self(format!("{}{id}", Self::PREFIX))
+    }
+}
+
+/// `at` in milliseconds, base 36, fixed width: ids that sort by time.
+fn time_part(at: super::time::Timestamp) -> String {
+    let mut millis = u64::try_from(at.millis()).unwrap_or(0);
+    let mut time = [b'0'; TIME_LEN];
+    for digit in time.iter_mut().rev() {
+        *digit = ALPHABET_ORDERED[(millis % 36) as usize];
+        millis /= 36;
+    }
+    String::from_utf8(time.to_vec()).expect("ASCII digits")
 }
 
 /// The alphabet in byte order, for ids that must sort as numbers.

@@ -24,6 +24,7 @@ pub mod conversations;
 pub mod deadline;
 pub mod documents;
 pub mod error;
+pub mod events;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod member;

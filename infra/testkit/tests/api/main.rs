@@ -33,6 +33,7 @@ mod sms_sessions_and_history;
 mod sms_webhook;
 mod twilio_gateway;
 mod webhook_delivery;
+mod webhook_events_emitted;
 mod webhook_management;
 mod webhooks_api;
 mod webhooks_events;

@@ -3,6 +3,7 @@
 //! binary, since linking is what costs.
 
 mod cascades;
+mod change_stream;
 mod connections;
 mod data_erasure;
 mod direct_uploads;

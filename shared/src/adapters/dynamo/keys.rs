@@ -250,8 +250,10 @@ pub fn document(ws: &WorkspaceId, project: &ProjectId, id: &DocumentId) -> (Stri
     )
 }
 
+pub const DOCUMENTS_PREFIX: &str = "DOC#";
+
 pub fn documents_prefix(project: &ProjectId) -> String {
-    format!("DOC#{project}#")
+    format!("{DOCUMENTS_PREFIX}{project}#")
 }
 
 /// A document's place in its project's listing, newest last by key: a
@@ -488,12 +490,18 @@ pub fn widget_use(assistant: &AssistantId, window: &str) -> (String, String) {
     (widget_partition(assistant), format!("USE#{window}"))
 }
 
+pub const CONVERSATION_PREFIX: &str = "CONV#";
+pub const CONVERSATION_SORT_KEY: &str = "META";
+
 pub fn conversation_partition(conversation: &ConversationId) -> String {
-    format!("CONV#{conversation}")
+    format!("{CONVERSATION_PREFIX}{conversation}")
 }
 
 pub fn conversation(conversation: &ConversationId) -> (String, String) {
-    (conversation_partition(conversation), "META".into())
+    (
+        conversation_partition(conversation),
+        CONVERSATION_SORT_KEY.into(),
+    )
 }
 
 pub const MESSAGES_PREFIX: &str = "MSG#";

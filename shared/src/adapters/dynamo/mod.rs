@@ -4,6 +4,7 @@
 mod api_keys;
 mod assistants;
 mod cascade;
+mod changes;
 mod codec;
 mod connections;
 mod conversation_items;
@@ -41,6 +42,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 type Item = HashMap<String, AttributeValue>;
+
+pub use changes::StreamRecord;
 
 /// Most items `TransactWriteItems` and `BatchWriteItem` take per call. The
 /// local server does not enforce the batch limit, so this code must.

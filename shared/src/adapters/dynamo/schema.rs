@@ -5,7 +5,7 @@ use super::keys::{GSI1, GSI1PK, GSI1SK, PK, SK};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
 };
 
 /// Key attributes of the table and its indexes, as (index, hash, range).
@@ -63,6 +63,15 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), super::Sto
         .attribute_definitions(attribute(GSI1PK))
         .attribute_definitions(attribute(GSI1SK))
         .global_secondary_indexes(index)
+        // What webhooks' events are made from: every committed change,
+        // with what the item was and what it is.
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewAndOldImages)
+                .build()
+                .expect("enabled, with a view type"),
+        )
         .send()
         .await
         .map_err(super::classify)?;

@@ -8,6 +8,7 @@ use crate::domain::assistant::{Assistant, AssistantChanges, AssistantConfig};
 use crate::domain::ids::{AssistantId, UserId, WorkspaceId};
 use crate::domain::policy::Actor;
 use crate::domain::time::Timestamp;
+use crate::domain::webhook::change::Entity;
 use crate::ports::{AssistantStore, StoreError};
 use async_trait::async_trait;
 
@@ -26,6 +27,7 @@ impl AssistantStore for MemoryStore {
             t.assistants
                 .insert((ws.clone(), assistant.id.clone()), assistant.clone());
             t.widgets.open_site(ws, &assistant.id);
+            t.changed(None, Some(Entity::Assistant(assistant.clone())));
             Ok(assistant)
         })
         .await
@@ -115,9 +117,15 @@ impl AssistantStore for MemoryStore {
                 .assistants
                 .get_mut(&(ws.clone(), id.clone()))
                 .ok_or(StoreError::NotFound("assistant"))?;
+            let before = assistant.clone();
             changes.apply_to(assistant);
             assistant.updated_at = Timestamp::now();
-            Ok(assistant.clone())
+            let after = assistant.clone();
+            t.changed(
+                Some(Entity::Assistant(before)),
+                Some(Entity::Assistant(after.clone())),
+            );
+            Ok(after)
         })
         .await
     }
@@ -132,7 +140,8 @@ impl AssistantStore for MemoryStore {
                 .assistant_count
                 .checked_sub(1)
                 .ok_or_else(|| StoreError::Corrupt("assistantCount would go below zero".into()))?;
-            t.assistants.remove(&(ws.clone(), id.clone()));
+            let removed = t.assistants.remove(&(ws.clone(), id.clone()));
+            t.changed(removed.map(Entity::Assistant), None);
             // The number is free the moment the assistant is gone.
             t.sms.forget_config(id);
             Ok(())

@@ -30,9 +30,7 @@ impl ConnectionStore for MemoryStore {
             }
             let now = Timestamp::now();
             t.connections.insert(key, now);
-            if let Some(counted) = t.assistants.get_mut(&(ws.clone(), assistant.clone())) {
-                counted.project_count += 1;
-            }
+            t.count_projects(ws, assistant, 1);
             Ok(now)
         })
         .await

@@ -31,9 +31,9 @@ impl ConversationStore for MemoryStore {
                 message_count: 0,
                 ..conversation
             };
-            t.conversations.start(conversation.clone());
+            t.start_conversation(conversation.clone());
             if let Some(message) = &welcome {
-                t.conversations.append(message.clone())?;
+                t.append_message(message.clone())?;
             }
             let stored = t
                 .conversations
@@ -225,7 +225,7 @@ impl ConversationStore for MemoryStore {
             if stored.conversation.title.is_none() {
                 stored.conversation.title = Some(title.to_owned());
             }
-            t.conversations.append(question.clone())
+            t.append_message(question.clone())
         })
         .await
     }
@@ -236,7 +236,7 @@ impl ConversationStore for MemoryStore {
             if stored.lease.as_ref().map(|(token, _)| token) == Some(&lease.token) {
                 stored.lease = None;
             }
-            t.conversations.append(answer.clone())
+            t.append_message(answer.clone())
         })
         .await
     }

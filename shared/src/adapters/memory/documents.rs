@@ -6,6 +6,7 @@ use super::store::MemoryStore;
 use crate::domain::document::{Document, DocumentKind, DocumentStatus};
 use crate::domain::ids::{DocumentId, ProjectId, WorkspaceId};
 use crate::domain::time::Timestamp;
+use crate::domain::webhook::change::Entity;
 use crate::ports::{Conflict, DocumentStore, StoreError};
 use async_trait::async_trait;
 use std::collections::HashSet;
@@ -91,11 +92,17 @@ impl DocumentStore for MemoryStore {
                 .documents
                 .get_mut(&document_key(document))
                 .ok_or(StoreError::NotFound("document"))?;
+            let before = stored.clone();
             stored.status = status;
             stored.chunk_count = chunk_count;
             stored.chunks_done = chunks_done;
             stored.error = error.map(str::to_owned);
             stored.updated_at = Timestamp::now();
+            let after = stored.clone();
+            t.changed(
+                Some(Entity::Document(before)),
+                Some(Entity::Document(after)),
+            );
             Ok(())
         })
         .await

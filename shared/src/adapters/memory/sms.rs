@@ -101,7 +101,7 @@ impl SmsStore for MemoryStore {
                 let conversation = match joins {
                     Joins::Continues(id) => id.clone(),
                     Joins::Starts(id) => {
-                        t.conversations.start(Conversation {
+                        t.start_conversation(Conversation {
                             message_count: 0,
                             ..inbound.conversation(id)
                         });
@@ -113,7 +113,7 @@ impl SmsStore for MemoryStore {
                     .message_id
                     .clone()
                     .expect("a joining message has an id");
-                t.conversations.append(Message {
+                t.append_message(Message {
                     id: message_id,
                     ..Message::new(&conversation, Author::User, inbound.body.clone(), now)
                 })?;
@@ -264,7 +264,7 @@ impl SmsStore for MemoryStore {
                 return Ok((existing.clone(), false));
             }
             let reply = draft.new_reply(at);
-            t.conversations.append(Message {
+            t.append_message(Message {
                 id: reply.message_id.clone(),
                 usage: Some(draft.usage),
                 ..Message::new(

@@ -25,6 +25,12 @@ impl MemoryStore {
         &self.faults
     }
 
+    /// The changes committed since the last call, oldest first: what
+    /// DynamoDB's stream would carry to the event feed.
+    pub fn take_changes(&self) -> Vec<crate::domain::webhook::change::Change> {
+        std::mem::take(&mut self.lock().changes.unread)
+    }
+
     /// Everything the store holds, people shown whole: what a test of
     /// erasure reads, as it scans the DynamoDB table.
     pub fn audit_dump(&self) -> String {

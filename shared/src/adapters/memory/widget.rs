@@ -8,6 +8,7 @@ use crate::domain::conversation::{Conversation, Message};
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, WidgetSessionId, WorkspaceId};
 use crate::domain::time::Timestamp;
 use crate::domain::visitor::{Feedback, Lead};
+use crate::domain::webhook::change::Entity;
 use crate::domain::widget::{UseWindow, WidgetSettings};
 use crate::ports::{
     Admission, NewWidgetSession, StoreError, WidgetSession, WidgetSite, WidgetStore,
@@ -56,12 +57,12 @@ impl WidgetStore for MemoryStore {
                 return Err(StoreError::NotFound("assistant"));
             }
             let (session, conversation, welcome) = new.start();
-            t.conversations.start(Conversation {
+            t.start_conversation(Conversation {
                 message_count: 0,
                 ..conversation.clone()
             });
             if let Some(message) = &welcome {
-                t.conversations.append(message.clone())?;
+                t.append_message(message.clone())?;
             }
             t.widgets.sessions.insert(
                 (session.assistant_id.clone(), session.id.clone()),
@@ -131,7 +132,18 @@ impl WidgetStore for MemoryStore {
         feedback: &Feedback,
     ) -> Result<Message, StoreError> {
         self.run(Call::Write, |t| {
-            t.conversations.rate(conversation, message, feedback)
+            let before = t.conversations.find_message(conversation, message);
+            let rated = t.conversations.rate(conversation, message, feedback)?;
+            if let (Some(before), Some(open)) =
+                (before, t.conversations.open(conversation).cloned())
+            {
+                let open = Box::new(open);
+                t.changed(
+                    Some(Entity::Message(open.clone(), before)),
+                    Some(Entity::Message(open, rated.clone())),
+                );
+            }
+            Ok(rated)
         })
         .await
     }

@@ -7,6 +7,7 @@ use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::member::{Email, MemberChanges, Membership, User, WorkspaceContext};
 use crate::domain::role::{MemberStatus, Role};
 use crate::domain::time::Timestamp;
+use crate::domain::webhook::change::Entity;
 use crate::domain::workspace::{ModelSettings, NewWorkspace, Workspace, WorkspaceChanges};
 use crate::ports::store::slugs_for;
 use crate::ports::{Conflict, StoreError, WorkspaceStore};
@@ -56,18 +57,15 @@ impl WorkspaceStore for MemoryStore {
                 .ok_or(all_taken)?;
             let workspace = Workspace::create(new, slug);
             t.slugs.insert(workspace.slug.clone(), workspace.id.clone());
-            t.members.insert(
-                (workspace.id.clone(), owner.id.clone()),
-                Membership {
-                    workspace_id: workspace.id.clone(),
-                    user_id: owner.id.clone(),
-                    email: owner.email.clone(),
-                    name: owner.name.clone(),
-                    role: Role::Owner,
-                    status: MemberStatus::Active,
-                    joined_at: workspace.created_at,
-                },
-            );
+            t.put_member(Membership {
+                workspace_id: workspace.id.clone(),
+                user_id: owner.id.clone(),
+                email: owner.email.clone(),
+                name: owner.name.clone(),
+                role: Role::Owner,
+                status: MemberStatus::Active,
+                joined_at: workspace.created_at,
+            });
             t.workspaces
                 .insert(workspace.id.clone(), (workspace.clone(), 1));
             Ok(workspace)
@@ -201,7 +199,7 @@ impl WorkspaceStore for MemoryStore {
                 status: MemberStatus::Active,
                 joined_at: Timestamp::now(),
             };
-            t.members.insert(key, membership.clone());
+            t.put_member(membership.clone());
             Ok(membership)
         })
         .await
@@ -229,7 +227,7 @@ impl WorkspaceStore for MemoryStore {
                 return Err(StoreError::LastOwner);
             }
             *owners = u32::try_from(i64::from(*owners) + delta).unwrap_or(0);
-            t.members.insert(key, updated.clone());
+            t.put_member(updated.clone());
             Ok(updated)
         })
         .await
@@ -250,7 +248,8 @@ impl WorkspaceStore for MemoryStore {
                 *owners -= 1;
             }
             workspace.member_count = workspace.member_count.saturating_sub(1);
-            t.members.remove(&key);
+            let removed = t.members.remove(&key);
+            t.changed(removed.map(Entity::Member), None);
             // Their grants in this workspace go with them.
             t.grants
                 .retain(|(w, _, u), _| !(w == &current.workspace_id && u == &current.user_id));

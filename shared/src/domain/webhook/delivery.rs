@@ -87,7 +87,7 @@ impl Delivery {
     /// A delivery of `event` to `webhook`, due at once.
     pub fn of(event: &Event, webhook: &WebhookId, now: Timestamp) -> Self {
         Self {
-            id: DeliveryId::at(now),
+            id: DeliveryId::of_event(event.at, &event.id, webhook),
             workspace_id: event.workspace_id.clone(),
             webhook_id: webhook.clone(),
             event_id: event.id.clone(),

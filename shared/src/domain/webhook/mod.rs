@@ -2,6 +2,7 @@
 //! how each delivery is signed ([`signature`]), where one may be sent
 //! ([`target`]), and when a failed one is tried again.
 
+pub mod change;
 pub mod delivery;
 pub mod endpoint;
 pub mod signature;

@@ -151,6 +151,17 @@ impl ConversationTables {
     }
 
     /// A reader's rating of one answer of the conversation.
+    pub(in crate::adapters::memory) fn find_message(
+        &self,
+        id: &ConversationId,
+        message: &MessageId,
+    ) -> Option<Message> {
+        self.messages
+            .get(id)
+            .and_then(|all| all.iter().find(|m| &m.id == message))
+            .cloned()
+    }
+
     pub(in crate::adapters::memory) fn rate(
         &mut self,
         id: &ConversationId,

@@ -10,6 +10,7 @@ pub(super) mod widget;
 use crate::domain::access::{AccessTarget, WithGrant};
 use crate::domain::api_key::{ApiKey, ApiKeyHash};
 use crate::domain::assistant::Assistant;
+use crate::domain::conversation::{Conversation, Message};
 use crate::domain::document::Document;
 use crate::domain::ids::{
     AssistantId, DeliveryId, DocumentId, ProjectId, UserId, WebhookId, WorkspaceId,
@@ -17,6 +18,7 @@ use crate::domain::ids::{
 use crate::domain::member::{Email, Membership, User, WorkspaceContext};
 use crate::domain::project::Project;
 use crate::domain::time::Timestamp;
+use crate::domain::webhook::change::{Change, Entity};
 use crate::domain::webhook::delivery::Delivery;
 use crate::domain::workspace::Workspace;
 use crate::ports::{StoreError, StoredWebhook};
@@ -45,9 +47,68 @@ pub(in crate::adapters::memory) struct Tables {
     pub(in crate::adapters::memory) widgets: widget::WidgetTables,
     pub(in crate::adapters::memory) webhooks: BTreeMap<(WorkspaceId, WebhookId), StoredWebhook>,
     pub(in crate::adapters::memory) deliveries: BTreeMap<(WebhookId, DeliveryId), Delivery>,
+    /// Every committed change events are made from, in order, as
+    /// DynamoDB's stream reports them: logged in the write that makes it.
+    pub(in crate::adapters::memory) changes: ChangeLog,
+}
+
+/// The changes not yet read. Like DynamoDB's stream it is not the table:
+/// a scan of the table (`audit_dump`) does not see it.
+#[derive(Default)]
+pub(in crate::adapters::memory) struct ChangeLog {
+    pub(in crate::adapters::memory) unread: Vec<Change>,
+    pub(in crate::adapters::memory) logged: u64,
+}
+
+impl std::fmt::Debug for ChangeLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ChangeLog({} logged)", self.logged)
+    }
 }
 
 impl Tables {
+    /// Logs a change the write under way makes.
+    pub(in crate::adapters::memory) fn changed(
+        &mut self,
+        before: Option<Entity>,
+        after: Option<Entity>,
+    ) {
+        self.changes.logged += 1;
+        self.changes.unread.push(Change {
+            id: format!("memory-{}", self.changes.logged),
+            at: Timestamp::now(),
+            before,
+            after,
+        });
+    }
+
+    pub(in crate::adapters::memory) fn start_conversation(&mut self, conversation: Conversation) {
+        self.conversations.start(conversation.clone());
+        self.changed(None, Some(Entity::Conversation(conversation)));
+    }
+
+    /// The next message of an open conversation, counted and logged.
+    pub(in crate::adapters::memory) fn append_message(
+        &mut self,
+        message: Message,
+    ) -> Result<(), StoreError> {
+        self.conversations.append(message.clone())?;
+        let conversation = self
+            .conversations
+            .open(&message.conversation_id)
+            .cloned()
+            .expect("just appended to");
+        self.changed(None, Some(Entity::Message(Box::new(conversation), message)));
+        Ok(())
+    }
+
+    /// A membership stored (new or changed), logged.
+    pub(in crate::adapters::memory) fn put_member(&mut self, membership: Membership) {
+        let key = (membership.workspace_id.clone(), membership.user_id.clone());
+        let before = self.members.insert(key, membership.clone());
+        self.changed(before.map(Entity::Member), Some(Entity::Member(membership)));
+    }
+
     pub(in crate::adapters::memory) fn workspace_mut(
         &mut self,
         ws: &WorkspaceId,
@@ -144,10 +205,28 @@ impl Tables {
             .connections
             .remove(&(ws.clone(), assistant.clone(), project.clone()))
             .is_some();
-        if removed && let Some(counted) = self.assistants.get_mut(&(ws.clone(), assistant.clone()))
-        {
-            counted.project_count = counted.project_count.saturating_sub(1);
+        if removed {
+            self.count_projects(ws, assistant, -1);
         }
         removed
+    }
+
+    /// The assistant's count of connected projects moved by `by`: a change
+    /// to the assistant as the API shows it, logged.
+    pub(in crate::adapters::memory) fn count_projects(
+        &mut self,
+        ws: &WorkspaceId,
+        assistant: &AssistantId,
+        by: i32,
+    ) {
+        if let Some(counted) = self.assistants.get_mut(&(ws.clone(), assistant.clone())) {
+            let before = counted.clone();
+            counted.project_count = counted.project_count.saturating_add_signed(by);
+            let after = counted.clone();
+            self.changed(
+                Some(Entity::Assistant(before)),
+                Some(Entity::Assistant(after)),
+            );
+        }
     }
 }

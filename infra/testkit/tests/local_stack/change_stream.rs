@@ -1,0 +1,105 @@
+//! The table's stream on the local AWS server, read as the event feed reads
+//! it: what people do through the API comes back as committed changes,
+//! which make the events the memory store's log makes; a record read again
+//! makes the same events (the same ids), and an item no event is about
+//! makes none.
+
+use axum::http::{Method, StatusCode};
+use devtools::change_stream::{StreamReader, stream_of};
+use serde_json::json;
+use shared::domain::webhook::change::Change;
+use shared::domain::webhook::delivery::Event;
+use shared::http::events::events_of;
+use testkit::TestStack;
+
+/// Every change committed so far that makes events, read from the start.
+async fn changes(stack: &TestStack) -> Vec<Change> {
+    let arn = stream_of(&stack.local.aws, &stack.local.table)
+        .await
+        .unwrap();
+    let mut reader = StreamReader::new(&stack.local.aws, arn);
+    let mut found = Vec::new();
+    // Until a read finds nothing new: the local server's shard never closes.
+    loop {
+        let mut new = 0;
+        for (shard, records, next) in reader.read().await.unwrap() {
+            new += records.len();
+            for record in &records {
+                if let Some(change) = stack.local.store.change_of(record).await.unwrap() {
+                    found.push(change);
+                }
+            }
+            reader.advance(shard, next);
+        }
+        if new == 0 {
+            return found;
+        }
+    }
+}
+
+fn events(changes: &[Change]) -> Vec<Event> {
+    changes.iter().flat_map(events_of).collect()
+}
+
+#[tokio::test]
+async fn the_stream_gives_back_each_committed_change_as_the_events_it_makes() {
+    let stack = TestStack::start().await;
+    let f = stack.fixture().await;
+    let (status, answer) = stack
+        .call(
+            Method::POST,
+            &format!(
+                "/api/workspaces/{}/conversations/{}/messages",
+                f.ws(),
+                f.member_conversation
+            ),
+            Some(f.key("member")),
+            Some(json!({"content": "How long do refunds take?"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let (status, _) = stack
+        .call(
+            Method::PATCH,
+            &format!(
+                "/api/workspaces/{}/assistants/{}",
+                f.ws(),
+                f.public_assistant
+            ),
+            Some(f.key("owner")),
+            Some(json!({"temperature": 0.1})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let read = changes(&stack).await;
+    let made = events(&read);
+    let of = |kind: &str| -> Vec<&Event> {
+        made.iter()
+            .filter(|e| e.kind.as_str() == kind && e.workspace_id.as_str() == f.ws())
+            .collect()
+    };
+    assert_eq!(of("assistant.created").len(), 2, "the fixture's two");
+    assert_eq!(of("conversation.created").len(), 2);
+    let messages = of("message.created");
+    assert_eq!(messages.len(), 2, "the question and its answer");
+    assert_eq!(messages[0].data["role"], "user");
+    assert_eq!(
+        messages[0].data["assistantId"],
+        f.private_assistant.as_str()
+    );
+    assert_eq!(messages[1].data["id"], answer["assistantMessage"]["id"]);
+    let updated = of("assistant.updated");
+    assert_eq!(updated.len(), 2, "{updated:?}");
+    assert_eq!(
+        updated[0].data["projectCount"], 1,
+        "the fixture's connection counts on its assistant"
+    );
+    assert_eq!(updated[1].data["temperature"], 0.1);
+    assert!(!of("member.joined").is_empty());
+
+    // Read again from the start: the same changes, the same event ids.
+    let again = events(&changes(&stack).await);
+    let ids = |events: &[Event]| events.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&again), ids(&made));
+}

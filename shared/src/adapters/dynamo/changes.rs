@@ -1,0 +1,101 @@
+//! The table's stream, read as committed changes: a record's images become
+//! the things they hold (assistants, conversations and their messages,
+//! members, documents), and every other item is none of the feed's
+//! business. A message's image does not name its workspace, so its
+//! conversation is read beside it.
+
+use super::conversation_items::{conversation_from, message_from};
+use super::keys::{self, SortKey};
+use super::{DynamoStore, Item, codec};
+use crate::domain::ids::ConversationId;
+use crate::domain::time::Timestamp;
+use crate::domain::webhook::change::{Change, Entity};
+use crate::ports::StoreError;
+
+/// One record of the table's stream (`NEW_AND_OLD_IMAGES`), as Lambda's
+/// event and the streams API both carry it.
+#[derive(Clone, Debug)]
+pub struct StreamRecord {
+    /// The record's `eventID`: unique, and the same when it is read again.
+    pub id: String,
+    /// When the change was committed (to the second, as the stream says).
+    pub at: Timestamp,
+    pub old: Option<Item>,
+    pub new: Option<Item>,
+}
+
+/// Which kind of thing an item is, by its keys.
+enum Kind {
+    Assistant,
+    Member,
+    Document,
+    Conversation,
+    Message(ConversationId),
+}
+
+fn kind_of(item: &Item) -> Option<Kind> {
+    let pk = item.get(keys::PK)?.as_s().ok()?;
+    let sk = item.get(keys::SK)?.as_s().ok()?;
+    if pk.starts_with(keys::WORKSPACE_INDEX_PREFIX) {
+        if sk.starts_with(keys::MEMBER_PREFIX) {
+            return Some(Kind::Member);
+        }
+        if sk.starts_with(keys::DOCUMENTS_PREFIX) {
+            return Some(Kind::Document);
+        }
+        return matches!(keys::parse_sort_key(sk), SortKey::Assistant).then_some(Kind::Assistant);
+    }
+    let conversation = pk
+        .strip_prefix(keys::CONVERSATION_PREFIX)
+        .and_then(ConversationId::parse)?;
+    if sk == keys::CONVERSATION_SORT_KEY {
+        return Some(Kind::Conversation);
+    }
+    sk.starts_with(keys::MESSAGES_PREFIX)
+        .then_some(Kind::Message(conversation))
+}
+
+impl DynamoStore {
+    async fn entity_of(&self, item: &Item) -> Result<Option<Entity>, StoreError> {
+        Ok(match kind_of(item) {
+            None => None,
+            Some(Kind::Assistant) => Some(Entity::Assistant(codec::assistant(item)?)),
+            Some(Kind::Member) => Some(Entity::Member(codec::membership(item)?)),
+            Some(Kind::Document) => Some(Entity::Document(codec::document(item)?)),
+            Some(Kind::Conversation) => Some(Entity::Conversation(conversation_from(item)?)),
+            Some(Kind::Message(id)) => {
+                let (pk, sk) = keys::conversation(&id);
+                // A conversation deleted since has no events left to make.
+                match self.get(pk, sk).await? {
+                    None => None,
+                    Some(conversation) => Some(Entity::Message(
+                        Box::new(conversation_from(&conversation)?),
+                        message_from(item)?,
+                    )),
+                }
+            }
+        })
+    }
+
+    /// The change a stream record reports, if it is about a thing whose
+    /// changes make events.
+    pub async fn change_of(&self, record: &StreamRecord) -> Result<Option<Change>, StoreError> {
+        let before = match &record.old {
+            Some(item) => self.entity_of(item).await?,
+            None => None,
+        };
+        let after = match &record.new {
+            Some(item) => self.entity_of(item).await?,
+            None => None,
+        };
+        if before.is_none() && after.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(Change {
+            id: record.id.clone(),
+            at: record.at,
+            before,
+            after,
+        }))
+    }
+}
