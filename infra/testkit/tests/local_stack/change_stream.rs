@@ -6,10 +6,16 @@
 
 use axum::http::{Method, StatusCode};
 use devtools::change_stream::{StreamReader, stream_of};
+use event_feed::handle_records;
 use serde_json::json;
+use shared::app::event_feed::EventFeed;
+use shared::app::webhook_dispatch::EventDispatcher;
+use shared::domain::ids::{WebhookId, WorkspaceId};
 use shared::domain::webhook::change::Change;
 use shared::domain::webhook::delivery::Event;
 use shared::http::events::events_of;
+use shared::ports::DeliveryStore;
+use std::sync::Arc;
 use testkit::TestStack;
 
 /// Every change committed so far that makes events, read from the start.
@@ -102,4 +108,54 @@ async fn the_stream_gives_back_each_committed_change_as_the_events_it_makes() {
     let again = events(&changes(&stack).await);
     let ids = |events: &[Event]| events.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&again), ids(&made));
+}
+
+#[tokio::test]
+async fn the_feeds_sample_batch_delivers_each_change_once_however_often_it_is_replayed() {
+    let stack = TestStack::start().await;
+    let f = stack.fixture().await;
+    let (_, text) = testkit::events::event_files("event-feed")
+        .into_iter()
+        .find(|(name, _)| name == "assistant-created-updated-deleted.json")
+        .unwrap();
+    let text = text
+        .replace(testkit::events::EVENT_WORKSPACE, f.ws())
+        .replace(testkit::events::EVENT_USER, f.user("owner"));
+    let feed = EventFeed {
+        dispatcher: EventDispatcher {
+            webhooks: stack.local.store.clone(),
+            deliveries: stack.local.store.clone(),
+            queue: stack.local.webhook_queue(),
+            clock: Arc::new(shared::ports::SystemClock),
+        },
+        events_of,
+    };
+    let ws = WorkspaceId::parse(f.ws()).unwrap();
+    let webhook = WebhookId::parse(&f.webhook).unwrap();
+    let kinds = || async {
+        let page = stack
+            .local
+            .store
+            .deliveries(&ws, &webhook, 100, None)
+            .await
+            .unwrap();
+        let mut kinds: Vec<&str> = page.deliveries.iter().map(|d| d.event.as_str()).collect();
+        kinds.sort();
+        kinds
+    };
+    for _ in 0..2 {
+        let event = serde_json::from_str(&text).unwrap();
+        let response = handle_records(&stack.local.store, &feed, event).await;
+        assert!(response.batch_item_failures.is_empty());
+        assert_eq!(
+            kinds().await,
+            [
+                "assistant.created",
+                "assistant.deleted",
+                "assistant.updated",
+                "webhook.test"
+            ],
+            "the fixture's test, and one delivery per change"
+        );
+    }
 }

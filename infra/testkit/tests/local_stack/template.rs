@@ -597,3 +597,34 @@ fn the_key_seals_and_opens_each_kind_of_secret_only_for_the_functions_that_use_i
     .collect();
     assert_eq!(uses, expected);
 }
+
+/// Events are made from the table's stream: it carries both images (what
+/// the feed decides from), as the local table's does, and the feed reads
+/// it from its start, reports the record it failed at, and names what it
+/// gave up on in a dead-letter queue kept for the maximum.
+#[test]
+fn the_table_streams_both_images_to_an_event_feed_that_loses_nothing() {
+    let template = template();
+    let table = &template["Resources"]["Table"]["Properties"];
+    assert_eq!(
+        table["StreamSpecification"]["StreamViewType"].as_str(),
+        Some("NEW_AND_OLD_IMAGES")
+    );
+    let feed = &template["Resources"]["EventFeedFunction"]["Properties"];
+    let source = &feed["Events"]["TableChanges"]["Properties"];
+    assert_eq!(referenced(&source["Stream"]), "Table.StreamArn");
+    assert_eq!(source["StartingPosition"].as_str(), Some("TRIM_HORIZON"));
+    assert_eq!(
+        source["FunctionResponseTypes"][0].as_str(),
+        Some("ReportBatchItemFailures")
+    );
+    let dead_letters = referenced(&source["DestinationConfig"]["OnFailure"]["Destination"]);
+    let queue = &template["Resources"][dead_letters.as_str()]["Properties"];
+    assert_eq!(number(&queue["MessageRetentionPeriod"]), 14 * 24 * 3600);
+    let filter = source["FilterCriteria"]["Filters"][0]["Pattern"]
+        .as_str()
+        .unwrap();
+    for prefix in ["WS#", "CONV#"] {
+        assert!(filter.contains(prefix), "{filter}");
+    }
+}
