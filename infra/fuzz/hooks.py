@@ -10,11 +10,16 @@ request the document calls valid is valid on the server:
 * An SMS configuration is saved only with credentials Twilio accepts for
   a number on that account (the server asks Twilio first), so a valid one
   names the local Twilio emulator's demo account and number.
+* A webhook's URL must be https to a public name, or (on the fuzz run's
+  dev server, which delivers to loopback only) a loopback one; a valid one
+  is the dev server's own receiver. A brought secret must be the base64
+  of 24 to 64 bytes, which no pattern states; a valid one is made.
 * The fuzzer acts as one owner. Removing, demoting or suspending that
   owner, or revoking its own key, would leave every later case a 401 or a
   404 that tests nothing, so those cases are not generated.
 """
 
+import base64
 import json
 import os
 import urllib.request
@@ -57,6 +62,12 @@ ASSISTANT_WRITES = {
 }
 WORKSPACE_WRITES = {"POST /api/workspaces", "PATCH /api/workspaces/{workspace_id}"}
 SMS_CONFIG_WRITES = {"PUT /api/workspaces/{workspace_id}/assistants/{assistant_id}/sms"}
+WEBHOOK_WRITES = {
+    "POST /api/workspaces/{workspace_id}/webhooks",
+    "PATCH /api/workspaces/{workspace_id}/webhooks/{webhook_id}",
+}
+INBOX = f"{BASE_URL}/_local/webhooks/inbox"
+VALID_SECRET = "whsec_" + base64.b64encode(bytes(range(32))).decode()
 # The dev server's Twilio emulator's demo account (infra/devtools/src/emulators/twilio.rs).
 DEMO_TWILIO = {
     "twilioAccountSid": "AC0123456789abcdef0123456789abcdef",
@@ -76,6 +87,11 @@ def before_call(ctx, case, **kwargs):
         body["model"] = allowed_models(workspace_id)[0]
     if operation in SMS_CONFIG_WRITES:
         body.update(DEMO_TWILIO)
+    if operation in WEBHOOK_WRITES:
+        if "url" in body:
+            body["url"] = INBOX
+        if "secret" in body:
+            body["secret"] = VALID_SECRET
     if operation in WORKSPACE_WRITES and "defaultModel" in body:
         models = body.get("allowedModels")
         if not models:

@@ -11,6 +11,7 @@ pub mod queue_driver;
 pub mod runtime_api;
 pub mod samples;
 pub mod seed;
+pub mod webhook_inbox;
 pub mod widget_demo;
 
 /// An HTTP client for the tools and tests, on the functions' TLS provider

@@ -155,3 +155,20 @@ curl -sN -X POST "{base}/api/widget/{ast}/chat" -H "Origin: {origin}" -H "Author
 "#
     )
 }
+
+/// The webhooks walkthrough: a webhook to the dev server's own receiver,
+/// and what it got.
+pub fn webhook_examples(seed: &Seed) -> String {
+    let base = &seed.base_url;
+    let ws = &seed.workspace_id;
+    let owner = &seed.keys["owner"];
+    format!(
+        r#"# webhooks, as the owner: send every event to the local receiver (the answer shows the secret, once)
+curl -s -X POST "{base}/api/workspaces/{ws}/webhooks" \
+  -H "Authorization: Bearer {owner}" -H "Content-Type: application/json" \
+  -d '{{"url": "{base}/_local/webhooks/inbox", "events": ["*"]}}'
+# what the receiver got: each request's webhook-id, webhook-timestamp, webhook-signature and body
+curl -s "{base}/_local/webhooks/inbox"
+"#
+    )
+}

@@ -3,11 +3,14 @@
 //! and channel). Decided from what the thing was and what it is, so the
 //! same rules hold on every store and however the change was read.
 
-use super::views::{AssistantView, ConversationView, DocumentView, MemberView, MessageView};
+use super::views::{
+    AssistantView, ConversationView, DocumentView, LeadView, MemberView, MessageView,
+};
 use crate::domain::conversation::{Author, Conversation, Message, MessageStatus};
 use crate::domain::document::DocumentStatus;
 use crate::domain::ids::{EventId, WorkspaceId};
 use crate::domain::role::MemberStatus;
+use crate::domain::visitor::Lead;
 use crate::domain::webhook::EventType;
 use crate::domain::webhook::change::{Change, Entity};
 use crate::domain::webhook::delivery::Event;
@@ -28,6 +31,25 @@ fn message_data(conversation: &Conversation, message: &Message) -> Value {
             "channel".into(),
             Value::String(conversation.channel.as_str().to_owned()),
         );
+    }
+    data
+}
+
+fn same_person(one: &Lead, other: &Lead) -> bool {
+    (&one.email, &one.name, &one.phone) == (&other.email, &other.name, &other.phone)
+}
+
+/// A lead as the API serves it, with where it was given.
+fn contact_data(conversation: &Conversation, lead: &Lead) -> Value {
+    let mut data = json(LeadView::from(lead));
+    if let Value::Object(fields) = &mut data {
+        for (name, value) in [
+            ("conversationId", conversation.id.to_string()),
+            ("assistantId", conversation.assistant_id.to_string()),
+            ("channel", conversation.channel.as_str().to_owned()),
+        ] {
+            fields.insert(name.into(), Value::String(value));
+        }
     }
     data
 }
@@ -56,6 +78,22 @@ fn announced(change: &Change) -> Vec<(EventType, WorkspaceId, Value)> {
             started.workspace_id.clone(),
             json(ConversationView::from(started)),
         )],
+        // A widget visitor's contact details: given, or given otherwise.
+        (Some(Conversation(was)), Some(Conversation(now))) => {
+            let (Some(lead), kind) = (
+                &now.lead,
+                match &was.lead {
+                    None => EventType::ContactCreated,
+                    Some(_) => EventType::ContactUpdated,
+                },
+            ) else {
+                return Vec::new();
+            };
+            if was.lead.as_ref().is_some_and(|old| same_person(old, lead)) {
+                return Vec::new();
+            }
+            vec![(kind, now.workspace_id.clone(), contact_data(now, lead))]
+        }
         // A question when it is stored; an answer once it is complete (a
         // failed one is no message anyone was sent).
         (None, Some(Message(conversation, message)))

@@ -4,20 +4,30 @@
 //! event source mappings run them in AWS. Provisions the local resources,
 //! seeds a demo workspace, prints how to call it.
 
+use devtools::change_stream::{StreamReader, drive_stream, stream_of};
 use devtools::emulators::chat::{ChatEmulator, StreamPace};
 use devtools::emulators::embeddings::EmbeddingsEmulator;
 use devtools::emulators::pinecone::PineconeEmulator;
 use devtools::emulators::twilio::{DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_NUMBER, TwilioEmulator};
 use devtools::emulators::{Emulators, LOCAL_DIMENSIONS, Latency, local_retriever};
 use devtools::local::{LocalStack, ResourceNames, require_loopback_endpoint};
-use devtools::queue_driver::drive_queue;
-use devtools::seed::{chat_examples, curl_examples, seed_demo, sms_examples, widget_examples};
+use devtools::queue_driver::{drive_queue, drive_queue_concurrently};
+use devtools::seed::{
+    chat_examples, curl_examples, seed_demo, sms_examples, webhook_examples, widget_examples,
+};
+use devtools::webhook_inbox::Inbox;
 use devtools::widget_demo::{demo_site, disallowed_page, seed_widget_demo};
 use shared::adapters::sqs::SqsQueue;
 use shared::adapters::twilio::TwilioGateway;
+use shared::adapters::webhook_sender::HttpWebhookSender;
 use shared::app::cleanup::handle_message;
+use shared::app::event_feed::EventFeed;
 use shared::app::reply::{ReplyWorker, SendRetry};
 use shared::app::sms_webhook::SmsWebhook;
+use shared::app::webhook_delivery::{Lane, WebhookDeliverer};
+use shared::app::webhook_dispatch::EventDispatcher;
+use shared::domain::webhook::target::TargetPolicy;
+use shared::domain::webhook::{ATTEMPT_TIMEOUT, RetrySchedule};
 use shared::http::{SmsBackends, WebhookState, all_routes_router, sms_webhook_router};
 use shared::ingest::worker::{DEFAULT_CONCURRENCY, Ingestor};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -41,6 +51,37 @@ async fn openapi_document() -> impl axum::response::IntoResponse {
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         shared::http::api_document::document_json(),
     )
+}
+
+/// How the dev server delivers webhooks; never set in the template.
+struct WebhookSettings {
+    /// `WEBHOOK_ALLOW_LOOPBACK=1` (set by `./infra/dev`): webhooks may
+    /// point at `http://127.0.0.1:...` and `http://localhost:...`, such as
+    /// the local receiver; every other private range stays refused.
+    policy: TargetPolicy,
+    /// `WEBHOOK_LOOPBACK_ONLY=1` (the fuzz run): deliveries reach loopback
+    /// and nothing else, whatever a webhook names.
+    loopback_only: bool,
+    /// `WEBHOOK_RETRY_SCHEDULE`: comma-separated seconds (`1,2,4`).
+    schedule: RetrySchedule,
+}
+
+impl WebhookSettings {
+    fn from_env() -> Result<Self, String> {
+        let flag = |name: &str| std::env::var(name).is_ok_and(|v| v == "1");
+        let schedule = match std::env::var("WEBHOOK_RETRY_SCHEDULE") {
+            Ok(value) => RetrySchedule::parse(&value)
+                .map_err(|problem| format!("WEBHOOK_RETRY_SCHEDULE={value} {problem}"))?,
+            Err(_) => RetrySchedule::default(),
+        };
+        Ok(Self {
+            policy: TargetPolicy {
+                allow_loopback: flag("WEBHOOK_ALLOW_LOOPBACK"),
+            },
+            loopback_only: flag("WEBHOOK_LOOPBACK_ONLY"),
+            schedule,
+        })
+    }
 }
 
 async fn listen(port: u16, setting: &str) -> Result<tokio::net::TcpListener, String> {
@@ -68,7 +109,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let demo_port = port_from_env("DEMO_PORT", beside(2))?;
     let aws = shared::wiring::load_aws(&shared::adapters::outbound_http::client()).await;
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
-    let local = LocalStack::provision(aws, dynamo, &ResourceNames::from_env_or_defaults()).await?;
+    let mut local =
+        LocalStack::provision(aws, dynamo, &ResourceNames::from_env_or_defaults()).await?;
+    let webhooks = WebhookSettings::from_env()?;
+    local.webhook_policy = webhooks.policy;
 
     let listener = listen(port, "PORT").await?;
     let webhook_listener = listen(webhook_port, "WEBHOOK_PORT").await?;
@@ -194,6 +238,64 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
     ));
 
+    // Webhooks: the feed off the table's stream, the worker on both lanes'
+    // queues, each message on a task of its own as Lambda scales out.
+    let dispatcher = EventDispatcher {
+        webhooks: local.store.clone(),
+        deliveries: local.store.clone(),
+        queue: local.webhook_queue(),
+        clock: Arc::new(shared::ports::SystemClock),
+    };
+    let sender: Arc<HttpWebhookSender> = Arc::new(if webhooks.loopback_only {
+        HttpWebhookSender::confined_to_loopback(ATTEMPT_TIMEOUT)
+    } else {
+        HttpWebhookSender::new(webhooks.policy)
+    });
+    let lane = |lane| {
+        Arc::new(WebhookDeliverer {
+            dispatcher: dispatcher.clone(),
+            sender: sender.clone(),
+            cipher: local.cipher.clone(),
+            schedule: webhooks.schedule.clone(),
+            failing_queue: local.webhook_failing_queue(),
+            lane,
+        })
+    };
+    let lanes = [
+        (lane(Lane::Healthy), local.webhook_queue_url.clone(), 64),
+        (
+            lane(Lane::Failing),
+            local.webhook_failing_queue_url.clone(),
+            16,
+        ),
+    ];
+    let webhook_workers: Vec<_> = lanes
+        .into_iter()
+        .map(|(deliverer, queue_url, in_flight)| {
+            tokio::spawn(drive_queue_concurrently(
+                local.sqs.clone(),
+                queue_url,
+                stopped.clone(),
+                in_flight,
+                move |id, body| {
+                    let deliverer = Arc::clone(&deliverer);
+                    async move { deliverer.handle_message(&id, &body).await }
+                },
+            ))
+        })
+        .collect();
+    let stream = stream_of(&local.aws, &local.table).await?;
+    let event_feed = tokio::spawn(drive_stream(
+        StreamReader::new(&local.aws, stream),
+        local.store.clone(),
+        Arc::new(EventFeed {
+            dispatcher,
+            events_of: shared::http::events::events_of,
+        }),
+        stopped.clone(),
+    ));
+    let inbox = Inbox::default();
+
     let webhook = SmsWebhook::new(
         local.store.clone(),
         local.cipher.clone(),
@@ -229,7 +331,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 chat: ChatEmulator::new(Latency::default()).with_pace(StreamPace::visible()),
                 twilio: TwilioEmulator::with_demo_account(),
                 outages: Default::default(),
-            }),
+            })
+            .nest("/webhooks", inbox.router()),
         );
     // Where this stack lives, for the `text` command in another terminal.
     let stack = devtools::local::StackFile {
@@ -263,6 +366,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         demo.assistant_id
     );
     println!("{}", widget_examples(&seed, &demo));
+    println!("{}", webhook_examples(&seed));
     println!("Ctrl-C stops everything.");
     let demo_app = demo_site(&base_url, &demo.assistant_id);
     let mut demo_stopped = stopped.clone();
@@ -294,6 +398,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _ = ingest_worker.await;
     let _ = dead_ingest_jobs.await;
     let _ = reply_worker.await;
+    for worker in webhook_workers {
+        let _ = worker.await;
+    }
+    let _ = event_feed.await;
     let _ = webhook_server.await;
     let _ = demo_server.await;
     Ok(())

@@ -206,6 +206,21 @@ async fn each_kind_of_change_is_announced_once_with_the_thing_as_the_api_serves_
         )
         .await;
     assert_eq!(feedback.status, StatusCode::OK, "{}", feedback.body);
+    // And leaves their details, then corrects them.
+    for lead in [
+        json!({"email": "ada@example.com"}),
+        json!({"email": "ada@example.com"}),
+        json!({"email": "ada@example.com", "name": "Ada"}),
+    ] {
+        let left = stack
+            .widget(
+                WidgetRequest::new(Method::POST, &ast, "lead")
+                    .token(&token)
+                    .body(lead),
+            )
+            .await;
+        assert_eq!(left.status, StatusCode::OK, "{}", left.body);
+    }
 
     hooks.publish().await;
     hooks.deliver().await;
@@ -245,6 +260,13 @@ async fn each_kind_of_change_is_announced_once_with_the_thing_as_the_api_serves_
         once("message.updated", &rated)["data"]["feedback"]["rating"],
         "up"
     );
+    let created = of_type(&got, "contact.created");
+    assert_eq!(created.len(), 1, "{got:?}");
+    assert_eq!(created[0]["data"]["email"], "ada@example.com");
+    assert_eq!(created[0]["data"]["channel"], "widget");
+    let updated = of_type(&got, "contact.updated");
+    assert_eq!(updated.len(), 1, "the same details again change nothing");
+    assert_eq!(updated[0]["data"]["name"], "Ada");
     let conversations = of_type(&got, "conversation.created");
     assert_eq!(conversations.len(), 2, "the API's and the widget's");
     assert!(

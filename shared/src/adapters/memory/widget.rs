@@ -120,7 +120,13 @@ impl WidgetStore for MemoryStore {
         lead: &Lead,
     ) -> Result<Conversation, StoreError> {
         self.run(Call::Transaction, |t| {
-            t.conversations.set_lead(conversation, lead)
+            let before = t.conversations.open(conversation).cloned();
+            let after = t.conversations.set_lead(conversation, lead)?;
+            t.changed(
+                before.map(Entity::Conversation),
+                Some(Entity::Conversation(after.clone())),
+            );
+            Ok(after)
         })
         .await
     }
