@@ -69,6 +69,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         schedule: RetrySchedule::default(),
         failing_queue: failing_queue.clone(),
         lane,
+        opened: Default::default(),
     };
     let lanes = Arc::new(Lanes {
         healthy: lane(Lane::Healthy),

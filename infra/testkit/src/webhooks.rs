@@ -76,6 +76,7 @@ impl WebhookStack {
                 schedule: RetrySchedule::default(),
                 failing_queue: failing_queue.clone(),
                 lane,
+                opened: Default::default(),
             })
         };
         let deliverer = lane(Lane::Healthy);
@@ -203,6 +204,7 @@ impl MemoryStack {
             schedule: RetrySchedule::default(),
             failing_queue: failing_queue.clone(),
             lane,
+            opened: Default::default(),
         };
         StackHooks {
             stack: self,

@@ -50,6 +50,38 @@ impl<J: Job> JobQueue<J> for SqsQueue<J> {
         self.send(job, None).await
     }
 
+    /// Ten to a `SendMessageBatch`, SQS's most.
+    async fn enqueue_all(&self, jobs: &[J]) -> Result<(), QueueError> {
+        for chunk in jobs.chunks(10) {
+            let entries = chunk
+                .iter()
+                .enumerate()
+                .map(|(n, job)| {
+                    aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                        .id(n.to_string())
+                        .message_body(job.to_message())
+                        .build()
+                        .expect("an id and a body")
+                })
+                .collect();
+            let sent = self
+                .client
+                .send_message_batch()
+                .queue_url(&self.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(queue_error)?;
+            if let Some(failed) = sent.failed.first() {
+                return Err(QueueError {
+                    transient: !failed.sender_fault,
+                    source: format!("a batched job was refused: {}", failed.code).into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     async fn enqueue_delayed(&self, job: &J, delay: Duration) -> Result<(), QueueError> {
         // Whole seconds, rounded up: a job is never seen before its delay.
         let seconds = (delay.min(self.longest_delay).as_millis().div_ceil(1000) as u64)
@@ -67,22 +99,26 @@ impl<J: Job> SqsQueue<J> {
             .set_delay_seconds(delay_seconds)
             .send()
             .await
-            .map_err(|error| QueueError {
-                transient: match &error {
-                    SdkError::ServiceError(service) => matches!(
-                        service.err().code(),
-                        Some(
-                            "RequestThrottled"
-                                | "KmsThrottled"
-                                | "InternalError"
-                                | "ServiceUnavailable"
-                        )
-                    ),
-                    SdkError::ConstructionFailure(_) => false,
-                    _ => true,
-                },
-                source: Box::new(error),
-            })?;
+            .map_err(queue_error)?;
         Ok(())
+    }
+}
+
+/// Throttled, timed out or unreachable is transient; a refusal is not.
+fn queue_error<E, R>(error: SdkError<E, R>) -> QueueError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    QueueError {
+        transient: match &error {
+            SdkError::ServiceError(service) => matches!(
+                service.err().code(),
+                Some("RequestThrottled" | "KmsThrottled" | "InternalError" | "ServiceUnavailable")
+            ),
+            SdkError::ConstructionFailure(_) => false,
+            _ => true,
+        },
+        source: Box::new(error),
     }
 }

@@ -15,6 +15,7 @@ pub mod event_feed;
 pub mod guard;
 pub mod job_error;
 pub mod members;
+pub mod opened_secrets;
 pub mod reply;
 pub mod retrieval;
 pub mod sms_config;

@@ -3,23 +3,17 @@
 //! recorded once, and answered at once; the reply is left to the queue.
 
 use super::error::AppError;
+use super::opened_secrets::OpenedSecrets;
 use crate::domain::ids::AssistantId;
 use crate::domain::sms::{
     DEFAULT_BURST_WINDOW, Keyword, MessageSid, PhoneNumber, SmsConfig, signature,
 };
 use crate::jobs::ReplyJob;
 use crate::ports::{
-    CipherError, Clock, InboundOutcome, InboundSms, JobQueue, SecretCipher, SecretContext,
-    SmsStore, SystemClock,
+    Clock, InboundOutcome, InboundSms, JobQueue, SecretCipher, SecretContext, SmsStore, SystemClock,
 };
-use secrecy::SecretString;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-/// How long a warm container keeps an opened Auth Token. Keyed by the
-/// ciphertext, so a changed configuration is opened afresh at once.
-pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(300);
+use std::sync::Arc;
+use std::time::Duration;
 
 /// A request as Twilio signed it.
 pub struct SignedRequest {
@@ -43,72 +37,6 @@ impl SignedRequest {
     }
 }
 
-/// An opened token, with the ciphertext it came from and when.
-struct CachedToken {
-    sealed: Vec<u8>,
-    token: SecretString,
-    opened_at: Instant,
-}
-
-/// Opened tokens, and one opener per assistant: a flood of requests with a
-/// made-up signature meets a cold container with one KMS call between
-/// them, not one each.
-#[derive(Default)]
-struct TokenCache {
-    entries: Mutex<HashMap<AssistantId, CachedToken>>,
-    openers: Mutex<HashMap<AssistantId, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-impl TokenCache {
-    fn cached(&self, config: &SmsConfig) -> Option<SecretString> {
-        self.entries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&config.assistant_id)
-            .filter(|cached| {
-                cached.sealed == config.sealed_auth_token
-                    && cached.opened_at.elapsed() < TOKEN_CACHE_TTL
-            })
-            .map(|cached| cached.token.clone())
-    }
-
-    async fn token(
-        &self,
-        cipher: &dyn SecretCipher,
-        config: &SmsConfig,
-    ) -> Result<SecretString, CipherError> {
-        if let Some(token) = self.cached(config) {
-            return Ok(token);
-        }
-        let opener = Arc::clone(
-            self.openers
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .entry(config.assistant_id.clone())
-                .or_default(),
-        );
-        let _opening = opener.lock().await;
-        // Opened by whoever held the opener before us.
-        if let Some(token) = self.cached(config) {
-            return Ok(token);
-        }
-        let context = SecretContext::twilio_auth_token(&config.workspace_id, &config.assistant_id);
-        let token = cipher.open(&config.sealed_auth_token, &context).await?;
-        self.entries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(
-                config.assistant_id.clone(),
-                CachedToken {
-                    sealed: config.sealed_auth_token.clone(),
-                    token: token.clone(),
-                    opened_at: Instant::now(),
-                },
-            );
-        Ok(token)
-    }
-}
-
 /// What an inbound text came to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Received {
@@ -126,7 +54,7 @@ pub struct SmsWebhook {
     pub store: Arc<dyn SmsStore>,
     pub cipher: Arc<dyn SecretCipher>,
     pub replies: Arc<dyn JobQueue<ReplyJob>>,
-    tokens: TokenCache,
+    tokens: OpenedSecrets<AssistantId>,
     burst_window: Duration,
     clock: Arc<dyn Clock>,
 }
@@ -143,7 +71,7 @@ impl SmsWebhook {
             store,
             cipher,
             replies,
-            tokens: TokenCache::default(),
+            tokens: OpenedSecrets::default(),
             burst_window: DEFAULT_BURST_WINDOW,
             clock: Arc::new(SystemClock),
         }
@@ -197,7 +125,16 @@ impl SmsWebhook {
             .sms_config(&id)
             .await?
             .ok_or(AppError::NotFound("SMS configuration"))?;
-        let token = self.tokens.token(self.cipher.as_ref(), &config).await?;
+        let context = SecretContext::twilio_auth_token(&config.workspace_id, &config.assistant_id);
+        let token = self
+            .tokens
+            .open(
+                self.cipher.as_ref(),
+                &config.assistant_id,
+                &config.sealed_auth_token,
+                &context,
+            )
+            .await?;
         let verified = request
             .urls
             .iter()

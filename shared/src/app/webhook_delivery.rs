@@ -10,7 +10,9 @@
 //! holding one job record one attempt between them.
 
 use super::job_error::JobError;
+use super::opened_secrets::OpenedSecrets;
 use super::webhook_dispatch::{EventDispatcher, job_of};
+use crate::domain::ids::WebhookId;
 use crate::domain::time::Timestamp;
 use crate::domain::webhook::RetrySchedule;
 use crate::domain::webhook::delivery::{
@@ -67,6 +69,9 @@ pub struct WebhookDeliverer {
     /// The failing lane's queue (the healthy lane's is the dispatcher's).
     pub failing_queue: Arc<dyn JobQueue<WebhookJob>>,
     pub lane: Lane,
+    /// Each webhook's secrets (current, and the one a rotation replaced),
+    /// opened once a while rather than at every attempt.
+    pub opened: OpenedSecrets<(WebhookId, usize)>,
 }
 
 impl WebhookDeliverer {
@@ -97,20 +102,20 @@ impl WebhookDeliverer {
 
     /// Tries the job's delivery if it is due; idempotent.
     pub async fn try_job(&self, job: &WebhookJob) -> Result<Tried, JobError> {
-        let Some(stored) = self
-            .dispatcher
-            .webhooks
-            .get_webhook(&job.workspace_id, &job.webhook_id)
-            .await?
-        else {
+        let (stored, delivery) = tokio::join!(
+            self.dispatcher
+                .webhooks
+                .get_webhook(&job.workspace_id, &job.webhook_id),
+            self.dispatcher.deliveries.get_delivery(
+                &job.workspace_id,
+                &job.webhook_id,
+                &job.delivery_id
+            ),
+        );
+        let Some(stored) = stored? else {
             return Ok(Tried::Nothing("the webhook is gone"));
         };
-        let Some(delivery) = self
-            .dispatcher
-            .deliveries
-            .get_delivery(&job.workspace_id, &job.webhook_id, &job.delivery_id)
-            .await?
-        else {
+        let Some(delivery) = delivery? else {
             return Ok(Tried::Nothing("the delivery is gone"));
         };
         if delivery.status != DeliveryStatus::Pending {
@@ -214,8 +219,12 @@ impl WebhookDeliverer {
     ) -> Result<(AttemptRecord, Outcome), JobError> {
         let context = SecretContext::webhook_secret(&delivery.workspace_id, &delivery.webhook_id);
         let mut secrets = Vec::new();
-        for sealed in stored.secrets.signing_at(now) {
-            let opened = self.cipher.open(sealed, &context).await?;
+        for (slot, sealed) in stored.secrets.signing_at(now).into_iter().enumerate() {
+            let owner = (delivery.webhook_id.clone(), slot);
+            let opened = self
+                .opened
+                .open(self.cipher.as_ref(), &owner, sealed, &context)
+                .await?;
             let secret = WebhookSecret::parse(opened.expose_secret())
                 .map_err(|_| JobError::Permanent("a stored secret is malformed".into()))?;
             secrets.push(secret);

@@ -52,19 +52,62 @@ impl EventDispatcher {
                 .map(|w| w.id)
                 .collect(),
         };
+        let deliveries: Vec<Delivery> = targets
+            .iter()
+            .map(|webhook| Delivery::of(event, webhook, now))
+            .collect();
+        // All of them in one write and their jobs in as few sends, as a
+        // first dispatch finds them; one by one when it does not.
+        match self.deliveries.record_deliveries(&deliveries).await {
+            Ok(()) => {
+                let jobs: Vec<WebhookJob> = deliveries.iter().map(|d| job_of(d, now)).collect();
+                self.queue.enqueue_all(&jobs).await?;
+                Ok(deliveries.len())
+            }
+            Err(StoreError::Conflict(Conflict::IdCollision(_)) | StoreError::NotFound(_)) => {
+                self.dispatch_each(&deliveries, now).await
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Records and queues each delivery on its own: the event was
+    /// dispatched before (its change read again), or a webhook went since
+    /// it was listed.
+    async fn dispatch_each(
+        &self,
+        deliveries: &[Delivery],
+        now: Timestamp,
+    ) -> Result<usize, AppError> {
         let mut made = 0;
-        for webhook in &targets {
-            let delivery = Delivery::of(event, webhook, now);
-            match self.deliveries.record_delivery(&delivery).await {
-                Ok(()) => made += 1,
-                // Made when this event was dispatched before (its change
-                // read again): its job was queued then.
-                Err(StoreError::Conflict(Conflict::IdCollision(_))) => continue,
+        for delivery in deliveries {
+            let job = match self.deliveries.record_delivery(delivery).await {
+                Ok(()) => {
+                    made += 1;
+                    job_of(delivery, now)
+                }
+                Err(StoreError::Conflict(Conflict::IdCollision(_))) => {
+                    // Queued then, unless that dispatch failed between its
+                    // write and its send: a delivery never tried is queued
+                    // again (a second job for it finds it tried, or tries
+                    // it once; the attempt is recorded once).
+                    match self
+                        .deliveries
+                        .get_delivery(&delivery.workspace_id, &delivery.webhook_id, &delivery.id)
+                        .await?
+                    {
+                        Some(made_before) if made_before.attempts.is_empty() => {
+                            let due = made_before.next_attempt_at.unwrap_or(now);
+                            job_of(&made_before, due)
+                        }
+                        _ => continue,
+                    }
+                }
                 // Deleted since it was listed: nothing to deliver to.
                 Err(StoreError::NotFound(_)) => continue,
                 Err(error) => return Err(error.into()),
-            }
-            self.queue.enqueue(&job_of(&delivery, now)).await?;
+            };
+            self.queue.enqueue(&job).await?;
         }
         Ok(made)
     }

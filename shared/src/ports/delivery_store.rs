@@ -20,6 +20,11 @@ pub trait DeliveryStore: Send + Sync {
     /// Records a new delivery; `NotFound("webhook")` if its webhook is gone.
     async fn record_delivery(&self, delivery: &Delivery) -> Result<(), StoreError>;
 
+    /// Records new deliveries (one event's, at most one per webhook of a
+    /// workspace) all at once, or none: `Conflict::IdCollision` if one is
+    /// there already, `NotFound("webhook")` if a webhook is gone.
+    async fn record_deliveries(&self, deliveries: &[Delivery]) -> Result<(), StoreError>;
+
     async fn get_delivery(
         &self,
         ws: &WorkspaceId,

@@ -21,4 +21,13 @@ pub trait JobQueue<J: Job>: Send + Sync {
     /// most 15 minutes, SQS's limit): a job written before the change it
     /// follows up on, so a failed change leaves the job, never the reverse.
     async fn enqueue_delayed(&self, job: &J, delay: Duration) -> Result<(), QueueError>;
+
+    /// Queues every job, in as few requests as the queue allows; an error
+    /// if any was not queued (those that were stay queued).
+    async fn enqueue_all(&self, jobs: &[J]) -> Result<(), QueueError> {
+        for job in jobs {
+            self.enqueue(job).await?;
+        }
+        Ok(())
+    }
 }

@@ -259,6 +259,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             schedule: webhooks.schedule.clone(),
             failing_queue: local.webhook_failing_queue(),
             lane,
+            opened: Default::default(),
         })
     };
     let lanes = [

@@ -390,3 +390,86 @@ pub async fn a_failed_delivery_can_be_retried_and_a_succeeded_one_cannot<
         "not through another workspace: {missing:?}"
     );
 }
+
+pub async fn an_events_deliveries_are_recorded_all_at_once_or_not_at_all<
+    S: ?Sized + WorkspaceStore + WebhookStore + DeliveryStore + 'static,
+>(
+    store: Arc<S>,
+) {
+    let first = webhook_of(store.as_ref()).await;
+    let ws = first.workspace_id.clone();
+    let second = NewWebhook::from_json(
+        json!({"url": "https://hooks.example.com/two", "events": ["*"]}),
+        ws.clone(),
+        TargetPolicy::default(),
+        Timestamp::now(),
+    )
+    .unwrap()
+    .webhook;
+    store.create_webhook(&second, vec![2]).await.unwrap();
+    let event = Event {
+        id: EventId::generate(),
+        kind: EventType::AssistantCreated,
+        workspace_id: ws.clone(),
+        at: Timestamp::now(),
+        data: json!({"id": "ast_1"}),
+    };
+    let now = Timestamp::now();
+    let both = [
+        Delivery::of(&event, &first.id, now),
+        Delivery::of(&event, &second.id, now),
+    ];
+    let count = |webhook: WebhookId| {
+        let (store, ws) = (store.clone(), ws.clone());
+        async move {
+            store
+                .deliveries(&ws, &webhook, 10, None)
+                .await
+                .unwrap()
+                .deliveries
+                .len()
+        }
+    };
+
+    // One already there: neither is written again.
+    store.record_delivery(&both[1]).await.unwrap();
+    let refused = store.record_deliveries(&both).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(Conflict::IdCollision(_)))),
+        "{refused:?}"
+    );
+    assert_eq!(count(first.id.clone()).await, 0, "all or nothing");
+
+    // A webhook gone: none is written.
+    let later = Event {
+        id: EventId::generate(),
+        ..event.clone()
+    };
+    let gone = delivery(&ws, &WebhookId::generate(), now);
+    let with_gone = [Delivery::of(&later, &first.id, now), gone];
+    let refused = store.record_deliveries(&with_gone).await;
+    assert!(
+        matches!(refused, Err(StoreError::NotFound("webhook"))),
+        "{refused:?}"
+    );
+    assert_eq!(count(first.id.clone()).await, 0);
+
+    let fresh = Event {
+        id: EventId::generate(),
+        ..event
+    };
+    let all = [
+        Delivery::of(&fresh, &first.id, now),
+        Delivery::of(&fresh, &second.id, now),
+    ];
+    store.record_deliveries(&all).await.unwrap();
+    assert_eq!(count(first.id.clone()).await, 1);
+    assert_eq!(count(second.id.clone()).await, 2);
+    assert_eq!(
+        store
+            .get_delivery(&ws, &second.id, &all[1].id)
+            .await
+            .unwrap(),
+        Some(all[1].clone())
+    );
+}

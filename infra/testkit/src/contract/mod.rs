@@ -101,6 +101,7 @@ macro_rules! store_contract {
                 an_attempts_decision_moves_its_webhooks_failing_run_and_can_turn_it_off,
                 deleting_a_webhook_deletes_its_deliveries,
                 a_failed_delivery_can_be_retried_and_a_succeeded_one_cannot,
+                an_events_deliveries_are_recorded_all_at_once_or_not_at_all,
             ],
             widget: [
                 an_assistant_has_default_widget_settings_until_they_are_saved,

@@ -384,3 +384,53 @@ async fn a_failing_endpoints_jobs_wait_on_a_lane_of_their_own_until_it_answers_a
         Tried::Attempted(Outcome::Delivered { .. })
     ));
 }
+
+#[tokio::test]
+async fn a_burst_to_one_webhook_opens_its_secret_once_and_a_rotation_at_once() {
+    let s = stack();
+    let (url, seen) = receiver(StatusCode::OK).await;
+    let secret = WebhookSecret::generate();
+    let webhook = s.webhook(&url, &["*"], &secret).await;
+    for _ in 0..5 {
+        s.dispatched(&webhook, EventType::MessageCreated).await;
+    }
+    let jobs = s.queue.take();
+    let tried =
+        futures_util::future::join_all(jobs.iter().map(|job| s.deliverer.try_job(job))).await;
+    assert!(
+        tried
+            .iter()
+            .all(|t| matches!(t, Ok(Tried::Attempted(Outcome::Delivered { .. }))))
+    );
+    assert_eq!(
+        s.cipher.opened(),
+        1,
+        "one opening for five attempts at once"
+    );
+
+    let rotated = WebhookSecret::generate();
+    let until = s.clock.timestamp().plus(Duration::from_secs(86_400));
+    s.store
+        .rotate_secret(
+            &webhook.workspace_id,
+            &webhook.id,
+            s.seal(&webhook, &rotated).await,
+            until,
+        )
+        .await
+        .unwrap();
+    s.dispatched(&webhook, EventType::MessageCreated).await;
+    s.run_queue().await;
+    let (headers, body) = seen.lock().unwrap().last().cloned().unwrap();
+    let id = headers["webhook-id"].to_str().unwrap();
+    let timestamp: i64 = headers["webhook-timestamp"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let signatures = headers["webhook-signature"].to_str().unwrap().to_owned();
+    assert!(
+        signatures.contains(&rotated.sign(id, timestamp, body.as_bytes())),
+        "the new secret signs at once: {signatures}"
+    );
+}

@@ -116,6 +116,7 @@ async fn the_workers_sample_batches_try_each_job_on_its_lane_and_drop_what_is_no
         schedule: RetrySchedule::default(),
         failing_queue: s.failing_queue.clone(),
         lane,
+        opened: Default::default(),
     };
     let lanes = Lanes {
         healthy: lane(Lane::Healthy),

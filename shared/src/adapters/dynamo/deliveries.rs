@@ -132,6 +132,20 @@ impl DeliveryStore for DynamoStore {
         .await
     }
 
+    async fn record_deliveries(&self, deliveries: &[Delivery]) -> Result<(), StoreError> {
+        let mut items = Vec::with_capacity(deliveries.len() * 2);
+        for delivery in deliveries {
+            let (wpk, wsk) = keys::webhook(&delivery.workspace_id, &delivery.webhook_id);
+            items.push(self.put_fresh(delivery_item(delivery)));
+            items.push(self.require_exists(key(wpk, wsk)));
+        }
+        self.transact(items, |index| match index % 2 {
+            0 => Conflict::IdCollision("delivery").into(),
+            _ => StoreError::NotFound("webhook"),
+        })
+        .await
+    }
+
     async fn get_delivery(
         &self,
         ws: &WorkspaceId,

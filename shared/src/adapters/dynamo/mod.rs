@@ -194,12 +194,13 @@ fn cancellation(
 }
 
 /// Whether a transaction was refused only because an earlier attempt of
-/// this very request had been applied: one of its fresh items (`put_fresh`)
-/// is stored exactly as this request writes it. The SDK resends an attempt
+/// this very request had been applied: each of its fresh items
+/// (`put_fresh`) is stored exactly as this request writes it. The SDK resends an attempt
 /// that timed out with the same `ClientRequestToken`, which DynamoDB
 /// recognises; a local server that ignores the token evaluates the resend
-/// again and refuses it. A fresh id cannot have been written by anyone
-/// else, and a transaction lands whole, so the rest of it is in place too.
+/// again and refuses it. A transaction lands whole, so its fresh items are
+/// all there or none is; ids derived from what they record (an event's
+/// deliveries) can be there from another request, so one is not enough.
 fn already_applied(
     err: &SdkError<TransactWriteItemsError, aws_smithy_runtime_api::http::Response>,
     items: &[TransactWriteItem],
@@ -209,21 +210,25 @@ fn already_applied(
     else {
         return false;
     };
-    cancelled
+    // Every fresh put found already there as it would have written it: one
+    // alone proves nothing when the transaction writes several (an event's
+    // deliveries, one of which an earlier dispatch made).
+    let mut fresh_puts = cancelled
         .cancellation_reasons()
         .iter()
         .zip(items)
-        .any(|(reason, item)| {
-            let fresh = item.put().filter(|put| {
-                put.return_values_on_condition_check_failure()
-                    == Some(&ReturnValuesOnConditionCheckFailure::AllOld)
-            });
-            match (fresh, reason.item()) {
-                (Some(put), Some(stored)) => {
-                    reason.code() == Some("ConditionalCheckFailed") && put.item() == stored
-                }
-                _ => false,
-            }
+        .filter_map(|(reason, item)| {
+            item.put()
+                .filter(|put| {
+                    put.return_values_on_condition_check_failure()
+                        == Some(&ReturnValuesOnConditionCheckFailure::AllOld)
+                })
+                .map(|put| (reason, put))
+        })
+        .peekable();
+    fresh_puts.peek().is_some()
+        && fresh_puts.all(|(reason, put)| {
+            reason.code() == Some("ConditionalCheckFailed") && reason.item() == Some(put.item())
         })
 }
 

@@ -28,6 +28,28 @@ impl DeliveryStore for MemoryStore {
         .await
     }
 
+    async fn record_deliveries(&self, deliveries: &[Delivery]) -> Result<(), StoreError> {
+        self.run(Call::Transaction, |t| {
+            for delivery in deliveries {
+                let hook = (delivery.workspace_id.clone(), delivery.webhook_id.clone());
+                if !t.webhooks.contains_key(&hook) {
+                    return Err(StoreError::NotFound("webhook"));
+                }
+                if t.deliveries
+                    .contains_key(&(delivery.webhook_id.clone(), delivery.id.clone()))
+                {
+                    return Err(Conflict::IdCollision("delivery").into());
+                }
+            }
+            for delivery in deliveries {
+                let key = (delivery.webhook_id.clone(), delivery.id.clone());
+                t.deliveries.insert(key, delivery.clone());
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn get_delivery(
         &self,
         ws: &WorkspaceId,
