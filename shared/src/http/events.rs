@@ -54,6 +54,17 @@ fn contact_data(conversation: &Conversation, lead: &Lead) -> Value {
     data
 }
 
+/// A texter: their number, whether they opted out, and where they text.
+fn texter_data(conversation: &Conversation, opted_out: bool) -> Value {
+    serde_json::json!({
+        "phone": conversation.contact.as_ref().map(|p| p.as_str()),
+        "optedOut": opted_out,
+        "conversationId": conversation.id,
+        "assistantId": conversation.assistant_id,
+        "channel": conversation.channel.as_str(),
+    })
+}
+
 /// What one change announces: its type, the workspace, and `data`.
 fn announced(change: &Change) -> Vec<(EventType, WorkspaceId, Value)> {
     use Entity::*;
@@ -112,6 +123,25 @@ fn announced(change: &Change) -> Vec<(EventType, WorkspaceId, Value)> {
                 EventType::MessageUpdated,
                 conversation.workspace_id.clone(),
                 message_data(conversation, now),
+            )]
+        }
+        // An SMS texter's first text, and their opting out or back in.
+        (
+            was,
+            Some(Texter {
+                conversation,
+                opted_out,
+            }),
+        ) if !matches!(was, Some(Texter { opted_out: before, .. }) if before == opted_out) => {
+            let kind = if was.is_none() {
+                EventType::ContactCreated
+            } else {
+                EventType::ContactUpdated
+            };
+            vec![(
+                kind,
+                conversation.workspace_id.clone(),
+                texter_data(conversation, *opted_out),
             )]
         }
         (was, Some(Member(now)))

@@ -370,3 +370,39 @@ async fn a_write_that_failed_announces_nothing() {
         .unwrap();
     assert_ne!(unchanged.name, "Never");
 }
+
+#[tokio::test]
+async fn an_sms_texter_is_a_contact_created_by_their_first_text_and_updated_by_stop() {
+    let stack = MemoryStack::start().await;
+    let (f, assistant) = stack.sms_fixture().await;
+    let hooks = stack.hooks();
+    hooks.skip_changes();
+    let (url, seen) = receiver(&[StatusCode::OK]).await;
+    hooks
+        .webhook_to(&f, &url, &["contact.created", "contact.updated"])
+        .await;
+    let texter = testkit::sms::fresh_number();
+    for body in ["Do you ship to the islands?", "And on Sundays?", "STOP"] {
+        let (status, _) = stack
+            .sms
+            .text(&assistant, &testkit::sms::message_sid(), &texter, body)
+            .await;
+        assert_eq!(status, 200);
+    }
+    hooks.publish().await;
+    hooks.deliver().await;
+    let got = received(&seen);
+    let created = of_type(&got, "contact.created");
+    assert_eq!(created.len(), 1, "{got:?}");
+    assert_eq!(created[0]["data"]["phone"], texter.as_str());
+    assert_eq!(created[0]["data"]["channel"], "sms");
+    assert_eq!(created[0]["data"]["optedOut"], false);
+    assert_eq!(created[0]["data"]["assistantId"], assistant.as_str());
+    let updated = of_type(&got, "contact.updated");
+    assert_eq!(
+        updated.len(),
+        1,
+        "a second text changes nothing a contact shows"
+    );
+    assert_eq!(updated[0]["data"]["optedOut"], true);
+}

@@ -202,6 +202,17 @@ async fn the_secret_is_in_the_creation_and_rotation_answers_and_no_other() {
             .await
             .1,
     );
+    // Delivered (here refused: the sender reaches loopback only), logged,
+    // and no secret in any line.
+    for (label, secret) in [
+        ("a brought secret", &brought),
+        ("a made secret", &generated_secret),
+        ("a rotated secret", &new_secret),
+    ] {
+        testkit::logs::forbid(label, secret.trim_start_matches("whsec_"));
+    }
+    stack.hooks().deliver().await;
+    testkit::logs::assert_clean();
     for answer in answers {
         let text = answer.to_string();
         for secret in [&brought, &generated_secret, &new_secret] {

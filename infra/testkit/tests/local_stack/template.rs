@@ -624,7 +624,7 @@ fn the_table_streams_both_images_to_an_event_feed_that_loses_nothing() {
     let filter = source["FilterCriteria"]["Filters"][0]["Pattern"]
         .as_str()
         .unwrap();
-    for prefix in ["WS#", "CONV#"] {
+    for prefix in ["WS#", "CONV#", "SMS#"] {
         assert!(filter.contains(prefix), "{filter}");
     }
 }

@@ -31,6 +31,7 @@ enum Kind {
     Document,
     Conversation,
     Message(ConversationId),
+    Texter,
 }
 
 fn kind_of(item: &Item) -> Option<Kind> {
@@ -44,6 +45,13 @@ fn kind_of(item: &Item) -> Option<Kind> {
             return Some(Kind::Document);
         }
         return matches!(keys::parse_sort_key(sk), SortKey::Assistant).then_some(Kind::Assistant);
+    }
+    if pk.starts_with(keys::SMS_PREFIX) {
+        // The texter's own item, not their notes under it.
+        let texter = sk
+            .strip_prefix(keys::CONTACT_PREFIX)
+            .is_some_and(|name| !name.contains('#'));
+        return texter.then_some(Kind::Texter);
     }
     let conversation = pk
         .strip_prefix(keys::CONVERSATION_PREFIX)
@@ -63,6 +71,29 @@ impl DynamoStore {
             Some(Kind::Member) => Some(Entity::Member(codec::membership(item)?)),
             Some(Kind::Document) => Some(Entity::Document(codec::document(item)?)),
             Some(Kind::Conversation) => Some(Entity::Conversation(conversation_from(item)?)),
+            Some(Kind::Texter) => {
+                // Named by the conversation they text in, which holds their
+                // number; one with none yet names no one.
+                let Some(id) = codec::optional_text(item, "conversationId")
+                    .as_deref()
+                    .and_then(ConversationId::parse)
+                else {
+                    return Ok(None);
+                };
+                let opted_out = item
+                    .get("optedOut")
+                    .and_then(|v| v.as_bool().ok())
+                    .copied()
+                    .unwrap_or(false);
+                let (pk, sk) = keys::conversation(&id);
+                match self.get(pk, sk).await? {
+                    None => None,
+                    Some(conversation) => Some(Entity::Texter {
+                        conversation: Box::new(conversation_from(&conversation)?),
+                        opted_out,
+                    }),
+                }
+            }
             Some(Kind::Message(id)) => {
                 let (pk, sk) = keys::conversation(&id);
                 // A conversation deleted since has no events left to make.
@@ -97,5 +128,61 @@ impl DynamoStore {
             before,
             after,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::types::AttributeValue;
+
+    fn keyed(pk: &str, sk: &str) -> Item {
+        Item::from([
+            (keys::PK.to_owned(), AttributeValue::S(pk.to_owned())),
+            (keys::SK.to_owned(), AttributeValue::S(sk.to_owned())),
+        ])
+    }
+
+    #[test]
+    fn only_the_items_events_are_about_are_read_as_things() {
+        let ws = "WS#ws_wwwwwwwwwwwwwwww0001";
+        let conv = "CONV#conv_cccccccccccccccc0001";
+        let sms = "SMS#ast_aaaaaaaaaaaaaaaa0001";
+        let kind = |pk: &str, sk: &str| match kind_of(&keyed(pk, sk)) {
+            None => "none",
+            Some(Kind::Assistant) => "assistant",
+            Some(Kind::Member) => "member",
+            Some(Kind::Document) => "document",
+            Some(Kind::Conversation) => "conversation",
+            Some(Kind::Message(_)) => "message",
+            Some(Kind::Texter) => "texter",
+        };
+        assert_eq!(kind(ws, "AST#ast_aaaaaaaaaaaaaaaa0001"), "assistant");
+        assert_eq!(
+            kind(
+                ws,
+                "AST#ast_aaaaaaaaaaaaaaaa0001#PROJ#proj_pppppppppppppppp0001"
+            ),
+            "none",
+            "a connection is no assistant"
+        );
+        assert_eq!(kind(ws, "MEMBER#usr_uuuuuuuuuuuuuuuu0001"), "member");
+        assert_eq!(
+            kind(ws, "DOC#proj_pppppppppppppppp0001#doc_dddddddddddddddd0001"),
+            "document"
+        );
+        assert_eq!(kind(ws, "META"), "none", "the workspace itself");
+        assert_eq!(kind(conv, "META"), "conversation");
+        assert_eq!(
+            kind(conv, "MSG#000001796126400000#msg_mmmmmmmmmmmmmmmm0001"),
+            "message"
+        );
+        assert_eq!(kind(sms, "CONTACT#k3y"), "texter");
+        assert_eq!(
+            kind(sms, "CONTACT#k3y#CONV#conv_cccccccccccccccc0001"),
+            "none"
+        );
+        assert_eq!(kind(sms, "CONFIG"), "none");
+        assert_eq!(kind("USER#usr_uuuuuuuuuuuuuuuu0001", "PROFILE"), "none");
     }
 }

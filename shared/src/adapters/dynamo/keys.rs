@@ -394,8 +394,10 @@ fn child(parent: AccessTarget, tail: &str) -> SortKey {
     }
 }
 
+pub const SMS_PREFIX: &str = "SMS#";
+
 pub fn sms_partition(assistant: &AssistantId) -> String {
-    format!("SMS#{assistant}")
+    format!("{SMS_PREFIX}{assistant}")
 }
 
 pub fn sms_config(assistant: &AssistantId) -> (String, String) {

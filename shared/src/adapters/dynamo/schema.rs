@@ -52,7 +52,7 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), super::Sto
         )
         .build()
         .expect("index name, keys and projection are set");
-    client
+    let created = client
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
@@ -73,7 +73,19 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), super::Sto
                 .expect("enabled, with a view type"),
         )
         .send()
-        .await
-        .map_err(super::classify)?;
-    Ok(())
+        .await;
+    match created {
+        Ok(_) => Ok(()),
+        // Made meanwhile: by another process starting on the same server,
+        // or by this request's first attempt, which the SDK resent after
+        // its answer came too late.
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_in_use_exception()) =>
+        {
+            Ok(())
+        }
+        Err(error) => Err(super::classify(error)),
+    }
 }

@@ -124,12 +124,13 @@ impl SmsStore for MemoryStore {
             {
                 record.merged_into = Some(inbound.message_sid.clone());
             }
-            sms.contacts.insert(key, plan.texter);
+            let before = sms.contacts.insert(key, plan.texter.clone());
             let record = plan.record;
             sms.inbound.insert(
                 (assistant.clone(), inbound.message_sid.clone()),
                 record.clone(),
             );
+            t.texter_changed(before.as_ref(), &plan.texter);
             Ok(InboundOutcome::Recorded(record))
         })
         .await
@@ -185,7 +186,11 @@ impl SmsStore for MemoryStore {
     ) -> Result<(), StoreError> {
         self.run(Call::Write, |t| {
             let key = (assistant.clone(), t.sms.keys.texter(phone));
-            t.sms.contacts.entry(key).or_default().opted_out = true;
+            let texter = t.sms.contacts.entry(key).or_default();
+            let before = texter.clone();
+            texter.opted_out = true;
+            let after = texter.clone();
+            t.texter_changed(Some(&before), &after);
             Ok(())
         })
         .await

@@ -19,6 +19,12 @@ pub enum Entity {
     Message(Box<Conversation>, Message),
     Member(Membership),
     Document(Document),
+    /// An SMS texter, named by the conversation their texts are in (which
+    /// holds their number), and whether they opted out.
+    Texter {
+        conversation: Box<Conversation>,
+        opted_out: bool,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -21,7 +21,7 @@ use crate::domain::time::Timestamp;
 use crate::domain::webhook::change::{Change, Entity};
 use crate::domain::webhook::delivery::Delivery;
 use crate::domain::workspace::Workspace;
-use crate::ports::{StoreError, StoredWebhook};
+use crate::ports::{StoreError, StoredWebhook, TexterState};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 #[derive(Debug, Default)]
@@ -100,6 +100,31 @@ impl Tables {
             .expect("just appended to");
         self.changed(None, Some(Entity::Message(Box::new(conversation), message)));
         Ok(())
+    }
+
+    /// A texter stored (new or changed), logged as the conversation they
+    /// text in names them; one with no conversation yet names no one.
+    pub(in crate::adapters::memory) fn texter_changed(
+        &mut self,
+        before: Option<&TexterState>,
+        after: &TexterState,
+    ) {
+        let Some(conversation) = after
+            .conversation
+            .as_ref()
+            .and_then(|id| self.conversations.stored.get(id))
+            .map(|stored| Box::new(stored.conversation.clone()))
+        else {
+            return;
+        };
+        let entity = |opted_out| Entity::Texter {
+            conversation: conversation.clone(),
+            opted_out,
+        };
+        self.changed(
+            before.map(|b| entity(b.opted_out)),
+            Some(entity(after.opted_out)),
+        );
     }
 
     /// A membership stored (new or changed), logged.
