@@ -102,20 +102,15 @@ impl WebhookDeliverer {
 
     /// Tries the job's delivery if it is due; idempotent.
     pub async fn try_job(&self, job: &WebhookJob) -> Result<Tried, JobError> {
-        let (stored, delivery) = tokio::join!(
-            self.dispatcher
-                .webhooks
-                .get_webhook(&job.workspace_id, &job.webhook_id),
-            self.dispatcher.deliveries.get_delivery(
-                &job.workspace_id,
-                &job.webhook_id,
-                &job.delivery_id
-            ),
-        );
-        let Some(stored) = stored? else {
+        let (stored, delivery) = self
+            .dispatcher
+            .deliveries
+            .delivery_with_webhook(&job.workspace_id, &job.webhook_id, &job.delivery_id)
+            .await?;
+        let Some(stored) = stored else {
             return Ok(Tried::Nothing("the webhook is gone"));
         };
-        let Some(delivery) = delivery? else {
+        let Some(delivery) = delivery else {
             return Ok(Tried::Nothing("the delivery is gone"));
         };
         if delivery.status != DeliveryStatus::Pending {

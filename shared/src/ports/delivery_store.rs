@@ -2,7 +2,7 @@
 //! newest first, and what an attempt decides written with the webhook's
 //! own state at once.
 
-use super::StoreError;
+use super::{StoreError, StoredWebhook};
 use crate::domain::ids::{DeliveryId, WebhookId, WorkspaceId};
 use crate::domain::time::Timestamp;
 use crate::domain::webhook::delivery::{AttemptRecord, Decision, Delivery};
@@ -31,6 +31,15 @@ pub trait DeliveryStore: Send + Sync {
         webhook: &WebhookId,
         id: &DeliveryId,
     ) -> Result<Option<Delivery>, StoreError>;
+
+    /// The webhook and one of its deliveries, read at once: what a
+    /// delivery job needs before its attempt.
+    async fn delivery_with_webhook(
+        &self,
+        ws: &WorkspaceId,
+        webhook: &WebhookId,
+        id: &DeliveryId,
+    ) -> Result<(Option<StoredWebhook>, Option<Delivery>), StoreError>;
 
     /// Up to `limit` of the webhook's deliveries, newest first, made before
     /// the delivery `before` names (from the newest when `None`).

@@ -5,7 +5,7 @@
 
 use super::fixtures::workspace;
 use serde_json::json;
-use shared::domain::ids::{EventId, WebhookId, WorkspaceId};
+use shared::domain::ids::{DeliveryId, EventId, WebhookId, WorkspaceId};
 use shared::domain::time::Timestamp;
 use shared::domain::webhook::EventType;
 use shared::domain::webhook::delivery::{AttemptRecord, Decision, Delivery, DeliveryStatus, Event};
@@ -471,5 +471,39 @@ pub async fn an_events_deliveries_are_recorded_all_at_once_or_not_at_all<
             .await
             .unwrap(),
         Some(all[1].clone())
+    );
+}
+
+pub async fn a_job_reads_its_webhook_and_delivery_at_once_and_only_in_their_workspace<
+    S: ?Sized + WorkspaceStore + WebhookStore + DeliveryStore + 'static,
+>(
+    store: Arc<S>,
+) {
+    let webhook = webhook_of(store.as_ref()).await;
+    let ws = webhook.workspace_id.clone();
+    let made = delivery(&ws, &webhook.id, Timestamp::now());
+    store.record_delivery(&made).await.unwrap();
+    let (stored, read) = store
+        .delivery_with_webhook(&ws, &webhook.id, &made.id)
+        .await
+        .unwrap();
+    assert_eq!(stored.map(|s| s.webhook), Some(webhook.clone()));
+    assert_eq!(read, Some(made.clone()));
+
+    let missing = DeliveryId::at(Timestamp::now());
+    let (stored, read) = store
+        .delivery_with_webhook(&ws, &webhook.id, &missing)
+        .await
+        .unwrap();
+    assert!(stored.is_some() && read.is_none());
+
+    let elsewhere = WorkspaceId::generate();
+    assert_eq!(
+        store
+            .delivery_with_webhook(&elsewhere, &webhook.id, &made.id)
+            .await
+            .unwrap(),
+        (None, None),
+        "nothing through another workspace"
     );
 }

@@ -102,6 +102,7 @@ macro_rules! store_contract {
                 deleting_a_webhook_deletes_its_deliveries,
                 a_failed_delivery_can_be_retried_and_a_succeeded_one_cannot,
                 an_events_deliveries_are_recorded_all_at_once_or_not_at_all,
+                a_job_reads_its_webhook_and_delivery_at_once_and_only_in_their_workspace,
             ],
             widget: [
                 an_assistant_has_default_widget_settings_until_they_are_saved,

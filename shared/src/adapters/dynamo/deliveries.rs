@@ -11,7 +11,7 @@ use crate::domain::ids::{DeliveryId, EventId, WebhookId, WorkspaceId};
 use crate::domain::time::Timestamp;
 use crate::domain::webhook::EventType;
 use crate::domain::webhook::delivery::{AttemptRecord, Decision, Delivery, DeliveryStatus};
-use crate::ports::{Conflict, DeliveryPage, DeliveryStore, StoreError};
+use crate::ports::{Conflict, DeliveryPage, DeliveryStore, StoreError, StoredWebhook};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
@@ -144,6 +144,28 @@ impl DeliveryStore for DynamoStore {
             _ => StoreError::NotFound("webhook"),
         })
         .await
+    }
+
+    async fn delivery_with_webhook(
+        &self,
+        ws: &WorkspaceId,
+        webhook: &WebhookId,
+        id: &DeliveryId,
+    ) -> Result<(Option<StoredWebhook>, Option<Delivery>), StoreError> {
+        let (wpk, wsk) = keys::webhook(ws, webhook);
+        let (dpk, dsk) = keys::delivery(webhook, id);
+        let found = self
+            .batch_get(vec![key(wpk.clone(), wsk), key(dpk, dsk)])
+            .await?;
+        let (mut stored, mut delivery) = (None, None);
+        for item in &found {
+            if item.get(keys::PK).and_then(|v| v.as_s().ok()) == Some(&wpk) {
+                stored = Some(super::webhooks::stored_from(item)?);
+            } else {
+                delivery = Some(delivery_from(item)?).filter(|d| &d.workspace_id == ws);
+            }
+        }
+        Ok((stored, delivery))
     }
 
     async fn get_delivery(

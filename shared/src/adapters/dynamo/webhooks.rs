@@ -76,7 +76,7 @@ fn webhook_from(item: &Item) -> Result<Webhook, StoreError> {
     })
 }
 
-fn stored_from(item: &Item) -> Result<StoredWebhook, StoreError> {
+pub(super) fn stored_from(item: &Item) -> Result<StoredWebhook, StoreError> {
     let current = bytes_of(item, "secret").ok_or_else(|| codec::corrupt(item, "secret"))?;
     let previous =
         bytes_of(item, "previousSecret").zip(codec::optional_timestamp(item, "previousUntil"));

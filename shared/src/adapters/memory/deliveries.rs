@@ -7,7 +7,7 @@ use super::store::MemoryStore;
 use crate::domain::ids::{DeliveryId, WebhookId, WorkspaceId};
 use crate::domain::time::Timestamp;
 use crate::domain::webhook::delivery::{AttemptRecord, Decision, Delivery, DeliveryStatus};
-use crate::ports::{Conflict, DeliveryPage, DeliveryStore, StoreError};
+use crate::ports::{Conflict, DeliveryPage, DeliveryStore, StoreError, StoredWebhook};
 use async_trait::async_trait;
 
 #[async_trait]
@@ -46,6 +46,24 @@ impl DeliveryStore for MemoryStore {
                 t.deliveries.insert(key, delivery.clone());
             }
             Ok(())
+        })
+        .await
+    }
+
+    async fn delivery_with_webhook(
+        &self,
+        ws: &WorkspaceId,
+        webhook: &WebhookId,
+        id: &DeliveryId,
+    ) -> Result<(Option<StoredWebhook>, Option<Delivery>), StoreError> {
+        self.run(Call::Read, |t| {
+            let stored = t.webhooks.get(&(ws.clone(), webhook.clone())).cloned();
+            let delivery = t
+                .deliveries
+                .get(&(webhook.clone(), id.clone()))
+                .filter(|d| &d.workspace_id == ws)
+                .cloned();
+            Ok((stored, delivery))
         })
         .await
     }
