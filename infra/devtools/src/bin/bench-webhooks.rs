@@ -8,7 +8,8 @@
 //! when all ten are healthy.
 //!
 //! `BENCH_EVENTS` (default 1,000) and `BENCH_EVENTS_PER_SECOND` (default
-//! 5) set the load. Run with `./infra/bench-webhooks`.
+//! 2) set the load; `BENCH_DEBUG=1` also prints the 15 latest deliveries
+//! and when their events were sent. Run with `./infra/bench-webhooks`.
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
@@ -159,7 +160,7 @@ async fn run(label: &str, behaviours: &[Behaviour], events: usize, per_second: u
     let (stop, stopped) = watch::channel(false);
     for (lane, url, in_flight) in [
         (Lane::Healthy, local.webhook_queue_url.clone(), 64),
-        (Lane::Failing, local.webhook_failing_queue_url.clone(), 16),
+        (Lane::Failing, local.webhook_failing_queue_url.clone(), 64),
     ] {
         let deliverer = Arc::new(WebhookDeliverer {
             dispatcher: dispatcher.clone(),
@@ -234,6 +235,26 @@ async fn run(label: &str, behaviours: &[Behaviour], events: usize, per_second: u
                 .collect::<Vec<_>>()
         })
         .collect();
+    if std::env::var("BENCH_DEBUG").is_ok() {
+        let mut late: Vec<(Duration, Duration)> = healthy
+            .iter()
+            .flat_map(|arrivals| {
+                arrivals
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|(id, at)| {
+                        sent.get(id)
+                            .map(|s| (at.saturating_duration_since(*s), s.duration_since(started)))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        late.sort();
+        for (latency, sent_at) in late.iter().rev().take(15) {
+            eprintln!("late: {latency:?} for an event sent at {sent_at:?}");
+        }
+    }
     latencies.sort();
     let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize];
     let figures = Figures {
@@ -260,10 +281,11 @@ async fn run(label: &str, behaviours: &[Behaviour], events: usize, per_second: u
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     require_loopback_endpoint()?;
     let events = env_number("BENCH_EVENTS", 1_000);
-    // The local server (one Python process) serves some 450 calls a second;
-    // each delivery costs about four, so ten endpoints take it near its
-    // limit at 10 events a second.
-    let per_second = env_number("BENCH_EVENTS_PER_SECOND", 5);
+    // The local server takes DynamoDB calls one at a time (some 90 a
+    // second); a delivery costs two (its job's read, its attempt's write)
+    // and an event two more, so ten endpoints at 2 events a second keep it
+    // half busy, and 5 a second overload it within minutes.
+    let per_second = env_number("BENCH_EVENTS_PER_SECOND", 2);
     println!(
         "Webhook delivery: {events} events at {per_second}/s, each to {ENDPOINTS} endpoints on loopback; event-to-delivery time at the healthy endpoints"
     );
