@@ -460,7 +460,10 @@ pub(crate) fn operations() -> Vec<super::openapi::Op> {
                 .minimum(Some(1.0))
                 .maximum(Some(crate::http::paging::MAX_NUMBER as f64)),
         )
-        .query_string("cursor")
+        .query("cursor", {
+            use utoipa::PartialSchema;
+            DeliveryId::schema()
+        })
         .errors(&[400])
         .ok::<DeliveryPageView>(),
         Op::new(

@@ -264,10 +264,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let lanes = [
         (lane(Lane::Healthy), local.webhook_queue_url.clone(), 64),
+        // Enough for a dead endpoint's 10 s attempts at a few events a
+        // second, as bench-webhooks runs them.
         (
             lane(Lane::Failing),
             local.webhook_failing_queue_url.clone(),
-            16,
+            64,
         ),
     ];
     let webhook_workers: Vec<_> = lanes

@@ -453,14 +453,16 @@ pub fn twilio_form() -> RefOr<Schema> {
         .into()
 }
 
-/// `webhook::target::WebhookUrl::parse`: an absolute https URL; which
-/// hosts it may name (no private, loopback or reserved address, checked
-/// again at each delivery) is the domain's rule.
+/// `webhook::target::WebhookUrl::parse`: an absolute URL, https (or http
+/// to loopback, on a machine that lets loopback through); which hosts it
+/// may name (no private, loopback or reserved address, checked again at
+/// each delivery) is the domain's rule.
 fn webhook_url() -> RefOr<Schema> {
-    pattern("^https://".into())
+    pattern("^https?://".into())
         .max_length(Some(webhook::target::URL_MAX))
         .description(Some(
-            "https only; no credentials; not a private, loopback, link-local, shared, \
+            "https (http only to loopback, and only where a development server lets \
+             loopback through); no credentials; not a private, loopback, link-local, shared, \
              multicast or reserved address, nor a name that resolves to one",
         ))
         .into()
