@@ -434,3 +434,24 @@ async fn a_burst_to_one_webhook_opens_its_secret_once_and_a_rotation_at_once() {
         "the new secret signs at once: {signatures}"
     );
 }
+
+#[tokio::test]
+async fn a_dispatch_cut_off_between_its_write_and_its_send_is_delivered_when_dispatched_again() {
+    let s = stack();
+    let (url, seen) = receiver(StatusCode::OK).await;
+    let webhook = s.webhook(&url, &["*"], &WebhookSecret::generate()).await;
+    let event = s.event(&webhook, EventType::MessageCreated);
+    s.queue.set_unavailable(true);
+    assert!(s.dispatcher.dispatch(&event, None).await.is_err());
+    assert_eq!(
+        s.latest(&webhook).await.attempts.len(),
+        0,
+        "written, not sent"
+    );
+    s.queue.set_unavailable(false);
+    // The feed reads the change again and dispatches its event once more.
+    assert_eq!(s.dispatcher.dispatch(&event, None).await.unwrap(), 0);
+    s.run_queue().await;
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert_eq!(s.latest(&webhook).await.status, DeliveryStatus::Succeeded);
+}
