@@ -176,7 +176,7 @@ async fn run(label: &str, behaviours: &[Behaviour], events: usize, per_second: u
             url,
             stopped.clone(),
             in_flight,
-            move |id, body| {
+            move |id, body, _| {
                 let deliverer = Arc::clone(&deliverer);
                 async move { deliverer.handle_message(&id, &body).await }
             },

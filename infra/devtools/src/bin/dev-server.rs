@@ -280,7 +280,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 queue_url,
                 stopped.clone(),
                 in_flight,
-                move |id, body| {
+                move |id, body, _| {
                     let deliverer = Arc::clone(&deliverer);
                     async move { deliverer.handle_message(&id, &body).await }
                 },
