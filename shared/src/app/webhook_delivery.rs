@@ -153,6 +153,7 @@ impl WebhookDeliverer {
                 next_attempt_at: None,
                 failing_since: stored.failing_since,
                 disable: None,
+                changes_webhook: false,
             };
             let result = Outcome::Failed {
                 status: None,

@@ -62,8 +62,9 @@ pub trait DeliveryStore: Send + Sync {
         now: Timestamp,
     ) -> Result<Delivery, StoreError>;
 
-    /// Adds `attempt` to `delivery` as `decision` says, with the webhook's
-    /// failing run and, if decided, its turning off, all at once; only if
+    /// Adds `attempt` to `delivery` as `decision` says, with, when it
+    /// `changes_webhook`, the webhook's failing run and, if decided, its
+    /// turning off, all at once; only if
     /// the delivery still has the attempts it was read with, so of two
     /// workers holding the same job one records
     /// (`Conflict::ChangedMeanwhile("delivery")` for the other).

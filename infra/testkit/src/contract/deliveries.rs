@@ -55,6 +55,7 @@ fn retry_at(at: Timestamp, since: Timestamp) -> Decision {
         next_attempt_at: Some(at.plus(Duration::from_secs(60))),
         failing_since: Some(since),
         disable: None,
+        changes_webhook: true,
     }
 }
 
@@ -185,6 +186,7 @@ pub async fn an_attempt_is_recorded_once_however_many_workers_hold_the_job<
         next_attempt_at: None,
         failing_since: None,
         disable: None,
+        changes_webhook: true,
     };
     let delivered = AttemptRecord {
         at: later,
@@ -232,6 +234,7 @@ pub async fn an_attempts_decision_moves_its_webhooks_failing_run_and_can_turn_it
         next_attempt_at: None,
         failing_since: Some(since),
         disable: Some(GONE),
+        changes_webhook: true,
     };
     store
         .record_attempt(&second, &failed_attempt(since), &gone)
@@ -256,6 +259,7 @@ pub async fn an_attempts_decision_moves_its_webhooks_failing_run_and_can_turn_it
         next_attempt_at: None,
         failing_since: None,
         disable: None,
+        changes_webhook: false,
     };
     store
         .record_attempt(&third, &failed_attempt(since), &done)
@@ -340,6 +344,7 @@ pub async fn a_failed_delivery_can_be_retried_and_a_succeeded_one_cannot<
         next_attempt_at: None,
         failing_since: Some(now),
         disable: None,
+        changes_webhook: true,
     };
     store
         .record_attempt(&made, &failed_attempt(now), &failed)
@@ -367,6 +372,7 @@ pub async fn a_failed_delivery_can_be_retried_and_a_succeeded_one_cannot<
         next_attempt_at: None,
         failing_since: None,
         disable: None,
+        changes_webhook: true,
     };
     store
         .record_attempt(&retried, &failed_attempt(later), &done)

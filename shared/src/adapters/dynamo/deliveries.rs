@@ -1,11 +1,12 @@
 //! Webhook deliveries (see the layout in [`keys`]): each an item of its
 //! webhook's partition, keyed by a time-ordered id so a page newest first
-//! is one backwards `Query`; an attempt is appended in one transaction with
-//! its webhook's failing run, conditional on the attempts it was read with.
+//! is one backwards `Query`; an attempt is appended conditional on the
+//! attempts it was read with, in one transaction with its webhook's failing
+//! run when the attempt moves that, else in an update of its own.
 
 use super::codec::{self, n, s, time};
 use super::keys::{self, DELIVERY_PREFIX, PK, SK};
-use super::requests::{Refused, UpdateSpec};
+use super::requests::{Refused, UpdateSpec, Updated};
 use super::{BATCH_WRITE_MAX, DynamoStore, Item, key};
 use crate::domain::ids::{DeliveryId, EventId, WebhookId, WorkspaceId};
 use crate::domain::time::Timestamp;
@@ -109,6 +110,28 @@ impl DynamoStore {
         }
         Ok(())
     }
+}
+
+/// Whether `stored` is `delivery` with `attempt` recorded after its own:
+/// an update resent by the SDK after it had landed finds that, and it is
+/// not another worker's attempt.
+fn holds_attempt(stored: &Item, delivery: &Delivery, attempt: &AttemptRecord) -> bool {
+    let attempts = match stored.get("attempts").map(AttributeValue::as_l) {
+        Some(Ok(attempts)) => attempts,
+        _ => return false,
+    };
+    // Durations are stored in whole milliseconds.
+    let same = |last: &AttemptRecord| {
+        last.at == attempt.at
+            && last.duration.as_millis() == attempt.duration.as_millis()
+            && last.response_status == attempt.response_status
+            && last.error == attempt.error
+    };
+    attempts.len() == delivery.attempts.len() + 1
+        && attempts
+            .last()
+            .and_then(|last| attempt_from(stored, last).ok())
+            .is_some_and(|last| same(&last))
 }
 
 /// Why recording an attempt was refused.
@@ -284,6 +307,29 @@ impl DeliveryStore for DynamoStore {
         if let Some(due) = next_at {
             delivery_values.push((":due", time(due)));
         }
+        let delivery_update = UpdateSpec {
+            key: key(dpk, dsk),
+            expression: delivery_expression,
+            condition: Some("#count = :count"),
+            names: &[
+                ("#attempts", "attempts"),
+                ("#count", "attemptCount"),
+                ("#status", "status"),
+                ("#due", "nextAttemptAt"),
+            ],
+            values: delivery_values,
+        };
+        if !decision.changes_webhook {
+            // A deleted webhook's deliveries are deleted with it, so the
+            // condition also refuses an attempt on one that is gone.
+            return match self.update_if(delivery_update).await? {
+                Updated::Written => Ok(()),
+                Updated::Refused(Some(stored)) if holds_attempt(&stored, delivery, attempt) => {
+                    Ok(())
+                }
+                Updated::Refused(_) => Err(Conflict::ChangedMeanwhile("delivery").into()),
+            };
+        }
         let (wpk, wsk) = keys::webhook(&delivery.workspace_id, &delivery.webhook_id);
         let mut sets: Vec<&str> = Vec::new();
         let mut webhook_values = Vec::new();
@@ -303,18 +349,7 @@ impl DeliveryStore for DynamoStore {
             (_, Some(_)) => format!("SET {}", sets.join(", ")),
         };
         let items = vec![
-            self.update_item(UpdateSpec {
-                key: key(dpk, dsk),
-                expression: delivery_expression,
-                condition: Some("#count = :count"),
-                names: &[
-                    ("#attempts", "attempts"),
-                    ("#count", "attemptCount"),
-                    ("#status", "status"),
-                    ("#due", "nextAttemptAt"),
-                ],
-                values: delivery_values,
-            }),
+            self.update_item(delivery_update),
             self.update_item(UpdateSpec {
                 key: key(wpk, wsk),
                 expression: &webhook_expression,

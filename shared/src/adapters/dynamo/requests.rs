@@ -24,6 +24,13 @@ use std::time::Duration;
 
 /// One `Update` of a transaction. Attribute names always go through
 /// placeholders (`#name`), since several of ours are reserved words.
+/// What became of a [`DynamoStore::update_if`].
+pub(super) enum Updated {
+    Written,
+    /// Its condition failed; the item as stored, if there is one.
+    Refused(Option<Item>),
+}
+
 /// Why a [`DynamoStore::transact_or`] write was refused.
 pub(super) enum Refused<R> {
     /// The condition of the item `explain` named so.
@@ -327,6 +334,46 @@ impl DynamoStore {
             .build()
             .expect("table, key and expression are set");
         TransactWriteItem::builder().update(update).build()
+    }
+
+    /// `spec` as one conditional `UpdateItem` of its own, for a write that
+    /// needs no transaction (half the write units, and no conflict with
+    /// transactions on other items). `Refused(item)` holds the item as
+    /// stored when the condition failed (`None` if there is none), so the
+    /// caller can tell a resent update that had landed from a real refusal.
+    pub(super) async fn update_if(&self, spec: UpdateSpec<'_>) -> Result<Updated, StoreError> {
+        let names: HashMap<String, String> = spec
+            .names
+            .iter()
+            .map(|(p, n)| ((*p).to_owned(), (*n).to_owned()))
+            .collect();
+        let values = expression_values(spec.values);
+        retry_contended(|| async {
+            let updated = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(spec.key.clone()))
+                .update_expression(spec.expression)
+                .set_condition_expression(spec.condition.map(str::to_owned))
+                .set_expression_attribute_names((!names.is_empty()).then(|| names.clone()))
+                .set_expression_attribute_values(values.clone())
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .send()
+                .await;
+            match updated {
+                Ok(_) => Ok(Updated::Written),
+                Err(err) => match err.as_service_error() {
+                    Some(UpdateItemError::ConditionalCheckFailedException(refused)) => {
+                        Ok(Updated::Refused(refused.item().cloned()))
+                    }
+                    _ => Err(write_failure(err)),
+                },
+            }
+        })
+        .await
     }
 
     pub(super) fn delete_item(&self, key: Item, condition: &str) -> TransactWriteItem {

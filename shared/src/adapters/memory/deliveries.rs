@@ -137,9 +137,16 @@ impl DeliveryStore for MemoryStore {
         attempt: &AttemptRecord,
         decision: &Decision,
     ) -> Result<(), StoreError> {
-        self.run(Call::Transaction, |t| {
+        // As DynamoDB writes it: the webhook only when the attempt changes
+        // it, else the delivery alone.
+        let call = if decision.changes_webhook {
+            Call::Transaction
+        } else {
+            Call::Write
+        };
+        self.run(call, |t| {
             let hook = (delivery.workspace_id.clone(), delivery.webhook_id.clone());
-            if !t.webhooks.contains_key(&hook) {
+            if decision.changes_webhook && !t.webhooks.contains_key(&hook) {
                 return Err(StoreError::NotFound("webhook"));
             }
             let stored = t
@@ -150,6 +157,9 @@ impl DeliveryStore for MemoryStore {
             stored.attempts.push(attempt.clone());
             stored.status = decision.status;
             stored.next_attempt_at = decision.next_attempt_at;
+            if !decision.changes_webhook {
+                return Ok(());
+            }
             let webhook = t.webhooks.get_mut(&hook).expect("checked above");
             webhook.failing_since = decision.failing_since;
             if let Some(reason) = decision.disable {

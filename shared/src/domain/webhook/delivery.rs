@@ -120,6 +120,11 @@ pub struct Decision {
     pub failing_since: Option<Timestamp>,
     /// Why the webhook is to be turned off, if it is.
     pub disable: Option<&'static str>,
+    /// Whether the webhook's stored state changes (its failing run starts
+    /// or ends, or it is turned off): most attempts leave it as it was, and
+    /// a store writes only the delivery for them, so a burst to one webhook
+    /// does not make every attempt write (and contend on) the webhook.
+    pub changes_webhook: bool,
 }
 
 /// What the attempt numbered `attempt` (1 for the first) that ended as
@@ -132,18 +137,20 @@ pub fn decide(
     failing_since: Option<Timestamp>,
     schedule: &RetrySchedule,
 ) -> Decision {
-    match result {
+    let mut decision = match result {
         AttemptResult::Delivered => Decision {
             status: DeliveryStatus::Succeeded,
             next_attempt_at: None,
             failing_since: None,
             disable: None,
+            changes_webhook: false,
         },
         AttemptResult::Gone => Decision {
             status: DeliveryStatus::Failed,
             next_attempt_at: None,
             failing_since: Some(failing_since.unwrap_or(now)),
             disable: Some(GONE),
+            changes_webhook: false,
         },
         AttemptResult::Failed => {
             let since = failing_since.unwrap_or(now);
@@ -161,9 +168,13 @@ pub fn decide(
                 next_attempt_at: next,
                 failing_since: Some(since),
                 disable: for_too_long.then_some(FAILING),
+                changes_webhook: false,
             }
         }
-    }
+    };
+    decision.changes_webhook =
+        decision.failing_since != failing_since || decision.disable.is_some();
+    decision
 }
 
 #[cfg(test)]
@@ -271,6 +282,23 @@ mod tests {
         assert_eq!(decision.disable, Some(FAILING));
         assert_eq!(decision.status, DeliveryStatus::Failed);
         assert_eq!(decision.next_attempt_at, None);
+    }
+
+    #[test]
+    fn only_an_attempt_that_starts_or_ends_a_failing_run_or_turns_the_webhook_off_changes_it() {
+        let schedule = RetrySchedule::default();
+        let now = start().plus(MINUTE);
+        let changes = |result, since| decide(result, 1, now, since, &schedule).changes_webhook;
+        assert!(!changes(AttemptResult::Delivered, None), "healthy stays");
+        assert!(changes(AttemptResult::Delivered, Some(start())), "run ends");
+        assert!(changes(AttemptResult::Failed, None), "run starts");
+        assert!(
+            !changes(AttemptResult::Failed, Some(start())),
+            "run goes on"
+        );
+        assert!(changes(AttemptResult::Gone, Some(start())), "turned off");
+        let late = start().plus(5 * DAY);
+        assert!(decide(AttemptResult::Failed, 1, late, Some(start()), &schedule).changes_webhook);
     }
 
     #[test]
