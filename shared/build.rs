@@ -1,20 +1,20 @@
-//! With the `ingest` feature, compiles the `cl100k_base` vocabulary into the
-//! table `ingest::cl100k` reads in place (see `src/ingest/cl100k_table.rs`):
+//! With the `tokenizer` feature (of `ingest` and `rag`), compiles the `cl100k_base` vocabulary into the
+//! table `tokenizer::cl100k` reads in place (see `src/tokenizer/cl100k_table.rs`):
 //! building tiktoken-rs's maps at cold start cost the ingest worker about
 //! 100 ms and 26 MB. The vocabulary is tiktoken-rs's own, so both agree.
 
-#[cfg(feature = "ingest")]
-#[path = "src/ingest/cl100k_table.rs"]
+#[cfg(feature = "tokenizer")]
+#[path = "src/tokenizer/cl100k_table.rs"]
 mod cl100k_table;
 
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
-    println!("cargo::rerun-if-changed=src/ingest/cl100k_table.rs");
-    #[cfg(feature = "ingest")]
+    println!("cargo::rerun-if-changed=src/tokenizer/cl100k_table.rs");
+    #[cfg(feature = "tokenizer")]
     write_cl100k_table();
 }
 
-#[cfg(feature = "ingest")]
+#[cfg(feature = "tokenizer")]
 fn write_cl100k_table() {
     use cl100k_table::{SLOTS, slot_of};
     let bpe = tiktoken_rs::cl100k_base().expect("tiktoken-rs carries cl100k_base");

@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["domain"],
     &["jobs"],
     &["ports"],
-    &["adapters", "telemetry"],
+    &["adapters", "telemetry", "tokenizer"],
     // The wiring builds the production retriever.
     &["ingest", "config", "wiring"],
     &["app"],

@@ -18,4 +18,6 @@ pub mod jobs;
 mod layers_test;
 pub mod ports;
 pub mod telemetry;
+#[cfg(feature = "tokenizer")]
+pub mod tokenizer;
 pub mod wiring;

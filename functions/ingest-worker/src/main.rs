@@ -33,7 +33,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     shared::telemetry::init();
     // The tokenizer's vocabulary is compiled in; only its pattern is built,
     // a couple of milliseconds, in the init rather than the first document.
-    shared::ingest::cl100k::warm_up();
+    shared::tokenizer::cl100k::warm_up();
     let http = shared::adapters::outbound_http::client();
     let aws = load_aws(&http).await;
     // The provider keys come from Secrets Manager, once per container.
@@ -48,6 +48,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     ));
     let ingestor = Arc::new(Ingestor {
         store: store.clone(),
+        usage: store.clone(),
         projects: store,
         blobs: Arc::new(S3Blobs::new(
             aws_sdk_s3::Client::new(&aws),

@@ -30,9 +30,6 @@ async fn main() -> Result<(), lambda_http::Error> {
         aws_sdk_dynamodb::Client::new(&aws),
         config.table_name,
     ));
-    let state = WorkspacesState {
-        edge: Edge::over(store.clone()),
-        keys: store,
-    };
+    let state = WorkspacesState::over(store.clone(), Edge::over(store));
     shared::http::lambda::run(workspaces_router(state)).await
 }

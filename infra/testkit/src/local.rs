@@ -81,6 +81,7 @@ impl TestStack {
         let retriever = Arc::new(local_retriever(&base));
         let ingestor = Ingestor {
             store: local.store.clone(),
+            usage: local.store.clone(),
             projects: local.store.clone(),
             blobs: local.blobs.clone(),
             embedder: retriever.embedder.clone(),

@@ -140,6 +140,7 @@ impl MemoryStack {
         };
         let ingestor = Ingestor {
             store: store.clone(),
+            usage: store.clone(),
             projects: store.clone(),
             blobs: blobs.clone(),
             embedder: retriever.embedder.clone(),

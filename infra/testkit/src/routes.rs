@@ -776,6 +776,63 @@ pub fn routes() -> Vec<Route> {
             once: false,
         },
         Route {
+            name: "read the workspace's usage",
+            method: Method::GET,
+            path: |f| format!("/api/workspaces/{}/usage", f.ws()),
+            body: None,
+            statuses: [200, 200, 403, 403, 404],
+            round_trips: [2, 2, 1, 1, 1],
+            once: false,
+        },
+        Route {
+            name: "read the workspace's budget",
+            method: Method::GET,
+            path: |f| format!("/api/workspaces/{}/budget", f.ws()),
+            body: None,
+            statuses: [200, 200, 403, 403, 404],
+            round_trips: [2, 2, 1, 1, 1],
+            once: false,
+        },
+        Route {
+            name: "set the workspace's budget",
+            method: Method::PUT,
+            path: |f| format!("/api/workspaces/{}/budget", f.ws()),
+            body: Some(|_| json!({"monthlyTokenLimit": 5_000_000})),
+            statuses: [200, 200, 403, 403, 404],
+            round_trips: [3, 3, 1, 1, 1],
+            once: false,
+        },
+        Route {
+            name: "read an assistant's budget",
+            method: Method::GET,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/assistants/{}/budget",
+                    f.ws(),
+                    f.public_assistant
+                )
+            },
+            body: None,
+            statuses: [200, 200, 403, 403, 404],
+            round_trips: [3, 3, 2, 2, 1],
+            once: false,
+        },
+        Route {
+            name: "set an assistant's budget",
+            method: Method::PUT,
+            path: |f| {
+                format!(
+                    "/api/workspaces/{}/assistants/{}/budget",
+                    f.ws(),
+                    f.public_assistant
+                )
+            },
+            body: Some(|_| json!({"monthlyTokenLimit": 1_000_000, "alertThresholds": [50, 90]})),
+            statuses: [200, 200, 403, 403, 404],
+            round_trips: [4, 4, 2, 2, 1],
+            once: false,
+        },
+        Route {
             name: "list webhooks",
             method: Method::GET,
             path: |f| format!("/api/workspaces/{}/webhooks", f.ws()),

@@ -59,15 +59,21 @@ impl<E: Embedder, V: VectorIndex> RetrieverOf<E, V> {
         question: &str,
         top_k: usize,
     ) -> Result<Vec<Passage>, ProviderError> {
+        Ok(self.search_counted(projects, question, top_k).await?.0)
+    }
+
+    /// [`Self::search`], with the tokens the question's embedding cost.
+    pub async fn search_counted(
+        &self,
+        projects: &[ProjectId],
+        question: &str,
+        top_k: usize,
+    ) -> Result<(Vec<Passage>, u64), ProviderError> {
         if projects.is_empty() || question.trim().is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), 0));
         }
-        let vector = self
-            .embedder
-            .embed(&[question.to_owned()])
-            .await?
-            .pop()
-            .unwrap_or_default();
+        let mut embedded = self.embedder.embed_counted(&[question.to_owned()]).await?;
+        let vector = embedded.vectors.pop().unwrap_or_default();
         let per_project = try_join_all(projects.iter().map(|project| {
             let vector = &vector;
             async move {
@@ -91,7 +97,7 @@ impl<E: Embedder, V: VectorIndex> RetrieverOf<E, V> {
             .collect();
         passages.sort_by(|a, b| b.score.total_cmp(&a.score));
         passages.truncate(top_k);
-        Ok(passages)
+        Ok((passages, embedded.tokens))
     }
 }
 
@@ -104,5 +110,14 @@ impl<E: Embedder + 'static, V: VectorIndex + 'static> PassageSearch for Retrieve
         top_k: usize,
     ) -> Result<Vec<Passage>, ProviderError> {
         RetrieverOf::search(self, projects, question, top_k).await
+    }
+
+    async fn search_counted(
+        &self,
+        projects: &[ProjectId],
+        question: &str,
+        top_k: usize,
+    ) -> Result<(Vec<Passage>, u64), ProviderError> {
+        RetrieverOf::search_counted(self, projects, question, top_k).await
     }
 }

@@ -9,15 +9,15 @@
 use super::answer::{self, HISTORY_MESSAGES, HISTORY_TOKEN_BUDGET, PASSAGES_PER_ANSWER};
 use super::conversations::Postable;
 use super::error::AppError;
-use crate::app::retrieval::stored_passages;
+use crate::app::retrieval::{Retrieved, retrieve};
 use crate::domain::conversation::{
     Author, Conversation, Message, MessageStatus, Source, history_within, sources_of, title_from,
 };
-use crate::domain::passage::Passage;
 use crate::domain::time::Timestamp;
+use crate::domain::usage::{Allowance, Charge};
 use crate::ports::{
-    AnswerLease, ChatEvent, ChatModel, ChatStream, ConnectionStore, ConversationStore,
-    DocumentStore, PassageSearch, StoreError,
+    AnswerLease, ChatEvent, ChatModel, ChatStream, Clock, ConnectionStore, ConversationStore,
+    DocumentStore, PassageSearch, StoreError, SystemClock, UsageStore,
 };
 use std::future::poll_fn;
 use std::sync::Arc;
@@ -52,6 +52,8 @@ pub struct ChatEngine {
     pub conversations: Arc<dyn ConversationStore>,
     pub search: Arc<dyn PassageSearch>,
     pub chat: Arc<dyn ChatModel>,
+    pub usage: Arc<dyn UsageStore>,
+    pub clock: Arc<dyn Clock>,
     pub lease: Duration,
 }
 
@@ -62,6 +64,12 @@ pub struct Answering {
     stream: ChatStream,
     lease: AnswerLease,
     conversations: Arc<dyn ConversationStore>,
+    /// What the answer costs so far (the question's embedding), counted
+    /// with the answer when it is stored.
+    charge: Charge,
+    channel: crate::domain::conversation::Channel,
+    allowance: Allowance,
+    usage: Arc<dyn UsageStore>,
 }
 
 impl ChatEngine {
@@ -74,15 +82,25 @@ impl ChatEngine {
         Self {
             connections: store.clone(),
             documents: store.clone(),
-            conversations: store,
+            conversations: store.clone(),
             search,
             chat,
+            usage: store,
+            clock: Arc::new(SystemClock),
             lease: ANSWER_LEASE,
         }
     }
 
+    /// The month the engine's clock is in: the one whose budgets an answer
+    /// begun now is checked against.
+    pub fn month(&self) -> crate::domain::usage::Month {
+        crate::domain::usage::Month::of(self.clock.timestamp())
+    }
+
     /// Takes the conversation's lease and opens the answer to `question`.
-    /// On any failure the lease is given back and nothing is stored.
+    /// On any failure the lease is given back and nothing is stored; an
+    /// assistant or workspace over its monthly budget is refused (429)
+    /// before anything is read or stored.
     pub async fn begin(
         &self,
         postable: &Postable,
@@ -104,6 +122,19 @@ impl ChatEngine {
         admit: impl Future<Output = Result<(), AppError>>,
     ) -> Result<Answering, AppError> {
         let (conversation, assistant) = (&postable.conversation, &postable.assistant);
+        if let Err(exhausted) = postable.allowance.check(conversation.channel) {
+            tracing::info!(
+                conversation_id = %conversation.id,
+                budget = exhausted.scope,
+                metric = exhausted.metric.as_str(),
+                "answer refused: a monthly budget is used up"
+            );
+            return Err(AppError::budget_exhausted(
+                &exhausted,
+                self.clock.timestamp(),
+                conversation.channel,
+            ));
+        }
         let now = Timestamp::now();
         // Retrieval needs nothing of the conversation, so it runs while the
         // lease is taken and the history read; the history is read only
@@ -123,7 +154,11 @@ impl ChatEngine {
         let (lease, recent) = held?;
         // The model's stream opened, then the question stored.
         let opened = async {
-            let (recent, passages) = (recent?, passages?);
+            let (recent, retrieved) = (recent?, passages?);
+            let Retrieved {
+                passages,
+                embedding_tokens,
+            } = retrieved;
             let history = history_within(&recent, HISTORY_TOKEN_BUDGET);
             let request = answer::prompt(
                 assistant,
@@ -146,15 +181,26 @@ impl ChatEngine {
                 history = history.len(),
                 "answer started"
             );
-            Ok::<_, AppError>((question, sources_of(&passages), stream))
+            let charge = Charge {
+                assistant_id: Some(assistant.id.clone()),
+                model: Some(assistant.model.clone()),
+                question_embedding_tokens: embedding_tokens,
+                // Counted in the day and month the answer was checked in.
+                ..Charge::new(conversation.workspace_id.clone(), self.clock.timestamp())
+            };
+            Ok::<_, AppError>((question, sources_of(&passages), stream, charge))
         };
         match opened.await {
-            Ok((question, sources, stream)) => Ok(Answering {
+            Ok((question, sources, stream, charge)) => Ok(Answering {
                 question,
                 sources,
                 stream,
                 lease,
                 conversations: Arc::clone(&self.conversations),
+                charge,
+                channel: conversation.channel,
+                allowance: postable.allowance.clone(),
+                usage: Arc::clone(&self.usage),
             }),
             Err(error) => {
                 if let Err(release) = self.conversations.abandon_answer(&lease).await {
@@ -170,12 +216,12 @@ impl ChatEngine {
         &self,
         conversation: &Conversation,
         question: &str,
-    ) -> Result<Vec<Passage>, AppError> {
+    ) -> Result<Retrieved, AppError> {
         let projects = self
             .connections
             .connected_project_ids(&conversation.workspace_id, &conversation.assistant_id)
             .await?;
-        Ok(stored_passages(
+        Ok(retrieve(
             self.search.as_ref(),
             self.documents.as_ref(),
             &conversation.workspace_id,
@@ -268,7 +314,24 @@ impl Answering {
             sources: self.sources.clone(),
             ..Message::new(&conversation, Author::Assistant, text, at)
         };
-        let stored = self.conversations.finish_answer(&self.lease, &answer).await;
+        // What the provider reported is counted even for an answer that
+        // failed part way; only a completed one counts as an answer.
+        let mut charge = self.charge.clone();
+        if let Some(reported) = usage {
+            charge.prompt_tokens = u64::from(reported.prompt_tokens);
+            charge.completion_tokens = u64::from(reported.completion_tokens);
+            charge.estimated = reported.estimated;
+        }
+        if failure.is_none() {
+            charge.answered_on = Some(self.channel);
+        }
+        let stored = self
+            .conversations
+            .finish_answer(&self.lease, &answer, Some(&charge))
+            .await;
+        if stored.is_ok() {
+            super::usage::alert(self.usage.as_ref(), &self.allowance, &charge).await;
+        }
         // The event says why in the words a reader needs; the error is what
         // a JSON client is answered.
         let (event, outcome) = match (stored, failure) {

@@ -8,12 +8,14 @@
 
 use super::error::AppError;
 use super::guard;
+use crate::domain::access::WithGrant;
 use crate::domain::assistant::Assistant;
 use crate::domain::conversation::Conversation;
 use crate::domain::ids::{ConversationId, WorkspaceId};
 use crate::domain::policy::Actor;
 use crate::domain::role::Role;
-use crate::ports::{AssistantStore, ConversationRef, ConversationStore};
+use crate::domain::usage::{Allowance, Month};
+use crate::ports::{AssistantStore, ConversationRef, ConversationStore, UsageStore};
 use std::collections::HashSet;
 
 pub const GUESTS_CANNOT_CHAT: &str = "guests cannot chat with assistants";
@@ -29,6 +31,29 @@ fn may_read(actor: &Actor, conversation: &Conversation) -> bool {
     actor.can_manage_workspace() || conversation.created_by.as_ref() == Some(&actor.user_id)
 }
 
+/// The conversation, if the actor may read it (its assistant unchecked).
+async fn readable_conversation(
+    conversations: &dyn ConversationStore,
+    ws: &WorkspaceId,
+    raw_id: &str,
+    actor: &Actor,
+) -> Result<Conversation, AppError> {
+    const NOT_FOUND: AppError = AppError::NotFound("conversation");
+    let id = ConversationId::parse(raw_id).ok_or(NOT_FOUND)?;
+    conversations
+        .get_conversation(ws, &id)
+        .await?
+        .filter(|c| may_read(actor, c))
+        .ok_or(NOT_FOUND)
+}
+
+/// The assistant found, if the actor may see it.
+fn seen_by(actor: &Actor, found: Option<WithGrant<Assistant>>) -> Option<Assistant> {
+    found
+        .filter(|seen| actor.can_view_assistant(&seen.item, seen.granted))
+        .map(|seen| seen.item)
+}
+
 /// The conversation and its assistant, if the actor may read it.
 pub async fn readable(
     conversations: &dyn ConversationStore,
@@ -38,20 +63,13 @@ pub async fn readable(
     actor: &Actor,
 ) -> Result<(Conversation, Assistant), AppError> {
     const NOT_FOUND: AppError = AppError::NotFound("conversation");
-    let id = ConversationId::parse(raw_id).ok_or(NOT_FOUND)?;
-    let conversation = conversations
-        .get_conversation(ws, &id)
-        .await?
-        .filter(|c| may_read(actor, c))
-        .ok_or(NOT_FOUND)?;
+    let conversation = readable_conversation(conversations, ws, raw_id, actor).await?;
     let found = assistants
         .get_assistant_for(ws, &conversation.assistant_id, &actor.user_id)
         .await?;
-    match found {
-        Some(seen) if actor.can_view_assistant(&seen.item, seen.granted) => {
-            Ok((conversation, seen.item))
-        }
-        _ => Err(NOT_FOUND),
+    match seen_by(actor, found) {
+        Some(assistant) => Ok((conversation, assistant)),
+        None => Err(NOT_FOUND),
     }
 }
 
@@ -64,6 +82,8 @@ pub async fn readable(
 pub struct Postable {
     pub(super) conversation: Conversation,
     pub(super) assistant: Assistant,
+    /// The assistant's and its workspace's budgets, read with it.
+    pub(super) allowance: Allowance,
 }
 
 impl Postable {
@@ -78,15 +98,21 @@ impl Postable {
 
 /// The conversation, if the actor may read it (404 otherwise) and post in
 /// it: they started it (403 to the others who may read it) and are not a
-/// guest (403).
+/// guest (403). Its assistant is read with its allowance for `month`.
 pub async fn postable(
     conversations: &dyn ConversationStore,
-    assistants: &dyn AssistantStore,
+    usage: &dyn UsageStore,
     ws: &WorkspaceId,
     raw_id: &str,
     actor: &Actor,
+    month: Month,
 ) -> Result<Postable, AppError> {
-    let (conversation, assistant) = readable(conversations, assistants, ws, raw_id, actor).await?;
+    const NOT_FOUND: AppError = AppError::NotFound("conversation");
+    let conversation = readable_conversation(conversations, ws, raw_id, actor).await?;
+    let (found, allowance) = usage
+        .assistant_with_allowance(ws, &conversation.assistant_id, Some(&actor.user_id), month)
+        .await?;
+    let assistant = seen_by(actor, found).ok_or(NOT_FOUND)?;
     may_chat(actor)?;
     guard::allowed(
         conversation.created_by.as_ref() == Some(&actor.user_id),
@@ -95,6 +121,7 @@ pub async fn postable(
     Ok(Postable {
         conversation,
         assistant,
+        allowance,
     })
 }
 

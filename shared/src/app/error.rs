@@ -38,6 +38,17 @@ pub enum AppError {
         limit: &'static str,
         retry_after: u64,
     },
+    /// A monthly budget is used up: no model is asked until `retry_after`
+    /// seconds from now (the next month). `message` is what the asker is
+    /// shown.
+    #[error("{message}")]
+    BudgetExhausted {
+        message: String,
+        /// `"assistant"` or `"workspace"`.
+        budget: &'static str,
+        metric: &'static str,
+        retry_after: u64,
+    },
     #[error("a service we depend on is unavailable; try again shortly")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A provider refused or garbled a request we made: retrying the same
@@ -79,7 +90,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unauthorized | Self::WidgetUnauthorized(_) => "unauthorized:api",
-            Self::TooManyRequests { .. } => "rate_limit:api",
+            Self::TooManyRequests { .. } | Self::BudgetExhausted { .. } => "rate_limit:api",
             Self::Forbidden(_) => "forbidden:api",
             Self::NotFound(_) => "not_found:api",
             Self::BadRequest { .. } => "bad_request:api",
@@ -176,4 +187,45 @@ pub fn causes(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     chain
+}
+
+impl AppError {
+    /// The refusal of an answer over `exhausted`'s cap at `now`, in the
+    /// words an API client reads.
+    /// A widget visitor is shown the owner's message, or a default.
+    pub fn budget_exhausted(
+        exhausted: &crate::domain::usage::Exhausted,
+        now: crate::domain::time::Timestamp,
+        channel: crate::domain::conversation::Channel,
+    ) -> Self {
+        let whose = match exhausted.scope {
+            "assistant" => "this assistant's",
+            _ => "the workspace's",
+        };
+        let what = match exhausted.metric {
+            crate::domain::usage::Metric::Tokens => "token",
+            crate::domain::usage::Metric::SmsSegments => "SMS segment",
+        };
+        let left = exhausted
+            .lifts_at
+            .millis()
+            .saturating_sub(now.millis())
+            .max(0) as u64;
+        let message = match channel {
+            crate::domain::conversation::Channel::Widget => exhausted
+                .message
+                .clone()
+                .unwrap_or_else(|| crate::domain::usage::DEFAULT_EXHAUSTED_MESSAGE.to_owned()),
+            _ => format!(
+                "{whose} monthly {what} budget is used up; answers resume at {}",
+                exhausted.lifts_at.to_iso8601()
+            ),
+        };
+        Self::BudgetExhausted {
+            message,
+            budget: exhausted.scope,
+            metric: exhausted.metric.as_str(),
+            retry_after: left.div_ceil(1000).max(1),
+        }
+    }
 }

@@ -20,6 +20,7 @@ pub mod reply;
 pub mod retrieval;
 pub mod sms_config;
 pub mod sms_webhook;
+pub mod usage;
 pub mod webhook_delivery;
 pub mod webhook_dispatch;
 pub mod webhooks;

@@ -109,6 +109,13 @@ impl From<RetrievalError> for AppError {
     }
 }
 
+/// Passages found for a question, and the tokens embedding it cost.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Retrieved {
+    pub passages: Vec<Passage>,
+    pub embedding_tokens: u64,
+}
+
 /// The best `top_k` passages of `projects` whose documents are still stored,
 /// best first (fewer when some belonged to deleted documents).
 pub async fn stored_passages(
@@ -119,7 +126,34 @@ pub async fn stored_passages(
     question: &str,
     top_k: usize,
 ) -> Result<Vec<Passage>, RetrievalError> {
-    let found = search.search(projects, question, top_k).await?;
+    Ok(retrieve(search, documents, ws, projects, question, top_k)
+        .await?
+        .passages)
+}
+
+/// [`stored_passages`], with what embedding the question cost.
+pub async fn retrieve(
+    search: &dyn PassageSearch,
+    documents: &dyn DocumentStore,
+    ws: &WorkspaceId,
+    projects: &[ProjectId],
+    question: &str,
+    top_k: usize,
+) -> Result<Retrieved, RetrievalError> {
+    let (found, embedding_tokens) = search.search_counted(projects, question, top_k).await?;
+    let passages = still_stored(documents, ws, found).await?;
+    Ok(Retrieved {
+        passages,
+        embedding_tokens,
+    })
+}
+
+/// The passages of `found` whose documents are still stored, in order.
+async fn still_stored(
+    documents: &dyn DocumentStore,
+    ws: &WorkspaceId,
+    found: Vec<Passage>,
+) -> Result<Vec<Passage>, RetrievalError> {
     let sources: Vec<Option<(ProjectId, DocumentId)>> = found
         .iter()
         .map(|p| {

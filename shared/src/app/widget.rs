@@ -20,10 +20,11 @@ use crate::domain::assistant::{Assistant, Visibility};
 use crate::domain::conversation::Conversation;
 use crate::domain::ids::{AssistantId, WidgetSessionId};
 use crate::domain::time::Timestamp;
+use crate::domain::usage::{Allowance, Month};
 use crate::domain::widget::{AllowedOrigin, InitRequest, UseWindow};
 use crate::domain::widget_token::{TokenError, WidgetClaims};
 use crate::ports::{
-    Admission, AssistantStore, ConversationStore, NewWidgetSession, WidgetSession, WidgetSigner,
+    Admission, ConversationStore, NewWidgetSession, UsageStore, WidgetSession, WidgetSigner,
     WidgetSite, WidgetStore,
 };
 use std::sync::Arc;
@@ -35,7 +36,9 @@ pub const ORIGIN_NOT_ALLOWED: &str = "this website is not allowed to embed the a
 #[derive(Clone)]
 pub struct WidgetService {
     pub widgets: Arc<dyn WidgetStore>,
-    pub assistants: Arc<dyn AssistantStore>,
+    /// Assistants, read with their allowance (what a visitor's answer is
+    /// checked against).
+    pub assistants: Arc<dyn UsageStore>,
     pub conversations: Arc<dyn ConversationStore>,
     pub tokens: Arc<dyn WidgetSigner>,
     /// Windows found full, answered from memory for a few seconds.
@@ -48,6 +51,7 @@ pub struct OpenWidget {
     pub site: WidgetSite,
     pub assistant: Assistant,
     pub origin: AllowedOrigin,
+    pub allowance: Allowance,
 }
 
 /// A visitor whose token held: their session and its conversation.
@@ -64,6 +68,7 @@ impl Visitor {
         Postable {
             conversation: self.conversation.clone(),
             assistant: open.assistant.clone(),
+            allowance: open.allowance.clone(),
         }
     }
 }
@@ -95,10 +100,13 @@ impl WidgetService {
         const NOT_FOUND: AppError = AppError::NotFound("widget");
         let id = AssistantId::parse(raw_assistant).ok_or(NOT_FOUND)?;
         let site = self.widgets.widget_site(&id).await?.ok_or(NOT_FOUND)?;
-        let assistant = self
+        let month = Month::of(Timestamp::wall());
+        let (assistant, allowance) = self
             .assistants
-            .get_assistant(&site.workspace_id, &id)
-            .await?
+            .assistant_with_allowance(&site.workspace_id, &id, None, month)
+            .await?;
+        let assistant = assistant
+            .map(|found| found.item)
             .filter(serves_the_widget)
             .ok_or(NOT_FOUND)?;
         let origin = origin.ok_or(AppError::Forbidden(ORIGIN_REQUIRED))?;
@@ -109,6 +117,7 @@ impl WidgetService {
             site,
             assistant,
             origin,
+            allowance,
         })
     }
 

@@ -108,6 +108,8 @@ impl MessageStatus {
 pub struct Usage {
     pub prompt_tokens: u32,
     pub completion_tokens: u32,
+    /// The provider reported none: counted with the tokenizer instead.
+    pub estimated: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]

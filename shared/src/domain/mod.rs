@@ -16,6 +16,7 @@ pub mod redaction;
 pub mod role;
 pub mod sms;
 pub mod time;
+pub mod usage;
 pub mod use_window;
 pub mod visitor;
 pub mod webhook;

@@ -10,7 +10,7 @@ use super::openapi::{self, Op, method_name};
 use super::state::{AssistantsState, ProjectsState};
 use super::{
     access, api_keys, assistants, connections, conversations, documents, projects, search, sms,
-    sms_webhook, uploads, webhooks, widget, widget_settings, workspaces,
+    sms_webhook, uploads, usage, webhooks, widget, widget_settings, workspaces,
 };
 use std::collections::BTreeSet;
 use utoipa::openapi::OpenApi;
@@ -33,6 +33,7 @@ fn all() -> Vec<Op> {
         conversations::operations(),
         widget::operations(),
         webhooks::operations(),
+        usage::operations(),
     ]
     .into_iter()
     .flatten()

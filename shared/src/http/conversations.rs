@@ -253,10 +253,11 @@ async fn ask(
     let question = question_from_json(body).map_err(ApiError::invalid)?;
     let postable = conversations::postable(
         state.conversations.as_ref(),
-        state.assistants.as_ref(),
+        state.engine.usage.as_ref(),
         &workspace.id,
         &conversation_id,
         &actor,
+        state.engine.month(),
     )
     .await?;
     let (answering, readable) = tokio::try_join!(

@@ -79,7 +79,9 @@ fn status_of(error: &ApiError) -> StatusCode {
     };
     match error {
         AppError::Unauthorized | AppError::WidgetUnauthorized(_) => StatusCode::UNAUTHORIZED,
-        AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::TooManyRequests { .. } | AppError::BudgetExhausted { .. } => {
+            StatusCode::TOO_MANY_REQUESTS
+        }
         AppError::Forbidden(_) => StatusCode::FORBIDDEN,
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
         AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
@@ -105,10 +107,14 @@ impl IntoResponse for ApiError {
             Self::App(AppError::TooManyRequests { limit, .. }) => {
                 body["details"] = json!({ "limit": limit })
             }
+            Self::App(AppError::BudgetExhausted { budget, metric, .. }) => {
+                body["details"] = json!({ "budget": budget, "metric": metric })
+            }
             _ => {}
         }
         let retry_after = match &self {
-            Self::App(AppError::TooManyRequests { retry_after, .. }) => Some(*retry_after),
+            Self::App(AppError::TooManyRequests { retry_after, .. })
+            | Self::App(AppError::BudgetExhausted { retry_after, .. }) => Some(*retry_after),
             _ => None,
         };
         let widget = matches!(self, Self::App(AppError::WidgetUnauthorized(_)));

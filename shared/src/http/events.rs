@@ -144,6 +144,19 @@ fn announced(change: &Change) -> Vec<(EventType, WorkspaceId, Value)> {
                 texter_data(conversation, *opted_out),
             )]
         }
+        (None, Some(UsageAlert(alert))) => vec![(
+            EventType::UsageThresholdReached,
+            alert.workspace_id.clone(),
+            serde_json::json!({
+                "scope": alert.scope.as_str(),
+                "assistantId": alert.scope.assistant_id(),
+                "metric": alert.metric.as_str(),
+                "threshold": alert.threshold,
+                "limit": alert.limit,
+                "used": alert.used,
+                "month": alert.month.to_string(),
+            }),
+        )],
         (was, Some(Member(now)))
             if now.status == MemberStatus::Active
                 && !matches!(was, Some(Member(m)) if m.status == MemberStatus::Active) =>

@@ -39,6 +39,7 @@ pub mod sms_webhook;
 pub mod state;
 mod trace;
 pub mod uploads;
+pub mod usage;
 pub mod views;
 pub mod webhooks;
 pub mod widget;
@@ -71,6 +72,7 @@ pub fn finish(routes: Router) -> Router {
 fn workspaces_routes(state: WorkspacesState) -> Router {
     workspaces::routes()
         .merge(api_keys::routes())
+        .merge(usage::routes())
         .with_state(state)
 }
 
@@ -90,7 +92,8 @@ fn projects_routes(state: ProjectsState, search: SearchState) -> Router {
         .merge(search::routes().with_state(search))
 }
 
-/// The workspaces function's router: workspaces, members and API keys.
+/// The workspaces function's router: workspaces, members, API keys, usage
+/// and budgets.
 pub fn workspaces_router(state: WorkspacesState) -> Router {
     finish(workspaces_routes(state))
 }

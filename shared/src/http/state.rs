@@ -15,7 +15,7 @@ use crate::ports::webhook_sender::HostResolver;
 use crate::ports::{
     AssistantStore, BlobStore, ChatModel, Clock, ConnectionStore, ConversationStore, DocumentStore,
     GrantStore, JobQueue, KeyStore, PassageSearch, ProjectStore, SecretCipher, SmsGateway,
-    SmsStore, Store, WidgetSigner, WidgetStore, WorkspaceStore,
+    SmsStore, Store, UsageStore, WidgetSigner, WidgetStore, WorkspaceStore,
 };
 use axum::extract::FromRef;
 use std::sync::Arc;
@@ -44,6 +44,28 @@ impl Edge {
 pub struct WorkspacesState {
     pub edge: Edge,
     pub keys: Arc<dyn KeyStore>,
+    /// Usage and budgets, and the assistants a budget may be set on.
+    pub usage: Arc<dyn UsageStore>,
+    pub assistants: Arc<dyn AssistantStore>,
+    /// What "this month" is.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl WorkspacesState {
+    /// Every port from one store, on the system clock.
+    pub fn over(store: Arc<dyn Store>, edge: Edge) -> Self {
+        Self {
+            edge,
+            keys: store.clone(),
+            usage: store.clone(),
+            assistants: store,
+            clock: Arc::new(crate::ports::SystemClock),
+        }
+    }
+
+    pub fn month(&self) -> crate::domain::usage::Month {
+        crate::domain::usage::Month::of(self.clock.timestamp())
+    }
 }
 
 /// The assistants function: assistants and grants on them.
@@ -240,8 +262,8 @@ impl Backends {
 
     pub fn workspaces(&self) -> WorkspacesState {
         WorkspacesState {
-            edge: self.edge(),
-            keys: self.store.clone(),
+            clock: Arc::clone(&self.sms.clock),
+            ..WorkspacesState::over(self.store.clone(), self.edge())
         }
     }
 
@@ -289,23 +311,27 @@ impl Backends {
     }
 
     pub fn chat(&self) -> ChatState {
-        ChatState::over(
+        let mut state = ChatState::over(
             self.store.clone(),
             self.edge(),
             Arc::clone(&self.search),
             Arc::clone(&self.chat),
             Arc::clone(&self.cleanup),
-        )
+        );
+        state.engine.clock = Arc::clone(&self.sms.clock);
+        state
     }
 
     pub fn widget(&self) -> WidgetState {
-        WidgetState::over(
+        let mut state = WidgetState::over(
             self.store.clone(),
             self.edge(),
             Arc::clone(&self.search),
             Arc::clone(&self.chat),
             self.widget_tokens.clone(),
-        )
+        );
+        state.engine.clock = Arc::clone(&self.sms.clock);
+        state
     }
 
     pub fn webhooks(&self) -> WebhooksState {

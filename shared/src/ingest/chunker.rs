@@ -5,7 +5,7 @@
 //! neighbours, split at the largest semantic boundary that fits (headings,
 //! paragraphs, sentences, words) by `text-splitter`.
 
-use super::cl100k;
+use crate::tokenizer::cl100k;
 use text_splitter::{ChunkConfig, ChunkSizer, MarkdownSplitter, TextSplitter};
 
 pub const CHUNK_MIN_TOKENS: usize = 400;

@@ -3,7 +3,5 @@
 
 pub mod batches;
 pub mod chunker;
-pub mod cl100k;
-mod cl100k_table;
 pub mod extract;
 pub mod worker;

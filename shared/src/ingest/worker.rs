@@ -13,11 +13,13 @@ use super::chunker::{Chunk, TextKind, chunk};
 use super::extract::extract_text;
 use crate::domain::document::{Document, DocumentKind, DocumentStatus};
 use crate::domain::ids::{DocumentId, ProjectId, WorkspaceId};
+use crate::domain::time::Timestamp;
+use crate::domain::usage::Charge;
 use crate::jobs::{IngestJob, Job, MessageOutcome};
 use crate::ports::retrieval::{metadata, namespace};
 use crate::ports::{
-    BlobError, BlobStore, DocumentStore, Embedder, ProjectStore, ProviderError, StoreError,
-    VectorIndex, VectorRecord,
+    BlobError, BlobStore, DocumentStore, Embedded, Embedder, ProjectStore, ProviderError,
+    StoreError, UsageStore, VectorIndex, VectorRecord,
 };
 use futures_util::TryFutureExt;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
@@ -61,6 +63,8 @@ enum IngestError {
 
 pub struct Ingestor<E, V> {
     pub store: Arc<dyn DocumentStore>,
+    /// Where a document's embedding tokens are counted (its workspace's).
+    pub usage: Arc<dyn UsageStore>,
     /// Only to see whether a project whose removal was queued still exists.
     pub projects: Arc<dyn ProjectStore>,
     pub blobs: Arc<dyn BlobStore>,
@@ -186,8 +190,9 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
             .await
             .unwrap_or(Err(IngestError::OutOfTime));
         match ingested {
-            Ok(chunks) => {
-                tracing::info!(message_id, document_id = %document.id, chunks, "document ingested");
+            Ok((chunks, tokens)) => {
+                tracing::info!(message_id, document_id = %document.id, chunks, tokens, "document ingested");
+                self.count(&document, tokens).await;
                 MessageOutcome::Done
             }
             Err(IngestError::Unusable(reason)) => self.fail(&document, &reason).await,
@@ -383,7 +388,29 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
         }
     }
 
-    async fn ingest(&self, document: &Document) -> Result<usize, IngestError> {
+    /// Counts a document's embedding, charged to its workspace, once it is
+    /// ingested (a redelivered job finds it completed and counts nothing).
+    /// Never fails the document: counters not written are logged with
+    /// their amount.
+    async fn count(&self, document: &Document, tokens: u64) {
+        let charge = Charge {
+            document_embedding_tokens: tokens,
+            ..Charge::new(document.workspace_id.clone(), Timestamp::now())
+        };
+        if let Err(error) = self.usage.count_usage(&charge).await {
+            tracing::error!(
+                workspace_id = %document.workspace_id,
+                document_id = %document.id,
+                document_embedding_tokens = tokens,
+                %error,
+                "usage not counted"
+            );
+        }
+    }
+
+    /// The document indexed: its chunks, and the tokens their embedding
+    /// cost.
+    async fn ingest(&self, document: &Document) -> Result<(usize, u64), IngestError> {
         let kind = document.kind.ok_or_else(|| {
             IngestError::Unusable("the upload was never completed; upload the file again".into())
         })?;
@@ -404,19 +431,20 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
             .map_err(|e| IngestError::Unusable(format!("a passage is too long to index ({e})")))?;
         let embedding = stream::iter(batches.into_iter().map(|range| {
             let inputs: Vec<String> = chunks[range].iter().map(|c| c.text.clone()).collect();
-            async move { self.embedder.embed(&inputs).await }
+            async move { self.embedder.embed_counted(&inputs).await }
         }))
         .buffered(self.concurrency.max(1))
-        .try_collect::<Vec<Vec<Vec<f32>>>>();
+        .try_collect::<Vec<Embedded>>();
         let ((), embedded) = tokio::try_join!(
             self.store
                 .set_document_progress(document, DocumentStatus::Processing, total, 0, None)
                 .err_into::<IngestError>(),
             embedding.err_into::<IngestError>(),
         )?;
+        let tokens: u64 = embedded.iter().map(|e| e.tokens).sum();
         let records: Vec<VectorRecord> = chunks
             .iter()
-            .zip(embedded.into_iter().flatten())
+            .zip(embedded.into_iter().flat_map(|e| e.vectors))
             .map(|(chunk, values)| record(document, chunk, values))
             .collect();
 
@@ -462,6 +490,6 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
         self.store
             .set_document_progress(document, DocumentStatus::Completed, total, total, None)
             .await?;
-        Ok(chunks.len())
+        Ok((chunks.len(), tokens))
     }
 }

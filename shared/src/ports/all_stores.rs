@@ -8,6 +8,7 @@ use super::store::{
     AssistantStore, CascadeStore, ConnectionStore, DocumentStore, GrantStore, KeyStore,
     ProjectStore, WorkspaceStore,
 };
+use super::usage_store::UsageStore;
 use super::webhook_store::WebhookStore;
 use super::widget_store::WidgetStore;
 
@@ -26,6 +27,7 @@ pub trait Store:
     + WidgetStore
     + WebhookStore
     + DeliveryStore
+    + UsageStore
 {
 }
 
@@ -43,5 +45,6 @@ impl<T> Store for T where
         + WidgetStore
         + WebhookStore
         + DeliveryStore
+        + UsageStore
 {
 }

@@ -93,6 +93,7 @@ mod tests {
                 usage: Usage {
                     prompt_tokens: 3,
                     completion_tokens: 2,
+                    estimated: false,
                 },
                 truncated: false,
             })
@@ -119,7 +120,8 @@ mod tests {
                 ChatEvent::Done {
                     usage: Usage {
                         prompt_tokens: 3,
-                        completion_tokens: 2
+                        completion_tokens: 2,
+                        estimated: false
                     },
                     truncated: false
                 }

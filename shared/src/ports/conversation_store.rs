@@ -7,6 +7,7 @@ use super::store::StoreError;
 use crate::domain::conversation::{Author, Channel, Conversation, Message, MessageRef};
 use crate::domain::ids::{AssistantId, ConversationId, UserId, WorkspaceId};
 use crate::domain::time::Timestamp;
+use crate::domain::usage::Charge;
 use async_trait::async_trait;
 use std::time::Duration;
 
@@ -154,10 +155,18 @@ pub trait ConversationStore: Send + Sync {
         title: &str,
     ) -> Result<(), StoreError>;
 
-    /// Stores the answer (completed or failed) and releases the lease.
-    /// Stored even if the lease expired meanwhile; not found once the
-    /// conversation is deleted.
-    async fn finish_answer(&self, lease: &AnswerLease, answer: &Message) -> Result<(), StoreError>;
+    /// Stores the answer (completed or failed) and releases the lease,
+    /// counting `charge` (what the answer cost) in the same write, so an
+    /// answer is counted once and only if stored. Stored even if the lease
+    /// expired meanwhile; not found once the conversation is deleted. An
+    /// answer whose counters could not be written (they stayed contended)
+    /// is stored without them, and the amounts are logged.
+    async fn finish_answer(
+        &self,
+        lease: &AnswerLease,
+        answer: &Message,
+        charge: Option<&Charge>,
+    ) -> Result<(), StoreError>;
 
     /// The conversation is gone for everyone at once (and from both
     /// listings); its messages are left for

@@ -16,6 +16,7 @@ pub mod retrieval;
 pub mod sms_gateway;
 pub mod sms_store;
 pub mod store;
+pub mod usage_store;
 pub mod webhook_sender;
 pub mod webhook_store;
 pub mod widget_signer;
@@ -29,7 +30,7 @@ pub use clock::{Clock, ShiftedClock, SystemClock};
 pub use conflict::Conflict;
 pub use conversation_store::{AnswerLease, ConversationRef, ConversationStore, NewConversation};
 pub use delivery_store::{DeliveryPage, DeliveryStore};
-pub use providers::{Embedder, ProviderError, VectorIndex, VectorMatch, VectorRecord};
+pub use providers::{Embedded, Embedder, ProviderError, VectorIndex, VectorMatch, VectorRecord};
 pub use queue::{JobQueue, QueueError};
 pub use retrieval::PassageSearch;
 pub use sms_gateway::{Capabilities, GatewayError, NumberCheck, OutboundSms, SentSms, SmsGateway};
@@ -41,6 +42,7 @@ pub use store::{
     AssistantStore, CascadeStore, ConnectionStore, DocumentStore, GrantStore, KeyStore,
     ProjectStore, StoreError, WorkspaceStore,
 };
+pub use usage_store::UsageStore;
 pub use webhook_store::{SealedSecrets, StoredWebhook, WebhookStore};
 pub use widget_signer::WidgetSigner;
 pub use widget_store::{Admission, NewWidgetSession, WidgetSession, WidgetSite, WidgetStore};

@@ -75,14 +75,30 @@ impl ProviderError {
     }
 }
 
+/// Vectors, and the tokens the provider counted for them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Embedded {
+    /// One per input, in input order.
+    pub vectors: Vec<Vec<f32>>,
+    pub tokens: u64,
+}
+
 /// Text to vectors (an OpenAI-compatible `/embeddings`).
 pub trait Embedder: Send + Sync {
-    /// One vector per input, in input order. Callers batch within the
-    /// provider's caps (see `ingest::batches`).
+    /// One vector per input, in input order, with the tokens they cost.
+    /// Callers batch within the provider's caps (see `ingest::batches`).
+    fn embed_counted(
+        &self,
+        inputs: &[String],
+    ) -> impl Future<Output = Result<Embedded, ProviderError>> + Send;
+
+    /// The vectors alone.
     fn embed(
         &self,
         inputs: &[String],
-    ) -> impl Future<Output = Result<Vec<Vec<f32>>, ProviderError>> + Send;
+    ) -> impl Future<Output = Result<Vec<Vec<f32>>, ProviderError>> + Send {
+        async move { Ok(self.embed_counted(inputs).await?.vectors) }
+    }
 }
 
 /// A vector index with one namespace per project (Pinecone's data plane).

@@ -17,6 +17,17 @@ pub trait PassageSearch: Send + Sync {
         question: &str,
         top_k: usize,
     ) -> Result<Vec<Passage>, ProviderError>;
+
+    /// [`Self::search`], with the tokens embedding the question cost (none
+    /// for a search that embeds nothing).
+    async fn search_counted(
+        &self,
+        projects: &[ProjectId],
+        question: &str,
+        top_k: usize,
+    ) -> Result<(Vec<Passage>, u64), ProviderError> {
+        Ok((self.search(projects, question, top_k).await?, 0))
+    }
 }
 
 // How a passage is laid out in the vector index, as the ingest worker

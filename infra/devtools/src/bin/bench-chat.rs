@@ -10,7 +10,9 @@
 //!   reading it.
 //!
 //! On the in-memory store (the code's own cost) and on the local AWS server
-//! (moto, which serialises DynamoDB calls and dominates). Run with
+//! (moto, which serialises DynamoDB calls and dominates), each with no
+//! budgets and with an assistant and workspace budget set (read before
+//! every answer, in the read that finds the assistant). Run with
 //! `./infra/bench`.
 
 use devtools::emulators::chat::{ChatEmulator, StreamPace};
@@ -68,6 +70,22 @@ async fn post(http: &reqwest::Client, url: &str, key: &str, body: serde_json::Va
     body["id"].as_str().unwrap_or_default().to_owned()
 }
 
+/// Replaces a budget (the answer holds no id).
+async fn put(http: &reqwest::Client, url: &str, key: &str, body: serde_json::Value) {
+    let response = http
+        .put(url)
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .expect("the API answers");
+    assert!(
+        response.status().is_success(),
+        "{url}: {}",
+        response.status()
+    );
+}
+
 /// Asks once, reading the stream as it arrives.
 async fn ask(http: &reqwest::Client, chat: &ChatEmulator, url: &str, key: &str) -> Answer {
     let started = Instant::now();
@@ -122,7 +140,15 @@ async fn ask(http: &reqwest::Client, chat: &ChatEmulator, url: &str, key: &str) 
     }
 }
 
-async fn measure(label: &str, backends: Backends, chat: &ChatEmulator) {
+/// Whether the assistant and its workspace have monthly budgets (high
+/// enough never to be reached): the check before each answer reads them.
+#[derive(Clone, Copy, PartialEq)]
+enum Budgets {
+    None,
+    Set,
+}
+
+async fn measure(label: &str, backends: Backends, chat: &ChatEmulator, budgets: Budgets) {
     let api = serve_on_loopback(all_routes_router(&backends)).await;
     let seed = seed_demo(backends.store.as_ref(), &api)
         .await
@@ -152,6 +178,17 @@ async fn measure(label: &str, backends: Backends, chat: &ChatEmulator) {
         serde_json::json!({"projectId": project}),
     )
     .await;
+    if budgets == Budgets::Set {
+        let cap = serde_json::json!({"monthlyTokenLimit": 1_000_000_000u64, "monthlySmsSegmentLimit": 1_000_000});
+        put(&http, &format!("{ws}/budget"), &owner, cap.clone()).await;
+        put(
+            &http,
+            &format!("{ws}/assistants/{assistant}/budget"),
+            &owner,
+            cap,
+        )
+        .await;
+    }
     let mut answers = Vec::new();
     for i in 0..WARMUP + QUESTIONS {
         let conversation = post(
@@ -211,6 +248,26 @@ async fn measure(label: &str, backends: Backends, chat: &ChatEmulator) {
     );
 }
 
+fn memory_backends(base: &str) -> Backends {
+    let memory = Arc::new(MemoryStore::new());
+    Backends {
+        store: memory.clone(),
+        blobs: Arc::new(MemoryBlobs::new()),
+        cleanup: Arc::new(MemoryQueue::new()),
+        ingest: Arc::new(MemoryQueue::new()),
+        search: Arc::new(local_retriever(base)),
+        chat: Arc::new(local_chat(base)),
+        auth: Arc::new(Authenticator::new(memory.clone())),
+        sms: local_sms_backends(base, Arc::new(MemoryCipher::new()), "http://bench"),
+        widget_tokens: Arc::new(WidgetTokens::with_random_key()),
+        webhooks: shared::http::WebhookBackends {
+            queue: Arc::new(MemoryQueue::new()),
+            policy: Default::default(),
+            hosts: Arc::new(shared::adapters::memory::MemoryHosts::new()),
+        },
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     require_loopback_endpoint()?;
@@ -230,34 +287,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ms(BETWEEN_TOKENS)
     );
 
-    let memory = Arc::new(MemoryStore::new());
-    let backends = Backends {
-        store: memory.clone(),
-        blobs: Arc::new(MemoryBlobs::new()),
-        cleanup: Arc::new(MemoryQueue::new()),
-        ingest: Arc::new(MemoryQueue::new()),
-        search: Arc::new(local_retriever(&base)),
-        chat: Arc::new(local_chat(&base)),
-        auth: Arc::new(Authenticator::new(memory.clone())),
-        sms: local_sms_backends(&base, Arc::new(MemoryCipher::new()), "http://bench"),
-        widget_tokens: Arc::new(WidgetTokens::with_random_key()),
-        webhooks: shared::http::WebhookBackends {
-            queue: Arc::new(MemoryQueue::new()),
-            policy: Default::default(),
-            hosts: Arc::new(shared::adapters::memory::MemoryHosts::new()),
-        },
-    };
-    measure("in-memory store", backends, &chat).await;
-
-    let aws = shared::wiring::load_aws(&shared::adapters::outbound_http::client()).await;
-    let dynamo = aws_sdk_dynamodb::Client::new(&aws);
-    let local = LocalStack::provision(aws, dynamo, &ResourceNames::unique("bench-chat")).await?;
-    let sms = local_sms_backends(&base, local.cipher.clone(), "http://bench");
-    let backends = local.backends(
-        Arc::new(local_retriever(&base)),
-        Arc::new(local_chat(&base)),
-        sms,
-    );
-    measure("local AWS server", backends, &chat).await;
+    // Each run seeds its own store (the seed's users are the same people).
+    for (label, budgets) in [
+        ("in-memory store", Budgets::None),
+        ("in-memory store, budgets set", Budgets::Set),
+    ] {
+        measure(label, memory_backends(&base), &chat, budgets).await;
+    }
+    for (label, budgets) in [
+        ("local AWS server", Budgets::None),
+        ("local AWS server, budgets set", Budgets::Set),
+    ] {
+        let aws = shared::wiring::load_aws(&shared::adapters::outbound_http::client()).await;
+        let dynamo = aws_sdk_dynamodb::Client::new(&aws);
+        let local =
+            LocalStack::provision(aws, dynamo, &ResourceNames::unique("bench-chat")).await?;
+        let sms = local_sms_backends(&base, local.cipher.clone(), "http://bench");
+        let backends = local.backends(
+            Arc::new(local_retriever(&base)),
+            Arc::new(local_chat(&base)),
+            sms,
+        );
+        measure(label, backends, &chat, budgets).await;
+    }
     Ok(())
 }

@@ -192,6 +192,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let retriever = local_retriever(&base);
     let ingestor = Ingestor {
         store: local.store.clone(),
+        usage: local.store.clone(),
         projects: local.store.clone(),
         blobs: local.blobs.clone(),
         embedder: retriever.embedder,

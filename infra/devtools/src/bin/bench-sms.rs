@@ -29,8 +29,8 @@ use shared::domain::sms::{ContactKeys, Credentials, PhoneNumber};
 use shared::http::{WebhookState, sms_webhook_router};
 use shared::jobs::MessageOutcome;
 use shared::ports::{
-    AssistantStore, ChatAnswer, ChatModel, ChatRequest, CipherError, ConnectionStore, Embedder,
-    GatewayError, NumberCheck, OutboundSms, ProjectStore, ProviderError, SecretCipher,
+    AssistantStore, ChatAnswer, ChatModel, ChatRequest, CipherError, ConnectionStore, Embedded,
+    Embedder, GatewayError, NumberCheck, OutboundSms, ProjectStore, ProviderError, SecretCipher,
     SecretContext, SentSms, SmsGateway, VectorIndex, VectorMatch, VectorRecord, WorkspaceStore,
 };
 use std::sync::{Arc, Mutex};
@@ -71,9 +71,9 @@ struct Timed<T> {
 }
 
 impl<E: Embedder> Embedder for Timed<E> {
-    async fn embed(&self, inputs: &[String]) -> Result<Vec<Vec<f32>>, ProviderError> {
+    async fn embed_counted(&self, inputs: &[String]) -> Result<Embedded, ProviderError> {
         self.calls
-            .time("embeddings", self.inner.embed(inputs))
+            .time("embeddings", self.inner.embed_counted(inputs))
             .await
     }
 }

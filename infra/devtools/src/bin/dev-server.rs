@@ -175,6 +175,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ));
     let ingestor = Arc::new(Ingestor {
         store: local.store.clone(),
+        usage: local.store.clone(),
         projects: local.store.clone(),
         blobs: local.blobs.clone(),
         embedder: retriever.embedder.clone(),

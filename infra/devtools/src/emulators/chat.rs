@@ -33,6 +33,9 @@ pub struct ChatEmulator {
     cut_offs: Arc<Mutex<VecDeque<usize>>>,
     /// What the next answers say instead of the passages' best sentences.
     scripted: Arc<Mutex<VecDeque<String>>>,
+    /// Answers still to come that report no usage, as some compatible
+    /// servers do.
+    without_usage: Arc<Mutex<usize>>,
     timings: Arc<Mutex<Vec<StreamTiming>>>,
     requests: Arc<Mutex<Vec<Value>>>,
 }
@@ -117,6 +120,12 @@ impl ChatEmulator {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .extend(answers);
+    }
+
+    /// The next `count` answers report no usage (no usage chunk in a
+    /// stream, no `usage` in a whole answer).
+    pub fn withhold_usage_next(&self, count: usize) {
+        *self.without_usage.lock().unwrap_or_else(|p| p.into_inner()) += count;
     }
 
     /// The next streams send this many text chunks, then an error event
@@ -313,11 +322,21 @@ async fn complete(State(chat): State<ChatEmulator>, body: axum::body::Bytes) -> 
         .iter()
         .map(|m| m.content.chars().count())
         .sum();
-    let usage = json!({
-        "prompt_tokens": prompt_chars.div_ceil(4),
-        "completion_tokens": answer.chars().count().div_ceil(4),
-        "total_tokens": prompt_chars.div_ceil(4) + answer.chars().count().div_ceil(4),
-    });
+    let withheld = {
+        let mut left = chat.without_usage.lock().unwrap_or_else(|p| p.into_inner());
+        let withheld = *left > 0;
+        *left = left.saturating_sub(1);
+        withheld
+    };
+    let usage = if withheld {
+        Value::Null
+    } else {
+        json!({
+            "prompt_tokens": prompt_chars.div_ceil(4),
+            "completion_tokens": answer.chars().count().div_ceil(4),
+            "total_tokens": prompt_chars.div_ceil(4) + answer.chars().count().div_ceil(4),
+        })
+    };
     if request.stream {
         let cut_off = chat
             .cut_offs
@@ -421,11 +440,13 @@ fn stream(model: &str, answer: &str, finish: &str, usage: Value, shape: Shape) -
         ));
     } else {
         frames.push(format!("data: {}\n\n", chunk(json!({}), json!(finish))));
-        frames.push(format!(
-            "data: {}\n\n",
-            json!({"id": "chatcmpl-local", "object": "chat.completion.chunk", "created": 0,
-                   "model": model, "choices": [], "usage": usage})
-        ));
+        if !usage.is_null() {
+            frames.push(format!(
+                "data: {}\n\n",
+                json!({"id": "chatcmpl-local", "object": "chat.completion.chunk", "created": 0,
+                       "model": model, "choices": [], "usage": usage})
+            ));
+        }
         frames.push("data: [DONE]\n\n".to_owned());
     }
     // The role chunk and the closing frames go at once; each text chunk

@@ -97,6 +97,7 @@ fn answer(question: &Message, text: &str, status: MessageStatus) -> Message {
         usage: Some(Usage {
             prompt_tokens: 12,
             completion_tokens: 3,
+            estimated: false,
         }),
         sources: vec![Source {
             document_id: "doc_x".into(),
@@ -134,7 +135,7 @@ pub async fn one_answer_at_a_time_and_every_message_counted_in_order<
         .await
         .unwrap();
     let reply = answer(&question, "Five days.", MessageStatus::Completed);
-    store.finish_answer(&lease, &reply).await.unwrap();
+    store.finish_answer(&lease, &reply, None).await.unwrap();
     // Released: the next question may begin, and its title stays the first.
     let later = Timestamp::from_millis(now.millis() + 10);
     let next = store
@@ -147,7 +148,7 @@ pub async fn one_answer_at_a_time_and_every_message_counted_in_order<
         .await
         .unwrap();
     let half = answer(&follow_up, "Card refunds", MessageStatus::Failed);
-    store.finish_answer(&next, &half).await.unwrap();
+    store.finish_answer(&next, &half, None).await.unwrap();
     let stored = store
         .get_conversation(&ws.id, &conversation.id)
         .await

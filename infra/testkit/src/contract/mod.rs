@@ -16,6 +16,7 @@ pub mod grants;
 pub mod keys;
 pub mod projects;
 pub mod sms;
+pub mod usage;
 pub mod webhooks;
 pub mod widget;
 pub mod workspaces;
@@ -103,6 +104,12 @@ macro_rules! store_contract {
                 a_failed_delivery_can_be_retried_and_a_succeeded_one_cannot,
                 an_events_deliveries_are_recorded_all_at_once_or_not_at_all,
                 a_job_reads_its_webhook_and_delivery_at_once_and_only_in_their_workspace,
+            ],
+            usage: [
+                a_charge_is_counted_in_its_day_and_months_and_read_back_by_period,
+                an_answer_is_counted_with_it_and_only_if_it_is_stored,
+                a_budget_is_replaced_whole_and_read_with_its_assistant,
+                an_alert_is_claimed_once_a_month_however_many_claim_it_at_once,
             ],
             widget: [
                 an_assistant_has_default_widget_settings_until_they_are_saved,

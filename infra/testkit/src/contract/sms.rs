@@ -300,6 +300,7 @@ pub async fn a_reply_is_decided_once_and_parts_move_only_from_their_state<
         usage: Usage {
             prompt_tokens: 10,
             completion_tokens: 5,
+            estimated: false,
         },
     };
     let now = Timestamp::now();

@@ -61,6 +61,7 @@ fn over<V: VectorIndex>(
 ) -> Ingestor<shared::adapters::providers::embeddings::OpenAiEmbedder, V> {
     Ingestor {
         store: stack.store.clone(),
+        usage: stack.store.clone(),
         projects: stack.store.clone(),
         blobs: stack.blobs.clone(),
         embedder: stack.retriever.embedder.clone(),

@@ -32,6 +32,7 @@ mod sms_replies;
 mod sms_sessions_and_history;
 mod sms_webhook;
 mod twilio_gateway;
+mod usage_and_budgets;
 mod webhook_delivery;
 mod webhook_events_emitted;
 mod webhook_management;

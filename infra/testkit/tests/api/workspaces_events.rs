@@ -29,6 +29,27 @@ const EXPECTED: &[Expected] = &[
         ],
     ),
     Expected::new(
+        "get-assistant-budget.json",
+        200,
+        &[
+            ("/monthlyTokenLimit", "null"),
+            ("/alertThresholds", "[80,100]"),
+        ],
+    ),
+    Expected::new(
+        "get-usage.json",
+        200,
+        &[
+            ("/data/from", r#""2026-12-01""#),
+            ("/data/to", r#""2026-12-07""#),
+        ],
+    ),
+    Expected::new(
+        "get-workspace-budget.json",
+        200,
+        &[("/monthlySmsSegmentLimit", "null")],
+    ),
+    Expected::new(
         "get-workspace.json",
         200,
         &[("/id", r#""{workspace}""#), ("/role", r#""owner""#)],
@@ -46,6 +67,22 @@ const EXPECTED: &[Expected] = &[
             ("/data/0/name", r#""Demo Workspace""#),
             ("/data/0/role", r#""owner""#),
         ],
+    ),
+    Expected::new(
+        "put-assistant-budget.json",
+        200,
+        &[
+            ("/monthlyTokenLimit", "200000"),
+            (
+                "/exhaustedMessage",
+                r#""Our assistant is resting until next month.""#,
+            ),
+        ],
+    ),
+    Expected::new(
+        "put-workspace-budget.json",
+        200,
+        &[("/monthlyTokenLimit", "5000000")],
     ),
     Expected::new("remove-member.json", 204, &[]),
     Expected::new("revoke-api-key.json", 204, &[]),

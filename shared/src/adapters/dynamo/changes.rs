@@ -32,6 +32,7 @@ enum Kind {
     Conversation,
     Message(ConversationId),
     Texter,
+    UsageAlert,
 }
 
 fn kind_of(item: &Item) -> Option<Kind> {
@@ -43,6 +44,9 @@ fn kind_of(item: &Item) -> Option<Kind> {
         }
         if sk.starts_with(keys::DOCUMENTS_PREFIX) {
             return Some(Kind::Document);
+        }
+        if sk.starts_with(keys::ALERT_PREFIX) {
+            return Some(Kind::UsageAlert);
         }
         return matches!(keys::parse_sort_key(sk), SortKey::Assistant).then_some(Kind::Assistant);
     }
@@ -70,6 +74,7 @@ impl DynamoStore {
             Some(Kind::Assistant) => Some(Entity::Assistant(codec::assistant(item)?)),
             Some(Kind::Member) => Some(Entity::Member(codec::membership(item)?)),
             Some(Kind::Document) => Some(Entity::Document(codec::document(item)?)),
+            Some(Kind::UsageAlert) => Some(Entity::UsageAlert(super::usage::alert_from(item)?)),
             Some(Kind::Conversation) => Some(Entity::Conversation(conversation_from(item)?)),
             Some(Kind::Texter) => {
                 // Named by the conversation they text in, which holds their
@@ -156,6 +161,7 @@ mod tests {
             Some(Kind::Conversation) => "conversation",
             Some(Kind::Message(_)) => "message",
             Some(Kind::Texter) => "texter",
+            Some(Kind::UsageAlert) => "alert",
         };
         assert_eq!(kind(ws, "AST#ast_aaaaaaaaaaaaaaaa0001"), "assistant");
         assert_eq!(
@@ -172,6 +178,12 @@ mod tests {
             "document"
         );
         assert_eq!(kind(ws, "META"), "none", "the workspace itself");
+        assert_eq!(kind(ws, "ALERT#2026-12#WS#tokens:80"), "alert");
+        assert_eq!(
+            kind("USAGE#ws_wwwwwwwwwwwwwwww0001", "MONTH#2026-12#WS"),
+            "none",
+            "usage counters make no events"
+        );
         assert_eq!(kind(conv, "META"), "conversation");
         assert_eq!(
             kind(conv, "MSG#000001796126400000#msg_mmmmmmmmmmmmmmmm0001"),

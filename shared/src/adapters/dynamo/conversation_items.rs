@@ -94,6 +94,9 @@ pub(super) fn message_from(item: &Item) -> Result<Message, StoreError> {
         (Ok(prompt_tokens), Ok(completion_tokens)) => Some(Usage {
             prompt_tokens,
             completion_tokens,
+            estimated: item
+                .get("tokensEstimated")
+                .is_some_and(|v| v.as_bool() == Ok(&true)),
         }),
         _ => None,
     };
@@ -139,6 +142,9 @@ pub(super) fn message_item(message: &Message) -> Item {
     ]);
     if let Some(usage) = message.usage {
         item.insert("promptTokens".to_owned(), n(usage.prompt_tokens));
+        if usage.estimated {
+            item.insert("tokensEstimated".to_owned(), AttributeValue::Bool(true));
+        }
         item.insert("completionTokens".to_owned(), n(usage.completion_tokens));
     }
     if let Some(feedback) = &message.feedback {

@@ -18,6 +18,7 @@ use crate::domain::ids::{
     AssistantId, ConversationId, MessageId, UserId, WidgetSessionId, WorkspaceId,
 };
 use crate::domain::time::Timestamp;
+use crate::domain::usage::Charge;
 use crate::ports::{
     AnswerLease, Conflict, ConversationRef, ConversationStore, NewConversation, StoreError,
 };
@@ -593,7 +594,53 @@ impl ConversationStore for DynamoStore {
         .await
     }
 
-    async fn finish_answer(&self, lease: &AnswerLease, answer: &Message) -> Result<(), StoreError> {
+    async fn finish_answer(
+        &self,
+        lease: &AnswerLease,
+        answer: &Message,
+        charge: Option<&Charge>,
+    ) -> Result<(), StoreError> {
+        let counted = match charge {
+            Some(charge) => self.store_answer(lease, answer, Some(charge)).await,
+            None => return self.store_answer(lease, answer, None).await,
+        };
+        match counted {
+            // The month's counters stayed contended (every answer of the
+            // workspace adds to them): the answer is stored without them
+            // rather than lost, and what it cost is logged.
+            Err(StoreError::Transient(error)) => {
+                let charge = charge.expect("counted above");
+                tracing::error!(
+                    conversation_id = %lease.conversation_id,
+                    workspace_id = %charge.workspace_id,
+                    model = charge.model.as_deref(),
+                    prompt_tokens = charge.prompt_tokens,
+                    completion_tokens = charge.completion_tokens,
+                    question_embedding_tokens = charge.question_embedding_tokens,
+                    %error,
+                    "usage not counted; storing the answer without it"
+                );
+                self.store_answer(lease, answer, None).await
+            }
+            other => other,
+        }
+    }
+
+    async fn delete_conversation(&self, conversation: &Conversation) -> Result<(), StoreError> {
+        self.bury(conversation).await
+    }
+}
+
+impl DynamoStore {
+    /// The answer stored and the lease released, with `charge` counted
+    /// in the same transaction when there is one.
+    async fn store_answer(
+        &self,
+        lease: &AnswerLease,
+        answer: &Message,
+        charge: Option<&Charge>,
+    ) -> Result<(), StoreError> {
+        let counters = charge.map(|c| self.charge_items(c)).unwrap_or_default();
         let (pk, sk) = keys::conversation(&lease.conversation_id);
         let releasing = vec![
             self.update_item(UpdateSpec {
@@ -613,16 +660,19 @@ impl ConversationStore for DynamoStore {
             }),
             self.put_fresh(message_item(answer)),
         ];
+        let mut releasing = releasing;
+        releasing.extend(counters.iter().cloned());
         // Whether the lease was lost (else the message id collided).
         match self.transact_or(releasing, |i| i == 0).await {
             Ok(()) => Ok(()),
             // The lease expired and was taken: the answer is stored all the
             // same, leaving the new holder's lease alone.
             Err(Refused::Condition(true)) => {
-                let items = vec![
+                let mut items = vec![
                     self.count_message(&lease.conversation_id, answer.created_at),
                     self.put_fresh(message_item(answer)),
                 ];
+                items.extend(counters);
                 self.transact(items, |i| match i {
                     0 => StoreError::NotFound("conversation"),
                     _ => Conflict::IdCollision("message").into(),
@@ -632,9 +682,5 @@ impl ConversationStore for DynamoStore {
             Err(Refused::Condition(false)) => Err(Conflict::IdCollision("message").into()),
             Err(Refused::Store(e)) => Err(e),
         }
-    }
-
-    async fn delete_conversation(&self, conversation: &Conversation) -> Result<(), StoreError> {
-        self.bury(conversation).await
     }
 }

@@ -39,6 +39,10 @@
 //! | webhook           | `HOOKS#{ws}`     | `WH#{wh}`                   |               |                 |
 //! | webhooks' count   | `HOOKS#{ws}`     | `COUNT`                     |               |                 |
 //! | webhook delivery  | `WH#{wh}`        | `DLV#{dlv}` (time-ordered)  |               |                 |
+//! | usage budget      | `USAGE#{ws}`     | `BUDGET#WS` / `BUDGET#AST#{ast}` |          |                 |
+//! | usage of a month  | `USAGE#{ws}`     | `MONTH#{yyyy-mm}#WS` / `...#AST#{ast}` |    |                 |
+//! | usage of a day    | `USAGE#{ws}`     | `DAY#{yyyy-mm-dd}#AST#{ast}` / `...#DOCS` |  |                 |
+//! | usage alert       | `WS#{ws}`        | `ALERT#{yyyy-mm}#{scope}#{metric}:{pct}` |   |                 |
 //!
 //! Access patterns, each one `GetItem`, `BatchGetItem` or `Query`:
 //! key -> user (`GetItem`/`UpdateItem` on the hash); a caller's workspace and
@@ -108,6 +112,7 @@ use crate::domain::ids::{
 use crate::domain::member::Email;
 use crate::domain::sms::TexterKey;
 use crate::domain::time::Timestamp;
+use crate::domain::usage::{Alert, Day, Month, Scope};
 
 pub const PK: &str = "PK";
 pub const WEBHOOK_PREFIX: &str = "WH#";
@@ -600,6 +605,80 @@ pub fn delivery(webhook: &WebhookId, id: &DeliveryId) -> (String, String) {
     (
         deliveries_partition(webhook),
         format!("{DELIVERY_PREFIX}{id}"),
+    )
+}
+
+/// A workspace's usage counters and budgets: a partition of their own, so
+/// the answers adding to them never heat the workspace's items.
+pub fn usage_partition(ws: &WorkspaceId) -> String {
+    format!("USAGE#{ws}")
+}
+
+fn scope_suffix(scope: &Scope) -> String {
+    match scope {
+        Scope::Assistant(id) => format!("AST#{id}"),
+        Scope::Workspace => "WS".into(),
+    }
+}
+
+pub fn usage_budget(ws: &WorkspaceId, scope: &Scope) -> (String, String) {
+    (
+        usage_partition(ws),
+        format!("BUDGET#{}", scope_suffix(scope)),
+    )
+}
+
+pub fn usage_month(ws: &WorkspaceId, month: Month, scope: &Scope) -> (String, String) {
+    (
+        usage_partition(ws),
+        format!("MONTH#{month}#{}", scope_suffix(scope)),
+    )
+}
+
+const USAGE_DAY_PREFIX: &str = "DAY#";
+/// The documents' day item, apart from every assistant's.
+const DOCUMENTS_DAY: &str = "DOCS";
+
+pub fn usage_day(ws: &WorkspaceId, day: Day, assistant: Option<&AssistantId>) -> (String, String) {
+    let whose = assistant.map_or_else(|| DOCUMENTS_DAY.to_owned(), |id| format!("AST#{id}"));
+    (
+        usage_partition(ws),
+        format!("{USAGE_DAY_PREFIX}{day}#{whose}"),
+    )
+}
+
+/// The first key a day's items can have, and (below) past its last.
+pub fn usage_day_start(ws: &WorkspaceId, day: Day) -> (String, String) {
+    (usage_partition(ws), format!("{USAGE_DAY_PREFIX}{day}#"))
+}
+
+pub fn usage_day_end(ws: &WorkspaceId, day: Day) -> (String, String) {
+    (usage_partition(ws), format!("{USAGE_DAY_PREFIX}{day}#~"))
+}
+
+/// A day item's day and assistant (`None` for the documents').
+pub fn parse_usage_day(sk: &str) -> Option<(Day, Option<AssistantId>)> {
+    let (day, whose) = sk.strip_prefix(USAGE_DAY_PREFIX)?.split_once('#')?;
+    let day = Day::parse(day)?;
+    if whose == DOCUMENTS_DAY {
+        return Some((day, None));
+    }
+    Some((day, Some(AssistantId::parse(whose.strip_prefix("AST#")?)?)))
+}
+
+pub const ALERT_PREFIX: &str = "ALERT#";
+
+/// An alert's record, in the workspace's partition so that its stream
+/// record is one the event feed reads.
+pub fn usage_alert(alert: &Alert) -> (String, String) {
+    (
+        workspace_partition(&alert.workspace_id),
+        format!(
+            "{ALERT_PREFIX}{}#{}#{}",
+            alert.month,
+            scope_suffix(&alert.scope),
+            alert.key()
+        ),
     )
 }
 

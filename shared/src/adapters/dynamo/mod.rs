@@ -20,6 +20,7 @@ mod requests;
 pub mod schema;
 mod sms;
 mod sms_replies;
+mod usage;
 mod webhooks;
 mod widget;
 mod workspaces;

@@ -7,6 +7,7 @@ use super::store::MemoryStore;
 use crate::domain::conversation::{Conversation, Message, MessageRef};
 use crate::domain::ids::{AssistantId, ConversationId, MessageId, UserId, WorkspaceId};
 use crate::domain::time::Timestamp;
+use crate::domain::usage::Charge;
 use crate::ports::{
     AnswerLease, Conflict, ConversationRef, ConversationStore, NewConversation, StoreError,
 };
@@ -230,13 +231,32 @@ impl ConversationStore for MemoryStore {
         .await
     }
 
-    async fn finish_answer(&self, lease: &AnswerLease, answer: &Message) -> Result<(), StoreError> {
+    async fn finish_answer(
+        &self,
+        lease: &AnswerLease,
+        answer: &Message,
+        charge: Option<&Charge>,
+    ) -> Result<(), StoreError> {
         self.run(Call::Transaction, |t| {
+            // Stored already: a resend, as DynamoDB tells one, changes and
+            // counts nothing.
+            let resent = t
+                .conversations
+                .messages
+                .get(&lease.conversation_id)
+                .is_some_and(|messages| messages.contains(answer));
+            if resent {
+                return Ok(());
+            }
             let stored = t.conversations.open_mut(&lease.conversation_id)?;
             if stored.lease.as_ref().map(|(token, _)| token) == Some(&lease.token) {
                 stored.lease = None;
             }
-            t.append_message(answer.clone())
+            t.append_message(answer.clone())?;
+            if let Some(charge) = charge {
+                t.usage.count(charge);
+            }
+            Ok(())
         })
         .await
     }

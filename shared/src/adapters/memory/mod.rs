@@ -19,6 +19,7 @@ mod queue;
 mod sms;
 mod store;
 mod tables;
+mod usage;
 mod webhooks;
 mod widget;
 mod workspaces;

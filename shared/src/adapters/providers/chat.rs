@@ -141,9 +141,37 @@ type Body = futures_util::stream::BoxStream<'static, Result<bytes::Bytes, reqwes
 struct Reading {
     events: eventsource_stream2::EventStream<Body>,
     ready: VecDeque<Result<ChatEvent, ProviderError>>,
-    usage: Usage,
+    /// What the provider reported, if it did.
+    usage: Option<Usage>,
+    /// Counted with the tokenizer, for a provider that reports nothing.
+    estimate: Usage,
     finish: Option<String>,
     ended: bool,
+}
+
+/// A prompt's tokens as the tokenizer counts them, with the few each
+/// message's framing adds (as OpenAI's chat format does).
+fn prompt_tokens(request: &ChatRequest) -> u32 {
+    const PER_MESSAGE: usize = 3;
+    let counted: usize = request
+        .turns
+        .iter()
+        .map(|turn| crate::tokenizer::cl100k::count(&turn.content) + PER_MESSAGE)
+        .sum();
+    u32::try_from(counted + PER_MESSAGE).unwrap_or(u32::MAX)
+}
+
+fn text_tokens(text: &str) -> u32 {
+    u32::try_from(crate::tokenizer::cl100k::count(text)).unwrap_or(u32::MAX)
+}
+
+/// What the provider reported, else the tokenizer's count, marked so.
+fn reported_or_estimated(reported: Option<Usage>, request: &ChatRequest, answer: &str) -> Usage {
+    reported.unwrap_or_else(|| Usage {
+        prompt_tokens: prompt_tokens(request),
+        completion_tokens: text_tokens(answer),
+        estimated: true,
+    })
 }
 
 fn cut_off(detail: &str) -> ProviderError {
@@ -157,7 +185,7 @@ impl Reading {
     fn end(&mut self) {
         self.ended = true;
         self.ready.push_back(Ok(ChatEvent::Done {
-            usage: self.usage,
+            usage: self.usage.unwrap_or(self.estimate),
             truncated: self.finish.as_deref() == Some("length"),
         }));
     }
@@ -185,10 +213,11 @@ impl Reading {
             return;
         }
         if let Some(usage) = chunk.usage {
-            self.usage = Usage {
+            self.usage = Some(Usage {
                 prompt_tokens: usage.prompt_tokens,
                 completion_tokens: usage.completion_tokens,
-            };
+                estimated: false,
+            });
         }
         for choice in chunk.choices.unwrap_or_default() {
             if let Some(text) = choice
@@ -196,6 +225,10 @@ impl Reading {
                 .and_then(|d| d.content)
                 .filter(|t| !t.is_empty())
             {
+                self.estimate.completion_tokens = self
+                    .estimate
+                    .completion_tokens
+                    .saturating_add(text_tokens(&text));
                 self.ready.push_back(Ok(ChatEvent::Delta(text)));
             }
             if choice.finish_reason.is_some() {
@@ -268,7 +301,12 @@ impl ChatModel for OpenAiChat {
         let reading = Reading {
             events: body.eventsource(),
             ready: VecDeque::new(),
-            usage: Usage::default(),
+            usage: None,
+            estimate: Usage {
+                prompt_tokens: prompt_tokens(request),
+                completion_tokens: 0,
+                estimated: true,
+            },
             finish: None,
             ended: false,
         };
@@ -298,10 +336,12 @@ impl ChatModel for OpenAiChat {
                 detail: "the answer is empty".into(),
             });
         }
-        let usage = completion.usage.map_or_else(Usage::default, |u| Usage {
+        let reported = completion.usage.map(|u| Usage {
             prompt_tokens: u.prompt_tokens,
             completion_tokens: u.completion_tokens,
+            estimated: false,
         });
+        let usage = reported_or_estimated(reported, request, &text);
         Ok(ChatAnswer {
             text,
             usage,

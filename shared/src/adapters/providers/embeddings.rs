@@ -3,6 +3,7 @@
 
 use super::http::{RetryPolicy, send_json};
 use crate::adapters::outbound_http::OutboundHttp;
+use crate::ports::providers::Embedded;
 use crate::ports::{Embedder, ProviderError};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -34,6 +35,15 @@ pub struct OpenAiEmbedder {
 #[derive(Deserialize)]
 struct EmbeddingsResponse {
     data: Vec<EmbeddingItem>,
+    /// Absent from some compatible servers: then nothing is counted.
+    #[serde(default)]
+    usage: Option<EmbeddingsUsage>,
+}
+
+#[derive(Deserialize)]
+struct EmbeddingsUsage {
+    #[serde(default)]
+    prompt_tokens: u64,
 }
 
 #[derive(Deserialize)]
@@ -87,9 +97,9 @@ impl OpenAiEmbedder {
 }
 
 impl Embedder for OpenAiEmbedder {
-    async fn embed(&self, inputs: &[String]) -> Result<Vec<Vec<f32>>, ProviderError> {
+    async fn embed_counted(&self, inputs: &[String]) -> Result<Embedded, ProviderError> {
         if inputs.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Embedded::default());
         }
         let mut body = json!({
             "model": self.config.model,
@@ -123,12 +133,17 @@ impl Embedder for OpenAiEmbedder {
                 }
             }
         }
-        vectors
-            .into_iter()
-            .collect::<Option<Vec<_>>>()
-            .ok_or(ProviderError::Malformed {
-                provider: PROVIDER,
-                detail: "fewer embeddings than inputs".into(),
-            })
+        let vectors =
+            vectors
+                .into_iter()
+                .collect::<Option<Vec<_>>>()
+                .ok_or(ProviderError::Malformed {
+                    provider: PROVIDER,
+                    detail: "fewer embeddings than inputs".into(),
+                })?;
+        Ok(Embedded {
+            vectors,
+            tokens: response.usage.map_or(0, |u| u.prompt_tokens),
+        })
     }
 }

@@ -9,10 +9,11 @@
 //! budget.
 
 use crate::app::answer::{self, HISTORY_MESSAGES, HISTORY_TOKEN_BUDGET, PASSAGES_PER_ANSWER};
-use crate::app::retrieval::stored_passages;
+use crate::app::retrieval::{Retrieved, retrieve};
 use crate::domain::conversation::{Channel, history_within};
 use crate::domain::sms::segments::{fit_to_segments, segments, to_last_sentence, tokens_that_fit};
 use crate::domain::sms::{Credentials, OVER_LIMIT_NOTICE, SmsConfig, SmsLimit, SmsLimits};
+use crate::domain::usage::{Allowance, Charge, Exhausted, Month};
 use crate::jobs::{Job, MessageOutcome, ReplyJob};
 use crate::ports::{
     Admission, ChatModel, Clock, Decided, InboundRecord, PartState, PassageSearch, ReplyDecision,
@@ -41,6 +42,9 @@ pub enum Replied {
     /// A limit was reached: no model call (and the day's notice, if it was
     /// the texter's first).
     OverLimit(SmsLimit),
+    /// A monthly budget (the assistant's or the workspace's) is used up: no
+    /// model call, and the owner's message once a day, if they set one.
+    OverBudget(&'static str),
 }
 
 pub struct ReplyWorker {
@@ -65,6 +69,7 @@ struct Gathered {
     texts: Vec<crate::domain::conversation::Message>,
     earlier: Vec<crate::domain::conversation::Message>,
     projects: Vec<crate::domain::ids::ProjectId>,
+    allowance: Allowance,
 }
 
 /// Jobs answered at once per batch: each waits on the model for seconds.
@@ -173,9 +178,13 @@ impl ReplyWorker {
                 let Some(gathered) = gathered else {
                     return Ok(Replied::Skipped("nothing to answer"));
                 };
+                if let Err(exhausted) = gathered.allowance.check(Channel::Sms) {
+                    return self.tell_over_budget(&config, &inbound, exhausted).await;
+                }
+                let allowance = gathered.allowance.clone();
                 // The token opens, and the texter's opt-out is read again
                 // (a STOP may have come since), while the answer is composed.
-                let (draft, credentials, opted_out) = tokio::try_join!(
+                let ((draft, charge), credentials, opted_out) = tokio::try_join!(
                     self.compose(&config, &inbound, gathered),
                     self.credentials(&config),
                     self.opted_out_now(&config, &inbound),
@@ -187,6 +196,10 @@ impl ReplyWorker {
                     .store
                     .create_reply(draft, self.clock.timestamp())
                     .await?;
+                if created {
+                    self.count(&charge).await;
+                    crate::app::usage::alert(self.store.as_ref(), &allowance, &charge).await;
+                }
                 self.deliver(&config, &credentials, &reply, created).await
             }
         }
@@ -212,22 +225,56 @@ impl ReplyWorker {
         inbound: &InboundRecord,
         limit: SmsLimit,
     ) -> Result<Replied, JobError> {
-        let now = self.clock.timestamp();
         tracing::info!(assistant_id = %config.assistant_id, message_sid = %inbound.message_sid, limit = limit.as_str(), "text over an SMS limit; not answered");
+        self.notify(config, inbound, OVER_LIMIT_NOTICE).await?;
+        Ok(Replied::OverLimit(limit))
+    }
+
+    /// A text to an assistant over a monthly budget: no model call, and
+    /// the owner's message (if they set one) as the texter's one notice of
+    /// the day.
+    async fn tell_over_budget(
+        &self,
+        config: &SmsConfig,
+        inbound: &InboundRecord,
+        exhausted: Exhausted,
+    ) -> Result<Replied, JobError> {
+        tracing::info!(
+            assistant_id = %config.assistant_id,
+            message_sid = %inbound.message_sid,
+            budget = exhausted.scope,
+            metric = exhausted.metric.as_str(),
+            "text to an assistant over its monthly budget; not answered"
+        );
+        if let Some(message) = &exhausted.message {
+            self.notify(config, inbound, message).await?;
+        }
+        Ok(Replied::OverBudget(exhausted.scope))
+    }
+
+    /// Sends `notice` as the reply to `inbound`, if the texter has had no
+    /// notice today and has not opted out.
+    async fn notify(
+        &self,
+        config: &SmsConfig,
+        inbound: &InboundRecord,
+        notice: &str,
+    ) -> Result<(), JobError> {
+        let now = self.clock.timestamp();
         let Some(conversation) = inbound.conversation_id.clone() else {
-            return Ok(Replied::OverLimit(limit));
+            return Ok(());
         };
         if self.opted_out_now(config, inbound).await? {
-            return Ok(Replied::OverLimit(limit));
+            return Ok(());
         }
-        let notice = SmsLimits::notice_window(&inbound.texter, now);
+        let window = SmsLimits::notice_window(&inbound.texter, now);
         if self
             .store
-            .count_sms_use(&config.assistant_id, &[notice])
+            .count_sms_use(&config.assistant_id, &[window])
             .await?
             != Admission::Admitted
         {
-            return Ok(Replied::OverLimit(limit));
+            return Ok(());
         }
         let draft = ReplyDraft {
             workspace_id: config.workspace_id.clone(),
@@ -235,14 +282,40 @@ impl ReplyWorker {
             inbound: inbound.message_sid.clone(),
             conversation_id: conversation,
             to: inbound.from.clone(),
-            answer: OVER_LIMIT_NOTICE.to_owned(),
-            parts: vec![OVER_LIMIT_NOTICE.to_owned()],
+            answer: notice.to_owned(),
+            parts: vec![notice.to_owned()],
             usage: Default::default(),
         };
         let credentials = self.credentials(config).await?;
         let (reply, created) = self.store.create_reply(draft, now).await?;
+        if created {
+            self.count(&Charge {
+                assistant_id: Some(config.assistant_id.clone()),
+                segments_out: u64::from(segments(notice)),
+                ..Charge::new(config.workspace_id.clone(), now)
+            })
+            .await;
+        }
         self.deliver(config, &credentials, &reply, created).await?;
-        Ok(Replied::OverLimit(limit))
+        Ok(())
+    }
+
+    /// Counts a reply just created, apart from its own write (every reply
+    /// of the workspace adds to the same counters, so they never sit in a
+    /// texter's transaction). Counting never fails the reply: counters that
+    /// could not be written are logged with their amounts.
+    async fn count(&self, charge: &Charge) {
+        if let Err(error) = self.store.count_usage(charge).await {
+            tracing::error!(
+                workspace_id = %charge.workspace_id,
+                assistant_id = ?charge.assistant_id.as_ref().map(ToString::to_string),
+                tokens = charge.tokens(),
+                segments_in = charge.segments_in,
+                segments_out = charge.segments_out,
+                %error,
+                "usage not counted"
+            );
+        }
     }
 
     async fn opted_out_now(
@@ -294,16 +367,21 @@ impl ReplyWorker {
             inbound.burst.clone()
         };
         let first = burst.first().map_or(inbound.received_at, |m| m.at);
-        let (assistant, earlier, texts, projects) = tokio::try_join!(
-            self.store
-                .get_assistant(&config.workspace_id, &config.assistant_id),
+        let month = Month::of(self.clock.timestamp());
+        let ((assistant, allowance), earlier, texts, projects) = tokio::try_join!(
+            self.store.assistant_with_allowance(
+                &config.workspace_id,
+                &config.assistant_id,
+                None,
+                month
+            ),
             self.store
                 .messages_before(conversation, first, HISTORY_MESSAGES),
             self.store.find_messages(conversation, &burst),
             self.store
                 .connected_project_ids(&config.workspace_id, &config.assistant_id),
         )?;
-        let Some(assistant) = assistant else {
+        let Some(assistant) = assistant.map(|found| found.item) else {
             return Ok(None);
         };
         if !texts.iter().any(|m| &m.id == message_id) {
@@ -317,6 +395,7 @@ impl ReplyWorker {
             texts,
             earlier,
             projects,
+            allowance,
         }))
     }
 
@@ -328,13 +407,14 @@ impl ReplyWorker {
         config: &SmsConfig,
         inbound: &InboundRecord,
         gathered: Gathered,
-    ) -> Result<ReplyDraft, JobError> {
+    ) -> Result<(ReplyDraft, Charge), JobError> {
         let Gathered {
             conversation,
             assistant,
             texts,
             earlier,
             projects,
+            allowance: _,
         } = gathered;
         let question = texts
             .iter()
@@ -342,7 +422,10 @@ impl ReplyWorker {
             .collect::<Vec<_>>()
             .join("\n");
         let history = history_within(&earlier, HISTORY_TOKEN_BUDGET);
-        let passages = stored_passages(
+        let Retrieved {
+            passages,
+            embedding_tokens,
+        } = retrieve(
             self.search.as_ref(),
             self.store.as_ref(),
             &config.workspace_id,
@@ -377,7 +460,19 @@ impl ReplyWorker {
             completion_tokens = answer.usage.completion_tokens,
             "answer composed"
         );
-        Ok(ReplyDraft {
+        let charge = Charge {
+            assistant_id: Some(config.assistant_id.clone()),
+            answered_on: Some(Channel::Sms),
+            model: Some(assistant.model.clone()),
+            prompt_tokens: u64::from(answer.usage.prompt_tokens),
+            completion_tokens: u64::from(answer.usage.completion_tokens),
+            estimated: answer.usage.estimated,
+            question_embedding_tokens: embedding_tokens,
+            segments_in: texts.iter().map(|m| u64::from(segments(&m.content))).sum(),
+            segments_out: u64::from(segments(&body)),
+            ..Charge::new(config.workspace_id.clone(), self.clock.timestamp())
+        };
+        let draft = ReplyDraft {
             workspace_id: config.workspace_id.clone(),
             assistant_id: config.assistant_id.clone(),
             inbound: inbound.message_sid.clone(),
@@ -387,6 +482,7 @@ impl ReplyWorker {
             answer: body.clone(),
             parts: vec![body],
             usage: answer.usage,
-        })
+        };
+        Ok((draft, charge))
     }
 }

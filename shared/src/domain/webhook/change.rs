@@ -8,6 +8,7 @@ use crate::domain::conversation::{Conversation, Message};
 use crate::domain::document::Document;
 use crate::domain::member::Membership;
 use crate::domain::time::Timestamp;
+use crate::domain::usage::Alert;
 
 /// A thing whose changes make events.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,6 +26,8 @@ pub enum Entity {
         conversation: Box<Conversation>,
         opted_out: bool,
     },
+    /// A usage threshold crossed, recorded once per month.
+    UsageAlert(Alert),
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -26,11 +26,12 @@ pub enum EventType {
     MemberLeft,
     DocumentCompleted,
     DocumentFailed,
+    UsageThresholdReached,
     WebhookTest,
 }
 
 impl EventType {
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::ConversationCreated,
         Self::MessageCreated,
         Self::MessageUpdated,
@@ -43,6 +44,7 @@ impl EventType {
         Self::MemberLeft,
         Self::DocumentCompleted,
         Self::DocumentFailed,
+        Self::UsageThresholdReached,
         Self::WebhookTest,
     ];
 
@@ -60,6 +62,7 @@ impl EventType {
             Self::MemberLeft => "member.left",
             Self::DocumentCompleted => "document.completed",
             Self::DocumentFailed => "document.failed",
+            Self::UsageThresholdReached => "usage.threshold_reached",
             Self::WebhookTest => "webhook.test",
         }
     }

@@ -517,3 +517,32 @@ pub fn new_webhook() -> RefOr<Schema> {
 pub fn webhook_changes() -> RefOr<Schema> {
     object(&webhook_fields(), &[])
 }
+
+/// `usage::Budget::from_json`: a whole budget, every field optional.
+pub fn budget() -> RefOr<Schema> {
+    use crate::domain::usage;
+    let limit = || -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
+            .minimum(Some(1.0))
+            .maximum(Some(usage::MAX_LIMIT as f64))
+            .into()
+    };
+    let thresholds = utoipa::openapi::schema::ArrayBuilder::new()
+        .items(integer(1, 100))
+        .max_items(Some(usage::MAX_THRESHOLDS))
+        .unique_items(true)
+        .into();
+    object(
+        &[
+            ("monthlyTokenLimit", limit()),
+            ("monthlySmsSegmentLimit", limit()),
+            ("alertThresholds", thresholds),
+            (
+                "exhaustedMessage",
+                nullable(display_name(usage::EXHAUSTED_MESSAGE_MAX)),
+            ),
+        ],
+        &[],
+    )
+}

@@ -5,6 +5,7 @@
 
 pub(super) mod conversations;
 pub(super) mod sms;
+pub(super) mod usage;
 pub(super) mod widget;
 
 use crate::domain::access::{AccessTarget, WithGrant};
@@ -47,6 +48,7 @@ pub(in crate::adapters::memory) struct Tables {
     pub(in crate::adapters::memory) widgets: widget::WidgetTables,
     pub(in crate::adapters::memory) webhooks: BTreeMap<(WorkspaceId, WebhookId), StoredWebhook>,
     pub(in crate::adapters::memory) deliveries: BTreeMap<(WebhookId, DeliveryId), Delivery>,
+    pub(in crate::adapters::memory) usage: usage::UsageTables,
     /// Every committed change events are made from, in order, as
     /// DynamoDB's stream reports them: logged in the write that makes it.
     pub(in crate::adapters::memory) changes: ChangeLog,
