@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["domain"],
     &["jobs"],
     &["ports"],
-    &["adapters", "telemetry", "tokenizer"],
+    &["adapters", "telemetry", "tokenizer", "metrics"],
     // The wiring builds the production retriever.
     &["ingest", "config", "wiring"],
     &["app"],

@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod jobs;
 #[cfg(test)]
 mod layers_test;
+pub mod metrics;
 pub mod ports;
 pub mod telemetry;
 #[cfg(feature = "tokenizer")]

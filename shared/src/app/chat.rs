@@ -15,6 +15,7 @@ use crate::domain::conversation::{
 };
 use crate::domain::time::Timestamp;
 use crate::domain::usage::{Allowance, Charge};
+use crate::metrics::{self, Metric};
 use crate::ports::{
     AnswerLease, ChatEvent, ChatModel, ChatStream, Clock, ConnectionStore, ConversationStore,
     DocumentStore, PassageSearch, StoreError, SystemClock, UsageStore,
@@ -67,6 +68,8 @@ pub struct Answering {
     /// What the answer costs so far (the question's embedding), counted
     /// with the answer when it is stored.
     charge: Charge,
+    /// When the question came, for the time to the first word.
+    asked: std::time::Instant,
     channel: crate::domain::conversation::Channel,
     allowance: Allowance,
     usage: Arc<dyn UsageStore>,
@@ -122,6 +125,7 @@ impl ChatEngine {
         admit: impl Future<Output = Result<(), AppError>>,
     ) -> Result<Answering, AppError> {
         let (conversation, assistant) = (&postable.conversation, &postable.assistant);
+        let asked = std::time::Instant::now();
         if let Err(exhausted) = postable.allowance.check(conversation.channel) {
             tracing::info!(
                 conversation_id = %conversation.id,
@@ -129,6 +133,10 @@ impl ChatEngine {
                 metric = exhausted.metric.as_str(),
                 "answer refused: a monthly budget is used up"
             );
+            metrics::record(Metric::BudgetRefusals(
+                conversation.channel,
+                exhausted.scope,
+            ));
             return Err(AppError::budget_exhausted(
                 &exhausted,
                 self.clock.timestamp(),
@@ -198,6 +206,7 @@ impl ChatEngine {
                 lease,
                 conversations: Arc::clone(&self.conversations),
                 charge,
+                asked,
                 channel: conversation.channel,
                 allowance: postable.allowance.clone(),
                 usage: Arc::clone(&self.usage),
@@ -269,6 +278,12 @@ impl Answering {
             };
             match next {
                 Some(Ok(ChatEvent::Delta(delta))) => {
+                    if text.is_empty() {
+                        metrics::record(Metric::TimeToFirstToken(
+                            self.channel,
+                            self.asked.elapsed().as_secs_f64() * 1000.0,
+                        ));
+                    }
                     text.push_str(&delta);
                     // A full channel waits for the listener; a closed one
                     // (the client left) is ignored.
@@ -330,6 +345,13 @@ impl Answering {
             .finish_answer(&self.lease, &answer, Some(&charge))
             .await;
         if stored.is_ok() {
+            if failure.is_none() {
+                metrics::record(Metric::Answers(self.channel));
+            }
+            metrics::record(Metric::ModelTokens(
+                self.channel,
+                charge.prompt_tokens + charge.completion_tokens,
+            ));
             super::usage::alert(self.usage.as_ref(), &self.allowance, &charge).await;
         }
         // The event says why in the words a reader needs; the error is what

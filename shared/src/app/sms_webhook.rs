@@ -189,6 +189,11 @@ impl SmsWebhook {
         let counted = self
             .store
             .count_received(&config.assistant_id, inbound.received_at);
+        if matches!(outcome, InboundOutcome::Recorded(_))
+            && keyword == Some(crate::domain::sms::Keyword::OptOut)
+        {
+            crate::metrics::record(crate::metrics::Metric::OptOuts);
+        }
         let received = match outcome {
             InboundOutcome::Recorded(_) if answerable => {
                 let ((), queued) = tokio::join!(counted, self.queue_reply(&job));

@@ -177,6 +177,13 @@ impl WebhookDeliverer {
         if let Some(reason) = decision.disable {
             tracing::warn!(webhook_id = %job.webhook_id, reason, "webhook turned off");
         }
+        crate::metrics::record(crate::metrics::Metric::WebhookDeliveries(
+            match decision.status {
+                DeliveryStatus::Succeeded => crate::metrics::Outcome::Succeeded,
+                DeliveryStatus::Pending => crate::metrics::Outcome::Retrying,
+                DeliveryStatus::Failed => crate::metrics::Outcome::Failed,
+            },
+        ));
         if let Some(due) = decision.next_attempt_at {
             let failing = decision.failing_since.is_some();
             self.queue_for(&job_of(&delivery, due), due, now, failing)

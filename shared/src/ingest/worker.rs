@@ -186,12 +186,17 @@ impl<E: Embedder, V: VectorIndex> Ingestor<E, V> {
         if document.status == DocumentStatus::Completed {
             return MessageOutcome::Done;
         }
+        let started = std::time::Instant::now();
         let ingested = tokio::time::timeout(MESSAGE_BUDGET, self.ingest(&document))
             .await
             .unwrap_or(Err(IngestError::OutOfTime));
         match ingested {
             Ok((chunks, tokens)) => {
                 tracing::info!(message_id, document_id = %document.id, chunks, tokens, "document ingested");
+                crate::metrics::record(crate::metrics::Metric::IngestDuration(
+                    started.elapsed().as_secs_f64() * 1000.0,
+                ));
+                crate::metrics::record(crate::metrics::Metric::IngestChunks(chunks as u64));
                 self.count(&document, tokens).await;
                 MessageOutcome::Done
             }

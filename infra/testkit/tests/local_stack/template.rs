@@ -628,3 +628,140 @@ fn the_table_streams_both_images_to_an_event_feed_that_loses_nothing() {
         assert!(filter.contains(prefix), "{filter}");
     }
 }
+
+/// The alarms of a resource, by the dimension value that names it.
+fn alarms_naming(template: &Yaml, namespace: &str, metric: &str, resource: &str) -> usize {
+    of_type(template, "AWS::CloudWatch::Alarm")
+        .iter()
+        .filter(|(_, alarm)| {
+            let p = &alarm["Properties"];
+            p["Namespace"].as_str() == Some(namespace)
+                && p["MetricName"].as_str() == Some(metric)
+                && p["Dimensions"]
+                    .as_sequence()
+                    .into_iter()
+                    .flatten()
+                    .any(|d| matches!(&d["Value"], Yaml::Tagged(t) if t.value.as_str().is_some_and(|v| v.split('.').next() == Some(resource))))
+                && p["AlarmActions"].as_sequence().is_some_and(|a| !a.is_empty())
+        })
+        .count()
+}
+
+#[test]
+fn every_queue_has_a_dead_letter_queue_and_every_dead_letter_queue_alarms_on_its_first_message() {
+    let template = template();
+    let queues = of_type(&template, "AWS::SQS::Queue");
+    let dead: BTreeSet<String> = queues
+        .iter()
+        .filter_map(|(_, q)| {
+            let policy = &q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"];
+            (!policy.is_null()).then(|| referenced(policy))
+        })
+        .collect();
+    // The event feed's DLQ takes failed stream batches, not a queue's.
+    let feed_dlq = "EventFeedDeadLetterQueue".to_owned();
+    for (name, _) in &queues {
+        if dead.contains(name) || *name == feed_dlq {
+            assert_eq!(
+                alarms_naming(
+                    &template,
+                    "AWS/SQS",
+                    "ApproximateNumberOfMessagesVisible",
+                    name
+                ),
+                1,
+                "{name} holds failed jobs: one alarm on its first"
+            );
+        } else {
+            assert!(
+                !queues.iter().find(|(n, _)| n == name).unwrap().1["Properties"]["RedrivePolicy"]
+                    .is_null(),
+                "{name} has no dead-letter queue"
+            );
+        }
+    }
+    for worked in ["ReplyQueue", "IngestQueue", "CleanupQueue", "WebhookQueue"] {
+        assert_eq!(
+            alarms_naming(
+                &template,
+                "AWS/SQS",
+                "ApproximateAgeOfOldestMessage",
+                worked
+            ),
+            1,
+            "{worked}: an alarm on its oldest job's age"
+        );
+    }
+}
+
+#[test]
+fn every_function_alarms_on_its_errors_and_throttles() {
+    let template = template();
+    for (function, _) in of_type(&template, "AWS::Serverless::Function") {
+        for metric in ["Errors", "Throttles"] {
+            assert_eq!(
+                alarms_naming(&template, "AWS/Lambda", metric, &function),
+                1,
+                "{function}: an alarm on its {metric}"
+            );
+        }
+    }
+}
+
+#[test]
+fn alarms_on_business_metrics_name_only_bounded_dimensions() {
+    let template = template();
+    let bounded = ["Function", "Channel", "Outcome", "Budget", "ErrorCode"];
+    for (name, alarm) in of_type(&template, "AWS::CloudWatch::Alarm") {
+        let p = &alarm["Properties"];
+        if p["Namespace"].as_str() != Some(shared::metrics::NAMESPACE) {
+            continue;
+        }
+        for dimension in p["Dimensions"].as_sequence().unwrap() {
+            let key = dimension["Name"].as_str().unwrap();
+            assert!(
+                bounded.contains(&key),
+                "{name}: {key} is not a bounded dimension"
+            );
+        }
+    }
+    let dashboard = &of_type(&template, "AWS::CloudWatch::Dashboard")[0].1;
+    let Yaml::Tagged(body) = &dashboard["Properties"]["DashboardBody"] else {
+        panic!("the dashboard body is a !Sub");
+    };
+    // The page as CloudWatch reads it: JSON, once `!Sub` has filled in the
+    // region and the stack's name.
+    let page: Value = serde_json::from_str(
+        &body
+            .value
+            .as_str()
+            .unwrap()
+            .replace("${AWS::Region}", "us-east-1")
+            .replace("${AWS::StackName}", "stack"),
+    )
+    .expect("the dashboard body is JSON");
+    let text: String = page["widgets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|w| w["properties"]["metrics"].as_array().unwrap().clone())
+        .map(|m| m[0]["expression"].as_str().unwrap().to_owned())
+        .collect();
+    for metric in [
+        "Answers",
+        "TimeToFirstToken",
+        "ModelTokens",
+        "SmsSegmentsSent",
+        "SmsSendFailures",
+        "OptOuts",
+        "IngestDuration",
+        "IngestChunks",
+        "WebhookDeliveries",
+        "BudgetRefusals",
+    ] {
+        assert!(
+            text.contains(&format!("MetricName=\"{metric}\"")),
+            "the dashboard shows {metric}"
+        );
+    }
+}

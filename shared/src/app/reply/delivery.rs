@@ -13,6 +13,7 @@ use crate::app::job_error::JobError;
 use crate::domain::sms::segments::segments;
 use crate::domain::sms::{Credentials, SmsConfig};
 use crate::domain::time::Timestamp;
+use crate::metrics::{self, Metric};
 use crate::ports::sms_gateway::OPTED_OUT;
 use crate::ports::{GatewayError, OutboundSms, PartState, Reply, SentSms};
 use std::time::Duration;
@@ -182,6 +183,7 @@ impl ReplyWorker {
                 }
                 SendOutcome::Refused { status, code } => {
                     tracing::warn!(assistant_id = %assistant, status, code, "Twilio refused the reply");
+                    metrics::record(Metric::SmsSendFailures(code));
                     let mut from = claimed;
                     for rest in index..reply.parts.len() {
                         self.store
@@ -237,6 +239,7 @@ impl ReplyWorker {
             sid: accepted.sid,
             segments: segments(body),
         };
+        metrics::record(Metric::SmsSegmentsSent(u64::from(segments(body))));
         self.store
             .move_part(
                 assistant,

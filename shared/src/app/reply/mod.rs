@@ -15,6 +15,7 @@ use crate::domain::sms::segments::{fit_to_segments, segments, to_last_sentence, 
 use crate::domain::sms::{Credentials, OVER_LIMIT_NOTICE, SmsConfig, SmsLimit, SmsLimits};
 use crate::domain::usage::{Allowance, Charge, Exhausted, Month};
 use crate::jobs::{Job, MessageOutcome, ReplyJob};
+use crate::metrics::{self, Metric};
 use crate::ports::{
     Admission, ChatModel, Clock, Decided, InboundRecord, PartState, PassageSearch, ReplyDecision,
     ReplyDraft, SecretCipher, SecretContext, SmsGateway, Store,
@@ -197,6 +198,11 @@ impl ReplyWorker {
                     .create_reply(draft, self.clock.timestamp())
                     .await?;
                 if created {
+                    metrics::record(Metric::Answers(Channel::Sms));
+                    metrics::record(Metric::ModelTokens(
+                        Channel::Sms,
+                        charge.prompt_tokens + charge.completion_tokens,
+                    ));
                     self.count(&charge).await;
                     crate::app::usage::alert(self.store.as_ref(), &allowance, &charge).await;
                 }
@@ -246,6 +252,7 @@ impl ReplyWorker {
             metric = exhausted.metric.as_str(),
             "text to an assistant over its monthly budget; not answered"
         );
+        metrics::record(Metric::BudgetRefusals(Channel::Sms, exhausted.scope));
         if let Some(message) = &exhausted.message {
             self.notify(config, inbound, message).await?;
         }
