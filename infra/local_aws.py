@@ -14,7 +14,8 @@ ClientRequestToken (moto ignored it), a query reads only the part of its
 partition it can answer from (moto sorted the whole table in Python), item
 answers are written as the JSON they already are, moto's per-request lookups
 of what never changes are made once, the listen backlog fits 200 clients,
-and a queue's messages are counted without the clock read per message.
+a queue's messages are counted without the clock read per message, and a
+dead-letter queue can be redriven as SQS's message move task does.
 """
 
 import argparse
@@ -33,6 +34,9 @@ import time
 import moto.backends
 import moto.core.responses
 import moto.sqs.models as sqs_models
+from moto.core.responses import ActionResult
+from moto.sqs.responses import SQSResponse
+import uuid
 import moto.dynamodb.models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
@@ -408,6 +412,40 @@ def counted_with_one_clock_read():
     sqs_models.SQSBackend.is_message_valid_based_on_retention_period = within_retention
 
 
+def message_move_tasks():
+    """moto 5.2 has no StartMessageMoveTask, which `admin dlq redrive` sends
+    as it does to SQS: every message of a dead-letter queue goes back to the
+    queue it came from (the one whose redrive policy names it) or to
+    `DestinationArn`, counted as never received, and the task answers its
+    handle. Here the move is done by the time the call answers; in SQS it
+    runs on, and the CLI waits for the queue to empty either way."""
+
+    def start_message_move_task(self):
+        backend = self.sqs_backend
+        source = backend.get_queue(self._get_param("SourceArn").split(":")[-1])
+        destination_arn = self._get_param("DestinationArn")
+        if destination_arn:
+            destination = backend.get_queue(destination_arn.split(":")[-1])
+        else:
+            senders = backend.list_dead_letter_source_queues(source.name)
+            if not senders:
+                raise sqs_models.InvalidParameterValue(
+                    "the source queue is no queue's dead-letter queue"
+                )
+            destination = senders[0]
+        with source._messages_lock:
+            moving, source._messages = list(source._messages), []
+        for message in moving:
+            message.approximate_receive_count = 0
+            message.approximate_first_receive_timestamp = None
+            message.visible_at = 0.0
+            message.delayed_until = 0.0
+            destination.add_message(message)
+        return ActionResult({"TaskHandle": str(uuid.uuid4())})
+
+    SQSResponse.start_message_move_task = start_message_move_task
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
@@ -429,6 +467,7 @@ def main():
     # after 1 s, then 3 s (the tail of the load benchmark).
     BaseWSGIServer.request_queue_size = CONNECTIONS_WAITING
     counted_with_one_clock_read()
+    message_move_tasks()
     app = SerializedDynamoDB(DomainDispatcherApplication(create_backend_app))
     run_simple(args.host, args.port, app, threaded=True)
 

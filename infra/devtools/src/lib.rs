@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod change_stream;
+pub mod dead_letters;
 pub mod emulators;
 pub mod local;
 pub mod proc_status;

@@ -8,6 +8,7 @@
 
 use clap::{Parser, Subcommand};
 use devtools::admin::{AdminError, add_member_with_key, bootstrap_workspace, issue_key};
+use devtools::dead_letters;
 use shared::adapters::dynamo::DynamoStore;
 use shared::domain::ids::WorkspaceId;
 use shared::domain::member::Email;
@@ -51,6 +52,32 @@ enum Command {
         #[arg(long, value_parser = ["owner", "admin", "member", "guest"])]
         role: String,
     },
+    /// The dead-letter queues: what failed, and sending it back.
+    Dlq {
+        #[command(subcommand)]
+        command: DlqCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DlqCommand {
+    /// Each dead-letter queue of the stack: its count, its oldest message,
+    /// and each shown message's ids (never a body, a number or a token).
+    List {
+        /// What the stack's queue names start with (its stack name in AWS;
+        /// `illumichat` for the dev stack).
+        #[arg(long, env = "QUEUE_PREFIX", default_value = "illumichat")]
+        prefix: String,
+    },
+    /// Moves a dead-letter queue's messages back to the queue they failed
+    /// on (SQS's message move task), and waits for it to empty.
+    Redrive {
+        /// The dead-letter queue's name or URL.
+        queue: String,
+        /// How long to wait for the queue to empty, in seconds.
+        #[arg(long, default_value_t = 60)]
+        wait: u64,
+    },
 }
 
 fn parse_email(value: &str) -> Result<Email, AdminError> {
@@ -58,10 +85,29 @@ fn parse_email(value: &str) -> Result<Email, AdminError> {
         .ok_or_else(|| AdminError::Invalid(format!("'{value}' is not an email address")))
 }
 
+async fn dead_letter_command(
+    aws: &aws_config::SdkConfig,
+    command: DlqCommand,
+) -> Result<serde_json::Value, AdminError> {
+    let sqs = aws_sdk_sqs::Client::new(aws);
+    let answer = match command {
+        DlqCommand::List { prefix } => dead_letters::list(&sqs, &prefix)
+            .await
+            .map(|queues| serde_json::json!({ "queues": queues })),
+        DlqCommand::Redrive { queue, wait } => {
+            dead_letters::redrive(&sqs, &queue, std::time::Duration::from_secs(wait))
+                .await
+                .map(|redriven| serde_json::to_value(redriven).expect("serializable"))
+        }
+    };
+    answer.map_err(|error| AdminError::Invalid(error.to_string()))
+}
+
 async fn run(cli: Cli) -> Result<serde_json::Value, AdminError> {
     let aws = shared::wiring::load_aws(&shared::adapters::outbound_http::client()).await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), cli.table);
     match cli.command {
+        Command::Dlq { command } => dead_letter_command(&aws, command).await,
         Command::Bootstrap {
             workspace_name,
             owner_email,

@@ -7,6 +7,7 @@ mod cascades;
 mod change_stream;
 mod connections;
 mod data_erasure;
+mod dead_letters;
 mod direct_uploads;
 mod dynamo_store_contract;
 mod ingest_loop;
