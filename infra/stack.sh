@@ -14,6 +14,9 @@ SAM_CLI_VERSION="1.170.0"
 SELENIUM_VERSION="4.27.1"
 # The schema-driven fuzzer (infra/fuzz-test).
 SCHEMATHESIS_VERSION="4.32.5"
+# The dev server's interactive API reference (/api/docs), served from this
+# package's files: nothing is loaded from a CDN.
+SWAGGER_UI_VERSION="5.35.0"
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEV_DIR="$REPO_ROOT/.dev"
@@ -38,6 +41,32 @@ ensure_python_tool() {
 }
 
 ensure_local_aws() { ensure_python_tool moto "moto[server]==$MOTO_VERSION"; }
+
+# swagger-ui-dist's two files from the npm registry, checked against the
+# registry's integrity digest; Python, so no Node is needed.
+ensure_swagger_ui() {
+  local dir="$TOOLS_DIR/swagger-ui"
+  if [ -f "$dir/.installed" ] && [ "$(cat "$dir/.installed")" = "$SWAGGER_UI_VERSION" ]; then
+    return 0
+  fi
+  echo "installing swagger-ui-dist@$SWAGGER_UI_VERSION (npm registry) into .dev/tools/swagger-ui ..." >&2
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  python3 - "$dir" "$SWAGGER_UI_VERSION" <<'PY'
+import base64, hashlib, io, json, sys, tarfile, urllib.request
+folder, version = sys.argv[1], sys.argv[2]
+meta = json.load(urllib.request.urlopen(f"https://registry.npmjs.org/swagger-ui-dist/{version}", timeout=60))
+tarball = urllib.request.urlopen(meta["dist"]["tarball"], timeout=120).read()
+algorithm, digest = meta["dist"]["integrity"].split("-", 1)
+if base64.b64encode(hashlib.new(algorithm, tarball).digest()).decode() != digest:
+    sys.exit("swagger-ui-dist: the tarball does not match the registry's integrity digest")
+with tarfile.open(fileobj=io.BytesIO(tarball)) as package:
+    for name in ["swagger-ui.css", "swagger-ui-bundle.js"]:
+        with open(f"{folder}/{name}", "wb") as out:
+            out.write(package.extractfile(f"package/{name}").read())
+PY
+  echo "$SWAGGER_UI_VERSION" > "$dir/.installed"
+}
 
 ensure_linters() {
   ensure_python_tool sam "aws-sam-cli==$SAM_CLI_VERSION cfn-lint==$CFN_LINT_VERSION"

@@ -4,8 +4,9 @@ driven by Selenium through Debian's chromedriver, against the dev server.
 A visitor loads the demo page (on the origin the widget allows), opens the
 widget with the keyboard, asks a question and watches the grounded answer
 stream in, reloads and finds the conversation again; the same page on the
-API's own origin, which the settings do not allow, shows no widget.
-Screenshots go to SCREENSHOT_DIR.
+API's own origin, which the settings do not allow, shows no widget. The
+dev server's API reference (/api/docs) renders every operation from files
+it serves itself. Screenshots go to SCREENSHOT_DIR.
 """
 
 import json
@@ -213,6 +214,19 @@ def main():
               driver.execute_script("return document.getElementById('illumichat-widget')") is None)
         logs = [entry["message"] for entry in driver.get_log("browser")]
         check("the browser says why", any("widget not shown" in m for m in logs), logs)
+
+        # The API reference, offline: every file from the dev server itself.
+        driver.get(STACK["apiBaseUrl"] + "/api/docs")
+        operations = wait_for("the API reference's operations", lambda: driver.execute_script(
+            "return document.querySelectorAll('.opblock').length"), timeout=30)
+        shot(driver, "6-api-reference")
+        check("the API reference lists every operation", operations >= 80, operations)
+        title = driver.execute_script("return (document.querySelector('.info .title') || {}).textContent || ''")
+        check("the API reference is the OpenAPI document's", "IllumiChat" in title, title)
+        origins = driver.execute_script(
+            "return performance.getEntriesByType('resource').map(e => new URL(e.name).origin)")
+        here = STACK["apiBaseUrl"].rstrip("/")
+        check("the API reference loads nothing from elsewhere", origins and all(o == here for o in origins), origins)
     finally:
         driver.quit()
     print(f"browser test: {sum(ok for _, ok in checks)} checks passed")

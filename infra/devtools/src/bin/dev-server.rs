@@ -53,6 +53,51 @@ async fn openapi_document() -> impl axum::response::IntoResponse {
     )
 }
 
+/// The interactive API reference: swagger-ui-dist's files, which
+/// `./infra/dev` installs from the npm registry (`SWAGGER_UI_DIR`), reading
+/// `/api/openapi.json`. Offline: nothing comes from a CDN.
+const API_DOCS_PAGE: &str = r##"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>IllumiChat API reference</title>
+<link rel="stylesheet" href="/api/docs/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/api/docs/swagger-ui-bundle.js"></script>
+<script>
+window.ui = SwaggerUIBundle({ url: "/api/openapi.json", dom_id: "#swagger-ui", deepLinking: true });
+</script>
+</body>
+</html>
+"##;
+
+async fn api_docs() -> axum::response::Html<&'static str> {
+    axum::response::Html(API_DOCS_PAGE)
+}
+
+/// One of swagger-ui's two files, and nothing else of the disk.
+async fn api_docs_asset(
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let kind = match name.as_str() {
+        "swagger-ui.css" => "text/css; charset=utf-8",
+        "swagger-ui-bundle.js" => "text/javascript; charset=utf-8",
+        _ => return axum::http::StatusCode::NOT_FOUND.into_response(),
+    };
+    let folder = std::env::var("SWAGGER_UI_DIR").unwrap_or_else(|_| ".dev/tools/swagger-ui".into());
+    match tokio::fs::read(std::path::Path::new(&folder).join(&name)).await {
+        Ok(bytes) => ([(axum::http::header::CONTENT_TYPE, kind)], bytes).into_response(),
+        Err(_) => (
+            axum::http::StatusCode::NOT_FOUND,
+            "the API reference's files are not installed: ./infra/dev installs them",
+        )
+            .into_response(),
+    }
+}
+
 /// How the dev server delivers webhooks; never set in the template.
 struct WebhookSettings {
     /// `WEBHOOK_ALLOW_LOOPBACK=1` (set by `./infra/dev`): webhooks may
@@ -326,6 +371,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .await?;
     let app = api
         .route("/api/openapi.json", axum::routing::get(openapi_document))
+        .route("/api/docs", axum::routing::get(api_docs))
+        .route("/api/docs/{name}", axum::routing::get(api_docs_asset))
         .merge(disallowed_page(&base_url, &demo.assistant_id))
         .nest(
             "/_local",
@@ -362,7 +409,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "Twilio: {twilio_base} (emulator account {DEMO_ACCOUNT_SID}, auth token {DEMO_AUTH_TOKEN}, number {DEMO_NUMBER})"
     );
-    println!("chat model: {chat_base}\n");
+    println!("chat model: {chat_base}");
+    println!(
+        "API reference: {base_url}/api/docs (the OpenAPI document: {base_url}/api/openapi.json)\n"
+    );
     println!("{}", sms_examples(&seed));
     println!("{}", chat_examples(&seed));
     println!(
