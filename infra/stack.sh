@@ -17,6 +17,8 @@ SCHEMATHESIS_VERSION="4.32.5"
 # The dev server's interactive API reference (/api/docs), served from this
 # package's files: nothing is loaded from a CDN.
 SWAGGER_UI_VERSION="5.35.0"
+# The book (docs/), built by CI.
+MDBOOK_VERSION="0.5.4"
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEV_DIR="$REPO_ROOT/.dev"
@@ -41,6 +43,19 @@ ensure_python_tool() {
 }
 
 ensure_local_aws() { ensure_python_tool moto "moto[server]==$MOTO_VERSION"; }
+
+# mdBook from crates.io, built once per version (without its server and
+# watcher, which nothing here uses).
+ensure_mdbook() {
+  local dir="$TOOLS_DIR/mdbook"
+  if [ -x "$dir/bin/mdbook" ] && [ "$(cat "$dir/.installed" 2>/dev/null)" = "$MDBOOK_VERSION" ]; then
+    return 0
+  fi
+  echo "installing mdbook $MDBOOK_VERSION into .dev/tools/mdbook ..." >&2
+  cargo install --quiet --locked --no-default-features --features search \
+    --version "$MDBOOK_VERSION" --root "$dir" mdbook >&2
+  echo "$MDBOOK_VERSION" > "$dir/.installed"
+}
 
 # swagger-ui-dist's two files from the npm registry, checked against the
 # registry's integrity digest; Python, so no Node is needed.

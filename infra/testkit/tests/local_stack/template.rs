@@ -765,3 +765,20 @@ fn alarms_on_business_metrics_name_only_bounded_dimensions() {
         );
     }
 }
+
+#[test]
+fn the_deployment_chapter_names_every_parameter_and_output_of_the_template() {
+    let template = template();
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/src/deployment.md");
+    let deploying = std::fs::read_to_string(path).expect("docs/src/deployment.md is readable");
+    for section in ["Parameters", "Outputs"] {
+        for (name, _) in template[section].as_mapping().unwrap() {
+            let name = name.as_str().unwrap();
+            assert!(
+                deploying.contains(&format!("`{name}`")),
+                "the deployment chapter names {section} {name}"
+            );
+        }
+    }
+}
