@@ -352,8 +352,8 @@ impl Answering {
                 self.channel,
                 charge.prompt_tokens + charge.completion_tokens,
             ));
-            super::usage::alert(self.usage.as_ref(), &self.allowance, &charge).await;
         }
+        let counted = stored.is_ok();
         // The event says why in the words a reader needs; the error is what
         // a JSON client is answered.
         let (event, outcome) = match (stored, failure) {
@@ -378,6 +378,10 @@ impl Answering {
             }
         };
         let _ = events.send(event).await;
+        // After the answer's last event: the listener waits on no alert.
+        if counted {
+            super::usage::alert(self.usage.as_ref(), &self.allowance, &charge).await;
+        }
         outcome
     }
 }

@@ -104,6 +104,20 @@ async fn ask_at_once(
     answers
 }
 
+/// The member asks in the fixture's conversation, for a stream.
+async fn ask_streamed(stack: &MemoryStack, f: &Fixture) -> axum::response::Response {
+    stack
+        .open_stream(
+            &ws_path(
+                f,
+                &format!("/conversations/{}/messages", f.member_conversation),
+            ),
+            f.key("member"),
+            QUESTION,
+        )
+        .await
+}
+
 fn tokens_of(message: &Value) -> u64 {
     message["usage"]["promptTokens"].as_u64().unwrap()
         + message["usage"]["completionTokens"].as_u64().unwrap()
@@ -248,16 +262,7 @@ async fn an_assistant_over_its_token_budget_is_refused_on_the_chat_api_and_nothi
         before
     );
     assert_eq!(stack.sms.chat.requests().len(), asked, "no model call");
-    let response = stack
-        .open_stream(
-            &ws_path(
-                &f,
-                &format!("/conversations/{}/messages", f.member_conversation),
-            ),
-            f.key("member"),
-            QUESTION,
-        )
-        .await;
+    let response = ask_streamed(&stack, &f).await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry_after: u64 = response.headers()["retry-after"]
         .to_str()
@@ -571,16 +576,7 @@ async fn a_cap_lifts_at_the_first_midnight_of_the_next_utc_month() {
     assert_eq!(status, StatusCode::CREATED);
     let budget = get(&stack, &f, &assistant_budget(&f, &f.private_assistant)).await;
     assert_eq!(budget["usage"]["month"], "2026-12");
-    let response = stack
-        .open_stream(
-            &ws_path(
-                &f,
-                &format!("/conversations/{}/messages", f.member_conversation),
-            ),
-            f.key("member"),
-            QUESTION,
-        )
-        .await;
+    let response = ask_streamed(&stack, &f).await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(response.headers()["retry-after"], "30", "to midnight UTC");
 

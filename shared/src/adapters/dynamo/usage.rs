@@ -386,28 +386,18 @@ impl UsageStore for DynamoStore {
 
     async fn count_usage(&self, charge: &Charge) -> Result<(), StoreError> {
         let additions = additions(charge);
-        let writes = additions.iter().map(|addition| {
-            let amounts: Vec<(&str, u64)> = addition
-                .names
-                .iter()
-                .zip(&addition.values)
-                .map(|((_, name), (_, value))| {
-                    (
-                        name.as_str(),
-                        value.as_n().ok().and_then(|v| v.parse().ok()).unwrap_or(0),
-                    )
-                })
-                .collect();
-            let at = (
-                codec::text(&addition.key, keys::PK).map(str::to_owned),
-                codec::text(&addition.key, keys::SK).map(str::to_owned),
-            );
-            async move {
-                let (Ok(pk), Ok(sk)) = at else {
-                    return Err(StoreError::Corrupt("a usage key".into()));
-                };
-                self.add_to((pk, sk), &amounts).await
-            }
+        // The same additions an answer's transaction carries, each sent
+        // alone (no condition: nothing refuses an `ADD`).
+        let writes = additions.iter().map(|addition| async move {
+            let (names, values) = addition.spec();
+            self.update_if(UpdateSpec {
+                key: addition.key.clone(),
+                expression: &addition.expression,
+                condition: None,
+                names: &names,
+                values,
+            })
+            .await
         });
         futures_util::future::try_join_all(writes).await?;
         Ok(())

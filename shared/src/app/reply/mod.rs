@@ -197,6 +197,10 @@ impl ReplyWorker {
                     .store
                     .create_reply(draft, self.clock.timestamp())
                     .await?;
+                // Sent first (the texter waits on no counter), then
+                // counted whatever the send came to: a retried job finds
+                // the reply created and counts it no more.
+                let delivered = self.deliver(&config, &credentials, &reply, created).await;
                 if created {
                     metrics::record(Metric::Answers(Channel::Sms));
                     metrics::record(Metric::ModelTokens(
@@ -206,7 +210,7 @@ impl ReplyWorker {
                     self.count(&charge).await;
                     crate::app::usage::alert(self.store.as_ref(), &allowance, &charge).await;
                 }
-                self.deliver(&config, &credentials, &reply, created).await
+                delivered
             }
         }
     }
@@ -295,6 +299,7 @@ impl ReplyWorker {
         };
         let credentials = self.credentials(config).await?;
         let (reply, created) = self.store.create_reply(draft, now).await?;
+        let delivered = self.deliver(config, &credentials, &reply, created).await;
         if created {
             self.count(&Charge {
                 assistant_id: Some(config.assistant_id.clone()),
@@ -303,8 +308,7 @@ impl ReplyWorker {
             })
             .await;
         }
-        self.deliver(config, &credentials, &reply, created).await?;
-        Ok(())
+        delivered.map(|_| ())
     }
 
     /// Counts a reply just created, apart from its own write (every reply
