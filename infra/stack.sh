@@ -19,10 +19,17 @@ SCHEMATHESIS_VERSION="4.32.5"
 SWAGGER_UI_VERSION="5.35.0"
 # The book (docs/), built by CI.
 MDBOOK_VERSION="0.5.4"
+# sam build's rust-cargolambda method (infra/package) and the per-function
+# replays under cargo-lambda's runtime emulator (infra/lambda-replay);
+# ziglang is the linker cargo-lambda cross-builds arm64 with.
+CARGO_LAMBDA_VERSION="1.9.2"
+ZIGLANG_VERSION="0.15.2"
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEV_DIR="$REPO_ROOT/.dev"
 TOOLS_DIR="$DEV_DIR/tools"
+# Where cargo puts what it builds, CARGO_TARGET_DIR honoured.
+TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
 
 # Installs PyPI packages (a space-separated list of pins) into their own
 # virtualenv, once per set of versions. Separate virtualenvs because sam-cli
@@ -85,6 +92,13 @@ PY
 
 ensure_linters() {
   ensure_python_tool sam "aws-sam-cli==$SAM_CLI_VERSION cfn-lint==$CFN_LINT_VERSION"
+}
+
+# cargo-lambda and zig from PyPI, put first on PATH (sam build runs
+# `cargo lambda`, and cargo-lambda finds zig there).
+ensure_lambda_tools() {
+  ensure_python_tool lambda "cargo-lambda==$CARGO_LAMBDA_VERSION ziglang==$ZIGLANG_VERSION"
+  export PATH="$TOOLS_DIR/lambda/bin:$PATH"
 }
 
 # Debian's Chromium and its chromedriver, for the widget's browser test

@@ -6,10 +6,10 @@
 #[cfg(feature = "secrets")]
 use crate::adapters::on_first_use::OnFirstUse;
 use crate::adapters::outbound_http::OutboundHttp;
+#[cfg(feature = "secrets")]
+use crate::config::Env;
 #[cfg(feature = "rag")]
 use crate::config::{ChatSettings, ProviderSettings};
-#[cfg(feature = "secrets")]
-use crate::config::{ConfigError, Env};
 use aws_config::BehaviorVersion;
 #[cfg(feature = "rag")]
 use secrecy::SecretString;
@@ -189,7 +189,7 @@ pub fn provider_keys_on_first_use(
 #[cfg(all(feature = "secrets", feature = "rag"))]
 fn built_with_keys<T: 'static>(
     keys: &std::sync::Arc<OnFirstUse<Env>>,
-    build: impl Fn(&Env) -> Result<T, ConfigError> + Send + Sync + 'static,
+    build: impl Fn(&Env) -> Result<T, crate::config::ConfigError> + Send + Sync + 'static,
 ) -> OnFirstUse<T> {
     let (keys, build) = (keys.clone(), std::sync::Arc::new(build));
     OnFirstUse::new(move || {

@@ -7,24 +7,11 @@ use axum::Router;
 use axum::http::StatusCode;
 use serde_json::Value;
 
-/// The placeholder ids and key in `events/*.json`, and what a test swaps in.
-pub const EVENT_WORKSPACE: &str = "ws_wwwwwwwwwwwwwwww0001";
-pub const EVENT_ASSISTANT: &str = "ast_aaaaaaaaaaaaaaaa0001";
-pub const EVENT_USER: &str = "usr_uuuuuuuuuuuuuuuu0001";
-pub const EVENT_KEY_ID: &str = "key_kkkkkkkkkkkkkkkk0001";
-pub const EVENT_PROJECT: &str = "proj_pppppppppppppppp0001";
-pub const EVENT_SPARE_PROJECT: &str = "proj_pppppppppppppppp0002";
-pub const EVENT_DOCUMENT: &str = "doc_dddddddddddddddd0001";
-/// Stands for the owner's conversation (the events act as the owner).
-pub const EVENT_CONVERSATION: &str = "conv_cccccccccccccccc0001";
-pub const EVENT_API_KEY: &str = "ic_EXAMPLEkeyEXAMPLEkeyEXAMPLEkeyEXAMPLEkey";
-/// Stands for a widget token from `init` (the widget's events).
-pub const EVENT_WIDGET_TOKEN: &str = "EXAMPLE_WIDGET_TOKEN";
-/// Stand for the fixture's webhook and its test delivery.
-pub const EVENT_WEBHOOK: &str = "wh_hhhhhhhhhhhhhhhh0001";
-pub const EVENT_DELIVERY: &str = "dlv_vvvvvvvvvvvvvvvv0001";
-/// Stands for an answer in the widget session's conversation.
-pub const EVENT_MESSAGE: &str = "msg_mmmmmmmmmmmmmmmm0001";
+pub use devtools::sample_events::{
+    EVENT_API_KEY, EVENT_ASSISTANT, EVENT_CONVERSATION, EVENT_DELIVERY, EVENT_DOCUMENT,
+    EVENT_KEY_ID, EVENT_MESSAGE, EVENT_PROJECT, EVENT_SIGNATURE, EVENT_SPARE_PROJECT, EVENT_USER,
+    EVENT_WEBHOOK, EVENT_WIDGET_TOKEN, EVENT_WORKSPACE,
+};
 
 /// What a replay swaps into an event beyond the fixture's ids.
 pub type Substitutions = Vec<(&'static str, String)>;
@@ -179,11 +166,6 @@ pub async fn assert_every_prepared_event_answers(
     }
 }
 
-/// The placeholder signature in `events/sms-webhook/*.json`: the replay
-/// signs each event as Twilio would, for the URL the Function URL rebuilds
-/// (`https://` + host + raw path) and the body as decoded.
-pub const EVENT_SIGNATURE: &str = "SIGNED_BY_THE_TEST_AS_TWILIO_WOULD=";
-
 /// Feeds a Function URL event (payload 2.0) through `lambda_http`'s own
 /// deserialization and the webhook's router, signed with `token`, for
 /// `assistant`. Answers the status and the body as text.
@@ -193,33 +175,11 @@ pub async fn replay_webhook_event(
     assistant: &str,
     token: &str,
 ) -> (StatusCode, String) {
-    use base64::Engine;
-    let event = event.replace(EVENT_ASSISTANT, assistant);
-    let parsed: Value = serde_json::from_str(&event).expect("an event is JSON");
-    let body = parsed["body"].as_str().unwrap_or_default();
-    let body = if parsed["isBase64Encoded"].as_bool() == Some(true) {
-        base64::engine::general_purpose::STANDARD
-            .decode(body)
-            .expect("a base64 body")
-    } else {
-        body.as_bytes().to_vec()
-    };
-    let mut url = format!(
-        "https://{}{}",
-        parsed["headers"]["host"].as_str().expect("a host header"),
-        parsed["rawPath"].as_str().expect("a raw path")
-    );
-    if let Some(query) = parsed["rawQueryString"].as_str().filter(|q| !q.is_empty()) {
-        url.push('?');
-        url.push_str(query);
-    }
-    let params: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
-    let signature = shared::domain::sms::signature::sign(
-        &secrecy::SecretString::from(token.to_owned()),
-        &url,
-        &params,
-    );
-    let event = event.replace(EVENT_SIGNATURE, &signature);
+    let event = devtools::sample_events::sign_webhook_event(
+        &event.replace(EVENT_ASSISTANT, assistant),
+        token,
+    )
+    .expect("a sample Function URL event");
     let request = lambda_http::request::from_str(&event).expect("a valid Function URL event");
     let response = shared::http::lambda::handle(router, request)
         .await

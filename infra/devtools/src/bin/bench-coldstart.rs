@@ -13,6 +13,7 @@
 //! and starts the local AWS server.
 
 use devtools::emulators::{self, Emulators, LOCAL_KEY, Latency, serve_on_loopback};
+use devtools::lambda_env::{ProviderKeys, function_environment};
 use devtools::local::{LocalStack, ResourceNames, require_loopback_endpoint};
 use devtools::runtime_api::{Outcome, RuntimeApi};
 use std::path::{Path, PathBuf};
@@ -123,49 +124,26 @@ async fn provider_keys_secret(
     Ok(name)
 }
 
-/// What every function reads at init, pointed at the local stack and at
-/// the providers' emulators under `providers`, the keys in the secret
-/// `provider_keys` names. `SSL_CERT_FILE` and `SSL_CERT_DIR` are passed on
-/// when set.
+/// What every function reads at init (`devtools::lambda_env`), with what
+/// Lambda sets beside it; the runtime API's address is added per start.
 fn environment(
     local: &LocalStack,
     names: &ResourceNames,
     providers: &str,
     provider_keys: String,
 ) -> Vec<(String, String)> {
-    let mut vars: Vec<(String, String)> = std::env::vars()
-        .filter(|(name, _)| {
-            name.starts_with("AWS_") || name == "PATH" || name.starts_with("SSL_CERT_")
-        })
-        .collect();
-    let openai = format!("{providers}/openai/v1");
+    let mut vars = function_environment(
+        local,
+        names,
+        providers,
+        "https://bench.example",
+        ProviderKeys::Secret(provider_keys),
+    );
     vars.extend(
         [
-            ("TABLE_NAME", names.table.clone()),
-            ("CLEANUP_QUEUE_URL", local.cleanup_queue_url.clone()),
-            ("INGEST_QUEUE_URL", local.ingest_queue_url.clone()),
-            ("REPLY_QUEUE_URL", local.reply_queue_url.clone()),
-            ("DOCUMENTS_BUCKET", names.bucket.clone()),
-            ("SMS_KEY_ID", names.sms_key_alias.clone()),
-            ("WIDGET_SIGNING_SECRET_ARN", names.widget_secret.clone()),
-            ("CONTACT_KEY_SECRET_ARN", names.contact_secret.clone()),
-            (
-                "INGEST_DEAD_LETTER_QUEUE_ARN",
-                format!(
-                    "arn:aws:sqs:us-east-1:123456789012:{}-dlq",
-                    names.ingest_queue
-                ),
-            ),
-            ("EMBEDDINGS_BASE_URL", openai.clone()),
-            (shared::wiring::PROVIDER_KEYS_SECRET, provider_keys),
-            ("EMBEDDINGS_MODEL", "local-lexical".into()),
-            ("PINECONE_INDEX_HOST", format!("{providers}/pinecone")),
-            ("CHAT_BASE_URL", openai),
-            ("TWILIO_API_BASE_URL", format!("{providers}/twilio")),
-            ("SMS_WEBHOOK_BASE_URL", "https://bench.example".into()),
+            ("PATH", std::env::var("PATH").unwrap_or_default()),
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024".into()),
             ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
-            ("RUST_LOG", "info".into()),
         ]
         .into_iter()
         .map(|(name, value)| (name.to_owned(), value)),

@@ -10,6 +10,7 @@ use devtools::emulators::embeddings::EmbeddingsEmulator;
 use devtools::emulators::pinecone::PineconeEmulator;
 use devtools::emulators::twilio::{DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_NUMBER, TwilioEmulator};
 use devtools::emulators::{Emulators, LOCAL_DIMENSIONS, Latency, local_retriever};
+use devtools::lambda_env::{ProviderKeys, function_environment};
 use devtools::local::{LocalStack, ResourceNames, require_loopback_endpoint};
 use devtools::queue_driver::{drive_queue, drive_queue_concurrently};
 use devtools::seed::{
@@ -397,6 +398,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         widget_assistant_id: demo.assistant_id.clone(),
     };
     stack.write()?;
+    write_lambda_env(&local, &stack, &local_base, &chat_env)?;
 
     println!("\nIllumiChat dev server on {base_url}");
     println!("SMS webhook (the Function URL) on {webhook_base_url}");
@@ -475,4 +477,38 @@ async fn stop_requested() {
         _ = tokio::signal::ctrl_c() => {}
         _ = terminate.recv() => {}
     }
+}
+
+/// The functions' settings on this stack, for one function's own binary
+/// run under cargo-lambda's emulator (`cargo lambda watch --env-file`):
+/// `.dev/lambda.env`, or `LAMBDA_ENV_FILE`. The chat model is the one this
+/// server answers with.
+fn write_lambda_env(
+    local: &LocalStack,
+    stack: &devtools::local::StackFile,
+    providers: &str,
+    chat_env: &[(String, String)],
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut vars = function_environment(
+        local,
+        &stack.names,
+        providers,
+        &stack.webhook_base_url,
+        ProviderKeys::Emulators,
+    );
+    vars.retain(|(name, _)| !chat_env.iter().any(|(chat, _)| chat == name));
+    vars.extend(chat_env.iter().cloned());
+    vars.retain(|(name, _)| name != "TWILIO_API_BASE_URL");
+    vars.push((
+        "TWILIO_API_BASE_URL".into(),
+        stack.twilio_api_base_url.clone(),
+    ));
+    let path = PathBuf::from(
+        std::env::var("LAMBDA_ENV_FILE").unwrap_or_else(|_| ".dev/lambda.env".into()),
+    );
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&path, devtools::lambda_env::env_file(&vars)?)?;
+    Ok(())
 }
