@@ -189,7 +189,7 @@ async fn the_documented_examples_work_against_the_dev_server() {
 }
 
 #[tokio::test]
-async fn the_admin_cli_bootstraps_a_workspace_whose_key_works() {
+async fn the_admin_cli_bootstraps_a_workspace_whose_key_works_and_deletes_it_on_request() {
     let aws = shared::wiring::load_aws(&shared::adapters::outbound_http::client()).await;
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     let local = LocalStack::provision(aws, dynamo, &ResourceNames::unique("admin"))
@@ -204,22 +204,30 @@ async fn the_admin_cli_bootstraps_a_workspace_whose_key_works() {
     );
     let chat = std::sync::Arc::new(devtools::emulators::local_chat("http://127.0.0.1:9"));
     let router = shared::http::all_routes_router(&local.backends(search, chat, sms));
-    let get = |path: String, key: String| {
+    let call = |method: &'static str, path: String, key: String, body: Option<Value>| {
         let router = router.clone();
         async move {
             let request = axum::http::Request::builder()
+                .method(method)
                 .uri(path)
                 .header("authorization", format!("Bearer {key}"))
-                .body(axum::body::Body::empty())
+                .header("content-type", "application/json")
+                .body(body.map_or_else(axum::body::Body::empty, |b| {
+                    axum::body::Body::from(b.to_string())
+                }))
                 .unwrap();
             let response = tower::ServiceExt::oneshot(router, request).await.unwrap();
             let status = response.status().as_u16();
             let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
                 .await
                 .unwrap();
-            (status, serde_json::from_slice::<Value>(&bytes).unwrap())
+            (
+                status,
+                serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
+            )
         }
     };
+    let get = |path: String, key: String| call("GET", path, key, None);
     let admin = |args: &[&str]| {
         let output = Command::new(env!("CARGO_BIN_EXE_admin"))
             .env("TABLE_NAME", &local.table)
@@ -281,6 +289,49 @@ async fn the_admin_cli_bootstraps_a_workspace_whose_key_works() {
     ]);
     assert!(!ok);
     assert!(err.contains("workspace not found"), "{err}");
+
+    // Deleting the workspace on request: refused while an assistant hangs
+    // off it, done once the API has deleted it, then gone for its members.
+    let assistants = format!("/api/workspaces/{ws}/assistants");
+    let (status, bot) = call(
+        "POST",
+        assistants.clone(),
+        key.to_owned(),
+        Some(serde_json::json!({ "name": "Support" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{bot}");
+    let (ok, _, err) = admin(&["delete-workspace", "--workspace", ws]);
+    assert!(!ok);
+    assert!(
+        err.contains("1 assistant(s)") && err.contains("nothing was deleted"),
+        "{err}"
+    );
+    let (status, _) = get(format!("/api/workspaces/{ws}"), key.to_owned()).await;
+    assert_eq!(status, 200, "a refusal deletes nothing");
+    let bot = bot["id"].as_str().unwrap();
+    let (status, _) = call(
+        "DELETE",
+        format!("{assistants}/{bot}"),
+        key.to_owned(),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (ok, out, err) = admin(&["delete-workspace", "--workspace", ws]);
+    assert!(ok, "{err}");
+    let deleted: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(deleted["deleted"], true);
+    for caller in [key, added["member"]["apiKey"].as_str().unwrap()] {
+        let (status, _) = get(format!("/api/workspaces/{ws}"), caller.to_owned()).await;
+        assert_eq!(status, 404);
+        let (status, mine) = get("/api/workspaces".into(), caller.to_owned()).await;
+        assert_eq!(status, 200, "their keys still work");
+        assert_eq!(mine["data"], serde_json::json!([]), "{mine}");
+    }
+    let (ok, _, err) = admin(&["delete-workspace", "--workspace", ws]);
+    assert!(!ok);
+    assert!(err.contains("already deleted"), "{err}");
 }
 
 /// The README's SMS and chat walkthroughs, as a new user runs them: a

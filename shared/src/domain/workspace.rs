@@ -86,6 +86,22 @@ impl Workspace {
 }
 
 /// A validated create request.
+/// What asking to delete a workspace came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WorkspaceDeletion {
+    /// Gone: the workspace, its slug, its members, its usage history,
+    /// budgets and alerts; `records` of them.
+    Deleted { records: usize },
+    /// Refused, since these still hang off it: deleting each one runs its
+    /// cascade (conversations, files, vectors, a number's claim,
+    /// deliveries), which its own deletion does.
+    Refused {
+        assistants: usize,
+        projects: usize,
+        webhooks: usize,
+    },
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewWorkspace {
     pub name: String,

@@ -23,7 +23,8 @@ use crate::domain::project::{Connection, Project, ProjectChanges};
 use crate::domain::role::Role;
 use crate::domain::time::Timestamp;
 use crate::domain::workspace::{
-    ModelSettings, NewWorkspace, Workspace, WorkspaceChanges, slug_from_name, slug_with_suffix,
+    ModelSettings, NewWorkspace, Workspace, WorkspaceChanges, WorkspaceDeletion, slug_from_name,
+    slug_with_suffix,
 };
 use async_trait::async_trait;
 use std::collections::HashSet;
@@ -132,6 +133,16 @@ pub trait WorkspaceStore: Send + Sync {
         changes: MemberChanges,
     ) -> Result<Membership, StoreError>;
     async fn remove_member(&self, current: &Membership) -> Result<(), StoreError>;
+
+    /// Deletes a workspace that no assistant, project or webhook hangs off
+    /// any more: its members first (so no one acts in it from then on),
+    /// then what was kept for them (their notes, their conversations'
+    /// listings), its listings, usage history, budgets and alerts, and last
+    /// the workspace with its slug, so that a run cut short is finished by
+    /// the next. Refused, deleting nothing, while anything hangs off it; an
+    /// assistant created by a request already past its membership check is
+    /// found after the members went, and refused too. `NotFound` once gone.
+    async fn delete_workspace(&self, ws: &WorkspaceId) -> Result<WorkspaceDeletion, StoreError>;
 }
 
 /// Personal API keys, stored only as a hash.

@@ -1,10 +1,13 @@
 //! The admin CLI: what has no API route because it comes before any key
-//! exists. Prints JSON. Talks to whatever the standard AWS settings name
-//! (the local stack by default; a real account when configured).
+//! exists, or is the operator's (a workspace's deletion on request, the
+//! dead letters). Prints JSON. Talks to whatever the standard AWS settings
+//! name (the local stack by default; a real account when configured).
 //!
 //!   admin bootstrap --workspace-name "Acme" --owner-email ann@acme.com
 //!   admin issue-key --email ann@acme.com [--name laptop]
 //!   admin add-member --workspace ws_... --email bob@acme.com --role admin
+//!   admin delete-workspace --workspace ws_...
+//!   admin dlq list [--prefix <stack>] | admin dlq redrive <queue>
 
 use clap::{Parser, Subcommand};
 use devtools::admin::{AdminError, add_member_with_key, bootstrap_workspace, issue_key};
@@ -13,7 +16,8 @@ use shared::adapters::dynamo::DynamoStore;
 use shared::domain::ids::WorkspaceId;
 use shared::domain::member::Email;
 use shared::domain::role::{MemberStatus, Role};
-use shared::ports::WorkspaceStore;
+use shared::domain::workspace::WorkspaceDeletion;
+use shared::ports::{StoreError, WorkspaceStore};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -51,6 +55,14 @@ enum Command {
         email: String,
         #[arg(long, value_parser = ["owner", "admin", "member", "guest"])]
         role: String,
+    },
+    /// Deletes a workspace whose assistants, projects and webhooks are gone
+    /// (deleted through the API, which runs their cascades): its members,
+    /// its usage history, budgets and alerts, its slug and itself.
+    /// Refused, deleting nothing, while any of those is left.
+    DeleteWorkspace {
+        #[arg(long)]
+        workspace: String,
     },
     /// The dead-letter queues: what failed, and sending it back.
     Dlq {
@@ -123,6 +135,30 @@ async fn run(cli: Cli) -> Result<serde_json::Value, AdminError> {
                 AdminError::Invalid(format!("no user has the email {}", email.as_str()))
             })?;
             Ok(serde_json::to_value(issue_key(&store, &user, &name).await?).expect("serializable"))
+        }
+        Command::DeleteWorkspace { workspace } => {
+            let id = WorkspaceId::parse(&workspace).ok_or_else(|| {
+                AdminError::Invalid(format!("'{workspace}' is not a workspace id"))
+            })?;
+            match store.delete_workspace(&id).await {
+                Ok(WorkspaceDeletion::Deleted { records }) => Ok(
+                    serde_json::json!({ "workspaceId": id, "deleted": true, "records": records }),
+                ),
+                Ok(WorkspaceDeletion::Refused {
+                    assistants,
+                    projects,
+                    webhooks,
+                }) => Err(AdminError::Invalid(format!(
+                    "{id} still has {assistants} assistant(s), {projects} project(s) and \
+                     {webhooks} webhook(s): delete them through the API first (their \
+                     conversations, files, vectors, numbers and deliveries go with them); \
+                     nothing was deleted"
+                ))),
+                Err(StoreError::NotFound(_)) => Err(AdminError::Invalid(format!(
+                    "there is no workspace {id} (already deleted?)"
+                ))),
+                Err(error) => Err(error.into()),
+            }
         }
         Command::AddMember {
             workspace,

@@ -37,6 +37,7 @@ macro_rules! store_contract {
                 a_chosen_slug_is_unique_and_a_derived_one_gets_a_suffix,
                 members_are_counted_and_the_last_active_owner_stays,
                 a_change_to_a_member_read_before_another_change_is_a_conflict,
+                a_workspace_is_deleted_whole_once_nothing_hangs_off_it_and_refused_before,
             ],
             keys: [
                 a_key_authenticates_until_revoked_and_only_its_owner_can_revoke_it,

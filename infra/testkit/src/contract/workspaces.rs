@@ -1,12 +1,17 @@
 //! The workspace port: one user per email, unique slugs, member counts,
-//! the last active owner, and changes made from a stale read.
+//! the last active owner, changes made from a stale read, and deleting a
+//! workspace whole.
 
 use super::fixtures::*;
 use serde_json::json;
+use shared::domain::conversation::Channel;
 use shared::domain::ids::UserId;
 use shared::domain::member::{Email, MemberChanges};
 use shared::domain::role::{MemberStatus, Role};
-use shared::ports::WorkspaceStore;
+use shared::domain::time::Timestamp;
+use shared::domain::usage::{Alert, Budget, Charge, Metric, Month, Period, Scope};
+use shared::domain::workspace::WorkspaceDeletion;
+use shared::ports::{AssistantStore, UsageStore, WorkspaceStore};
 use shared::ports::{Conflict, StoreError};
 use std::sync::Arc;
 
@@ -163,4 +168,114 @@ pub async fn a_change_to_a_member_read_before_another_change_is_a_conflict<
     ));
     let now = store.get_member(&ws.id, &guest.id).await.unwrap().unwrap();
     assert_eq!(now.role, Role::Member);
+}
+
+pub async fn a_workspace_is_deleted_whole_once_nothing_hangs_off_it_and_refused_before<
+    S: ?Sized + WorkspaceStore + AssistantStore + UsageStore + 'static,
+>(
+    store: Arc<S>,
+) {
+    let (ws, owner) = workspace(store.as_ref()).await;
+    let admin = member(store.as_ref(), &ws, Role::Admin).await;
+    let bot = assistant(store.as_ref(), &ws, &admin).await;
+    let now = Timestamp::now();
+    let month = Month::of(now);
+    let this_month = Period::parse(None, None, now).unwrap();
+    let budget = Budget {
+        monthly_token_limit: Some(1_000),
+        ..Budget::default()
+    };
+    store
+        .put_budget(&ws.id, &Scope::Workspace, &budget)
+        .await
+        .unwrap();
+    store
+        .count_usage(&Charge {
+            assistant_id: Some(bot.id.clone()),
+            answered_on: Some(Channel::Api),
+            model: Some("gpt-4o-mini".into()),
+            prompt_tokens: 900,
+            ..Charge::new(ws.id.clone(), now)
+        })
+        .await
+        .unwrap();
+    let alert = Alert {
+        workspace_id: ws.id.clone(),
+        scope: Scope::Workspace,
+        metric: Metric::Tokens,
+        threshold: 80,
+        limit: 1_000,
+        used: 900,
+        month,
+    };
+    assert!(store.claim_alert(&alert).await.unwrap());
+    assert!(
+        !store
+            .usage_between(&ws.id, this_month)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let refused = store.delete_workspace(&ws.id).await.unwrap();
+    assert_eq!(
+        refused,
+        WorkspaceDeletion::Refused {
+            assistants: 1,
+            projects: 0,
+            webhooks: 0
+        }
+    );
+    assert!(
+        store
+            .workspace_context(&ws.id, &owner.id)
+            .await
+            .unwrap()
+            .is_some(),
+        "a refusal deletes nothing"
+    );
+    assert_eq!(store.list_members(&ws.id).await.unwrap().len(), 2);
+
+    store.delete_assistant(&ws.id, &bot.id).await.unwrap();
+    let deleted = store.delete_workspace(&ws.id).await.unwrap();
+    assert!(
+        matches!(deleted, WorkspaceDeletion::Deleted { records } if records > 0),
+        "{deleted:?}"
+    );
+    for user in [&owner, &admin] {
+        assert!(
+            store
+                .workspace_context(&ws.id, &user.id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let theirs = store.list_workspaces_of(&user.id).await.unwrap();
+        assert!(theirs.iter().all(|c| c.workspace.id != ws.id), "{theirs:?}");
+    }
+    assert!(store.list_members(&ws.id).await.unwrap().is_empty());
+    assert!(
+        store
+            .usage_between(&ws.id, this_month)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let (budget_left, spent) = store
+        .budget(&ws.id, &Scope::Workspace, month)
+        .await
+        .unwrap();
+    assert_eq!(budget_left, Budget::default());
+    assert_eq!(spent.tokens, 0);
+    assert!(
+        store.claim_alert(&alert).await.unwrap(),
+        "no record of the alert is left"
+    );
+    // The slug is free again, and the workspace is gone for good.
+    store
+        .create_workspace(new_workspace("Again", Some(&ws.slug)), &owner)
+        .await
+        .unwrap();
+    let again = store.delete_workspace(&ws.id).await;
+    assert!(matches!(again, Err(StoreError::NotFound(_))), "{again:?}");
 }

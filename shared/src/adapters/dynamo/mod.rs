@@ -23,6 +23,7 @@ mod sms_replies;
 mod usage;
 mod webhooks;
 mod widget;
+mod workspace_deletion;
 mod workspaces;
 
 #[cfg(test)]

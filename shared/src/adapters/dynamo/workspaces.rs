@@ -10,7 +10,9 @@ use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::member::{Email, MemberChanges, Membership, User, WorkspaceContext};
 use crate::domain::role::{MemberStatus, Role};
 use crate::domain::time::Timestamp;
-use crate::domain::workspace::{ModelSettings, NewWorkspace, Workspace, WorkspaceChanges};
+use crate::domain::workspace::{
+    ModelSettings, NewWorkspace, Workspace, WorkspaceChanges, WorkspaceDeletion,
+};
 use crate::ports::store::slugs_for;
 use crate::ports::{Conflict, StoreError, WorkspaceStore};
 use async_trait::async_trait;
@@ -470,5 +472,9 @@ impl WorkspaceStore for DynamoStore {
             _ => StoreError::LastOwner,
         })
         .await
+    }
+
+    async fn delete_workspace(&self, ws: &WorkspaceId) -> Result<WorkspaceDeletion, StoreError> {
+        self.delete_whole_workspace(ws).await
     }
 }

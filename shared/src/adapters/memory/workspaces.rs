@@ -8,7 +8,9 @@ use crate::domain::member::{Email, MemberChanges, Membership, User, WorkspaceCon
 use crate::domain::role::{MemberStatus, Role};
 use crate::domain::time::Timestamp;
 use crate::domain::webhook::change::Entity;
-use crate::domain::workspace::{ModelSettings, NewWorkspace, Workspace, WorkspaceChanges};
+use crate::domain::workspace::{
+    ModelSettings, NewWorkspace, Workspace, WorkspaceChanges, WorkspaceDeletion,
+};
 use crate::ports::store::slugs_for;
 use crate::ports::{Conflict, StoreError, WorkspaceStore};
 use async_trait::async_trait;
@@ -254,6 +256,54 @@ impl WorkspaceStore for MemoryStore {
             t.grants
                 .retain(|(w, _, u), _| !(w == &current.workspace_id && u == &current.user_id));
             Ok(())
+        })
+        .await
+    }
+
+    async fn delete_workspace(&self, ws: &WorkspaceId) -> Result<WorkspaceDeletion, StoreError> {
+        self.run(Call::Transaction, |t| {
+            let slug = match t.workspaces.get(ws) {
+                Some((workspace, _)) => workspace.slug.clone(),
+                None => return Err(StoreError::NotFound("workspace")),
+            };
+            let assistants = t.assistants.keys().filter(|(w, _)| w == ws).count();
+            let projects = t.projects.keys().filter(|(w, _)| w == ws).count();
+            let webhooks = t.webhooks.keys().filter(|(w, _)| w == ws).count();
+            if assistants + projects + webhooks > 0 {
+                return Ok(WorkspaceDeletion::Refused {
+                    assistants,
+                    projects,
+                    webhooks,
+                });
+            }
+            let mut records = 0;
+            let members: Vec<UserId> = t
+                .members
+                .keys()
+                .filter(|(w, _)| w == ws)
+                .map(|(_, user)| user.clone())
+                .collect();
+            for user in members {
+                let removed = t.members.remove(&(ws.clone(), user));
+                t.changed(removed.map(Entity::Member), None);
+                records += 1;
+            }
+            // Deleted projects' tombstones stay: in the table they expire
+            // by themselves a week after their project went.
+            let before = t.grants.len();
+            t.grants.retain(|(w, _, _), _| w != ws);
+            records += before - t.grants.len();
+            let usage = &mut t.usage;
+            let before = usage.budgets.len() + usage.days.len() + usage.months.len();
+            usage.budgets.retain(|(w, _), _| w != ws);
+            usage.days.retain(|(w, _, _), _| w != ws);
+            usage.months.retain(|(w, _, _), _| w != ws);
+            records += before - usage.budgets.len() - usage.days.len() - usage.months.len();
+            t.slugs.remove(&slug);
+            t.workspaces.remove(ws);
+            Ok(WorkspaceDeletion::Deleted {
+                records: records + 2,
+            })
         })
         .await
     }

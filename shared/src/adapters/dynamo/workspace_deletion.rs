@@ -1,0 +1,142 @@
+//! Deleting a workspace that nothing hangs off any more, as the port's
+//! `delete_workspace` describes. What is left of a workspace once its
+//! assistants, projects and webhooks are gone sits in partitions named by
+//! the workspace (its own, its listing, its usage, its webhooks' count) and
+//! by each member (their notes of it, their conversations' listing), so the
+//! members are read first and the partitions found from them. Project
+//! tombstones (`DELETED#{ws}#{proj}`) are left to expire with the table's
+//! TTL a week after their project went: their keys name projects no
+//! longer listed anywhere.
+
+use super::codec::{self, s};
+use super::keys;
+use super::{BATCH_WRITE_MAX, DynamoStore, Item, key};
+use crate::domain::ids::{UserId, WorkspaceId};
+use crate::domain::workspace::WorkspaceDeletion;
+use crate::ports::{Conflict, StoreError};
+use futures_util::{StreamExt, TryStreamExt, stream};
+
+/// Batches of deletes in flight at once.
+const DELETES_AT_ONCE: usize = 4;
+
+impl DynamoStore {
+    pub(super) async fn delete_whole_workspace(
+        &self,
+        ws: &WorkspaceId,
+    ) -> Result<WorkspaceDeletion, StoreError> {
+        let (pk, sk) = keys::workspace(ws);
+        let workspace = self
+            .get(pk.clone(), sk.clone())
+            .await?
+            .ok_or(StoreError::NotFound("workspace"))?;
+        let slug = codec::text(&workspace, "slug")?.to_owned();
+        let partition = keys::workspace_partition(ws);
+
+        let own = self.query_partition(&partition, "").await?;
+        if let Some(refusal) = self.what_hangs_off(ws, &own).await? {
+            return Ok(refusal);
+        }
+        let mut members = Vec::new();
+        let mut member_keys = Vec::new();
+        for item in &own {
+            let sk = codec::text(item, keys::SK)?;
+            if sk.starts_with(keys::MEMBER_PREFIX) {
+                members.push(UserId::parse(codec::text(item, "userId")?).ok_or_else(|| {
+                    StoreError::Corrupt(format!("a member of {ws} has a malformed user id"))
+                })?);
+                member_keys.push(key(partition.clone(), sk.to_owned()));
+            }
+        }
+        // No one acts in the workspace once their membership is gone.
+        let mut records = member_keys.len();
+        self.delete_keys(member_keys).await?;
+        let own = self.query_partition(&partition, "").await?;
+        if let Some(refusal) = self.what_hangs_off(ws, &own).await? {
+            return Ok(refusal);
+        }
+
+        let mut doomed: Vec<Item> = Vec::new();
+        for item in &own {
+            let sk = codec::text(item, keys::SK)?;
+            if sk != keys::WORKSPACE_SORT_KEY {
+                doomed.push(key(partition.clone(), sk.to_owned()));
+            }
+        }
+        let mut partitions = vec![
+            (keys::assistant_places_partition(ws), String::new()),
+            (keys::usage_partition(ws), String::new()),
+            (keys::webhooks_partition(ws), String::new()),
+        ];
+        for user in &members {
+            partitions.push((keys::viewer_partition(ws, user), String::new()));
+            partitions.push((keys::user_index(user), keys::creator_listing_prefix(ws)));
+        }
+        let found: Vec<Vec<Item>> = stream::iter(partitions)
+            .map(|(pk, prefix)| async move { self.query_partition(&pk, &prefix).await })
+            .buffer_unordered(DELETES_AT_ONCE)
+            .try_collect()
+            .await?;
+        for item in found.iter().flatten() {
+            doomed.push(key(
+                codec::text(item, keys::PK)?.to_owned(),
+                codec::text(item, keys::SK)?.to_owned(),
+            ));
+        }
+        records += doomed.len();
+        self.delete_keys(doomed).await?;
+
+        // Last, so that a run cut short finds the workspace and finishes.
+        let (slug_pk, slug_sk) = keys::slug(&slug);
+        self.transact(
+            vec![
+                self.delete_item(key(pk, sk), "attribute_exists(PK)"),
+                self.delete_unless_changed(
+                    key(slug_pk, slug_sk),
+                    vec![("workspaceId", s(ws.as_str()))],
+                ),
+            ],
+            |_| Conflict::ChangedMeanwhile("workspace").into(),
+        )
+        .await?;
+        Ok(WorkspaceDeletion::Deleted {
+            records: records + 2,
+        })
+    }
+
+    /// The refusal, if any assistant, project or webhook is still there:
+    /// `own` is the workspace's partition as just read.
+    async fn what_hangs_off(
+        &self,
+        ws: &WorkspaceId,
+        own: &[Item],
+    ) -> Result<Option<WorkspaceDeletion>, StoreError> {
+        let (mut assistants, mut projects) = (0, 0);
+        for item in own {
+            match keys::parse_sort_key(codec::text(item, keys::SK)?) {
+                keys::SortKey::Assistant => assistants += 1,
+                keys::SortKey::Project => projects += 1,
+                _ => {}
+            }
+        }
+        let webhooks = self
+            .query_partition(&keys::webhooks_partition(ws), keys::WEBHOOK_PREFIX)
+            .await?
+            .len();
+        Ok(
+            (assistants + projects + webhooks > 0).then_some(WorkspaceDeletion::Refused {
+                assistants,
+                projects,
+                webhooks,
+            }),
+        )
+    }
+
+    async fn delete_keys(&self, keys: Vec<Item>) -> Result<(), StoreError> {
+        let chunks: Vec<Vec<Item>> = keys.chunks(BATCH_WRITE_MAX).map(<[Item]>::to_vec).collect();
+        stream::iter(chunks)
+            .map(|chunk| async move { self.batch_delete(chunk).await })
+            .buffer_unordered(DELETES_AT_ONCE)
+            .try_collect::<()>()
+            .await
+    }
+}
