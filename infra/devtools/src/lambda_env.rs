@@ -18,6 +18,21 @@ pub enum ProviderKeys {
     Emulators,
 }
 
+/// The ARN the local server gives the queue named `name`.
+pub fn local_queue_arn(local: &LocalStack, name: &str) -> String {
+    let region = local
+        .aws
+        .region()
+        .map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
+    format!("arn:aws:sqs:{region}:{LOCAL_ACCOUNT}:{name}")
+}
+
+/// Sets `name` to `value` in `vars`, in place of any value it had.
+pub fn set(vars: &mut Vec<(String, String)>, name: &str, value: &str) {
+    vars.retain(|(set, _)| set != name);
+    vars.push((name.to_owned(), value.to_owned()));
+}
+
 /// Every function's settings, the union of what the template gives each one
 /// (a function ignores what it does not read). `providers` is the root the
 /// emulators are served under (`/openai/v1`, `/pinecone`, `/twilio`),
@@ -37,11 +52,7 @@ pub fn function_environment(
                 || name.starts_with("SSL_CERT_")
         })
         .collect();
-    let region = local
-        .aws
-        .region()
-        .map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
-    let queue_arn = |name: &str| format!("arn:aws:sqs:{region}:{LOCAL_ACCOUNT}:{name}");
+    let queue_arn = |name: &str| local_queue_arn(local, name);
     let openai = format!("{providers}/openai/v1");
     let settings = [
         ("TABLE_NAME", names.table.clone()),

@@ -10,7 +10,7 @@ use devtools::emulators::embeddings::EmbeddingsEmulator;
 use devtools::emulators::pinecone::PineconeEmulator;
 use devtools::emulators::twilio::{DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_NUMBER, TwilioEmulator};
 use devtools::emulators::{Emulators, LOCAL_DIMENSIONS, Latency, local_retriever};
-use devtools::lambda_env::{ProviderKeys, function_environment};
+use devtools::lambda_env::{ProviderKeys, function_environment, set};
 use devtools::local::{LocalStack, ResourceNames, require_loopback_endpoint};
 use devtools::queue_driver::{drive_queue, drive_queue_concurrently};
 use devtools::seed::{
@@ -496,13 +496,10 @@ fn write_lambda_env(
         &stack.webhook_base_url,
         ProviderKeys::Emulators,
     );
-    vars.retain(|(name, _)| !chat_env.iter().any(|(chat, _)| chat == name));
-    vars.extend(chat_env.iter().cloned());
-    vars.retain(|(name, _)| name != "TWILIO_API_BASE_URL");
-    vars.push((
-        "TWILIO_API_BASE_URL".into(),
-        stack.twilio_api_base_url.clone(),
-    ));
+    for (name, value) in chat_env {
+        set(&mut vars, name, value);
+    }
+    set(&mut vars, "TWILIO_API_BASE_URL", &stack.twilio_api_base_url);
     let path = PathBuf::from(
         std::env::var("LAMBDA_ENV_FILE").unwrap_or_else(|_| ".dev/lambda.env".into()),
     );

@@ -17,7 +17,7 @@
 use devtools::admin::bootstrap_workspace;
 use devtools::emulators::twilio::{DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN};
 use devtools::emulators::{self, Emulators, Latency, serve_on_loopback};
-use devtools::lambda_env::{ProviderKeys, env_file, function_environment};
+use devtools::lambda_env::{ProviderKeys, env_file, function_environment, local_queue_arn, set};
 use devtools::local::{LocalStack, ResourceNames, require_loopback_endpoint};
 use devtools::sample_events::{
     EVENT_API_KEY, EVENT_ASSISTANT, EVENT_WORKSPACE, sign_webhook_event,
@@ -181,7 +181,7 @@ async fn reply_job_event(local: &LocalStack, queue_name: &str) -> Result<String,
     record["receiptHandle"] = message.receipt_handle.unwrap_or_default().into();
     record["body"] = message.body.unwrap_or_default().into();
     record["md5OfBody"] = message.md5_of_body.unwrap_or_default().into();
-    record["eventSourceARN"] = format!("arn:aws:sqs:us-east-1:123456789012:{queue_name}").into();
+    record["eventSourceARN"] = local_queue_arn(local, queue_name).into();
     for (name, value) in message.attributes.unwrap_or_default() {
         record["attributes"][name.as_str()] = value.into();
     }
@@ -290,10 +290,8 @@ async fn main() -> Result<(), Failure> {
         &webhook_base,
         ProviderKeys::Emulators,
     );
-    for (name, value) in [("SMS_BURST_WINDOW_MS", "1000"), ("RUST_LOG", "warn")] {
-        vars.retain(|(set, _)| set != name);
-        vars.push((name.into(), value.into()));
-    }
+    set(&mut vars, "SMS_BURST_WINDOW_MS", "1000");
+    set(&mut vars, "RUST_LOG", "warn");
     let scratch =
         PathBuf::from(std::env::var("REPLAY_DIR").unwrap_or_else(|_| ".dev/lambda-replay".into()));
     std::fs::create_dir_all(&scratch)?;
