@@ -14,6 +14,13 @@ use tower::ServiceExt;
 pub const SHOP: &str = "https://shop.example.com";
 /// A visitor's address, as the TCP peer.
 pub const VISITOR_IP: &str = "203.0.113.7";
+/// Midnight UTC on 2026-12-07: the start of a day, and so of an hour and
+/// a minute. A test that fills the widget's windows sets the stack's
+/// clock here, so each window has its whole length ahead of the test, not
+/// whatever the wall clock left of it: one run at 21:59:5x saw its hour
+/// roll over between the questions it counted.
+pub const START_OF_A_DAY: shared::domain::time::Timestamp =
+    shared::domain::time::Timestamp::from_millis(1_796_601_600_000);
 
 /// What a browser answer brings back: status, headers, JSON body.
 pub struct Answer {

@@ -128,6 +128,10 @@ mod tests {
         fn timestamp(&self) -> crate::domain::time::Timestamp {
             crate::domain::time::Timestamp::now()
         }
+
+        fn wall(&self) -> crate::domain::time::Timestamp {
+            crate::domain::time::Timestamp::wall()
+        }
     }
 
     fn owner() -> KeyOwner {

@@ -24,7 +24,7 @@ use crate::domain::usage::{Allowance, Month};
 use crate::domain::widget::{AllowedOrigin, InitRequest, UseWindow};
 use crate::domain::widget_token::{TokenError, WidgetClaims};
 use crate::ports::{
-    Admission, ConversationStore, NewWidgetSession, UsageStore, WidgetSession, WidgetSigner,
+    Admission, Clock, ConversationStore, NewWidgetSession, UsageStore, WidgetSession, WidgetSigner,
     WidgetSite, WidgetStore,
 };
 use std::sync::Arc;
@@ -43,6 +43,8 @@ pub struct WidgetService {
     pub tokens: Arc<dyn WidgetSigner>,
     /// Windows found full, answered from memory for a few seconds.
     pub refusals: Arc<RecentRefusals>,
+    /// What the windows, sessions and tokens are timed by.
+    pub clock: Arc<dyn Clock>,
 }
 
 /// An assistant's widget, open to a request from an allowed origin.
@@ -100,7 +102,7 @@ impl WidgetService {
         const NOT_FOUND: AppError = AppError::NotFound("widget");
         let id = AssistantId::parse(raw_assistant).ok_or(NOT_FOUND)?;
         let site = self.widgets.widget_site(&id).await?.ok_or(NOT_FOUND)?;
-        let month = Month::of(Timestamp::wall());
+        let month = Month::of(self.clock.wall());
         let (assistant, allowance) = self
             .assistants
             .assistant_with_allowance(&site.workspace_id, &id, None, month)

@@ -42,7 +42,7 @@ impl Timestamp {
         Self((OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64)
     }
 
-    pub fn from_millis(millis: i64) -> Self {
+    pub const fn from_millis(millis: i64) -> Self {
         Self(millis)
     }
 

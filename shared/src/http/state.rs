@@ -182,6 +182,7 @@ impl WidgetState {
                 conversations: store.clone(),
                 tokens,
                 refusals: Default::default(),
+                clock: Arc::new(crate::ports::SystemClock),
             },
             engine: ChatEngine::over(store, search, chat),
         }
@@ -330,6 +331,7 @@ impl Backends {
             Arc::clone(&self.chat),
             self.widget_tokens.clone(),
         );
+        state.service.clock = Arc::clone(&self.sms.clock);
         state.engine.clock = Arc::clone(&self.sms.clock);
         state
     }

@@ -137,10 +137,11 @@ fn remembered_refusal(
         "chat" => Scope::questions(&client_ip).to_vec(),
         _ => return None,
     };
-    let refused = state
-        .service
-        .refusals
-        .refusal(&assistant, origin, &scopes, Timestamp::wall())?;
+    let refused =
+        state
+            .service
+            .refusals
+            .refusal(&assistant, origin, &scopes, state.service.clock.wall())?;
     let mut response = refused.into_response();
     let headers = response.headers_mut();
     if let Ok(allowed) = HeaderValue::from_str(origin.as_str()) {
@@ -223,7 +224,7 @@ async fn init(
     let asked = request.session_id.clone();
     let admitted = state
         .service
-        .init(&open, &client_ip, request, Timestamp::now())
+        .init(&open, &client_ip, request, state.service.clock.timestamp())
         .await?;
     let resumed = asked.as_deref() == Some(admitted.session.id.as_str());
     let status = if resumed {
@@ -255,7 +256,7 @@ async fn visitor(
         .visitor(
             open,
             header_text(headers, header::AUTHORIZATION),
-            Timestamp::now(),
+            state.service.clock.timestamp(),
         )
         .await
         .map_err(ApiError::from)
@@ -291,9 +292,10 @@ async fn chat(
     let visitor = visitor(&state, &open, &headers).await?;
     let question = question_from_json(body).map_err(ApiError::invalid)?;
     // Counted once the answer holds the conversation, before the model.
-    let counted = state
-        .service
-        .count_message(&open, &visitor, &client_ip, Timestamp::now());
+    let counted =
+        state
+            .service
+            .count_message(&open, &visitor, &client_ip, state.service.clock.timestamp());
     let answering = state
         .engine
         .begin_admitted(&visitor.postable(&open), question, counted)
@@ -323,7 +325,8 @@ async fn feedback(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let Visitor { conversation, .. } = visitor(&state, &open, &headers).await?;
-    let request = FeedbackRequest::from_json(body, Timestamp::now()).map_err(ApiError::invalid)?;
+    let request = FeedbackRequest::from_json(body, state.service.clock.timestamp())
+        .map_err(ApiError::invalid)?;
     // Only an answer of this visitor's own conversation can be rated.
     let message = MessageId::parse(&request.message_id).ok_or(AppError::NotFound("message"))?;
     let rated = state
@@ -349,7 +352,7 @@ async fn lead(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let Visitor { conversation, .. } = visitor(&state, &open, &headers).await?;
-    let lead = Lead::from_json(body, Timestamp::now()).map_err(ApiError::invalid)?;
+    let lead = Lead::from_json(body, state.service.clock.timestamp()).map_err(ApiError::invalid)?;
     let linked = state.widgets.save_lead(&conversation.id, &lead).await?;
     tracing::info!(conversation_id = %linked.id, "lead saved");
     Ok(Json(LeadView::from(&lead)).into_response())

@@ -10,6 +10,10 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now(&self) -> Instant;
     /// The wall-clock time, as stored and compared with stored times.
     fn timestamp(&self) -> Timestamp;
+    /// The wall-clock time for a path that stores nothing (a refusal
+    /// answered from memory): a plain read, which does not take one of
+    /// the process's unique milliseconds the way [`Self::timestamp`] does.
+    fn wall(&self) -> Timestamp;
 }
 
 /// The machine's clocks.
@@ -23,6 +27,10 @@ impl Clock for SystemClock {
 
     fn timestamp(&self) -> Timestamp {
         Timestamp::now()
+    }
+
+    fn wall(&self) -> Timestamp {
+        Timestamp::wall()
     }
 }
 
@@ -66,6 +74,10 @@ impl Clock for ShiftedClock {
 
     fn timestamp(&self) -> Timestamp {
         Timestamp::from_millis(Timestamp::now().millis() + self.offset())
+    }
+
+    fn wall(&self) -> Timestamp {
+        Timestamp::from_millis(Timestamp::wall().millis() + self.offset())
     }
 }
 

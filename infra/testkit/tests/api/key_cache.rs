@@ -26,6 +26,10 @@ impl Clock for ManualClock {
     fn timestamp(&self) -> shared::domain::time::Timestamp {
         shared::domain::time::Timestamp::now().plus(*self.elapsed.lock().unwrap())
     }
+
+    fn wall(&self) -> shared::domain::time::Timestamp {
+        shared::domain::time::Timestamp::wall().plus(*self.elapsed.lock().unwrap())
+    }
 }
 
 #[tokio::test]

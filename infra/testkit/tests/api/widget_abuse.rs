@@ -14,13 +14,14 @@ use shared::domain::widget::{AllowedOrigin, InitRequest};
 use shared::ports::WidgetSigner;
 use std::sync::Arc;
 use std::time::Duration;
-use testkit::widget::{SHOP, WidgetRequest};
+use testkit::widget::{SHOP, START_OF_A_DAY, WidgetRequest};
 use testkit::{Fixture, MemoryStack};
 
 const QUESTION: &str = "How long do refunds take?";
 
 async fn open(limits: Value) -> (MemoryStack, Fixture, String) {
     let stack = MemoryStack::start().await;
+    stack.sms.clock.set(START_OF_A_DAY);
     let f = stack.fixture().await;
     stack.run_ingest().await;
     let ast = f.private_assistant.clone();
@@ -209,6 +210,7 @@ async fn a_session_idle_for_thirty_days_is_not_resumed_and_its_conversation_stay
         conversations: stack.store.clone(),
         tokens: stack.backends.widget_tokens.clone() as Arc<dyn WidgetSigner>,
         refusals: Default::default(),
+        clock: stack.sms.clock.clone(),
     };
     let open = service
         .open(&ast, Some(AllowedOrigin::parse(SHOP).unwrap()))

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use shared::domain::ids::{AssistantId, WidgetSessionId};
 use shared::http::all_routes_router;
 use shared::ports::{ConversationStore, WidgetStore};
-use testkit::widget::{SHOP, WidgetRequest};
+use testkit::widget::{SHOP, START_OF_A_DAY, WidgetRequest};
 use testkit::{Api, Fixture, MemoryStack};
 
 const QUESTION: &str = "How long do refunds take?";
@@ -19,6 +19,7 @@ const GROUNDED: &str = "Refunds take five business days.";
 /// to the FAQ's project) opened to `SHOP` with `settings`.
 async fn open(settings: Value) -> (MemoryStack, Fixture, String) {
     let stack = MemoryStack::start().await;
+    stack.sms.clock.set(START_OF_A_DAY);
     let f = stack.fixture().await;
     stack.run_ingest().await;
     let ast = f.private_assistant.clone();
