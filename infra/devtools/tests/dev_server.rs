@@ -304,7 +304,7 @@ async fn the_admin_cli_bootstraps_a_workspace_whose_key_works_and_deletes_it_on_
     let (ok, _, err) = admin(&["delete-workspace", "--workspace", ws]);
     assert!(!ok);
     assert!(
-        err.contains("1 assistant(s)") && err.contains("nothing was deleted"),
+        err.contains("still has 1 assistant:") && err.contains("nothing was deleted"),
         "{err}"
     );
     let (status, _) = get(format!("/api/workspaces/{ws}"), key.to_owned()).await;

@@ -63,6 +63,19 @@ pub fn routes() -> Vec<Route> {
             once: false,
         },
         Route {
+            name: "delete workspace",
+            method: Method::DELETE,
+            path: |f| format!("/api/workspaces/{}", f.ws()),
+            body: None,
+            // The fixture's assistants, projects and webhook are still
+            // there: the owner is refused, and nothing is deleted.
+            statuses: [409, 403, 403, 403, 404],
+            // The membership; the workspace, its partition and its
+            // webhooks, read to find what still hangs off it.
+            round_trips: [4, 1, 1, 1, 1],
+            once: false,
+        },
+        Route {
             name: "list members",
             method: Method::GET,
             path: |f| format!("/api/workspaces/{}/members", f.ws()),

@@ -21,6 +21,11 @@ impl Actor {
         self.role.manages_workspace()
     }
 
+    /// Only owners delete a workspace: it takes every member's access.
+    pub fn can_delete_workspace(&self) -> bool {
+        self.role == Role::Owner
+    }
+
     pub fn can_manage_assistants(&self) -> bool {
         self.role.manages_workspace()
     }

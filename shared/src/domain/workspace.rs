@@ -85,7 +85,6 @@ impl Workspace {
     }
 }
 
-/// A validated create request.
 /// What asking to delete a workspace came to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WorkspaceDeletion {
@@ -102,6 +101,40 @@ pub enum WorkspaceDeletion {
     },
 }
 
+impl WorkspaceDeletion {
+    /// What still hangs off a refused workspace, for the person who asked
+    /// ("2 assistants and 1 webhook"); `None` once it is deleted.
+    pub fn what_is_left(&self) -> Option<String> {
+        let Self::Refused {
+            assistants,
+            projects,
+            webhooks,
+        } = *self
+        else {
+            return None;
+        };
+        let counted = |n: usize, noun: &str| match n {
+            0 => None,
+            1 => Some(format!("1 {noun}")),
+            _ => Some(format!("{n} {noun}s")),
+        };
+        let parts: Vec<String> = [
+            counted(assistants, "assistant"),
+            counted(projects, "project"),
+            counted(webhooks, "webhook"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        Some(match parts.as_slice() {
+            [one] => one.clone(),
+            [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+            [] => "nothing".to_owned(),
+        })
+    }
+}
+
+/// A validated create request.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewWorkspace {
     pub name: String,
@@ -257,6 +290,26 @@ pub fn slug_with_suffix(base: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_refused_deletion_names_what_is_left_in_words() {
+        let refused = |assistants, projects, webhooks| WorkspaceDeletion::Refused {
+            assistants,
+            projects,
+            webhooks,
+        };
+        let left = |deletion: WorkspaceDeletion| deletion.what_is_left().unwrap();
+        assert_eq!(left(refused(1, 0, 0)), "1 assistant");
+        assert_eq!(left(refused(2, 0, 1)), "2 assistants and 1 webhook");
+        assert_eq!(
+            left(refused(1, 3, 2)),
+            "1 assistant, 3 projects and 2 webhooks"
+        );
+        assert_eq!(
+            WorkspaceDeletion::Deleted { records: 4 }.what_is_left(),
+            None
+        );
+    }
 
     #[test]
     fn a_slug_is_derived_from_the_name() {

@@ -30,7 +30,12 @@ pub const MEMBER: &str = workspace_path!("/members/{user_id}");
 pub fn routes() -> Router<WorkspacesState> {
     Router::new()
         .route(WORKSPACES, get(list_workspaces).post(create_workspace))
-        .route(WORKSPACE, get(get_workspace).patch(update_workspace))
+        .route(
+            WORKSPACE,
+            get(get_workspace)
+                .patch(update_workspace)
+                .delete(delete_workspace),
+        )
         .route(MEMBERS, get(list_members).post(add_member))
         .route(MEMBER, patch(change_member).delete(remove_member))
 }
@@ -108,6 +113,34 @@ async fn update_workspace(
         .update_workspace(&workspace, changes, models)
         .await?;
     Ok(Json(WorkspaceView::new(&updated, actor.role)).into_response())
+}
+
+/// Deletes a workspace nothing hangs off any more. Refused (409, naming
+/// what is left) while it has assistants, projects or webhooks: each of
+/// those is deleted through its own route, whose cascade reaches the
+/// vectors, files, numbers and deliveries this one could not.
+async fn delete_workspace(
+    State(state): State<WorkspacesState>,
+    Member { workspace, actor }: Member,
+) -> Result<StatusCode, ApiError> {
+    guard::allowed(
+        actor.can_delete_workspace(),
+        "only owners can delete a workspace",
+    )?;
+    let deletion = state
+        .edge
+        .workspaces
+        .delete_workspace(&workspace.id)
+        .await?;
+    if let Some(left) = deletion.what_is_left() {
+        return Err(AppError::Conflict(format!(
+            "the workspace still has {left}: delete them first (their conversations, \
+             documents, numbers and deliveries go with them); nothing was deleted"
+        ))
+        .into());
+    }
+    tracing::info!(workspace_id = %workspace.id, "workspace deleted");
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn list_members(
@@ -252,6 +285,16 @@ pub(crate) fn operations() -> Vec<super::openapi::Op> {
         .managed()
         .json(bodies::workspace_changes())
         .ok::<WorkspaceView>()
+        .errors(&[409]),
+        Op::new(
+            Delete,
+            WORKSPACE,
+            "deleteWorkspace",
+            "Delete a workspace with its members, usage history and budgets (owners; refused with 409 while it has assistants, projects or webhooks)",
+        )
+        .member()
+        .managed()
+        .no_content()
         .errors(&[409]),
         Op::new(
             Get,

@@ -141,7 +141,8 @@ pub trait WorkspaceStore: Send + Sync {
     /// the workspace with its slug, so that a run cut short is finished by
     /// the next. Refused, deleting nothing, while anything hangs off it; an
     /// assistant created by a request already past its membership check is
-    /// found after the members went, and refused too. `NotFound` once gone.
+    /// found after the members went, and refused too, with the members put
+    /// back as they were. `NotFound` once gone.
     async fn delete_workspace(&self, ws: &WorkspaceId) -> Result<WorkspaceDeletion, StoreError>;
 }
 

@@ -144,15 +144,11 @@ async fn run(cli: Cli) -> Result<serde_json::Value, AdminError> {
                 Ok(WorkspaceDeletion::Deleted { records }) => Ok(
                     serde_json::json!({ "workspaceId": id, "deleted": true, "records": records }),
                 ),
-                Ok(WorkspaceDeletion::Refused {
-                    assistants,
-                    projects,
-                    webhooks,
-                }) => Err(AdminError::Invalid(format!(
-                    "{id} still has {assistants} assistant(s), {projects} project(s) and \
-                     {webhooks} webhook(s): delete them through the API first (their \
+                Ok(refused) => Err(AdminError::Invalid(format!(
+                    "{id} still has {}: delete them through the API first (their \
                      conversations, files, vectors, numbers and deliveries go with them); \
-                     nothing was deleted"
+                     nothing was deleted",
+                    refused.what_is_left().unwrap_or_default()
                 ))),
                 Err(StoreError::NotFound(_)) => Err(AdminError::Invalid(format!(
                     "there is no workspace {id} (already deleted?)"

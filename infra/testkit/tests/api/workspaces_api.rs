@@ -480,3 +480,88 @@ async fn removing_a_member_removes_their_grants_so_adding_them_back_grants_nothi
         );
     }
 }
+
+#[tokio::test]
+async fn an_owner_deletes_a_workspace_once_it_is_emptied_and_its_members_lose_it_at_once() {
+    let stack = MemoryStack::start().await;
+    let fixture = stack.fixture().await;
+    let owner = Some(fixture.key("owner"));
+    let (status, created) = stack
+        .call(
+            Method::POST,
+            "/api/workspaces",
+            owner,
+            Some(json!({"name": "Pop-up shop", "slug": "pop-up-shop"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let path = format!("/api/workspaces/{}", created["id"].as_str().unwrap());
+    // The outsider of the demo workspace is this one's admin.
+    let admin = Some(fixture.key("outsider"));
+    let (status, _) = stack
+        .call(
+            Method::POST,
+            &format!("{path}/members"),
+            owner,
+            Some(json!({"email": "outsider@demo.illumichat.local", "role": "admin"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, bot) = stack
+        .call(
+            Method::POST,
+            &format!("{path}/assistants"),
+            admin,
+            Some(json!({"name": "Pop-up helper"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{bot}");
+
+    let (status, refused) = stack.call(Method::DELETE, &path, admin, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    assert!(refused["error"].as_str().unwrap().contains("only owners"));
+    let (status, refused) = stack.call(Method::DELETE, &path, owner, None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(refused["code"], "conflict:api");
+    let error = refused["error"].as_str().unwrap();
+    assert!(
+        error.contains("still has 1 assistant:") && error.contains("nothing was deleted"),
+        "{error}"
+    );
+    let (status, kept) = stack.call(Method::GET, &path, admin, None).await;
+    assert_eq!(status, StatusCode::OK, "a refusal deletes nothing");
+    assert_eq!(kept["memberCount"], 2);
+
+    let bot = format!("{path}/assistants/{}", bot["id"].as_str().unwrap());
+    let (status, _) = stack.call(Method::DELETE, &bot, admin, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = stack.call(Method::DELETE, &path, owner, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    for caller in [owner, admin] {
+        let (status, _) = stack.call(Method::GET, &path, caller, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, theirs) = stack
+            .call(Method::GET, "/api/workspaces", caller, None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "their keys still work");
+        assert!(
+            theirs["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|w| w["slug"] != "pop-up-shop"),
+            "{theirs}"
+        );
+    }
+    let (status, _) = stack.call(Method::DELETE, &path, owner, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "gone is gone");
+    let (status, again) = stack
+        .call(
+            Method::POST,
+            "/api/workspaces",
+            owner,
+            Some(json!({"name": "Pop-up shop", "slug": "pop-up-shop"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "the slug is free: {again}");
+}

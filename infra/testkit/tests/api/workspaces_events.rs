@@ -28,6 +28,13 @@ const EXPECTED: &[Expected] = &[
             ("/defaultModel", r#""grok-2""#),
         ],
     ),
+    // The demo workspace still has its assistants: the owner is told what
+    // to delete first.
+    Expected::new(
+        "delete-workspace.json",
+        409,
+        &[("/code", r#""conflict:api""#)],
+    ),
     Expected::new(
         "get-assistant-budget.json",
         200,
@@ -94,7 +101,7 @@ const EXPECTED: &[Expected] = &[
 ];
 
 #[tokio::test]
-async fn every_sample_event_reaches_its_route_and_succeeds() {
+async fn every_sample_event_reaches_its_route_and_answers_as_expected() {
     assert_every_event_answers(
         "workspaces-api",
         |stack| workspaces_router(stack.backends.workspaces()),

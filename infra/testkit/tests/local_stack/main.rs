@@ -19,3 +19,4 @@ mod sms_loop;
 mod sms_webhook_refusals;
 mod template;
 mod unreachable_database;
+mod workspace_deletion;

@@ -14,8 +14,8 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, DeleteRequest, KeysAndAttributes, Put, ReturnValue,
-    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
+    AttributeValue, ConditionCheck, Delete, DeleteRequest, KeysAndAttributes, Put, PutRequest,
+    ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
 };
 use rand::Rng;
 use rand::distr::Alphanumeric;
@@ -645,22 +645,39 @@ impl DynamoStore {
         TransactWriteItem::builder().update(update).build()
     }
 
-    /// Deletes up to 25 items per call, retrying what the service leaves
-    /// unprocessed (the local server never does, so the limit is ours).
+    /// Deletes up to 25 items per call.
     pub(super) async fn batch_delete(&self, keys: Vec<Item>) -> Result<(), StoreError> {
-        let mut pending: Vec<WriteRequest> = keys
-            .into_iter()
-            .map(|k| {
-                WriteRequest::builder()
-                    .delete_request(
-                        DeleteRequest::builder()
-                            .set_key(Some(k))
-                            .build()
-                            .expect("key is set"),
-                    )
-                    .build()
-            })
-            .collect();
+        let deletes = keys.into_iter().map(|k| {
+            WriteRequest::builder()
+                .delete_request(
+                    DeleteRequest::builder()
+                        .set_key(Some(k))
+                        .build()
+                        .expect("key is set"),
+                )
+                .build()
+        });
+        self.batch_write(deletes.collect()).await
+    }
+
+    /// Writes up to 25 whole items per call, each as it is given.
+    pub(super) async fn batch_put(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        let puts = items.into_iter().map(|item| {
+            WriteRequest::builder()
+                .put_request(
+                    PutRequest::builder()
+                        .set_item(Some(item))
+                        .build()
+                        .expect("item is set"),
+                )
+                .build()
+        });
+        self.batch_write(puts.collect()).await
+    }
+
+    /// Up to 25 writes in one call, retrying what the service leaves
+    /// unprocessed (the local server never does, so the limit is ours).
+    async fn batch_write(&self, mut pending: Vec<WriteRequest>) -> Result<(), StoreError> {
         debug_assert!(pending.len() <= BATCH_WRITE_MAX);
         for attempt in 0..6u32 {
             if pending.is_empty() {
@@ -682,7 +699,7 @@ impl DynamoStore {
                 .unwrap_or_default();
         }
         Err(StoreError::Transient(
-            "batch delete kept leaving items unprocessed".into(),
+            "a batch write kept leaving items unprocessed".into(),
         ))
     }
 }

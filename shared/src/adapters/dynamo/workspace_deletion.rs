@@ -16,8 +16,8 @@ use crate::domain::workspace::WorkspaceDeletion;
 use crate::ports::{Conflict, StoreError};
 use futures_util::{StreamExt, TryStreamExt, stream};
 
-/// Batches of deletes in flight at once.
-const DELETES_AT_ONCE: usize = 4;
+/// Batches of writes in flight at once.
+const WRITES_AT_ONCE: usize = 4;
 
 impl DynamoStore {
     pub(super) async fn delete_whole_workspace(
@@ -38,6 +38,7 @@ impl DynamoStore {
         }
         let mut members = Vec::new();
         let mut member_keys = Vec::new();
+        let mut memberships = Vec::new();
         for item in &own {
             let sk = codec::text(item, keys::SK)?;
             if sk.starts_with(keys::MEMBER_PREFIX) {
@@ -45,6 +46,7 @@ impl DynamoStore {
                     StoreError::Corrupt(format!("a member of {ws} has a malformed user id"))
                 })?);
                 member_keys.push(key(partition.clone(), sk.to_owned()));
+                memberships.push(item.clone());
             }
         }
         // No one acts in the workspace once their membership is gone.
@@ -52,6 +54,9 @@ impl DynamoStore {
         self.delete_keys(member_keys).await?;
         let own = self.query_partition(&partition, "").await?;
         if let Some(refusal) = self.what_hangs_off(ws, &own).await? {
+            // Made by a request already past its membership check: the
+            // members come back as they were, or no one could delete it.
+            self.put_items(memberships).await?;
             return Ok(refusal);
         }
 
@@ -73,7 +78,7 @@ impl DynamoStore {
         }
         let found: Vec<Vec<Item>> = stream::iter(partitions)
             .map(|(pk, prefix)| async move { self.query_partition(&pk, &prefix).await })
-            .buffer_unordered(DELETES_AT_ONCE)
+            .buffer_unordered(WRITES_AT_ONCE)
             .try_collect()
             .await?;
         for item in found.iter().flatten() {
@@ -132,11 +137,28 @@ impl DynamoStore {
     }
 
     async fn delete_keys(&self, keys: Vec<Item>) -> Result<(), StoreError> {
-        let chunks: Vec<Vec<Item>> = keys.chunks(BATCH_WRITE_MAX).map(<[Item]>::to_vec).collect();
-        stream::iter(chunks)
-            .map(|chunk| async move { self.batch_delete(chunk).await })
-            .buffer_unordered(DELETES_AT_ONCE)
-            .try_collect::<()>()
-            .await
+        in_batches(keys, |batch| self.batch_delete(batch)).await
     }
+
+    async fn put_items(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        in_batches(items, |batch| self.batch_put(batch)).await
+    }
+}
+
+/// `items` written by `write` in batches as large as a batch write takes,
+/// [`WRITES_AT_ONCE`] of them in flight.
+async fn in_batches<F, Written>(items: Vec<Item>, write: F) -> Result<(), StoreError>
+where
+    F: Fn(Vec<Item>) -> Written,
+    Written: std::future::Future<Output = Result<(), StoreError>>,
+{
+    let batches: Vec<Vec<Item>> = items
+        .chunks(BATCH_WRITE_MAX)
+        .map(<[Item]>::to_vec)
+        .collect();
+    stream::iter(batches)
+        .map(write)
+        .buffer_unordered(WRITES_AT_ONCE)
+        .try_collect::<()>()
+        .await
 }
