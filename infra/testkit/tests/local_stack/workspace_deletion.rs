@@ -1,7 +1,8 @@
 //! Deleting a workspace on DynamoDB while a request that passed its
-//! membership check before the members went adds an assistant to it: the
-//! deletion is refused and the members are back as they were, so its
-//! owners can still delete the assistant, and then the workspace.
+//! membership check before the members went adds an assistant to it, as
+//! the members go or just before the workspace itself would: the deletion
+//! is refused and the members are back as they were, so its owners can
+//! still delete the assistant, and then the workspace.
 
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
@@ -19,10 +20,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use testkit::TestStack;
 
 /// Creates an assistant in `workspace` the moment the deletion first
-/// deletes members (its first batch write), as a request already past its
+/// sends `operation` (its first batch write deletes members; its one
+/// transaction deletes the workspace), as a request already past its
 /// membership check would, and waits until it is stored.
 #[derive(Debug)]
 struct AssistantAddedMidway {
+    operation: &'static str,
     aws: aws_config::SdkConfig,
     table: String,
     workspace: Workspace,
@@ -46,7 +49,9 @@ impl Intercept for AssistantAddedMidway {
             .headers()
             .get("x-amz-target")
             .unwrap_or_default();
-        if !target.ends_with(".BatchWriteItem") || self.fired.swap(true, Ordering::SeqCst) {
+        if target.rsplit('.').next() != Some(self.operation)
+            || self.fired.swap(true, Ordering::SeqCst)
+        {
             return Ok(());
         }
         let (aws, table) = (self.aws.clone(), self.table.clone());
@@ -90,6 +95,16 @@ fn person(name: &str) -> User {
 #[tokio::test]
 async fn on_dynamodb_an_assistant_added_while_the_members_go_refuses_the_deletion_and_brings_them_back()
  {
+    deletion_meets_an_assistant_added_at("BatchWriteItem").await;
+}
+
+#[tokio::test]
+async fn on_dynamodb_an_assistant_added_just_before_the_workspace_goes_refuses_the_deletion_and_brings_the_members_back()
+ {
+    deletion_meets_an_assistant_added_at("TransactWriteItems").await;
+}
+
+async fn deletion_meets_an_assistant_added_at(operation: &'static str) {
     let stack = TestStack::start().await;
     let store = stack.local.store.clone();
     let owner = person("owner");
@@ -110,6 +125,7 @@ async fn on_dynamodb_an_assistant_added_while_the_members_go_refuses_the_deletio
     let before = store.list_members(&workspace.id).await.unwrap();
 
     let midway = AssistantAddedMidway {
+        operation,
         aws: stack.local.aws.clone(),
         table: stack.local.table.clone(),
         workspace: workspace.clone(),

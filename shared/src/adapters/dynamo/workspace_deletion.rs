@@ -8,8 +8,9 @@
 //! TTL a week after their project went: their keys name projects no
 //! longer listed anywhere.
 
-use super::codec::{self, s};
+use super::codec::{self, n, s};
 use super::keys;
+use super::requests::Refused;
 use super::{BATCH_WRITE_MAX, DynamoStore, Item, key};
 use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::workspace::WorkspaceDeletion;
@@ -90,22 +91,44 @@ impl DynamoStore {
         records += doomed.len();
         self.delete_keys(doomed).await?;
 
-        // Last, so that a run cut short finds the workspace and finishes.
+        // Last, so that a run cut short finds the workspace and finishes;
+        // and only while it counts no assistant, since one made by a
+        // request past its membership check may have landed since the
+        // check above.
         let (slug_pk, slug_sk) = keys::slug(&slug);
-        self.transact(
-            vec![
-                self.delete_item(key(pk, sk), "attribute_exists(PK)"),
-                self.delete_unless_changed(
-                    key(slug_pk, slug_sk),
-                    vec![("workspaceId", s(ws.as_str()))],
-                ),
-            ],
-            |_| Conflict::ChangedMeanwhile("workspace").into(),
-        )
-        .await?;
-        Ok(WorkspaceDeletion::Deleted {
-            records: records + 2,
-        })
+        let last = self
+            .transact_or(
+                vec![
+                    self.delete_unless_changed(
+                        key(pk.clone(), sk.clone()),
+                        vec![("assistantCount", n(0))],
+                    ),
+                    self.delete_unless_changed(
+                        key(slug_pk, slug_sk),
+                        vec![("workspaceId", s(ws.as_str()))],
+                    ),
+                ],
+                |_| (),
+            )
+            .await;
+        match last {
+            Ok(()) => Ok(WorkspaceDeletion::Deleted {
+                records: records + 2,
+            }),
+            Err(Refused::Store(error)) => Err(error),
+            // Another run finished the deletion first.
+            Err(Refused::Condition(())) if self.get(pk, sk).await?.is_none() => {
+                Err(StoreError::NotFound("workspace"))
+            }
+            Err(Refused::Condition(())) => {
+                self.put_items(memberships).await?;
+                let own = self.query_partition(&partition, "").await?;
+                match self.what_hangs_off(ws, &own).await? {
+                    Some(refusal) => Ok(refusal),
+                    None => Err(Conflict::ChangedMeanwhile("workspace").into()),
+                }
+            }
+        }
     }
 
     /// The refusal, if any assistant, project or webhook is still there:
