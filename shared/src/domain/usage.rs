@@ -528,6 +528,35 @@ impl Counted {
         }
     }
 
+    /// Nothing is counted: no token, segment or answer.
+    pub fn is_nothing(&self) -> bool {
+        // Taken apart, so that a counter added later is not forgotten here.
+        let Self {
+            models,
+            estimated_tokens,
+            question_embedding_tokens,
+            document_embedding_tokens,
+            segments_in,
+            segments_out,
+            answers_api,
+            answers_widget,
+            answers_sms,
+        } = self;
+        models.values().all(|m| m.prompt == 0 && m.completion == 0)
+            && [
+                estimated_tokens,
+                question_embedding_tokens,
+                document_embedding_tokens,
+                segments_in,
+                segments_out,
+                answers_api,
+                answers_widget,
+                answers_sms,
+            ]
+            .iter()
+            .all(|n| **n == 0)
+    }
+
     pub fn absorb(&mut self, other: &Counted) {
         for (model, tokens) in &other.models {
             let mine = self.models.entry(model.clone()).or_default();

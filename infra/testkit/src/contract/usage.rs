@@ -64,6 +64,13 @@ pub async fn a_charge_is_counted_in_its_day_and_months_and_read_back_by_period<
         ..Charge::new(ws.id.clone(), eve)
     };
     store.count_usage(&documents).await.unwrap();
+    // A charge with nothing in it (an answer of no tokens on no channel)
+    // leaves no day behind.
+    let nothing = Charge {
+        assistant_id: Some(AssistantId::generate()),
+        ..Charge::new(ws.id.clone(), eve)
+    };
+    store.count_usage(&nothing).await.unwrap();
 
     let december = Month::of(eve);
     let (_, mine) = store
@@ -89,7 +96,7 @@ pub async fn a_charge_is_counted_in_its_day_and_months_and_read_back_by_period<
     let both_days = Period::parse(Some("2026-12-31"), Some("2027-01-01"), eve).unwrap();
     let mut days = store.usage_between(&ws.id, both_days).await.unwrap();
     days.sort_by(|a, b| (a.day, &a.assistant_id).cmp(&(b.day, &b.assistant_id)));
-    assert_eq!(days.len(), 3, "{days:?}");
+    assert_eq!(days.len(), 3, "no day for the charge of nothing: {days:?}");
     let eve_day = Day::of(eve);
     let documents_day = days
         .iter()

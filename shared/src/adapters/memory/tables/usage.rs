@@ -18,10 +18,15 @@ impl UsageTables {
     /// Adds `charge` to its day and to its month's spends.
     pub(in crate::adapters::memory) fn count(&mut self, charge: &Charge) {
         let ws = &charge.workspace_id;
-        self.days
-            .entry((ws.clone(), Day::of(charge.at), charge.assistant_id.clone()))
-            .or_default()
-            .add(charge);
+        let mut this_charge = Counted::default();
+        this_charge.add(charge);
+        // As on DynamoDB, where a charge of nothing writes no day item.
+        if !this_charge.is_nothing() {
+            self.days
+                .entry((ws.clone(), Day::of(charge.at), charge.assistant_id.clone()))
+                .or_default()
+                .absorb(&this_charge);
+        }
         let month = Month::of(charge.at);
         let mut scopes = vec![Scope::Workspace];
         scopes.extend(charge.assistant_id.clone().map(Scope::Assistant));
