@@ -2,6 +2,7 @@
 //! S3 and SQS adapters, and the end-to-end flows through them. One test
 //! binary, since linking is what costs.
 
+mod attempt_resends;
 mod budgets;
 mod cascades;
 mod change_stream;
