@@ -102,6 +102,18 @@ pub enum WorkspaceDeletion {
 }
 
 impl WorkspaceDeletion {
+    /// Why a refused deletion was refused and what to do about it, for the
+    /// person who asked; `None` once it is deleted.
+    pub fn refusal(&self) -> Option<String> {
+        self.what_is_left().map(|left| {
+            format!(
+                "the workspace still has {left}: delete them first, each through its own \
+                 route (their conversations, documents, vectors, numbers and deliveries go \
+                 with them); nothing was deleted"
+            )
+        })
+    }
+
     /// What still hangs off a refused workspace, for the person who asked
     /// ("2 assistants and 1 webhook"); `None` once it is deleted.
     pub fn what_is_left(&self) -> Option<String> {

@@ -132,12 +132,8 @@ async fn delete_workspace(
         .workspaces
         .delete_workspace(&workspace.id)
         .await?;
-    if let Some(left) = deletion.what_is_left() {
-        return Err(AppError::Conflict(format!(
-            "the workspace still has {left}: delete them first (their conversations, \
-             documents, numbers and deliveries go with them); nothing was deleted"
-        ))
-        .into());
+    if let Some(refusal) = deletion.refusal() {
+        return Err(AppError::Conflict(refusal).into());
     }
     tracing::info!(workspace_id = %workspace.id, "workspace deleted");
     Ok(StatusCode::NO_CONTENT)

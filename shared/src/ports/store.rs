@@ -142,7 +142,8 @@ pub trait WorkspaceStore: Send + Sync {
     /// the next. Refused, deleting nothing, while anything hangs off it; an
     /// assistant created by a request already past its membership check is
     /// found after the members went, and refused too, with the members put
-    /// back as they were. `NotFound` once gone.
+    /// back as they were (one that lands after the usage history and
+    /// budgets went does not bring those back). `NotFound` once gone.
     async fn delete_workspace(&self, ws: &WorkspaceId) -> Result<WorkspaceDeletion, StoreError>;
 }
 

@@ -145,10 +145,8 @@ async fn run(cli: Cli) -> Result<serde_json::Value, AdminError> {
                     serde_json::json!({ "workspaceId": id, "deleted": true, "records": records }),
                 ),
                 Ok(refused) => Err(AdminError::Invalid(format!(
-                    "{id} still has {}: delete them through the API first (their \
-                     conversations, files, vectors, numbers and deliveries go with them); \
-                     nothing was deleted",
-                    refused.what_is_left().unwrap_or_default()
+                    "{id}: {}",
+                    refused.refusal().unwrap_or_default()
                 ))),
                 Err(StoreError::NotFound(_)) => Err(AdminError::Invalid(format!(
                     "there is no workspace {id} (already deleted?)"

@@ -17,8 +17,8 @@ use crate::domain::workspace::WorkspaceDeletion;
 use crate::ports::{Conflict, StoreError};
 use futures_util::{StreamExt, TryStreamExt, stream};
 
-/// Batches of writes in flight at once.
-const WRITES_AT_ONCE: usize = 4;
+/// Queries or batch writes in flight at once.
+const REQUESTS_AT_ONCE: usize = 4;
 
 impl DynamoStore {
     pub(super) async fn delete_whole_workspace(
@@ -37,22 +37,23 @@ impl DynamoStore {
         if let Some(refusal) = self.what_hangs_off(ws, &own).await? {
             return Ok(refusal);
         }
-        let mut members = Vec::new();
-        let mut member_keys = Vec::new();
         let mut memberships = Vec::new();
         for item in &own {
-            let sk = codec::text(item, keys::SK)?;
-            if sk.starts_with(keys::MEMBER_PREFIX) {
-                members.push(UserId::parse(codec::text(item, "userId")?).ok_or_else(|| {
-                    StoreError::Corrupt(format!("a member of {ws} has a malformed user id"))
-                })?);
-                member_keys.push(key(partition.clone(), sk.to_owned()));
+            if codec::text(item, keys::SK)?.starts_with(keys::MEMBER_PREFIX) {
                 memberships.push(item.clone());
             }
         }
+        let members = memberships
+            .iter()
+            .map(|item| {
+                UserId::parse(codec::text(item, "userId")?).ok_or_else(|| {
+                    StoreError::Corrupt(format!("a member of {ws} has a malformed user id"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         // No one acts in the workspace once their membership is gone.
-        let mut records = member_keys.len();
-        self.delete_keys(member_keys).await?;
+        let mut records = memberships.len();
+        self.delete_keys(keys_of(&memberships)?).await?;
         let own = self.query_partition(&partition, "").await?;
         if let Some(refusal) = self.what_hangs_off(ws, &own).await? {
             // Made by a request already past its membership check: the
@@ -61,11 +62,10 @@ impl DynamoStore {
             return Ok(refusal);
         }
 
-        let mut doomed: Vec<Item> = Vec::new();
+        let mut doomed = Vec::new();
         for item in &own {
-            let sk = codec::text(item, keys::SK)?;
-            if sk != keys::WORKSPACE_SORT_KEY {
-                doomed.push(key(partition.clone(), sk.to_owned()));
+            if codec::text(item, keys::SK)? != keys::WORKSPACE_SORT_KEY {
+                doomed.push(item.clone());
             }
         }
         let mut partitions = vec![
@@ -79,17 +79,12 @@ impl DynamoStore {
         }
         let found: Vec<Vec<Item>> = stream::iter(partitions)
             .map(|(pk, prefix)| async move { self.query_partition(&pk, &prefix).await })
-            .buffer_unordered(WRITES_AT_ONCE)
+            .buffer_unordered(REQUESTS_AT_ONCE)
             .try_collect()
             .await?;
-        for item in found.iter().flatten() {
-            doomed.push(key(
-                codec::text(item, keys::PK)?.to_owned(),
-                codec::text(item, keys::SK)?.to_owned(),
-            ));
-        }
+        doomed.extend(found.into_iter().flatten());
         records += doomed.len();
-        self.delete_keys(doomed).await?;
+        self.delete_keys(keys_of(&doomed)?).await?;
 
         // Last, so that a run cut short finds the workspace and finishes;
         // and only while it counts no assistant, since one made by a
@@ -169,7 +164,7 @@ impl DynamoStore {
 }
 
 /// `items` written by `write` in batches as large as a batch write takes,
-/// [`WRITES_AT_ONCE`] of them in flight.
+/// [`REQUESTS_AT_ONCE`] of them in flight.
 async fn in_batches<F, Written>(items: Vec<Item>, write: F) -> Result<(), StoreError>
 where
     F: Fn(Vec<Item>) -> Written,
@@ -181,7 +176,20 @@ where
         .collect();
     stream::iter(batches)
         .map(write)
-        .buffer_unordered(WRITES_AT_ONCE)
+        .buffer_unordered(REQUESTS_AT_ONCE)
         .try_collect::<()>()
         .await
+}
+
+/// The keys of `items`, read as the table returned them.
+fn keys_of(items: &[Item]) -> Result<Vec<Item>, StoreError> {
+    items
+        .iter()
+        .map(|item| {
+            Ok(key(
+                codec::text(item, keys::PK)?.to_owned(),
+                codec::text(item, keys::SK)?.to_owned(),
+            ))
+        })
+        .collect()
 }
